@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { BidTypeSchema, CountrySchema, DeviceSchema, SurfaceSchema } from './domain.js';
+
+export const MAX_SLOTS = 10;
+
+/** Body of `POST /v1/ads`: what a product surface sends when it has room for ads. */
+export const AdRequestSchema = z.strictObject({
+  userId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -')
+    .describe('Stable id of the user the ads are for'),
+  surface: SurfaceSchema.describe('Where the ads are shown'),
+  country: CountrySchema.describe('ISO 3166-1 alpha-2 country of the user'),
+  device: DeviceSchema.describe('Device class of the user'),
+  slots: z.number().int().min(1).max(MAX_SLOTS).default(3).describe('How many ad slots to fill'),
+  query: z.string().max(256).optional().describe('Search query, for the search surface'),
+});
+export type AdRequest = z.infer<typeof AdRequestSchema>;
+export type AdRequestInput = z.input<typeof AdRequestSchema>;
+
+export const ServedAdSchema = z.object({
+  slot: z.number().int().describe('0-based position on the surface'),
+  adId: z.number().int(),
+  campaignId: z.number().int(),
+  advertiserId: z.number().int(),
+  creative: z.object({
+    title: z.string(),
+    text: z.string(),
+    imageUrl: z.string(),
+    category: z.string(),
+  }),
+  price: z.object({
+    bidType: BidTypeSchema,
+    amount: z.number().describe('What the advertiser pays per unit of bidType (CPM: per 1000 impressions)'),
+    currency: z.literal('USD'),
+  }),
+  tracking: z.object({
+    impressionUrl: z.string().describe('Fire when the ad is shown (returns 204)'),
+    clickUrl: z.string().describe('Send the user here on click (302 to the landing page)'),
+  }),
+});
+export type ServedAd = z.infer<typeof ServedAdSchema>;
+
+export const DEGRADATIONS = [
+  'ranking_unavailable',
+  'auction_unavailable',
+  'retrieval_unavailable',
+  'unknown_user',
+] as const;
+export type Degradation = (typeof DEGRADATIONS)[number];
+
+export const AdResponseSchema = z.object({
+  requestId: z.string(),
+  ads: z.array(ServedAdSchema),
+  ranking: z
+    .enum(['model', 'retrieval_order'])
+    .describe('"retrieval_order" when the ranking stage failed or ran out of time'),
+  modelVersion: z.string().nullable(),
+  degraded: z.array(z.enum(DEGRADATIONS)).describe('Stages that failed; the answer is still valid'),
+  timingsMs: z.record(z.string(), z.number()),
+});
+export type AdResponse = z.infer<typeof AdResponseSchema>;

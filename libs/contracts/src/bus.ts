@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { BidTypeSchema, DeviceSchema, SurfaceSchema, UserContextSchema } from './domain.js';
+
+/**
+ * One typed request-reply call over the bus: the NATS subject, and the schemas both sides compile
+ * against. The receiver validates the request; the sender types the reply.
+ */
+export interface RpcContract<Req extends z.ZodType, Res extends z.ZodType> {
+  readonly pattern: string;
+  readonly request: Req;
+  readonly response: Res;
+}
+export type RpcRequest<C> = C extends RpcContract<infer Req, z.ZodType> ? z.infer<Req> : never;
+export type RpcResponse<C> = C extends RpcContract<z.ZodType, infer Res> ? z.infer<Res> : never;
+
+function rpc<Req extends z.ZodType, Res extends z.ZodType>(
+  pattern: string,
+  request: Req,
+  response: Res,
+): RpcContract<Req, Res> {
+  return { pattern, request, response };
+}
+
+/** Every stage call carries the request id (for logs) and the absolute deadline (epoch ms). */
+const StageHeader = {
+  requestId: z.string().min(1).max(128),
+  deadlineAt: z.number().int().positive(),
+};
+
+// ---- retrieval ------------------------------------------------------------------------------------
+
+export const CandidatesRequestSchema = z.strictObject({
+  ...StageHeader,
+  user: UserContextSchema,
+  surface: SurfaceSchema,
+  limit: z.number().int().min(1).max(2000),
+});
+export type CandidatesRequest = z.infer<typeof CandidatesRequestSchema>;
+
+/** Parallel arrays (ids and numbers, not objects) keep the hop cheap. */
+export const CandidatesResponseSchema = z.object({
+  adIds: z.array(z.number().int()),
+  scores: z.array(z.number()),
+  sources: z.array(z.enum(['ann', 'exact', 'popular'])),
+  indexVersion: z.string(),
+  eligible: z.number().int().describe('Ads that passed targeting for this request'),
+});
+export type CandidatesResponse = z.infer<typeof CandidatesResponseSchema>;
+
+// ---- ranking --------------------------------------------------------------------------------------
+
+export const ScoreRequestSchema = z.strictObject({
+  ...StageHeader,
+  user: UserContextSchema,
+  surface: SurfaceSchema,
+  adIds: z.array(z.number().int()).min(1).max(2000),
+});
+export type ScoreRequest = z.infer<typeof ScoreRequestSchema>;
+
+export const ScoreResponseSchema = z.object({
+  modelVersion: z.string(),
+  pCtr: z.array(z.number()),
+  pCvr: z.array(z.number()),
+  /** The exact model inputs, row-major float32 little-endian, base64; one row per ad id, in order. */
+  features: z.object({ dim: z.number().int(), rowsBase64: z.string() }),
+});
+export type ScoreResponse = z.infer<typeof ScoreResponseSchema>;
+
+// ---- auction --------------------------------------------------------------------------------------
+
+export const AuctionRequestSchema = z.strictObject({
+  ...StageHeader,
+  surface: SurfaceSchema,
+  device: DeviceSchema,
+  slots: z.number().int().min(1).max(10),
+  adIds: z.array(z.number().int()).max(2000),
+  /** Absent when ranking failed: the auction then keeps retrieval order and prices at the reserve. */
+  predictions: z.object({ pCtr: z.array(z.number()), pCvr: z.array(z.number()) }).optional(),
+});
+export type AuctionRequest = z.infer<typeof AuctionRequestSchema>;
+
+export const AuctionWinnerSchema = z.object({
+  slot: z.number().int(),
+  adId: z.number().int(),
+  campaignId: z.number().int(),
+  advertiserId: z.number().int(),
+  bidType: BidTypeSchema,
+  bid: z.number(),
+  /** Price in the unit of bidType (CPM: per 1000 impressions), never above bid. */
+  price: z.number(),
+  valuePerImpression: z.number(),
+  pCtr: z.number().nullable(),
+  pCvr: z.number().nullable(),
+});
+export type AuctionWinner = z.infer<typeof AuctionWinnerSchema>;
+
+export const AuctionResponseSchema = z.object({
+  mechanism: z.enum(['gsp', 'retrieval_order']),
+  winners: z.array(AuctionWinnerSchema),
+  reservePerImpression: z.number(),
+  considered: z.number().int(),
+  eligible: z.number().int(),
+});
+export type AuctionResponse = z.infer<typeof AuctionResponseSchema>;
+
+// ---- logging --------------------------------------------------------------------------------------
+
+export const ServedAdRecordSchema = z.strictObject({
+  slot: z.number().int(),
+  adId: z.number().int(),
+  campaignId: z.number().int(),
+  advertiserId: z.number().int(),
+  bidType: BidTypeSchema,
+  bid: z.number(),
+  price: z.number(),
+  pCtr: z.number().nullable(),
+  pCvr: z.number().nullable(),
+  /** The exact feature row ranking scored this ad with; null when ranking was skipped. */
+  features: z.array(z.number()).nullable(),
+});
+export type ServedAdRecord = z.infer<typeof ServedAdRecordSchema>;
+
+export const ServedRecordSchema = z.strictObject({
+  requestId: z.string().min(1).max(128),
+  servedAt: z.number().int(),
+  userId: z.string(),
+  surface: SurfaceSchema,
+  country: z.string(),
+  device: DeviceSchema,
+  modelVersion: z.string().nullable(),
+  featureDim: z.number().int().nullable(),
+  degraded: z.array(z.string()),
+  ads: z.array(ServedAdRecordSchema),
+});
+export type ServedRecord = z.infer<typeof ServedRecordSchema>;
+
+export const ServedAckSchema = z.object({ accepted: z.boolean(), jobId: z.string() });
+export type ServedAck = z.infer<typeof ServedAckSchema>;
+
+// ---- the calls --------------------------------------------------------------------------------------
+
+export const Rpc = {
+  retrievalCandidates: rpc('adfunnel.retrieval.candidates.v1', CandidatesRequestSchema, CandidatesResponseSchema),
+  rankingScore: rpc('adfunnel.ranking.score.v1', ScoreRequestSchema, ScoreResponseSchema),
+  auctionRun: rpc('adfunnel.auction.run.v1', AuctionRequestSchema, AuctionResponseSchema),
+  loggingServed: rpc('adfunnel.logging.served.v1', ServedRecordSchema, ServedAckSchema),
+} as const;
+
+/** NATS queue groups: replicas of one service share its subjects instead of all answering. */
+export const QueueGroups = {
+  retrieval: 'adfunnel-retrieval',
+  ranking: 'adfunnel-ranking',
+  auction: 'adfunnel-auction',
+  logging: 'adfunnel-logging',
+} as const;

@@ -1,0 +1,4 @@
+export * from './topics.js';
+export * from './content-embedding.js';
+export * from './feature-spec.js';
+export * from './feature-builder.js';
