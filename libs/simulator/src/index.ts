@@ -1,0 +1,3 @@
+export * from './rng.js';
+export * from './marketplace.js';
+export * from './ground-truth.js';
