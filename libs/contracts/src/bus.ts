@@ -140,7 +140,11 @@ export type ServedAck = z.infer<typeof ServedAckSchema>;
 // ---- the calls --------------------------------------------------------------------------------------
 
 export const Rpc = {
-  retrievalCandidates: rpc('adfunnel.retrieval.candidates.v1', CandidatesRequestSchema, CandidatesResponseSchema),
+  retrievalCandidates: rpc(
+    'adfunnel.retrieval.candidates.v1',
+    CandidatesRequestSchema,
+    CandidatesResponseSchema,
+  ),
   rankingScore: rpc('adfunnel.ranking.score.v1', ScoreRequestSchema, ScoreResponseSchema),
   auctionRun: rpc('adfunnel.auction.run.v1', AuctionRequestSchema, AuctionResponseSchema),
   loggingServed: rpc('adfunnel.logging.served.v1', ServedRecordSchema, ServedAckSchema),

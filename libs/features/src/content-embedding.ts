@@ -26,7 +26,7 @@ export function topicEmbeddingTable(): Float32Array {
       norm += v * v;
     }
     norm = Math.sqrt(norm);
-    for (let d = 0; d < EMBEDDING_DIM; d++) t[k * EMBEDDING_DIM + d]! /= norm;
+    for (let d = 0; d < EMBEDDING_DIM; d++) t[k * EMBEDDING_DIM + d] /= norm;
   }
   table = t;
   return t;
@@ -34,9 +34,9 @@ export function topicEmbeddingTable(): Float32Array {
 
 export function l2Normalize(v: Float32Array): Float32Array {
   let norm = 0;
-  for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
+  for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
   norm = Math.sqrt(norm);
-  if (norm > 0) for (let i = 0; i < v.length; i++) v[i]! /= norm;
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
   return v;
 }
 
@@ -48,10 +48,10 @@ export function embedTopicMixture(weights: ArrayLike<number>): Float32Array {
   const t = topicEmbeddingTable();
   const out = new Float32Array(EMBEDDING_DIM);
   for (let k = 0; k < TOPIC_COUNT; k++) {
-    const w = weights[k]!;
+    const w = weights[k];
     if (w === 0) continue;
     const row = k * EMBEDDING_DIM;
-    for (let d = 0; d < EMBEDDING_DIM; d++) out[d]! += w * t[row + d]!;
+    for (let d = 0; d < EMBEDDING_DIM; d++) out[d] += w * t[row + d];
   }
   return l2Normalize(out);
 }
@@ -63,6 +63,6 @@ export function userEmbedding(interests: ArrayLike<number>): Float32Array {
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }

@@ -11,7 +11,10 @@ function interestsIn(topic: string): Float32Array {
 }
 
 describe(buildFeatureMatrix.name, () => {
-  const electronics = { categoryIndex: topicIndex('electronics'), embedding: embedTopicMixture(interestsIn('electronics')) };
+  const electronics = {
+    categoryIndex: topicIndex('electronics'),
+    embedding: embedTopicMixture(interestsIn('electronics')),
+  };
   const garden = { categoryIndex: topicIndex('garden'), embedding: embedTopicMixture(interestsIn('garden')) };
   const user = { interests: interestsIn('electronics'), device: 'mobile' as const, known: true };
 
@@ -23,22 +26,22 @@ describe(buildFeatureMatrix.name, () => {
     expect(Array.from(row0.subarray(0, FEATURE_OFFSETS['ad.category']))).toEqual(
       Array.from(row1.subarray(0, FEATURE_OFFSETS['ad.category'])),
     );
-    expect(row0[FEATURE_OFFSETS['ad.category']! + topicIndex('electronics')]).toBe(1);
-    expect(row1[FEATURE_OFFSETS['ad.category']! + topicIndex('garden')]).toBe(1);
+    expect(row0[FEATURE_OFFSETS['ad.category'] + topicIndex('electronics')]).toBe(1);
+    expect(row1[FEATURE_OFFSETS['ad.category'] + topicIndex('garden')]).toBe(1);
   });
 
   it('scores the matching ad closer in the cross features', () => {
     const sut = buildFeatureMatrix(user, 'home_feed', [electronics, garden]);
-    const cos = FEATURE_OFFSETS['cross.cosine']!;
+    const cos = FEATURE_OFFSETS['cross.cosine'];
     expect(sut[cos]).toBeCloseTo(1, 5);
-    expect(sut[FEATURE_SPEC.dim + cos]!).toBeLessThan(0.9);
-    expect(sut[FEATURE_OFFSETS['cross.category_interest']!]).toBe(1);
+    expect(sut[FEATURE_SPEC.dim + cos]).toBeLessThan(0.9);
+    expect(sut[FEATURE_OFFSETS['cross.category_interest']]).toBe(1);
   });
 
   it('zeroes the cosine for an unknown user', () => {
     const sut = buildFeatureMatrix({ ...user, known: false }, 'home_feed', [electronics]);
-    expect(sut[FEATURE_OFFSETS['cross.cosine']!]).toBe(0);
-    expect(sut[FEATURE_OFFSETS['user.known']!]).toBe(0);
+    expect(sut[FEATURE_OFFSETS['cross.cosine']]).toBe(0);
+    expect(sut[FEATURE_OFFSETS['user.known']]).toBe(0);
   });
 
   it('rejects a profile of the wrong length with a message', () => {
@@ -51,7 +54,10 @@ describe(buildFeatureMatrix.name, () => {
 describe(featureSpecFingerprint.name, () => {
   it('is stable for the same spec and changes with a group', () => {
     expect(featureSpecFingerprint()).toBe(featureSpecFingerprint({ ...FEATURE_SPEC }));
-    const changed = { ...FEATURE_SPEC, groups: [...FEATURE_SPEC.groups, { name: 'x', dim: 1, description: '' }] };
+    const changed = {
+      ...FEATURE_SPEC,
+      groups: [...FEATURE_SPEC.groups, { name: 'x', dim: 1, description: '' }],
+    };
     expect(featureSpecFingerprint(changed)).not.toBe(featureSpecFingerprint());
   });
 });

@@ -58,7 +58,7 @@ export function buildFeatureMatrix(
   const hasProfile = user.known && uEmb.some((v) => v !== 0);
 
   for (let i = 0; i < ads.length; i++) {
-    const ad = ads[i]!;
+    const ad = ads[i];
     const row = i * dim;
     out.fill(0, row, row + dim);
     out.set(prefix, row);
@@ -69,9 +69,9 @@ export function buildFeatureMatrix(
     let cos = 0;
     const embAt = row + O['ad.embedding'];
     for (let d = 0; d < EMBEDDING_DIM; d++) {
-      const v = ad.embedding[d]!;
+      const v = ad.embedding[d];
       out[embAt + d] = v;
-      cos += v * uEmb[d]!;
+      cos += v * uEmb[d];
     }
     out[row + O['cross.cosine']] = hasProfile ? cos : 0;
     out[row + O['cross.category_interest']] = user.interests[ad.categoryIndex]!;

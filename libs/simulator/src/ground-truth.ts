@@ -34,7 +34,7 @@ function sigmoid(z: number): number {
 
 export function affinity(user: SimUser, ad: SimAd): number {
   let s = 0;
-  for (let k = 0; k < user.interests.length; k++) s += user.interests[k]! * ad.topics[k]!;
+  for (let k = 0; k < user.interests.length; k++) s += user.interests[k] * ad.topics[k];
   return s;
 }
 

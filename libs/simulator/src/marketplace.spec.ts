@@ -55,20 +55,22 @@ describe('groundTruth', () => {
 
   it('gives relevant ads a higher click probability on average', () => {
     const ctx = { surface: 'home_feed' as const, device: 'mobile' as const };
-    const mean = (xs: typeof liked) => xs.reduce((s, a) => s + groundTruth.pClickExamined(user, a, ctx), 0) / xs.length;
+    const mean = (xs: typeof liked) =>
+      xs.reduce((s, a) => s + groundTruth.pClickExamined(user, a, ctx), 0) / xs.length;
     expect(mean(liked.slice(0, 50))).toBeGreaterThan(2 * mean(liked.slice(-50)));
   });
 
   it('decays with slot position', () => {
-    const ad = liked[0]!;
-    const at = (position: number) => groundTruth.pClick(user, ad, { surface: 'search', device: 'desktop', position });
+    const ad = liked[0];
+    const at = (position: number) =>
+      groundTruth.pClick(user, ad, { surface: 'search', device: 'desktop', position });
     expect(at(1)).toBeCloseTo(at(0) * 0.6, 10);
     expect(at(3)).toBeLessThan(at(2));
   });
 
   it('matches its empirical click rate within a 99.9% interval', () => {
     const rng = new Rng(11);
-    const ad = liked[0]!;
+    const ad = liked[0];
     const ctx = { surface: 'home_feed' as const, device: 'mobile' as const };
     const p = groundTruth.pClickExamined(user, ad, ctx);
     const n = 200_000;

@@ -86,7 +86,18 @@ const STATUS_WEIGHTS: [CampaignStatus, number][] = [
 const BID_MEDIAN: Record<BidType, number> = { CPM: 4, CPC: 0.6, CPA: 15 };
 
 const BRAND_HEADS = ['Nova', 'Blue', 'Peak', 'Urban', 'Bright', 'North', 'Swift', 'Golden', 'Clear', 'Wild'];
-const BRAND_TAILS = ['Works', 'Goods', 'Labs', 'House', 'Trading', 'Supply', 'Co', 'Market', 'Studio', 'Depot'];
+const BRAND_TAILS = [
+  'Works',
+  'Goods',
+  'Labs',
+  'House',
+  'Trading',
+  'Supply',
+  'Co',
+  'Market',
+  'Studio',
+  'Depot',
+];
 const PRODUCTS: Record<string, readonly string[]> = {
   fashion: ['sneakers', 'denim jacket', 'summer dress', 'wool coat'],
   electronics: ['wireless earbuds', '4K monitor', 'smartwatch', 'USB-C hub'],
@@ -135,7 +146,7 @@ export function advertiserAt(spec: MarketplaceSpec, i: number): SimAdvertiser {
 function distinct<T>(rng: Rng, items: readonly T[], n: number): T[] {
   const pool = [...items];
   const out: T[] = [];
-  while (out.length < n && pool.length > 0) out.push(pool.splice(rng.int(pool.length), 1)[0]!);
+  while (out.length < n && pool.length > 0) out.push(pool.splice(rng.int(pool.length), 1)[0]);
   return out;
 }
 
@@ -143,8 +154,8 @@ export function campaignAt(spec: MarketplaceSpec, i: number): SimCampaign {
   checkIndex('campaign', i, campaignCount(spec));
   const advertiser = advertiserAt(spec, Math.floor(i / spec.campaignsPerAdvertiser));
   const rng = Rng.derive(spec.seed, 'campaign', i);
-  const bidType = BID_TYPES[rng.weightedIndex(BID_TYPE_WEIGHTS)]!;
-  const status = STATUS_WEIGHTS[rng.weightedIndex(STATUS_WEIGHTS.map(([, w]) => w))]![0];
+  const bidType = BID_TYPES[rng.weightedIndex(BID_TYPE_WEIGHTS)];
+  const status = STATUS_WEIGHTS[rng.weightedIndex(STATUS_WEIGHTS.map(([, w]) => w))][0];
   const targetCountries = rng.bernoulli(0.55) ? [] : distinct(rng, COUNTRIES, 1 + rng.int(3)).sort();
   const targetDevices = rng.bernoulli(0.7) ? [] : distinct(rng, DEVICES, 1 + rng.int(2)).sort();
   return {
@@ -175,22 +186,22 @@ export function adAt(spec: MarketplaceSpec, i: number): SimAd {
   const rng = Rng.derive(spec.seed, 'ad', i);
   const alpha = new Float32Array(TOPIC_COUNT).fill(0.08);
   alpha[advertiser.focusTopic] = 2.5;
-  alpha[rng.int(TOPIC_COUNT)]! += 0.8;
+  alpha[rng.int(TOPIC_COUNT)] += 0.8;
   const topics = rng.dirichlet(alpha);
   let categoryIndex = 0;
-  for (let k = 1; k < TOPIC_COUNT; k++) if (topics[k]! > topics[categoryIndex]!) categoryIndex = k;
-  const category = TOPICS[categoryIndex]!;
+  for (let k = 1; k < TOPIC_COUNT; k++) if (topics[k] > topics[categoryIndex]) categoryIndex = k;
+  const category = TOPICS[categoryIndex];
   const embedding = embedTopicMixture(topics);
-  for (let d = 0; d < EMBEDDING_DIM; d++) embedding[d]! += EMBEDDING_NOISE * rng.normal();
+  for (let d = 0; d < EMBEDDING_DIM; d++) embedding[d] += EMBEDDING_NOISE * rng.normal();
   l2Normalize(embedding);
-  const product = rng.pick(PRODUCTS[category]!);
+  const product = rng.pick(PRODUCTS[category]);
   const id = i + 1;
   return {
     id,
     campaignId: campaignIndex + 1,
     advertiserId: advertiser.id,
     title: `${advertiser.name.replace(/ \d+$/, '')}: ${product}`,
-    text: `${product[0]!.toUpperCase()}${product.slice(1)} from ${advertiser.name} - ${rng.pick(HOOKS)}.`,
+    text: `${product[0].toUpperCase()}${product.slice(1)} from ${advertiser.name} - ${rng.pick(HOOKS)}.`,
     imageUrl: `https://img.example.com/ads/${id}.jpg`,
     landingUrl: `https://adv${advertiser.id}.example.com/products/${id}`,
     category,
@@ -211,8 +222,8 @@ export function userAt(spec: MarketplaceSpec, i: number): SimUser {
   const rng = Rng.derive(spec.seed, 'user', i);
   return {
     id: userIdAt(i),
-    country: COUNTRIES[rng.weightedIndex(COUNTRY_WEIGHTS)]!,
-    device: DEVICES[rng.weightedIndex(DEVICE_WEIGHTS)]!,
+    country: COUNTRIES[rng.weightedIndex(COUNTRY_WEIGHTS)],
+    device: DEVICES[rng.weightedIndex(DEVICE_WEIGHTS)],
     interests: rng.dirichlet(new Float32Array(TOPIC_COUNT).fill(0.25)),
     activity: rng.logNormal(1, 0.5),
     adTolerance: 0.3 + 0.7 * rng.next(),

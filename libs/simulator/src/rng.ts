@@ -63,16 +63,16 @@ export class Rng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError('cannot pick from an empty list');
-    return items[this.int(items.length)]!;
+    return items[this.int(items.length)];
   }
 
   /** Picks an index with probability proportional to its weight. */
   weightedIndex(weights: ArrayLike<number>): number {
     let total = 0;
-    for (let i = 0; i < weights.length; i++) total += weights[i]!;
+    for (let i = 0; i < weights.length; i++) total += weights[i];
     let r = this.next() * total;
     for (let i = 0; i < weights.length; i++) {
-      r -= weights[i]!;
+      r -= weights[i];
       if (r < 0) return i;
     }
     return weights.length - 1;
@@ -126,11 +126,11 @@ export class Rng {
     const out = new Float32Array(alpha.length);
     let sum = 0;
     for (let i = 0; i < alpha.length; i++) {
-      const g = this.gamma(alpha[i]!);
+      const g = this.gamma(alpha[i]);
       out[i] = g;
       sum += g;
     }
-    for (let i = 0; i < out.length; i++) out[i]! /= sum;
+    for (let i = 0; i < out.length; i++) out[i] /= sum;
     return out;
   }
 }

@@ -1,0 +1,114 @@
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+/** Node modules that do I/O: pure libraries (contracts, util) may not import them. */
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'child_process',
+  'worker_threads',
+  'dgram',
+].flatMap((m) => [m, `node:${m}`]);
+const FRAMEWORK_AND_IO_PACKAGES = [
+  '@nestjs/*',
+  'typeorm',
+  'bull',
+  'ioredis',
+  'pg',
+  'better-sqlite3',
+  'onnxruntime-node',
+  'hnswlib-node',
+  '@nats-io/*',
+];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'models/**', '.nx/**', 'coverage/**', 'var/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: ['./tsconfig.lint.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-extraneous-class': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+            {
+              sourceTag: 'type:util',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+              bannedExternalImports: FRAMEWORK_AND_IO_PACKAGES,
+            },
+            {
+              sourceTag: 'type:platform',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:data-access',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+            },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+            },
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'libs/contracts/**/*.ts',
+      'libs/features/**/*.ts',
+      'libs/simulator/**/*.ts',
+      'libs/utility/**/*.ts',
+      'libs/tracking/**/*.ts',
+    ],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: IO_MODULES.map((name) => ({ name, message: 'pure libraries do no I/O' })),
+          patterns: [
+            { group: FRAMEWORK_AND_IO_PACKAGES, message: 'pure libraries import no framework and no I/O' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  prettier,
+);
