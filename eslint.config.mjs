@@ -68,8 +68,12 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
             },
             {
+              sourceTag: 'type:tool',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access', 'type:tool'],
+            },
+            {
               sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access', 'type:tool'],
             },
           ],
         },

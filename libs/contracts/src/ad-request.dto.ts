@@ -47,7 +47,6 @@ export const DEGRADATIONS = [
   'ranking_unavailable',
   'auction_unavailable',
   'retrieval_unavailable',
-  'unknown_user',
 ] as const;
 export type Degradation = (typeof DEGRADATIONS)[number];
 
@@ -58,6 +57,7 @@ export const AdResponseSchema = z.object({
     .enum(['model', 'retrieval_order'])
     .describe('"retrieval_order" when the ranking stage failed or ran out of time'),
   modelVersion: z.string().nullable(),
+  personalized: z.boolean().describe('False when the user has no stored profile (cold start)'),
   degraded: z.array(z.enum(DEGRADATIONS)).describe('Stages that failed; the answer is still valid'),
   timingsMs: z.record(z.string(), z.number()),
 });

@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FunnelLauncher } from '@adfunnel/funnel';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * A whole funnel for one test run: its own PostgreSQL schema, its own bull key prefix and its own
+ * ports, so it never touches a funnel a developer is running, and leaves nothing behind.
+ */
+export class TestFunnel {
+  readonly runId = `e2e_${Date.now().toString(36)}_${process.pid}`;
+  readonly databaseUrl = `${POSTGRES}?schema=${this.runId}`;
+  readonly db = new pg.Client({ connectionString: POSTGRES });
+  readonly launcher: FunnelLauncher;
+  readonly output: string[] = [];
+
+  constructor() {
+    this.launcher = new FunnelLauncher({
+      root: ROOT,
+      env: {
+        DATABASE_URL: this.databaseUrl,
+        REDIS_URL,
+        NATS_URL: 'nats://127.0.0.1:4222',
+        LOGGING_QUEUE_PREFIX: this.runId,
+        GATEWAY_PORT: '4100',
+        RETRIEVAL_PORT: '4101',
+        RANKING_PORT: '4102',
+        AUCTION_PORT: '4103',
+        LOGGING_PORT: '4104',
+        TRACKING_BASE_URL: 'http://127.0.0.1:4104',
+        TRACKING_SECRET: 'e2e-tracking-secret-0123456789',
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'warn',
+        // Generous stage budgets: the point here is behaviour, not latency, on a busy 2-core runner.
+        GATEWAY_DEADLINE_MS: '2000',
+        RETRIEVAL_TIMEOUT_MS: '1000',
+        RANKING_TIMEOUT_MS: '1000',
+        AUCTION_TIMEOUT_MS: '1000',
+      },
+      onLine: (app, line) => {
+        this.output.push(`${app}: ${line}`);
+        if (this.output.length > 400) this.output.shift();
+      },
+      readyTimeoutMs: 90_000,
+    });
+  }
+
+  get gatewayUrl(): string {
+    return this.launcher.url('gateway');
+  }
+
+  async start(): Promise<void> {
+    this.catalog(['migrate']);
+    this.catalog(['seed', '--advertisers', '60', '--ads', '3000', '--users', '2000']);
+    await this.db.connect();
+    await this.db.query(`SET search_path TO ${this.runId}`);
+    await this.launcher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.launcher.stopAll();
+    await this.db.query(`DROP SCHEMA IF EXISTS ${this.runId} CASCADE`).catch(() => undefined);
+    await this.db.end().catch(() => undefined);
+    const redis = new Redis(REDIS_URL);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.runId}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async requestAds(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.gatewayUrl}/v1/ads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  /** Polls a query until `done` accepts its rows (the logging workers are asynchronous). */
+  async eventually<T extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[],
+    done: (rows: T[]) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<T[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await this.db.query<T>(sql, params);
+      if (done(rows) || Date.now() > deadline) return rows;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private catalog(args: string[]): void {
+    const result = spawnSync(process.execPath, [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: this.databaseUrl },
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      throw new Error(`catalog ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
+    }
+  }
+}

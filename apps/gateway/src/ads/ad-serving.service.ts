@@ -1,0 +1,157 @@
+import { CatalogSnapshotService } from '@adfunnel/catalog';
+import {
+  type AdRequest,
+  type AdResponse,
+  type Degradation,
+  Rpc,
+  type ServedAd,
+} from '@adfunnel/contracts';
+import { BusClient, InjectConfig } from '@adfunnel/platform';
+import { trackingUrls } from '@adfunnel/tracking';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { GatewayConfig } from '../config.js';
+import type { FunnelTrace } from './funnel-trace.js';
+import { ServedRecordPublisher } from './served-record.publisher.js';
+import { UserProfileService } from './user-profile.service.js';
+
+/**
+ * Orchestrates one ad request: retrieval -> ranking -> auction under one deadline. A stage that fails
+ * or runs out of time degrades the answer (unranked or no ads), never the request.
+ */
+@Injectable()
+export class AdServingService implements OnApplicationShutdown {
+  private readonly logger = new Logger(AdServingService.name);
+
+  constructor(
+    private readonly bus: BusClient,
+    private readonly profiles: UserProfileService,
+    private readonly catalog: CatalogSnapshotService,
+    private readonly servedRecords: ServedRecordPublisher,
+    @InjectConfig() private readonly config: GatewayConfig,
+  ) {}
+
+  async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
+    const servedAt = Date.now();
+    const deadlineAt = servedAt + this.config.GATEWAY_DEADLINE_MS;
+    const timings: Record<string, number> = {};
+    const degraded: Degradation[] = [];
+    const stage = async <T>(name: string, stageTimeoutMs: number, run: (timeoutMs: number) => Promise<T>) => {
+      const started = performance.now();
+      const timeoutMs = Math.min(stageTimeoutMs, deadlineAt - Date.now());
+      try {
+        if (timeoutMs <= 0) throw new Error(`no time left before the ${this.config.GATEWAY_DEADLINE_MS} ms deadline`);
+        return await run(timeoutMs);
+      } catch (err) {
+        this.logger.warn({ msg: `${name} failed; degrading`, requestId, error: (err as Error).message });
+        return null;
+      } finally {
+        timings[name] = round(performance.now() - started);
+      }
+    };
+
+    const profileStarted = performance.now();
+    const user = await this.profiles.userContext(request, servedAt);
+    timings['profile'] = round(performance.now() - profileStarted);
+
+    const candidates = await stage('retrieval', this.config.RETRIEVAL_TIMEOUT_MS, (timeoutMs) =>
+      this.bus.call(
+        Rpc.retrievalCandidates,
+        { requestId, deadlineAt, user, surface: request.surface, limit: this.config.RETRIEVAL_CANDIDATES },
+        { timeoutMs },
+      ),
+    );
+    if (candidates === null) degraded.push('retrieval_unavailable');
+
+    const adIds = candidates?.adIds ?? [];
+    const scores =
+      adIds.length === 0
+        ? null
+        : await stage('ranking', this.config.RANKING_TIMEOUT_MS, (timeoutMs) =>
+            this.bus.call(Rpc.rankingScore, { requestId, deadlineAt, user, surface: request.surface, adIds }, { timeoutMs }),
+          );
+    if (adIds.length > 0 && scores === null) degraded.push('ranking_unavailable');
+
+    const auction =
+      adIds.length === 0
+        ? null
+        : await stage('auction', this.config.AUCTION_TIMEOUT_MS, (timeoutMs) =>
+            this.bus.call(
+              Rpc.auctionRun,
+              {
+                requestId,
+                deadlineAt,
+                surface: request.surface,
+                device: request.device,
+                slots: request.slots,
+                adIds,
+                ...(scores ? { predictions: { pCtr: scores.pCtr, pCvr: scores.pCvr } } : {}),
+              },
+              { timeoutMs },
+            ),
+          );
+    if (adIds.length > 0 && auction === null) degraded.push('auction_unavailable');
+
+    const trace: FunnelTrace = { requestId, servedAt, user, candidates, scores, auction };
+    const ads = this.assemble(request, trace);
+    timings['total'] = round(Date.now() - servedAt);
+    this.servedRecords.publish(request, trace, ads, degraded);
+    this.logger.debug({ msg: 'served', requestId, ads: ads.length, degraded, timings });
+    return {
+      requestId,
+      ads,
+      ranking: scores ? 'model' : 'retrieval_order',
+      modelVersion: scores?.modelVersion ?? null,
+      personalized: user.known,
+      degraded,
+      timingsMs: timings,
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.servedRecords.drain();
+  }
+
+  private assemble(request: AdRequest, trace: FunnelTrace): ServedAd[] {
+    const { byId } = this.catalog.snapshot();
+    const ads: ServedAd[] = [];
+    for (const winner of trace.auction?.winners ?? []) {
+      const ad = byId.get(winner.adId);
+      if (!ad) {
+        this.logger.warn({ msg: 'auction winner missing from catalog snapshot; skipped', requestId: trace.requestId, adId: winner.adId });
+        continue;
+      }
+      const urls = trackingUrls({
+        baseUrl: this.config.TRACKING_BASE_URL,
+        secret: this.config.TRACKING_SECRET,
+        claims: {
+          v: 1,
+          r: trace.requestId,
+          u: request.userId,
+          a: winner.adId,
+          c: winner.campaignId,
+          adv: winner.advertiserId,
+          s: winner.slot,
+          bt: winner.bidType,
+          p: winner.price,
+          t: trace.servedAt,
+          exp: trace.servedAt + this.config.TRACKING_TTL_MS,
+        },
+      });
+      ads.push({
+        slot: winner.slot,
+        adId: winner.adId,
+        campaignId: winner.campaignId,
+        advertiserId: winner.advertiserId,
+        creative: { title: ad.title, text: ad.text, imageUrl: ad.imageUrl, category: ad.category },
+        price: { bidType: winner.bidType, amount: winner.price, currency: 'USD' },
+        tracking: urls,
+      });
+    }
+    return ads;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+

@@ -1,0 +1,19 @@
+import { type AdRequest, AdRequestSchema, type AdResponse } from '@adfunnel/contracts';
+import { ZodValidationPipe } from '@adfunnel/platform';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AdServingService } from './ad-serving.service.js';
+
+@Controller('v1/ads')
+export class AdsController {
+  constructor(private readonly serving: AdServingService) {}
+
+  @Post()
+  @HttpCode(200)
+  async requestAds(
+    @Body(new ZodValidationPipe(AdRequestSchema)) body: AdRequest,
+    @Req() req: FastifyRequest,
+  ): Promise<AdResponse> {
+    return this.serving.serve(body, req.id);
+  }
+}

@@ -1,0 +1,72 @@
+import { AdRequestSchema, AdResponseSchema, ERROR_CODES, MAX_SLOTS } from '@adfunnel/contracts';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { z } from 'zod';
+
+const ErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string().describe('What was wrong, in words a developer can act on'),
+  requestId: z.string().optional(),
+});
+
+const json = (schema: z.ZodType, io: 'input' | 'output') => ({
+  'application/json': { schema: z.toJSONSchema(schema, { io, target: 'openapi-3.0', unrepresentable: 'any' }) },
+});
+
+const example = {
+  userId: 'u00042',
+  surface: 'home_feed',
+  country: 'US',
+  device: 'mobile',
+  slots: 3,
+};
+
+/**
+ * The public API as OpenAPI, generated from the same zod schemas that validate requests, so the
+ * documentation cannot drift from the behaviour.
+ */
+export function openApiDocument(): OpenAPIObject {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'adfunnel gateway',
+      version: '1',
+      description:
+        'Ads for product surfaces: retrieval -> ranking -> auction under one deadline. Every answer carries ' +
+        'signed tracking URLs: fire `impressionUrl` when the ad is shown and send the user to `clickUrl` on click.',
+    },
+    paths: {
+      '/v1/ads': {
+        post: {
+          summary: 'Request ads for a surface',
+          description:
+            `Fills up to \`slots\` (1..${MAX_SLOTS}) ad slots. Unknown fields are rejected. When ranking fails or ` +
+            'runs out of time the answer still comes, in retrieval order, with `ranking: "retrieval_order"` and ' +
+            '`degraded: ["ranking_unavailable"]`.',
+          operationId: 'requestAds',
+          parameters: [
+            {
+              name: 'x-request-id',
+              in: 'header',
+              required: false,
+              description: 'Your id for this request (echoed back); one is generated otherwise',
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: { required: true, content: { ...json(AdRequestSchema, 'input') } },
+          responses: {
+            '200': { description: 'The ads (possibly none), in slot order', content: json(AdResponseSchema, 'output') },
+            '400': { description: 'Malformed, unknown-field or oversize request', content: json(ErrorSchema, 'output') },
+            '500': { description: 'Internal fault (logged with the request id)', content: json(ErrorSchema, 'output') },
+          },
+        },
+      },
+      '/health': {
+        get: {
+          summary: 'Health of this service and its dependencies (bus, database, catalog)',
+          responses: { '200': { description: 'healthy' }, '503': { description: 'a dependency is down' } },
+        },
+      },
+    },
+    components: { examples: { adRequest: { value: example } } },
+  } as OpenAPIObject;
+}

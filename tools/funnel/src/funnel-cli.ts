@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommonEnv, loadConfig } from '@adfunnel/platform';
+import { z } from 'zod';
+import { DEFAULT_PORTS, FUNNEL_APPS, type FunnelApp, FunnelLauncher } from './funnel-launcher.js';
+import { preflight } from './preflight.js';
+
+const HELP = `adfunnel - run the whole ads funnel on this machine
+
+Usage: npm start            (installs, builds, then runs: adfunnel start)
+       node tools/funnel/dist/funnel-cli.js start [--no-seed]
+       node tools/funnel/dist/funnel-cli.js --help
+
+start   checks that Redis and NATS answer, migrates the catalog database, seeds the demo
+        marketplace if the catalog is empty, starts the five services (logging, retrieval,
+        ranking, auction, gateway) as separate processes, waits until each is healthy, prints
+        the URL and an example request, and stops everything on Ctrl-C.
+
+Environment (all optional):
+  NATS_URL        default nats://127.0.0.1:4222
+  REDIS_URL       default redis://127.0.0.1:6379
+  DATABASE_URL    postgres://... to use PostgreSQL; default is SQLite at SQLITE_PATH
+  SQLITE_PATH     default var/adfunnel.sqlite
+  GATEWAY_PORT, RETRIEVAL_PORT, RANKING_PORT, AUCTION_PORT, LOGGING_PORT
+                  default ${FUNNEL_APPS.map((a) => `${a} ${DEFAULT_PORTS[a]}`).join(', ')}
+  LOG_FORMAT      pretty (default) or json
+Any other variable the services understand (see README) is passed through to them.
+`;
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const COLORS: Record<FunnelApp, string> = {
+  gateway: '\x1b[36m',
+  retrieval: '\x1b[32m',
+  ranking: '\x1b[35m',
+  auction: '\x1b[33m',
+  logging: '\x1b[34m',
+};
+
+const FunnelEnvSchema = z.object({ ...CommonEnv });
+
+async function start(args: string[]): Promise<void> {
+  const config = loadConfig(FunnelEnvSchema);
+  const problems = await preflight({ redisUrl: config.REDIS_URL, natsUrl: config.NATS_URL });
+  if (problems.length > 0) {
+    for (const p of problems) {
+      process.stderr.write(`\n${p.dependency} is not reachable at ${p.url} (${p.reason}).\nStart it with:\n  ${p.howToStart}\n`);
+    }
+    process.exit(1);
+  }
+
+  runCatalog(['migrate']);
+  if (!args.includes('--no-seed')) runCatalog(['seed', '--if-empty']);
+
+  const env = passThroughEnv();
+  const launcher = new FunnelLauncher({
+    root: ROOT,
+    env,
+    onLine: (app, line) => process.stdout.write(`${COLORS[app]}${app.padEnd(9)}\x1b[0m ${line}\n`),
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nstopping the funnel...\n');
+    await launcher.stopAll();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  try {
+    await launcher.start();
+  } catch (err) {
+    process.stderr.write(`\n${(err as Error).message}\n`);
+    await launcher.stopAll();
+    process.exit(1);
+  }
+  const gateway = launcher.url('gateway');
+  process.stdout.write(`
+\x1b[1madfunnel is serving ads at ${gateway}\x1b[0m   (API docs: ${gateway}/docs)
+
+Try:
+  curl -s -X POST ${gateway}/v1/ads -H 'content-type: application/json' \\
+    -d '{"userId":"u00042","surface":"home_feed","country":"US","device":"mobile","slots":3}'
+
+Health: ${FUNNEL_APPS.map((a) => `${launcher.url(a)}/health`).join('  ')}
+Press Ctrl-C to stop.
+`);
+}
+
+function runCatalog(args: string[]): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    process.stderr.write(`catalog ${args.join(' ')} failed (exit ${result.status ?? result.signal})\n`);
+    process.exit(1);
+  }
+}
+
+/** The services read their own configuration; the launcher hands them this process's environment. */
+function passThroughEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return env;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  process.stdout.write(HELP);
+} else if (command === 'start') {
+  await start(rest);
+} else {
+  process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
+  process.exit(2);
+}

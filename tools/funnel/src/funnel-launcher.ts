@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+/** The five services, in start order: the gateway comes last, once its stages can answer. */
+export const FUNNEL_APPS = ['logging', 'retrieval', 'ranking', 'auction', 'gateway'] as const;
+export type FunnelApp = (typeof FUNNEL_APPS)[number];
+
+export const DEFAULT_PORTS: Record<FunnelApp, number> = {
+  gateway: 3100,
+  retrieval: 3101,
+  ranking: 3102,
+  auction: 3103,
+  logging: 3104,
+};
+
+const PORT_VARIABLE: Record<FunnelApp, string> = {
+  gateway: 'GATEWAY_PORT',
+  retrieval: 'RETRIEVAL_PORT',
+  ranking: 'RANKING_PORT',
+  auction: 'AUCTION_PORT',
+  logging: 'LOGGING_PORT',
+};
+
+export interface FunnelLauncherOptions {
+  /** Repository root: apps are started as `node apps/<name>/dist/main.js` from here. */
+  root: string;
+  /** Environment for every app (ports default to DEFAULT_PORTS unless set here). */
+  env: Record<string, string>;
+  apps?: readonly FunnelApp[];
+  /** Receives every output line of every app. */
+  onLine?: (app: FunnelApp, line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+interface Running {
+  child: ChildProcess;
+  tail: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts the funnel's apps as separate processes, waits until each answers GET /health, and stops
+ * them (SIGTERM, then SIGKILL after a grace period). Used by `npm start` and by integration tests.
+ */
+export class FunnelLauncher {
+  private readonly running = new Map<FunnelApp, Running>();
+
+  constructor(private readonly options: FunnelLauncherOptions) {}
+
+  port(app: FunnelApp): number {
+    const configured = this.options.env[PORT_VARIABLE[app]];
+    return configured === undefined ? DEFAULT_PORTS[app] : Number(configured);
+  }
+
+  url(app: FunnelApp): string {
+    return `http://127.0.0.1:${this.port(app)}`;
+  }
+
+  async start(): Promise<void> {
+    for (const app of this.options.apps ?? FUNNEL_APPS) await this.startApp(app);
+  }
+
+  async startApp(app: FunnelApp): Promise<void> {
+    if (this.running.has(app)) throw new Error(`${app} is already running`);
+    const env: Record<string, string> = { ...pathEnv(), ...this.options.env, [PORT_VARIABLE[app]]: String(this.port(app)) };
+    const child = spawn(process.execPath, [join(this.options.root, 'apps', app, 'dist', 'main.js')], {
+      cwd: this.options.root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail: string[] = [];
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        this.options.onLine?.(app, line);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const exited = once(child, 'exit').then(([code]) => code as number | null);
+    this.running.set(app, { child, tail, exited });
+    await this.waitHealthy(app);
+  }
+
+  /** Graceful stop: SIGTERM, then SIGKILL if the app has not exited within graceMs. */
+  async stop(app: FunnelApp, graceMs = 10_000): Promise<void> {
+    const running = this.running.get(app);
+    if (!running) return;
+    this.running.delete(app);
+    if (running.child.exitCode !== null || running.child.signalCode !== null) return;
+    running.child.kill('SIGTERM');
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), graceMs);
+    await running.exited;
+    clearTimeout(timer);
+  }
+
+  /** Abrupt death, as in a crash: no graceful shutdown. */
+  async kill(app: FunnelApp): Promise<void> {
+    const running = this.running.get(app);
+    if (!running) return;
+    this.running.delete(app);
+    running.child.kill('SIGKILL');
+    await running.exited;
+  }
+
+  async stopAll(): Promise<void> {
+    const apps = [...this.running.keys()].reverse();
+    await Promise.all(apps.map((app) => this.stop(app)));
+  }
+
+  isRunning(app: FunnelApp): boolean {
+    return this.running.has(app);
+  }
+
+  private async waitHealthy(app: FunnelApp): Promise<void> {
+    const running = this.running.get(app)!;
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
+    let lastProblem = 'no answer yet';
+    let exitCode: number | null | undefined;
+    void running.exited.then((code) => (exitCode = code));
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) {
+        this.running.delete(app);
+        throw new Error(`${app} exited with code ${exitCode} while starting:\n${running.tail.join('\n')}`);
+      }
+      try {
+        const res = await fetch(`${this.url(app)}/health`, { signal: AbortSignal.timeout(2000) });
+        if (res.status === 200) return;
+        lastProblem = `GET /health answered ${res.status}: ${(await res.text()).slice(0, 300)}`;
+      } catch (err) {
+        lastProblem = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${app} was not healthy within the timeout (${lastProblem}):\n${running.tail.join('\n')}`);
+  }
+}
+
+function pathEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'];
+  const env: Record<string, string> = {};
+  for (const key of keep) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}

@@ -1,0 +1,2 @@
+export * from './funnel-launcher.js';
+export * from './preflight.js';
