@@ -1,0 +1,147 @@
+import type { CatalogAd, CatalogCampaign, CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
+import { AdfunnelError, AuctionResponseSchema, type AuctionRequest } from '@adfunnel/contracts';
+import { describe, expect, it, beforeAll, beforeEach } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { AuctionService } from './auction.service.js';
+import { AuctionConfigSchema } from './config.js';
+
+function ad(id: number, campaign: Partial<CatalogCampaign> & Pick<CatalogCampaign, 'bidType' | 'bid'>, status: CatalogAd['status'] = 'active'): CatalogAd {
+  const advertiserId = id * 10;
+  return {
+    id,
+    campaignId: id * 100,
+    advertiserId,
+    title: `ad ${id}`,
+    text: '',
+    imageUrl: '',
+    landingUrl: '',
+    category: 'electronics',
+    categoryIndex: 0,
+    status,
+    embedding: new Float32Array(0),
+    campaign: {
+      id: id * 100,
+      advertiserId,
+      status: 'active',
+      dailyBudget: 100,
+      targetCountries: [],
+      targetDevices: [],
+      ...campaign,
+    },
+  };
+}
+
+function snapshotOf(ads: CatalogAd[]): CatalogSnapshot {
+  return { version: 'test-v1', loadedAt: 0, ads, byId: new Map(ads.map((a) => [a.id, a])) };
+}
+
+function request(overrides: Partial<AuctionRequest>): AuctionRequest {
+  return {
+    requestId: 'req-1',
+    deadlineAt: Date.now() + 1000,
+    surface: 'home_feed',
+    device: 'mobile',
+    slots: 2,
+    adIds: [],
+    ...overrides,
+  };
+}
+
+describe(AuctionService.name, () => {
+  // ad 1: CPC 0.50; ad 2: CPM 8; ad 3: CPA 20 in a paused campaign; ad 4: CPM 50 but the ad itself is paused
+  const snapshot = snapshotOf([
+    ad(1, { bidType: 'CPC', bid: 0.5 }),
+    ad(2, { bidType: 'CPM', bid: 8 }),
+    ad(3, { bidType: 'CPA', bid: 20, status: 'paused' }),
+    ad(4, { bidType: 'CPM', bid: 50 }, 'paused'),
+  ]);
+  // defaults: reserve 0.50 CPM = 0.0005 per impression, priors pCtr 0.01, pCvr 0.05
+  const config = AuctionConfigSchema.parse({});
+  let loaded: CatalogSnapshot | undefined;
+  let sut: AuctionService;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(() => {
+    loaded = snapshot;
+    const catalog: Pick<CatalogSnapshotService, 'snapshot'> = {
+      snapshot: () => {
+        if (loaded === undefined) throw new AdfunnelError('not_ready', 'catalog snapshot is not loaded yet');
+        return loaded;
+      },
+    };
+    sut = new AuctionService(catalog as CatalogSnapshotService, config);
+  });
+
+  it('runs GSP on the predictions and ignores inactive campaigns and ads and unknown ids', () => {
+    // ad 3 would be worth 20 x 0.9 x 0.5 = 9 per impression and ad 4 50 / 1000 = 0.05, but both are paused; 99 is unknown.
+    // ad 1: 0.50 x 0.02 = 0.010, ad 2: 8 / 1000 = 0.008 -> ad 1 pays 0.008 / 0.02 = 0.40 per click, ad 2 the reserve 0.50 CPM
+    const response = sut.run(
+      request({
+        adIds: [2, 3, 4, 1, 99],
+        predictions: { pCtr: [0.1, 0.9, 0.1, 0.02, 0.5], pCvr: [0.1, 0.5, 0.1, 0.1, 0.1] },
+      }),
+    );
+    expect(AuctionResponseSchema.parse(response)).toEqual(response);
+    expect(response.mechanism).toBe('gsp');
+    expect(response.winners.map((w) => [w.slot, w.adId, w.campaignId, w.advertiserId, w.bidType, w.bid, w.price])).toEqual([
+      [0, 1, 100, 10, 'CPC', 0.5, 0.4],
+      [1, 2, 200, 20, 'CPM', 8, 0.5],
+    ]);
+    expect(response.winners[0]).toMatchObject({ pCtr: 0.02, pCvr: 0.1 });
+    expect(response.winners[0]!.valuePerImpression).toBeCloseTo(0.01, 12);
+    expect(response.reservePerImpression).toBe(0.0005);
+    expect(response.considered).toBe(5);
+    expect(response.eligible).toBe(2);
+  });
+
+  it('keeps retrieval order and prices at the reserve with the priors when predictions are absent', () => {
+    // ad 2 CPM: 0.0005 x 1000 = 0.50; ad 1 CPC: 0.0005 / 0.01 = 0.05 (its value at the prior, 0.50 x 0.01 = 0.005, clears the reserve)
+    const response = sut.run(request({ adIds: [3, 2, 1], slots: 3 }));
+    expect(AuctionResponseSchema.parse(response)).toEqual(response);
+    expect(response.mechanism).toBe('retrieval_order');
+    expect(response.winners.map((w) => [w.slot, w.adId, w.price, w.pCtr, w.pCvr])).toEqual([
+      [0, 2, 0.5, null, null],
+      [1, 1, 0.05, null, null],
+    ]);
+    expect(response.considered).toBe(3);
+    expect(response.eligible).toBe(2);
+  });
+
+  it('uses the configured reserve and priors', () => {
+    // reserve 2 CPM = 0.002 per impression; prior pCtr 0.02: ad 1 is worth 0.50 x 0.02 = 0.01 and pays 0.002 / 0.02 = 0.10
+    const custom = new AuctionService(
+      { snapshot: () => snapshot } as Pick<CatalogSnapshotService, 'snapshot'> as CatalogSnapshotService,
+      AuctionConfigSchema.parse({ AUCTION_RESERVE_CPM: '2', AUCTION_PRIOR_CTR: '0.02' }),
+    );
+    const response = custom.run(request({ adIds: [1], slots: 1 }));
+    expect(response.reservePerImpression).toBe(0.002);
+    expect(response.winners.map((w) => w.price)).toEqual([0.1]);
+  });
+
+  it('rejects predictions that do not align with adIds as invalid_request', () => {
+    const run = () => sut.run(request({ adIds: [1, 2], predictions: { pCtr: [0.1], pCvr: [0.1, 0.1] } }));
+    expect(run).toThrow(AdfunnelError);
+    expect(run).toThrow('predictions.pCtr has 1 entries but adIds has 2; they must align one to one');
+    try {
+      run();
+    } catch (error) {
+      expect((error as AdfunnelError).code).toBe('invalid_request');
+    }
+  });
+
+  it('rejects a prediction outside [0, 1] as invalid_request naming the ad', () => {
+    const run = () => sut.run(request({ adIds: [1, 2], predictions: { pCtr: [0.1, 0.2], pCvr: [0.1, 1.5] } }));
+    expect(run).toThrow('predictions.pCvr[1] (adId 2) must be a probability in [0, 1], got 1.5');
+  });
+
+  it('answers not_ready while the catalog has not loaded', () => {
+    loaded = undefined;
+    expect(() => sut.run(request({ adIds: [1] }))).toThrow('catalog snapshot is not loaded yet');
+  });
+
+  it('returns no winners for an empty candidate list', () => {
+    const response = sut.run(request({ adIds: [], predictions: { pCtr: [], pCvr: [] } }));
+    expect(response).toMatchObject({ mechanism: 'gsp', winners: [], considered: 0, eligible: 0 });
+  });
+});

@@ -1,0 +1,174 @@
+import { CatalogSnapshotService, type CatalogSnapshot } from '@adfunnel/catalog';
+import { AdfunnelError, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
+import { InjectConfig } from '@adfunnel/platform';
+import {
+  allocateInOrder,
+  runGsp,
+  type AuctionCandidate,
+  type AuctionOutcome,
+  type PredictionPriors,
+  type UnscoredCandidate,
+} from '@adfunnel/utility';
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuctionConfig } from './config.js';
+
+type Predictions = NonNullable<AuctionRequest['predictions']>;
+
+interface Pool<C> {
+  candidates: C[];
+  unknown: number;
+  inactive: number;
+}
+
+/**
+ * Turns ranked (or, when ranking failed, retrieved) ad ids into priced slots: bids come from the
+ * catalog snapshot, paused or ended campaigns and ads drop out, and libs/utility does the auction.
+ */
+@Injectable()
+export class AuctionService {
+  private readonly logger = new Logger(AuctionService.name);
+  private readonly reservePerImpression: number;
+  private readonly priors: PredictionPriors;
+
+  constructor(
+    private readonly catalog: CatalogSnapshotService,
+    @InjectConfig() config: AuctionConfig,
+  ) {
+    this.reservePerImpression = config.AUCTION_RESERVE_CPM / 1000;
+    this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
+  }
+
+  run(request: AuctionRequest): AuctionResponse {
+    const started = performance.now();
+    const { requestId } = request;
+    try {
+      const snapshot = this.catalog.snapshot();
+      const { outcome, unknown, inactive } =
+        request.predictions === undefined
+          ? this.inRetrievalOrder(request, snapshot)
+          : this.byGsp(request, request.predictions, snapshot);
+      this.logger.debug({
+        msg: 'auction run',
+        requestId,
+        mechanism: outcome.mechanism,
+        considered: request.adIds.length,
+        unknown,
+        inactive,
+        eligible: outcome.eligible,
+        winners: outcome.winners.map((w) => w.adId),
+        catalogVersion: snapshot.version,
+        ms: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+      return {
+        mechanism: outcome.mechanism,
+        winners: outcome.winners.map((w) => ({
+          slot: w.slot,
+          adId: w.adId,
+          campaignId: w.campaignId,
+          advertiserId: w.advertiserId,
+          bidType: w.bidType,
+          bid: w.bid,
+          price: w.price,
+          valuePerImpression: w.valuePerImpression,
+          pCtr: w.pCtr,
+          pCvr: w.pCvr,
+        })),
+        reservePerImpression: outcome.reservePerImpression,
+        considered: request.adIds.length,
+        eligible: outcome.eligible,
+      };
+    } catch (error) {
+      this.logFailure(requestId, error);
+      throw error;
+    }
+  }
+
+  private byGsp(
+    request: AuctionRequest,
+    predictions: Predictions,
+    snapshot: CatalogSnapshot,
+  ): { outcome: AuctionOutcome } & Omit<Pool<AuctionCandidate>, 'candidates'> {
+    checkPredictions(request.adIds, predictions);
+    const pool = activeCandidates(request.adIds, snapshot, (candidate, i): AuctionCandidate => ({
+      ...candidate,
+      pCtr: predictions.pCtr[i]!,
+      pCvr: predictions.pCvr[i]!,
+    }));
+    const outcome = runGsp({
+      candidates: pool.candidates,
+      slots: request.slots,
+      reservePerImpression: this.reservePerImpression,
+    });
+    return { outcome, unknown: pool.unknown, inactive: pool.inactive };
+  }
+
+  private inRetrievalOrder(
+    request: AuctionRequest,
+    snapshot: CatalogSnapshot,
+  ): { outcome: AuctionOutcome } & Omit<Pool<UnscoredCandidate>, 'candidates'> {
+    const pool = activeCandidates(request.adIds, snapshot, (candidate) => candidate);
+    const outcome = allocateInOrder({
+      candidates: pool.candidates,
+      slots: request.slots,
+      reservePerImpression: this.reservePerImpression,
+      priors: this.priors,
+    });
+    return { outcome, unknown: pool.unknown, inactive: pool.inactive };
+  }
+
+  private logFailure(requestId: string, error: unknown): void {
+    if (error instanceof AdfunnelError && error.code !== 'internal') {
+      this.logger.warn({ msg: 'auction refused', requestId, code: error.code, error: error.message });
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.error({ msg: 'auction failed', requestId, error: message }, error instanceof Error ? error.stack : undefined);
+  }
+}
+
+/** Ads in the snapshot whose ad and campaign are both active, in request order. */
+function activeCandidates<C>(
+  adIds: readonly number[],
+  snapshot: CatalogSnapshot,
+  withPredictions: (candidate: UnscoredCandidate, index: number) => C,
+): Pool<C> {
+  const pool: Pool<C> = { candidates: [], unknown: 0, inactive: 0 };
+  adIds.forEach((adId, i) => {
+    const ad = snapshot.byId.get(adId);
+    if (ad === undefined) {
+      pool.unknown++;
+      return;
+    }
+    if (ad.status !== 'active' || ad.campaign.status !== 'active') {
+      pool.inactive++;
+      return;
+    }
+    const { campaign } = ad;
+    pool.candidates.push(
+      withPredictions(
+        { adId, campaignId: campaign.id, advertiserId: campaign.advertiserId, bidType: campaign.bidType, bid: campaign.bid },
+        i,
+      ),
+    );
+  });
+  return pool;
+}
+
+function checkPredictions(adIds: readonly number[], predictions: Predictions): void {
+  for (const field of ['pCtr', 'pCvr'] as const) {
+    const values = predictions[field];
+    if (values.length !== adIds.length) {
+      throw new AdfunnelError(
+        'invalid_request',
+        `predictions.${field} has ${values.length} entries but adIds has ${adIds.length}; they must align one to one`,
+      );
+    }
+    const bad = values.findIndex((p) => !Number.isFinite(p) || p < 0 || p > 1);
+    if (bad !== -1) {
+      throw new AdfunnelError(
+        'invalid_request',
+        `predictions.${field}[${bad}] (adId ${adIds[bad]}) must be a probability in [0, 1], got ${values[bad]}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { ConfigError, parseConfig } from '@adfunnel/platform';
+import { describe, expect, it } from '@jest/globals';
+import { AuctionConfigSchema } from './config.js';
+
+describe('AuctionConfigSchema', () => {
+  it('defaults to port 3103, a 0.50 CPM reserve and priors 0.01 / 0.05', () => {
+    const sut = parseConfig(AuctionConfigSchema, {});
+    expect(sut).toMatchObject({
+      AUCTION_PORT: 3103,
+      AUCTION_RESERVE_CPM: 0.5,
+      AUCTION_PRIOR_CTR: 0.01,
+      AUCTION_PRIOR_CVR: 0.05,
+      CATALOG_REFRESH_MS: 60_000,
+      NATS_URL: 'nats://127.0.0.1:4222',
+    });
+  });
+
+  it('names every bad variable', () => {
+    let error: unknown;
+    try {
+      parseConfig(AuctionConfigSchema, { AUCTION_RESERVE_CPM: '-1', AUCTION_PRIOR_CTR: '0', AUCTION_PRIOR_CVR: 'x' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
+      'AUCTION_PRIOR_CTR',
+      'AUCTION_PRIOR_CVR',
+      'AUCTION_RESERVE_CPM',
+    ]);
+    expect((error as ConfigError).message).toContain('AUCTION_PRIOR_CTR: expected a probability in (0, 1], got "0"');
+  });
+});

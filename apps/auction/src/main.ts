@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { QueueGroups } from '@adfunnel/contracts';
+import { runService } from '@adfunnel/platform';
+import { AuctionModule } from './auction.module.js';
+import { loadAuctionConfig } from './config.js';
+
+const config = loadAuctionConfig();
+await runService({
+  name: 'auction',
+  module: AuctionModule.forRoot(config),
+  port: config.AUCTION_PORT,
+  natsUrl: config.NATS_URL,
+  queueGroup: QueueGroups.auction,
+  logFormat: config.LOG_FORMAT,
+  logLevel: config.LOG_LEVEL,
+});

@@ -1,0 +1,6 @@
+export * from './value-per-impression.js';
+export * from './utility.js';
+export * from './money.js';
+export * from './auction-outcome.js';
+export * from './gsp.js';
+export * from './allocate-in-order.js';
