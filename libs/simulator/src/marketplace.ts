@@ -196,12 +196,13 @@ export function adAt(spec: MarketplaceSpec, i: number): SimAd {
   l2Normalize(embedding);
   const product = rng.pick(PRODUCTS[category]);
   const id = i + 1;
+  const brand = advertiser.name.replace(/ \d+$/, '');
   return {
     id,
     campaignId: campaignIndex + 1,
     advertiserId: advertiser.id,
-    title: `${advertiser.name.replace(/ \d+$/, '')}: ${product}`,
-    text: `${product[0].toUpperCase()}${product.slice(1)} from ${advertiser.name} - ${rng.pick(HOOKS)}.`,
+    title: `${brand}: ${product}`,
+    text: `${product[0]!.toUpperCase()}${product.slice(1)} from ${brand} - ${rng.pick(HOOKS)}.`,
     imageUrl: `https://img.example.com/ads/${id}.jpg`,
     landingUrl: `https://adv${advertiser.id}.example.com/products/${id}`,
     category,
