@@ -1,0 +1,55 @@
+import { CommonEnv } from '@adfunnel/platform';
+import { MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
+import { z } from 'zod';
+
+/** Only for local runs and tests: production refuses to start with it. */
+export const DEV_TRACKING_SECRET = 'adfunnel-dev-tracking-secret-do-not-use-in-production';
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .positive({ error: `expected ${what}` });
+
+export const LoggingConfigSchema = z
+  .object({
+    ...CommonEnv,
+    NODE_ENV: z.string().default('development'),
+    LOGGING_PORT: z.coerce
+      .number({ error: 'expected a port number' })
+      .int({ error: 'expected a port number' })
+      .min(1, { error: 'expected a port number' })
+      .max(65535, { error: 'expected a port number' })
+      .default(3104),
+    TRACKING_SECRET: z
+      .string()
+      .min(MIN_TRACKING_SECRET_LENGTH, { error: `must be at least ${MIN_TRACKING_SECRET_LENGTH} chars` })
+      .default(DEV_TRACKING_SECRET),
+    LOGGING_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
+      .default('adfunnel'),
+    LOGGING_CONCURRENCY: positiveInt('a positive integer')
+      .max(256, { error: 'expected at most 256' })
+      .default(8),
+    LOGGING_ENQUEUE_TIMEOUT_MS: positiveInt('a positive integer of milliseconds').default(2000),
+    LOGGING_JOB_ATTEMPTS: positiveInt('a positive integer')
+      .max(100, { error: 'expected at most 100' })
+      .default(8),
+    CATALOG_REFRESH_MS: z.coerce
+      .number({ error: 'expected a non-negative integer of milliseconds (0 disables)' })
+      .int({ error: 'expected a non-negative integer of milliseconds (0 disables)' })
+      .min(0, { error: 'expected a non-negative integer of milliseconds (0 disables)' })
+      .default(60_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.TRACKING_SECRET === DEV_TRACKING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRACKING_SECRET'],
+        message: 'must be set to a private secret when NODE_ENV=production',
+      });
+    }
+  });
+
+export type LoggingConfig = z.output<typeof LoggingConfigSchema>;

@@ -1,0 +1,99 @@
+import {
+  AdfunnelError,
+  type EventType,
+  type TrackingClaims,
+  type TrackingEventJob,
+} from '@adfunnel/contracts';
+import { InjectConfig } from '@adfunnel/platform';
+import { SignedEventToken, TrackingTokenError, eventId } from '@adfunnel/tracking';
+import { Injectable } from '@nestjs/common';
+import type { LoggingConfig } from './config.js';
+import { LandingPageService } from './landing-page.service.js';
+import { LoggingQueuesService } from './logging-queues.service.js';
+
+export interface AcceptedEvent {
+  eventId: string;
+  requestId: string;
+  adId: number;
+}
+
+export interface AcceptedClick extends AcceptedEvent {
+  landingUrl: string;
+}
+
+export interface TrackOptions {
+  /** A HEAD request (link prefetchers, scanners) is checked but not counted. */
+  count: boolean;
+}
+
+/** Turns a tracking callback into a queued event: verify the token, then hand the event to bull. */
+@Injectable()
+export class EventsService {
+  constructor(
+    @InjectConfig() private readonly config: LoggingConfig,
+    private readonly queues: LoggingQueuesService,
+    private readonly landingPages: LandingPageService,
+  ) {}
+
+  async impression(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedEvent> {
+    return this.track('impression', this.verify(token), options);
+  }
+
+  /** The landing URL is resolved first: a click that cannot land is refused, not billed. */
+  async click(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedClick> {
+    const claims = this.verify(token);
+    const landingUrl = await this.landingPages.landingUrlOf(claims.a);
+    return { ...(await this.track('click', claims, options)), landingUrl };
+  }
+
+  async conversion(clickToken: string): Promise<AcceptedEvent> {
+    return this.track('conversion', this.verify(clickToken), { count: true });
+  }
+
+  private async track(
+    type: EventType,
+    claims: TrackingClaims,
+    options: TrackOptions,
+  ): Promise<AcceptedEvent> {
+    const job = toJob(type, claims, Date.now());
+    if (options.count) await this.queues.enqueueEvent(job);
+    return { eventId: job.eventId, requestId: job.requestId, adId: job.adId };
+  }
+
+  private verify(token: unknown): TrackingClaims {
+    if (Array.isArray(token)) {
+      throw new AdfunnelError('invalid_request', 'tracking token t must be given once');
+    }
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new AdfunnelError('invalid_request', 'tracking token t is missing');
+    }
+    try {
+      return SignedEventToken.verify(token, this.config.TRACKING_SECRET, Date.now());
+    } catch (error) {
+      if (error instanceof TrackingTokenError) {
+        throw new AdfunnelError(
+          'invalid_request',
+          `invalid tracking token (${error.reason}): ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+function toJob(type: EventType, claims: TrackingClaims, occurredAt: number): TrackingEventJob {
+  return {
+    eventId: eventId(type, claims),
+    type,
+    requestId: claims.r,
+    userId: claims.u,
+    adId: claims.a,
+    campaignId: claims.c,
+    advertiserId: claims.adv,
+    slot: claims.s,
+    bidType: claims.bt,
+    price: claims.p,
+    servedAt: claims.t,
+    occurredAt,
+  };
+}

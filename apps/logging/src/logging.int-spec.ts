@@ -1,0 +1,428 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  AdEntity,
+  AdvertiserEntity,
+  CampaignEntity,
+  ServedAdEntity,
+  TrackingEventEntity,
+  createDataSource,
+  runCatalogMigrations,
+} from '@adfunnel/catalog';
+import { Rpc, type ServedAck, type ServedRecord, type TrackingClaims } from '@adfunnel/contracts';
+import { EMBEDDING_DIM } from '@adfunnel/features';
+import { parseConfig, startService } from '@adfunnel/platform';
+import { trackingUrls } from '@adfunnel/tracking';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { Redis } from 'ioredis';
+import { firstValueFrom } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { LoggingConfigSchema } from './config.js';
+import { LoggingModule } from './logging.module.js';
+import { LoggingQueuesService } from './logging-queues.service.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const NATS_URL = 'nats://127.0.0.1:4222';
+const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const SECRET = 'logging-int-spec-secret-0123456789';
+const LANDING_URL = 'https://shop.example.com/p/42?utm_source=adfunnel';
+
+function adFactory(id: number, campaignId: number, landingUrl: string): AdEntity {
+  return Object.assign(new AdEntity(), {
+    id,
+    campaignId,
+    advertiserId: 1,
+    title: `Ad ${id}`,
+    text: 'A fine product',
+    imageUrl: `https://img.example.com/${id}.png`,
+    landingUrl,
+    category: 'electronics',
+    embedding: new Float32Array(EMBEDDING_DIM).fill(0.1),
+    status: 'active' as const,
+    createdAt: Date.UTC(2025, 0, 1),
+  });
+}
+
+function claimsFactory(overrides: Partial<TrackingClaims> = {}): TrackingClaims {
+  const now = Date.now();
+  return {
+    v: 1,
+    r: `req-${randomUUID()}`,
+    u: 'u00001',
+    a: 42,
+    c: 10,
+    adv: 1,
+    s: 0,
+    bt: 'CPC',
+    p: 0.5,
+    t: now,
+    exp: now + 3_600_000,
+    ...overrides,
+  };
+}
+
+interface Backend {
+  name: string;
+  /** Creates an empty database; returns the env that points the service at it and how to drop it. */
+  create(): Promise<{
+    env: Record<string, string>;
+    database: { databaseUrl?: string; sqlitePath: string };
+    drop(): Promise<void>;
+  }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'SQLite',
+    async create() {
+      const dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-logging-'));
+      const sqlitePath = path.join(dir, 'catalog.sqlite');
+      return {
+        env: { SQLITE_PATH: sqlitePath },
+        database: { sqlitePath },
+        drop: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    create() {
+      const schema = `logging_test_${randomUUID().replaceAll('-', '')}`;
+      const databaseUrl = `${POSTGRES_URL}?schema=${schema}`;
+      return Promise.resolve({
+        env: { DATABASE_URL: databaseUrl },
+        database: { databaseUrl, sqlitePath: '' },
+        async drop() {
+          const admin = await createDataSource({ databaseUrl: POSTGRES_URL, sqlitePath: '' });
+          try {
+            await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          } finally {
+            await admin.destroy();
+          }
+        },
+      });
+    },
+  },
+];
+
+async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} on %s`, (_name, backend) => {
+  const prefix = `adfunnel-test-${randomUUID()}`;
+  const queueGroup = `adfunnel-logging-test-${randomUUID()}`;
+  let drop: (() => Promise<void>) | undefined;
+  let app: NestFastifyApplication;
+  let baseUrl: string;
+  let db: DataSource;
+  let queues: LoggingQueuesService;
+  let bus: ClientProxy;
+
+  const idle = () =>
+    eventually(
+      'the queues to drain',
+      () => queues.depth(),
+      (d) =>
+        d.events.waiting +
+          d.events.active +
+          d.events.delayed +
+          d.served.waiting +
+          d.served.active +
+          d.served.delayed ===
+        0,
+    );
+  const eventsOf = (requestId: string) => db.getRepository(TrackingEventEntity).findBy({ requestId });
+
+  beforeAll(async () => {
+    const target = await backend.create();
+    drop = target.drop;
+    const setup = await createDataSource(target.database);
+    try {
+      await runCatalogMigrations(setup);
+      await setup
+        .getRepository(AdvertiserEntity)
+        .save({ id: 1, name: 'Acme', createdAt: Date.UTC(2025, 0, 1) });
+      await setup.getRepository(CampaignEntity).save({
+        id: 10,
+        advertiserId: 1,
+        name: 'Acme clicks',
+        status: 'active',
+        bidType: 'CPC',
+        bid: 0.8,
+        dailyBudget: 100,
+        targetCountries: [],
+        targetDevices: [],
+        createdAt: Date.UTC(2025, 0, 1),
+      });
+      await setup
+        .getRepository(AdEntity)
+        .save([adFactory(42, 10, LANDING_URL), adFactory(43, 10, 'https://shop.example.com/p/43')]);
+    } finally {
+      await setup.destroy();
+    }
+
+    const config = parseConfig(LoggingConfigSchema, {
+      ...target.env,
+      REDIS_URL,
+      NATS_URL,
+      TRACKING_SECRET: SECRET,
+      LOGGING_QUEUE_PREFIX: prefix,
+      CATALOG_REFRESH_MS: '0',
+      LOG_LEVEL: 'warn',
+    });
+    app = await startService({
+      name: 'logging-test',
+      module: LoggingModule.forRoot(config),
+      port: 0,
+      host: '127.0.0.1',
+      natsUrl: NATS_URL,
+      // Its own queue group, so this instance gets every served record even if a dev logging service runs.
+      queueGroup,
+      logLevel: 'warn',
+    });
+    baseUrl = await app.getUrl();
+    db = app.get(DataSource);
+    queues = app.get(LoggingQueuesService);
+    bus = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: NATS_URL } });
+    await bus.connect();
+  });
+
+  afterAll(async () => {
+    await bus?.close();
+    await app?.close();
+    const redis = new Redis(REDIS_URL);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+    await drop?.();
+  });
+
+  it('stores a repeated impression once and redirects a click to the catalog landing URL', async () => {
+    const claims = claimsFactory();
+    const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
+
+    const [first, second] = await Promise.all([fetch(urls.impressionUrl), fetch(urls.impressionUrl)]);
+    expect([first.status, second.status]).toEqual([204, 204]);
+    expect(await first.text()).toBe('');
+    const click = await fetch(urls.clickUrl, { redirect: 'manual' });
+    expect(click.status).toBe(302);
+    expect(click.headers.get('location')).toBe(LANDING_URL);
+    expect(click.headers.get('cache-control')).toBe('no-store');
+
+    await eventually(
+      'impression and click rows',
+      () => eventsOf(claims.r),
+      (rows) => rows.length === 2,
+    );
+    // Once the first copy is stored and gone from the queue, a late repeat reaches the worker: the insert ignores it.
+    expect((await fetch(urls.impressionUrl)).status).toBe(204);
+    await idle();
+
+    const rows = await eventsOf(claims.r);
+    const byType = (type: string) => rows.filter((row) => row.type === type);
+    expect(byType('impression')).toHaveLength(1);
+    expect(byType('click')).toHaveLength(1);
+    expect(byType('impression')[0]).toMatchObject({
+      adId: 42,
+      campaignId: 10,
+      slot: 0,
+      bidType: 'CPC',
+      price: 0.5,
+      cost: 0,
+    });
+    expect(byType('click')[0]).toMatchObject({ adId: 42, userId: 'u00001', servedAt: claims.t, cost: 0.5 });
+  });
+
+  it('charges a CPM impression a thousandth of the price', async () => {
+    const claims = claimsFactory({ a: 43, bt: 'CPM', p: 3 });
+    const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+    expect((await fetch(impressionUrl)).status).toBe(204);
+    const [row] = await eventually(
+      'the CPM impression',
+      () => eventsOf(claims.r),
+      (rows) => rows.length === 1,
+    );
+    expect(row.cost).toBeCloseTo(0.003, 12);
+  });
+
+  it('accepts a conversion postback for a click token once', async () => {
+    const claims = claimsFactory({ bt: 'CPA', p: 12 });
+    const token = new URL(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl).searchParams.get('t')!;
+    const post = () =>
+      fetch(`${baseUrl}/v1/events/conversion`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ t: token }),
+      });
+    const [a, b] = await Promise.all([post(), post()]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(await a.json()).toEqual({ accepted: true, eventId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    await idle();
+    const rows = await eventsOf(claims.r);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ type: 'conversion', cost: 12 });
+  });
+
+  it('refuses a tampered, expired or missing token with 400 and says why', async () => {
+    const claims = claimsFactory();
+    const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+    const forged = trackingUrls({
+      baseUrl,
+      claims: { ...claims, p: 0.01 },
+      secret: 'not-the-real-secret-123',
+    });
+
+    const tampered = await fetch(forged.clickUrl, { redirect: 'manual' });
+    expect(tampered.status).toBe(400);
+    expect(await tampered.json()).toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('invalid tracking token (bad_signature)'),
+    });
+
+    const cut = await fetch(impressionUrl.slice(0, -3));
+    expect(cut.status).toBe(400);
+    expect((await cut.json()) as { message: string }).toMatchObject({
+      message: expect.stringMatching(/invalid tracking token/),
+    });
+
+    const old = claimsFactory({ t: Date.now() - 7_200_000, exp: Date.now() - 3_600_000 });
+    const expired = await fetch(trackingUrls({ baseUrl, claims: old, secret: SECRET }).impressionUrl);
+    expect(expired.status).toBe(400);
+    expect(await expired.json()).toMatchObject({ message: expect.stringContaining('(expired)') });
+
+    const missing = await fetch(`${baseUrl}/v1/events/click`, { redirect: 'manual' });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({
+      code: 'invalid_request',
+      message: 'tracking token t is missing',
+    });
+
+    const badBody = await fetch(`${baseUrl}/v1/events/conversion`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'x' }),
+    });
+    expect(badBody.status).toBe(400);
+
+    await idle();
+    expect(await eventsOf(claims.r)).toHaveLength(0);
+  });
+
+  it('checks but does not count a HEAD request (link prefetchers)', async () => {
+    const claims = claimsFactory();
+    const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
+    expect((await fetch(urls.impressionUrl, { method: 'HEAD' })).status).toBe(204);
+    const head = await fetch(urls.clickUrl, { method: 'HEAD', redirect: 'manual' });
+    expect(head.status).toBe(302);
+    expect(head.headers.get('location')).toBe(LANDING_URL);
+    await idle();
+    expect(await eventsOf(claims.r)).toHaveLength(0);
+  });
+
+  it('answers 404 for a click on an ad the catalog does not have, and does not bill it', async () => {
+    const claims = claimsFactory({ a: 999 });
+    const response = await fetch(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl, {
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({
+      code: 'not_found',
+      message: 'ad 999 is not in the catalog',
+    });
+    await idle();
+    expect(await eventsOf(claims.r)).toHaveLength(0);
+  });
+
+  it('queues a served record from the bus and stores one row per ad with its features', async () => {
+    const requestId = `req-${randomUUID()}`;
+    const record: ServedRecord = {
+      requestId,
+      servedAt: Date.now(),
+      userId: 'u00001',
+      surface: 'home_feed',
+      country: 'US',
+      device: 'mobile',
+      modelVersion: 'test-model',
+      featureDim: 3,
+      degraded: [],
+      ads: [
+        {
+          slot: 0,
+          adId: 42,
+          campaignId: 10,
+          advertiserId: 1,
+          bidType: 'CPC',
+          bid: 0.8,
+          price: 0.5,
+          pCtr: 0.02,
+          pCvr: 0.1,
+          features: [0.25, 1, 0],
+        },
+        {
+          slot: 1,
+          adId: 43,
+          campaignId: 10,
+          advertiserId: 1,
+          bidType: 'CPC',
+          bid: 0.8,
+          price: 0.4,
+          pCtr: 0.01,
+          pCvr: null,
+          features: [0.5, 0, 1],
+        },
+      ],
+    };
+    const send = () => firstValueFrom(bus.send<ServedAck, ServedRecord>(Rpc.loggingServed.pattern, record));
+    expect(await send()).toEqual({ accepted: true, jobId: requestId });
+    expect(await send()).toEqual({ accepted: true, jobId: requestId });
+
+    const rows = await eventually(
+      'served rows',
+      () => db.getRepository(ServedAdEntity).find({ where: { requestId }, order: { slot: 'ASC' } }),
+      (found) => found.length === 2,
+    );
+    await idle();
+    expect(await db.getRepository(ServedAdEntity).countBy({ requestId })).toBe(2);
+    expect(rows.map((row) => [row.id, row.adId, row.features, row.featureDim])).toEqual([
+      [`${requestId}:0`, 42, [0.25, 1, 0], 3],
+      [`${requestId}:1`, 43, [0.5, 0, 1], 3],
+    ]);
+
+    const inconsistent = { ...record, ads: [{ ...record.ads[0], features: [1, 2] }] };
+    await expect(firstValueFrom(bus.send(Rpc.loggingServed.pattern, inconsistent))).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('expected featureDim 3'),
+    });
+  });
+
+  it('reports queue depth in /health', async () => {
+    const response = await fetch(`${baseUrl}/health`);
+    const body = (await response.json()) as { details: Record<string, { status: string }> };
+    expect(body.details['queues']).toMatchObject({
+      status: 'up',
+      events: { failed: 0 },
+      served: { failed: 0 },
+    });
+    expect(body.details['database']).toMatchObject({ status: 'up' });
+    expect(body.details['redis']).toMatchObject({ status: 'up' });
+  });
+});

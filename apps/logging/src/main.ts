@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { QueueGroups } from '@adfunnel/contracts';
+import { loadConfig, runService } from '@adfunnel/platform';
+import { LoggingConfigSchema } from './config.js';
+import { LoggingModule } from './logging.module.js';
+
+const config = loadConfig(LoggingConfigSchema);
+await runService({
+  name: 'logging',
+  module: LoggingModule.forRoot(config),
+  port: config.LOGGING_PORT,
+  natsUrl: config.NATS_URL,
+  queueGroup: QueueGroups.logging,
+  logFormat: config.LOG_FORMAT,
+  logLevel: config.LOG_LEVEL,
+});

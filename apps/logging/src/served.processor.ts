@@ -1,0 +1,73 @@
+import { JobNames, Queues, type ServedRecord, type ServedRecordJob } from '@adfunnel/contracts';
+import type { ServedAdEntity } from '@adfunnel/catalog';
+import { InjectConfig } from '@adfunnel/platform';
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import type { LoggingConfig } from './config.js';
+import { EventStoreService } from './event-store.service.js';
+
+/** Worker for `Queues.served`: one served_ads row per ad shown, with the features ranking used. */
+@Injectable()
+export class ServedProcessor implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ServedProcessor.name);
+
+  constructor(
+    @InjectConfig() private readonly config: LoggingConfig,
+    @InjectQueue(Queues.served) private readonly queue: Queue<ServedRecordJob>,
+    private readonly store: EventStoreService,
+  ) {}
+
+  /** Registered here rather than with @Process so the concurrency comes from config. */
+  onApplicationBootstrap(): void {
+    this.queue
+      .process(JobNames.persistServed, this.config.LOGGING_CONCURRENCY, (job: Job<ServedRecordJob>) =>
+        this.handle(job),
+      )
+      .catch((error: unknown) => this.logger.error(`served worker stopped: ${(error as Error).message}`));
+  }
+
+  async persist(record: ServedRecord): Promise<number> {
+    return this.store.insertServedAds(record.ads.map((ad) => toRow(record, ad)));
+  }
+
+  private async handle(job: Job<ServedRecordJob>): Promise<void> {
+    const { requestId, ads } = job.data.record;
+    try {
+      const stored = await this.persist(job.data.record);
+      this.logger.log(
+        `served record of request ${requestId}: ${stored} of ${ads.length} ads stored (job ${job.id})`,
+      );
+    } catch (error) {
+      this.logger.warn(
+        `served record of request ${requestId} failed on attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}: ${(error as Error).message}`,
+      );
+      throw error;
+    }
+  }
+}
+
+function toRow(record: ServedRecord, ad: ServedRecord['ads'][number]): ServedAdEntity {
+  return {
+    id: `${record.requestId}:${ad.slot}`,
+    requestId: record.requestId,
+    servedAt: record.servedAt,
+    userId: record.userId,
+    surface: record.surface,
+    country: record.country,
+    device: record.device,
+    slot: ad.slot,
+    adId: ad.adId,
+    campaignId: ad.campaignId,
+    advertiserId: ad.advertiserId,
+    bidType: ad.bidType,
+    bid: ad.bid,
+    price: ad.price,
+    pCtr: ad.pCtr,
+    pCvr: ad.pCvr,
+    modelVersion: record.modelVersion,
+    degraded: record.degraded,
+    features: ad.features,
+    featureDim: ad.features === null ? null : record.featureDim,
+  };
+}
