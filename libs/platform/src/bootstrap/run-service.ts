@@ -1,0 +1,126 @@
+import { AdfunnelError } from '@adfunnel/contracts';
+import type { IncomingMessage } from 'node:http';
+import { type DynamicModule, Logger, type LoggerService, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { natsServerOptions } from '../bus/nats-server-options.js';
+import { natsUnreachableMessage } from '../bus/bus.constants.js';
+import type { LogFormat, LogLevelName } from '../config/common-env.js';
+import { AllExceptionsFilter } from '../errors/all-exceptions.filter.js';
+import { REQUEST_ID_HEADER, resolveRequestId } from '../errors/request-id.js';
+import { createAppLogger } from '../logging/create-app-logger.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
+
+export interface RunServiceOptions {
+  /** Service name, in logs and in the NATS connection name. */
+  name: string;
+  module: Type<unknown> | DynamicModule;
+  port: number;
+  /** Default 0.0.0.0 (reachable from other containers). */
+  host?: string;
+  /** With `queueGroup`: also serve the module's `@MessagePattern` handlers over NATS. */
+  natsUrl?: string;
+  queueGroup?: string;
+  /** Larger bodies get 400 payload_too_large. Default 64 KiB. */
+  bodyLimitBytes?: number;
+  /** Usually `config.LOG_FORMAT` / `config.LOG_LEVEL`; defaults pretty / log. */
+  logFormat?: LogFormat;
+  logLevel?: LogLevelName;
+  /** Replaces the logger built from logFormat/logLevel. */
+  logger?: LoggerService;
+  /** Runs before listen: swagger, CORS, extra Fastify plugins. */
+  configureHttp?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/**
+ * Starts one service: Fastify HTTP with request ids and the error filter, plus (when given a queue
+ * group) a NATS microservice whose replicas share the load. SIGTERM/SIGINT drain and exit 0. A
+ * service that cannot start (NATS down, a dependency failing at init) logs why and exits 1.
+ */
+export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
+  const logger = loggerFor(options);
+  Logger.overrideLogger(logger);
+  const log = new Logger('Bootstrap');
+  let app: NestFastifyApplication;
+  try {
+    app = await startService({ ...options, logger });
+  } catch (err) {
+    log.fatal(
+      startFailureMessage(options, err),
+      err instanceof AdfunnelError ? undefined : (err as Error)?.stack,
+    );
+    process.exit(1);
+  }
+  // Nest closes the app on these signals (NATS unsubscribes, in-flight requests finish, hooks run), then exits 0.
+  app.enableShutdownHooks(SHUTDOWN_SIGNALS, { useProcessExit: true });
+  for (const signal of SHUTDOWN_SIGNALS) {
+    process.once(signal, () =>
+      log.log(`${options.name} received ${signal}: finishing in-flight requests, then exiting`),
+    );
+  }
+  return app;
+}
+
+/** Like runService, but throws instead of exiting; tests use it to start services in-process. */
+export async function startService(options: RunServiceOptions): Promise<NestFastifyApplication> {
+  const log = new Logger('Bootstrap');
+  if (options.queueGroup !== undefined && options.natsUrl === undefined) {
+    throw new AdfunnelError('invalid_request', `${options.name}: queueGroup given without natsUrl`);
+  }
+  const host = options.host ?? '0.0.0.0';
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => resolveRequestId(req.headers[REQUEST_ID_HEADER]),
+  });
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
+    logger: loggerFor(options),
+    abortOnError: false,
+  });
+  try {
+    app.useGlobalFilters(new AllExceptionsFilter());
+    if (options.configureHttp) await options.configureHttp(app);
+    if (options.natsUrl !== undefined && options.queueGroup !== undefined) {
+      app.connectMicroservice(natsServerOptions(options.natsUrl, options.queueGroup), {
+        inheritAppConfig: true,
+      });
+      try {
+        await app.startAllMicroservices();
+      } catch (err) {
+        throw new AdfunnelError('unavailable', natsUnreachableMessage(options.natsUrl, err));
+      }
+      log.log(`${options.name} serving NATS in queue group ${options.queueGroup}`);
+    }
+    await app.listen(options.port, host);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  log.log(`${options.name} listening on http://${host}:${port}`);
+  return app;
+}
+
+function loggerFor(options: RunServiceOptions): LoggerService {
+  return (
+    options.logger ??
+    createAppLogger({
+      name: options.name,
+      format: options.logFormat ?? 'pretty',
+      level: options.logLevel ?? 'log',
+    })
+  );
+}
+
+function startFailureMessage(options: RunServiceOptions, err: unknown): string {
+  const reason = err instanceof Error ? err.message : String(err);
+  return `${options.name} failed to start: ${reason}`;
+}

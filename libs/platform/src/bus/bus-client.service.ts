@@ -1,0 +1,122 @@
+import {
+  AdfunnelError,
+  type ErrorCode,
+  isErrorBody,
+  type RpcContract,
+  type RpcRequest,
+  type RpcResponse,
+} from '@adfunnel/contracts';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ClientNats } from '@nestjs/microservices';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { z } from 'zod';
+import { lastValueFrom, throwError, timeout, type Subscription } from 'rxjs';
+import {
+  BUS_OPTIONS,
+  type BusModuleOptions,
+  type CallOptions,
+  natsUnreachableMessage,
+} from './bus.constants.js';
+import { RemoteCallError } from './remote-call.error.js';
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Typed request-reply over NATS: `call(Rpc.x, payload)` with a timeout on every call. */
+@Injectable()
+export class BusClient implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(BusClient.name);
+  private readonly client: ClientNats;
+  private connected = false;
+  private statusSubscription: Subscription | undefined;
+
+  constructor(@Inject(BUS_OPTIONS) private readonly options: BusModuleOptions) {
+    this.client = new ClientNats({
+      servers: options.natsUrl,
+      name: options.name ?? 'adfunnel',
+      timeout: CONNECT_TIMEOUT_MS,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.statusSubscription = this.client.status.subscribe((status) => {
+      // NatsStatus is an ambient const enum, which isolatedModules cannot reference.
+      this.connected = String(status) === 'connected';
+    });
+    try {
+      await this.client.connect();
+    } catch (err) {
+      throw new AdfunnelError('unavailable', natsUnreachableMessage(this.options.natsUrl, err));
+    }
+    this.logger.log(`connected to NATS at ${this.options.natsUrl}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.statusSubscription?.unsubscribe();
+    this.connected = false;
+    await this.client.close();
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Round trip to the NATS server in ms; rejects when not connected. */
+  async rtt(): Promise<number> {
+    if (!this.connected)
+      throw new AdfunnelError('unavailable', `not connected to NATS at ${this.options.natsUrl}`);
+    return this.client.unwrap<NatsConnection>().rtt();
+  }
+
+  async call<C extends RpcContract<z.ZodType, z.ZodType>>(
+    contract: C,
+    payload: RpcRequest<C>,
+    opts: CallOptions = {},
+  ): Promise<RpcResponse<C>> {
+    const pattern = contract.pattern;
+    const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs;
+    const reply$ = this.client.send<RpcResponse<C>, RpcRequest<C>>(pattern, payload).pipe(
+      timeout({
+        first: timeoutMs,
+        with: () =>
+          throwError(() => new AdfunnelError('timeout', `${pattern} did not answer within ${timeoutMs} ms`)),
+      }),
+    );
+    try {
+      return await lastValueFrom(reply$);
+    } catch (err) {
+      throw this.toCallError(pattern, err);
+    }
+  }
+
+  private toCallError(pattern: string, err: unknown): AdfunnelError {
+    if (err instanceof AdfunnelError) return err;
+    if (isErrorBody(err)) return new RemoteCallError(pattern, err.code, err.message);
+    if (isNoResponders(err)) {
+      return new AdfunnelError('unavailable', `no service is listening on ${pattern}`);
+    }
+    if (isObject(err) && typeof err['message'] === 'string' && !(err instanceof Error)) {
+      // A Nest handler that failed outside our filter answers { status: 'error', message }.
+      return new RemoteCallError(pattern, 'internal', err['message']);
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    const code: ErrorCode = isConnectionProblem(reason) ? 'unavailable' : 'internal';
+    return new AdfunnelError(code, `${pattern} call failed: ${reason}`);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Nest's EmptyResponseException (not exported) or a NATS 503 status: nobody subscribes to the subject. */
+function isNoResponders(err: unknown): boolean {
+  if (!isObject(err)) return false;
+  const message = typeof err['message'] === 'string' ? err['message'] : '';
+  return err['code'] === '503' || /no responders|there are no subscribers/i.test(message);
+}
+
+function isConnectionProblem(reason: string): boolean {
+  return /connection (lost|closed)|disconnect|not initialized|reconnect/i.test(reason);
+}

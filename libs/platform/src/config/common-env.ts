@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+/** Ordered from least to most verbose: a level enables itself and every level before it. */
+export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/.+/;
+
+/**
+ * Environment variables every app understands. Spread into an app schema:
+ * `z.object({ ...CommonEnv, PORT: z.coerce.number().int().min(1).max(65535).default(3001) })`.
+ */
+export const CommonEnv = {
+  NATS_URL: z
+    .string()
+    .startsWith('nats://', { error: 'must start with nats://' })
+    .default('nats://127.0.0.1:4222'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, { error: 'must start with redis:// or rediss://' })
+    .default('redis://127.0.0.1:6379'),
+  DATABASE_URL: z
+    .string()
+    .regex(DATABASE_URL_PATTERN, { error: 'must start with postgres:// or postgresql://' })
+    .optional(),
+  SQLITE_PATH: z.string().min(1).default('var/adfunnel.sqlite'),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { error: `expected one of ${LOG_FORMATS.join(', ')}` }).default('pretty'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
+  BUS_TIMEOUT_MS: z.coerce
+    .number({ error: 'expected a positive integer' })
+    .int({ error: 'expected a positive integer' })
+    .positive({ error: 'expected a positive integer' })
+    .default(1000),
+};
+
+export type CommonConfig = z.infer<z.ZodObject<typeof CommonEnv>>;
