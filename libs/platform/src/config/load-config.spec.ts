@@ -140,4 +140,16 @@ describe(loadConfig.name, () => {
     ]);
     expect(exitSpy).toHaveBeenCalledWith(1);
   });
+
+  it('never echoes the value of a secret', () => {
+    const schema = z.object({ TRACKING_SECRET: z.string().min(16, 'must be at least 16 characters') });
+    try {
+      parseConfig(schema, { TRACKING_SECRET: 'hunter2' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect((err as ConfigError).issues).toEqual([
+        { variable: 'TRACKING_SECRET', problem: 'must be at least 16 characters (value withheld)' },
+      ]);
+    }
+  });
 });

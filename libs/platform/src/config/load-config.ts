@@ -19,7 +19,7 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Env): z.infer
   const issues: ConfigIssue[] = result.error.issues.map((issue) => {
     const variable = issue.path.length > 0 ? issue.path.map(String).join('.') : '(config)';
     const raw = issue.path.length > 0 ? input[String(issue.path[0])] : undefined;
-    return { variable, problem: describeProblem(issue, raw) };
+    return { variable, problem: describeProblem(issue, isSecret(variable) ? undefined : raw, raw !== undefined) };
   });
   throw new ConfigError(issues);
 }
@@ -40,10 +40,19 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.
   }
 }
 
-function describeProblem(issue: z.core.$ZodIssue, raw: string | undefined): string {
+/** Values of these variables never reach a log line, not even a wrong one. */
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY/i;
+
+function isSecret(variable: string): boolean {
+  return SECRET_NAME.test(variable);
+}
+
+function describeProblem(issue: z.core.$ZodIssue, raw: string | undefined, isSet: boolean): string {
   if (raw === undefined) {
+    if (isSet) return `${issue.message.replace(/^Invalid input: /, '')} (value withheld)`;
     return issue.code === 'invalid_type' ? 'is required but not set' : issue.message;
   }
   const message = issue.message.replace(/^Invalid input: /, '');
-  return `${message}, got ${JSON.stringify(raw)}`;
+  // A URL's password (postgres://user:pw@host) is withheld like a secret.
+  return `${message}, got ${JSON.stringify(raw.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@'))}`;
 }
