@@ -1,0 +1,61 @@
+import type { BidType, CampaignStatus } from '@adfunnel/contracts';
+
+export const AD_STATUSES = ['active', 'paused'] as const;
+export type AdStatus = (typeof AD_STATUSES)[number];
+
+/** The campaign fields serving needs, denormalised onto every ad. */
+export interface CatalogCampaign {
+  id: number;
+  advertiserId: number;
+  status: CampaignStatus;
+  bidType: BidType;
+  /** USD; per 1000 impressions for CPM. */
+  bid: number;
+  dailyBudget: number;
+  /** Empty means every country. */
+  targetCountries: string[];
+  /** Empty means every device. */
+  targetDevices: string[];
+}
+
+/** An ad with its campaign, as retrieval, ranking and auction read it. All statuses; consumers filter. */
+export interface CatalogAd {
+  id: number;
+  campaignId: number;
+  advertiserId: number;
+  title: string;
+  text: string;
+  imageUrl: string;
+  landingUrl: string;
+  category: string;
+  categoryIndex: number;
+  status: AdStatus;
+  embedding: Float32Array;
+  campaign: CatalogCampaign;
+}
+
+export interface CatalogUserProfile {
+  userId: string;
+  country: string;
+  device: string;
+  /** Interest profile over the TOPICS of libs/features. */
+  interests: number[];
+}
+
+/** One immutable load of the catalog; a refresh swaps in a new object, never mutates this one. */
+export interface CatalogSnapshot {
+  /** Content hash: equal versions mean identical ads and campaigns. */
+  version: string;
+  loadedAt: number;
+  ads: CatalogAd[];
+  byId: Map<number, CatalogAd>;
+}
+
+export interface CatalogCounts {
+  advertisers: number;
+  campaigns: number;
+  ads: number;
+  userProfiles: number;
+  trackingEvents: number;
+  servedAds: number;
+}

@@ -1,0 +1,17 @@
+import { createHash } from 'node:crypto';
+import type { CatalogAd } from './catalog-ad.js';
+
+/** A content hash of everything serving reads from the ads, so an unchanged catalog keeps its version. */
+export function catalogVersion(ads: readonly CatalogAd[]): string {
+  const hash = createHash('sha256');
+  for (const ad of ads) {
+    const c = ad.campaign;
+    hash.update(
+      `${ad.id}\u0001${ad.campaignId}\u0001${ad.advertiserId}\u0001${ad.status}\u0001${ad.category}\u0001${ad.title}\u0001` +
+        `${ad.text}\u0001${ad.imageUrl}\u0001${ad.landingUrl}\u0001${c.status}\u0001${c.bidType}\u0001${c.bid}\u0001` +
+        `${c.dailyBudget}\u0001${c.targetCountries.join(',')}\u0001${c.targetDevices.join(',')}\u0002`,
+    );
+    hash.update(new Uint8Array(ad.embedding.buffer, ad.embedding.byteOffset, ad.embedding.byteLength));
+  }
+  return `cat-${ads.length}-${hash.digest('hex').slice(0, 16)}`;
+}

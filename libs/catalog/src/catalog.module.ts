@@ -1,0 +1,31 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CATALOG_MODULE_OPTIONS } from './catalog-module-options.js';
+import { CatalogReader } from './catalog-reader.service.js';
+import { CatalogSnapshotService } from './catalog-snapshot.service.js';
+import { CatalogStartupCheck } from './catalog-startup-check.service.js';
+import type { CatalogModuleOptions } from './database-config.js';
+import { databaseOptions } from './database-options.js';
+
+/**
+ * The catalog database for an app: the TypeORM DataSource (global), CatalogReader and
+ * CatalogSnapshotService. Init fails with a clear message on pending migrations or an empty catalog.
+ */
+@Global()
+@Module({})
+export class CatalogModule {
+  static forRoot(options: CatalogModuleOptions): DynamicModule {
+    return {
+      module: CatalogModule,
+      global: true,
+      imports: [TypeOrmModule.forRoot({ ...databaseOptions(options), retryAttempts: 5, retryDelay: 2000 })],
+      providers: [
+        { provide: CATALOG_MODULE_OPTIONS, useValue: options },
+        CatalogStartupCheck,
+        CatalogReader,
+        CatalogSnapshotService,
+      ],
+      exports: [CatalogReader, CatalogSnapshotService, CatalogStartupCheck],
+    };
+  }
+}

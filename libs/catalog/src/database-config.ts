@@ -1,0 +1,14 @@
+/** Where the catalog lives: PostgreSQL when databaseUrl is set, else a SQLite file. */
+export interface DatabaseConfig {
+  /** postgres://user@host:port/db, optionally `?schema=name` to place every table in that schema. */
+  databaseUrl?: string | undefined;
+  sqlitePath: string;
+  logging?: boolean | undefined;
+}
+
+export interface CatalogModuleOptions extends DatabaseConfig {
+  /** How often CatalogSnapshotService reloads the ads; 0 disables. Default 60000. */
+  catalogRefreshMs?: number | undefined;
+  /** Refuse to start on an empty catalog (apps that serve ads). Default true. */
+  requireAds?: boolean | undefined;
+}

@@ -1,0 +1,47 @@
+import type { BidType, CampaignStatus } from '@adfunnel/contracts';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { epochMs } from '../transformers/epoch-ms.transformer.js';
+import { jsonStrings } from '../transformers/json-array.transformer.js';
+import { AdvertiserEntity } from './advertiser.entity.js';
+
+@Entity('campaigns')
+@Index('IDX_campaigns_status', ['status'])
+@Index('IDX_campaigns_advertiser_id', ['advertiserId'])
+export class CampaignEntity {
+  @PrimaryColumn({ type: 'integer', primaryKeyConstraintName: 'PK_campaigns' })
+  id!: number;
+
+  @Column({ name: 'advertiser_id', type: 'integer' })
+  advertiserId!: number;
+
+  @ManyToOne(() => AdvertiserEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'advertiser_id', foreignKeyConstraintName: 'FK_campaigns_advertiser_id' })
+  advertiser?: Relation<AdvertiserEntity>;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: CampaignStatus;
+
+  @Column({ name: 'bid_type', type: 'varchar', length: 8 })
+  bidType!: BidType;
+
+  /** USD; per 1000 impressions for CPM, per click for CPC, per conversion for CPA. */
+  @Column({ type: 'double precision' })
+  bid!: number;
+
+  @Column({ name: 'daily_budget', type: 'double precision' })
+  dailyBudget!: number;
+
+  /** Empty means every country. */
+  @Column({ name: 'target_countries', type: 'text', transformer: jsonStrings })
+  targetCountries!: string[];
+
+  /** Empty means every device. */
+  @Column({ name: 'target_devices', type: 'text', transformer: jsonStrings })
+  targetDevices!: string[];
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: number;
+}

@@ -1,0 +1,71 @@
+import type { BidType } from '@adfunnel/contracts';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMs } from '../transformers/epoch-ms.transformer.js';
+import { jsonNumbers, jsonStrings } from '../transformers/json-array.transformer.js';
+
+/** One ad in one answer, with the exact features ranking scored it with: the row training joins labels to. */
+@Entity('served_ads')
+@Index('IDX_served_ads_request_id', ['requestId'])
+export class ServedAdEntity {
+  /** `${requestId}:${slot}` */
+  @PrimaryColumn({ type: 'varchar', length: 160, primaryKeyConstraintName: 'PK_served_ads' })
+  id!: string;
+
+  @Column({ name: 'request_id', type: 'varchar', length: 128 })
+  requestId!: string;
+
+  @Column({ name: 'served_at', type: 'bigint', transformer: epochMs })
+  servedAt!: number;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 64 })
+  userId!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  surface!: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  country!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  device!: string;
+
+  @Column({ type: 'integer' })
+  slot!: number;
+
+  @Column({ name: 'ad_id', type: 'integer' })
+  adId!: number;
+
+  @Column({ name: 'campaign_id', type: 'integer' })
+  campaignId!: number;
+
+  @Column({ name: 'advertiser_id', type: 'integer' })
+  advertiserId!: number;
+
+  @Column({ name: 'bid_type', type: 'varchar', length: 8 })
+  bidType!: BidType;
+
+  @Column({ type: 'double precision' })
+  bid!: number;
+
+  @Column({ type: 'double precision' })
+  price!: number;
+
+  @Column({ name: 'p_ctr', type: 'double precision', nullable: true })
+  pCtr!: number | null;
+
+  @Column({ name: 'p_cvr', type: 'double precision', nullable: true })
+  pCvr!: number | null;
+
+  @Column({ name: 'model_version', type: 'varchar', length: 128, nullable: true })
+  modelVersion!: string | null;
+
+  @Column({ type: 'text', transformer: jsonStrings })
+  degraded!: string[];
+
+  /** JSON array of the float32 feature row; null when ranking was skipped. */
+  @Column({ type: 'text', nullable: true, transformer: jsonNumbers })
+  features!: number[] | null;
+
+  @Column({ name: 'feature_dim', type: 'integer', nullable: true })
+  featureDim!: number | null;
+}

@@ -1,0 +1,4 @@
+import { CatalogSchema1764000000000 } from './1764000000000-catalog-schema.migration.js';
+
+/** In order; TypeORM records each by name in the `catalog_migrations` table. */
+export const CATALOG_MIGRATIONS = [CatalogSchema1764000000000];

@@ -1,0 +1,104 @@
+import {
+  type CatalogCounts,
+  catalogCounts,
+  migrationsPending,
+  readSeededSpec,
+  redact,
+  runCatalogMigrations,
+  seedCatalog,
+} from '@adfunnel/catalog';
+import { DEMO_MARKETPLACE, type MarketplaceSpec } from '@adfunnel/simulator';
+import type { DataSource } from 'typeorm';
+import type { CatalogCliArgs } from './catalog-cli-args.js';
+
+export interface CatalogStatus {
+  database: string;
+  pendingMigrations: string[];
+  counts: CatalogCounts | null;
+  seededSpec: MarketplaceSpec | null;
+}
+
+/** The CLI's commands against an open DataSource; output goes through `print`, one line per call. */
+export class CatalogCommands {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  async migrate(): Promise<void> {
+    const applied = await runCatalogMigrations(this.ds);
+    this.print(
+      applied.length === 0
+        ? `schema up to date on ${this.describeDatabase()}`
+        : `applied ${applied.length} migration${applied.length === 1 ? '' : 's'} on ${this.describeDatabase()}: ${applied.join(', ')}`,
+    );
+  }
+
+  async seed(args: Pick<CatalogCliArgs, 'ifEmpty' | 'overrides' | 'batchSize'>): Promise<void> {
+    const spec: MarketplaceSpec = { ...DEMO_MARKETPLACE, ...args.overrides };
+    if (args.ifEmpty) {
+      const pending = await migrationsPending(this.ds);
+      if (pending.length === 0) {
+        const counts = await catalogCounts(this.ds);
+        if (counts.ads > 0) {
+          this.print(`catalog already has ${counts.ads} ads; --if-empty: not seeding`);
+          return;
+        }
+      }
+    }
+    const report = await seedCatalog(
+      this.ds,
+      spec,
+      args.batchSize === undefined ? {} : { batchSize: args.batchSize },
+    );
+    const t = report.tables;
+    this.print(
+      report.alreadySeeded
+        ? `catalog already seeded from ${JSON.stringify(report.spec)}; nothing inserted`
+        : `seeded ${JSON.stringify(report.spec)} on ${this.describeDatabase()} in ${(report.ms / 1000).toFixed(2)} s: ` +
+            `${t.advertisers.inserted} advertisers, ${t.campaigns.inserted} campaigns, ${t.ads.inserted} ads, ` +
+            `${t.userProfiles.inserted} user profiles inserted`,
+    );
+  }
+
+  async status(json: boolean): Promise<CatalogStatus> {
+    const pendingMigrations = await migrationsPending(this.ds);
+    const migrated = pendingMigrations.length < this.ds.migrations.length;
+    const status: CatalogStatus = {
+      database: this.describeDatabase(),
+      pendingMigrations,
+      counts: migrated ? await catalogCounts(this.ds) : null,
+      seededSpec: migrated ? await readSeededSpec(this.ds) : null,
+    };
+    if (json) {
+      this.print(JSON.stringify(status, null, 2));
+      return status;
+    }
+    this.print(`database            ${status.database}`);
+    this.print(
+      `pending migrations  ${pendingMigrations.length === 0 ? 'none' : `${pendingMigrations.length} (${pendingMigrations.join(', ')}); run \`npm run catalog -- migrate\``}`,
+    );
+    if (status.counts !== null) {
+      const c = status.counts;
+      this.print(`advertisers         ${c.advertisers}`);
+      this.print(`campaigns           ${c.campaigns}`);
+      this.print(`ads                 ${c.ads}`);
+      this.print(`user profiles       ${c.userProfiles}`);
+      this.print(`tracking events     ${c.trackingEvents}`);
+      this.print(`served ads          ${c.servedAds}`);
+    }
+    this.print(
+      `seeded from         ${status.seededSpec === null ? '(not seeded)' : JSON.stringify(status.seededSpec)}`,
+    );
+    return status;
+  }
+
+  private describeDatabase(): string {
+    const options = this.ds.options;
+    if (options.type === 'postgres') {
+      const schema = options.schema === undefined ? '' : ` (schema ${options.schema})`;
+      return `PostgreSQL ${redact(options.url ?? '')}${schema}`;
+    }
+    return `SQLite ${String(options.database)}`;
+  }
+}
