@@ -24,7 +24,9 @@ describe('the funnel across services', () => {
     try {
       await funnel.start();
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- service output ---\n${funnel.output.join('\n')}`);
+      throw new Error(`${(err as Error).message}\n--- service output ---\n${funnel.output.join('\n')}`, {
+        cause: err,
+      });
     }
     const { rows } = await funnel.db.query<CampaignRow>(
       `SELECT a.id AS ad_id, c.status, c.bid, c.bid_type, c.target_countries, c.target_devices, a.landing_url
@@ -48,7 +50,7 @@ describe('the funnel across services', () => {
 
   it('serves ranked, priced ads with signed tracking URLs', async () => {
     const { status, body } = await funnel.requestAds(request(), { 'x-request-id': 'e2e-first-request' });
-    const answer = body as AdResponse;
+    const answer = body as unknown as AdResponse;
 
     expect(status).toBe(200);
     expect(answer.requestId).toBe('e2e-first-request');
@@ -70,12 +72,12 @@ describe('the funnel across services', () => {
     const devices = ['mobile', 'desktop', 'tablet'];
     let checked = 0;
     for (let i = 0; i < 30; i++) {
-      const country = countries[i % countries.length]!;
-      const device = devices[i % devices.length]!;
+      const country = countries[i % countries.length];
+      const device = devices[i % devices.length];
       const userId = `u${String(1 + ((i * 37) % 2000)).padStart(5, '0')}`;
       const { status, body } = await funnel.requestAds(request({ userId, country, device, slots: 4 }));
       expect(status).toBe(200);
-      for (const ad of (body as AdResponse).ads) {
+      for (const ad of (body as unknown as AdResponse).ads) {
         const campaign = campaignsByAd.get(ad.adId)!;
         expect(campaign.status).toBe('active');
         const targetCountries = JSON.parse(campaign.target_countries) as string[];
@@ -93,7 +95,7 @@ describe('the funnel across services', () => {
 
   it('stores a repeated impression once, redirects a click to the landing page, and logs the served record', async () => {
     const { body } = await funnel.requestAds(request({ userId: 'u00007' }), { 'x-request-id': 'e2e-events' });
-    const ad = (body as AdResponse).ads[0]!;
+    const ad = (body as unknown as AdResponse).ads[0];
 
     const first = await fetch(ad.tracking.impressionUrl);
     const again = await fetch(ad.tracking.impressionUrl);
@@ -113,19 +115,26 @@ describe('the funnel across services', () => {
       ['impression', 1],
     ]);
 
-    const served = await funnel.eventually<{ slot: number; ad_id: number; features: string; feature_dim: number }>(
+    const served = await funnel.eventually<{
+      slot: number;
+      ad_id: number;
+      features: string;
+      feature_dim: number;
+    }>(
       `SELECT slot, ad_id, features, feature_dim FROM served_ads WHERE request_id = $1 ORDER BY slot`,
       ['e2e-events'],
       (rows) => rows.length === 3,
     );
-    expect(served.map((r) => Number(r.ad_id))).toEqual((body as AdResponse).ads.map((a) => a.adId));
-    expect(served[0]!.features).not.toBeNull();
-    expect(Number(served[0]!.feature_dim)).toBeGreaterThan(0);
+    expect(served.map((r) => Number(r.ad_id))).toEqual(
+      (body as unknown as AdResponse).ads.map((a) => a.adId),
+    );
+    expect(served[0].features).not.toBeNull();
+    expect(Number(served[0].feature_dim)).toBeGreaterThan(0);
   });
 
   it('rejects a tampered tracking token with 400 and a message', async () => {
     const { body } = await funnel.requestAds(request({ userId: 'u00008' }));
-    const url = (body as AdResponse).ads[0]!.tracking.impressionUrl;
+    const url = (body as unknown as AdResponse).ads[0].tracking.impressionUrl;
     const tampered = url.replace(/t=(.)/, (_m, c: string) => `t=${c === 'A' ? 'B' : 'A'}`);
     const res = await fetch(tampered);
     expect(res.status).toBe(400);
@@ -153,7 +162,7 @@ describe('the funnel across services', () => {
   it('still serves ads in retrieval order when the ranking process is killed', async () => {
     await funnel.launcher.kill('ranking');
     const { status, body } = await funnel.requestAds(request({ userId: 'u00011' }));
-    const answer = body as AdResponse;
+    const answer = body as unknown as AdResponse;
     expect(status).toBe(200);
     expect(answer.ranking).toBe('retrieval_order');
     expect(answer.degraded).toContain('ranking_unavailable');
@@ -164,6 +173,6 @@ describe('the funnel across services', () => {
 
     await funnel.launcher.startApp('ranking');
     const recovered = await funnel.requestAds(request({ userId: 'u00011' }));
-    expect((recovered.body as AdResponse).ranking).toBe('model');
+    expect((recovered.body as unknown as AdResponse).ranking).toBe('model');
   }, 120_000);
 });

@@ -4,31 +4,37 @@ import { z } from 'zod';
 const DEV_TRACKING_SECRET = 'adfunnel-dev-tracking-secret';
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-export const GatewayConfigSchema = z.object({
-  ...CommonEnv,
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  GATEWAY_HOST: z.string().default('127.0.0.1'),
-  GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(3100),
-  /** Base URL of the logging service as product surfaces reach it; tracking URLs point there. */
-  TRACKING_BASE_URL: z.url().default('http://127.0.0.1:3104'),
-  TRACKING_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_TRACKING_SECRET),
-  TRACKING_TTL_MS: ms(24 * 3600 * 1000),
-  /** The whole request, from receipt to answer. */
-  GATEWAY_DEADLINE_MS: ms(250),
-  RETRIEVAL_TIMEOUT_MS: ms(80),
-  RANKING_TIMEOUT_MS: ms(80),
-  AUCTION_TIMEOUT_MS: ms(50),
-  LOGGING_TIMEOUT_MS: ms(1000),
-  RETRIEVAL_CANDIDATES: z.coerce.number().int().min(1).max(2000).default(200),
-  GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
-  PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).default(50_000),
-  PROFILE_CACHE_TTL_MS: ms(60_000),
-  CATALOG_REFRESH_MS: z.coerce.number().int().min(0).default(60_000),
-}).superRefine((config, ctx) => {
-  if (config.NODE_ENV === 'production' && config.TRACKING_SECRET === DEV_TRACKING_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['TRACKING_SECRET'], message: 'must be set to a private value in production' });
-  }
-});
+export const GatewayConfigSchema = z
+  .object({
+    ...CommonEnv,
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    GATEWAY_HOST: z.string().default('127.0.0.1'),
+    GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(3100),
+    /** Base URL of the logging service as product surfaces reach it; tracking URLs point there. */
+    TRACKING_BASE_URL: z.url().default('http://127.0.0.1:3104'),
+    TRACKING_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_TRACKING_SECRET),
+    TRACKING_TTL_MS: ms(24 * 3600 * 1000),
+    /** The whole request, from receipt to answer. */
+    GATEWAY_DEADLINE_MS: ms(250),
+    RETRIEVAL_TIMEOUT_MS: ms(80),
+    RANKING_TIMEOUT_MS: ms(80),
+    AUCTION_TIMEOUT_MS: ms(50),
+    LOGGING_TIMEOUT_MS: ms(1000),
+    RETRIEVAL_CANDIDATES: z.coerce.number().int().min(1).max(2000).default(200),
+    GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+    PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).default(50_000),
+    PROFILE_CACHE_TTL_MS: ms(60_000),
+    CATALOG_REFRESH_MS: z.coerce.number().int().min(0).default(60_000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.NODE_ENV === 'production' && config.TRACKING_SECRET === DEV_TRACKING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRACKING_SECRET'],
+        message: 'must be set to a private value in production',
+      });
+    }
+  });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
 export function loadGatewayConfig(): GatewayConfig {

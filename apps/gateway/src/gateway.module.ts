@@ -1,11 +1,5 @@
 import { CatalogModule } from '@adfunnel/catalog';
-import {
-  AppConfigModule,
-  BusModule,
-  DatabaseProbe,
-  HealthModule,
-  NatsProbe,
-} from '@adfunnel/platform';
+import { AppConfigModule, BusModule, DatabaseProbe, HealthModule, NatsProbe } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdServingService } from './ads/ad-serving.service.js';
 import { AdsController } from './ads/ads.controller.js';

@@ -202,7 +202,7 @@ export function adAt(spec: MarketplaceSpec, i: number): SimAd {
     campaignId: campaignIndex + 1,
     advertiserId: advertiser.id,
     title: `${brand}: ${product}`,
-    text: `${product[0]!.toUpperCase()}${product.slice(1)} from ${brand} - ${rng.pick(HOOKS)}.`,
+    text: `${product[0].toUpperCase()}${product.slice(1)} from ${brand} - ${rng.pick(HOOKS)}.`,
     imageUrl: `https://img.example.com/ads/${id}.jpg`,
     landingUrl: `https://adv${advertiser.id}.example.com/products/${id}`,
     category,

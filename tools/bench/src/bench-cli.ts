@@ -56,7 +56,9 @@ function printRun(label: string, r: LoadRunResult, baseline?: LoadRunResult): vo
   if (stages.length > 0) {
     process.stdout.write('  stage (as the gateway measured it)   p50      p95      p99\n');
     for (const [stage, s] of stages) {
-      process.stdout.write(`    ${stage.padEnd(34)} ${f(s.p50).padStart(7)}  ${f(s.p95).padStart(7)}  ${f(s.p99).padStart(7)}\n`);
+      process.stdout.write(
+        `    ${stage.padEnd(34)} ${f(s.p50).padStart(7)}  ${f(s.p95).padStart(7)}  ${f(s.p99).padStart(7)}\n`,
+      );
     }
   }
   for (const e of r.errorSamples) process.stdout.write(`  error sample: ${e}\n`);
@@ -77,13 +79,22 @@ async function main(): Promise<void> {
     const health = await fetch(`${url}/health`);
     if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
   } catch (err) {
-    process.stderr.write(`the gateway at ${url} is not healthy (${(err as Error).message}); start it with npm start\n`);
+    process.stderr.write(
+      `the gateway at ${url} is not healthy (${(err as Error).message}); start it with npm start\n`,
+    );
     process.exit(1);
   }
   const report: Record<string, unknown>[] = [];
   for (const concurrency of levels) {
     await runLoad({ url, concurrency, durationMs: warmupMs, users, seed });
-    const baseline = await runLoad({ url, concurrency, durationMs: Math.min(durationMs, 5000), users, seed, baselinePath: '/health' });
+    const baseline = await runLoad({
+      url,
+      concurrency,
+      durationMs: Math.min(durationMs, 5000),
+      users,
+      seed,
+      baselinePath: '/health',
+    });
     const run = await runLoad({ url, concurrency, durationMs, users, seed });
     printRun(`concurrency ${concurrency}`, run, baseline);
     report.push({ ...run, baseline: { throughput: baseline.throughput, latency: baseline.latency } });

@@ -66,7 +66,11 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           continue;
         }
         if (options.baselinePath) continue;
-        const answer = JSON.parse(text) as { ads: unknown[]; degraded: string[]; timingsMs: Record<string, number> };
+        const answer = JSON.parse(text) as {
+          ads: unknown[];
+          degraded: string[];
+          timingsMs: Record<string, number>;
+        };
         slotsAsked += body.slots;
         slotsFilled += answer.ads.length;
         if (answer.degraded.length > 0) degraded++;

@@ -45,7 +45,9 @@ async function start(args: string[]): Promise<void> {
   const problems = await preflight({ redisUrl: config.REDIS_URL, natsUrl: config.NATS_URL });
   if (problems.length > 0) {
     for (const p of problems) {
-      process.stderr.write(`\n${p.dependency} is not reachable at ${p.url} (${p.reason}).\nStart it with:\n  ${p.howToStart}\n`);
+      process.stderr.write(
+        `\n${p.dependency} is not reachable at ${p.url} (${p.reason}).\nStart it with:\n  ${p.howToStart}\n`,
+      );
     }
     process.exit(1);
   }
@@ -91,10 +93,14 @@ Press Ctrl-C to stop.
 }
 
 function runCatalog(args: string[]): void {
-  const result = spawnSync(process.execPath, [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) {
     process.stderr.write(`catalog ${args.join(' ')} failed (exit ${result.status ?? result.signal})\n`);
     process.exit(1);

@@ -63,7 +63,11 @@ export class FunnelLauncher {
 
   async startApp(app: FunnelApp): Promise<void> {
     if (this.running.has(app)) throw new Error(`${app} is already running`);
-    const env: Record<string, string> = { ...pathEnv(), ...this.options.env, [PORT_VARIABLE[app]]: String(this.port(app)) };
+    const env: Record<string, string> = {
+      ...pathEnv(),
+      ...this.options.env,
+      [PORT_VARIABLE[app]]: String(this.port(app)),
+    };
     const child = spawn(process.execPath, [join(this.options.root, 'apps', app, 'dist', 'main.js')], {
       cwd: this.options.root,
       env,
@@ -135,7 +139,9 @@ export class FunnelLauncher {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${app} was not healthy within the timeout (${lastProblem}):\n${running.tail.join('\n')}`);
+    throw new Error(
+      `${app} was not healthy within the timeout (${lastProblem}):\n${running.tail.join('\n')}`,
+    );
   }
 }
 

@@ -40,7 +40,8 @@ export async function preflight(urls: { redisUrl: string; natsUrl: string }): Pr
       dependency: 'NATS',
       url: urls.natsUrl,
       reason: (err as Error).message,
-      howToStart: 'nats-server -js -a 127.0.0.1 -p 4222 &   (or: docker compose -f docker/compose.yml up -d nats)',
+      howToStart:
+        'nats-server -js -a 127.0.0.1 -p 4222 &   (or: docker compose -f docker/compose.yml up -d nats)',
     });
   }
   return problems;

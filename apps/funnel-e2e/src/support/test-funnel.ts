@@ -80,13 +80,16 @@ export class TestFunnel {
     }
   }
 
-  async requestAds(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  async requestAds(
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${this.gatewayUrl}/v1/ads`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
   /** Polls a query until `done` accepts its rows (the logging workers are asynchronous). */
@@ -105,11 +108,15 @@ export class TestFunnel {
   }
 
   private catalog(args: string[]): void {
-    const result = spawnSync(process.execPath, [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: this.databaseUrl },
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: this.databaseUrl },
+        encoding: 'utf8',
+      },
+    );
     if (result.status !== 0) {
       throw new Error(`catalog ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
     }

@@ -1,11 +1,5 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
-import {
-  type AdRequest,
-  type AdResponse,
-  type Degradation,
-  Rpc,
-  type ServedAd,
-} from '@adfunnel/contracts';
+import { type AdRequest, type AdResponse, type Degradation, Rpc, type ServedAd } from '@adfunnel/contracts';
 import { BusClient, InjectConfig } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
@@ -39,7 +33,8 @@ export class AdServingService implements OnApplicationShutdown {
       const started = performance.now();
       const timeoutMs = Math.min(stageTimeoutMs, deadlineAt - Date.now());
       try {
-        if (timeoutMs <= 0) throw new Error(`no time left before the ${this.config.GATEWAY_DEADLINE_MS} ms deadline`);
+        if (timeoutMs <= 0)
+          throw new Error(`no time left before the ${this.config.GATEWAY_DEADLINE_MS} ms deadline`);
         return await run(timeoutMs);
       } catch (err) {
         this.logger.warn({ msg: `${name} failed; degrading`, requestId, error: (err as Error).message });
@@ -67,7 +62,11 @@ export class AdServingService implements OnApplicationShutdown {
       adIds.length === 0
         ? null
         : await stage('ranking', this.config.RANKING_TIMEOUT_MS, (timeoutMs) =>
-            this.bus.call(Rpc.rankingScore, { requestId, deadlineAt, user, surface: request.surface, adIds }, { timeoutMs }),
+            this.bus.call(
+              Rpc.rankingScore,
+              { requestId, deadlineAt, user, surface: request.surface, adIds },
+              { timeoutMs },
+            ),
           );
     if (adIds.length > 0 && scores === null) degraded.push('ranking_unavailable');
 
@@ -117,7 +116,11 @@ export class AdServingService implements OnApplicationShutdown {
     for (const winner of trace.auction?.winners ?? []) {
       const ad = byId.get(winner.adId);
       if (!ad) {
-        this.logger.warn({ msg: 'auction winner missing from catalog snapshot; skipped', requestId: trace.requestId, adId: winner.adId });
+        this.logger.warn({
+          msg: 'auction winner missing from catalog snapshot; skipped',
+          requestId: trace.requestId,
+          adId: winner.adId,
+        });
         continue;
       }
       const urls = trackingUrls({
@@ -154,4 +157,3 @@ export class AdServingService implements OnApplicationShutdown {
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
-

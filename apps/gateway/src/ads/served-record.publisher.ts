@@ -77,7 +77,8 @@ export class ServedRecordPublisher {
           price: winner.price,
           pCtr: winner.pCtr,
           pCvr: winner.pCvr,
-          features: features && row !== undefined ? Array.from(features.subarray(row * dim, (row + 1) * dim)) : null,
+          features:
+            features && row !== undefined ? Array.from(features.subarray(row * dim, (row + 1) * dim)) : null,
         };
       }),
     };

@@ -9,7 +9,9 @@ const ErrorSchema = z.object({
 });
 
 const json = (schema: z.ZodType, io: 'input' | 'output') => ({
-  'application/json': { schema: z.toJSONSchema(schema, { io, target: 'openapi-3.0', unrepresentable: 'any' }) },
+  'application/json': {
+    schema: z.toJSONSchema(schema, { io, target: 'openapi-3.0', unrepresentable: 'any' }),
+  },
 });
 
 const example = {
@@ -54,9 +56,18 @@ export function openApiDocument(): OpenAPIObject {
           ],
           requestBody: { required: true, content: { ...json(AdRequestSchema, 'input') } },
           responses: {
-            '200': { description: 'The ads (possibly none), in slot order', content: json(AdResponseSchema, 'output') },
-            '400': { description: 'Malformed, unknown-field or oversize request', content: json(ErrorSchema, 'output') },
-            '500': { description: 'Internal fault (logged with the request id)', content: json(ErrorSchema, 'output') },
+            '200': {
+              description: 'The ads (possibly none), in slot order',
+              content: json(AdResponseSchema, 'output'),
+            },
+            '400': {
+              description: 'Malformed, unknown-field or oversize request',
+              content: json(ErrorSchema, 'output'),
+            },
+            '500': {
+              description: 'Internal fault (logged with the request id)',
+              content: json(ErrorSchema, 'output'),
+            },
           },
         },
       },
