@@ -87,6 +87,9 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
   try {
     app.useGlobalFilters(new AllExceptionsFilter());
     if (options.configureHttp) await options.configureHttp(app);
+    // Run every module's init hooks (catalog load, index build, model warm-up) before subscribing to
+    // the bus, so the first request a replica takes from its queue group finds it ready.
+    await app.init();
     if (options.natsUrl !== undefined && options.queueGroup !== undefined) {
       app.connectMicroservice(natsServerOptions(options.natsUrl, options.queueGroup), {
         inheritAppConfig: true,

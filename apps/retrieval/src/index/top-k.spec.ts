@@ -1,0 +1,40 @@
+import { describe, it, expect } from '@jest/globals';
+import { TopK } from './top-k.js';
+
+describe(TopK.name, () => {
+  it('keeps the best scores, best first', () => {
+    const sut = new TopK(3);
+    [0.1, 0.9, 0.4, 0.7, 0.2, 0.8].forEach((score, i) => sut.push(score, i + 1));
+
+    expect(sut.drain()).toEqual({ ids: [2, 6, 4], scores: [0.9, 0.8, 0.7] });
+  });
+
+  it('prefers the smaller id on equal scores, whatever the arrival order', () => {
+    const sut = new TopK(2);
+    sut.push(0.5, 9);
+    sut.push(0.5, 3);
+    sut.push(0.5, 5);
+
+    expect(sut.drain().ids).toEqual([3, 5]);
+  });
+
+  it('returns fewer than its capacity when fewer were pushed', () => {
+    const sut = new TopK(10);
+    sut.push(1, 1);
+
+    expect(sut.drain()).toEqual({ ids: [1], scores: [1] });
+    expect(sut.length).toBe(0);
+  });
+
+  it('agrees with a full sort on random input', () => {
+    const sut = new TopK(50);
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      id: i,
+      score: Math.round(Math.sin(i * 12.9898) * 100) / 100,
+    }));
+    items.forEach(({ id, score }) => sut.push(score, id));
+
+    const expected = [...items].sort((a, b) => b.score - a.score || a.id - b.id).slice(0, 50);
+    expect(sut.drain()).toEqual({ ids: expected.map((e) => e.id), scores: expected.map((e) => e.score) });
+  });
+});

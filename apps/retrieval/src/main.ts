@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { QueueGroups } from '@adfunnel/contracts';
+import { runService } from '@adfunnel/platform';
+import { loadRetrievalConfig } from './config.js';
+import { RetrievalModule } from './retrieval.module.js';
+
+const config = loadRetrievalConfig();
+await runService({
+  name: 'retrieval',
+  module: RetrievalModule.forRoot(config),
+  port: config.RETRIEVAL_PORT,
+  natsUrl: config.NATS_URL,
+  queueGroup: QueueGroups.retrieval,
+  logFormat: config.LOG_FORMAT,
+  logLevel: config.LOG_LEVEL,
+});
