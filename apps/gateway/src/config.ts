@@ -1,7 +1,7 @@
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
+import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
 import { z } from 'zod';
 
-const DEV_TRACKING_SECRET = 'adfunnel-dev-tracking-secret';
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const GatewayConfigSchema = z
@@ -12,7 +12,10 @@ export const GatewayConfigSchema = z
     GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(3100),
     /** Base URL of the logging service as product surfaces reach it; tracking URLs point there. */
     TRACKING_BASE_URL: z.url().default('http://127.0.0.1:3104'),
-    TRACKING_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_TRACKING_SECRET),
+    TRACKING_SECRET: z
+      .string()
+      .min(MIN_TRACKING_SECRET_LENGTH, `must be at least ${MIN_TRACKING_SECRET_LENGTH} characters`)
+      .default(DEV_TRACKING_SECRET),
     TRACKING_TTL_MS: ms(24 * 3600 * 1000),
     /** The whole request, from receipt to answer. */
     GATEWAY_DEADLINE_MS: ms(250),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, parseConfig } from '@adfunnel/platform';
-import { DEV_TRACKING_SECRET, LoggingConfigSchema } from './config.js';
+import { DEV_TRACKING_SECRET } from '@adfunnel/tracking';
+import { LoggingConfigSchema } from './config.js';
 
 describe('LoggingConfigSchema', () => {
   const sut = (env: Record<string, string>) => parseConfig(LoggingConfigSchema, env);

@@ -1,9 +1,6 @@
 import { CommonEnv } from '@adfunnel/platform';
-import { MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
+import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
 import { z } from 'zod';
-
-/** Only for local runs and tests: production refuses to start with it. */
-export const DEV_TRACKING_SECRET = 'adfunnel-dev-tracking-secret-do-not-use-in-production';
 
 const positiveInt = (what: string) =>
   z.coerce

@@ -4,6 +4,11 @@ import { TrackingClaimsSchema, describeClaimIssues } from './tracking-claims.sch
 import { TrackingTokenError } from './tracking-token.error.js';
 
 export const MIN_TRACKING_SECRET_LENGTH = 16;
+/**
+ * The secret the gateway (which signs) and logging (which verifies) share when none is configured:
+ * only for local runs and tests; both refuse to start with it in production.
+ */
+export const DEV_TRACKING_SECRET = 'adfunnel-dev-tracking-secret-do-not-use-in-production';
 /** Far above any real token (about 300 chars); bounds the work an attacker can ask for. */
 export const MAX_TRACKING_TOKEN_LENGTH = 2048;
 const SIGNATURE_BYTES = 32;

@@ -1,0 +1,120 @@
+import { type AdRequestInput, type AdResponse, isErrorBody } from '@adfunnel/contracts';
+
+/** The funnel as a product surface and an advertiser see it: the public HTTP endpoints only. */
+export interface FunnelClient {
+  /** POST /v1/ads; throws FunnelCallError unless the gateway answers 200. */
+  requestAds(body: AdRequestInput, requestId: string): Promise<AdResponse>;
+  /** GET the impression URL; expects 204. */
+  impression(impressionUrl: string): Promise<void>;
+  /** GET the click URL without following the redirect; expects 302. */
+  click(clickUrl: string): Promise<void>;
+  /** The advertiser's postback: POST {logging}/v1/events/conversion { t: <click token> }; expects 202. */
+  conversion(clickUrl: string): Promise<void>;
+}
+
+/** A call to the funnel that did not get the answer it expects; `status` is 0 for a network failure. */
+export class FunnelCallError extends Error {
+  override readonly name = 'FunnelCallError';
+
+  constructor(
+    readonly call: 'ads' | 'impression' | 'click' | 'conversion',
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface HttpFunnelClientOptions {
+  gatewayUrl: string;
+  /** Where conversions are posted; default: the origin of each click URL (the logging service). */
+  loggingUrl?: string;
+  timeoutMs?: number;
+}
+
+export class HttpFunnelClient implements FunnelClient {
+  private readonly gatewayUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: HttpFunnelClientOptions) {
+    this.gatewayUrl = options.gatewayUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  async requestAds(body: AdRequestInput, requestId: string): Promise<AdResponse> {
+    const res = await this.send('ads', `${this.gatewayUrl}/v1/ads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new FunnelCallError('ads', res.status, describe(res.status, text));
+    return JSON.parse(text) as AdResponse;
+  }
+
+  async impression(impressionUrl: string): Promise<void> {
+    await this.expect('impression', impressionUrl, { method: 'GET' }, 204);
+  }
+
+  async click(clickUrl: string): Promise<void> {
+    await this.expect('click', clickUrl, { method: 'GET', redirect: 'manual' }, 302);
+  }
+
+  async conversion(clickUrl: string): Promise<void> {
+    const url = new URL(clickUrl);
+    const token = url.searchParams.get('t');
+    if (token === null || token === '') {
+      throw new FunnelCallError('conversion', 0, `click URL has no tracking token t: ${clickUrl}`);
+    }
+    const base = (this.options.loggingUrl ?? url.origin).replace(/\/+$/, '');
+    await this.expect(
+      'conversion',
+      `${base}/v1/events/conversion`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ t: token }) },
+      202,
+    );
+  }
+
+  private async expect(
+    call: FunnelCallError['call'],
+    url: string,
+    init: RequestInit,
+    status: number,
+  ): Promise<void> {
+    const res = await this.send(call, url, init);
+    const text = await res.text();
+    if (res.status !== status) {
+      throw new FunnelCallError(call, res.status, `expected ${status}; ${describe(res.status, text)}`);
+    }
+  }
+
+  private async send(call: FunnelCallError['call'], url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const cause =
+        (err as Error).cause instanceof Error ? `: ${((err as Error).cause as Error).message}` : '';
+      throw new FunnelCallError(
+        call,
+        0,
+        `${init.method ?? 'GET'} ${stripQuery(url)} failed: ${(err as Error).message}${cause}`,
+      );
+    }
+  }
+}
+
+function describe(status: number, text: string): string {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (isErrorBody(body)) return `${status} ${body.code}: ${body.message}`;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return `${status} ${text.slice(0, 200)}`;
+}
+
+/** Tracking tokens are long and signed; error messages name the endpoint, not the token. */
+function stripQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}

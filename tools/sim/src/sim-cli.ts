@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { CommonEnv, loadConfig } from '@adfunnel/platform';
+import { Logger } from '@nestjs/common';
+import { z } from 'zod';
+import { HttpFunnelClient } from './funnel-client.js';
+import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
+import { ProgressBar } from './progress-bar.js';
+import { SIM_CLI_HELP, type SimRunArgs, UsageError, parseSimCliArgs } from './sim-cli-args.js';
+import { NatsStageProbe, type StageProbe } from './stage-probe.js';
+import { formatSummaryTable } from './summary-table.js';
+import { TrafficDriver } from './traffic-driver.js';
+
+const SimCliEnv = z.object({ NATS_URL: CommonEnv.NATS_URL });
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = parseSimCliArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`sim: ${error.message}\nRun \`npm run sim -- --help\` for usage.\n`);
+    return 2;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(SIM_CLI_HELP);
+    return 0;
+  }
+  // The bus client logs through Nest; only its errors belong on a CLI's stderr.
+  Logger.overrideLogger(['error', 'fatal']);
+  try {
+    await run(args, loadConfig(SimCliEnv).NATS_URL);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`\nsim run failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function run(args: SimRunArgs, envNatsUrl: string): Promise<void> {
+  await checkGateway(args.gateway);
+  const log = (line: string) => void process.stderr.write(`sim: ${line}\n`);
+  const started = performance.now();
+  const oracle = MarketplaceOracle.build(args.spec);
+  log(
+    `marketplace seed ${args.spec.seed} (${args.spec.ads} ads) loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+
+  let probe: StageProbe | null = null;
+  if (args.oracleSample > 0) {
+    const natsUrl = args.nats ?? envNatsUrl;
+    probe = await NatsStageProbe.connect(natsUrl, 5000);
+    log(
+      `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${natsUrl}`,
+    );
+  }
+  const bar = new ProgressBar(process.stderr, { requests: args.maxRequests, durationMs: args.durationMs });
+  const driver = new TrafficDriver(
+    {
+      spec: args.spec,
+      seed: args.seed,
+      population: args.population,
+      arrivalsPerDay: args.arrivalsPerDay,
+      startAt: args.startHour * 3600,
+      maxRequests: args.maxRequests,
+      durationMs: args.durationMs,
+      rate: args.rate,
+      concurrency: args.concurrency,
+      slots: args.slots,
+      oracleSample: args.oracleSample,
+      retrievalLimit: args.retrievalLimit,
+      gateway: args.gateway,
+      runId: randomBytes(4).toString('hex'),
+    },
+    new HttpFunnelClient({
+      gatewayUrl: args.gateway,
+      ...(args.logging === undefined ? {} : { loggingUrl: args.logging }),
+    }),
+    oracle,
+    probe,
+    args.progress ? (p) => bar.update(p) : undefined,
+  );
+  const interrupt = () => {
+    log('interrupted: finishing the requests in flight (Ctrl-C again to abort)');
+    driver.stop();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    const summary = await driver.run();
+    bar.finish();
+    process.stdout.write(formatSummaryTable(summary));
+    if (args.json !== undefined) {
+      const json = `${JSON.stringify(summary, null, 2)}\n`;
+      if (args.json === '-') process.stdout.write(json);
+      else {
+        await writeFile(args.json, json);
+        log(`summary written to ${args.json}`);
+      }
+    }
+  } finally {
+    bar.finish();
+    process.removeListener('SIGINT', interrupt);
+    await probe?.close();
+  }
+}
+
+async function checkGateway(gateway: string): Promise<void> {
+  try {
+    const res = await fetch(`${gateway}/health`, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
+  } catch (error) {
+    const cause = (error as Error).cause;
+    const reason =
+      cause instanceof Error ? `${(error as Error).message}: ${cause.message}` : (error as Error).message;
+    throw new Error(
+      `the gateway at ${gateway} is not healthy (${reason}); start the funnel with npm start, or pass --gateway`,
+      { cause: error },
+    );
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

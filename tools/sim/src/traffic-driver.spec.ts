@@ -1,0 +1,216 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type {
+  AdRequestInput,
+  AdResponse,
+  CandidatesRequest,
+  CandidatesResponse,
+  ScoreRequest,
+  ScoreResponse,
+  ServedAd,
+} from '@adfunnel/contracts';
+import { DEMO_MARKETPLACE, adAt, campaignAt, userAt } from '@adfunnel/simulator';
+import type { FunnelClient } from './funnel-client.js';
+import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
+import type { StageProbe } from './stage-probe.js';
+import { SpecMismatchError, TrafficDriver, type TrafficDriverOptions } from './traffic-driver.js';
+
+const spec = { ...DEMO_MARKETPLACE, advertisers: 30, ads: 900, users: 300 };
+const oracle = MarketplaceOracle.build(spec);
+
+/**
+ * A funnel that answers like the real one, from the same marketplace: the oracle's best eligible
+ * ads, priced at their bids, with tracking URLs that name the request and the slot.
+ */
+class MarketplaceFunnel implements FunnelClient {
+  readonly calls: string[] = [];
+  requests = 0;
+  /** Ad ids shifted by this much, to play a catalog seeded from another spec. */
+  shiftIds = 0;
+
+  requestAds(body: AdRequestInput, requestId: string): Promise<AdResponse> {
+    this.requests++;
+    const index = Number(body.userId.slice(1)) - 1;
+    const user = userAt(spec, index);
+    const ctx = { surface: body.surface, device: body.device, country: body.country };
+    const allocation = oracle.bestEligibleAllocation(user, ctx, body.slots ?? 3);
+    const ads: ServedAd[] = allocation.adIds.map((adId, slot) => {
+      const ad = adAt(spec, adId - 1);
+      const campaign = campaignAt(spec, ad.campaignId - 1);
+      const t = `${requestId}.${slot}`;
+      return {
+        slot,
+        adId: adId + this.shiftIds,
+        campaignId: campaign.id,
+        advertiserId: campaign.advertiserId,
+        creative: { title: ad.title, text: ad.text, imageUrl: ad.imageUrl, category: ad.category },
+        price: { bidType: campaign.bidType, amount: campaign.bid / 2, currency: 'USD' },
+        tracking: {
+          impressionUrl: `http://logging.test/v1/events/impression?t=${t}`,
+          clickUrl: `http://logging.test/v1/events/click?t=${t}`,
+        },
+      };
+    });
+    return Promise.resolve({
+      requestId,
+      ads,
+      ranking: 'model',
+      modelVersion: 'test',
+      personalized: true,
+      degraded: [],
+      timingsMs: {},
+    });
+  }
+
+  impression(url: string): Promise<void> {
+    this.calls.push(`impression ${url.split('t=')[1]}`);
+    return Promise.resolve();
+  }
+
+  click(url: string): Promise<void> {
+    this.calls.push(`click ${url.split('t=')[1]}`);
+    return Promise.resolve();
+  }
+
+  conversion(url: string): Promise<void> {
+    this.calls.push(`conversion ${url.split('t=')[1]}`);
+    return Promise.resolve();
+  }
+}
+
+/** Stages that answer with the oracle's own top candidates and the true probabilities. */
+class TruthfulStages implements StageProbe {
+  candidates(request: CandidatesRequest): Promise<CandidatesResponse> {
+    const user = userAt(spec, Number(request.user.userId.slice(1)) - 1);
+    const ctx = { surface: request.surface, device: request.user.device, country: request.user.country };
+    const best = oracle.bestByValue(user, ctx, request.limit);
+    return Promise.resolve({
+      adIds: best.adIds,
+      scores: best.scores,
+      sources: best.adIds.map(() => 'exact' as const),
+      indexVersion: 'test',
+      eligible: best.eligible,
+    });
+  }
+
+  score(request: ScoreRequest): Promise<ScoreResponse> {
+    const user = userAt(spec, Number(request.user.userId.slice(1)) - 1);
+    const ctx = { surface: request.surface, device: request.user.device, country: request.user.country };
+    const pCtr = request.adIds.map((id) => oracle.pClickExamined(user, id, ctx));
+    return Promise.resolve({ modelVersion: 'truth', pCtr, pCvr: pCtr, features: { dim: 0, rowsBase64: '' } });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const options: TrafficDriverOptions = {
+  spec,
+  seed: 3,
+  population: 60,
+  arrivalsPerDay: 3000,
+  startAt: 0,
+  maxRequests: 400,
+  durationMs: null,
+  rate: 0,
+  concurrency: 8,
+  slots: 3,
+  oracleSample: 0.25,
+  retrievalLimit: 50,
+  gateway: 'test',
+  runId: 'spec',
+};
+
+describe(TrafficDriver.name, () => {
+  let funnel: MarketplaceFunnel;
+
+  beforeEach(() => {
+    funnel = new MarketplaceFunnel();
+  });
+
+  it('fires an impression per returned ad, clicks only what it shows, converts only what it clicked', async () => {
+    const sut = new TrafficDriver(options, funnel, oracle, new TruthfulStages());
+    const s = await sut.run();
+    expect(s.requests).toBe(400);
+    expect(s.errors).toBe(0);
+    expect(s.impressions).toBe(s.adsReturned);
+    expect(s.fillRate).toBe(1);
+    expect(s.clicks).toBeGreaterThan(0);
+    expect(s.clicks).toBeLessThanOrEqual(s.examined);
+    expect(s.examined).toBeLessThanOrEqual(s.impressions);
+    expect(s.conversions).toBeLessThanOrEqual(s.clicks);
+    const impressions = new Set(
+      funnel.calls.filter((c) => c.startsWith('impression')).map((c) => c.split(' ')[1]),
+    );
+    for (const c of funnel.calls.filter((c) => !c.startsWith('impression')))
+      expect(impressions.has(c.split(' ')[1])).toBe(true);
+    expect(s.revenue.total).toBeCloseTo(s.revenue.CPM + s.revenue.CPC + s.revenue.CPA, 9);
+    expect(s.budgets.totalSpend).toBeCloseTo(s.revenue.total, 9);
+    expect(s.advertiserValue).toBeGreaterThan(0);
+  });
+
+  it('is repeatable: the same seed makes the same users do the same things, whatever the concurrency', async () => {
+    const a = await new TrafficDriver(options, funnel, oracle, null).run();
+    const other = new MarketplaceFunnel();
+    const b = await new TrafficDriver({ ...options, concurrency: 3 }, other, oracle, null).run();
+    // Sums of floats may differ in the last bit with the order visits finish in.
+    const outcome = (s: typeof a) =>
+      JSON.stringify(
+        [s.requests, s.impressions, s.examined, s.clicks, s.conversions, s.hides, s.revenue, s.byDay],
+        (_k, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v),
+      );
+    expect(outcome(b)).toEqual(outcome(a));
+    expect([...other.calls].sort()).toEqual([...funnel.calls].sort());
+    const c = await new TrafficDriver({ ...options, seed: 4 }, new MarketplaceFunnel(), oracle, null).run();
+    expect(outcome(c)).not.toEqual(outcome(a));
+  });
+
+  it('tires users who visit often: engagement falls as a small population keeps coming back', async () => {
+    const crowded = await new TrafficDriver(
+      { ...options, population: 5, arrivalsPerDay: 2000, maxRequests: 300, oracleSample: 0 },
+      funnel,
+      oracle,
+      null,
+    ).run();
+    const sparse = await new TrafficDriver(
+      { ...options, population: 300, arrivalsPerDay: 200, maxRequests: 300, oracleSample: 0 },
+      new MarketplaceFunnel(),
+      oracle,
+      null,
+    ).run();
+    expect(crowded.engagement.meanFatigueMultiplier!).toBeLessThan(0.6);
+    expect(sparse.engagement.meanFatigueMultiplier!).toBeGreaterThan(0.9);
+  });
+
+  it('measures truthful stages at the oracle: recall 1, welfare efficiency 1, ranking at the Bayes floor', async () => {
+    const s = await new TrafficDriver(options, funnel, oracle, new TruthfulStages()).run();
+    const o = s.oracle!;
+    expect(o.sampledRequests).toBeGreaterThan(60);
+    expect(o.retrieval!.recall).toBe(1);
+    expect(o.welfare!.efficiency).toBeCloseTo(1, 9);
+    expect(o.ranking!.expectedLogloss).toBeCloseTo(o.ranking!.expectedBayesLogloss, 9);
+    expect(s.oracleErrors.count).toBe(0);
+  });
+
+  it('stops with a clear error when the funnel serves ads of another marketplace', async () => {
+    funnel.shiftIds = 1;
+    const sut = new TrafficDriver(options, funnel, oracle, null);
+    await expect(sut.run()).rejects.toThrow(SpecMismatchError);
+    await expect(new TrafficDriver(options, funnel, oracle, null).run()).rejects.toThrow(/--spec-\* values/);
+  });
+
+  it('counts a failed ad request as an error and carries on', async () => {
+    let n = 0;
+    const flaky: FunnelClient = {
+      requestAds: (body, id) =>
+        ++n % 4 === 0 ? Promise.reject(new Error('503 unavailable')) : funnel.requestAds(body, id),
+      impression: (u) => funnel.impression(u),
+      click: (u) => funnel.click(u),
+      conversion: (u) => funnel.conversion(u),
+    };
+    const s = await new TrafficDriver({ ...options, maxRequests: 40 }, flaky, oracle, null).run();
+    expect(s.requests).toBe(40);
+    expect(s.errors).toBe(10);
+    expect(s.errorSamples[0]).toMatch(/503/);
+  });
+});

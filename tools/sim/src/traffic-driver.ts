@@ -1,0 +1,368 @@
+import {
+  type AdRequestInput,
+  type AdResponse,
+  type ServedAd,
+  SURFACES,
+  type Surface,
+  type UserContext,
+} from '@adfunnel/contracts';
+import { TOPICS, TOPIC_COUNT } from '@adfunnel/features';
+import {
+  type Arrival,
+  type Engagement,
+  FatigueState,
+  type MarketplaceSpec,
+  Rng,
+  type SimUser,
+  adAt,
+  arrivals,
+  respondToAd,
+  userAt,
+} from '@adfunnel/simulator';
+import type { FunnelClient } from './funnel-client.js';
+import type { MarketplaceOracle } from './oracle/marketplace-oracle.js';
+import { OracleMetricsAccumulator } from './oracle/oracle-metrics.js';
+import { RunStats, type RunSummary } from './run-stats.js';
+import type { StageProbe } from './stage-probe.js';
+
+/** Share of requests per surface: feeds dominate, then search, then related-item rails. */
+export const SURFACE_MIX: Record<Surface, number> = { home_feed: 0.5, search: 0.3, related_items: 0.2 };
+
+export interface TrafficDriverOptions {
+  spec: MarketplaceSpec;
+  seed: number;
+  /** Users 0..population-1 of the spec visit. */
+  population: number;
+  /** Simulated visits per simulated day (all users together). */
+  arrivalsPerDay: number;
+  /** Simulated clock at the start, seconds since midnight of day 0. */
+  startAt: number;
+  /** Stop after this many requests (null: no limit). */
+  maxRequests: number | null;
+  /** Stop starting requests after this much wall time (null: no limit). */
+  durationMs: number | null;
+  /** At most this many requests started per wall second; 0: as fast as `concurrency` allows. */
+  rate: number;
+  concurrency: number;
+  slots: number;
+  /** Share of requests also measured against the oracle (0..1). */
+  oracleSample: number;
+  /** The gateway's RETRIEVAL_CANDIDATES: the oracle asks retrieval for as many. */
+  retrievalLimit: number;
+  /** Label of the funnel driven, for the summary. */
+  gateway: string;
+  /** Unique per run, so request ids of two runs never collide in the event store. */
+  runId: string;
+}
+
+export interface DriverProgress {
+  started: number;
+  completed: number;
+  errors: number;
+  impressions: number;
+  clicks: number;
+  elapsedMs: number;
+}
+
+/** The catalog the funnel serves is not the marketplace the driver simulates. */
+export class SpecMismatchError extends Error {
+  override readonly name = 'SpecMismatchError';
+}
+
+/**
+ * Simulated users visit over simulated time, ask the real gateway for ads, and act on them through
+ * the real tracking endpoints: an impression for every ad returned (a client renders all slots),
+ * then examination by slot, clicks scaled by their fatigue, conversions posted back as the
+ * advertiser would. One user's visits run in order, so their fatigue evolves the same way on every
+ * run; each visit draws from its own seeded stream, so concurrency does not change the outcome.
+ */
+export class TrafficDriver {
+  private readonly stats = new RunStats();
+  private readonly fatigue = new Map<number, FatigueState>();
+  private readonly oracleMetrics: OracleMetricsAccumulator;
+  private oracleErrors = 0;
+  private readonly oracleErrorSamples: string[] = [];
+  private simulatedStart = Number.NaN;
+  private simulatedEnd = Number.NaN;
+  private completed = 0;
+  private fatal: Error | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly options: TrafficDriverOptions,
+    private readonly funnel: FunnelClient,
+    private readonly oracle: MarketplaceOracle,
+    private readonly probe: StageProbe | null,
+    private readonly onProgress: (progress: DriverProgress) => void = () => undefined,
+  ) {
+    if (options.maxRequests === null && options.durationMs === null) {
+      throw new RangeError('the driver needs a request limit or a duration');
+    }
+    this.oracleMetrics = new OracleMetricsAccumulator(oracle);
+  }
+
+  async run(): Promise<RunSummary & { oracleErrors: { count: number; samples: string[] } }> {
+    const o = this.options;
+    const started = performance.now();
+    const inFlight = new Set<Promise<void>>();
+    const lastVisitOf = new Map<number, Promise<void>>();
+    let launched = 0;
+    const stream = arrivals(o.spec, {
+      seed: o.seed,
+      population: o.population,
+      arrivalsPerDay: o.arrivalsPerDay,
+      startAt: o.startAt,
+    });
+    const timeUp = () => o.durationMs !== null && performance.now() - started >= o.durationMs;
+    const heartbeat = setInterval(() => this.report(launched, started), 250);
+    try {
+      for (const arrival of stream) {
+        if (
+          this.stopping ||
+          this.fatal !== null ||
+          (o.maxRequests !== null && launched >= o.maxRequests) ||
+          timeUp()
+        )
+          break;
+        if (o.rate > 0) {
+          const wait = started + (launched * 1000) / o.rate - performance.now();
+          if (wait > 0) await sleep(wait);
+        }
+        while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+        if (this.stopping || this.fatal !== null || timeUp()) break;
+        launched++;
+        if (Number.isNaN(this.simulatedStart)) this.simulatedStart = arrival.at;
+        this.simulatedEnd = arrival.at;
+        const previous = lastVisitOf.get(arrival.userIndex) ?? Promise.resolve();
+        const visit: Promise<void> = previous
+          .then(() => this.visit(arrival))
+          .catch((err: unknown) => {
+            this.fatal ??= err instanceof Error ? err : new Error(String(err));
+          })
+          .finally(() => {
+            inFlight.delete(visit);
+            if (lastVisitOf.get(arrival.userIndex) === visit) lastVisitOf.delete(arrival.userIndex);
+            this.completed++;
+          });
+        lastVisitOf.set(arrival.userIndex, visit);
+        inFlight.add(visit);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    this.report(launched, started);
+    if (this.fatal !== null) throw this.fatal;
+    const summary = this.stats.summary(
+      {
+        gateway: o.gateway,
+        spec: o.spec,
+        seed: o.seed,
+        population: o.population,
+        arrivalsPerDay: o.arrivalsPerDay,
+        slots: o.slots,
+        simulatedStart: Number.isNaN(this.simulatedStart) ? o.startAt : this.simulatedStart,
+        simulatedEnd: Number.isNaN(this.simulatedEnd) ? o.startAt : this.simulatedEnd,
+        wallSeconds: (performance.now() - started) / 1000,
+      },
+      (campaignId) => this.oracle.campaign(campaignId).dailyBudget,
+      this.probe === null || o.oracleSample === 0 ? null : this.oracleMetrics.result(),
+    );
+    return { ...summary, oracleErrors: { count: this.oracleErrors, samples: this.oracleErrorSamples } };
+  }
+
+  /** Starts no more visits; run() resolves once those in flight have finished. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private async visit(arrival: Arrival): Promise<void> {
+    const o = this.options;
+    const rng = Rng.derive(o.seed, 'visit', arrival.seq);
+    const user = userAt(o.spec, arrival.userIndex);
+    const fatigue = this.fatigueOf(arrival.userIndex, user);
+    const engagement = fatigue.engagementAt(arrival.at);
+    this.stats.recordRequest(arrival.userIndex, arrival.at, engagement.multiplier);
+    const surface = SURFACES[rng.weightedIndex(SURFACES.map((s) => SURFACE_MIX[s]))];
+    const body: AdRequestInput = {
+      userId: user.id,
+      surface,
+      country: user.country,
+      device: user.device,
+      slots: o.slots,
+      ...(surface === 'search' ? { query: searchQuery(user) } : {}),
+    };
+    const requestId = `sim-${o.runId}-${arrival.seq}`;
+    const t0 = performance.now();
+    let answer: AdResponse;
+    try {
+      answer = await this.funnel.requestAds(body, requestId);
+    } catch (err) {
+      this.stats.recordError(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    this.stats.recordAnswer(answer, o.slots, performance.now() - t0);
+    const shown = [...answer.ads].sort((a, b) => a.slot - b.slot);
+    for (const ad of shown) this.checkAgainstSpec(ad);
+    for (const ad of shown) await this.actOn(ad, user, surface, engagement, fatigue, arrival.at, rng);
+
+    const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
+    if (this.probe !== null && sampling.next() < o.oracleSample) {
+      await this.observe(user, surface, answer, requestId, sampling.nextUint32());
+    }
+  }
+
+  /** One ad in one slot: rendered (impression), maybe examined, clicked, converted, or hidden. */
+  private async actOn(
+    ad: ServedAd,
+    user: SimUser,
+    surface: Surface,
+    engagement: Engagement,
+    fatigue: FatigueState,
+    at: number,
+    rng: Rng,
+  ): Promise<void> {
+    const simAd = adAt(this.options.spec, ad.adId - 1);
+    const response = respondToAd(
+      user,
+      simAd,
+      { surface, device: user.device, position: ad.slot },
+      engagement,
+      rng,
+    );
+    const { bidType, amount } = ad.price;
+    if (await this.track('impression', () => this.funnel.impression(ad.tracking.impressionUrl))) {
+      this.stats.recordImpression(at);
+      if (bidType === 'CPM') this.stats.charge(ad.campaignId, bidType, amount / 1000, at);
+    }
+    if (response.examined) {
+      this.stats.examined++;
+      fatigue.recordExposure(at, response.irrelevance);
+    }
+    if (response.hidden) this.stats.hides++;
+    if (!response.clicked) return;
+    if (!(await this.track('click', () => this.funnel.click(ad.tracking.clickUrl)))) return;
+    this.stats.recordClick(at);
+    if (bidType === 'CPC') this.stats.charge(ad.campaignId, bidType, amount, at);
+    if (!response.converted) return;
+    if (!(await this.track('conversion', () => this.funnel.conversion(ad.tracking.clickUrl)))) return;
+    this.stats.conversions++;
+    this.stats.advertiserValue += this.oracle.valuePerConversionOfCampaign(ad.campaignId);
+    if (bidType === 'CPA') this.stats.charge(ad.campaignId, bidType, amount, at);
+  }
+
+  private async track(
+    kind: 'impression' | 'click' | 'conversion',
+    call: () => Promise<void>,
+  ): Promise<boolean> {
+    try {
+      await call();
+      return true;
+    } catch (err) {
+      this.stats.recordTrackingError(kind, err instanceof Error ? err.message : String(err));
+      return false;
+    }
+  }
+
+  /** Retrieval and ranking asked directly about the same request, then compared with the truth. */
+  private async observe(
+    user: SimUser,
+    surface: Surface,
+    answer: AdResponse,
+    requestId: string,
+    drawSeed: number,
+  ): Promise<void> {
+    const o = this.options;
+    const context: UserContext = {
+      userId: user.id,
+      country: user.country,
+      device: user.device,
+      // As the gateway builds it: a user without a stored profile is asked about as unknown.
+      interests: answer.personalized ? Array.from(user.interests) : new Array<number>(TOPIC_COUNT).fill(0),
+      known: answer.personalized,
+    };
+    const header = { requestId: `${requestId}-oracle`, deadlineAt: Date.now() + 5000 };
+    try {
+      const candidates = await this.probe!.candidates({
+        ...header,
+        user: context,
+        surface,
+        limit: o.retrievalLimit,
+      });
+      let pCtr: number[] | null = null;
+      if (candidates.adIds.length > 0) {
+        try {
+          pCtr = (await this.probe!.score({ ...header, user: context, surface, adIds: candidates.adIds }))
+            .pCtr;
+        } catch (err) {
+          this.oracleError(`ranking: ${(err as Error).message}`);
+        }
+      }
+      this.oracleMetrics.observe({
+        user,
+        ctx: { surface, device: user.device, country: user.country },
+        slots: o.slots,
+        retrievalLimit: o.retrievalLimit,
+        retrieved: candidates.adIds,
+        pCtr,
+        shown: answer.ads.map((a) => ({ slot: a.slot, adId: a.adId })),
+        drawSeed,
+      });
+    } catch (err) {
+      this.oracleError(`retrieval: ${(err as Error).message}`);
+    }
+  }
+
+  private oracleError(message: string): void {
+    this.oracleErrors++;
+    if (this.oracleErrorSamples.length < 5) this.oracleErrorSamples.push(message);
+  }
+
+  private checkAgainstSpec(ad: ServedAd): void {
+    const { spec } = this.options;
+    const hint =
+      `the catalog was not seeded from the marketplace the driver simulates ` +
+      `(seed ${spec.seed}, ${spec.advertisers} advertisers, ${spec.ads} ads, ${spec.users} users); ` +
+      'pass the --spec-* values the catalog was seeded with (npm run catalog -- status shows them)';
+    if (!Number.isInteger(ad.adId) || ad.adId < 1 || ad.adId > spec.ads) {
+      throw new SpecMismatchError(`the gateway served ad ${ad.adId}, outside 1..${spec.ads}: ${hint}`);
+    }
+    const campaign = this.oracle.campaignOfAd(ad.adId);
+    if (campaign.id !== ad.campaignId || campaign.advertiserId !== ad.advertiserId) {
+      throw new SpecMismatchError(
+        `the gateway served ad ${ad.adId} of campaign ${ad.campaignId} (advertiser ${ad.advertiserId}); ` +
+          `the simulator has it in campaign ${campaign.id} (advertiser ${campaign.advertiserId}): ${hint}`,
+      );
+    }
+  }
+
+  private fatigueOf(userIndex: number, user: SimUser): FatigueState {
+    let state = this.fatigue.get(userIndex);
+    if (state === undefined) {
+      state = new FatigueState(user.adTolerance);
+      this.fatigue.set(userIndex, state);
+    }
+    return state;
+  }
+
+  private report(launched: number, started: number): void {
+    this.onProgress({
+      started: launched,
+      completed: this.completed,
+      errors: this.stats.errors,
+      impressions: this.stats.impressions,
+      clicks: this.stats.clicks,
+      elapsedMs: performance.now() - started,
+    });
+  }
+}
+
+function searchQuery(user: SimUser): string {
+  let top = 0;
+  for (let k = 1; k < user.interests.length; k++) if (user.interests[k] > user.interests[top]) top = k;
+  return TOPICS[top];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
