@@ -26,11 +26,12 @@ export class AdServingService implements OnApplicationShutdown {
 
   async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
     const servedAt = Date.now();
+    const started = performance.now();
     const deadlineAt = servedAt + this.config.GATEWAY_DEADLINE_MS;
     const timings: Record<string, number> = {};
     const degraded: Degradation[] = [];
     const stage = async <T>(name: string, stageTimeoutMs: number, run: (timeoutMs: number) => Promise<T>) => {
-      const started = performance.now();
+      const stageStarted = performance.now();
       const timeoutMs = Math.min(stageTimeoutMs, deadlineAt - Date.now());
       try {
         if (timeoutMs <= 0)
@@ -40,7 +41,7 @@ export class AdServingService implements OnApplicationShutdown {
         this.logger.warn({ msg: `${name} failed; degrading`, requestId, error: (err as Error).message });
         return null;
       } finally {
-        timings[name] = round(performance.now() - started);
+        timings[name] = round(performance.now() - stageStarted);
       }
     };
 
@@ -92,7 +93,7 @@ export class AdServingService implements OnApplicationShutdown {
 
     const trace: FunnelTrace = { requestId, servedAt, user, candidates, scores, auction };
     const ads = this.assemble(request, trace);
-    timings['total'] = round(Date.now() - servedAt);
+    timings['total'] = round(performance.now() - started);
     this.servedRecords.publish(request, trace, ads, degraded);
     this.logger.debug({ msg: 'served', requestId, ads: ads.length, degraded, timings });
     return {

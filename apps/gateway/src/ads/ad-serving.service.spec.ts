@@ -1,0 +1,191 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { CatalogAd, CatalogSnapshotService } from '@adfunnel/catalog';
+import {
+  AdfunnelError,
+  type AdRequest,
+  type AuctionRequest,
+  type AuctionResponse,
+  type CandidatesResponse,
+  Rpc,
+  type ScoreResponse,
+} from '@adfunnel/contracts';
+import type { BusClient } from '@adfunnel/platform';
+import { GatewayConfigSchema } from '../config.js';
+import { AdServingService } from './ad-serving.service.js';
+import type { ServedRecordPublisher } from './served-record.publisher.js';
+import type { UserProfileService } from './user-profile.service.js';
+
+type Handler = (payload: unknown) => Promise<unknown>;
+
+/** A bus whose stages are plain functions, so a test can make any of them fail. */
+class FakeBus {
+  readonly handlers = new Map<string, Handler>();
+  readonly calls: { pattern: string; payload: unknown; timeoutMs: number | undefined }[] = [];
+
+  call(contract: { pattern: string }, payload: unknown, opts?: { timeoutMs?: number }): Promise<unknown> {
+    this.calls.push({ pattern: contract.pattern, payload, timeoutMs: opts?.timeoutMs });
+    const handler = this.handlers.get(contract.pattern);
+    return handler ? handler(payload) : Promise.reject(new AdfunnelError('unavailable', 'nobody listens'));
+  }
+}
+
+const ad = (id: number, advertiserId: number): CatalogAd =>
+  ({
+    id,
+    campaignId: id * 10,
+    advertiserId,
+    title: `ad ${id}`,
+    text: 'text',
+    imageUrl: `https://img.example.com/${id}.jpg`,
+    landingUrl: `https://example.com/${id}`,
+    category: 'books',
+    categoryIndex: 6,
+    status: 'active',
+    embedding: new Float32Array(32),
+    campaign: {} as CatalogAd['campaign'],
+  }) as CatalogAd;
+
+const candidates: CandidatesResponse = {
+  adIds: [1, 2, 3],
+  scores: [0.9, 0.8, 0.7],
+  sources: ['ann', 'ann', 'ann'],
+  indexVersion: 'v1',
+  eligible: 3,
+};
+
+const scores: ScoreResponse = {
+  modelVersion: 'm1',
+  pCtr: [0.01, 0.05, 0.02],
+  pCvr: [0.1, 0.1, 0.1],
+  features: {
+    dim: 2,
+    rowsBase64: Buffer.from(new Float32Array([1, 2, 3, 4, 5, 6]).buffer).toString('base64'),
+  },
+};
+
+function auctionOf(req: AuctionRequest): AuctionResponse {
+  return {
+    mechanism: req.predictions ? 'gsp' : 'retrieval_order',
+    reservePerImpression: 0.0005,
+    considered: req.adIds.length,
+    eligible: req.adIds.length,
+    winners: req.adIds.slice(0, req.slots).map((adId, slot) => ({
+      slot,
+      adId,
+      campaignId: adId * 10,
+      advertiserId: adId,
+      bidType: 'CPC' as const,
+      bid: 1,
+      price: 0.5,
+      valuePerImpression: 0.01,
+      pCtr: req.predictions?.pCtr[slot] ?? null,
+      pCvr: req.predictions?.pCvr[slot] ?? null,
+    })),
+  };
+}
+
+describe(AdServingService.name, () => {
+  const request: AdRequest = {
+    userId: 'u00001',
+    surface: 'home_feed',
+    country: 'US',
+    device: 'mobile',
+    slots: 2,
+  };
+  const config = GatewayConfigSchema.parse({ TRACKING_SECRET: 'test-secret-0123456789' });
+  let bus: FakeBus;
+  let published: unknown[][];
+  let sut: AdServingService;
+
+  beforeEach(() => {
+    bus = new FakeBus();
+    bus.handlers.set(Rpc.retrievalCandidates.pattern, () => Promise.resolve(candidates));
+    bus.handlers.set(Rpc.rankingScore.pattern, () => Promise.resolve(scores));
+    bus.handlers.set(Rpc.auctionRun.pattern, (p) => Promise.resolve(auctionOf(p as AuctionRequest)));
+    published = [];
+    const profiles = {
+      userContext: (r: AdRequest) =>
+        Promise.resolve({
+          userId: r.userId,
+          country: r.country,
+          device: r.device,
+          interests: new Array<number>(16).fill(1 / 16),
+          known: true,
+        }),
+    } as unknown as UserProfileService;
+    const snapshot = { byId: new Map([1, 2, 3].map((id) => [id, ad(id, id)])) };
+    const catalog = { snapshot: () => snapshot } as unknown as CatalogSnapshotService;
+    const publisher = {
+      publish: (...args: unknown[]) => published.push(args),
+      drain: () => Promise.resolve(),
+    };
+    sut = new AdServingService(
+      bus as unknown as BusClient,
+      profiles,
+      catalog,
+      publisher as unknown as ServedRecordPublisher,
+      config,
+    );
+  });
+
+  it('runs retrieval, ranking and auction and answers with creatives and signed tracking URLs', async () => {
+    const answer = await sut.serve(request, 'req-1');
+
+    expect(bus.calls.map((c) => c.pattern)).toEqual([
+      Rpc.retrievalCandidates.pattern,
+      Rpc.rankingScore.pattern,
+      Rpc.auctionRun.pattern,
+    ]);
+    expect(answer).toMatchObject({
+      requestId: 'req-1',
+      ranking: 'model',
+      modelVersion: 'm1',
+      degraded: [],
+      personalized: true,
+    });
+    expect(answer.ads.map((a) => a.adId)).toEqual([1, 2]);
+    expect(answer.ads[0]!.creative.title).toBe('ad 1');
+    expect(answer.ads[0]!.tracking.clickUrl).toMatch(/^http:\/\/127\.0\.0\.1:3104\/v1\/events\/click\?t=/);
+    expect((bus.calls[2]!.payload as AuctionRequest).predictions).toEqual({
+      pCtr: scores.pCtr,
+      pCvr: scores.pCvr,
+    });
+    expect(published).toHaveLength(1);
+  });
+
+  it('answers in retrieval order, priced without predictions, when ranking fails', async () => {
+    bus.handlers.set(Rpc.rankingScore.pattern, () =>
+      Promise.reject(new AdfunnelError('timeout', 'too slow')),
+    );
+
+    const answer = await sut.serve(request, 'req-2');
+
+    expect(answer.ranking).toBe('retrieval_order');
+    expect(answer.degraded).toEqual(['ranking_unavailable']);
+    expect(answer.modelVersion).toBeNull();
+    expect(answer.ads.map((a) => a.adId)).toEqual([1, 2]);
+    expect((bus.calls[2]!.payload as AuctionRequest).predictions).toBeUndefined();
+  });
+
+  it('answers with no ads, and says why, when retrieval or the auction fails', async () => {
+    bus.handlers.delete(Rpc.retrievalCandidates.pattern);
+    const noRetrieval = await sut.serve(request, 'req-3');
+    expect(noRetrieval.ads).toEqual([]);
+    expect(noRetrieval.degraded).toEqual(['retrieval_unavailable']);
+
+    bus.handlers.set(Rpc.retrievalCandidates.pattern, () => Promise.resolve(candidates));
+    bus.handlers.delete(Rpc.auctionRun.pattern);
+    const noAuction = await sut.serve(request, 'req-4');
+    expect(noAuction.ads).toEqual([]);
+    expect(noAuction.degraded).toEqual(['auction_unavailable']);
+  });
+
+  it('gives no stage more time than is left before the request deadline', async () => {
+    await sut.serve(request, 'req-5');
+    for (const call of bus.calls) {
+      expect(call.timeoutMs).toBeGreaterThan(0);
+      expect(call.timeoutMs).toBeLessThanOrEqual(config.GATEWAY_DEADLINE_MS);
+    }
+    expect(bus.calls[0]!.timeoutMs).toBeLessThanOrEqual(config.RETRIEVAL_TIMEOUT_MS);
+  });
+});
