@@ -43,7 +43,7 @@ const ad = (id: number, advertiserId: number): CatalogAd =>
     status: 'active',
     embedding: new Float32Array(32),
     campaign: {} as CatalogAd['campaign'],
-  }) as CatalogAd;
+  });
 
 const candidates: CandidatesResponse = {
   adIds: [1, 2, 3],
@@ -144,9 +144,9 @@ describe(AdServingService.name, () => {
       personalized: true,
     });
     expect(answer.ads.map((a) => a.adId)).toEqual([1, 2]);
-    expect(answer.ads[0]!.creative.title).toBe('ad 1');
-    expect(answer.ads[0]!.tracking.clickUrl).toMatch(/^http:\/\/127\.0\.0\.1:3104\/v1\/events\/click\?t=/);
-    expect((bus.calls[2]!.payload as AuctionRequest).predictions).toEqual({
+    expect(answer.ads[0].creative.title).toBe('ad 1');
+    expect(answer.ads[0].tracking.clickUrl).toMatch(/^http:\/\/127\.0\.0\.1:3104\/v1\/events\/click\?t=/);
+    expect((bus.calls[2].payload as AuctionRequest).predictions).toEqual({
       pCtr: scores.pCtr,
       pCvr: scores.pCvr,
     });
@@ -164,7 +164,7 @@ describe(AdServingService.name, () => {
     expect(answer.degraded).toEqual(['ranking_unavailable']);
     expect(answer.modelVersion).toBeNull();
     expect(answer.ads.map((a) => a.adId)).toEqual([1, 2]);
-    expect((bus.calls[2]!.payload as AuctionRequest).predictions).toBeUndefined();
+    expect((bus.calls[2].payload as AuctionRequest).predictions).toBeUndefined();
   });
 
   it('answers with no ads, and says why, when retrieval or the auction fails', async () => {
@@ -186,6 +186,6 @@ describe(AdServingService.name, () => {
       expect(call.timeoutMs).toBeGreaterThan(0);
       expect(call.timeoutMs).toBeLessThanOrEqual(config.GATEWAY_DEADLINE_MS);
     }
-    expect(bus.calls[0]!.timeoutMs).toBeLessThanOrEqual(config.RETRIEVAL_TIMEOUT_MS);
+    expect(bus.calls[0].timeoutMs).toBeLessThanOrEqual(config.RETRIEVAL_TIMEOUT_MS);
   });
 });
