@@ -1,0 +1,106 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AdfunnelError, type ScoreRequest, ScoreResponseSchema } from '@adfunnel/contracts';
+import { FEATURE_SPEC, buildFeatureMatrix } from '@adfunnel/features';
+import { userAt } from '@adfunnel/simulator';
+import { Logger } from '@nestjs/common';
+import { RankingConfigSchema } from './config.js';
+import { RankingModelService } from './ranking-model.service.js';
+import { RankingService } from './ranking.service.js';
+import { SMALL_MARKETPLACE, catalogAds, catalogSnapshots } from './testing/catalog-snapshot.factory.js';
+
+const MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
+const NOW = Date.UTC(2025, 5, 1, 12);
+
+function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
+  const user = userAt(SMALL_MARKETPLACE, 2);
+  return {
+    requestId: 'req-1',
+    deadlineAt: NOW + 50,
+    user: {
+      userId: user.id,
+      country: user.country,
+      device: user.device,
+      interests: Array.from(user.interests),
+      known: true,
+    },
+    surface: 'search',
+    adIds: [5, 17, 3, 250],
+    ...overrides,
+  };
+}
+
+function decodeRows(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+describe(RankingService.name, () => {
+  let model: RankingModelService;
+  let sut: RankingService;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    const config = RankingConfigSchema.parse({ MODELS_DIR, RANKING_WORKERS: '1' });
+    model = new RankingModelService(await RankingModelService.resolve(config), config);
+    await model.onModuleInit();
+    sut = new RankingService(catalogSnapshots(), model);
+  });
+  afterAll(async () => {
+    await model.onModuleDestroy();
+  });
+
+  it('scores every ad in request order and returns the exact feature rows it scored', async () => {
+    const request = requestFactory();
+
+    const response = await sut.score(request, NOW);
+
+    expect(ScoreResponseSchema.parse(response)).toEqual(response);
+    expect(response.modelVersion).toBe(model.current().version);
+    expect(response.pCtr).toHaveLength(4);
+    expect(response.pCvr).toHaveLength(4);
+    for (const p of [...response.pCtr, ...response.pCvr]) expect(p > 0 && p < 1).toBe(true);
+    const byId = new Map(catalogAds().map((ad) => [ad.id, ad]));
+    const expected = buildFeatureMatrix(
+      { interests: request.user.interests, device: request.user.device, known: true },
+      'search',
+      request.adIds.map((id) => byId.get(id)!),
+    );
+    expect(response.features.dim).toBe(FEATURE_SPEC.dim);
+    expect(decodeRows(response.features.rowsBase64)).toEqual(expected);
+  });
+
+  it('gives each ad the score it gets alone, whatever the batch around it', async () => {
+    const batch = await sut.score(requestFactory(), NOW);
+    const alone = await sut.score(requestFactory({ adIds: [3] }), NOW);
+
+    expect(alone.pCtr[0]).toBeCloseTo(batch.pCtr[2], 6);
+    expect(alone.pCvr[0]).toBeCloseTo(batch.pCvr[2], 6);
+  });
+
+  it('rejects unknown ad ids, naming them', async () => {
+    const err = await sut.score(requestFactory({ adIds: [5, 9001, 9002] }), NOW).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(AdfunnelError);
+    expect(err).toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('unknown ad ids 9001, 9002'),
+    });
+  });
+
+  it('rejects an interest profile of the wrong length', async () => {
+    const request = requestFactory();
+    const bad = { ...request, user: { ...request.user, interests: [0.5, 0.5] } };
+
+    await expect(sut.score(bad, NOW)).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: 'user.interests has 2 values, expected one per topic (16)',
+    });
+  });
+
+  it('answers timeout once the deadline has passed', async () => {
+    await expect(sut.score(requestFactory({ deadlineAt: NOW - 5 }), NOW)).rejects.toMatchObject({
+      code: 'timeout',
+    });
+  });
+});

@@ -1,0 +1,86 @@
+import { CatalogSnapshotService } from '@adfunnel/catalog';
+import { AdfunnelError, type ScoreRequest, type ScoreResponse } from '@adfunnel/contracts';
+import { type AdFeatureInput, FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import { Injectable, Logger } from '@nestjs/common';
+import { RankingModelService } from './ranking-model.service.js';
+
+/** How many unknown ad ids an error message lists before summarising. */
+const LISTED_UNKNOWN_IDS = 10;
+
+/** Scores retrieval's candidates: one feature matrix per request, inference on the worker pool. */
+@Injectable()
+export class RankingService {
+  private readonly logger = new Logger(RankingService.name);
+
+  constructor(
+    private readonly catalog: CatalogSnapshotService,
+    private readonly model: RankingModelService,
+  ) {}
+
+  async score(request: ScoreRequest, now = Date.now()): Promise<ScoreResponse> {
+    const { requestId, user, adIds } = request;
+    if (now >= request.deadlineAt) {
+      throw new AdfunnelError(
+        'timeout',
+        `request ${requestId} reached ranking ${now - request.deadlineAt} ms after its deadline`,
+      );
+    }
+    if (user.interests.length !== TOPIC_COUNT) {
+      throw new AdfunnelError(
+        'invalid_request',
+        `user.interests has ${user.interests.length} values, expected one per topic (${TOPIC_COUNT})`,
+      );
+    }
+    const snapshot = this.catalog.snapshot();
+    const ads: AdFeatureInput[] = [];
+    const unknown: number[] = [];
+    for (const id of adIds) {
+      const ad = snapshot.byId.get(id);
+      if (ad) ads.push(ad);
+      else unknown.push(id);
+    }
+    if (unknown.length > 0) {
+      const listed = unknown.slice(0, LISTED_UNKNOWN_IDS).join(', ');
+      const more =
+        unknown.length > LISTED_UNKNOWN_IDS ? ` and ${unknown.length - LISTED_UNKNOWN_IDS} more` : '';
+      throw new AdfunnelError(
+        'invalid_request',
+        `adIds: unknown ad id${unknown.length > 1 ? 's' : ''} ${listed}${more} (not in catalog ${snapshot.version})`,
+      );
+    }
+
+    const started = performance.now();
+    const model = this.model.current();
+    const dim = FEATURE_SPEC.dim;
+    const features = buildFeatureMatrix(
+      { interests: user.interests, device: user.device, known: user.known },
+      request.surface,
+      ads,
+    );
+    // Encoded before inference: the matrix is transferred to a worker thread and detached here.
+    const rowsBase64 = Buffer.from(features.buffer, features.byteOffset, features.byteLength).toString(
+      'base64',
+    );
+    const featuresMs = performance.now() - started;
+    const { pCtr, pCvr } = await this.model.score(features, ads.length, dim);
+    this.logger.debug({
+      msg: 'scored',
+      requestId,
+      userId: user.userId,
+      ads: ads.length,
+      modelVersion: model.version,
+      featuresMs: round3(featuresMs),
+      ms: round3(performance.now() - started),
+    });
+    return {
+      modelVersion: model.version,
+      pCtr: Array.from(pCtr),
+      pCvr: Array.from(pCvr),
+      features: { dim, rowsBase64 },
+    };
+  }
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,150 @@
+import { DEVICES, type Device, SURFACES, type Surface } from '@adfunnel/contracts';
+import { FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import {
+  type MarketplaceSpec,
+  Rng,
+  type SimAd,
+  type SimUser,
+  adAt,
+  groundTruth,
+  userAt,
+} from '@adfunnel/simulator';
+
+/** Columns of labels.f32, in order. */
+export const LABEL_COLUMNS = ['click', 'conversion', 'true_ctr', 'true_cvr'] as const;
+
+export interface ClickSampling {
+  /** Share of ads drawn from the user's interest topics (the rest uniformly), like retrieval serves. */
+  interestShare: number;
+  /** Share of rows served as to an unknown user (no profile): labels still come from the real user. */
+  coldStartShare: number;
+  /** Probability the request comes from the user's usual device (otherwise a uniform device). */
+  usualDeviceShare: number;
+}
+
+export const DEFAULT_SAMPLING: ClickSampling = {
+  interestShare: 0.5,
+  coldStartShare: 0.05,
+  usualDeviceShare: 0.8,
+};
+
+export interface ClickDatasetOptions {
+  marketplace: MarketplaceSpec;
+  rows: number;
+  seed: number;
+  /** Names an independent random stream, e.g. "train" or "validation". */
+  split: string;
+  sampling?: ClickSampling;
+}
+
+export interface ClickDataset {
+  rows: number;
+  dim: number;
+  /** rows x dim, built by the serving code (buildFeatureMatrix). */
+  features: Float32Array;
+  /** rows x LABEL_COLUMNS.length. */
+  labels: Float32Array;
+}
+
+/** The marketplace held in memory once: drawing examples then costs no entity regeneration. */
+export class MarketplaceSample {
+  readonly users: SimUser[];
+  readonly ads: SimAd[];
+  /** Ad indices by category index. */
+  readonly adsByCategory: number[][];
+
+  constructor(readonly spec: MarketplaceSpec) {
+    this.users = Array.from({ length: spec.users }, (_, i) => userAt(spec, i));
+    this.ads = Array.from({ length: spec.ads }, (_, i) => adAt(spec, i));
+    this.adsByCategory = Array.from({ length: TOPIC_COUNT }, () => []);
+    this.ads.forEach((ad, i) => this.adsByCategory[ad.categoryIndex].push(i));
+  }
+}
+
+/**
+ * Draws (user, ad, surface, device) impressions from the simulator with their click and conversion
+ * outcomes. Click ~ Bernoulli(pClickExamined): the position-free probability ranking predicts;
+ * conversion ~ Bernoulli(pConversion) only after a click, so it is p(conversion | click).
+ */
+export function generateClickDataset(
+  options: ClickDatasetOptions,
+  market = new MarketplaceSample(options.marketplace),
+): ClickDataset {
+  const { rows, seed, split } = options;
+  const sampling = options.sampling ?? DEFAULT_SAMPLING;
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new RangeError(`rows must be a positive integer, got ${rows}`);
+  for (const [name, share] of Object.entries(sampling)) {
+    if (!(share >= 0 && share <= 1)) throw new RangeError(`${name} must be within [0, 1], got ${share}`);
+  }
+  const dim = FEATURE_SPEC.dim;
+  const width = LABEL_COLUMNS.length;
+  const features = new Float32Array(rows * dim);
+  const labels = new Float32Array(rows * width);
+  const rng = Rng.derive(seed, 'ranking-clicks', split);
+  const unknownInterests = new Float32Array(TOPIC_COUNT);
+
+  for (let r = 0; r < rows; r++) {
+    const user = market.users[rng.int(market.users.length)];
+    const ad = drawAd(rng, market, user, sampling.interestShare);
+    const surface: Surface = SURFACES[rng.int(SURFACES.length)];
+    const device: Device = rng.bernoulli(sampling.usualDeviceShare)
+      ? user.device
+      : DEVICES[rng.int(DEVICES.length)];
+    const known = !rng.bernoulli(sampling.coldStartShare);
+
+    buildFeatureMatrix(
+      { interests: known ? user.interests : unknownInterests, device, known },
+      surface,
+      [ad],
+      features.subarray(r * dim, (r + 1) * dim),
+    );
+
+    const trueCtr = groundTruth.pClickExamined(user, ad, { surface, device });
+    const trueCvr = groundTruth.pConversion(user, ad);
+    const click = rng.bernoulli(trueCtr);
+    const conversion = click && rng.bernoulli(trueCvr);
+    labels[r * width] = click ? 1 : 0;
+    labels[r * width + 1] = conversion ? 1 : 0;
+    labels[r * width + 2] = trueCtr;
+    labels[r * width + 3] = trueCvr;
+  }
+  return { rows, dim, features, labels };
+}
+
+function drawAd(rng: Rng, market: MarketplaceSample, user: SimUser, interestShare: number): SimAd {
+  if (rng.bernoulli(interestShare)) {
+    const pool = market.adsByCategory[rng.weightedIndex(user.interests)];
+    if (pool.length > 0) return market.ads[pool[rng.int(pool.length)]];
+  }
+  return market.ads[rng.int(market.ads.length)];
+}
+
+export interface LabelSummary {
+  rows: number;
+  clicks: number;
+  conversions: number;
+  ctr: number;
+  cvr: number;
+  meanTrueCtr: number;
+}
+
+export function summarizeLabels(dataset: ClickDataset): LabelSummary {
+  const width = LABEL_COLUMNS.length;
+  let clicks = 0;
+  let conversions = 0;
+  let trueCtr = 0;
+  for (let r = 0; r < dataset.rows; r++) {
+    clicks += dataset.labels[r * width];
+    conversions += dataset.labels[r * width + 1];
+    trueCtr += dataset.labels[r * width + 2];
+  }
+  return {
+    rows: dataset.rows,
+    clicks,
+    conversions,
+    ctr: clicks / dataset.rows,
+    cvr: clicks > 0 ? conversions / clicks : 0,
+    meanTrueCtr: trueCtr / dataset.rows,
+  };
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Trains the default ranking model end to end: simulator -> dataset -> PyTorch -> ONNX + manifest in
+# models/ranking/<version>/, then points models/ranking/current at it. Extra arguments go to
+# train_ranker.py (e.g. npm run train -- --epochs 4). Environment: PYTHON, TRAINING_DATA_DIR,
+# TRAINING_ROWS, TRAINING_VALIDATION_ROWS, TRAINING_SEED, MODELS_DIR.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-/usr/bin/python3}"
+DATA_DIR="${TRAINING_DATA_DIR:-tools/training/.data}"
+ROWS="${TRAINING_ROWS:-300000}"
+VALIDATION_ROWS="${TRAINING_VALIDATION_ROWS:-100000}"
+SEED="${TRAINING_SEED:-7}"
+MODEL_ROOT="${MODELS_DIR:-models}/ranking"
+
+if ! "$PYTHON" -c 'import numpy, torch' 2>/dev/null; then
+  echo "train.sh: $PYTHON cannot import numpy and torch; install them (Debian: apt-get install python3-torch)" >&2
+  exit 1
+fi
+
+echo "== building the data generator (tsc -b, incremental)"
+npx tsc -b tools/training/tsconfig.json
+
+echo "== generating $ROWS training + $VALIDATION_ROWS validation rows (seed $SEED) into $DATA_DIR"
+node tools/training/dist/generate-clicks.js --out "$DATA_DIR" --rows "$ROWS" --validation-rows "$VALIDATION_ROWS" --seed "$SEED"
+
+echo "== training"
+"$PYTHON" -m unittest -q tools/training/test_train_ranker.py
+"$PYTHON" tools/training/train_ranker.py --data "$DATA_DIR" --out-root "$MODEL_ROOT" "$@"
+
+echo "== checking ONNX against torch"
+node tools/training/dist/check-onnx-parity.js "$MODEL_ROOT"

@@ -1,0 +1,360 @@
+#!/usr/bin/python3
+"""Trains the ranking model (multi-task MLP: pCTR and pCVR) and exports ONNX plus a manifest.
+
+Reads the datasets written by generate-clicks (format: tools/training/README.md) with numpy only,
+trains with PyTorch on the CPU, evaluates on the validation split against the simulator's true
+probabilities, and writes <out-root>/<version>/{model.onnx, manifest.json, parity.json}.
+Run with Debian's python: /usr/bin/python3 tools/training/train_ranker.py --help
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+DATASET_FORMAT = "adfunnel-ranking-clicks"
+LABEL_COLUMNS = ["click", "conversion", "true_ctr", "true_cvr"]
+ONNX_OPSET = 17  # the newest torch 1.13 exports; onnxruntime 1.30 runs up to 23
+EPS = 1e-7
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="tools/training/.data", help="directory holding train/ and validation/")
+    p.add_argument("--out-root", default="models/ranking", help="where version directories are written")
+    p.add_argument("--name", default="ranking", help="model name recorded in the manifest")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--hidden", default="128,64", help="trunk layer widths, comma separated")
+    p.add_argument("--head", type=int, default=32, help="hidden width of each task head")
+    p.add_argument("--cvr-weight", type=float, default=1.0, help="weight of the pCVR loss")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--parity-rows", type=int, default=8, help="validation rows stored for the ONNX parity test")
+    p.add_argument("--no-current", action="store_true", help="do not point <out-root>/current at the new version")
+    return p.parse_args(argv)
+
+
+def fail(message):
+    print(f"train_ranker: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+# ---- data ---------------------------------------------------------------------------------------------
+
+
+def load_split(data_dir, split):
+    directory = os.path.join(data_dir, split)
+    meta_path = os.path.join(directory, "meta.json")
+    if not os.path.isfile(meta_path):
+        fail(f"{meta_path} not found; generate data with node tools/training/dist/generate-clicks.js")
+    with open(meta_path, encoding="utf-8") as f:
+        meta = json.load(f)
+    if meta.get("format") != DATASET_FORMAT or meta.get("formatVersion") != 1:
+        fail(f"{meta_path} is not a {DATASET_FORMAT} v1 dataset")
+    rows, dim = meta["columns"]["features"]["shape"]
+    if meta["columns"]["labels"]["names"] != LABEL_COLUMNS:
+        fail(f"{meta_path}: label columns {meta['columns']['labels']['names']}, expected {LABEL_COLUMNS}")
+
+    def read(column, width):
+        path = os.path.join(directory, meta["columns"][column]["file"])
+        values = np.fromfile(path, dtype="<f4")
+        if values.size != rows * width:
+            fail(f"{path} holds {values.size} float32 values, expected {rows} x {width}")
+        return values.reshape(rows, width)
+
+    return meta, read("features", dim), read("labels", len(LABEL_COLUMNS))
+
+
+# ---- model --------------------------------------------------------------------------------------------
+
+
+class Ranker(nn.Module):
+    """Shared trunk, one head per task; returns logits."""
+
+    def __init__(self, dim, hidden, head):
+        super().__init__()
+        layers, width = [], dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.trunk = nn.Sequential(*layers)
+        self.ctr = nn.Sequential(nn.Linear(width, head), nn.ReLU(), nn.Linear(head, 1))
+        self.cvr = nn.Sequential(nn.Linear(width, head), nn.ReLU(), nn.Linear(head, 1))
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return self.ctr(h).squeeze(-1), self.cvr(h).squeeze(-1)
+
+
+class Probabilities(nn.Module):
+    """What serving runs: features [N, dim] -> p_ctr [N], p_cvr [N] (pCVR is p(conversion | click))."""
+
+    def __init__(self, ranker):
+        super().__init__()
+        self.ranker = ranker
+
+    def forward(self, features):
+        ctr_logit, cvr_logit = self.ranker(features)
+        return torch.sigmoid(ctr_logit), torch.sigmoid(cvr_logit)
+
+
+def predict(model, features, batch=65536):
+    model.eval()
+    ctr, cvr = [], []
+    with torch.no_grad():
+        for start in range(0, features.shape[0], batch):
+            a, b = Probabilities(model)(torch.from_numpy(features[start : start + batch]))
+            ctr.append(a.numpy())
+            cvr.append(b.numpy())
+    return np.concatenate(ctr), np.concatenate(cvr)
+
+
+# ---- metrics ------------------------------------------------------------------------------------------
+
+
+def auc(scores, labels):
+    """ROC AUC by the rank-sum (Mann-Whitney) statistic, ties given their average rank."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels) > 0.5
+    positives = int(labels.sum())
+    negatives = labels.size - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    _, inverse, counts = np.unique(scores[order], return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    average_rank = (ends - counts + 1 + ends) / 2.0
+    ranks = np.empty(scores.size, dtype=np.float64)
+    ranks[order] = average_rank[inverse]
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
+
+
+def logloss(p, y):
+    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    y = np.asarray(y, dtype=np.float64)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def head_metrics(predicted, observed, true_p):
+    rate = float(np.mean(observed))
+    base = logloss(np.full(observed.shape, rate), observed)
+    loss = logloss(predicted, observed)
+    return {
+        "rows": int(observed.size),
+        "positives": int(observed.sum()),
+        "auc": auc(predicted, observed),
+        "logloss": loss,
+        # Logloss of always predicting the observed rate: the entropy of the background rate.
+        "baseRateLogloss": base,
+        "normalizedEntropy": loss / base if base > 0 else float("nan"),
+        "calibration": float(np.mean(predicted)) / rate if rate > 0 else float("nan"),
+        "meanPredicted": float(np.mean(predicted)),
+        "observedRate": rate,
+        # Against the true mean probability: free of the label noise in the observed rate.
+        "calibrationVsTruth": float(np.mean(predicted)) / float(np.mean(true_p)),
+        # The floor no model can beat on these labels: the simulator's own probabilities.
+        "bayesLogloss": logloss(true_p, observed),
+        "bayesAuc": auc(true_p, observed),
+    }
+
+
+def evaluate(model, features, labels):
+    p_ctr, p_cvr = predict(model, features)
+    clicked = labels[:, 0] > 0.5
+    return {
+        "ctr": head_metrics(p_ctr, labels[:, 0], labels[:, 2]),
+        "cvr": head_metrics(p_cvr[clicked], labels[clicked, 1], labels[clicked, 3]),
+    }
+
+
+# ---- training -----------------------------------------------------------------------------------------
+
+
+def seed_everything(seed, threads):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def train(model, features, labels, args):
+    x = torch.from_numpy(features)
+    click = torch.from_numpy(np.ascontiguousarray(labels[:, 0]))
+    conversion = torch.from_numpy(np.ascontiguousarray(labels[:, 1]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    bce = nn.BCEWithLogitsLoss(reduction="sum")
+    shuffler = torch.Generator().manual_seed(args.seed)
+    rows = x.shape[0]
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        started = time.time()
+        order = torch.randperm(rows, generator=shuffler)
+        total_ctr = total_cvr = 0.0
+        clicked_rows = 0
+        for start in range(0, rows, args.batch_size):
+            idx = order[start : start + args.batch_size]
+            ctr_logit, cvr_logit = model(x[idx])
+            loss_ctr = bce(ctr_logit, click[idx])
+            # pCVR is p(conversion | click): only clicked rows carry a conversion label.
+            mask = click[idx] > 0.5
+            n_clicked = int(mask.sum())
+            loss_cvr = bce(cvr_logit[mask], conversion[idx][mask]) if n_clicked else ctr_logit.sum() * 0
+            loss = loss_ctr / idx.numel() + args.cvr_weight * loss_cvr / max(n_clicked, 1)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_ctr += float(loss_ctr)
+            total_cvr += float(loss_cvr)
+            clicked_rows += n_clicked
+        scheduler.step()
+        print(
+            f"epoch {epoch}/{args.epochs}: train logloss ctr {total_ctr / rows:.5f} "
+            f"cvr|click {total_cvr / max(clicked_rows, 1):.5f} ({time.time() - started:.1f} s)",
+            flush=True,
+        )
+
+
+# ---- export -------------------------------------------------------------------------------------------
+
+
+def weights_digest(model):
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().numpy().astype("<f4").tobytes())
+    return digest.hexdigest()
+
+
+def export_onnx(model, dim, path):
+    model.eval()
+    torch.onnx.export(
+        Probabilities(model),
+        torch.zeros(2, dim),
+        path,
+        input_names=["features"],
+        output_names=["p_ctr", "p_cvr"],
+        dynamic_axes={"features": {0: "N"}, "p_ctr": {0: "N"}, "p_cvr": {0: "N"}},
+        opset_version=ONNX_OPSET,
+        do_constant_folding=True,
+    )
+
+
+def write_json(path, value):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2)
+        f.write("\n")
+
+
+def main(argv):
+    args = parse_args(argv)
+    hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
+    if not hidden or min(hidden) < 1:
+        fail(f"--hidden must list positive widths, got {args.hidden!r}")
+    seed_everything(args.seed, args.threads)
+
+    train_meta, train_x, train_y = load_split(args.data, "train")
+    val_meta, val_x, val_y = load_split(args.data, "validation")
+    spec = train_meta["featureSpec"]
+    if val_meta["featureSpec"] != spec:
+        fail(f"train and validation were built with different feature specs: {spec} vs {val_meta['featureSpec']}")
+    dim = spec["dim"]
+    print(
+        f"train {train_x.shape[0]} rows (ctr {train_y[:, 0].mean():.4f}), validation {val_x.shape[0]} rows, "
+        f"feature spec {spec['name']} v{spec['version']} fp={spec['fingerprint']} dim={dim}",
+        flush=True,
+    )
+
+    model = Ranker(dim, hidden, args.head)
+    started = time.time()
+    train(model, train_x, train_y, args)
+    train_seconds = time.time() - started
+    metrics = evaluate(model, val_x, val_y)
+    for head, m in metrics.items():
+        print(
+            f"validation {head}: auc {m['auc']:.4f} (bayes {m['bayesAuc']:.4f}) logloss {m['logloss']:.5f} "
+            f"base rate {m['baseRateLogloss']:.5f} bayes floor {m['bayesLogloss']:.5f} "
+            f"NE {m['normalizedEntropy']:.4f} calibration {m['calibration']:.3f} (vs truth {m['calibrationVsTruth']:.3f}) "
+            f"({m['positives']}/{m['rows']})",
+            flush=True,
+        )
+
+    now = dt.datetime.now(dt.timezone.utc)
+    version = f"{now:%Y%m%d}-{weights_digest(model)[:8]}"
+    out_dir = os.path.join(args.out_root, version)
+    os.makedirs(out_dir, exist_ok=True)
+    export_onnx(model, dim, os.path.join(out_dir, "model.onnx"))
+
+    parity_x = np.ascontiguousarray(val_x[: args.parity_rows])
+    parity_ctr, parity_cvr = predict(model, parity_x)
+    write_json(
+        os.path.join(out_dir, "parity.json"),
+        {
+            "description": "validation rows and the probabilities torch gives them; ONNX must agree",
+            "rows": int(parity_x.shape[0]),
+            "dim": dim,
+            "features": [[float(v) for v in row] for row in parity_x],
+            "pCtr": [float(v) for v in parity_ctr],
+            "pCvr": [float(v) for v in parity_cvr],
+        },
+    )
+
+    parameters = sum(p.numel() for p in model.parameters())
+    write_json(
+        os.path.join(out_dir, "manifest.json"),
+        {
+            "name": args.name,
+            "version": version,
+            "createdAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "file": "model.onnx",
+            "featureSpec": {k: spec[k] for k in ("name", "version", "fingerprint", "dim")},
+            "inputs": [{"name": "features", "dtype": "float32", "shape": ["N", dim]}],
+            "outputs": [
+                {"name": "p_ctr", "dtype": "float32", "shape": ["N"], "description": "P(click | examined)"},
+                {"name": "p_cvr", "dtype": "float32", "shape": ["N"], "description": "P(conversion | click)"},
+            ],
+            "metrics": metrics,
+            "trainingData": {
+                "rows": int(train_x.shape[0]),
+                "seed": int(train_meta["seed"]),
+                "validationRows": int(val_x.shape[0]),
+                "marketplace": train_meta["marketplace"],
+                "sampling": train_meta["sampling"],
+            },
+            "training": {
+                "architecture": f"mlp trunk {hidden}, heads [{args.head}] x 2 (ctr, cvr|click)",
+                "parameters": int(parameters),
+                "epochs": args.epochs,
+                "batchSize": args.batch_size,
+                "lr": args.lr,
+                "weightDecay": args.weight_decay,
+                "cvrWeight": args.cvr_weight,
+                "seed": args.seed,
+                "seconds": round(train_seconds, 1),
+                "torch": torch.__version__,
+                "onnxOpset": ONNX_OPSET,
+            },
+        },
+    )
+    if not args.no_current:
+        with open(os.path.join(args.out_root, "current"), "w", encoding="utf-8") as f:
+            f.write(version + "\n")
+    size = sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir))
+    print(f"wrote {args.name}@{version} to {out_dir} ({size / 1024:.1f} KiB, {parameters} parameters)", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
