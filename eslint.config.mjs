@@ -69,11 +69,23 @@ export default tseslint.config(
             },
             {
               sourceTag: 'type:tool',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access', 'type:tool'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:util',
+                'type:platform',
+                'type:data-access',
+                'type:tool',
+              ],
             },
             {
               sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access', 'type:tool'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:util',
+                'type:platform',
+                'type:data-access',
+                'type:tool',
+              ],
             },
           ],
         },

@@ -5,7 +5,11 @@ import { Logger } from '@nestjs/common';
 import { AuctionService } from './auction.service.js';
 import { AuctionConfigSchema } from './config.js';
 
-function ad(id: number, campaign: Partial<CatalogCampaign> & Pick<CatalogCampaign, 'bidType' | 'bid'>, status: CatalogAd['status'] = 'active'): CatalogAd {
+function ad(
+  id: number,
+  campaign: Partial<CatalogCampaign> & Pick<CatalogCampaign, 'bidType' | 'bid'>,
+  status: CatalogAd['status'] = 'active',
+): CatalogAd {
   const advertiserId = id * 10;
   return {
     id,
@@ -60,7 +64,9 @@ describe(AuctionService.name, () => {
   let loaded: CatalogSnapshot | undefined;
   let sut: AuctionService;
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
 
   beforeEach(() => {
     loaded = snapshot;
@@ -84,12 +90,14 @@ describe(AuctionService.name, () => {
     );
     expect(AuctionResponseSchema.parse(response)).toEqual(response);
     expect(response.mechanism).toBe('gsp');
-    expect(response.winners.map((w) => [w.slot, w.adId, w.campaignId, w.advertiserId, w.bidType, w.bid, w.price])).toEqual([
+    expect(
+      response.winners.map((w) => [w.slot, w.adId, w.campaignId, w.advertiserId, w.bidType, w.bid, w.price]),
+    ).toEqual([
       [0, 1, 100, 10, 'CPC', 0.5, 0.4],
       [1, 2, 200, 20, 'CPM', 8, 0.5],
     ]);
     expect(response.winners[0]).toMatchObject({ pCtr: 0.02, pCvr: 0.1 });
-    expect(response.winners[0]!.valuePerImpression).toBeCloseTo(0.01, 12);
+    expect(response.winners[0].valuePerImpression).toBeCloseTo(0.01, 12);
     expect(response.reservePerImpression).toBe(0.0005);
     expect(response.considered).toBe(5);
     expect(response.eligible).toBe(2);
@@ -131,7 +139,8 @@ describe(AuctionService.name, () => {
   });
 
   it('rejects a prediction outside [0, 1] as invalid_request naming the ad', () => {
-    const run = () => sut.run(request({ adIds: [1, 2], predictions: { pCtr: [0.1, 0.2], pCvr: [0.1, 1.5] } }));
+    const run = () =>
+      sut.run(request({ adIds: [1, 2], predictions: { pCtr: [0.1, 0.2], pCvr: [0.1, 1.5] } }));
     expect(run).toThrow('predictions.pCvr[1] (adId 2) must be a probability in [0, 1], got 1.5');
   });
 

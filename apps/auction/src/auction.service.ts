@@ -91,8 +91,8 @@ export class AuctionService {
     checkPredictions(request.adIds, predictions);
     const pool = activeCandidates(request.adIds, snapshot, (candidate, i): AuctionCandidate => ({
       ...candidate,
-      pCtr: predictions.pCtr[i]!,
-      pCvr: predictions.pCvr[i]!,
+      pCtr: predictions.pCtr[i],
+      pCvr: predictions.pCvr[i],
     }));
     const outcome = runGsp({
       candidates: pool.candidates,
@@ -122,7 +122,10 @@ export class AuctionService {
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    this.logger.error({ msg: 'auction failed', requestId, error: message }, error instanceof Error ? error.stack : undefined);
+    this.logger.error(
+      { msg: 'auction failed', requestId, error: message },
+      error instanceof Error ? error.stack : undefined,
+    );
   }
 }
 
@@ -146,7 +149,13 @@ function activeCandidates<C>(
     const { campaign } = ad;
     pool.candidates.push(
       withPredictions(
-        { adId, campaignId: campaign.id, advertiserId: campaign.advertiserId, bidType: campaign.bidType, bid: campaign.bid },
+        {
+          adId,
+          campaignId: campaign.id,
+          advertiserId: campaign.advertiserId,
+          bidType: campaign.bidType,
+          bid: campaign.bid,
+        },
         i,
       ),
     );

@@ -11,6 +11,10 @@ export class CatalogSnapshotProbe implements HealthProbe {
 
   check(): Promise<Record<string, unknown>> {
     const snapshot = this.catalog.snapshot();
-    return Promise.resolve({ version: snapshot.version, ads: snapshot.ads.length, loadedAt: snapshot.loadedAt });
+    return Promise.resolve({
+      version: snapshot.version,
+      ads: snapshot.ads.length,
+      loadedAt: snapshot.loadedAt,
+    });
   }
 }

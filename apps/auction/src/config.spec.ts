@@ -18,7 +18,11 @@ describe('AuctionConfigSchema', () => {
   it('names every bad variable', () => {
     let error: unknown;
     try {
-      parseConfig(AuctionConfigSchema, { AUCTION_RESERVE_CPM: '-1', AUCTION_PRIOR_CTR: '0', AUCTION_PRIOR_CVR: 'x' });
+      parseConfig(AuctionConfigSchema, {
+        AUCTION_RESERVE_CPM: '-1',
+        AUCTION_PRIOR_CTR: '0',
+        AUCTION_PRIOR_CVR: 'x',
+      });
     } catch (err) {
       error = err;
     }
@@ -28,6 +32,8 @@ describe('AuctionConfigSchema', () => {
       'AUCTION_PRIOR_CVR',
       'AUCTION_RESERVE_CPM',
     ]);
-    expect((error as ConfigError).message).toContain('AUCTION_PRIOR_CTR: expected a probability in (0, 1], got "0"');
+    expect((error as ConfigError).message).toContain(
+      'AUCTION_PRIOR_CTR: expected a probability in (0, 1], got "0"',
+    );
   });
 });

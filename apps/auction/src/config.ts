@@ -1,9 +1,12 @@
 import { CommonEnv, loadConfig, type Env } from '@adfunnel/platform';
 import { z } from 'zod';
 
-const number = (what: string) => z.coerce.number({ error: `expected ${what}` }).refine(Number.isFinite, `expected ${what}`);
+const number = (what: string) =>
+  z.coerce.number({ error: `expected ${what}` }).refine(Number.isFinite, `expected ${what}`);
 const probability = (what: string) =>
-  number(what).gt(0, { error: `expected ${what}` }).max(1, { error: `expected ${what}` });
+  number(what)
+    .gt(0, { error: `expected ${what}` })
+    .max(1, { error: `expected ${what}` });
 
 export const AuctionConfigSchema = z.object({
   ...CommonEnv,

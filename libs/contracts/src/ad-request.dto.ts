@@ -43,11 +43,7 @@ export const ServedAdSchema = z.object({
 });
 export type ServedAd = z.infer<typeof ServedAdSchema>;
 
-export const DEGRADATIONS = [
-  'ranking_unavailable',
-  'auction_unavailable',
-  'retrieval_unavailable',
-] as const;
+export const DEGRADATIONS = ['ranking_unavailable', 'auction_unavailable', 'retrieval_unavailable'] as const;
 export type Degradation = (typeof DEGRADATIONS)[number];
 
 export const AdResponseSchema = z.object({

@@ -57,7 +57,7 @@ describe(allocateInOrder.name, () => {
     expect(sut.eligible).toBe(1);
   });
 
-  it("places one ad per advertiser: its first ad that can pay the reserve", () => {
+  it('places one ad per advertiser: its first ad that can pay the reserve', () => {
     const sut = allocateInOrder({
       candidates: [
         candidate(1, 7, { bidType: 'CPM', bid: 0.1 }), // 0.0001 < reserve: skipped, advertiser 7 still open
@@ -102,21 +102,34 @@ describe(allocateInOrder.name, () => {
       reservePerImpression: RESERVE,
       priors: { pCtr: 0.03, pCvr: 0.05 },
     });
-    expect(sut.winners[0]!.price).toBe(0.016667);
+    expect(sut.winners[0].price).toBe(0.016667);
   });
 
   it('charges nothing with a zero reserve', () => {
-    const sut = allocateInOrder({ candidates: [candidate(1, 1, { bid: 2 })], slots: 1, reservePerImpression: 0 });
-    expect(sut.winners[0]!.price).toBe(0);
+    const sut = allocateInOrder({
+      candidates: [candidate(1, 1, { bid: 2 })],
+      slots: 1,
+      reservePerImpression: 0,
+    });
+    expect(sut.winners[0].price).toBe(0);
   });
 
   it('rejects priors outside (0, 1] and a bad bid with the candidate named', () => {
     const ok = [candidate(1, 1, { bid: 2 })];
     expect(() =>
-      allocateInOrder({ candidates: ok, slots: 1, reservePerImpression: RESERVE, priors: { pCtr: 0, pCvr: 0.05 } }),
+      allocateInOrder({
+        candidates: ok,
+        slots: 1,
+        reservePerImpression: RESERVE,
+        priors: { pCtr: 0, pCvr: 0.05 },
+      }),
     ).toThrow('priors.pCtr must be a probability in (0, 1], got 0');
     expect(() =>
-      allocateInOrder({ candidates: [candidate(3, 1, { bid: -2 })], slots: 1, reservePerImpression: RESERVE }),
+      allocateInOrder({
+        candidates: [candidate(3, 1, { bid: -2 })],
+        slots: 1,
+        reservePerImpression: RESERVE,
+      }),
     ).toThrow('candidate adId 3: bid must be a finite number >= 0, got -2');
   });
 });

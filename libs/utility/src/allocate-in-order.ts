@@ -1,6 +1,11 @@
 import type { AuctionOutcome, PricedWinner, UnscoredCandidate } from './auction-outcome.js';
 import { ceilToMicros } from './money.js';
-import { forCandidate, requireNonNegative, requirePositiveProbability, requireSlots } from './range-checks.js';
+import {
+  forCandidate,
+  requireNonNegative,
+  requirePositiveProbability,
+  requireSlots,
+} from './range-checks.js';
 import { comparableUtility, utility } from './utility.js';
 import { priceInBidUnit } from './value-per-impression.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { BID_TYPES, type BidType } from '@adfunnel/contracts';
+import { BID_TYPES } from '@adfunnel/contracts';
 import type { AuctionCandidate } from './auction-outcome.js';
 import { runGsp } from './gsp.js';
 import { MICROS_PER_USD } from './money.js';
@@ -9,7 +9,16 @@ import { priceInBidUnit, valuePerImpression } from './value-per-impression.js';
 const RESERVE = 0.0005;
 
 function candidate(adId: number, advertiserId: number, bid: Partial<AuctionCandidate>): AuctionCandidate {
-  return { adId, campaignId: adId * 10, advertiserId, bidType: 'CPM', bid: 1, pCtr: 0.01, pCvr: 0.05, ...bid };
+  return {
+    adId,
+    campaignId: adId * 10,
+    advertiserId,
+    bidType: 'CPM',
+    bid: 1,
+    pCtr: 0.01,
+    pCvr: 0.05,
+    ...bid,
+  };
 }
 
 function slotsOf(outcome: ReturnType<typeof runGsp>): Array<[number, number]> {
@@ -27,20 +36,34 @@ describe(runGsp.name, () => {
       const sut = runGsp({ candidates: [cpm, cpa, cpc], slots: 1, reservePerImpression: RESERVE });
       expect(sut.mechanism).toBe('gsp');
       expect(slotsOf(sut)).toEqual([[0, 1]]);
-      expect(sut.winners[0]).toMatchObject({ bidType: 'CPC', bid: 0.5, price: 0.4, pCtr: 0.02, campaignId: 10 });
-      expect(sut.winners[0]!.valuePerImpression).toBeCloseTo(0.01, 12);
+      expect(sut.winners[0]).toMatchObject({
+        bidType: 'CPC',
+        bid: 0.5,
+        price: 0.4,
+        pCtr: 0.02,
+        campaignId: 10,
+      });
+      expect(sut.winners[0].valuePerImpression).toBeCloseTo(0.01, 12);
       expect(sut.considered).toBe(3);
       expect(sut.eligible).toBe(3);
     });
 
     it('CPM at 12 (12 / 1000 = 0.012) beats the CPC 0.010 and pays 0.010 x 1000 = 10.00 CPM', () => {
-      const sut = runGsp({ candidates: [cpc, { ...cpm, bid: 12 }, cpa], slots: 1, reservePerImpression: RESERVE });
+      const sut = runGsp({
+        candidates: [cpc, { ...cpm, bid: 12 }, cpa],
+        slots: 1,
+        reservePerImpression: RESERVE,
+      });
       expect(sut.winners).toHaveLength(1);
       expect(sut.winners[0]).toMatchObject({ adId: 2, bidType: 'CPM', bid: 12, price: 10 });
     });
 
     it('CPA at 50 (50 x 0.02 x 0.015 = 0.015) wins and pays 0.010 / (0.02 x 0.015) = 33.3333.. rounded up to 33.333334', () => {
-      const sut = runGsp({ candidates: [cpc, cpm, { ...cpa, bid: 50 }], slots: 1, reservePerImpression: RESERVE });
+      const sut = runGsp({
+        candidates: [cpc, cpm, { ...cpa, bid: 50 }],
+        slots: 1,
+        reservePerImpression: RESERVE,
+      });
       expect(sut.winners[0]).toMatchObject({ adId: 3, bidType: 'CPA', bid: 50, price: 33.333334 });
     });
   });
@@ -82,7 +105,7 @@ describe(runGsp.name, () => {
       const lowCpm = candidate(2, 2, { bidType: 'CPM', bid: 1.5 });
       const sut = runGsp({ candidates: [cpc, lowCpm], slots: 2, reservePerImpression: 0.002 });
       expect(slotsOf(sut)).toEqual([[0, 1]]);
-      expect(sut.winners[0]!.price).toBe(0.1);
+      expect(sut.winners[0].price).toBe(0.1);
       expect(sut.considered).toBe(2);
       expect(sut.eligible).toBe(1);
     });
@@ -93,12 +116,15 @@ describe(runGsp.name, () => {
         slots: 1,
         reservePerImpression: RESERVE,
       });
-      expect(sut.winners[0]!.price).toBe(0.05);
+      expect(sut.winners[0].price).toBe(0.05);
     });
 
     it('returns no winners when every ad is below it', () => {
       const sut = runGsp({
-        candidates: [candidate(1, 1, { bidType: 'CPM', bid: 0.4 }), candidate(2, 2, { bidType: 'CPC', bid: 0.04 })],
+        candidates: [
+          candidate(1, 1, { bidType: 'CPM', bid: 0.4 }),
+          candidate(2, 2, { bidType: 'CPC', bid: 0.04 }),
+        ],
         slots: 3,
         reservePerImpression: RESERVE,
       });
@@ -166,7 +192,7 @@ describe(runGsp.name, () => {
       const count = 1 + Math.floor(random() * 30);
       const candidates: AuctionCandidate[] = [];
       for (let i = 0; i < count; i++) {
-        const bidType = BID_TYPES[Math.floor(random() * BID_TYPES.length)]! as BidType;
+        const bidType = BID_TYPES[Math.floor(random() * BID_TYPES.length)];
         candidates.push({
           adId: 1 + Math.floor(random() * 1000),
           campaignId: i + 1,
@@ -189,15 +215,27 @@ describe(runGsp.name, () => {
         expect(Object.is(w.price, -0)).toBe(false);
         expect(w.price).toBeGreaterThanOrEqual(0);
         expect(w.valuePerImpression).toBeGreaterThanOrEqual(reserve - 1e-12);
-        if (i > 0) expect(w.valuePerImpression).toBeLessThanOrEqual(sut.winners[i - 1]!.valuePerImpression + 1e-12);
+        if (i > 0)
+          expect(w.valuePerImpression).toBeLessThanOrEqual(sut.winners[i - 1].valuePerImpression + 1e-12);
         // whole micro-dollars unless capped at the bid
-        if (w.price !== w.bid) expect(Math.abs(w.price * MICROS_PER_USD - Math.round(w.price * MICROS_PER_USD))).toBeLessThan(1e-6);
+        if (w.price !== w.bid)
+          expect(Math.abs(w.price * MICROS_PER_USD - Math.round(w.price * MICROS_PER_USD))).toBeLessThan(
+            1e-6,
+          );
         const next = sut.winners[i + 1];
         if (next !== undefined && w.pCtr! > 0) {
-          const floor = priceInBidUnit({ ...w, pCtr: w.pCtr!, pCvr: w.pCvr!, valuePerImpression: next.valuePerImpression });
+          const floor = priceInBidUnit({
+            ...w,
+            pCtr: w.pCtr!,
+            pCvr: w.pCvr!,
+            valuePerImpression: next.valuePerImpression,
+          });
           expect(w.price).toBeGreaterThanOrEqual(Math.min(w.bid, floor) - 1e-9);
         }
-        expect(w.valuePerImpression).toBeCloseTo(valuePerImpression({ ...w, pCtr: w.pCtr!, pCvr: w.pCvr! }), 12);
+        expect(w.valuePerImpression).toBeCloseTo(
+          valuePerImpression({ ...w, pCtr: w.pCtr!, pCvr: w.pCvr! }),
+          12,
+        );
       });
     }
   });
@@ -215,7 +253,9 @@ describe(runGsp.name, () => {
       expect(() => runGsp({ candidates: [ok], slots: 1, reservePerImpression: -0.1 })).toThrow(
         /reservePerImpression must be a finite number >= 0, got -0.1/,
       );
-      expect(() => runGsp({ candidates: [ok], slots: 1, reservePerImpression: Number.NaN })).toThrow(RangeError);
+      expect(() => runGsp({ candidates: [ok], slots: 1, reservePerImpression: Number.NaN })).toThrow(
+        RangeError,
+      );
     });
 
     it('names the candidate with a bad prediction', () => {
@@ -227,7 +267,12 @@ describe(runGsp.name, () => {
 
     it('rejects a non-positive advertiser-value weight', () => {
       expect(() =>
-        runGsp({ candidates: [ok], slots: 1, reservePerImpression: RESERVE, weights: { advertiserValue: 0 } }),
+        runGsp({
+          candidates: [ok],
+          slots: 1,
+          reservePerImpression: RESERVE,
+          weights: { advertiserValue: 0 },
+        }),
       ).toThrow(/weights.advertiserValue must be a finite number > 0, got 0/);
     });
   });

@@ -33,9 +33,10 @@ export function runGsp(input: AuctionInput): AuctionOutcome {
   const ranked = rankOnePerAdvertiser(candidates, reservePerImpression, weights);
   const winners: PricedWinner[] = [];
   for (let slot = 0; slot < Math.min(slots, ranked.length); slot++) {
-    const { candidate, breakdown } = ranked[slot]!;
+    const { candidate, breakdown } = ranked[slot];
     const next = ranked[slot + 1];
-    const competitorValue = next === undefined ? 0 : valueNeededFor(next.breakdown.utility, breakdown, weights);
+    const competitorValue =
+      next === undefined ? 0 : valueNeededFor(next.breakdown.utility, breakdown, weights);
     const neededValue = Math.max(competitorValue, reservePerImpression);
     const rawPrice = priceInBidUnit({
       bidType: candidate.bidType,

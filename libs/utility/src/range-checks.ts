@@ -29,7 +29,9 @@ export function forCandidate<T>(adId: number, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof RangeError) throw new RangeError(`candidate adId ${adId}: ${error.message}`);
+    if (error instanceof RangeError) {
+      throw new RangeError(`candidate adId ${adId}: ${error.message}`, { cause: error });
+    }
     throw error;
   }
 }

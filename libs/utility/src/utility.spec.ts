@@ -25,7 +25,12 @@ describe(utility.name, () => {
       { adId: 2, campaignId: 2, advertiserId: 2, bidType: 'CPM' as const, bid: 20, pCtr: 0.01, pCvr: 0.05 },
     ];
     const base = runGsp({ candidates, slots: 2, reservePerImpression: 0.0005 });
-    const scaled = runGsp({ candidates, slots: 2, reservePerImpression: 0.0005, weights: { advertiserValue: 3 } });
+    const scaled = runGsp({
+      candidates,
+      slots: 2,
+      reservePerImpression: 0.0005,
+      weights: { advertiserValue: 3 },
+    });
     expect(scaled.winners.map((w) => [w.adId, w.price])).toEqual(base.winners.map((w) => [w.adId, w.price]));
   });
 });

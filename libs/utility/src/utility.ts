@@ -20,7 +20,10 @@ export interface UtilityBreakdown {
   readonly utility: number;
 }
 
-export function utility(input: BidValueInput, weights: UtilityWeights = DEFAULT_UTILITY_WEIGHTS): UtilityBreakdown {
+export function utility(
+  input: BidValueInput,
+  weights: UtilityWeights = DEFAULT_UTILITY_WEIGHTS,
+): UtilityBreakdown {
   requireWeights(weights);
   const value = valuePerImpression(input);
   const otherTerms = 0;

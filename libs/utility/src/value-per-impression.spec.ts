@@ -37,9 +37,18 @@ describe(valuePerImpression.name, () => {
 
 describe(priceInBidUnit.name, () => {
   it('inverts valuePerImpression: 0.001 per impression is 1.00 CPM, 0.10 per click at pCtr 0.01, 2.00 per conversion at 0.01 x 0.05', () => {
-    expect(priceInBidUnit({ bidType: 'CPM', valuePerImpression: 0.001, pCtr: 0, pCvr: 0 })).toBeCloseTo(1, 12);
-    expect(priceInBidUnit({ bidType: 'CPC', valuePerImpression: 0.001, pCtr: 0.01, pCvr: 0 })).toBeCloseTo(0.1, 12);
-    expect(priceInBidUnit({ bidType: 'CPA', valuePerImpression: 0.001, pCtr: 0.01, pCvr: 0.05 })).toBeCloseTo(2, 12);
+    expect(priceInBidUnit({ bidType: 'CPM', valuePerImpression: 0.001, pCtr: 0, pCvr: 0 })).toBeCloseTo(
+      1,
+      12,
+    );
+    expect(priceInBidUnit({ bidType: 'CPC', valuePerImpression: 0.001, pCtr: 0.01, pCvr: 0 })).toBeCloseTo(
+      0.1,
+      12,
+    );
+    expect(priceInBidUnit({ bidType: 'CPA', valuePerImpression: 0.001, pCtr: 0.01, pCvr: 0.05 })).toBeCloseTo(
+      2,
+      12,
+    );
   });
 
   it('is 0 for a value of 0 even when the ad is never clicked, and Infinity for a positive value', () => {

@@ -29,21 +29,20 @@ class FakeBus {
   }
 }
 
-const ad = (id: number, advertiserId: number): CatalogAd =>
-  ({
-    id,
-    campaignId: id * 10,
-    advertiserId,
-    title: `ad ${id}`,
-    text: 'text',
-    imageUrl: `https://img.example.com/${id}.jpg`,
-    landingUrl: `https://example.com/${id}`,
-    category: 'books',
-    categoryIndex: 6,
-    status: 'active',
-    embedding: new Float32Array(32),
-    campaign: {} as CatalogAd['campaign'],
-  });
+const ad = (id: number, advertiserId: number): CatalogAd => ({
+  id,
+  campaignId: id * 10,
+  advertiserId,
+  title: `ad ${id}`,
+  text: 'text',
+  imageUrl: `https://img.example.com/${id}.jpg`,
+  landingUrl: `https://example.com/${id}`,
+  category: 'books',
+  categoryIndex: 6,
+  status: 'active',
+  embedding: new Float32Array(32),
+  campaign: {} as CatalogAd['campaign'],
+});
 
 const candidates: CandidatesResponse = {
   adIds: [1, 2, 3],

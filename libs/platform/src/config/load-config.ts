@@ -19,7 +19,10 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Env): z.infer
   const issues: ConfigIssue[] = result.error.issues.map((issue) => {
     const variable = issue.path.length > 0 ? issue.path.map(String).join('.') : '(config)';
     const raw = issue.path.length > 0 ? input[String(issue.path[0])] : undefined;
-    return { variable, problem: describeProblem(issue, isSecret(variable) ? undefined : raw, raw !== undefined) };
+    return {
+      variable,
+      problem: describeProblem(issue, isSecret(variable) ? undefined : raw, raw !== undefined),
+    };
   });
   throw new ConfigError(issues);
 }
