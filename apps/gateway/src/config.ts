@@ -1,4 +1,5 @@
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
+import { MAX_SERVED_BATCH } from '@adfunnel/contracts';
 import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
 import { z } from 'zod';
 
@@ -23,6 +24,9 @@ export const GatewayConfigSchema = z
     RANKING_TIMEOUT_MS: ms(80),
     AUCTION_TIMEOUT_MS: ms(50),
     LOGGING_TIMEOUT_MS: ms(1000),
+    /** Served records are sent to logging in batches: at most this long after the first, or this many. */
+    SERVED_BATCH_MS: ms(20),
+    SERVED_BATCH_MAX: z.coerce.number().int().min(1).max(MAX_SERVED_BATCH).default(100),
     RETRIEVAL_CANDIDATES: z.coerce.number().int().min(1).max(2000).default(200),
     GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
     PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).default(50_000),

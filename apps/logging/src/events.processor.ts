@@ -52,7 +52,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
     const { eventId, requestId, type } = job.data;
     try {
       const stored = await this.persist(job.data);
-      this.logger.log(
+      this.logger.debug(
         stored
           ? `${type} ${eventId} of request ${requestId} stored`
           : `${type} ${eventId} of request ${requestId} already stored; duplicate ignored`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AdfunnelError,
   JobNames,
@@ -40,9 +41,18 @@ export class LoggingQueuesService implements BeforeApplicationShutdown {
     return job.eventId;
   }
 
-  async enqueueServed(record: ServedRecord): Promise<string> {
-    await this.add(this.served, JobNames.persistServed, { record }, record.requestId);
-    return record.requestId;
+  /**
+   * One job for the whole batch, so a busy gateway costs one bull job per batch rather than per
+   * request. The job id is derived from the request ids: the gateway resending a batch it had no
+   * answer for queues it once, and the rows' primary keys absorb any other overlap.
+   */
+  async enqueueServed(records: ServedRecord[]): Promise<string> {
+    const jobId = `served:${createHash('sha256')
+      .update(records.map((r) => r.requestId).join('\n'))
+      .digest('hex')
+      .slice(0, 32)}`;
+    await this.add(this.served, JobNames.persistServed, { records }, jobId);
+    return jobId;
   }
 
   async depth(): Promise<Record<'events' | 'served', QueueDepth>> {
@@ -62,13 +72,20 @@ export class LoggingQueuesService implements BeforeApplicationShutdown {
   }
 
   private async add<T>(queue: Queue<T>, name: string, data: T, jobId: string): Promise<void> {
-    const options: JobOptions = {
+    await this.withTimeout(queue, `job ${jobId}`, queue.add(name, data, this.jobOptions(jobId)));
+  }
+
+  private jobOptions(jobId: string): JobOptions {
+    return {
       jobId,
       attempts: this.config.LOGGING_JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: true,
       removeOnFail: false,
     };
+  }
+
+  private async withTimeout<T>(queue: Queue<T>, what: string, adding: Promise<unknown>): Promise<void> {
     const timeoutMs = this.config.LOGGING_ENQUEUE_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -77,17 +94,17 @@ export class LoggingQueuesService implements BeforeApplicationShutdown {
           reject(
             new AdfunnelError(
               'unavailable',
-              `queue ${queue.name} did not accept job ${jobId} within ${timeoutMs} ms`,
+              `queue ${queue.name} did not accept ${what} within ${timeoutMs} ms`,
             ),
           ),
         timeoutMs,
       );
     });
     try {
-      await Promise.race([queue.add(name, data, options), timeout]);
+      await Promise.race([adding, timeout]);
     } catch (error) {
       if (error instanceof AdfunnelError) throw error;
-      this.logger.error(`queue ${queue.name} refused job ${jobId}: ${(error as Error).message}`);
+      this.logger.error(`queue ${queue.name} refused ${what}: ${(error as Error).message}`);
       throw new AdfunnelError('unavailable', `queue ${queue.name} is unavailable`);
     } finally {
       clearTimeout(timer);

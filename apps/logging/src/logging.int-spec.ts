@@ -12,7 +12,13 @@ import {
   createDataSource,
   runCatalogMigrations,
 } from '@adfunnel/catalog';
-import { Rpc, type ServedAck, type ServedRecord, type TrackingClaims } from '@adfunnel/contracts';
+import {
+  Rpc,
+  type ServedAck,
+  type ServedBatch,
+  type ServedRecord,
+  type TrackingClaims,
+} from '@adfunnel/contracts';
 import { EMBEDDING_DIM } from '@adfunnel/features';
 import { parseConfig, startService } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
@@ -391,9 +397,10 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
         },
       ],
     };
-    const send = () => firstValueFrom(bus.send<ServedAck, ServedRecord>(Rpc.loggingServed.pattern, record));
-    expect(await send()).toEqual({ accepted: true, jobId: requestId });
-    expect(await send()).toEqual({ accepted: true, jobId: requestId });
+    const send = () =>
+      firstValueFrom(bus.send<ServedAck, ServedBatch>(Rpc.loggingServed.pattern, { records: [record] }));
+    expect(await send()).toEqual({ accepted: 1 });
+    expect(await send()).toEqual({ accepted: 1 });
 
     const rows = await eventually(
       'served rows',
@@ -408,9 +415,11 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
     ]);
 
     const inconsistent = { ...record, ads: [{ ...record.ads[0], features: [1, 2] }] };
-    await expect(firstValueFrom(bus.send(Rpc.loggingServed.pattern, inconsistent))).rejects.toMatchObject({
+    await expect(
+      firstValueFrom(bus.send(Rpc.loggingServed.pattern, { records: [record, inconsistent] })),
+    ).rejects.toMatchObject({
       code: 'invalid_request',
-      message: expect.stringContaining('expected featureDim 3'),
+      message: expect.stringContaining('records[1].ads: slot 0 has 2 features, expected featureDim 3'),
     });
   });
 

@@ -27,20 +27,21 @@ export class ServedProcessor implements OnApplicationBootstrap {
       .catch((error: unknown) => this.logger.error(`served worker stopped: ${(error as Error).message}`));
   }
 
-  async persist(record: ServedRecord): Promise<number> {
-    return this.store.insertServedAds(record.ads.map((ad) => toRow(record, ad)));
+  async persist(records: readonly ServedRecord[]): Promise<number> {
+    return this.store.insertServedAds(records.flatMap((record) => record.ads.map((ad) => toRow(record, ad))));
   }
 
   private async handle(job: Job<ServedRecordJob>): Promise<void> {
-    const { requestId, ads } = job.data.record;
+    const { records } = job.data;
+    const ads = records.reduce((n, r) => n + r.ads.length, 0);
     try {
-      const stored = await this.persist(job.data.record);
-      this.logger.log(
-        `served record of request ${requestId}: ${stored} of ${ads.length} ads stored (job ${job.id})`,
+      const stored = await this.persist(records);
+      this.logger.debug(
+        `served batch ${String(job.id)}: ${records.length} requests, ${stored} of ${ads} ads stored (${ads - stored} already there)`,
       );
     } catch (error) {
       this.logger.warn(
-        `served record of request ${requestId} failed on attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}: ${(error as Error).message}`,
+        `served batch ${String(job.id)} (${records.length} requests, first ${records[0]?.requestId}) failed on attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}: ${(error as Error).message}`,
       );
       throw error;
     }

@@ -1,3 +1,4 @@
+import { featureSpecFingerprint } from '@adfunnel/features';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -124,9 +125,7 @@ describe(RankingModule.name, () => {
     const current = (await readFile(path.join(MODELS_DIR, 'ranking', 'current'), 'utf8')).trim();
     expect(response.modelVersion).toBe(current);
     expect(response.pCtr).toHaveLength(200);
-    expect(Buffer.from(response.features.rowsBase64, 'base64').byteLength).toBe(
-      200 * response.features.dim * 4,
-    );
+    expect(response.featureSpec).toBe(featureSpecFingerprint());
   });
 
   it('rejects a malformed request naming the bad field', async () => {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdfunnelError, type ScoreRequest, ScoreResponseSchema } from '@adfunnel/contracts';
-import { FEATURE_SPEC, buildFeatureMatrix } from '@adfunnel/features';
+import { FEATURE_SPEC, buildFeatureMatrix, featureSpecFingerprint } from '@adfunnel/features';
 import { userAt } from '@adfunnel/simulator';
 import { Logger } from '@nestjs/common';
 import { RankingConfigSchema } from './config.js';
@@ -30,11 +30,6 @@ function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
   };
 }
 
-function decodeRows(base64: string): Float32Array {
-  const bytes = Buffer.from(base64, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
 describe(RankingService.name, () => {
   let model: RankingModelService;
   let sut: RankingService;
@@ -50,7 +45,7 @@ describe(RankingService.name, () => {
     await model.onModuleDestroy();
   });
 
-  it('scores every ad in request order and returns the exact feature rows it scored', async () => {
+  it('scores every ad in request order from the libs/features rows, and says which spec and catalog they came from', async () => {
     const request = requestFactory();
 
     const response = await sut.score(request, NOW);
@@ -66,8 +61,10 @@ describe(RankingService.name, () => {
       'search',
       request.adIds.map((id) => byId.get(id)!),
     );
-    expect(response.features.dim).toBe(FEATURE_SPEC.dim);
-    expect(decodeRows(response.features.rowsBase64)).toEqual(expected);
+    const direct = await model.score(expected, request.adIds.length, FEATURE_SPEC.dim);
+    expect(response.pCtr).toEqual(Array.from(direct.pCtr));
+    expect(response.featureSpec).toBe(featureSpecFingerprint());
+    expect(response.catalogVersion).toBe(catalogSnapshots().snapshot().version);
   });
 
   it('gives each ad the score it gets alone, whatever the batch around it', async () => {

@@ -1,6 +1,12 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
 import { AdfunnelError, type ScoreRequest, type ScoreResponse } from '@adfunnel/contracts';
-import { type AdFeatureInput, FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import {
+  type AdFeatureInput,
+  FEATURE_SPEC,
+  TOPIC_COUNT,
+  buildFeatureMatrix,
+  featureSpecFingerprint,
+} from '@adfunnel/features';
 import { Injectable, Logger } from '@nestjs/common';
 import { RankingModelService } from './ranking-model.service.js';
 
@@ -11,6 +17,7 @@ const LISTED_UNKNOWN_IDS = 10;
 @Injectable()
 export class RankingService {
   private readonly logger = new Logger(RankingService.name);
+  private readonly featureSpec = featureSpecFingerprint();
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
@@ -57,10 +64,6 @@ export class RankingService {
       request.surface,
       ads,
     );
-    // Encoded before inference: the matrix is transferred to a worker thread and detached here.
-    const rowsBase64 = Buffer.from(features.buffer, features.byteOffset, features.byteLength).toString(
-      'base64',
-    );
     const featuresMs = performance.now() - started;
     const { pCtr, pCvr } = await this.model.score(features, ads.length, dim);
     this.logger.debug({
@@ -76,7 +79,8 @@ export class RankingService {
       modelVersion: model.version,
       pCtr: Array.from(pCtr),
       pCvr: Array.from(pCvr),
-      features: { dim, rowsBase64 },
+      featureSpec: this.featureSpec,
+      catalogVersion: snapshot.version,
     };
   }
 }

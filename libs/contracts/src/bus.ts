@@ -61,8 +61,14 @@ export const ScoreResponseSchema = z.object({
   modelVersion: z.string(),
   pCtr: z.array(z.number()),
   pCvr: z.array(z.number()),
-  /** The exact model inputs, row-major float32 little-endian, base64; one row per ad id, in order. */
-  features: z.object({ dim: z.number().int(), rowsBase64: z.string() }),
+  /**
+   * What the model inputs were computed from: the feature-spec fingerprint and the catalog snapshot.
+   * A receiver that computes the same fingerprint from the same catalog version rebuilds the exact
+   * rows with libs/features (the gateway does, for the winners it logs), so 200 rows of floats need
+   * not cross the bus on every request.
+   */
+  featureSpec: z.string(),
+  catalogVersion: z.string(),
 });
 export type ScoreResponse = z.infer<typeof ScoreResponseSchema>;
 
@@ -134,7 +140,16 @@ export const ServedRecordSchema = z.strictObject({
 });
 export type ServedRecord = z.infer<typeof ServedRecordSchema>;
 
-export const ServedAckSchema = z.object({ accepted: z.boolean(), jobId: z.string() });
+/** The gateway batches served records (a few ms' worth) into one bus message and one queue write. */
+export const MAX_SERVED_BATCH = 500;
+export const ServedBatchSchema = z.strictObject({
+  records: z.array(ServedRecordSchema).min(1).max(MAX_SERVED_BATCH),
+});
+export type ServedBatch = z.infer<typeof ServedBatchSchema>;
+
+export const ServedAckSchema = z.object({
+  accepted: z.number().int().describe('Records queued (a record already queued counts once)'),
+});
 export type ServedAck = z.infer<typeof ServedAckSchema>;
 
 // ---- the calls --------------------------------------------------------------------------------------
@@ -147,7 +162,7 @@ export const Rpc = {
   ),
   rankingScore: rpc('adfunnel.ranking.score.v1', ScoreRequestSchema, ScoreResponseSchema),
   auctionRun: rpc('adfunnel.auction.run.v1', AuctionRequestSchema, AuctionResponseSchema),
-  loggingServed: rpc('adfunnel.logging.served.v1', ServedRecordSchema, ServedAckSchema),
+  loggingServed: rpc('adfunnel.logging.served.v2', ServedBatchSchema, ServedAckSchema),
 } as const;
 
 /** NATS queue groups: replicas of one service share its subjects instead of all answering. */

@@ -29,6 +29,7 @@ export interface TrackingEventJob {
   occurredAt: number;
 }
 
+/** One job per batch the gateway sent: the rows' primary keys make a redelivered batch a no-op. */
 export interface ServedRecordJob {
-  record: ServedRecord;
+  records: ServedRecord[];
 }

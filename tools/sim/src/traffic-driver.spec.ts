@@ -96,7 +96,13 @@ class TruthfulStages implements StageProbe {
     const user = userAt(spec, Number(request.user.userId.slice(1)) - 1);
     const ctx = { surface: request.surface, device: request.user.device, country: request.user.country };
     const pCtr = request.adIds.map((id) => oracle.pClickExamined(user, id, ctx));
-    return Promise.resolve({ modelVersion: 'truth', pCtr, pCvr: pCtr, features: { dim: 0, rowsBase64: '' } });
+    return Promise.resolve({
+      modelVersion: 'truth',
+      pCtr,
+      pCvr: pCtr,
+      featureSpec: 'fp',
+      catalogVersion: 'v1',
+    });
   }
 
   close(): Promise<void> {

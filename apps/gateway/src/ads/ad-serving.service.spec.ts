@@ -56,10 +56,8 @@ const scores: ScoreResponse = {
   modelVersion: 'm1',
   pCtr: [0.01, 0.05, 0.02],
   pCvr: [0.1, 0.1, 0.1],
-  features: {
-    dim: 2,
-    rowsBase64: Buffer.from(new Float32Array([1, 2, 3, 4, 5, 6]).buffer).toString('base64'),
-  },
+  featureSpec: 'fp',
+  catalogVersion: 'v1',
 };
 
 function auctionOf(req: AuctionRequest): AuctionResponse {

@@ -10,7 +10,8 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { z } from 'zod';
-import { lastValueFrom, throwError, timeout, type Subscription } from 'rxjs';
+import { randomUUID } from 'node:crypto';
+import type { Subscription } from 'rxjs';
 import {
   BUS_OPTIONS,
   type BusModuleOptions,
@@ -27,6 +28,8 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(BusClient.name);
   private readonly client: ClientNats;
   private connected = false;
+  private sequence = 0;
+  private readonly idPrefix = `${randomUUID().slice(0, 8)}-`;
   private statusSubscription: Subscription | undefined;
 
   constructor(@Inject(BUS_OPTIONS) private readonly options: BusModuleOptions) {
@@ -69,6 +72,12 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     return this.client.unwrap<NatsConnection>().rtt();
   }
 
+  /**
+   * One request-reply. It goes through the connection's shared reply subscription (`nc.request`),
+   * not Nest's ClientNats, which subscribes and unsubscribes a fresh inbox for every call: that
+   * churn cost more CPU in nats-server than the whole stage it was calling. The wire format is
+   * Nest's, so the services' `@MessagePattern` handlers answer as usual.
+   */
   async call<C extends RpcContract<z.ZodType, z.ZodType>>(
     contract: C,
     payload: RpcRequest<C>,
@@ -76,18 +85,25 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
   ): Promise<RpcResponse<C>> {
     const pattern = contract.pattern;
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs;
-    const reply$ = this.client.send<RpcResponse<C>, RpcRequest<C>>(pattern, payload).pipe(
-      timeout({
-        first: timeoutMs,
-        with: () =>
-          throwError(() => new AdfunnelError('timeout', `${pattern} did not answer within ${timeoutMs} ms`)),
-      }),
-    );
+    let nc: NatsConnection;
     try {
-      return await lastValueFrom(reply$);
+      nc = this.client.unwrap<NatsConnection>();
     } catch (err) {
       throw this.toCallError(pattern, err);
     }
+    const packet = JSON.stringify({ pattern, data: payload, id: `${this.idPrefix}${++this.sequence}` });
+    let reply: NestReply<RpcResponse<C>>;
+    try {
+      const msg = await nc.request(pattern, packet, { timeout: timeoutMs });
+      reply = msg.json<NestReply<RpcResponse<C>>>();
+    } catch (err) {
+      if (isTimeout(err)) {
+        throw new AdfunnelError('timeout', `${pattern} did not answer within ${timeoutMs} ms`);
+      }
+      throw this.toCallError(pattern, err);
+    }
+    if (reply.err !== undefined && reply.err !== null) throw this.toCallError(pattern, reply.err);
+    return reply.response as RpcResponse<C>;
   }
 
   private toCallError(pattern: string, err: unknown): AdfunnelError {
@@ -104,6 +120,18 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     const code: ErrorCode = isConnectionProblem(reason) ? 'unavailable' : 'internal';
     return new AdfunnelError(code, `${pattern} call failed: ${reason}`);
   }
+}
+
+/** What a Nest NATS server publishes to the reply subject. */
+interface NestReply<T> {
+  id?: string;
+  response?: T;
+  err?: unknown;
+  isDisposed?: boolean;
+}
+
+function isTimeout(err: unknown): boolean {
+  return isObject(err) && (err['name'] === 'TimeoutError' || err['code'] === 'TIMEOUT' || /timeout/i.test(String(err['message'])));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
