@@ -88,8 +88,8 @@ describe(ServedRecordPublisher.name, () => {
       ads,
     );
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.featureDim).toBe(FEATURE_SPEC.dim);
-    expect(sent[0]!.ads[1]!.features).toEqual(Array.from(expected.subarray(FEATURE_SPEC.dim)));
+    expect(sent[0].featureDim).toBe(FEATURE_SPEC.dim);
+    expect(sent[0].ads[1].features).toEqual(Array.from(expected.subarray(FEATURE_SPEC.dim)));
   });
 
   it('logs no rows when ranking scored against another catalog version', async () => {
@@ -99,8 +99,8 @@ describe(ServedRecordPublisher.name, () => {
     sut.publish(request, trace('cat-0'), served, []);
     await sut.drain();
 
-    expect(sent[0]!.featureDim).toBeNull();
-    expect(sent[0]!.ads.every((ad) => ad.features === null)).toBe(true);
+    expect(sent[0].featureDim).toBeNull();
+    expect(sent[0].ads.every((ad) => ad.features === null)).toBe(true);
   });
 
   it('sends the records of many requests as one batch', async () => {

@@ -131,7 +131,10 @@ interface NestReply<T> {
 }
 
 function isTimeout(err: unknown): boolean {
-  return isObject(err) && (err['name'] === 'TimeoutError' || err['code'] === 'TIMEOUT' || /timeout/i.test(String(err['message'])));
+  return (
+    isObject(err) &&
+    (err['name'] === 'TimeoutError' || err['code'] === 'TIMEOUT' || /timeout/i.test(String(err['message'])))
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
