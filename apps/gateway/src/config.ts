@@ -22,7 +22,7 @@ export const GatewayConfigSchema = z
     GATEWAY_DEADLINE_MS: ms(250),
     RETRIEVAL_TIMEOUT_MS: ms(80),
     RANKING_TIMEOUT_MS: ms(80),
-    AUCTION_TIMEOUT_MS: ms(50),
+    AUCTION_TIMEOUT_MS: ms(100),
     LOGGING_TIMEOUT_MS: ms(1000),
     /** Served records are sent to logging in batches: at most this long after the first, or this many. */
     SERVED_BATCH_MS: ms(20),
