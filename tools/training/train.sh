@@ -3,6 +3,8 @@
 # models/ranking/<version>/, then points models/ranking/current at it. Extra arguments go to
 # train_ranker.py (e.g. npm run train -- --epochs 4). Environment: PYTHON, TRAINING_DATA_DIR,
 # TRAINING_ROWS, TRAINING_VALIDATION_ROWS, TRAINING_SEED, MODELS_DIR.
+# TRAINING_COLD_START=1 trains the deliberately weak cold-start model instead (2,000 rows, seed 11,
+# 12 epochs of batch 128) and points models/ranking/cold-start at it, leaving current alone.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,6 +16,17 @@ ROWS="${TRAINING_ROWS:-300000}"
 VALIDATION_ROWS="${TRAINING_VALIDATION_ROWS:-100000}"
 SEED="${TRAINING_SEED:-7}"
 MODEL_ROOT="${MODELS_DIR:-models}/ranking"
+POINTER=current
+TRAINER_ARGS=()
+if [[ "${TRAINING_COLD_START:-0}" == "1" ]]; then
+  DATA_DIR="${TRAINING_DATA_DIR:-tools/training/.data/cold-start}"
+  ROWS="${TRAINING_ROWS:-2000}"
+  VALIDATION_ROWS="${TRAINING_VALIDATION_ROWS:-50000}"
+  SEED="${TRAINING_SEED:-11}"
+  POINTER=cold-start
+  TRAINER_ARGS=(--seed "$SEED" --epochs 12 --batch-size 128 --pointer cold-start
+    --description "cold-start: ${ROWS} simulator rows, 12 epochs; the closed loop (tools/loop) starts from it")
+fi
 
 if ! "$PYTHON" -c 'import numpy, torch' 2>/dev/null; then
   echo "train.sh: $PYTHON cannot import numpy and torch; install them (Debian: apt-get install python3-torch)" >&2
@@ -28,7 +41,8 @@ node tools/training/dist/generate-clicks.js --out "$DATA_DIR" --rows "$ROWS" --v
 
 echo "== training"
 "$PYTHON" -m unittest -q tools/training/test_train_ranker.py
-"$PYTHON" tools/training/train_ranker.py --data "$DATA_DIR" --out-root "$MODEL_ROOT" "$@"
+"$PYTHON" tools/training/train_ranker.py --data "$DATA_DIR" --out-root "$MODEL_ROOT" \
+  "${TRAINER_ARGS[@]}" "$@"
 
 echo "== checking ONNX against torch"
-node tools/training/dist/check-onnx-parity.js "$MODEL_ROOT"
+node tools/training/dist/check-onnx-parity.js "$MODEL_ROOT/$(cat "$MODEL_ROOT/$POINTER")"

@@ -43,6 +43,19 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--parity-rows", type=int, default=8, help="validation rows stored for the ONNX parity test")
     p.add_argument("--no-current", action="store_true", help="do not point <out-root>/current at the new version")
+    p.add_argument(
+        "--pointer",
+        default="current",
+        help="pointer file in <out-root> to write the new version to (default current; e.g. cold-start)",
+    )
+    p.add_argument(
+        "--position-bias",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="learn P(examine | slot, surface) beside the model (PAL) from the context column of logged data; "
+        "auto: on when the dataset has one",
+    )
+    p.add_argument("--description", default=None, help="free text recorded in the manifest (e.g. cold-start)")
     return p.parse_args(argv)
 
 
@@ -74,7 +87,16 @@ def load_split(data_dir, split):
             fail(f"{path} holds {values.size} float32 values, expected {rows} x {width}")
         return values.reshape(rows, width)
 
-    return meta, read("features", dim), read("labels", len(LABEL_COLUMNS))
+    features, labels = read("features", dim), read("labels", len(LABEL_COLUMNS))
+    context = None
+    column = meta["columns"].get("context")
+    if column is not None:
+        path = os.path.join(directory, column["file"])
+        values = np.fromfile(path, dtype="<i4")
+        if values.size != rows * 2:
+            fail(f"{path} holds {values.size} int32 values, expected {rows} x 2")
+        context = values.reshape(rows, 2).astype(np.int64)
+    return meta, features, labels, context
 
 
 # ---- model --------------------------------------------------------------------------------------------
@@ -108,6 +130,26 @@ class Probabilities(nn.Module):
     def forward(self, features):
         ctr_logit, cvr_logit = self.ranker(features)
         return torch.sigmoid(ctr_logit), torch.sigmoid(cvr_logit)
+
+
+class PositionBias(nn.Module):
+    """P(examine | slot, surface), learnt beside the model from logged clicks and left out of the export
+    (PAL, Guo et al., RecSys 2019): P(click | shown) = P(examine | slot, surface) x P(click | examined).
+    Slot 0 is taken as examined, which fixes the scale between the two factors."""
+
+    def __init__(self, surfaces, slots):
+        super().__init__()
+        self.logit = nn.Parameter(torch.full((surfaces, slots), 1.0))
+
+    def log_prob(self, context):
+        slot, surface = context[:, 0], context[:, 1]
+        lp = nn.functional.logsigmoid(self.logit[surface, slot])
+        return torch.where(slot == 0, torch.zeros_like(lp), lp)
+
+    def table(self, surface_names):
+        with torch.no_grad():
+            p = torch.sigmoid(self.logit).numpy()
+        return {name: [1.0] + [round(float(v), 5) for v in p[i, 1:]] for i, name in enumerate(surface_names)}
 
 
 def predict(model, features, batch=65536):
@@ -151,6 +193,8 @@ def head_metrics(predicted, observed, true_p):
     rate = float(np.mean(observed))
     base = logloss(np.full(observed.shape, rate), observed)
     loss = logloss(predicted, observed)
+    # Logged data has no true probabilities (NaN): no Bayes floor then.
+    known = bool(np.all(np.isfinite(true_p))) and true_p.size > 0
     return {
         "rows": int(observed.size),
         "positives": int(observed.sum()),
@@ -163,15 +207,19 @@ def head_metrics(predicted, observed, true_p):
         "meanPredicted": float(np.mean(predicted)),
         "observedRate": rate,
         # Against the true mean probability: free of the label noise in the observed rate.
-        "calibrationVsTruth": float(np.mean(predicted)) / float(np.mean(true_p)),
+        "calibrationVsTruth": float(np.mean(predicted)) / float(np.mean(true_p)) if known else None,
         # The floor no model can beat on these labels: the simulator's own probabilities.
-        "bayesLogloss": logloss(true_p, observed),
-        "bayesAuc": auc(true_p, observed),
+        "bayesLogloss": logloss(true_p, observed) if known else None,
+        "bayesAuc": auc(true_p, observed) if known else None,
     }
 
 
-def evaluate(model, features, labels):
+def evaluate(model, features, labels, context=None, position=None):
     p_ctr, p_cvr = predict(model, features)
+    if position is not None:
+        # Against logged clicks the served probability is scaled by the chance the slot was examined.
+        with torch.no_grad():
+            p_ctr = p_ctr * torch.exp(position.log_prob(torch.from_numpy(context))).numpy()
     clicked = labels[:, 0] > 0.5
     return {
         "ctr": head_metrics(p_ctr, labels[:, 0], labels[:, 2]),
@@ -190,11 +238,22 @@ def seed_everything(seed, threads):
     torch.use_deterministic_algorithms(True)
 
 
-def train(model, features, labels, args):
+def click_loss_sum(ctr_logit, click, log_exam):
+    """BCE summed over rows of P(click) = sigmoid(ctr_logit) x exp(log_exam)."""
+    log_p = torch.clamp(nn.functional.logsigmoid(ctr_logit) + log_exam, max=-1e-6)
+    return -(click * log_p + (1 - click) * torch.log1p(-torch.exp(log_p))).sum()
+
+
+def train(model, features, labels, args, context=None, position=None):
     x = torch.from_numpy(features)
     click = torch.from_numpy(np.ascontiguousarray(labels[:, 0]))
     conversion = torch.from_numpy(np.ascontiguousarray(labels[:, 1]))
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    ctx = torch.from_numpy(context) if context is not None else None
+    groups = [{"params": model.parameters()}]
+    if position is not None:
+        # A handful of parameters fed by every row: a larger step lets them settle within a few epochs.
+        groups.append({"params": position.parameters(), "weight_decay": 0.0, "lr": args.lr * 10})
+    optimizer = torch.optim.Adam(groups, lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     bce = nn.BCEWithLogitsLoss(reduction="sum")
     shuffler = torch.Generator().manual_seed(args.seed)
@@ -208,7 +267,10 @@ def train(model, features, labels, args):
         for start in range(0, rows, args.batch_size):
             idx = order[start : start + args.batch_size]
             ctr_logit, cvr_logit = model(x[idx])
-            loss_ctr = bce(ctr_logit, click[idx])
+            if position is not None:
+                loss_ctr = click_loss_sum(ctr_logit, click[idx], position.log_prob(ctx[idx]))
+            else:
+                loss_ctr = bce(ctr_logit, click[idx])
             # pCVR is p(conversion | click): only clicked rows carry a conversion label.
             mask = click[idx] > 0.5
             n_clicked = int(mask.sum())
@@ -253,9 +315,20 @@ def export_onnx(model, dim, path):
     )
 
 
+def finite_or_none(value):
+    """JSON has no NaN: an undefined metric (e.g. AUC without positives) is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(v) for v in value]
+    return value
+
+
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(value, f, indent=2)
+        json.dump(finite_or_none(value), f, indent=2, allow_nan=False)
         f.write("\n")
 
 
@@ -266,8 +339,10 @@ def main(argv):
         fail(f"--hidden must list positive widths, got {args.hidden!r}")
     seed_everything(args.seed, args.threads)
 
-    train_meta, train_x, train_y = load_split(args.data, "train")
-    val_meta, val_x, val_y = load_split(args.data, "validation")
+    train_meta, train_x, train_y, train_ctx = load_split(args.data, "train")
+    val_meta, val_x, val_y, val_ctx = load_split(args.data, "validation")
+    if train_x.shape[0] == 0 or val_x.shape[0] == 0:
+        fail(f"{args.data}: train has {train_x.shape[0]} rows and validation {val_x.shape[0]}; both need some")
     spec = train_meta["featureSpec"]
     if val_meta["featureSpec"] != spec:
         fail(f"train and validation were built with different feature specs: {spec} vs {val_meta['featureSpec']}")
@@ -278,19 +353,31 @@ def main(argv):
         flush=True,
     )
 
+    use_position = args.position_bias == "on" or (args.position_bias == "auto" and train_ctx is not None)
+    if use_position and (train_ctx is None or val_ctx is None):
+        fail(f"--position-bias on needs the context column (slot, surface) of exported logs in {args.data}")
+    surfaces = train_meta["columns"]["context"]["surfaces"] if use_position else []
+    position = None
+    if use_position:
+        slots = int(max(train_ctx[:, 0].max(), val_ctx[:, 0].max())) + 1
+        position = PositionBias(len(surfaces), slots)
+
     model = Ranker(dim, hidden, args.head)
     started = time.time()
-    train(model, train_x, train_y, args)
+    train(model, train_x, train_y, args, train_ctx if use_position else None, position)
     train_seconds = time.time() - started
-    metrics = evaluate(model, val_x, val_y)
+    metrics = evaluate(model, val_x, val_y, val_ctx if use_position else None, position)
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
     for head, m in metrics.items():
         print(
-            f"validation {head}: auc {m['auc']:.4f} (bayes {m['bayesAuc']:.4f}) logloss {m['logloss']:.5f} "
-            f"base rate {m['baseRateLogloss']:.5f} bayes floor {m['bayesLogloss']:.5f} "
-            f"NE {m['normalizedEntropy']:.4f} calibration {m['calibration']:.3f} (vs truth {m['calibrationVsTruth']:.3f}) "
-            f"({m['positives']}/{m['rows']})",
+            f"validation {head}: auc {m['auc']:.4f} (bayes {fmt(m['bayesAuc'], '.4f')}) logloss {m['logloss']:.5f} "
+            f"base rate {m['baseRateLogloss']:.5f} bayes floor {fmt(m['bayesLogloss'], '.5f')} "
+            f"NE {m['normalizedEntropy']:.4f} calibration {m['calibration']:.3f} "
+            f"(vs truth {fmt(m['calibrationVsTruth'], '.3f')}) ({m['positives']}/{m['rows']})",
             flush=True,
         )
+    if position is not None:
+        print(f"P(examine | slot, surface) learnt: {json.dumps(position.table(surfaces))}", flush=True)
 
     now = dt.datetime.now(dt.timezone.utc)
     version = f"{now:%Y%m%d}-{weights_digest(model)[:8]}"
@@ -326,13 +413,15 @@ def main(argv):
                 {"name": "p_ctr", "dtype": "float32", "shape": ["N"], "description": "P(click | examined)"},
                 {"name": "p_cvr", "dtype": "float32", "shape": ["N"], "description": "P(conversion | click)"},
             ],
+            **({"description": args.description} if args.description else {}),
             "metrics": metrics,
             "trainingData": {
                 "rows": int(train_x.shape[0]),
-                "seed": int(train_meta["seed"]),
+                "seed": int(train_meta["seed"]) if train_meta.get("seed") is not None else 0,
                 "validationRows": int(val_x.shape[0]),
-                "marketplace": train_meta["marketplace"],
-                "sampling": train_meta["sampling"],
+                "source": train_meta.get("source", {"kind": "simulator"}),
+                "marketplace": train_meta.get("marketplace"),
+                "sampling": train_meta.get("sampling"),
             },
             "training": {
                 "architecture": f"mlp trunk {hidden}, heads [{args.head}] x 2 (ctr, cvr|click)",
@@ -346,12 +435,19 @@ def main(argv):
                 "seconds": round(train_seconds, 1),
                 "torch": torch.__version__,
                 "onnxOpset": ONNX_OPSET,
+                # Metrics of ctr above are of P(click | shown) = P(examine) x p_ctr when this is set.
+                "positionBias": position.table(surfaces) if position is not None else None,
             },
         },
     )
     if not args.no_current:
-        with open(os.path.join(args.out_root, "current"), "w", encoding="utf-8") as f:
+        if not args.pointer or "/" in args.pointer or args.pointer.startswith("."):
+            fail(f"--pointer must be a plain file name, got {args.pointer!r}")
+        # Written beside and renamed over: a watching ranking service never reads half a name.
+        pointer = os.path.join(args.out_root, args.pointer)
+        with open(pointer + ".tmp", "w", encoding="utf-8") as f:
             f.write(version + "\n")
+        os.replace(pointer + ".tmp", pointer)
     size = sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir))
     print(f"wrote {args.name}@{version} to {out_dir} ({size / 1024:.1f} KiB, {parameters} parameters)", flush=True)
 

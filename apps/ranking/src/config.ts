@@ -20,6 +20,11 @@ export const RankingConfigSchema = z.object({
     .default('ranking'),
   /** Inference worker threads, one onnxruntime session (one intra-op thread) each. */
   RANKING_WORKERS: integer('an integer from 1 to 64', 1, 64).default(2),
+  /**
+   * How often the served model's `current` file is polled for a new version (fs.watch also reacts at
+   * once where the file system delivers events); 0 turns the watch off. POST /admin/model/reload works either way.
+   */
+  RANKING_MODEL_WATCH_MS: integer('a non-negative integer of milliseconds (0 disables)', 0).default(2_000),
   CATALOG_REFRESH_MS: integer('a non-negative integer of milliseconds (0 disables)', 0).default(60_000),
 });
 

@@ -153,6 +153,16 @@ describe(RankingModule.name, () => {
     expect(body.info['database']).toMatchObject({ status: 'up' });
   });
 
+  it('shows the served model and reloads it over HTTP, answering unchanged when current has not moved', async () => {
+    const current = (await readFile(path.join(MODELS_DIR, 'ranking', 'current'), 'utf8')).trim();
+    const shown = await fetch(`${baseUrl}/admin/model`);
+    expect(await shown.json()).toMatchObject({ name: 'ranking', version: current, retiring: 0 });
+
+    const reloaded = await fetch(`${baseUrl}/admin/model/reload`, { method: 'POST' });
+    expect(reloaded.status).toBe(200);
+    expect(await reloaded.json()).toMatchObject({ outcome: 'unchanged', version: current });
+  });
+
   describe('as a process', () => {
     beforeAll(() => {
       execFileSync(

@@ -2,6 +2,7 @@ import { CatalogModule } from '@adfunnel/catalog';
 import { AppConfigModule, BusModule, DatabaseProbe, HealthModule, NatsProbe } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { RankingConfig } from './config.js';
+import { ModelAdminController } from './model-admin.controller.js';
 import { RankingModelProbe } from './ranking-model.probe.js';
 import { RankingModelModule } from './ranking-model.module.js';
 import { RankingController } from './ranking.controller.js';
@@ -23,7 +24,7 @@ export class RankingModule {
         RankingModelModule,
         HealthModule.forRoot({ probes: [NatsProbe, DatabaseProbe, RankingModelProbe] }),
       ],
-      controllers: [RankingController],
+      controllers: [RankingController, ModelAdminController],
       providers: [RankingService],
     };
   }

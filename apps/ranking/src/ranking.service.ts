@@ -57,7 +57,6 @@ export class RankingService {
     }
 
     const started = performance.now();
-    const model = this.model.current();
     const dim = FEATURE_SPEC.dim;
     const features = buildFeatureMatrix(
       { interests: user.interests, device: user.device, known: user.known },
@@ -65,18 +64,18 @@ export class RankingService {
       ads,
     );
     const featuresMs = performance.now() - started;
-    const { pCtr, pCvr } = await this.model.score(features, ads.length, dim);
+    const { pCtr, pCvr, modelVersion } = await this.model.score(features, ads.length, dim);
     this.logger.debug({
       msg: 'scored',
       requestId,
       userId: user.userId,
       ads: ads.length,
-      modelVersion: model.version,
+      modelVersion,
       featuresMs: round3(featuresMs),
       ms: round3(performance.now() - started),
     });
     return {
-      modelVersion: model.version,
+      modelVersion,
       pCtr: Array.from(pCtr),
       pCvr: Array.from(pCvr),
       featureSpec: this.featureSpec,

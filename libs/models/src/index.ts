@@ -5,3 +5,4 @@ export * from './load-manifest.js';
 export * from './assert-feature-spec.js';
 export * from './resolve-current-model.js';
 export * from './onnx-worker-pool.js';
+export * from './current-pointer-watcher.js';

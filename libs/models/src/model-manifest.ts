@@ -12,12 +12,14 @@ export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 const HeadMetricsSchema = z
   .object({
     rows: z.number().int().nonnegative(),
-    auc: z.number(),
+    /** Null when undefined (no positive or no negative rows). */
+    auc: z.number().nullable(),
     logloss: z.number(),
     baseRateLogloss: z.number(),
-    normalizedEntropy: z.number(),
-    calibration: z.number(),
-    bayesLogloss: z.number(),
+    normalizedEntropy: z.number().nullable(),
+    calibration: z.number().nullable(),
+    /** Null when the labels come from logs, where the true probabilities are unknown. */
+    bayesLogloss: z.number().nullable(),
   })
   .loose();
 

@@ -114,6 +114,21 @@ describe(OnnxWorkerPool.name, () => {
     expect(pool.stats().alive).toBe(0);
   });
 
+  it('runs the queued jobs too when closed with drain, and refuses new ones', async () => {
+    const pool = await OnnxWorkerPool.open({ modelPath: model.modelPath, dim: parity.dim, workers: 1 });
+    const rows = 2000;
+    const jobs = [0, 1, 2].map(() => pool.run(new Float32Array(rows * parity.dim), rows, parity.dim));
+
+    const closed = pool.close({ drain: true });
+    const refused = pool.run(new Float32Array(parity.dim), 1, parity.dim).catch((e: unknown) => e);
+    await closed;
+
+    const results = await Promise.all(jobs);
+    results.forEach((r) => expect(r.pCtr).toHaveLength(rows));
+    expect(await refused).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/closed/) });
+    expect(pool.stats().alive).toBe(0);
+  });
+
   it('warms every worker up', async () => {
     await expect(sut.warmUp(64)).resolves.toBeUndefined();
   });

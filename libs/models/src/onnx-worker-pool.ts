@@ -43,6 +43,14 @@ export interface RunOptions {
   transfer?: boolean;
 }
 
+export interface CloseOptions {
+  /**
+   * Default false: queued jobs are rejected. True runs every queued job first (new jobs are still
+   * refused), for a hot swap where the old pool must finish what it accepted.
+   */
+  drain?: boolean;
+}
+
 export interface PoolStats {
   workers: number;
   alive: number;
@@ -91,6 +99,7 @@ export class OnnxWorkerPool {
   private nextJobId = 1;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
   private completed = 0;
   private failed = 0;
   private restarts = 0;
@@ -184,18 +193,36 @@ export class OnnxWorkerPool {
   }
 
   /**
-   * Rejects queued jobs, lets each worker finish the job it holds, release its session and exit.
-   * Workers are not terminated mid-inference: onnxruntime-node aborts the whole process when a worker
-   * is torn down while a native run is in progress.
+   * Rejects queued jobs (or, with `drain`, runs them first), lets each worker finish the job it holds,
+   * release its session and exit. Workers are not terminated mid-inference: onnxruntime-node aborts
+   * the whole process when a worker is torn down while a native run is in progress.
    */
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     if (!this.closing) {
       this.closed = true;
-      const gone = new AdfunnelError('unavailable', `model pool ${this.label} closed`);
-      for (const job of this.queue.splice(0)) job.reject(gone);
-      this.closing = Promise.all([...this.slots].map((slot) => this.stop(slot))).then(() => undefined);
+      const stopAll = () => {
+        const gone = new AdfunnelError('unavailable', `model pool ${this.label} closed`);
+        for (const job of this.queue.splice(0)) job.reject(gone);
+        return Promise.all([...this.slots].map((slot) => this.stop(slot))).then(() => undefined);
+      };
+      this.closing = options.drain ? this.idle().then(stopAll) : stopAll();
     }
     return this.closing;
+  }
+
+  /** Resolves once no job is queued or running (at once when the pool is idle). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.slots.every((s) => !s.job);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private async stop(slot: Slot): Promise<void> {
@@ -273,6 +300,7 @@ export class OnnxWorkerPool {
       job.reject(new AdfunnelError('internal', `model ${this.label} failed on ${job.rows} rows: ${msg.message}`));
     }
     this.pump();
+    this.notifyIfIdle();
   }
 
   private onExit(slot: Slot, code: number): void {
@@ -286,7 +314,13 @@ export class OnnxWorkerPool {
       slot.job.reject(new AdfunnelError('unavailable', `${reason} while scoring ${slot.job.rows} rows`));
       slot.job = undefined;
     }
-    if (this.closed || !slot.ready) return;
+    if (this.closed) {
+      this.rejectQueueIfNoWorkers();
+      this.notifyIfIdle();
+      return;
+    }
+    this.notifyIfIdle();
+    if (!slot.ready) return;
     this.options.logger?.error(`${reason}; starting a replacement`);
     this.restarts++;
     this.spawn(slot.index).catch((err: Error) => {
@@ -299,6 +333,7 @@ export class OnnxWorkerPool {
     if (this.slots.length > 0) return;
     const err = new AdfunnelError('unavailable', `model pool ${this.label} has no live workers`);
     for (const job of this.queue.splice(0)) job.reject(err);
+    this.notifyIfIdle();
   }
 
   private pump(): void {

@@ -32,16 +32,31 @@ export async function resolveCurrentModel(modelsRoot: string, name: string): Pro
         'train one with npm run train',
     );
   }
-  if (!/^[A-Za-z0-9._-]+$/.test(version) || version === '.' || version === '..') {
+  if (!isVersionName(version)) {
     throw new ModelArtifactError(`${pointer} must hold one version directory name, found "${version}"`);
   }
-  const dir = join(modelRoot, version);
+  return resolveModelVersion(modelsRoot, name, version, pointer);
+}
+
+/** One version of a model, `<modelsRoot>/<name>/<version>`, whatever `current` names. */
+export async function resolveModelVersion(
+  modelsRoot: string,
+  name: string,
+  version: string,
+  namedBy?: string,
+): Promise<ResolvedModel> {
+  if (!isVersionName(version)) throw new ModelArtifactError(`"${version}" is not a version directory name`);
+  const dir = join(resolve(modelsRoot, name), version);
   const manifest = await loadManifest(dir);
   if (manifest.name !== name || manifest.version !== version) {
     throw new ModelArtifactError(
-      `${pointer} names ${name}@${version} but ${join(dir, 'manifest.json')} describes ` +
+      `${namedBy ?? 'the caller'} names ${name}@${version} but ${join(dir, 'manifest.json')} describes ` +
         `${manifest.name}@${manifest.version}`,
     );
   }
   return { name, version, dir, modelPath: join(dir, manifest.file), manifest };
+}
+
+function isVersionName(version: string): boolean {
+  return /^[A-Za-z0-9._-]+$/.test(version) && version !== '.' && version !== '..';
 }

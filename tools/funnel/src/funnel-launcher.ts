@@ -115,6 +115,11 @@ export class FunnelLauncher {
     await Promise.all(apps.map((app) => this.stop(app)));
   }
 
+  /** Process id of a running app (e.g. to read its memory from /proc), undefined when it is not running. */
+  pid(app: FunnelApp): number | undefined {
+    return this.running.get(app)?.child.pid;
+  }
+
   isRunning(app: FunnelApp): boolean {
     return this.running.has(app);
   }

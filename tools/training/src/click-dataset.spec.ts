@@ -42,7 +42,7 @@ describe(generateClickDataset.name, () => {
     }
     const summary = summarizeLabels(sut);
     // Click frequency tracks the ground-truth probability it was drawn from.
-    expect(Math.abs(summary.ctr - summary.meanTrueCtr)).toBeLessThan(0.005);
+    expect(Math.abs(summary.ctr - summary.meanTrueCtr!)).toBeLessThan(0.005);
   });
 
   it('hides the profile of about coldStartShare of the rows, as serving does for unknown users', () => {

@@ -126,7 +126,8 @@ export interface LabelSummary {
   conversions: number;
   ctr: number;
   cvr: number;
-  meanTrueCtr: number;
+  /** Null for exported logs: the true probabilities are unknown. */
+  meanTrueCtr: number | null;
 }
 
 export function summarizeLabels(dataset: ClickDataset): LabelSummary {

@@ -9,6 +9,25 @@ export const DATASET_FORMAT = 'adfunnel-ranking-clicks';
 export const FEATURES_FILE = 'features.f32';
 export const LABELS_FILE = 'labels.f32';
 export const META_FILE = 'meta.json';
+export const CONTEXT_FILE = 'context.i32';
+/** Columns of context.i32 (exported logs only): where each row was shown. */
+export const CONTEXT_COLUMNS = ['slot', 'surface'] as const;
+
+/** Where a dataset's rows came from: the simulator's ground truth, or the funnel's own logs. */
+export type DatasetSource =
+  | { kind: 'simulator' }
+  | {
+      kind: 'served-log';
+      /** Filters the export ran with; null when unset. */
+      since: number | null;
+      until: number | null;
+      modelVersion: string | null;
+      validationFraction: number;
+      /** Served rows read (with features and an impression) before the split, and skipped ones by reason. */
+      read: number;
+      /** Model versions that scored the exported rows, with their row counts. */
+      modelVersions: Record<string, number>;
+    };
 
 /** meta.json of one dataset split; documented in tools/training/README.md. */
 export interface DatasetMeta {
@@ -16,16 +35,30 @@ export interface DatasetMeta {
   formatVersion: 1;
   split: string;
   rows: number;
-  seed: number;
+  /** Simulator seed; null for exported logs. */
+  seed: number | null;
   createdAt: string;
+  /** Absent in datasets written before exports existed: those are simulator datasets. */
+  source?: DatasetSource;
   featureSpec: { name: string; version: number; fingerprint: string; dim: number };
   featureGroups: { name: string; offset: number; dim: number }[];
   columns: {
     features: { file: string; dtype: 'float32'; byteOrder: 'little'; shape: [number, number] };
     labels: { file: string; dtype: 'float32'; byteOrder: 'little'; shape: [number, number]; names: string[] };
+    /** Exported logs only: slot (0-based) and surface (index into `surfaces`) of each row. */
+    context?: {
+      file: string;
+      dtype: 'int32';
+      byteOrder: 'little';
+      shape: [number, number];
+      names: string[];
+      surfaces: string[];
+    };
   };
-  marketplace: MarketplaceSpec;
-  sampling: ClickSampling;
+  /** The marketplace the rows came from (for logs: the spec the catalog was seeded with, if recorded). */
+  marketplace: MarketplaceSpec | null;
+  /** How the simulator drew rows; null for exported logs. */
+  sampling: ClickSampling | null;
   summary: LabelSummary;
 }
 
@@ -46,31 +79,12 @@ export function datasetMeta(
     rows: dataset.rows,
     seed: info.seed,
     createdAt: new Date().toISOString(),
-    featureSpec: {
-      name: FEATURE_SPEC.name,
-      version: FEATURE_SPEC.version,
-      fingerprint: featureSpecFingerprint(),
-      dim: FEATURE_SPEC.dim,
-    },
-    featureGroups: FEATURE_SPEC.groups.map((g) => ({
-      name: g.name,
-      offset: FEATURE_OFFSETS[g.name],
-      dim: g.dim,
-    })),
+    source: { kind: 'simulator' },
+    featureSpec: currentFeatureSpec(),
+    featureGroups: currentFeatureGroups(),
     columns: {
-      features: {
-        file: FEATURES_FILE,
-        dtype: 'float32',
-        byteOrder: 'little',
-        shape: [dataset.rows, dataset.dim],
-      },
-      labels: {
-        file: LABELS_FILE,
-        dtype: 'float32',
-        byteOrder: 'little',
-        shape: [dataset.rows, LABEL_COLUMNS.length],
-        names: [...LABEL_COLUMNS],
-      },
+      features: featuresColumn(dataset.rows),
+      labels: labelsColumn(dataset.rows),
     },
     marketplace: info.marketplace,
     sampling: info.sampling,
@@ -78,11 +92,38 @@ export function datasetMeta(
   };
 }
 
+export function currentFeatureSpec(): DatasetMeta['featureSpec'] {
+  return {
+    name: FEATURE_SPEC.name,
+    version: FEATURE_SPEC.version,
+    fingerprint: featureSpecFingerprint(),
+    dim: FEATURE_SPEC.dim,
+  };
+}
+
+export function currentFeatureGroups(): DatasetMeta['featureGroups'] {
+  return FEATURE_SPEC.groups.map((g) => ({ name: g.name, offset: FEATURE_OFFSETS[g.name], dim: g.dim }));
+}
+
+export function featuresColumn(rows: number): DatasetMeta['columns']['features'] {
+  return { file: FEATURES_FILE, dtype: 'float32', byteOrder: 'little', shape: [rows, FEATURE_SPEC.dim] };
+}
+
+export function labelsColumn(rows: number): DatasetMeta['columns']['labels'] {
+  return {
+    file: LABELS_FILE,
+    dtype: 'float32',
+    byteOrder: 'little',
+    shape: [rows, LABEL_COLUMNS.length],
+    names: [...LABEL_COLUMNS],
+  };
+}
+
 function bytesOf(values: Float32Array): Buffer {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
-function assertLittleEndian(): void {
+export function assertLittleEndian(): void {
   // Float32Array bytes are in host order; the files promise little-endian.
   if (endianness() !== 'LE') throw new Error('dataset files are little-endian; this host is big-endian');
 }

@@ -1,0 +1,507 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ServedAdEntity,
+  TrackingEventEntity,
+  createDataSource,
+  runCatalogMigrations,
+  seedCatalog,
+} from '@adfunnel/catalog';
+import { FunnelLauncher } from '@adfunnel/funnel';
+import { type ResolvedModel, resolveModelVersion } from '@adfunnel/models';
+import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { type HeldOutComparison, compareOnHeldOut } from './heldout-comparison.js';
+import { NatsServerProcess } from './nats-server-process.js';
+import type { SimSummary } from './sim-summary.js';
+
+export interface LoopOptions {
+  /** Repository root (built apps and tools are run from here). */
+  root: string;
+  spec: MarketplaceSpec;
+  traffic: {
+    requests: number;
+    concurrency: number;
+    seed: number;
+    users: number;
+    dayRequests: number;
+    slots: number;
+    oracleSample: number;
+  };
+  epochs: number;
+  reloadCycles: number;
+  basePort: number;
+  /** nats-server binary for a private server, or the URL of an existing NATS to share. */
+  nats: { binary: string } | { url: string };
+  redisUrl: string;
+  python: string;
+  keep: boolean;
+  log: (line: string) => void;
+}
+
+export interface ReloadMemorySample {
+  cycle: number;
+  version: string;
+  reloadMs: number;
+  rssMb: number;
+}
+
+export interface LoopResult {
+  workDir: string;
+  spec: MarketplaceSpec;
+  traffic: LoopOptions['traffic'];
+  coldStart: string;
+  trained: string;
+  before: SimSummary;
+  after: SimSummary;
+  export: {
+    read: number;
+    train: { rows: number; clicks: number };
+    validation: { rows: number; clicks: number };
+  };
+  training: { seconds: number; output: string[] };
+  deploy: { ms: number; servedAfter: string };
+  heldOut: HeldOutComparison;
+  reloadMemory: { baselineRssMb: number; samples: ReloadMemorySample[] } | null;
+  wallSeconds: number;
+}
+
+/**
+ * The closed loop, end to end on a funnel of its own: the cold-start model serves simulated traffic;
+ * the served-ad log is exported and a model trained on it; the new model is deployed to the running
+ * ranking service (hot reload); the same traffic runs again.
+ */
+export class ClosedLoop {
+  private readonly started = performance.now();
+  private readonly runId = `loop_${Date.now().toString(36)}_${process.pid}`;
+  private readonly serviceLines: string[] = [];
+
+  constructor(private readonly o: LoopOptions) {}
+
+  async run(): Promise<LoopResult> {
+    const work = await mkdtemp(join(tmpdir(), 'adfunnel-loop-'));
+    const modelsDir = join(work, 'models');
+    const sqlitePath = join(work, 'catalog.sqlite');
+    let nats: NatsServerProcess | undefined;
+    let launcher: FunnelLauncher | undefined;
+    let ds: DataSource | undefined;
+    try {
+      this.step(`working in ${work}`);
+      await cp(join(this.o.root, 'models', 'ranking'), join(modelsDir, 'ranking'), { recursive: true });
+      const coldStart = await this.pointer(modelsDir, 'cold-start');
+      await this.point(modelsDir, 'current', coldStart);
+      this.step(`models copied; current = cold-start ranking@${coldStart}`);
+
+      ds = await createDataSource({ sqlitePath });
+      await runCatalogMigrations(ds);
+      const seeded = await seedCatalog(ds, this.o.spec);
+      this.step(
+        `catalog seeded (SQLite): ${seeded.tables.ads.expected} ads, ${seeded.tables.userProfiles.expected} users`,
+      );
+
+      let natsUrl: string;
+      if ('binary' in this.o.nats) {
+        nats = await NatsServerProcess.start(this.o.nats.binary, this.o.basePort + 22);
+        natsUrl = nats.url;
+        this.step(`private NATS at ${natsUrl}`);
+      } else {
+        natsUrl = this.o.nats.url;
+      }
+      launcher = this.launcher(natsUrl, sqlitePath, modelsDir);
+      await launcher.start();
+      this.step(`funnel up: gateway ${launcher.url('gateway')}, ranking ${launcher.url('ranking')}`);
+
+      const before = await this.drive('before', launcher, natsUrl, work);
+      await this.waitForLogs(ds, before);
+
+      const dataDir = join(work, 'data');
+      const exported = await this.exportLogs(dataDir, sqlitePath);
+      const training = await this.train(dataDir, modelsDir);
+      const trained = training.version;
+
+      const deploy = await this.deploy(launcher, modelsDir, trained);
+      const after = await this.drive('after', launcher, natsUrl, work);
+
+      const cold = await this.resolveVersion(modelsDir, coldStart);
+      const fresh = await this.resolveVersion(modelsDir, trained);
+      const heldOut = await compareOnHeldOut(join(dataDir, 'validation'), cold, fresh);
+      this.step(
+        `held-out logs (${heldOut.rows} rows): logloss ${heldOut.before.logloss.toFixed(5)} -> ${heldOut.after.logloss.toFixed(5)}`,
+      );
+
+      const reloadMemory =
+        this.o.reloadCycles > 0
+          ? await this.reloadMemory(launcher, modelsDir, [coldStart, trained], this.o.reloadCycles)
+          : null;
+
+      return {
+        workDir: work,
+        spec: this.o.spec,
+        traffic: this.o.traffic,
+        coldStart,
+        trained,
+        before,
+        after,
+        export: exported,
+        training: { seconds: training.seconds, output: training.output },
+        deploy,
+        heldOut,
+        reloadMemory,
+        wallSeconds: this.elapsed(),
+      };
+    } catch (err) {
+      const tail = this.serviceLines.slice(-40).join('\n');
+      throw new Error(`${(err as Error).message}${tail ? `\n--- last service output ---\n${tail}` : ''}`, {
+        cause: err,
+      });
+    } finally {
+      this.step('stopping the funnel and cleaning up');
+      await launcher?.stopAll();
+      await nats?.stop();
+      await ds?.destroy();
+      await this.cleanRedis().catch((err: unknown) =>
+        this.o.log(`  redis cleanup: ${(err as Error).message}`),
+      );
+      if (!this.o.keep) await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  private launcher(natsUrl: string, sqlitePath: string, modelsDir: string): FunnelLauncher {
+    const port = (offset: number) => String(this.o.basePort + offset);
+    return new FunnelLauncher({
+      root: this.o.root,
+      env: {
+        SQLITE_PATH: sqlitePath,
+        MODELS_DIR: modelsDir,
+        REDIS_URL: this.o.redisUrl,
+        NATS_URL: natsUrl,
+        LOGGING_QUEUE_PREFIX: this.runId,
+        GATEWAY_PORT: port(0),
+        RETRIEVAL_PORT: port(1),
+        RANKING_PORT: port(2),
+        AUCTION_PORT: port(3),
+        LOGGING_PORT: port(4),
+        TRACKING_BASE_URL: `http://127.0.0.1:${port(4)}`,
+        TRACKING_SECRET: `loop-${randomUUID()}`,
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'warn',
+        // Deploys go through POST /admin/model/reload, so the loop knows when the swap happened.
+        RANKING_MODEL_WATCH_MS: '0',
+        // Both runs should see the same (undegraded) funnel on a busy 2-core machine.
+        GATEWAY_DEADLINE_MS: '2000',
+        RETRIEVAL_TIMEOUT_MS: '1000',
+        RANKING_TIMEOUT_MS: '1000',
+        AUCTION_TIMEOUT_MS: '1000',
+      },
+      onLine: (app, line) => {
+        this.serviceLines.push(`${app}: ${line}`);
+        if (this.serviceLines.length > 200) this.serviceLines.shift();
+      },
+      readyTimeoutMs: 120_000,
+    });
+  }
+
+  private async drive(
+    phase: string,
+    launcher: FunnelLauncher,
+    natsUrl: string,
+    work: string,
+  ): Promise<SimSummary> {
+    const t = this.o.traffic;
+    const jsonPath = join(work, `sim-${phase}.json`);
+    this.step(`driving ${t.requests} requests (${phase}, seed ${t.seed})`);
+    const args = [
+      join(this.o.root, 'tools', 'sim', 'dist', 'sim-cli.js'),
+      'run',
+      '--gateway',
+      launcher.url('gateway'),
+      '--nats',
+      natsUrl,
+      '--spec-seed',
+      String(this.o.spec.seed),
+      '--spec-advertisers',
+      String(this.o.spec.advertisers),
+      '--spec-ads',
+      String(this.o.spec.ads),
+      '--spec-users',
+      String(this.o.spec.users),
+      '--users',
+      String(t.users),
+      '--day-requests',
+      String(t.dayRequests),
+      '--requests',
+      String(t.requests),
+      '--slots',
+      String(t.slots),
+      '--rate',
+      '0',
+      '--concurrency',
+      String(t.concurrency),
+      '--seed',
+      String(t.seed),
+      '--oracle-sample',
+      String(t.oracleSample),
+      '--json',
+      jsonPath,
+    ];
+    await this.exec(process.execPath, args, { prefix: `sim ${phase}` });
+    const summary = JSON.parse(await readFile(jsonPath, 'utf8')) as SimSummary;
+    this.step(
+      `${phase}: ${summary.requests} requests (${summary.errors} errors) in ${summary.run.wallSeconds.toFixed(1)} s, ` +
+        `ctr ${pct(summary.ctr)}, revenue $${summary.revenue.total.toFixed(2)}`,
+    );
+    return summary;
+  }
+
+  /** Logging persists through queues after the answer: wait until the store holds what the driver counted. */
+  private async waitForLogs(ds: DataSource, summary: SimSummary): Promise<void> {
+    const events = summary.impressions + summary.clicks + summary.conversions;
+    const deadline = Date.now() + 120_000;
+    let served = 0;
+    let stored = 0;
+    while (Date.now() < deadline) {
+      [served, stored] = await Promise.all([
+        ds.getRepository(ServedAdEntity).count(),
+        ds.getRepository(TrackingEventEntity).count(),
+      ]);
+      if (served >= summary.adsReturned && stored >= events) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    this.step(
+      `logs persisted: ${served}/${summary.adsReturned} served ads, ${stored}/${events} tracking events`,
+    );
+  }
+
+  private async exportLogs(dataDir: string, sqlitePath: string): Promise<LoopResult['export']> {
+    this.step('exporting the served-ad log with its labels');
+    const { stdout } = await this.exec(
+      process.execPath,
+      [join(this.o.root, 'tools', 'training', 'dist', 'export-served.js'), '--out', dataDir, '--json'],
+      { env: { SQLITE_PATH: sqlitePath }, quiet: true },
+    );
+    const report = JSON.parse(stdout) as LoopResult['export'];
+    this.step(
+      `exported ${report.read} rows: train ${report.train.rows} (${report.train.clicks} clicks), ` +
+        `validation ${report.validation.rows} (${report.validation.clicks} clicks)`,
+    );
+    return report;
+  }
+
+  private async train(
+    dataDir: string,
+    modelsDir: string,
+  ): Promise<{ version: string; seconds: number; output: string[] }> {
+    this.step(`training on the exported logs (${this.o.epochs} epochs)`);
+    const started = performance.now();
+    const { stdout } = await this.exec(
+      this.o.python,
+      [
+        join(this.o.root, 'tools', 'training', 'train_ranker.py'),
+        '--data',
+        dataDir,
+        '--out-root',
+        join(modelsDir, 'ranking'),
+        '--epochs',
+        String(this.o.epochs),
+        '--batch-size',
+        '256',
+        '--no-current',
+        '--description',
+        `closed loop ${this.runId}: trained on served-ad logs of the cold-start model`,
+      ],
+      { prefix: 'train' },
+    );
+    const match = /wrote ranking@(\S+)/.exec(stdout);
+    if (!match) throw new Error(`train_ranker.py did not say which version it wrote:\n${stdout}`);
+    return {
+      version: match[1],
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      output: stdout.split('\n').filter((l) => l.startsWith('validation') || l.startsWith('P(examine')),
+    };
+  }
+
+  private async deploy(
+    launcher: FunnelLauncher,
+    modelsDir: string,
+    version: string,
+  ): Promise<LoopResult['deploy']> {
+    this.step(`deploying ranking@${version} to the running ranking service (hot reload)`);
+    const outcome = await this.reload(launcher, modelsDir, version);
+    const served = await this.servedVersion(launcher);
+    if (served !== version) throw new Error(`ranking serves ${served} after the reload, expected ${version}`);
+    this.step(`ranking now serves ${served} (swap took ${outcome.ms} ms, no restart)`);
+    return { ms: outcome.ms, servedAfter: served };
+  }
+
+  private async reload(
+    launcher: FunnelLauncher,
+    modelsDir: string,
+    version: string,
+  ): Promise<{ outcome: string; ms: number }> {
+    await this.point(modelsDir, 'current', version);
+    const res = await fetch(`${launcher.url('ranking')}/admin/model/reload`, { method: 'POST' });
+    const body = (await res.json()) as { outcome: string; ms: number; message?: string };
+    if (res.status !== 200) throw new Error(`reload of ${version} answered ${res.status}: ${body.message}`);
+    return body;
+  }
+
+  private async servedVersion(launcher: FunnelLauncher): Promise<string> {
+    const res = await fetch(`${launcher.url('ranking')}/admin/model`);
+    return ((await res.json()) as { version: string }).version;
+  }
+
+  /**
+   * Reloads alternating versions and reads the ranking process's resident memory after each, once
+   * the old pool has closed, with a little traffic in between so the sessions are exercised.
+   */
+  private async reloadMemory(
+    launcher: FunnelLauncher,
+    modelsDir: string,
+    versions: [string, string],
+    cycles: number,
+  ): Promise<NonNullable<LoopResult['reloadMemory']>> {
+    const pid = launcher.pid('ranking');
+    if (pid === undefined) throw new Error('ranking is not running');
+    this.step(`measuring ranking memory (pid ${pid}) across ${cycles} reloads`);
+    await this.traffic(launcher, 40);
+    const baselineRssMb = await rssMb(pid);
+    this.o.log(`  before the reloads: RSS ${baselineRssMb.toFixed(1)} MB`);
+    const samples: ReloadMemorySample[] = [];
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      const version = versions[(cycle - 1) % 2];
+      const { ms } = await this.reload(launcher, modelsDir, version);
+      await this.traffic(launcher, 40);
+      await this.retired(launcher);
+      const rss = await rssMb(pid);
+      samples.push({ cycle, version, reloadMs: ms, rssMb: rss });
+      this.o.log(`  reload ${cycle}: ${version} in ${ms} ms, RSS ${rss.toFixed(1)} MB`);
+    }
+    return { baselineRssMb, samples };
+  }
+
+  private async traffic(launcher: FunnelLauncher, requests: number): Promise<void> {
+    const user = userAt(this.o.spec, 0);
+    for (let i = 0; i < requests; i++) {
+      const res = await fetch(`${launcher.url('gateway')}/v1/ads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          userId: user.id,
+          surface: 'home_feed',
+          country: user.country,
+          device: user.device,
+          slots: 3,
+        }),
+      });
+      await res.arrayBuffer();
+    }
+  }
+
+  private async retired(launcher: FunnelLauncher): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${launcher.url('ranking')}/admin/model`);
+      if (((await res.json()) as { retiring: number }).retiring === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the old model pool did not close within 30 s of a reload');
+  }
+
+  private resolveVersion(modelsDir: string, version: string): Promise<ResolvedModel> {
+    return resolveModelVersion(modelsDir, 'ranking', version);
+  }
+
+  private async pointer(modelsDir: string, name: string): Promise<string> {
+    const path = join(modelsDir, 'ranking', name);
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch {
+      throw new Error(
+        `${join(this.o.root, 'models', 'ranking', name)} is missing; train the cold-start model with ` +
+          'TRAINING_COLD_START=1 npm run train',
+      );
+    }
+  }
+
+  /** Write beside and rename: a reader never sees half a version name. */
+  private async point(modelsDir: string, name: string, version: string): Promise<void> {
+    const path = join(modelsDir, 'ranking', name);
+    await writeFile(`${path}.tmp`, `${version}\n`);
+    await rename(`${path}.tmp`, path);
+  }
+
+  private exec(
+    command: string,
+    args: string[],
+    options: { env?: Record<string, string>; prefix?: string; quiet?: boolean },
+  ): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        cwd: this.o.root,
+        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
+      });
+      let stdout = '';
+      let stderr = '';
+      const relay = (chunk: Buffer, sink: 'out' | 'err') => {
+        const text = chunk.toString('utf8');
+        if (sink === 'out') stdout += text;
+        else stderr += text;
+        if (options.quiet || !options.prefix) return;
+        // The driver's table goes to the JSON file; show its progress and the trainer's epochs.
+        if (options.prefix.startsWith('sim') && sink === 'out') return;
+        for (const line of text.split('\n'))
+          if (line.trim() !== '') this.o.log(`  ${options.prefix}: ${line.trim()}`);
+      };
+      child.stdout.on('data', (c: Buffer) => relay(c, 'out'));
+      child.stderr.on('data', (c: Buffer) => relay(c, 'err'));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code === 0) resolve({ stdout, stderr });
+        else
+          reject(
+            new Error(
+              `${command} ${args.slice(0, 2).join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`,
+            ),
+          );
+      });
+    });
+  }
+
+  private async cleanRedis(): Promise<void> {
+    const redis = new Redis(this.o.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.runId}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  private step(message: string): void {
+    this.o.log(`[${this.elapsed().toFixed(0).padStart(4)} s] ${message}`);
+  }
+
+  private elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+function pct(p: number | null): string {
+  return p === null ? 'n/a' : `${(p * 100).toFixed(2)}%`;
+}

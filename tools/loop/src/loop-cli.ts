@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Logger } from '@nestjs/common';
+import { ClosedLoop, type LoopOptions } from './closed-loop.js';
+import { buildReport, formatReport } from './loop-report.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+const USAGE = `Usage: node tools/loop/dist/loop-cli.js run [options]
+
+The closed loop in one command, on a funnel of its own (temporary SQLite catalog and model
+directory, private nats-server, own ports and queue prefix; the repository's models/ is not touched):
+
+  1. start the five services with the cold-start ranking model (models/ranking/cold-start) as current
+  2. drive simulated traffic through the gateway (tools/sim)
+  3. export the served-ad log with its impression, click and conversion labels (tools/training)
+  4. train a model on it (train_ranker.py, position bias learnt beside it)
+  5. deploy it to the running ranking service by hot reload (POST /admin/model/reload)
+  6. drive the same traffic again (same seed)
+  7. print before and after side by side, with a CI on the CTR change and a paired logloss test on
+     held-out logs; then reload ten times, alternating the two versions, reading the ranking
+     process's memory after each
+Needs the apps and tools built (npm run build), Redis, nats-server and /usr/bin/python3 with torch.
+
+Options:
+  --requests N          requests per traffic run (default 6000)
+  --concurrency N       requests in flight (default 8)
+  --seed N              traffic seed, the same for both runs (default 1)
+  --users N             simulated population (default 2000)
+  --day-requests N      visits per simulated day (default 4 x users)
+  --slots N             ad slots per request (default 3)
+  --oracle-sample F     share of requests measured against the oracle (default 0.2)
+  --spec-seed N         marketplace seed (default 42)
+  --spec-advertisers N  advertisers (default 60)
+  --spec-ads N          ads (default 3000)
+  --spec-users N        users in the catalog (default 2000)
+  --epochs N            training epochs (default 8)
+  --reload-cycles N     reloads for the memory measurement (default 10; 0 skips it)
+  --base-port N         gateway port; the others follow (+1..+4), private NATS at +22 (default 4300)
+  --nats URL            use this NATS instead of a private nats-server
+  --nats-server PATH    nats-server binary (default /usr/sbin/nats-server)
+  --redis URL           Redis (default redis://127.0.0.1:6379)
+  --python PATH         Python with torch and numpy (default /usr/bin/python3)
+  --json PATH           also write the full report as JSON
+  --keep                keep the working directory (catalog, exported data, models, sim summaries)
+  -h, --help
+
+Exit status: 0 when the loop ran, 1 when a step failed, 2 on a usage error.`;
+
+function fail(message: string): never {
+  process.stderr.write(`loop: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function integer(values: Record<string, unknown>, name: string, min: number): number {
+  const text = String(values[name]);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got "${text}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command !== 'run') fail(`unknown command "${command}"`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        requests: { type: 'string', default: '6000' },
+        concurrency: { type: 'string', default: '8' },
+        seed: { type: 'string', default: '1' },
+        users: { type: 'string', default: '2000' },
+        'day-requests': { type: 'string' },
+        slots: { type: 'string', default: '3' },
+        'oracle-sample': { type: 'string', default: '0.2' },
+        'spec-seed': { type: 'string', default: '42' },
+        'spec-advertisers': { type: 'string', default: '60' },
+        'spec-ads': { type: 'string', default: '3000' },
+        'spec-users': { type: 'string', default: '2000' },
+        epochs: { type: 'string', default: '8' },
+        'reload-cycles': { type: 'string', default: '10' },
+        'base-port': { type: 'string', default: '4300' },
+        nats: { type: 'string' },
+        'nats-server': { type: 'string', default: '/usr/sbin/nats-server' },
+        redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+        python: { type: 'string', default: '/usr/bin/python3' },
+        json: { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const users = integer(values, 'users', 1);
+  const specUsers = integer(values, 'spec-users', 1);
+  if (users > specUsers) fail(`--users (${users}) cannot exceed --spec-users (${specUsers})`);
+  const oracleSample = Number(values['oracle-sample']);
+  if (!(oracleSample > 0 && oracleSample <= 1)) {
+    fail(
+      `--oracle-sample must be within (0, 1]: the before/after ranking metrics need it, got "${values['oracle-sample']}"`,
+    );
+  }
+  const slots = integer(values, 'slots', 1);
+  if (slots > 10) fail(`--slots must be at most 10, got ${slots}`);
+  const options: LoopOptions = {
+    root: ROOT,
+    spec: {
+      seed: integer(values, 'spec-seed', 0),
+      advertisers: integer(values, 'spec-advertisers', 1),
+      campaignsPerAdvertiser: 3,
+      ads: integer(values, 'spec-ads', 1),
+      users: specUsers,
+    },
+    traffic: {
+      requests: integer(values, 'requests', 50),
+      concurrency: integer(values, 'concurrency', 1),
+      seed: integer(values, 'seed', 0),
+      users,
+      dayRequests: values['day-requests'] === undefined ? 4 * users : integer(values, 'day-requests', 1),
+      slots,
+      oracleSample,
+    },
+    epochs: integer(values, 'epochs', 1),
+    reloadCycles: integer(values, 'reload-cycles', 0),
+    basePort: integer(values, 'base-port', 1024),
+    nats: values.nats !== undefined ? { url: values.nats } : { binary: values['nats-server'] },
+    redisUrl: values.redis,
+    python: values.python,
+    keep: values.keep,
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+  Logger.overrideLogger(['error', 'warn']);
+  const result = await new ClosedLoop(options).run();
+  const report = buildReport(result);
+  process.stdout.write(`\n${formatReport(report)}\n`);
+  if (values.json !== undefined) {
+    await writeFile(resolve(values.json), `${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(`report written to ${resolve(values.json)}\n`);
+  }
+  if (options.keep) process.stderr.write(`working directory kept: ${result.workDir}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`loop: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

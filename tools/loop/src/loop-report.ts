@@ -1,0 +1,137 @@
+import type { LoopResult } from './closed-loop.js';
+import { type Interval, proportionDifference } from './loop-statistics.js';
+import type { SimSummary } from './sim-summary.js';
+
+export interface LoopReport extends LoopResult {
+  significance: {
+    /** CTR after - CTR before (clicks / impressions), 95% interval. */
+    ctrDifference: Interval;
+    /** Held-out logs, the same rows: mean per-row logloss after - before, 95% interval. */
+    heldOutLoglossDifference: Interval;
+    /** Oracle ranking logloss after - before on the same seeded draws (same sampled requests). */
+    oracleLoglossDifference: number | null;
+  };
+  memory: { firstRssMb: number; lastRssMb: number; maxRssMb: number; lastOverFirst: number } | null;
+}
+
+export function buildReport(result: LoopResult): LoopReport {
+  const { before, after } = result;
+  const rb = before.oracle?.ranking;
+  const ra = after.oracle?.ranking;
+  const samples = result.reloadMemory?.samples ?? [];
+  return {
+    ...result,
+    significance: {
+      ctrDifference: proportionDifference(
+        { successes: before.clicks, trials: before.impressions },
+        { successes: after.clicks, trials: after.impressions },
+      ),
+      heldOutLoglossDifference: result.heldOut.loglossDifference,
+      oracleLoglossDifference: rb && ra ? ra.logloss - rb.logloss : null,
+    },
+    memory:
+      samples.length > 0
+        ? {
+            firstRssMb: samples[0].rssMb,
+            lastRssMb: samples[samples.length - 1].rssMb,
+            maxRssMb: Math.max(...samples.map((s) => s.rssMb)),
+            lastOverFirst: samples[samples.length - 1].rssMb / samples[0].rssMb,
+          }
+        : null,
+  };
+}
+
+type Cell = number | null | undefined;
+
+/** The before/after table, as printed at the end of a run. */
+export function formatReport(report: LoopReport): string {
+  const { before: b, after: a } = report;
+  const rows: [string, Cell, Cell, (v: number) => string][] = [
+    ['requests', b.requests, a.requests, int],
+    ['errors', b.errors, a.errors, int],
+    ['fill rate', b.fillRate, a.fillRate, percent],
+    ['degraded share', b.degradedShare, a.degradedShare, percent],
+    ['impressions', b.impressions, a.impressions, int],
+    ['clicks', b.clicks, a.clicks, int],
+    ['CTR (clicks / impressions)', b.ctr, a.ctr, percent],
+    ['conversions', b.conversions, a.conversions, int],
+    ['CVR (conversions / clicks)', b.cvr, a.cvr, percent],
+    ['revenue (USD)', b.revenue.total, a.revenue.total, usd],
+    ['advertiser value (USD)', b.advertiserValue, a.advertiserValue, usd],
+    ['ranking logloss (oracle draws)', rank(b)?.logloss, rank(a)?.logloss, fixed(5)],
+    ['  Bayes floor (same draws)', rank(b)?.bayesLogloss, rank(a)?.bayesLogloss, fixed(5)],
+    ['  gap to the floor', gap(b), gap(a), fixed(5)],
+    ['ranking cross-entropy vs true p', rank(b)?.expectedLogloss, rank(a)?.expectedLogloss, fixed(5)],
+    ['  entropy of true p (floor)', rank(b)?.expectedBayesLogloss, rank(a)?.expectedBayesLogloss, fixed(5)],
+    ['ranking AUC (oracle draws)', rank(b)?.auc, rank(a)?.auc, fixed(4)],
+    ['  Bayes AUC', rank(b)?.bayesAuc, rank(a)?.bayesAuc, fixed(4)],
+    ['ranking calibration', rank(b)?.calibration, rank(a)?.calibration, fixed(3)],
+    ['welfare vs oracle (efficiency)', b.oracle?.welfare?.efficiency, a.oracle?.welfare?.efficiency, percent],
+    [
+      '  given retrieved candidates',
+      b.oracle?.welfare?.efficiencyGivenRetrieved,
+      a.oracle?.welfare?.efficiencyGivenRetrieved,
+      percent,
+    ],
+    ['held-out logs: logloss', report.heldOut.before.logloss, report.heldOut.after.logloss, fixed(5)],
+    ['held-out logs: AUC', report.heldOut.before.auc, report.heldOut.after.auc, fixed(4)],
+  ];
+  const header = ['', `before (cold-start ${report.coldStart})`, `after (${report.trained})`, 'change'];
+  const body = rows.map(([name, x, y, f]) => [
+    name,
+    show(x, f),
+    show(y, f),
+    typeof x === 'number' && typeof y === 'number' ? signed(y - x, f) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const s = report.significance;
+  const out = [
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(line),
+    '',
+    `CTR change ${pp(s.ctrDifference.estimate)}, 95% CI [${pp(s.ctrDifference.low)}, ${pp(s.ctrDifference.high)}]`,
+    `held-out logloss change (paired, ${report.heldOut.rows} rows) ${s.heldOutLoglossDifference.estimate.toFixed(5)}, ` +
+      `95% CI [${s.heldOutLoglossDifference.low.toFixed(5)}, ${s.heldOutLoglossDifference.high.toFixed(5)}]`,
+    `training data: ${report.export.train.rows} rows (${report.export.train.clicks} clicks) from ${report.export.read} served ads; ` +
+      `training ${report.training.seconds} s; hot reload ${report.deploy.ms} ms`,
+  ];
+  if (report.memory && report.reloadMemory) {
+    out.push(
+      `ranking RSS across ${report.reloadMemory.samples.length} reloads: baseline ${report.reloadMemory.baselineRssMb.toFixed(0)} MB, ` +
+        report.reloadMemory.samples.map((m) => m.rssMb.toFixed(0)).join(' ') +
+        ` MB; last/first ${report.memory.lastOverFirst.toFixed(3)}, max ${report.memory.maxRssMb.toFixed(0)} MB`,
+    );
+  }
+  out.push(`wall time ${report.wallSeconds.toFixed(0)} s`);
+  return out.join('\n');
+}
+
+function rank(s: SimSummary) {
+  return s.oracle?.ranking ?? undefined;
+}
+
+function gap(s: SimSummary): number | undefined {
+  const r = rank(s);
+  return r ? r.logloss - r.bayesLogloss : undefined;
+}
+
+function show(v: Cell, f: (v: number) => string): string {
+  return typeof v === 'number' ? f(v) : 'n/a';
+}
+
+function signed(d: number, f: (v: number) => string): string {
+  const text = f === percent ? pp(d) : f(d);
+  return d > 0 && !text.startsWith('+') ? `+${text}` : text;
+}
+
+const int = (v: number) => String(Math.round(v));
+const usd = (v: number) => v.toFixed(2);
+const percent = (v: number) => `${(v * 100).toFixed(2)}%`;
+const fixed = (digits: number) => (v: number) => v.toFixed(digits);
+
+function pp(v: number): string {
+  return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+}
