@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,8 @@ directory, private nats-server, own ports and queue prefix; the repository's mod
   7. print before and after side by side, with a CI on the CTR change and a paired logloss test on
      held-out logs; then reload ten times, alternating the two versions, reading the ranking
      process's memory after each
-Needs the apps and tools built (npm run build), Redis, nats-server and /usr/bin/python3 with torch.
+Needs the apps and tools built (npm run loop builds them), Redis, nats-server and a python3 with torch
+(Debian: apt-get install -y python3-torch, which installs for /usr/bin/python3).
 
 Options:
   --requests N          requests per traffic run (default 6000)
@@ -144,6 +146,13 @@ async function main(argv: string[]): Promise<number> {
     keep: values.keep,
     log: (line) => process.stderr.write(`${line}\n`),
   };
+  const torch = spawnSync(options.python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (torch.status !== 0) {
+    throw new Error(
+      `${options.python} cannot import torch and numpy (${(torch.stderr || torch.error?.message || '').trim().split('\n').pop()}); ` +
+        'install them with: apt-get install -y python3-torch python3-numpy, or pass --python',
+    );
+  }
   Logger.overrideLogger(['error', 'warn']);
   const result = await new ClosedLoop(options).run();
   const report = buildReport(result);
