@@ -13,7 +13,12 @@ export class AuctionModule {
       module: AuctionModule,
       imports: [
         AppConfigModule.forRoot(config),
-        BusModule.forRoot({ natsUrl: config.NATS_URL, timeoutMs: config.BUS_TIMEOUT_MS, name: 'auction' }),
+        BusModule.forRoot({
+          natsUrl: config.NATS_URL,
+          timeoutMs: config.BUS_TIMEOUT_MS,
+          name: 'auction',
+          namespace: config.BUS_NAMESPACE,
+        }),
         CatalogModule.forRoot({
           databaseUrl: config.DATABASE_URL,
           sqlitePath: config.SQLITE_PATH,

@@ -14,7 +14,12 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         AppConfigModule.forRoot(config),
-        BusModule.forRoot({ natsUrl: config.NATS_URL, timeoutMs: config.BUS_TIMEOUT_MS, name: 'gateway' }),
+        BusModule.forRoot({
+          natsUrl: config.NATS_URL,
+          timeoutMs: config.BUS_TIMEOUT_MS,
+          name: 'gateway',
+          namespace: config.BUS_NAMESPACE,
+        }),
         CatalogModule.forRoot({
           databaseUrl: config.DATABASE_URL,
           sqlitePath: config.SQLITE_PATH,

@@ -27,7 +27,12 @@ export class LoggingModule {
       module: LoggingModule,
       imports: [
         AppConfigModule.forRoot(config),
-        BusModule.forRoot({ natsUrl: config.NATS_URL, timeoutMs: config.BUS_TIMEOUT_MS, name: 'logging' }),
+        BusModule.forRoot({
+          natsUrl: config.NATS_URL,
+          timeoutMs: config.BUS_TIMEOUT_MS,
+          name: 'logging',
+          namespace: config.BUS_NAMESPACE,
+        }),
         CatalogModule.forRoot({
           databaseUrl: config.DATABASE_URL,
           sqlitePath: config.SQLITE_PATH,

@@ -11,6 +11,7 @@ await runService({
   port: config.RANKING_PORT,
   natsUrl: config.NATS_URL,
   queueGroup: QueueGroups.ranking,
+  busNamespace: config.BUS_NAMESPACE,
   logFormat: config.LOG_FORMAT,
   logLevel: config.LOG_LEVEL,
 });

@@ -15,7 +15,12 @@ export class RankingModule {
       module: RankingModule,
       imports: [
         AppConfigModule.forRoot(config),
-        BusModule.forRoot({ natsUrl: config.NATS_URL, timeoutMs: config.BUS_TIMEOUT_MS, name: 'ranking' }),
+        BusModule.forRoot({
+          natsUrl: config.NATS_URL,
+          timeoutMs: config.BUS_TIMEOUT_MS,
+          name: 'ranking',
+          namespace: config.BUS_NAMESPACE,
+        }),
         CatalogModule.forRoot({
           databaseUrl: config.DATABASE_URL,
           sqlitePath: config.SQLITE_PATH,

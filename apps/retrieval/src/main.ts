@@ -11,6 +11,7 @@ await runService({
   port: config.RETRIEVAL_PORT,
   natsUrl: config.NATS_URL,
   queueGroup: QueueGroups.retrieval,
+  busNamespace: config.BUS_NAMESPACE,
   logFormat: config.LOG_FORMAT,
   logLevel: config.LOG_LEVEL,
 });

@@ -14,7 +14,12 @@ export class RetrievalModule {
       module: RetrievalModule,
       imports: [
         AppConfigModule.forRoot(config),
-        BusModule.forRoot({ natsUrl: config.NATS_URL, timeoutMs: config.BUS_TIMEOUT_MS, name: 'retrieval' }),
+        BusModule.forRoot({
+          natsUrl: config.NATS_URL,
+          timeoutMs: config.BUS_TIMEOUT_MS,
+          name: 'retrieval',
+          namespace: config.BUS_NAMESPACE,
+        }),
         CatalogModule.forRoot({
           databaseUrl: config.DATABASE_URL,
           sqlitePath: config.SQLITE_PATH,

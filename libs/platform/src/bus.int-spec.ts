@@ -161,3 +161,39 @@ describe(BusClient.name, () => {
     expect(handled.get('b')).toBeGreaterThan(0);
   });
 });
+
+describe('bus namespaces', () => {
+  const apps: INestApplicationContext[] = [];
+  const callers = new Map<string, BusClient>();
+
+  beforeAll(async () => {
+    // Two funnels on one NATS, same patterns and queue group, different BUS_NAMESPACE.
+    for (const namespace of [`ns-a-${run}`, `ns-b-${run}`]) {
+      const server = await NestFactory.createMicroservice(replicaModule(namespace), {
+        ...natsServerOptions(NATS_URL, `adfunnel-test-${run}`, namespace),
+        logger: false,
+      });
+      await server.listen();
+      apps.push(server);
+      @Module({ imports: [BusModule.forRoot({ natsUrl: NATS_URL, timeoutMs: 1000, namespace })] })
+      class NamespacedCallerModule {}
+      const caller = await NestFactory.createApplicationContext(NamespacedCallerModule, { logger: false });
+      await caller.init();
+      apps.push(caller);
+      callers.set(namespace, caller.get(BusClient));
+    }
+  });
+
+  afterAll(async () => {
+    for (const app of apps.reverse()) await app.close();
+  });
+
+  it('keeps each namespace answering only its own requests', async () => {
+    for (const [namespace, client] of callers) {
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => client.call(echo, { requestId: `ns-${n}`, n })),
+      );
+      expect(new Set(replies.map((r) => r.replica))).toEqual(new Set([namespace]));
+    }
+  });
+});

@@ -19,7 +19,7 @@ Options:
   --gateway URL            Gateway base URL (default http://127.0.0.1:3100).
   --logging URL            Where conversions are posted (default: the origin of the tracking URLs).
   --nats URL               NATS for the oracle's direct stage calls (default NATS_URL or
-                           nats://127.0.0.1:4222).
+                           nats://127.0.0.1:4222; subjects in the BUS_NAMESPACE of the environment).
   --requests N             Stop after N requests (default 1000 when --duration is not given).
   --duration S             Stop starting requests after S seconds of wall time.
   --rate R                 At most R requests started per wall second (default 50; 0 = no limit).

@@ -13,7 +13,7 @@ import { NatsStageProbe, type StageProbe } from './stage-probe.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TrafficDriver } from './traffic-driver.js';
 
-const SimCliEnv = z.object({ NATS_URL: CommonEnv.NATS_URL });
+const SimCliEnv = z.object({ NATS_URL: CommonEnv.NATS_URL, BUS_NAMESPACE: CommonEnv.BUS_NAMESPACE });
 
 async function main(argv: readonly string[]): Promise<number> {
   let args;
@@ -31,7 +31,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // The bus client logs through Nest; only its errors belong on a CLI's stderr.
   Logger.overrideLogger(['error', 'fatal']);
   try {
-    await run(args, loadConfig(SimCliEnv).NATS_URL);
+    const env = loadConfig(SimCliEnv);
+    await run(args, env.NATS_URL, env.BUS_NAMESPACE);
     return 0;
   } catch (error) {
     process.stderr.write(`\nsim run failed: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -39,7 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function run(args: SimRunArgs, envNatsUrl: string): Promise<void> {
+async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): Promise<void> {
   await checkGateway(args.gateway);
   const log = (line: string) => void process.stderr.write(`sim: ${line}\n`);
   const started = performance.now();
@@ -51,7 +52,7 @@ async function run(args: SimRunArgs, envNatsUrl: string): Promise<void> {
   let probe: StageProbe | null = null;
   if (args.oracleSample > 0) {
     const natsUrl = args.nats ?? envNatsUrl;
-    probe = await NatsStageProbe.connect(natsUrl, 5000);
+    probe = await NatsStageProbe.connect(natsUrl, 5000, busNamespace);
     log(
       `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${natsUrl}`,
     );

@@ -34,6 +34,7 @@ describe('sim run against the real funnel', () => {
       REDIS_URL,
       NATS_URL,
       LOGGING_QUEUE_PREFIX: runId,
+      BUS_NAMESPACE: runId,
       GATEWAY_PORT: '4200',
       RETRIEVAL_PORT: '4201',
       RANKING_PORT: '4202',
@@ -198,7 +199,7 @@ describe('sim run against the real funnel', () => {
     return new Promise((resolvePromise, reject) => {
       const child = spawn(process.execPath, [join(ROOT, 'tools', 'sim', 'dist', 'sim-cli.js'), ...args], {
         cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '' },
+        env: { PATH: process.env['PATH'] ?? '', BUS_NAMESPACE: runId },
       });
       let stdout = '';
       let err = '';

@@ -21,8 +21,8 @@ export interface StageProbe {
 export class NatsStageProbe implements StageProbe {
   private constructor(private readonly bus: BusClient) {}
 
-  static async connect(natsUrl: string, timeoutMs: number): Promise<NatsStageProbe> {
-    const bus = new BusClient({ natsUrl, timeoutMs, name: 'adfunnel-sim' });
+  static async connect(natsUrl: string, timeoutMs: number, namespace = ''): Promise<NatsStageProbe> {
+    const bus = new BusClient({ natsUrl, timeoutMs, name: 'adfunnel-sim', namespace });
     await bus.onModuleInit();
     return new NatsStageProbe(bus);
   }

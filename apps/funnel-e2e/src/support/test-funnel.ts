@@ -28,6 +28,8 @@ export class TestFunnel {
         REDIS_URL,
         NATS_URL: 'nats://127.0.0.1:4222',
         LOGGING_QUEUE_PREFIX: this.runId,
+        // Its own bus subjects: a funnel a developer runs on this NATS never takes the test's requests.
+        BUS_NAMESPACE: this.runId,
         GATEWAY_PORT: '4100',
         RETRIEVAL_PORT: '4101',
         RANKING_PORT: '4102',

@@ -23,6 +23,8 @@ export interface RunServiceOptions {
   /** With `queueGroup`: also serve the module's `@MessagePattern` handlers over NATS. */
   natsUrl?: string;
   queueGroup?: string;
+  /** BUS_NAMESPACE: subscribe on `<namespace>.<pattern>`. */
+  busNamespace?: string;
   /** Larger bodies get 400 payload_too_large. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Usually `config.LOG_FORMAT` / `config.LOG_LEVEL`; defaults pretty / log. */
@@ -91,7 +93,7 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
     // the bus, so the first request a replica takes from its queue group finds it ready.
     await app.init();
     if (options.natsUrl !== undefined && options.queueGroup !== undefined) {
-      app.connectMicroservice(natsServerOptions(options.natsUrl, options.queueGroup), {
+      app.connectMicroservice(natsServerOptions(options.natsUrl, options.queueGroup, options.busNamespace), {
         inheritAppConfig: true,
       });
       try {

@@ -17,6 +17,7 @@ import {
   type BusModuleOptions,
   type CallOptions,
   natsUnreachableMessage,
+  busSubject,
 } from './bus.constants.js';
 import { RemoteCallError } from './remote-call.error.js';
 
@@ -94,7 +95,9 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     const packet = JSON.stringify({ pattern, data: payload, id: `${this.idPrefix}${++this.sequence}` });
     let reply: NestReply<RpcResponse<C>>;
     try {
-      const msg = await nc.request(pattern, packet, { timeout: timeoutMs });
+      const msg = await nc.request(busSubject(pattern, this.options.namespace), packet, {
+        timeout: timeoutMs,
+      });
       reply = msg.json<NestReply<RpcResponse<C>>>();
     } catch (err) {
       if (isTimeout(err)) {

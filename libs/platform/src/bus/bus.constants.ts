@@ -4,6 +4,13 @@ export interface BusModuleOptions {
   timeoutMs: number;
   /** Connection name shown by `nats server report connections`; usually the service name. */
   name?: string;
+  /** BUS_NAMESPACE: subjects become `<namespace>.<pattern>`; empty or absent for the plain pattern. */
+  namespace?: string;
+}
+
+/** The NATS subject a pattern travels on within a bus namespace. */
+export function busSubject(pattern: string, namespace = ''): string {
+  return namespace === '' ? pattern : `${namespace}.${pattern}`;
 }
 
 export const BUS_OPTIONS = Symbol('BUS_OPTIONS');

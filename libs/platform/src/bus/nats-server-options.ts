@@ -1,21 +1,59 @@
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import type { MicroserviceOptions, NatsOptions } from '@nestjs/microservices';
+import { ServerNats } from '@nestjs/microservices';
+import { busSubject } from './bus.constants.js';
+
+/**
+ * Nest's NATS server, subscribing each `@MessagePattern` on its subject within the bus namespace
+ * (`<namespace>.<pattern>`); the handler is still found by its plain pattern.
+ */
+export class NamespacedServerNats extends ServerNats {
+  private readonly namespacedSubscriptions: { unsubscribe(): void }[] = [];
+
+  constructor(
+    private readonly natsOptions: NonNullable<NatsOptions['options']>,
+    private readonly namespace: string,
+  ) {
+    super(natsOptions);
+  }
+
+  override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
+    for (const [pattern, handlerRef] of this.messageHandlers) {
+      const extras = handlerRef.extras as { queue?: string } | undefined;
+      const queue = extras?.queue ?? (this.natsOptions.queue as string | undefined);
+      this.namespacedSubscriptions.push(
+        client.subscribe(busSubject(pattern, this.namespace), {
+          ...(queue === undefined ? {} : { queue }),
+          callback: this.getMessageHandler(pattern).bind(this),
+        }),
+      );
+    }
+  }
+
+  /** Unsubscribe first, so the grace period of the base close only finishes requests already taken. */
+  override async close(): Promise<void> {
+    for (const subscription of this.namespacedSubscriptions.splice(0)) subscription.unsubscribe();
+    await super.close();
+  }
+}
 
 /**
  * Options for `app.connectMicroservice`: every replica subscribes in `queueGroup`, so NATS hands
  * each request to one of them. On shutdown the server unsubscribes first and closes after a grace
  * period, so requests already delivered still get their answer.
  */
-export function natsServerOptions(natsUrl: string, queueGroup: string): MicroserviceOptions {
+export function natsServerOptions(natsUrl: string, queueGroup: string, namespace = ''): MicroserviceOptions {
   return {
-    transport: Transport.NATS,
-    options: {
-      servers: natsUrl,
-      queue: queueGroup,
-      name: queueGroup,
-      gracefulShutdown: true,
-      gracePeriod: 1000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-    },
+    strategy: new NamespacedServerNats(
+      {
+        servers: natsUrl,
+        queue: queueGroup,
+        name: queueGroup,
+        gracefulShutdown: true,
+        gracePeriod: 1000,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1000,
+      },
+      namespace,
+    ),
   };
 }

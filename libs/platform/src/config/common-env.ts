@@ -33,6 +33,14 @@ export const CommonEnv = {
     .int({ error: 'expected a positive integer' })
     .positive({ error: 'expected a positive integer' })
     .default(1000),
+  /**
+   * Prefix for every bus subject, so that several funnels share one NATS without answering each
+   * other's requests (a test run beside a developer's funnel). Empty: the plain subjects.
+   */
+  BUS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,64}$/, { error: 'expected up to 64 of [A-Za-z0-9_-]' })
+    .default(''),
 };
 
 export type CommonConfig = z.infer<z.ZodObject<typeof CommonEnv>>;
