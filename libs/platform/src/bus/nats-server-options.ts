@@ -1,5 +1,6 @@
 import type { MicroserviceOptions, NatsOptions } from '@nestjs/microservices';
 import { ServerNats } from '@nestjs/microservices';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { busSubject } from './bus.constants.js';
 
 /**
@@ -16,14 +17,15 @@ export class NamespacedServerNats extends ServerNats {
     super(natsOptions);
   }
 
-  override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
+  override bindEvents(client: NatsConnection): void {
     for (const [pattern, handlerRef] of this.messageHandlers) {
       const extras = handlerRef.extras as { queue?: string } | undefined;
-      const queue = extras?.queue ?? (this.natsOptions.queue as string | undefined);
+      const queue = extras?.queue ?? this.natsOptions.queue;
+      const callback = this.getMessageHandler(pattern).bind(this) as (err: Error | null, msg: Msg) => void;
       this.namespacedSubscriptions.push(
         client.subscribe(busSubject(pattern, this.namespace), {
           ...(queue === undefined ? {} : { queue }),
-          callback: this.getMessageHandler(pattern).bind(this),
+          callback,
         }),
       );
     }
