@@ -30,8 +30,14 @@ describe(parseConfig.name, () => {
       LOG_FORMAT: 'pretty',
       LOG_LEVEL: 'log',
       BUS_TIMEOUT_MS: 1000,
+      BUS_NAMESPACE: '',
       PORT: 3001,
     });
+  });
+
+  it('refuses a bus namespace that is not a plain NATS token', () => {
+    expect(() => parseConfig(AppSchema, { BUS_NAMESPACE: 'a.b' })).toThrow(ConfigError);
+    expect(parseConfig(AppSchema, { BUS_NAMESPACE: 'e2e_run-1' }).BUS_NAMESPACE).toBe('e2e_run-1');
   });
 
   it('coerces numbers and keeps valid values', () => {
