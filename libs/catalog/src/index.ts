@@ -21,3 +21,4 @@ export * from './transformers/epoch-ms.transformer.js';
 export * from './transformers/json-array.transformer.js';
 export * from './transformers/float32-json.transformer.js';
 export * from './seed/catalog-seeder.js';
+export * from './seed/simulated-catalog.js';

@@ -1,5 +1,10 @@
-import type { CatalogAd, CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
-import { type MarketplaceSpec, adAt, campaignAt } from '@adfunnel/simulator';
+import {
+  type CatalogAd,
+  type CatalogSnapshotService,
+  catalogSnapshotOf,
+  simulatedCatalogAds,
+} from '@adfunnel/catalog';
+import type { MarketplaceSpec } from '@adfunnel/simulator';
 
 export const SMALL_MARKETPLACE: MarketplaceSpec = {
   seed: 5,
@@ -9,26 +14,8 @@ export const SMALL_MARKETPLACE: MarketplaceSpec = {
   users: 20,
 };
 
-/** The catalog's view of a simulated marketplace, as CatalogReader would load it after a seed. */
 export function catalogAds(spec: MarketplaceSpec = SMALL_MARKETPLACE): CatalogAd[] {
-  return Array.from({ length: spec.ads }, (_, i) => {
-    const ad = adAt(spec, i);
-    const campaign = campaignAt(spec, ad.campaignId - 1);
-    return {
-      id: ad.id,
-      campaignId: ad.campaignId,
-      advertiserId: ad.advertiserId,
-      title: ad.title,
-      text: ad.text,
-      imageUrl: ad.imageUrl,
-      landingUrl: ad.landingUrl,
-      category: ad.category,
-      categoryIndex: ad.categoryIndex,
-      status: 'active',
-      embedding: ad.embedding,
-      campaign: { ...campaign, targetDevices: [...campaign.targetDevices] },
-    };
-  });
+  return simulatedCatalogAds(spec);
 }
 
 /** Stands in for CatalogSnapshotService with a fixed snapshot. */
@@ -36,11 +23,6 @@ export function catalogSnapshots(
   version = 'cat-test',
   ads: CatalogAd[] = catalogAds(),
 ): CatalogSnapshotService {
-  const snapshot: CatalogSnapshot = {
-    version,
-    loadedAt: Date.now(),
-    ads,
-    byId: new Map(ads.map((ad) => [ad.id, ad])),
-  };
+  const snapshot = catalogSnapshotOf(version, ads);
   return { snapshot: () => snapshot } as Pick<CatalogSnapshotService, 'snapshot'> as CatalogSnapshotService;
 }
