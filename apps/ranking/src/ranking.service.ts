@@ -3,10 +3,11 @@ import { AdfunnelError, type ScoreRequest, type ScoreResponse } from '@adfunnel/
 import {
   type AdFeatureInput,
   FEATURE_SPEC,
-  TOPIC_COUNT,
+  assertInterestProfile,
   buildFeatureMatrix,
   featureSpecFingerprint,
 } from '@adfunnel/features';
+import { assertBeforeDeadline } from '@adfunnel/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { RankingModelService } from './ranking-model.service.js';
 
@@ -26,18 +27,8 @@ export class RankingService {
 
   async score(request: ScoreRequest, now = Date.now()): Promise<ScoreResponse> {
     const { requestId, user, adIds } = request;
-    if (now >= request.deadlineAt) {
-      throw new AdfunnelError(
-        'timeout',
-        `request ${requestId} reached ranking ${now - request.deadlineAt} ms after its deadline`,
-      );
-    }
-    if (user.interests.length !== TOPIC_COUNT) {
-      throw new AdfunnelError(
-        'invalid_request',
-        `user.interests has ${user.interests.length} values, expected one per topic (${TOPIC_COUNT})`,
-      );
-    }
+    assertBeforeDeadline('ranking', request, now);
+    assertInterestProfile(user.interests);
     const snapshot = this.catalog.snapshot();
     const ads: AdFeatureInput[] = [];
     const unknown: number[] = [];

@@ -1,5 +1,6 @@
-import { AdfunnelError, type CandidatesRequest, type CandidatesResponse } from '@adfunnel/contracts';
-import { TOPIC_COUNT, userEmbedding } from '@adfunnel/features';
+import type { CandidatesRequest, CandidatesResponse } from '@adfunnel/contracts';
+import { assertInterestProfile, userEmbedding } from '@adfunnel/features';
+import { assertBeforeDeadline } from '@adfunnel/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 
@@ -12,18 +13,8 @@ export class RetrievalService {
 
   candidates(request: CandidatesRequest, now = Date.now()): CandidatesResponse {
     const { requestId, user } = request;
-    if (now >= request.deadlineAt) {
-      throw new AdfunnelError(
-        'timeout',
-        `request ${requestId} reached retrieval ${now - request.deadlineAt} ms after its deadline`,
-      );
-    }
-    if (user.interests.length !== TOPIC_COUNT) {
-      throw new AdfunnelError(
-        'invalid_request',
-        `user.interests has ${user.interests.length} values, expected one per topic (${TOPIC_COUNT})`,
-      );
-    }
+    assertBeforeDeadline('retrieval', request, now);
+    assertInterestProfile(user.interests);
     const index = this.lifecycle.current();
     const started = performance.now();
     // All-zero interests embed to the zero vector, which the index answers from its popularity list.

@@ -2,3 +2,4 @@ export * from './topics.js';
 export * from './content-embedding.js';
 export * from './feature-spec.js';
 export * from './feature-builder.js';
+export * from './interest-profile.js';

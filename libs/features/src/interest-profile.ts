@@ -1,0 +1,12 @@
+import { AdfunnelError } from '@adfunnel/contracts';
+import { TOPIC_COUNT } from './topics.js';
+
+/** A stage's check that a user's interest profile fits this build's topic taxonomy. */
+export function assertInterestProfile(interests: readonly number[]): void {
+  if (interests.length !== TOPIC_COUNT) {
+    throw new AdfunnelError(
+      'invalid_request',
+      `user.interests has ${interests.length} values, expected one per topic (${TOPIC_COUNT})`,
+    );
+  }
+}
