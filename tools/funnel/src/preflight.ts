@@ -26,7 +26,7 @@ export async function preflight(urls: { redisUrl: string; natsUrl: string }): Pr
       url: urls.redisUrl,
       reason: (err as Error).message,
       howToStart:
-        'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no' +
+        `redis-server --daemonize yes --bind 127.0.0.1 --port ${portOf(urls.redisUrl, 6379)} --save "" --appendonly no` +
         '   (or: docker compose -f docker/compose.yml up -d redis)',
     });
   } finally {
@@ -45,4 +45,13 @@ export async function preflight(urls: { redisUrl: string; natsUrl: string }): Pr
     });
   }
   return problems;
+}
+
+function portOf(url: string, fallback: number): number {
+  try {
+    const port = new URL(url).port;
+    return port === '' ? fallback : Number(port);
+  } catch {
+    return fallback;
+  }
 }
