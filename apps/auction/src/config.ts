@@ -1,4 +1,4 @@
-import { CommonEnv, loadConfig, type Env } from '@adfunnel/platform';
+import { CommonEnv, loadConfig, type Env, envPort } from '@adfunnel/platform';
 import { z } from 'zod';
 
 const number = (what: string) =>
@@ -10,12 +10,7 @@ const probability = (what: string) =>
 
 export const AuctionConfigSchema = z.object({
   ...CommonEnv,
-  AUCTION_PORT: z.coerce
-    .number({ error: 'expected a port number' })
-    .int({ error: 'expected a port number' })
-    .min(1, { error: 'expected a port number' })
-    .max(65535, { error: 'expected a port number' })
-    .default(3103),
+  AUCTION_PORT: envPort(3103),
   /** Floor on advertiser value, USD per 1000 impressions (0.5 = 0.0005 per impression). */
   AUCTION_RESERVE_CPM: number('a non-negative amount of USD per 1000 impressions')
     .min(0, { error: 'expected a non-negative amount of USD per 1000 impressions' })
@@ -23,11 +18,6 @@ export const AuctionConfigSchema = z.object({
   /** Click and conversion rates assumed for pricing when ranking gave no predictions. */
   AUCTION_PRIOR_CTR: probability('a probability in (0, 1]').default(0.01),
   AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(0.05),
-  CATALOG_REFRESH_MS: z.coerce
-    .number({ error: 'expected a non-negative integer of milliseconds (0 disables)' })
-    .int({ error: 'expected a non-negative integer of milliseconds (0 disables)' })
-    .min(0, { error: 'expected a non-negative integer of milliseconds (0 disables)' })
-    .default(60_000),
 });
 
 export type AuctionConfig = z.output<typeof AuctionConfigSchema>;

@@ -1,16 +1,16 @@
-import { CommonEnv, loadConfig } from '@adfunnel/platform';
+import { CommonEnv, envInteger, envPort, loadConfig } from '@adfunnel/platform';
 import { MAX_SERVED_BATCH } from '@adfunnel/contracts';
 import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
 import { z } from 'zod';
 
-const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const ms = (fallback: number) => envInteger('a positive integer of milliseconds', 1).default(fallback);
 
 export const GatewayConfigSchema = z
   .object({
     ...CommonEnv,
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     GATEWAY_HOST: z.string().default('127.0.0.1'),
-    GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(3100),
+    GATEWAY_PORT: envPort(3100),
     /** Base URL of the logging service as product surfaces reach it; tracking URLs point there. */
     TRACKING_BASE_URL: z.url().default('http://127.0.0.1:3104'),
     TRACKING_SECRET: z
@@ -26,12 +26,15 @@ export const GatewayConfigSchema = z
     LOGGING_TIMEOUT_MS: ms(1000),
     /** Served records are sent to logging in batches: at most this long after the first, or this many. */
     SERVED_BATCH_MS: ms(20),
-    SERVED_BATCH_MAX: z.coerce.number().int().min(1).max(MAX_SERVED_BATCH).default(100),
-    RETRIEVAL_CANDIDATES: z.coerce.number().int().min(1).max(2000).default(200),
-    GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
-    PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).default(50_000),
+    SERVED_BATCH_MAX: envInteger(`an integer from 1 to ${MAX_SERVED_BATCH}`, 1, MAX_SERVED_BATCH).default(
+      100,
+    ),
+    RETRIEVAL_CANDIDATES: envInteger('an integer from 1 to 2000', 1, 2000).default(200),
+    GATEWAY_BODY_LIMIT_BYTES: envInteger('a size in bytes from 1024 to 1048576', 1024, 1_048_576).default(
+      16_384,
+    ),
+    PROFILE_CACHE_SIZE: envInteger('a non-negative integer (0 disables the cache)', 0).default(50_000),
     PROFILE_CACHE_TTL_MS: ms(60_000),
-    CATALOG_REFRESH_MS: z.coerce.number().int().min(0).default(60_000),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && config.TRACKING_SECRET === DEV_TRACKING_SECRET) {

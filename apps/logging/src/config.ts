@@ -1,23 +1,12 @@
-import { CommonEnv } from '@adfunnel/platform';
+import { CommonEnv, envInteger, envPort } from '@adfunnel/platform';
 import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
 import { z } from 'zod';
-
-const positiveInt = (what: string) =>
-  z.coerce
-    .number({ error: `expected ${what}` })
-    .int({ error: `expected ${what}` })
-    .positive({ error: `expected ${what}` });
 
 export const LoggingConfigSchema = z
   .object({
     ...CommonEnv,
     NODE_ENV: z.string().default('development'),
-    LOGGING_PORT: z.coerce
-      .number({ error: 'expected a port number' })
-      .int({ error: 'expected a port number' })
-      .min(1, { error: 'expected a port number' })
-      .max(65535, { error: 'expected a port number' })
-      .default(3104),
+    LOGGING_PORT: envPort(3104),
     TRACKING_SECRET: z
       .string()
       .min(MIN_TRACKING_SECRET_LENGTH, { error: `must be at least ${MIN_TRACKING_SECRET_LENGTH} chars` })
@@ -26,18 +15,13 @@ export const LoggingConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
       .default('adfunnel'),
-    LOGGING_CONCURRENCY: positiveInt('a positive integer')
+    LOGGING_CONCURRENCY: envInteger('a positive integer', 1)
       .max(256, { error: 'expected at most 256' })
       .default(8),
-    LOGGING_ENQUEUE_TIMEOUT_MS: positiveInt('a positive integer of milliseconds').default(2000),
-    LOGGING_JOB_ATTEMPTS: positiveInt('a positive integer')
+    LOGGING_ENQUEUE_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2000),
+    LOGGING_JOB_ATTEMPTS: envInteger('a positive integer', 1)
       .max(100, { error: 'expected at most 100' })
       .default(8),
-    CATALOG_REFRESH_MS: z.coerce
-      .number({ error: 'expected a non-negative integer of milliseconds (0 disables)' })
-      .int({ error: 'expected a non-negative integer of milliseconds (0 disables)' })
-      .min(0, { error: 'expected a non-negative integer of milliseconds (0 disables)' })
-      .default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.TRACKING_SECRET === DEV_TRACKING_SECRET) {

@@ -1,16 +1,9 @@
-import { CommonEnv, loadConfig, type Env } from '@adfunnel/platform';
+import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { z } from 'zod';
-
-const integer = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: `expected ${what}` })
-    .int({ error: `expected ${what}` })
-    .min(min, { error: `expected ${what}` })
-    .max(max, { error: `expected ${what}` });
 
 export const RankingConfigSchema = z.object({
   ...CommonEnv,
-  RANKING_PORT: integer('a port number', 1, 65535).default(3102),
+  RANKING_PORT: envPort(3102),
   /** Root of the model registry; relative paths resolve against the working directory. */
   MODELS_DIR: z.string().min(1).default('models'),
   /** Model under MODELS_DIR whose `current` file names the version to serve. */
@@ -19,13 +12,12 @@ export const RankingConfigSchema = z.object({
     .regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a model directory name such as "ranking"' })
     .default('ranking'),
   /** Inference worker threads, one onnxruntime session (one intra-op thread) each. */
-  RANKING_WORKERS: integer('an integer from 1 to 64', 1, 64).default(2),
+  RANKING_WORKERS: envInteger('an integer from 1 to 64', 1, 64).default(2),
   /**
    * How often the served model's `current` file is polled for a new version (fs.watch also reacts at
    * once where the file system delivers events); 0 turns the watch off. POST /admin/model/reload works either way.
    */
-  RANKING_MODEL_WATCH_MS: integer('a non-negative integer of milliseconds (0 disables)', 0).default(2_000),
-  CATALOG_REFRESH_MS: integer('a non-negative integer of milliseconds (0 disables)', 0).default(60_000),
+  RANKING_MODEL_WATCH_MS: envInteger('a non-negative integer of milliseconds (0 disables)', 0).default(2_000),
 });
 
 export type RankingConfig = z.output<typeof RankingConfigSchema>;

@@ -6,6 +6,19 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/** An integer variable whose every error says what was expected, e.g. `expected a port number, got "x"`. */
+export function envInteger(what: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z.coerce
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what}` });
+}
+
+export function envPort(fallback: number) {
+  return envInteger('a port number', 1, 65535).default(fallback);
+}
+
 const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/.+/;
 
 /**
@@ -28,11 +41,9 @@ export const CommonEnv = {
   SQLITE_PATH: z.string().min(1).default('var/adfunnel.sqlite'),
   LOG_FORMAT: z.enum(LOG_FORMATS, { error: `expected one of ${LOG_FORMATS.join(', ')}` }).default('pretty'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
-  BUS_TIMEOUT_MS: z.coerce
-    .number({ error: 'expected a positive integer' })
-    .int({ error: 'expected a positive integer' })
-    .positive({ error: 'expected a positive integer' })
-    .default(1000),
+  BUS_TIMEOUT_MS: envInteger('a positive integer', 1).default(1000),
+  /** How often each service reloads its catalog snapshot; 0 loads it once. */
+  CATALOG_REFRESH_MS: envInteger('a non-negative integer of milliseconds (0 disables)', 0).default(60_000),
   /**
    * Prefix for every bus subject, so that several funnels share one NATS without answering each
    * other's requests (a test run beside a developer's funnel). Empty: the plain subjects.

@@ -30,6 +30,7 @@ describe(parseConfig.name, () => {
       LOG_FORMAT: 'pretty',
       LOG_LEVEL: 'log',
       BUS_TIMEOUT_MS: 1000,
+      CATALOG_REFRESH_MS: 60_000,
       BUS_NAMESPACE: '',
       PORT: 3001,
     });
