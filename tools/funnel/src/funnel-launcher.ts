@@ -14,7 +14,7 @@ export const DEFAULT_PORTS: Record<FunnelApp, number> = {
   logging: 3104,
 };
 
-const PORT_VARIABLE: Record<FunnelApp, string> = {
+export const PORT_VARIABLE: Record<FunnelApp, string> = {
   gateway: 'GATEWAY_PORT',
   retrieval: 'RETRIEVAL_PORT',
   ranking: 'RANKING_PORT',

@@ -1,2 +1,3 @@
 export * from './funnel-launcher.js';
 export * from './preflight.js';
+export * from './isolated-funnel-env.js';

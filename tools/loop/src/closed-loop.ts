@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import {
   runCatalogMigrations,
   seedCatalog,
 } from '@adfunnel/catalog';
-import { FunnelLauncher } from '@adfunnel/funnel';
+import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { type ResolvedModel, resolveModelVersion } from '@adfunnel/models';
 import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
 import { Redis } from 'ioredis';
@@ -171,31 +170,22 @@ export class ClosedLoop {
   }
 
   private launcher(natsUrl: string, sqlitePath: string, modelsDir: string): FunnelLauncher {
-    const port = (offset: number) => String(this.o.basePort + offset);
     return new FunnelLauncher({
       root: this.o.root,
       env: {
+        // Both runs should see the same (undegraded) funnel on a busy 2-core machine.
+        ...isolatedFunnelEnv({
+          runId: this.runId,
+          basePort: this.o.basePort,
+          deadlineMs: 2000,
+          stageTimeoutMs: 1000,
+        }),
         SQLITE_PATH: sqlitePath,
         MODELS_DIR: modelsDir,
         REDIS_URL: this.o.redisUrl,
         NATS_URL: natsUrl,
-        LOGGING_QUEUE_PREFIX: this.runId,
-        GATEWAY_PORT: port(0),
-        RETRIEVAL_PORT: port(1),
-        RANKING_PORT: port(2),
-        AUCTION_PORT: port(3),
-        LOGGING_PORT: port(4),
-        TRACKING_BASE_URL: `http://127.0.0.1:${port(4)}`,
-        TRACKING_SECRET: `loop-${randomUUID()}`,
-        LOG_FORMAT: 'json',
-        LOG_LEVEL: 'warn',
         // Deploys go through POST /admin/model/reload, so the loop knows when the swap happened.
         RANKING_MODEL_WATCH_MS: '0',
-        // Both runs should see the same (undegraded) funnel on a busy 2-core machine.
-        GATEWAY_DEADLINE_MS: '2000',
-        RETRIEVAL_TIMEOUT_MS: '1000',
-        RANKING_TIMEOUT_MS: '1000',
-        AUCTION_TIMEOUT_MS: '1000',
       },
       onLine: (app, line) => {
         this.serviceLines.push(`${app}: ${line}`);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FunnelLauncher } from '@adfunnel/funnel';
+import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { RunSummary } from './run-stats.js';
@@ -30,25 +30,10 @@ describe('sim run against the real funnel', () => {
   const launcher = new FunnelLauncher({
     root: ROOT,
     env: {
+      ...isolatedFunnelEnv({ runId, basePort: 4200, deadlineMs: 3000, stageTimeoutMs: 1500 }),
       DATABASE_URL: databaseUrl,
       REDIS_URL,
       NATS_URL,
-      LOGGING_QUEUE_PREFIX: runId,
-      BUS_NAMESPACE: runId,
-      GATEWAY_PORT: '4200',
-      RETRIEVAL_PORT: '4201',
-      RANKING_PORT: '4202',
-      AUCTION_PORT: '4203',
-      LOGGING_PORT: '4204',
-      TRACKING_BASE_URL: 'http://127.0.0.1:4204',
-      TRACKING_SECRET: 'sim-int-tracking-secret-0123456789',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-      // Behaviour, not latency, is under test on a busy 2-core runner.
-      GATEWAY_DEADLINE_MS: '3000',
-      RETRIEVAL_TIMEOUT_MS: '1500',
-      RANKING_TIMEOUT_MS: '1500',
-      AUCTION_TIMEOUT_MS: '1500',
     },
     onLine: (app, line) => {
       output.push(`${app}: ${line}`);

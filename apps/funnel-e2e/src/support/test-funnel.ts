@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FunnelLauncher } from '@adfunnel/funnel';
+import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -24,26 +24,10 @@ export class TestFunnel {
     this.launcher = new FunnelLauncher({
       root: ROOT,
       env: {
+        ...isolatedFunnelEnv({ runId: this.runId, basePort: 4100, deadlineMs: 2000, stageTimeoutMs: 1000 }),
         DATABASE_URL: this.databaseUrl,
         REDIS_URL,
         NATS_URL: 'nats://127.0.0.1:4222',
-        LOGGING_QUEUE_PREFIX: this.runId,
-        // Its own bus subjects: a funnel a developer runs on this NATS never takes the test's requests.
-        BUS_NAMESPACE: this.runId,
-        GATEWAY_PORT: '4100',
-        RETRIEVAL_PORT: '4101',
-        RANKING_PORT: '4102',
-        AUCTION_PORT: '4103',
-        LOGGING_PORT: '4104',
-        TRACKING_BASE_URL: 'http://127.0.0.1:4104',
-        TRACKING_SECRET: 'e2e-tracking-secret-0123456789',
-        LOG_FORMAT: 'json',
-        LOG_LEVEL: 'warn',
-        // Generous stage budgets: the point here is behaviour, not latency, on a busy 2-core runner.
-        GATEWAY_DEADLINE_MS: '2000',
-        RETRIEVAL_TIMEOUT_MS: '1000',
-        RANKING_TIMEOUT_MS: '1000',
-        AUCTION_TIMEOUT_MS: '1000',
       },
       onLine: (app, line) => {
         this.output.push(`${app}: ${line}`);

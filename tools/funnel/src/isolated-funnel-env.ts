@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { FUNNEL_APPS, type FunnelApp, PORT_VARIABLE } from './funnel-launcher.js';
+
+const PORT_OFFSET: Record<FunnelApp, number> = {
+  gateway: 0,
+  retrieval: 1,
+  ranking: 2,
+  auction: 3,
+  logging: 4,
+};
+
+export interface IsolatedFunnelOptions {
+  /** Names this funnel's bus subjects, bull keys and tracking secret; unique per run. */
+  runId: string;
+  /** The gateway listens here, the other services on the next four ports. */
+  basePort: number;
+  /** Budget of the whole request and of each stage: generous, because these funnels test behaviour, not latency. */
+  deadlineMs: number;
+  stageTimeoutMs: number;
+}
+
+/**
+ * The environment of a funnel that shares this machine's NATS and Redis with others (a developer's
+ * `npm start`, another test run) without touching them: its own bus namespace, bull key prefix and
+ * ports. The caller adds its database and service URLs.
+ */
+export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string, string> {
+  const port = (app: FunnelApp) => String(options.basePort + PORT_OFFSET[app]);
+  const stage = String(options.stageTimeoutMs);
+  const env: Record<string, string> = {
+    BUS_NAMESPACE: options.runId,
+    LOGGING_QUEUE_PREFIX: options.runId,
+    TRACKING_BASE_URL: `http://127.0.0.1:${port('logging')}`,
+    TRACKING_SECRET: `${options.runId}-${randomUUID()}`,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+    GATEWAY_DEADLINE_MS: String(options.deadlineMs),
+    RETRIEVAL_TIMEOUT_MS: stage,
+    RANKING_TIMEOUT_MS: stage,
+    AUCTION_TIMEOUT_MS: stage,
+  };
+  for (const app of FUNNEL_APPS) env[PORT_VARIABLE[app]] = port(app);
+  return env;
+}
