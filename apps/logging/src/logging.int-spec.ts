@@ -29,7 +29,7 @@ import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { LoggingConfigSchema } from './config.js';
 import { LoggingModule } from './logging.module.js';
-import { LoggingQueuesService } from './logging-queues.service.js';
+import { LoggingQueuesService } from './queues/logging-queues.service.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const NATS_URL = 'nats://127.0.0.1:4222';

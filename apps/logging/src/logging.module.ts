@@ -9,15 +9,15 @@ import {
 } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { LoggingConfig } from './config.js';
-import { EventStoreService } from './event-store.service.js';
-import { EventsProcessor } from './events.processor.js';
-import { EventsService } from './events.service.js';
-import { LandingPageService } from './landing-page.service.js';
-import { LoggingQueuesModule } from './logging-queues.module.js';
-import { QueueDepthProbe } from './queue-depth.probe.js';
-import { ServedController } from './served.controller.js';
-import { ServedProcessor } from './served.processor.js';
-import { TrackingController } from './tracking.controller.js';
+import { EventStoreService } from './event-store/event-store.service.js';
+import { EventsProcessor } from './event-store/events.processor.js';
+import { EventsService } from './tracking/events.service.js';
+import { LandingPageService } from './tracking/landing-page.service.js';
+import { LoggingQueuesModule } from './queues/logging-queues.module.js';
+import { QueueDepthProbe } from './queues/queue-depth.probe.js';
+import { ServedController } from './served/served.controller.js';
+import { ServedProcessor } from './served/served.processor.js';
+import { TrackingController } from './tracking/tracking.controller.js';
 
 /** The logging service: tracking endpoints, the served-record bus handler, queues and their workers. */
 @Module({})

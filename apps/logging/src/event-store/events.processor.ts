@@ -5,7 +5,7 @@ import { eventCost } from '@adfunnel/tracking';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import type { LoggingConfig } from './config.js';
+import type { LoggingConfig } from '../config.js';
 import { EventStoreService } from './event-store.service.js';
 
 /** Worker for `Queues.events`: stores each tracking event once, with what it costs the advertiser. */

@@ -11,7 +11,7 @@ import { InjectConfig } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { JobCounts, JobOptions, Queue } from 'bull';
-import type { LoggingConfig } from './config.js';
+import type { LoggingConfig } from '../config.js';
 
 export interface QueueDepth {
   waiting: number;

@@ -4,8 +4,8 @@ import { InjectConfig } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import type { LoggingConfig } from './config.js';
-import { EventStoreService } from './event-store.service.js';
+import type { LoggingConfig } from '../config.js';
+import { EventStoreService } from '../event-store/event-store.service.js';
 
 /** Worker for `Queues.served`: one served_ads row per ad shown, with the features ranking used. */
 @Injectable()

@@ -2,7 +2,7 @@ import { AdfunnelError, Rpc, type ServedAck, type ServedBatch, type ServedRecord
 import { ZodValidationPipe } from '@adfunnel/platform';
 import { Controller, Logger } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { LoggingQueuesService } from './logging-queues.service.js';
+import { LoggingQueuesService } from '../queues/logging-queues.service.js';
 
 /** Bus handler: the gateway hands over what it served; the record is queued, then acknowledged. */
 @Controller()

@@ -7,9 +7,9 @@ import {
 import { InjectConfig } from '@adfunnel/platform';
 import { SignedEventToken, TrackingTokenError, eventId } from '@adfunnel/tracking';
 import { Injectable } from '@nestjs/common';
-import type { LoggingConfig } from './config.js';
+import type { LoggingConfig } from '../config.js';
 import { LandingPageService } from './landing-page.service.js';
-import { LoggingQueuesService } from './logging-queues.service.js';
+import { LoggingQueuesService } from '../queues/logging-queues.service.js';
 
 export interface AcceptedEvent {
   eventId: string;
