@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# `npm test`: install, build, lint, typecheck, unit tests, then integration tests against the
-# NATS, Redis and PostgreSQL running on this machine.
+# `npm test`: set up what the tests need on a fresh machine (npm dependencies, Debian's PyTorch for the
+# training tests, the local Redis/PostgreSQL/NATS), then build, lint, typecheck, unit tests and
+# integration tests against those services.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/scripts/ensure-installed.sh
+bash tools/scripts/ensure-services.sh
+PYTHON="$(bash tools/scripts/ensure-python.sh)"
+export PYTHON
 echo "==> build"
 npm run --silent build
 echo "==> lint"
@@ -12,5 +16,5 @@ echo "==> typecheck (including tests)"
 npm run --silent typecheck
 echo "==> unit tests"
 npm run --silent test:unit
-echo "==> integration tests"
+echo "==> integration tests (training with $PYTHON)"
 npm run --silent test:int

@@ -20,6 +20,8 @@ import { exportServedDataset, requestHash } from './served-export.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const DIM = FEATURE_SPEC.dim;
+/** `npm test` exports the Python it checked can import torch and numpy (tools/scripts/ensure-python.sh). */
+const TRAINING_PYTHON = process.env['PYTHON'] ?? '/usr/bin/python3';
 const REQUESTS = 240;
 const SLOTS = 3;
 
@@ -186,7 +188,7 @@ describe('served-ad export and training round trip', () => {
     const data = join(dir, 'data');
     const models = join(dir, 'models');
     const output = execFileSync(
-      '/usr/bin/python3',
+      TRAINING_PYTHON,
       [
         join(REPO, 'tools/training/train_ranker.py'),
         '--data',
