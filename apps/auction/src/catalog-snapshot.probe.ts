@@ -1,9 +1,10 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
-import type { HealthProbe } from '@adfunnel/platform';
+import { type HealthProbe, RegisterHealthProbe } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 
 /** Bids come from the in-memory catalog: the service is only useful once a snapshot is loaded. */
 @Injectable()
+@RegisterHealthProbe()
 export class CatalogSnapshotProbe implements HealthProbe {
   readonly name = 'catalog';
 

@@ -1,6 +1,6 @@
 import { CommonEnv, envInteger, envPort, loadConfig } from '@adfunnel/platform';
 import { MAX_SERVED_BATCH } from '@adfunnel/contracts';
-import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
+import { refuseDevTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { z } from 'zod';
 
 const ms = (fallback: number) => envInteger('a positive integer of milliseconds', 1).default(fallback);
@@ -13,10 +13,7 @@ export const GatewayConfigSchema = z
     GATEWAY_PORT: envPort(3100),
     /** Base URL of the logging service as product surfaces reach it; tracking URLs point there. */
     TRACKING_BASE_URL: z.url().default('http://127.0.0.1:3104'),
-    TRACKING_SECRET: z
-      .string()
-      .min(MIN_TRACKING_SECRET_LENGTH, `must be at least ${MIN_TRACKING_SECRET_LENGTH} characters`)
-      .default(DEV_TRACKING_SECRET),
+    ...TrackingSecretEnv,
     TRACKING_TTL_MS: ms(24 * 3600 * 1000),
     /** The whole request, from receipt to answer. */
     GATEWAY_DEADLINE_MS: ms(250),
@@ -36,15 +33,7 @@ export const GatewayConfigSchema = z
     PROFILE_CACHE_SIZE: envInteger('a non-negative integer (0 disables the cache)', 0).default(50_000),
     PROFILE_CACHE_TTL_MS: ms(60_000),
   })
-  .superRefine((config, ctx) => {
-    if (config.NODE_ENV === 'production' && config.TRACKING_SECRET === DEV_TRACKING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TRACKING_SECRET'],
-        message: 'must be set to a private value in production',
-      });
-    }
-  });
+  .superRefine(refuseDevTrackingSecretInProduction);
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
 export function loadGatewayConfig(): GatewayConfig {

@@ -1,5 +1,5 @@
 import { CatalogModule } from '@adfunnel/catalog';
-import { AppConfigModule, BusModule, DatabaseProbe, HealthModule, NatsProbe } from '@adfunnel/platform';
+import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdServingService } from './ads/ad-serving.service.js';
 import { AdsController } from './ads/ads.controller.js';
@@ -10,25 +10,12 @@ import type { GatewayConfig } from './config.js';
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
-    return {
-      module: GatewayModule,
-      imports: [
-        AppConfigModule.forRoot(config),
-        BusModule.forRoot({
-          natsUrl: config.NATS_URL,
-          timeoutMs: config.BUS_TIMEOUT_MS,
-          name: 'gateway',
-          namespace: config.BUS_NAMESPACE,
-        }),
-        CatalogModule.forRoot({
-          databaseUrl: config.DATABASE_URL,
-          sqlitePath: config.SQLITE_PATH,
-          catalogRefreshMs: config.CATALOG_REFRESH_MS,
-        }),
-        HealthModule.forRoot({ probes: [NatsProbe, DatabaseProbe] }),
-      ],
+    return serviceModule(GatewayModule, {
+      name: 'gateway',
+      config,
+      imports: [CatalogModule.forService(config)],
       controllers: [AdsController],
       providers: [AdServingService, ServedRecordPublisher, UserProfileService],
-    };
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { CommonEnv, envInteger, envPort } from '@adfunnel/platform';
-import { DEV_TRACKING_SECRET, MIN_TRACKING_SECRET_LENGTH } from '@adfunnel/tracking';
+import { refuseDevTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { z } from 'zod';
 
 export const LoggingConfigSchema = z
@@ -7,10 +7,7 @@ export const LoggingConfigSchema = z
     ...CommonEnv,
     NODE_ENV: z.string().default('development'),
     LOGGING_PORT: envPort(3104),
-    TRACKING_SECRET: z
-      .string()
-      .min(MIN_TRACKING_SECRET_LENGTH, { error: `must be at least ${MIN_TRACKING_SECRET_LENGTH} chars` })
-      .default(DEV_TRACKING_SECRET),
+    ...TrackingSecretEnv,
     LOGGING_QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
@@ -23,14 +20,6 @@ export const LoggingConfigSchema = z
       .max(100, { error: 'expected at most 100' })
       .default(8),
   })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.TRACKING_SECRET === DEV_TRACKING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TRACKING_SECRET'],
-        message: 'must be set to a private secret when NODE_ENV=production',
-      });
-    }
-  });
+  .superRefine(refuseDevTrackingSecretInProduction);
 
 export type LoggingConfig = z.output<typeof LoggingConfigSchema>;

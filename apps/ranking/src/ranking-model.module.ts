@@ -1,10 +1,10 @@
 import { APP_CONFIG } from '@adfunnel/platform';
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { RankingConfig } from './config.js';
+import { RankingModelProbe } from './ranking-model.probe.js';
 import { RankingModelService, SERVED_MODEL } from './ranking-model.service.js';
 
-/** Global so that the health module's model probe can reach the served model. */
-@Global()
+/** The served ranking model: resolved from MODELS_DIR, loaded into worker threads, hot-reloaded. */
 @Module({
   providers: [
     {
@@ -13,6 +13,7 @@ import { RankingModelService, SERVED_MODEL } from './ranking-model.service.js';
       useFactory: (config: RankingConfig) => RankingModelService.resolve(config),
     },
     RankingModelService,
+    RankingModelProbe,
   ],
   exports: [RankingModelService],
 })

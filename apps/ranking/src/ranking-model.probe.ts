@@ -1,9 +1,10 @@
-import type { HealthProbe } from '@adfunnel/platform';
+import { type HealthProbe, RegisterHealthProbe } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { RankingModelService } from './ranking-model.service.js';
 
 /** Up while a model is loaded and at least one inference worker is alive. */
 @Injectable()
+@RegisterHealthProbe()
 export class RankingModelProbe implements HealthProbe {
   readonly name = 'model';
 

@@ -1,3 +1,4 @@
+import { type CommonConfig, DatabaseProbe } from '@adfunnel/platform';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CATALOG_MODULE_OPTIONS } from './catalog-module-options.js';
@@ -8,12 +9,26 @@ import type { CatalogModuleOptions } from './database-config.js';
 import { databaseOptions } from './database-options.js';
 
 /**
- * The catalog database for an app: the TypeORM DataSource (global), CatalogReader and
- * CatalogSnapshotService. Init fails with a clear message on pending migrations or an empty catalog.
+ * The catalog database for an app: the TypeORM DataSource (global), CatalogReader,
+ * CatalogSnapshotService and the database's health probe. Init fails with a clear message on pending
+ * migrations or an empty catalog.
  */
 @Global()
 @Module({})
 export class CatalogModule {
+  /** The catalog a service reads, from the database and refresh settings of its config. */
+  static forService(
+    config: CommonConfig,
+    options: Pick<CatalogModuleOptions, 'requireAds'> = {},
+  ): DynamicModule {
+    return CatalogModule.forRoot({
+      databaseUrl: config.DATABASE_URL,
+      sqlitePath: config.SQLITE_PATH,
+      catalogRefreshMs: config.CATALOG_REFRESH_MS,
+      ...options,
+    });
+  }
+
   static forRoot(options: CatalogModuleOptions): DynamicModule {
     return {
       module: CatalogModule,
@@ -24,6 +39,7 @@ export class CatalogModule {
         CatalogStartupCheck,
         CatalogReader,
         CatalogSnapshotService,
+        DatabaseProbe,
       ],
       exports: [CatalogReader, CatalogSnapshotService, CatalogStartupCheck],
     };

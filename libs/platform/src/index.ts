@@ -21,4 +21,5 @@ export * from './health/nats.probe.js';
 export * from './health/redis.probe.js';
 export * from './health/database.probe.js';
 export * from './bootstrap/run-service.js';
+export * from './bootstrap/service.module.js';
 export * from './bus/stage-deadline.js';

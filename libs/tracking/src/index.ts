@@ -4,3 +4,4 @@ export * from './signed-event-token.js';
 export * from './event-id.js';
 export * from './tracking-urls.js';
 export * from './event-cost.js';
+export * from './tracking-secret.env.js';

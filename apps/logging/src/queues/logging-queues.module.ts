@@ -1,7 +1,9 @@
 import { Queues } from '@adfunnel/contracts';
 import { BullModule } from '@nestjs/bull';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { RedisProbe } from '@adfunnel/platform';
 import { LoggingQueuesService } from './logging-queues.service.js';
+import { QueueDepthProbe } from './queue-depth.probe.js';
 
 export interface LoggingQueuesOptions {
   redisUrl: string;
@@ -9,19 +11,15 @@ export interface LoggingQueuesOptions {
   prefix: string;
 }
 
-/**
- * The bull queues of the logging service (Redis). Global so the health probes, which live in
- * HealthModule, can read the queue depth.
- */
+/** The bull queues of the logging service (Redis), with the health probes of Redis and of the queues. */
 @Module({})
 export class LoggingQueuesModule {
   static forRoot(options: LoggingQueuesOptions): DynamicModule {
     const queues = BullModule.registerQueue({ name: Queues.events }, { name: Queues.served });
     return {
       module: LoggingQueuesModule,
-      global: true,
       imports: [BullModule.forRoot({ url: options.redisUrl, prefix: options.prefix }), queues],
-      providers: [LoggingQueuesService],
+      providers: [LoggingQueuesService, RedisProbe, QueueDepthProbe],
       exports: [LoggingQueuesService, queues],
     };
   }

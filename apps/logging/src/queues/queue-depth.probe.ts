@@ -1,9 +1,10 @@
-import type { HealthProbe } from '@adfunnel/platform';
+import { type HealthProbe, RegisterHealthProbe } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { LoggingQueuesService } from './logging-queues.service.js';
 
 /** Reports how many jobs wait and how many failed for good; down only when Redis cannot answer. */
 @Injectable()
+@RegisterHealthProbe()
 export class QueueDepthProbe implements HealthProbe {
   readonly name = 'queues';
 

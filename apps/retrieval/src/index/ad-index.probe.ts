@@ -1,9 +1,10 @@
-import type { HealthProbe } from '@adfunnel/platform';
+import { type HealthProbe, RegisterHealthProbe } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { IndexLifecycleService } from './index-lifecycle.service.js';
 
 /** Up once an index serves; a failed rebuild shows in the details while the previous index keeps serving. */
 @Injectable()
+@RegisterHealthProbe()
 export class AdIndexProbe implements HealthProbe {
   readonly name = 'index';
 

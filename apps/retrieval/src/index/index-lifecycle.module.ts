@@ -1,10 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { AdIndexProbe } from './ad-index.probe.js';
 import { IndexLifecycleService } from './index-lifecycle.service.js';
 
-/** Global so that the health module's index probe can reach the live index. */
-@Global()
+/** The live ad index: built from the catalog snapshot, rebuilt aside on every new catalog version. */
 @Module({
-  providers: [IndexLifecycleService],
+  providers: [IndexLifecycleService, AdIndexProbe],
   exports: [IndexLifecycleService],
 })
 export class IndexLifecycleModule {}

@@ -1,6 +1,6 @@
 import { AdfunnelError, type RpcContract } from '@adfunnel/contracts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Module, Post } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -12,8 +12,8 @@ import { RemoteCallError } from '../bus/remote-call.error.js';
 import { AppConfigModule } from '../config/app-config.module.js';
 import { RequestId } from '../errors/request-id.decorator.js';
 import { DatabaseProbe } from '../health/database.probe.js';
+import { type HealthProbe, RegisterHealthProbe } from '../health/health-probe.js';
 import { HealthModule } from '../health/health.module.js';
-import { NatsProbe } from '../health/nats.probe.js';
 import { RedisProbe } from '../health/redis.probe.js';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe.js';
 import { startService } from './run-service.js';
@@ -54,15 +54,30 @@ class TestController {
   }
 }
 
+/** A feature module that is not global brings its own probe; /health must still find it. */
+@Injectable()
+@RegisterHealthProbe()
+class FeatureProbe implements HealthProbe {
+  readonly name = 'feature';
+  check(): Promise<Record<string, unknown>> {
+    return Promise.resolve({ ready: true });
+  }
+}
+
+@Module({ providers: [FeatureProbe] })
+class FeatureModule {}
+
 function testModule(redisUrl: string): new () => unknown {
   @Module({
     imports: [
       AppConfigModule.forRoot({ REDIS_URL: redisUrl }),
       BusModule.forRoot({ natsUrl: NATS_URL, timeoutMs: 1000, name: `platform-http-test-${run}` }),
       TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:' }),
-      HealthModule.forRoot({ probes: [NatsProbe, RedisProbe, DatabaseProbe] }),
+      HealthModule,
+      FeatureModule,
     ],
     controllers: [TestController],
+    providers: [RedisProbe, DatabaseProbe],
   })
   class TestModule {}
   return TestModule;
@@ -201,6 +216,8 @@ describe(startService.name, () => {
     expect(body.info['nats']?.status).toBe('up');
     expect(body.info['redis']?.status).toBe('up');
     expect(body.info['database']?.status).toBe('up');
+    expect(body.info['feature']).toEqual({ status: 'up', ready: true });
+    expect(Object.keys(body.info).sort()).toEqual(['database', 'feature', 'nats', 'redis']);
   });
 
   it('answers 503 naming the failing probe when a dependency is down', async () => {

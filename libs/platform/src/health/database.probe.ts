@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { HealthProbe } from './health-probe.js';
+import { type HealthProbe, RegisterHealthProbe } from './health-probe.js';
 
 /** The database is up when `SELECT 1` answers on the app's TypeORM DataSource. */
 @Injectable()
+@RegisterHealthProbe()
 export class DatabaseProbe implements HealthProbe {
   readonly name = 'database';
 

@@ -1,4 +1,11 @@
-import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  type OnApplicationBootstrap,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import {
   HealthCheck,
   type HealthCheckResult,
@@ -7,16 +14,26 @@ import {
   HealthIndicatorService,
 } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { HEALTH_PROBE_TIMEOUT_MS, HEALTH_PROBES, type HealthProbe } from './health-probe.js';
+import { HEALTH_PROBE_TIMEOUT_MS, type HealthProbe, RegisterHealthProbe } from './health-probe.js';
 
 /** GET /health: 200 `{ status: 'ok', ... }` when every probe is up, else 503 with the failing probes. */
 @Controller('health')
-export class HealthController {
+export class HealthController implements OnApplicationBootstrap {
+  private probes: HealthProbe[] = [];
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(HEALTH_PROBES) private readonly probes: HealthProbe[],
+    private readonly discovery: DiscoveryService,
   ) {}
+
+  onApplicationBootstrap(): void {
+    const instances = this.discovery
+      .getProviders({ metadataKey: RegisterHealthProbe.KEY })
+      .map((wrapper) => wrapper.instance as HealthProbe | undefined)
+      .filter((probe): probe is HealthProbe => probe !== undefined);
+    this.probes = [...new Set(instances)];
+  }
 
   @Get()
   @HealthCheck()

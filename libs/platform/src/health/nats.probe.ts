@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { BusClient } from '../bus/bus-client.service.js';
-import type { HealthProbe } from './health-probe.js';
+import { type HealthProbe, RegisterHealthProbe } from './health-probe.js';
 
 /** NATS is up when the bus client is connected and the server answers a ping. Needs `BusModule`. */
 @Injectable()
+@RegisterHealthProbe()
 export class NatsProbe implements HealthProbe {
   readonly name = 'nats';
 

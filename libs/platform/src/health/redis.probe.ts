@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/app-config.constants.js';
-import type { HealthProbe } from './health-probe.js';
+import { type HealthProbe, RegisterHealthProbe } from './health-probe.js';
 
 const PING_TIMEOUT_MS = 1000;
 
 /** Redis is up when PING answers within a second. Reads REDIS_URL from the app config. */
 @Injectable()
+@RegisterHealthProbe()
 export class RedisProbe implements HealthProbe, OnApplicationShutdown {
   readonly name = 'redis';
   private readonly logger = new Logger(RedisProbe.name);
