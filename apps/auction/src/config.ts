@@ -1,4 +1,5 @@
 import { CommonEnv, loadConfig, type Env, envPort } from '@adfunnel/platform';
+import { DEFAULT_PREDICTION_PRIORS } from '@adfunnel/utility';
 import { z } from 'zod';
 
 const number = (what: string) =>
@@ -16,8 +17,8 @@ export const AuctionConfigSchema = z.object({
     .min(0, { error: 'expected a non-negative amount of USD per 1000 impressions' })
     .default(0.5),
   /** Click and conversion rates assumed for pricing when ranking gave no predictions. */
-  AUCTION_PRIOR_CTR: probability('a probability in (0, 1]').default(0.01),
-  AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(0.05),
+  AUCTION_PRIOR_CTR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCtr),
+  AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCvr),
 });
 
 export type AuctionConfig = z.output<typeof AuctionConfigSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { UnscoredCandidate } from './auction-outcome.js';
-import { allocateInOrder, DEFAULT_PREDICTION_PRIORS } from './allocate-in-order.js';
+import { allocateInOrder } from './allocate-in-order.js';
+import { DEFAULT_PREDICTION_PRIORS } from './prediction-priors.js';
 
 /** 0.50 USD CPM floor = 0.0005 USD per impression. */
 const RESERVE = 0.0005;

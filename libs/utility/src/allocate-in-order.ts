@@ -1,5 +1,6 @@
 import type { AuctionOutcome, PricedWinner, UnscoredCandidate } from './auction-outcome.js';
 import { ceilToMicros } from './money.js';
+import { DEFAULT_PREDICTION_PRIORS, type PredictionPriors } from './prediction-priors.js';
 import {
   forCandidate,
   requireNonNegative,
@@ -8,14 +9,6 @@ import {
 } from './range-checks.js';
 import { comparableUtility, utility } from './utility.js';
 import { priceInBidUnit } from './value-per-impression.js';
-
-/** Population-level rates used to value ads that have no model predictions. */
-export interface PredictionPriors {
-  readonly pCtr: number;
-  readonly pCvr: number;
-}
-
-export const DEFAULT_PREDICTION_PRIORS: PredictionPriors = Object.freeze({ pCtr: 0.01, pCvr: 0.05 });
 
 export interface InOrderInput {
   /** In the order to fill slots (retrieval order). */

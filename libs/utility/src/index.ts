@@ -1,4 +1,5 @@
 export * from './value-per-impression.js';
+export * from './prediction-priors.js';
 export * from './utility.js';
 export * from './money.js';
 export * from './auction-outcome.js';
