@@ -41,8 +41,9 @@ interface Served {
  * version: the new version is checked against this build's feature spec, loaded into a new worker
  * pool and warmed up while the old one serves; then one assignment swaps them and the old pool
  * finishes the jobs it accepted and exits. A version that fails any step is refused and the old one
- * keeps serving. A new pool (new worker threads) rather than new sessions in the old workers: see
- * PERF-FACTS (sessions re-created in place leak) and the reload memory figures in tools/loop/README.md.
+ * keeps serving. A new pool (new worker threads) rather than new sessions in the old workers, because
+ * onnxruntime-node leaks memory when sessions are created and released in place (onnxruntime issue
+ * 25325); the reload memory figures are in tools/loop/README.md.
  */
 @Injectable()
 export class RankingModelService implements OnModuleInit, OnModuleDestroy {

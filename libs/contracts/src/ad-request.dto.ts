@@ -15,7 +15,13 @@ export const AdRequestSchema = z.strictObject({
   country: CountrySchema.describe('ISO 3166-1 alpha-2 country of the user'),
   device: DeviceSchema.describe('Device class of the user'),
   slots: z.number().int().min(1).max(MAX_SLOTS).default(3).describe('How many ad slots to fill'),
-  query: z.string().max(256).optional().describe('Search query, for the search surface'),
+  query: z
+    .string()
+    .max(256)
+    .optional()
+    .describe(
+      'Search query, for the search surface. Accepted and validated, but not used by retrieval or ranking yet',
+    ),
 });
 export type AdRequest = z.infer<typeof AdRequestSchema>;
 export type AdRequestInput = z.input<typeof AdRequestSchema>;

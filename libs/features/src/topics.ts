@@ -20,7 +20,6 @@ export const TOPICS = [
   'health',
   'finance',
 ] as const;
-export type Topic = (typeof TOPICS)[number];
 export const TOPIC_COUNT = TOPICS.length;
 
 const TOPIC_INDEX = new Map<string, number>(TOPICS.map((t, i) => [t, i]));

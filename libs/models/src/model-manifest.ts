@@ -7,7 +7,6 @@ const TensorSpecSchema = z.object({
   shape: z.array(z.union([z.number().int().positive(), z.string().min(1)])),
   description: z.string().optional(),
 });
-export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 
 const HeadMetricsSchema = z
   .object({

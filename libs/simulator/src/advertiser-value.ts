@@ -55,10 +55,6 @@ export function bidImpliedValue(bidType: BidType, bid: number): number {
   }
 }
 
-export function valuePerConversionAt(spec: MarketplaceSpec, campaignIndex: number): number {
-  return campaignEconomicsAt(spec, campaignIndex).valuePerConversion;
-}
-
 export function* campaignEconomics(spec: MarketplaceSpec): Generator<CampaignEconomics> {
   for (let i = 0; i < campaignCount(spec); i++) yield campaignEconomicsAt(spec, i);
 }

@@ -55,6 +55,3 @@ export interface AuctionOutcome {
   /** Candidates that could take a slot: meeting the reserve, and the best of their advertiser. */
   readonly eligible: number;
 }
-
-/** A mechanism over scored candidates; runGsp is one, VCG and first price will be others. */
-export type AuctionMechanism = (input: AuctionInput) => AuctionOutcome;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { CatalogAd, CatalogSnapshotService } from '@adfunnel/catalog';
+import type { CatalogAd } from '@adfunnel/catalog';
 import {
   AdfunnelError,
   type AdRequest,
@@ -10,6 +10,7 @@ import {
   type ScoreResponse,
 } from '@adfunnel/contracts';
 import type { BusClient } from '@adfunnel/platform';
+import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { GatewayConfigSchema } from '../config.js';
 import { AdServingService } from './ad-serving.service.js';
 import type { ServedRecordPublisher } from './served-record.publisher.js';
@@ -110,8 +111,12 @@ describe(AdServingService.name, () => {
           known: true,
         }),
     } as unknown as UserProfileService;
-    const snapshot = { byId: new Map([1, 2, 3].map((id) => [id, ad(id, id)])) };
-    const catalog = { snapshot: () => snapshot } as unknown as CatalogSnapshotService;
+    const catalog = new FakeCatalogSnapshots(
+      catalogSnapshot(
+        'cat-1',
+        [1, 2, 3].map((id) => ad(id, id)),
+      ),
+    ).asService();
     const publisher = {
       publish: (...args: unknown[]) => published.push(args),
       drain: () => Promise.resolve(),

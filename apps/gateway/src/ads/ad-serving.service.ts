@@ -91,7 +91,7 @@ export class AdServingService implements OnApplicationShutdown {
           );
     if (adIds.length > 0 && auction === null) degraded.push('auction_unavailable');
 
-    const trace: FunnelTrace = { requestId, servedAt, user, candidates, scores, auction };
+    const trace: FunnelTrace = { requestId, servedAt, user, scores, auction };
     const ads = this.assemble(request, trace);
     timings['total'] = round(performance.now() - started);
     this.servedRecords.publish(request, trace, ads, degraded);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { CatalogAd, CatalogSnapshotService } from '@adfunnel/catalog';
+import type { CatalogAd } from '@adfunnel/catalog';
 import type { AdRequest, ServedAd, ServedRecord } from '@adfunnel/contracts';
 import {
   FEATURE_SPEC,
@@ -9,6 +9,7 @@ import {
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import type { BusClient } from '@adfunnel/platform';
+import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { GatewayConfigSchema } from '../config.js';
 import type { FunnelTrace } from './funnel-trace.js';
@@ -31,7 +32,6 @@ describe(ServedRecordPublisher.name, () => {
     requestId: 'r1',
     servedAt: 1,
     user,
-    candidates: null,
     scores: {
       modelVersion: 'm',
       pCtr: [0.1, 0.2],
@@ -66,13 +66,9 @@ describe(ServedRecordPublisher.name, () => {
         return Promise.resolve({ accepted: batch.records.length });
       },
     };
-    const catalog = { snapshot: () => ({ version: 'cat-1', byId: new Map(ads.map((a) => [a.id, a])) }) };
+    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
     const config = GatewayConfigSchema.parse({});
-    return new ServedRecordPublisher(
-      bus as unknown as BusClient,
-      catalog as unknown as CatalogSnapshotService,
-      config,
-    );
+    return new ServedRecordPublisher(bus as unknown as BusClient, catalog, config);
   }
 
   it('logs the rows ranking scored: same libs/features code, same user context, same catalog version', async () => {
@@ -111,10 +107,10 @@ describe(ServedRecordPublisher.name, () => {
         return Promise.resolve({ accepted: batch.records.length });
       },
     };
-    const catalog = { snapshot: () => ({ version: 'cat-1', byId: new Map(ads.map((a) => [a.id, a])) }) };
+    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
     const sut = new ServedRecordPublisher(
       bus as unknown as BusClient,
-      catalog as unknown as CatalogSnapshotService,
+      catalog,
       GatewayConfigSchema.parse({ SERVED_BATCH_MS: '10000', SERVED_BATCH_MAX: '3' }),
     );
 
