@@ -22,9 +22,21 @@ const FRAMEWORK_AND_IO_PACKAGES = [
   'pg',
   'better-sqlite3',
   'onnxruntime-node',
-  'hnswlib-node',
   '@nats-io/*',
 ];
+/** Approximate nearest-neighbour search: a native addon that computes in memory, no I/O. */
+const ANN_PACKAGE = 'hnswlib-node';
+
+/** Pure libraries: no Node I/O module, none of `bannedPackages`. */
+const pureLibraryImports = (bannedPackages) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: IO_MODULES.map((name) => ({ name, message: 'pure libraries do no I/O' })),
+      patterns: [{ group: bannedPackages, message: 'pure libraries import no framework and no I/O' }],
+    },
+  ],
+});
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'models/**', '.nx/**', 'coverage/**', 'var/**'] },
@@ -53,7 +65,13 @@ export default tseslint.config(
             {
               sourceTag: 'type:util',
               onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
-              bannedExternalImports: FRAMEWORK_AND_IO_PACKAGES,
+              bannedExternalImports: [...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE],
+            },
+            {
+              // The ad index: util plus the ANN library and nothing else from npm (jest for its specs).
+              sourceTag: 'type:index',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+              allowedExternalImports: [ANN_PACKAGE, '@jest/globals'],
             },
             {
               sourceTag: 'type:platform',
@@ -65,13 +83,20 @@ export default tseslint.config(
             },
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:util',
+                'type:index',
+                'type:platform',
+                'type:data-access',
+              ],
             },
             {
               sourceTag: 'type:tool',
               onlyDependOnLibsWithTags: [
                 'type:contracts',
                 'type:util',
+                'type:index',
                 'type:platform',
                 'type:data-access',
                 'type:tool',
@@ -101,17 +126,12 @@ export default tseslint.config(
       'libs/tracking/**/*.ts',
     ],
     ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: IO_MODULES.map((name) => ({ name, message: 'pure libraries do no I/O' })),
-          patterns: [
-            { group: FRAMEWORK_AND_IO_PACKAGES, message: 'pure libraries import no framework and no I/O' },
-          ],
-        },
-      ],
-    },
+    rules: pureLibraryImports([...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE]),
+  },
+  {
+    files: ['libs/ad-index/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: pureLibraryImports(FRAMEWORK_AND_IO_PACKAGES),
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts'],

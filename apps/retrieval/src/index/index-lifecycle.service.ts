@@ -1,9 +1,9 @@
+import { AdIndex, type AdIndexOptions } from '@adfunnel/ad-index';
 import { CatalogSnapshotService, type CatalogSnapshot } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
-import { AdIndex, type AdIndexOptions } from './ad-index.js';
 
 export interface IndexBuildFailure {
   readonly catalogVersion: string;

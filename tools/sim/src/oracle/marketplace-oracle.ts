@@ -1,3 +1,4 @@
+import { TopK } from '@adfunnel/ad-index';
 import type { Device, Surface } from '@adfunnel/contracts';
 import {
   LatentAdTable,
@@ -10,7 +11,6 @@ import {
   groundTruth,
 } from '@adfunnel/simulator';
 import { type Allocation, type ValuedAd, bestAllocation } from './allocation.js';
-import { TopK } from './top-k.js';
 
 export interface OracleContext {
   surface: Surface;
@@ -158,7 +158,7 @@ export class MarketplaceOracle {
     if (rows.length === 0) return { adIds: [], scores: [], eligible: 0 };
     const top = new TopK(Math.min(n, rows.length));
     for (const row of rows) top.push(score(row), row + 1);
-    const { ids, scores } = top.sorted();
+    const { ids, scores } = top.drain();
     return { adIds: ids, scores, eligible: rows.length };
   }
 }

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from '@jest/globals';
-import { COUNTRIES, DEVICES } from '@adfunnel/contracts';
+import { COUNTRIES, DEVICES, type BidType } from '@adfunnel/contracts';
 import { EMBEDDING_DIM, userEmbedding } from '@adfunnel/features';
 import { Rng, adAt, campaignAt, campaignCount, userAt, type MarketplaceSpec } from '@adfunnel/simulator';
+import { DEFAULT_PREDICTION_PRIORS, valuePerImpression, type PredictionPriors } from '@adfunnel/utility';
 import { AdIndex, type IndexableAd, type RetrievalResult } from './ad-index.js';
-import { DEFAULT_PRIOR_RATES, valuePerImpression } from './popularity-prior.js';
 
 type TestCampaign = IndexableAd['campaign'];
 
@@ -253,7 +253,7 @@ describe(AdIndex.name, () => {
   });
 
   describe('cold start', () => {
-    const bids: [TestCampaign['bidType'], number][] = [
+    const bids: [BidType, number][] = [
       ['CPM', 4],
       ['CPC', 0.6],
       ['CPA', 15],
@@ -264,6 +264,17 @@ describe(AdIndex.name, () => {
       const [bidType, bid] = bids[i % bids.length];
       return campaign(1 + (i % bids.length), { bidType, bid, targetCountries: i % 10 === 0 ? ['DE'] : [] });
     });
+    /** The auction's value of ad `id` at the priors; the i-th ad (id i + 1) bids bids[i % 5]. */
+    const valueAt = (priors: PredictionPriors) => (id: number) => {
+      const [bidType, bid] = bids[(id - 1) % bids.length];
+      return valuePerImpression({ bidType, bid, ...priors });
+    };
+    const byValue = (value: (id: number) => number, k: number) =>
+      ads
+        .filter((ad) => isEligible(ad, 'US', 'mobile'))
+        .map((ad) => ad.id)
+        .sort((a, b) => value(b) - value(a) || a - b)
+        .slice(0, k);
 
     it('ranks eligible ads by expected value per impression when the user has no interests', () => {
       const sut = AdIndex.build(ads, { catalogVersion: 'v1' });
@@ -273,13 +284,23 @@ describe(AdIndex.name, () => {
 
       expect(result.sources).toEqual(Array(250).fill('popular'));
       expect(result.eligible).toBe(450);
-      const value = (id: number) => valuePerImpression(ads[id - 1].campaign, DEFAULT_PRIOR_RATES);
-      const expected = ads
-        .filter((ad) => isEligible(ad, 'US', 'mobile'))
-        .map((ad) => ad.id)
-        .sort((a, b) => value(b) - value(a) || a - b)
-        .slice(0, 250);
+      const value = valueAt(DEFAULT_PREDICTION_PRIORS);
+      const expected = byValue(value, 250);
       expect(result.adIds).toEqual(expected);
+      expect(result.scores).toEqual(expected.map(value));
+    });
+
+    it('values the popular list at the priors it is given', () => {
+      // A tenth of the default click rate puts both CPM campaigns above every CPC and CPA one.
+      const priors = { pCtr: 0.001, pCvr: 0.05 };
+      const sut = AdIndex.build(ads, { catalogVersion: 'v1', priors });
+
+      const result = sut.popular({ country: 'US', device: 'mobile', k: 250 });
+
+      const value = valueAt(priors);
+      const expected = byValue(value, 250);
+      expect(result.adIds).toEqual(expected);
+      expect(result.adIds).not.toEqual(byValue(valueAt(DEFAULT_PREDICTION_PRIORS), 250));
       expect(result.scores).toEqual(expected.map(value));
     });
 

@@ -18,12 +18,35 @@ describe(TopK.name, () => {
     expect(sut.drain().ids).toEqual([3, 5]);
   });
 
+  it('breaks ties at the heap boundary toward the lower id, including id 0', () => {
+    const sut = new TopK(3);
+    [
+      [0.5, 1],
+      [0.9, 2],
+      [0.1, 3],
+      [0.9, 4],
+      [0.7, 5],
+      [0.9, 0],
+    ].forEach(([score, id]) => sut.push(score, id));
+
+    expect(sut.drain()).toEqual({ ids: [0, 2, 4], scores: [0.9, 0.9, 0.9] });
+  });
+
   it('returns fewer than its capacity when fewer were pushed', () => {
     const sut = new TopK(10);
     sut.push(1, 1);
 
     expect(sut.drain()).toEqual({ ids: [1], scores: [1] });
     expect(sut.length).toBe(0);
+  });
+
+  it('keeps nothing at capacity 0 and rejects a capacity that is not a count', () => {
+    const sut = new TopK(0);
+    sut.push(1, 1);
+
+    expect(sut.drain()).toEqual({ ids: [], scores: [] });
+    expect(() => new TopK(-1)).toThrow('TopK capacity must be a non-negative integer, got -1');
+    expect(() => new TopK(2.5)).toThrow('TopK capacity must be a non-negative integer, got 2.5');
   });
 
   it('agrees with a full sort on random input', () => {

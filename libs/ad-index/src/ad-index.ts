@@ -1,13 +1,9 @@
 import { EMBEDDING_DIM } from '@adfunnel/features';
+import { DEFAULT_PREDICTION_PRIORS, type PredictionPriors } from '@adfunnel/utility';
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW as HnswIndex } from 'hnswlib-node';
 import { EligibilityTable, type EligibleSet, type TargetingRule } from './eligibility-table.js';
-import {
-  DEFAULT_PRIOR_RATES,
-  valuePerImpression,
-  type PricedCampaign,
-  type PriorRates,
-} from './popularity-prior.js';
+import { priorValuePerImpression, type PricedCampaign } from './popularity-prior.js';
 import { TopK } from './top-k.js';
 
 // hnswlib-node is a CommonJS addon: its classes are only reachable through the default export in ESM.
@@ -33,7 +29,8 @@ export interface AdIndexOptions {
   readonly exactThreshold?: number;
   readonly m?: number;
   readonly efConstruction?: number;
-  readonly priorRates?: PriorRates;
+  /** Rates that value the popular list; the auction's defaults unless given. */
+  readonly priors?: PredictionPriors;
   /** Points added between yields to the event loop in `buildInSlices`. */
   readonly sliceSize?: number;
 }
@@ -128,7 +125,7 @@ export class AdIndex {
     );
     const sliceSize = positiveInt('sliceSize', options.sliceSize ?? AD_INDEX_DEFAULTS.sliceSize);
 
-    const data = AdIndex.prepare(ads, options.priorRates ?? DEFAULT_PRIOR_RATES);
+    const data = AdIndex.prepare(ads, options.priors ?? DEFAULT_PREDICTION_PRIORS);
     const n = data.ids.length;
     const hnsw = new HierarchicalNSW('ip', EMBEDDING_DIM);
     // hnswlib rejects an index of capacity 0; an empty catalog still gets a valid (empty) index.
@@ -152,7 +149,7 @@ export class AdIndex {
     );
   }
 
-  private static prepare(ads: readonly IndexableAd[], rates: PriorRates): Prepared {
+  private static prepare(ads: readonly IndexableAd[], priors: PredictionPriors): Prepared {
     const active = ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
     const n = active.length;
     const ids = new Float64Array(n);
@@ -165,7 +162,7 @@ export class AdIndex {
       seen.add(ad.id);
       ids[slot] = ad.id;
       writeUnitVector(ad, vectors, slot * EMBEDDING_DIM);
-      prior[slot] = valuePerImpression(ad.campaign, rates);
+      prior[slot] = priorValuePerImpression(ad.campaign, priors);
     }
     const order = Int32Array.from({ length: n }, (_, i) => i).sort(
       (a, b) => prior[b] - prior[a] || ids[a] - ids[b],

@@ -1,0 +1,2 @@
+export * from './ad-index.js';
+export * from './top-k.js';
