@@ -5,3 +5,4 @@ export * from './money.js';
 export * from './auction-outcome.js';
 export * from './gsp.js';
 export * from './allocate-in-order.js';
+export * from './billing-day.js';

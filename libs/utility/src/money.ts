@@ -7,3 +7,10 @@ export const MICROS_PER_USD = 1_000_000;
 export function ceilToMicros(usd: number): number {
   return Math.max(0, Math.ceil(usd * MICROS_PER_USD - 1e-6)) / MICROS_PER_USD;
 }
+
+/** USD to whole micro-dollars, for the ledger and budget state, where no float money is kept. */
+export function usdToMicros(usd: number): number {
+  if (!Number.isFinite(usd) || usd < 0)
+    throw new RangeError(`expected a non-negative USD amount, got ${usd}`);
+  return Math.round(usd * MICROS_PER_USD);
+}
