@@ -27,6 +27,10 @@ export interface TrackingEventJob {
   price: number;
   servedAt: number;
   occurredAt: number;
+  /** A conversion: the click it is attributed to (that click's event id). */
+  clickEventId?: string;
+  /** A conversion: the advertiser's own id for it, its dedup key. */
+  conversionId?: string;
 }
 
 /** One job per batch the gateway sent: the rows' primary keys make a redelivered batch a no-op. */
