@@ -1,8 +1,17 @@
 import type { BidType } from './domain.js';
 
+/**
+ * The events a served ad's tracking URLs report, one signed token each: a token is good for its own
+ * endpoint only, so a leaked impression URL cannot be replayed as a click.
+ */
+export const TRACKING_TOKEN_KINDS = ['impression', 'click'] as const;
+export type TrackingTokenKind = (typeof TRACKING_TOKEN_KINDS)[number];
+
 /** What a signed tracking URL asserts; compact keys because it travels in every URL. */
 export interface TrackingClaims {
   v: 1;
+  /** which event this token may report */
+  k: TrackingTokenKind;
   /** request id */
   r: string;
   /** user id */
@@ -20,3 +29,6 @@ export interface TrackingClaims {
   /** expires at, epoch ms */
   exp: number;
 }
+
+/** The claims of one served ad, before each of its tokens is given its kind. */
+export type ServedAdClaims = Omit<TrackingClaims, 'k'>;

@@ -13,3 +13,14 @@ export function eventId(type: EventType, claims: Pick<TrackingClaims, 'r' | 's' 
     .digest('hex')
     .slice(0, EVENT_ID_LENGTH);
 }
+
+/**
+ * The id of an advertiser's conversion: keyed by the advertiser's own conversion id, so the same
+ * conversion posted twice (or for two clicks) is one event. Three fields, so it never equals a callback's id.
+ */
+export function conversionEventId(advertiserId: number, conversionId: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['conversion', advertiserId, conversionId]), 'utf8')
+    .digest('hex')
+    .slice(0, EVENT_ID_LENGTH);
+}

@@ -5,3 +5,5 @@ export * from './event-id.js';
 export * from './tracking-urls.js';
 export * from './event-cost.js';
 export * from './tracking-secret.env.js';
+export * from './click-id.js';
+export * from './click-window.js';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { TrackingClaims } from '@adfunnel/contracts';
+import type { TrackingClaims, TrackingTokenKind } from '@adfunnel/contracts';
 import { TrackingClaimsSchema, describeClaimIssues } from './tracking-claims.schema.js';
 import { TrackingTokenError } from './tracking-token.error.js';
 
@@ -29,8 +29,8 @@ export class SignedEventToken {
     return `${payload}.${mac(payload, secret).toString('base64url')}`;
   }
 
-  /** Returns the claims of a genuine, unexpired token; otherwise throws `TrackingTokenError`. */
-  static verify(token: string, secret: string, now: number): TrackingClaims {
+  /** Returns the claims of a genuine, unexpired token for the `kind` of event; otherwise throws `TrackingTokenError`. */
+  static verify(token: string, secret: string, now: number, kind: TrackingTokenKind): TrackingClaims {
     assertSecret(secret);
     if (typeof token !== 'string' || token.length === 0) {
       throw new TrackingTokenError('malformed', 'tracking token is missing');
@@ -48,9 +48,9 @@ export class SignedEventToken {
     }
     const payloadBytes = decodeCanonical(payload, 'payload');
     const signatureBytes = decodeCanonical(signature, 'signature');
-    const expected = mac(payload, secret);
+    const expectedMac = mac(payload, secret);
     // Length is public (always 32 for a genuine token); the bytes are compared in constant time.
-    if (signatureBytes.length !== SIGNATURE_BYTES || !timingSafeEqual(signatureBytes, expected)) {
+    if (signatureBytes.length !== SIGNATURE_BYTES || !timingSafeEqual(signatureBytes, expectedMac)) {
       throw new TrackingTokenError('bad_signature', 'tracking token signature does not match');
     }
 
@@ -67,6 +67,12 @@ export class SignedEventToken {
         `tracking token claims are invalid: ${describeClaimIssues(parsed.error)}`,
       );
     }
+    if (parsed.data.k !== kind) {
+      throw new TrackingTokenError(
+        'wrong_type',
+        `tracking token is ${article(parsed.data.k)} ${parsed.data.k} token, not ${article(kind)} ${kind} token`,
+      );
+    }
     if (parsed.data.exp <= now) {
       throw new TrackingTokenError(
         'expired',
@@ -75,6 +81,10 @@ export class SignedEventToken {
     }
     return parsed.data;
   }
+}
+
+function article(kind: TrackingTokenKind): string {
+  return kind === 'impression' ? 'an' : 'a';
 }
 
 function mac(payload: string, secret: string): Buffer {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BidTypeSchema, type TrackingClaims } from '@adfunnel/contracts';
+import { BidTypeSchema, TRACKING_TOKEN_KINDS, type TrackingClaims } from '@adfunnel/contracts';
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const epochMs = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -8,6 +8,7 @@ const epochMs = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const TrackingClaimsSchema: z.ZodType<TrackingClaims> = z
   .strictObject({
     v: z.literal(1),
+    k: z.enum(TRACKING_TOKEN_KINDS),
     r: z.string().min(1).max(128),
     u: z.string().min(1).max(64),
     a: positiveId,

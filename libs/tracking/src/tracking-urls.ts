@@ -1,10 +1,10 @@
-import type { TrackingClaims } from '@adfunnel/contracts';
+import type { ServedAdClaims } from '@adfunnel/contracts';
 import { SignedEventToken } from './signed-event-token.js';
 
 export interface TrackingUrlsInput {
   /** Public origin of the logging service, e.g. `https://t.example.com` (a trailing slash is ignored). */
   baseUrl: string;
-  claims: TrackingClaims;
+  claims: ServedAdClaims;
   secret: string;
 }
 
@@ -13,7 +13,7 @@ export interface TrackingUrls {
   clickUrl: string;
 }
 
-/** The signed URLs a served ad carries; both carry the same token, the path says which event it is. */
+/** The signed URLs a served ad carries, each with a token of its own kind that only its endpoint accepts. */
 export function trackingUrls({ baseUrl, claims, secret }: TrackingUrlsInput): TrackingUrls {
   let origin: URL;
   try {
@@ -28,9 +28,10 @@ export function trackingUrls({ baseUrl, claims, secret }: TrackingUrlsInput): Tr
     throw new TypeError('tracking baseUrl must not carry a query or fragment');
   }
   const base = baseUrl.replace(/\/+$/, '');
-  const t = encodeURIComponent(SignedEventToken.sign(claims, secret));
+  const token = (k: 'impression' | 'click') =>
+    encodeURIComponent(SignedEventToken.sign({ ...claims, k }, secret));
   return {
-    impressionUrl: `${base}/v1/events/impression?t=${t}`,
-    clickUrl: `${base}/v1/events/click?t=${t}`,
+    impressionUrl: `${base}/v1/events/impression?t=${token('impression')}`,
+    clickUrl: `${base}/v1/events/click?t=${token('click')}`,
   };
 }

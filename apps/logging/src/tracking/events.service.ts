@@ -3,6 +3,7 @@ import {
   type EventType,
   type TrackingClaims,
   type TrackingEventJob,
+  type TrackingTokenKind,
 } from '@adfunnel/contracts';
 import { InjectConfig } from '@adfunnel/platform';
 import { SignedEventToken, TrackingTokenError, eventId } from '@adfunnel/tracking';
@@ -36,18 +37,18 @@ export class EventsService {
   ) {}
 
   async impression(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedEvent> {
-    return this.track('impression', this.verify(token), options);
+    return this.track('impression', this.verify(token, 'impression'), options);
   }
 
   /** The landing URL is resolved first: a click that cannot land is refused, not billed. */
   async click(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedClick> {
-    const claims = this.verify(token);
+    const claims = this.verify(token, 'click');
     const landingUrl = await this.landingPages.landingUrlOf(claims.a);
     return { ...(await this.track('click', claims, options)), landingUrl };
   }
 
   async conversion(clickToken: string): Promise<AcceptedEvent> {
-    return this.track('conversion', this.verify(clickToken), { count: true });
+    return this.track('conversion', this.verify(clickToken, 'click'), { count: true });
   }
 
   private async track(
@@ -60,7 +61,7 @@ export class EventsService {
     return { eventId: job.eventId, requestId: job.requestId, adId: job.adId };
   }
 
-  private verify(token: unknown): TrackingClaims {
+  private verify(token: unknown, kind: TrackingTokenKind): TrackingClaims {
     if (Array.isArray(token)) {
       throw new AdfunnelError('invalid_request', 'tracking token t must be given once');
     }
@@ -68,7 +69,7 @@ export class EventsService {
       throw new AdfunnelError('invalid_request', 'tracking token t is missing');
     }
     try {
-      return SignedEventToken.verify(token, this.config.TRACKING_SECRET, Date.now());
+      return SignedEventToken.verify(token, this.config.TRACKING_SECRET, Date.now(), kind);
     } catch (error) {
       if (error instanceof TrackingTokenError) {
         throw new AdfunnelError(
