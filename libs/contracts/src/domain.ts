@@ -24,6 +24,11 @@ export type BidType = z.infer<typeof BidTypeSchema>;
 export const CAMPAIGN_STATUSES = ['active', 'paused', 'ended'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
+/** How a campaign spends its daily budget: spread over the day's expected traffic, or as fast as it wins. */
+export const PACING_MODES = ['even', 'asap'] as const;
+export const PacingSchema = z.enum(PACING_MODES);
+export type Pacing = z.infer<typeof PacingSchema>;
+
 export const EVENT_TYPES = ['impression', 'click', 'conversion'] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
