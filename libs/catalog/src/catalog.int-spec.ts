@@ -1,33 +1,17 @@
 import 'reflect-metadata';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type MarketplaceSpec, adAt, userAt } from '@adfunnel/simulator';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import {
-  catalogCounts,
-  createDataSource,
-  migrationsPending,
-  runCatalogMigrations,
-} from './catalog-data-source.js';
-import { CatalogReader } from './catalog-reader.service.js';
-import { CatalogSnapshotService } from './catalog-snapshot.service.js';
+import type { DataSource } from 'typeorm';
+import { createDataSource, migrationsPending, runCatalogMigrations } from './catalog-data-source.js';
 import { CatalogStartupCheck } from './catalog-startup-check.service.js';
 import { CatalogModule } from './catalog.module.js';
-import { simulatedCatalogAds } from './seed/simulated-catalog.js';
 import type { DatabaseConfig } from './database-config.js';
-import { AdEntity } from './entities/ad.entity.js';
-import { AdvertiserEntity } from './entities/advertiser.entity.js';
-import { CampaignEntity } from './entities/campaign.entity.js';
-import { CatalogMetaEntity } from './entities/catalog-meta.entity.js';
-import { UserProfileEntity } from './entities/user-profile.entity.js';
-import { seedCatalog } from './seed/catalog-seeder.js';
 
-const SPEC: MarketplaceSpec = { seed: 7, advertisers: 20, campaignsPerAdvertiser: 3, ads: 1000, users: 500 };
+// The seeded catalog (seeding, reading it back, snapshots) is tested in libs/catalog-seed.
 const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
 
 Logger.overrideLogger(['error', 'warn']);
@@ -44,31 +28,6 @@ function postgresConfig(name: string): DatabaseConfig {
   const schema = `${runId}_${name}`;
   pgSchemas.push(schema);
   return { databaseUrl: `${POSTGRES}?schema=${schema}`, sqlitePath: 'unused.sqlite' };
-}
-
-/** A hash of every seeded row, read through the entities so both drivers normalise alike. */
-async function rowHashes(ds: DataSource): Promise<Record<string, string>> {
-  const tables: [string, EntityTarget<ObjectLiteral>, string][] = [
-    ['advertisers', AdvertiserEntity, 'id'],
-    ['campaigns', CampaignEntity, 'id'],
-    ['ads', AdEntity, 'id'],
-    ['user_profiles', UserProfileEntity, 'userId'],
-    ['catalog_meta', CatalogMetaEntity, 'key'],
-  ];
-  const out: Record<string, string> = {};
-  for (const [name, entity, key] of tables) {
-    const rows = await ds.getRepository(entity).find({ order: { [key]: 'ASC' } });
-    const json = JSON.stringify(rows, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v));
-    out[name] = createHash('sha256').update(json).digest('hex');
-  }
-  return out;
-}
-
-async function migratedAndSeeded(config: DatabaseConfig): Promise<DataSource> {
-  const ds = await createDataSource(config);
-  await runCatalogMigrations(ds);
-  await seedCatalog(ds, SPEC, { batchSize: 300 });
-  return ds;
 }
 
 afterAll(async () => {
@@ -119,90 +78,6 @@ describe.each([
     );
     await expect(new CatalogStartupCheck(ds, { requireAds: false }).assertReady()).resolves.toBeUndefined();
   });
-
-  it('seeds the spec, and a second seed inserts nothing and changes no row', async () => {
-    const first = await seedCatalog(ds, SPEC, { batchSize: 300 });
-    expect(first.alreadySeeded).toBe(false);
-    expect(await catalogCounts(ds)).toEqual({
-      advertisers: 20,
-      campaigns: 60,
-      ads: 1000,
-      userProfiles: 500,
-      trackingEvents: 0,
-      servedAds: 0,
-    });
-    const before = await rowHashes(ds);
-
-    const second = await seedCatalog(ds, SPEC, { batchSize: 300 });
-
-    expect(second.alreadySeeded).toBe(true);
-    expect(Object.values(second.tables).map((t) => t.inserted)).toEqual([0, 0, 0, 0]);
-    expect(await rowHashes(ds)).toEqual(before);
-  });
-
-  it('completes a partly seeded catalog without duplicating rows', async () => {
-    await ds.getRepository(AdEntity).delete([5, 6, 700]);
-
-    const report = await seedCatalog(ds, SPEC);
-
-    expect(report.tables.ads).toEqual({ expected: 1000, before: 997, inserted: 3 });
-    expect((await catalogCounts(ds)).ads).toBe(1000);
-  });
-
-  it('refuses to seed a different spec over it', async () => {
-    await expect(seedCatalog(ds, { ...SPEC, ads: 900 })).rejects.toThrow(
-      /catalog was seeded from a different spec/,
-    );
-  });
-
-  it('loads every ad with its campaign and a 32-float embedding equal to the simulator', async () => {
-    const sut = new CatalogReader(ds);
-
-    const ads = await sut.loadAds();
-
-    expect(ads).toHaveLength(1000);
-    expect(ads.map((a) => a.id)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-    for (const ad of ads) expect(ad.embedding).toHaveLength(32);
-    // Exactly what the in-memory view of the same marketplace holds, field for field.
-    const simulated = simulatedCatalogAds(SPEC);
-    expect(ads.map((a) => ({ ...a, embedding: Array.from(a.embedding) }))).toEqual(
-      simulated.map((a) => ({ ...a, embedding: Array.from(a.embedding) })),
-    );
-  });
-
-  it('finds one ad and one user profile', async () => {
-    const sut = new CatalogReader(ds);
-
-    expect((await sut.findAd(42))?.title).toBe(adAt(SPEC, 41).title);
-    expect(await sut.findAd(5000)).toBeNull();
-    const user = userAt(SPEC, 9);
-    expect(await sut.findUserProfile('u00010')).toEqual({
-      userId: 'u00010',
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-    });
-    expect(await sut.findUserProfile('nobody')).toBeNull();
-  });
-
-  it('serves a snapshot through CatalogModule and stops cleanly', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [CatalogModule.forRoot({ ...config, catalogRefreshMs: 50 })],
-    }).compile();
-    await moduleRef.init();
-    const sut = moduleRef.get(CatalogSnapshotService);
-    const first = sut.snapshot();
-    expect(first.ads).toHaveLength(1000);
-    expect(first.byId.get(1000)?.embedding).toHaveLength(32);
-
-    await ds.getRepository(CampaignEntity).update({ id: 1 }, { status: 'paused' });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-
-    const next = sut.snapshot();
-    expect(next.version).not.toBe(first.version);
-    expect(next.byId.get(1)?.campaign.status).toBe('paused');
-    await moduleRef.close();
-  });
 });
 
 describe('CatalogModule on an unmigrated database', () => {
@@ -213,20 +88,5 @@ describe('CatalogModule on an unmigrated database', () => {
 
     await expect(moduleRef.init()).rejects.toThrow('run `npm run catalog -- migrate`');
     await moduleRef.close();
-  });
-});
-
-describe('seeding determinism', () => {
-  it('gives identical rows on two fresh SQLite files and on PostgreSQL', async () => {
-    const a = await migratedAndSeeded(sqliteConfig('det_a'));
-    const b = await migratedAndSeeded(sqliteConfig('det_b'));
-    const pg = await migratedAndSeeded(postgresConfig('det'));
-    try {
-      const hashes = await rowHashes(a);
-      expect(await rowHashes(b)).toEqual(hashes);
-      expect(await rowHashes(pg)).toEqual(hashes);
-    } finally {
-      await Promise.all([a.destroy(), b.destroy(), pg.destroy()]);
-    }
   });
 });

@@ -20,5 +20,3 @@ export * from './migrations/catalog-migrations.js';
 export * from './transformers/epoch-ms.transformer.js';
 export * from './transformers/json-array.transformer.js';
 export * from './transformers/float32-json.transformer.js';
-export * from './seed/catalog-seeder.js';
-export * from './seed/simulated-catalog.js';

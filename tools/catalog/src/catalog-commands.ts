@@ -2,11 +2,10 @@ import {
   type CatalogCounts,
   catalogCounts,
   migrationsPending,
-  readSeededSpec,
   redact,
   runCatalogMigrations,
-  seedCatalog,
 } from '@adfunnel/catalog';
+import { readSeededSpec, seedCatalog } from '@adfunnel/catalog-seed';
 import { DEMO_MARKETPLACE, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { DataSource } from 'typeorm';
 import type { CatalogCliArgs } from './catalog-cli-args.js';

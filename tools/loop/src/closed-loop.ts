@@ -7,8 +7,8 @@ import {
   TrackingEventEntity,
   createDataSource,
   runCatalogMigrations,
-  seedCatalog,
 } from '@adfunnel/catalog';
+import { seedCatalog } from '@adfunnel/catalog-seed';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { type ResolvedModel, resolveModelVersion } from '@adfunnel/models';
 import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';

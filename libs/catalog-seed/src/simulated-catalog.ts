@@ -1,5 +1,5 @@
+import type { CatalogAd } from '@adfunnel/catalog';
 import { type MarketplaceSpec, adAt, campaignAt, campaignCount } from '@adfunnel/simulator';
-import type { CatalogAd, CatalogSnapshot } from '../catalog-ad.js';
 
 /**
  * The catalog's view of a simulated marketplace: what `CatalogReader.loadAds` returns after
@@ -34,9 +34,4 @@ export function simulatedCatalogAds(spec: MarketplaceSpec): CatalogAd[] {
       },
     };
   });
-}
-
-/** A snapshot of the given ads, as `CatalogSnapshotService.snapshot()` serves it. */
-export function catalogSnapshotOf(version: string, ads: CatalogAd[]): CatalogSnapshot {
-  return { version, loadedAt: Date.now(), ads, byId: new Map(ads.map((ad) => [ad.id, ad])) };
 }

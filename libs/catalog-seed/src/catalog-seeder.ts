@@ -1,4 +1,12 @@
 import {
+  AdEntity,
+  AdvertiserEntity,
+  CampaignEntity,
+  CatalogMetaEntity,
+  UserProfileEntity,
+  migrationsPending,
+} from '@adfunnel/catalog';
+import {
   DEMO_MARKETPLACE,
   type MarketplaceSpec,
   adAt,
@@ -9,12 +17,6 @@ import {
 } from '@adfunnel/simulator';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { migrationsPending } from '../catalog-data-source.js';
-import { AdEntity } from '../entities/ad.entity.js';
-import { AdvertiserEntity } from '../entities/advertiser.entity.js';
-import { CampaignEntity } from '../entities/campaign.entity.js';
-import { CatalogMetaEntity } from '../entities/catalog-meta.entity.js';
-import { UserProfileEntity } from '../entities/user-profile.entity.js';
 
 /** Fixed creation time of seeded rows, so two seeds of one spec are identical row for row. */
 export const SEED_EPOCH_MS = Date.UTC(2025, 0, 1);

@@ -1,0 +1,2 @@
+export * from './catalog-seeder.js';
+export * from './simulated-catalog.js';
