@@ -38,6 +38,84 @@ const pureLibraryImports = (bannedPackages) => ({
   ],
 });
 
+/**
+ * Which projects a project may import. Test code (specs, and a project's `src/testing/`) may also
+ * import libs/testing; production code may not, so no service or tool ships the test fakes.
+ */
+const moduleBoundaries = ({ testCode }) => {
+  const testing = testCode ? ['type:testing'] : [];
+  return {
+    '@nx/enforce-module-boundaries': [
+      'error',
+      {
+        enforceBuildableLibDependency: false,
+        allow: [],
+        depConstraints: [
+          { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+          {
+            sourceTag: 'type:util',
+            onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+            bannedExternalImports: [...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE],
+          },
+          {
+            // The ad index: util plus the ANN library and nothing else from npm (jest for its specs).
+            sourceTag: 'type:index',
+            onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+            allowedExternalImports: [ANN_PACKAGE, '@jest/globals'],
+          },
+          {
+            sourceTag: 'type:platform',
+            onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+          },
+          {
+            sourceTag: 'type:data-access',
+            onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+          },
+          {
+            sourceTag: 'type:testing',
+            onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
+          },
+          {
+            sourceTag: 'type:app',
+            onlyDependOnLibsWithTags: [
+              'type:contracts',
+              'type:util',
+              'type:index',
+              'type:platform',
+              'type:data-access',
+              ...testing,
+            ],
+          },
+          {
+            sourceTag: 'type:tool',
+            onlyDependOnLibsWithTags: [
+              'type:contracts',
+              'type:util',
+              'type:index',
+              'type:platform',
+              'type:data-access',
+              'type:tool',
+              ...testing,
+            ],
+          },
+          {
+            // Tests across processes: all of it is test code.
+            sourceTag: 'type:e2e',
+            onlyDependOnLibsWithTags: [
+              'type:contracts',
+              'type:util',
+              'type:platform',
+              'type:data-access',
+              'type:tool',
+              'type:testing',
+            ],
+          },
+        ],
+      },
+    ],
+  };
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'models/**', '.nx/**', 'coverage/**', 'var/**'] },
   js.configs.recommended,
@@ -55,66 +133,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/unbound-method': 'off',
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            {
-              sourceTag: 'type:util',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
-              bannedExternalImports: [...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE],
-            },
-            {
-              // The ad index: util plus the ANN library and nothing else from npm (jest for its specs).
-              sourceTag: 'type:index',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
-              allowedExternalImports: [ANN_PACKAGE, '@jest/globals'],
-            },
-            {
-              sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
-            },
-            {
-              sourceTag: 'type:data-access',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:platform', 'type:data-access'],
-            },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:util',
-                'type:index',
-                'type:platform',
-                'type:data-access',
-              ],
-            },
-            {
-              sourceTag: 'type:tool',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:util',
-                'type:index',
-                'type:platform',
-                'type:data-access',
-                'type:tool',
-              ],
-            },
-            {
-              sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:util',
-                'type:platform',
-                'type:data-access',
-                'type:tool',
-              ],
-            },
-          ],
-        },
-      ],
+      ...moduleBoundaries({ testCode: false }),
     },
   },
   {
@@ -132,6 +151,10 @@ export default tseslint.config(
     files: ['libs/ad-index/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
     rules: pureLibraryImports(FRAMEWORK_AND_IO_PACKAGES),
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/src/testing/**/*.ts'],
+    rules: moduleBoundaries({ testCode: true }),
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts'],

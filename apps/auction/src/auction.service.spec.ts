@@ -1,5 +1,6 @@
-import type { CatalogAd, CatalogCampaign, CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
+import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
 import { AdfunnelError, AuctionResponseSchema, type AuctionRequest } from '@adfunnel/contracts';
+import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { describe, expect, it, beforeAll, beforeEach } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { AuctionService } from './auction.service.js';
@@ -35,10 +36,6 @@ function ad(
   };
 }
 
-function snapshotOf(ads: CatalogAd[]): CatalogSnapshot {
-  return { version: 'test-v1', loadedAt: 0, ads, byId: new Map(ads.map((a) => [a.id, a])) };
-}
-
 function request(overrides: Partial<AuctionRequest>): AuctionRequest {
   return {
     requestId: 'req-1',
@@ -53,7 +50,7 @@ function request(overrides: Partial<AuctionRequest>): AuctionRequest {
 
 describe(AuctionService.name, () => {
   // ad 1: CPC 0.50; ad 2: CPM 8; ad 3: CPA 20 in a paused campaign; ad 4: CPM 50 but the ad itself is paused
-  const snapshot = snapshotOf([
+  const snapshot = catalogSnapshot('test-v1', [
     ad(1, { bidType: 'CPC', bid: 0.5 }),
     ad(2, { bidType: 'CPM', bid: 8 }),
     ad(3, { bidType: 'CPA', bid: 20, status: 'paused' }),
@@ -61,7 +58,6 @@ describe(AuctionService.name, () => {
   ]);
   // defaults: reserve 0.50 CPM = 0.0005 per impression, priors pCtr 0.01, pCvr 0.05
   const config = AuctionConfigSchema.parse({});
-  let loaded: CatalogSnapshot | undefined;
   let sut: AuctionService;
 
   beforeAll(() => {
@@ -69,14 +65,7 @@ describe(AuctionService.name, () => {
   });
 
   beforeEach(() => {
-    loaded = snapshot;
-    const catalog: Pick<CatalogSnapshotService, 'snapshot'> = {
-      snapshot: () => {
-        if (loaded === undefined) throw new AdfunnelError('not_ready', 'catalog snapshot is not loaded yet');
-        return loaded;
-      },
-    };
-    sut = new AuctionService(catalog as CatalogSnapshotService, config);
+    sut = new AuctionService(new FakeCatalogSnapshots(snapshot).asService(), config);
   });
 
   it('runs GSP on the predictions and ignores inactive campaigns and ads and unknown ids', () => {
@@ -119,7 +108,7 @@ describe(AuctionService.name, () => {
   it('uses the configured reserve and priors', () => {
     // reserve 2 CPM = 0.002 per impression; prior pCtr 0.02: ad 1 is worth 0.50 x 0.02 = 0.01 and pays 0.002 / 0.02 = 0.10
     const custom = new AuctionService(
-      { snapshot: () => snapshot } as Pick<CatalogSnapshotService, 'snapshot'> as CatalogSnapshotService,
+      new FakeCatalogSnapshots(snapshot).asService(),
       AuctionConfigSchema.parse({ AUCTION_RESERVE_CPM: '2', AUCTION_PRIOR_CTR: '0.02' }),
     );
     const response = custom.run(request({ adIds: [1], slots: 1 }));
@@ -145,8 +134,8 @@ describe(AuctionService.name, () => {
   });
 
   it('answers not_ready while the catalog has not loaded', () => {
-    loaded = undefined;
-    expect(() => sut.run(request({ adIds: [1] }))).toThrow('catalog snapshot is not loaded yet');
+    const unloaded = new AuctionService(new FakeCatalogSnapshots().asService(), config);
+    expect(() => unloaded.run(request({ adIds: [1] }))).toThrow('catalog snapshot is not loaded yet');
   });
 
   it('returns no winners for an empty candidate list', () => {

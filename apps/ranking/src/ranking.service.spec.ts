@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdfunnelError, type ScoreRequest, ScoreResponseSchema } from '@adfunnel/contracts';
 import { FEATURE_SPEC, buildFeatureMatrix, featureSpecFingerprint } from '@adfunnel/features';
 import { userAt } from '@adfunnel/simulator';
+import { FakeCatalogSnapshots, SMALL_MARKETPLACE, catalogAds, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RankingConfigSchema } from './config.js';
 import { RankingModelService } from './ranking-model.service.js';
 import { RankingService } from './ranking.service.js';
-import { SMALL_MARKETPLACE, catalogAds, catalogSnapshots } from './testing/catalog-snapshot.factory.js';
 
 const MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -31,6 +31,7 @@ function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
 }
 
 describe(RankingService.name, () => {
+  const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-test'));
   let model: RankingModelService;
   let sut: RankingService;
 
@@ -39,7 +40,7 @@ describe(RankingService.name, () => {
     const config = RankingConfigSchema.parse({ MODELS_DIR, RANKING_WORKERS: '1' });
     model = new RankingModelService(await RankingModelService.resolve(config), config);
     await model.onModuleInit();
-    sut = new RankingService(catalogSnapshots(), model);
+    sut = new RankingService(catalog.asService(), model);
   });
   afterAll(async () => {
     await model.onModuleDestroy();
@@ -64,7 +65,7 @@ describe(RankingService.name, () => {
     const direct = await model.score(expected, request.adIds.length, FEATURE_SPEC.dim);
     expect(response.pCtr).toEqual(Array.from(direct.pCtr));
     expect(response.featureSpec).toBe(featureSpecFingerprint());
-    expect(response.catalogVersion).toBe(catalogSnapshots().snapshot().version);
+    expect(response.catalogVersion).toBe(catalog.snapshot().version);
   });
 
   it('gives each ad the score it gets alone, whatever the batch around it', async () => {

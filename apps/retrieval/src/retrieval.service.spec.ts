@@ -2,12 +2,11 @@ import { describe, it, expect, beforeAll, beforeEach } from '@jest/globals';
 import { AdfunnelError, CandidatesResponseSchema, type CandidatesRequest } from '@adfunnel/contracts';
 import { TOPIC_COUNT } from '@adfunnel/features';
 import { userAt } from '@adfunnel/simulator';
+import { FakeCatalogSnapshots, SMALL_MARKETPLACE, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RetrievalConfigSchema } from './config.js';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 import { RetrievalService } from './retrieval.service.js';
-import { SMALL_MARKETPLACE, catalogSnapshot } from './testing/catalog-snapshot.factory.js';
-import { FakeCatalogSnapshots } from './testing/fake-catalog-snapshots.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12);
 

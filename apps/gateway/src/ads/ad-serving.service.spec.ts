@@ -111,12 +111,8 @@ describe(AdServingService.name, () => {
           known: true,
         }),
     } as unknown as UserProfileService;
-    const catalog = new FakeCatalogSnapshots(
-      catalogSnapshot(
-        'cat-1',
-        [1, 2, 3].map((id) => ad(id, id)),
-      ),
-    ).asService();
+    const ads = [1, 2, 3].map((id) => ad(id, id));
+    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
     const publisher = {
       publish: (...args: unknown[]) => published.push(args),
       drain: () => Promise.resolve(),

@@ -1,7 +1,6 @@
 import { describe, it, expect, beforeEach } from '@jest/globals';
+import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { RetrievalConfigSchema } from '../config.js';
-import { catalogSnapshot } from '../testing/catalog-snapshot.factory.js';
-import { FakeCatalogSnapshots } from '../testing/fake-catalog-snapshots.js';
 import { AdIndexProbe } from './ad-index.probe.js';
 import { IndexLifecycleService } from './index-lifecycle.service.js';
 

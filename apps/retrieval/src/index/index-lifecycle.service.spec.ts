@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, beforeEach } from '@jest/globals';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { EMBEDDING_DIM } from '@adfunnel/features';
+import { FakeCatalogSnapshots, catalogAds, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RetrievalConfigSchema, type RetrievalConfig } from '../config.js';
-import { catalogAds, catalogSnapshot } from '../testing/catalog-snapshot.factory.js';
-import { FakeCatalogSnapshots } from '../testing/fake-catalog-snapshots.js';
 import { IndexLifecycleService } from './index-lifecycle.service.js';
 
 const config: RetrievalConfig = RetrievalConfigSchema.parse({

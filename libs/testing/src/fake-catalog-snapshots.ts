@@ -1,7 +1,10 @@
 import type { CatalogSnapshot, CatalogSnapshotListener, CatalogSnapshotService } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 
-/** Stands in for CatalogSnapshotService: the test decides when a new catalog version appears. */
+/**
+ * Stands in for CatalogSnapshotService: the test decides which snapshot is loaded (none, until
+ * given one) and when a new catalog version appears.
+ */
 export class FakeCatalogSnapshots implements Pick<CatalogSnapshotService, 'snapshot' | 'onChange'> {
   private current: CatalogSnapshot | undefined;
   private readonly listeners = new Set<CatalogSnapshotListener>();

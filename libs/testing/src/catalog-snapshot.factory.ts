@@ -1,9 +1,5 @@
-import {
-  type CatalogAd,
-  type CatalogSnapshot,
-  catalogSnapshotOf,
-  simulatedCatalogAds,
-} from '@adfunnel/catalog';
+import type { CatalogAd, CatalogSnapshot } from '@adfunnel/catalog';
+import { simulatedCatalogAds } from '@adfunnel/catalog-seed';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
 
 /** A small simulated marketplace: real targeting mixes, statuses and bids, quick to index. */
@@ -19,6 +15,7 @@ export function catalogAds(spec: MarketplaceSpec = SMALL_MARKETPLACE): CatalogAd
   return simulatedCatalogAds(spec);
 }
 
+/** A snapshot of `ads`, as `CatalogSnapshotService.snapshot()` serves it. */
 export function catalogSnapshot(version: string, ads: CatalogAd[] = catalogAds()): CatalogSnapshot {
-  return catalogSnapshotOf(version, ads);
+  return { version, loadedAt: Date.now(), ads, byId: new Map(ads.map((ad) => [ad.id, ad])) };
 }

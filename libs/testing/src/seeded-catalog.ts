@@ -1,0 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDataSource, runCatalogMigrations } from '@adfunnel/catalog';
+import { seedCatalog } from '@adfunnel/catalog-seed';
+import type { MarketplaceSpec } from '@adfunnel/simulator';
+
+export interface SeededCatalog {
+  /** The temporary directory that holds the database; tests may put more files in it. */
+  dir: string;
+  sqlitePath: string;
+  remove(): Promise<void>;
+}
+
+/** A migrated SQLite catalog seeded with `spec`, in a temporary directory of its own. */
+export async function seededSqliteCatalog(spec: MarketplaceSpec): Promise<SeededCatalog> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-catalog-'));
+  const sqlitePath = path.join(dir, 'catalog.sqlite');
+  const ds = await createDataSource({ sqlitePath });
+  try {
+    await runCatalogMigrations(ds);
+    await seedCatalog(ds, spec);
+  } finally {
+    await ds.destroy();
+  }
+  return { dir, sqlitePath, remove: () => rm(dir, { recursive: true, force: true }) };
+}
