@@ -12,28 +12,24 @@ import {
   createDataSource,
   runCatalogMigrations,
 } from '@adfunnel/catalog';
-import {
-  Rpc,
-  type ServedAck,
-  type ServedBatch,
-  type ServedRecord,
-  type TrackingClaims,
-} from '@adfunnel/contracts';
+import { QueueGroups, Rpc, type ServedRecord, type TrackingClaims } from '@adfunnel/contracts';
 import { EMBEDDING_DIM } from '@adfunnel/features';
-import { parseConfig, startService } from '@adfunnel/platform';
+import { parseConfig } from '@adfunnel/platform';
+import {
+  TEST_REDIS_URL,
+  type TestStage,
+  deleteRedisKeys,
+  eventually,
+  postgresTestSchema,
+  startTestStage,
+  testRunId,
+} from '@adfunnel/testing';
 import { trackingUrls } from '@adfunnel/tracking';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { Redis } from 'ioredis';
-import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { LoggingConfigSchema } from './config.js';
 import { LoggingModule } from './logging.module.js';
 import { LoggingQueuesService } from './queues/logging-queues.service.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const NATS_URL = 'nats://127.0.0.1:4222';
-const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'logging-int-spec-secret-0123456789';
 const LANDING_URL = 'https://shop.example.com/p/42?utm_source=adfunnel';
 
@@ -97,44 +93,23 @@ const BACKENDS: Backend[] = [
   {
     name: 'PostgreSQL',
     create() {
-      const schema = `logging_test_${randomUUID().replaceAll('-', '')}`;
-      const databaseUrl = `${POSTGRES_URL}?schema=${schema}`;
+      const { databaseUrl, drop } = postgresTestSchema(testRunId('logging_test'));
       return Promise.resolve({
         env: { DATABASE_URL: databaseUrl },
         database: { databaseUrl, sqlitePath: '' },
-        async drop() {
-          const admin = await createDataSource({ databaseUrl: POSTGRES_URL, sqlitePath: '' });
-          try {
-            await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          } finally {
-            await admin.destroy();
-          }
-        },
+        drop,
       });
     },
   },
 ];
 
-async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} on %s`, (_name, backend) => {
-  const prefix = `adfunnel-test-${randomUUID()}`;
-  const queueGroup = `adfunnel-logging-test-${randomUUID()}`;
+  const prefix = testRunId('logging_test');
   let drop: (() => Promise<void>) | undefined;
-  let app: NestFastifyApplication;
+  let stage: TestStage;
   let baseUrl: string;
   let db: DataSource;
   let queues: LoggingQueuesService;
-  let bus: ClientProxy;
 
   const idle = () =>
     eventually(
@@ -179,46 +154,28 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
       await setup.destroy();
     }
 
-    const config = parseConfig(LoggingConfigSchema, {
-      ...target.env,
-      REDIS_URL,
-      NATS_URL,
-      TRACKING_SECRET: SECRET,
-      LOGGING_QUEUE_PREFIX: prefix,
-      CATALOG_REFRESH_MS: '0',
-      LOG_LEVEL: 'warn',
+    stage = await startTestStage({
+      name: 'logging',
+      queueGroup: QueueGroups.logging,
+      module: (env) =>
+        LoggingModule.forRoot(
+          parseConfig(LoggingConfigSchema, {
+            ...env,
+            ...target.env,
+            REDIS_URL: TEST_REDIS_URL,
+            TRACKING_SECRET: SECRET,
+            LOGGING_QUEUE_PREFIX: prefix,
+          }),
+        ),
     });
-    app = await startService({
-      name: 'logging-test',
-      module: LoggingModule.forRoot(config),
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: NATS_URL,
-      // Its own queue group, so this instance gets every served record even if a dev logging service runs.
-      queueGroup,
-      logLevel: 'warn',
-    });
-    baseUrl = await app.getUrl();
-    db = app.get(DataSource);
-    queues = app.get(LoggingQueuesService);
-    bus = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: NATS_URL } });
-    await bus.connect();
+    baseUrl = stage.url;
+    db = stage.app.get(DataSource);
+    queues = stage.app.get(LoggingQueuesService);
   });
 
   afterAll(async () => {
-    await bus?.close();
-    await app?.close();
-    const redis = new Redis(REDIS_URL);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await stage?.close();
+    await deleteRedisKeys(prefix);
     await drop?.();
   });
 
@@ -397,8 +354,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
         },
       ],
     };
-    const send = () =>
-      firstValueFrom(bus.send<ServedAck, ServedBatch>(Rpc.loggingServed.pattern, { records: [record] }));
+    const send = () => stage.bus.call(Rpc.loggingServed, { records: [record] });
     expect(await send()).toEqual({ accepted: 1 });
     expect(await send()).toEqual({ accepted: 1 });
 
@@ -416,7 +372,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
 
     const inconsistent = { ...record, ads: [{ ...record.ads[0], features: [1, 2] }] };
     await expect(
-      firstValueFrom(bus.send(Rpc.loggingServed.pattern, { records: [record, inconsistent] })),
+      stage.bus.call(Rpc.loggingServed, { records: [record, inconsistent] }),
     ).rejects.toMatchObject({
       code: 'invalid_request',
       message: expect.stringContaining('records[1].ads: slot 0 has 2 features, expected featureDim 3'),

@@ -1,22 +1,25 @@
 import { featureSpecFingerprint } from '@adfunnel/features';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDataSource, runCatalogMigrations, seedCatalog } from '@adfunnel/catalog';
-import { Rpc, ScoreResponseSchema, type ScoreRequest, type ScoreResponse } from '@adfunnel/contracts';
-import { parseConfig, startService } from '@adfunnel/platform';
+import { QueueGroups, Rpc, ScoreResponseSchema, type ScoreRequest } from '@adfunnel/contracts';
+import { type BusClient, parseConfig } from '@adfunnel/platform';
 import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { firstValueFrom } from 'rxjs';
+import {
+  type SeededCatalog,
+  TEST_NATS_URL,
+  type TestStage,
+  connectTestBus,
+  seededSqliteCatalog,
+  startTestStage,
+  testRunId,
+} from '@adfunnel/testing';
 import { RankingConfigSchema } from './config.js';
 import { RankingModule } from './ranking.module.js';
 
-const NATS_URL = 'nats://127.0.0.1:4222';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MODELS_DIR = path.join(REPO, 'models');
 const SPEC: MarketplaceSpec = { seed: 9, advertisers: 20, campaignsPerAdvertiser: 2, ads: 400, users: 20 };
@@ -50,7 +53,7 @@ function runBuiltService(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO, 'apps/ranking/dist/main.js')], {
       cwd: REPO,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
+      env: { PATH: process.env['PATH'] ?? '', NATS_URL: TEST_NATS_URL, CATALOG_REFRESH_MS: '0', ...env },
     });
     let output = '';
     let listening = false;
@@ -72,50 +75,28 @@ function runBuiltService(
 }
 
 describe(RankingModule.name, () => {
-  let dir: string;
-  let sqlitePath: string;
-  let app: NestFastifyApplication;
+  let catalog: SeededCatalog;
+  let stage: TestStage;
   let baseUrl: string;
-  let bus: ClientProxy;
-  const score = (request: unknown) =>
-    firstValueFrom(bus.send<ScoreResponse>(Rpc.rankingScore.pattern, request));
+  const score = (request: unknown, bus: BusClient = stage.bus) =>
+    bus.call(Rpc.rankingScore, request as ScoreRequest);
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-ranking-'));
-    sqlitePath = path.join(dir, 'catalog.sqlite');
-    const setup = await createDataSource({ sqlitePath });
-    try {
-      await runCatalogMigrations(setup);
-      await seedCatalog(setup, SPEC);
-    } finally {
-      await setup.destroy();
-    }
-    const config = parseConfig(RankingConfigSchema, {
-      SQLITE_PATH: sqlitePath,
-      NATS_URL,
-      MODELS_DIR,
-      CATALOG_REFRESH_MS: '0',
-      LOG_LEVEL: 'warn',
+    catalog = await seededSqliteCatalog(SPEC);
+    stage = await startTestStage({
+      name: 'ranking',
+      queueGroup: QueueGroups.ranking,
+      module: (env) =>
+        RankingModule.forRoot(
+          parseConfig(RankingConfigSchema, { ...env, SQLITE_PATH: catalog.sqlitePath, MODELS_DIR }),
+        ),
     });
-    app = await startService({
-      name: 'ranking-test',
-      module: RankingModule.forRoot(config),
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: NATS_URL,
-      // Its own queue group, so a ranking service running on this machine does not take the test's requests.
-      queueGroup: `adfunnel-ranking-test-${randomUUID()}`,
-      logLevel: 'warn',
-    });
-    baseUrl = await app.getUrl();
-    bus = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: NATS_URL } });
-    await bus.connect();
+    baseUrl = stage.url;
   });
 
   afterAll(async () => {
-    await bus?.close();
-    await app?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await stage?.close();
+    await catalog?.remove();
   });
 
   it('scores candidates over the bus with the committed model', async () => {
@@ -164,7 +145,18 @@ describe(RankingModule.name, () => {
   });
 
   describe('as a process', () => {
-    beforeAll(() => {
+    // Its own bus namespace: the process neither joins the in-process stage's nor a running funnel's queue group.
+    const namespace = testRunId('ranking_process_test');
+    let processBus: BusClient;
+    const processEnv = (env: Record<string, string>) => ({
+      MODELS_DIR,
+      SQLITE_PATH: catalog.sqlitePath,
+      RANKING_PORT: '39102',
+      BUS_NAMESPACE: namespace,
+      ...env,
+    });
+
+    beforeAll(async () => {
       execFileSync(
         process.execPath,
         [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-b', 'apps/ranking/tsconfig.json'],
@@ -172,10 +164,15 @@ describe(RankingModule.name, () => {
           cwd: REPO,
         },
       );
+      processBus = await connectTestBus(namespace);
+    });
+
+    afterAll(async () => {
+      await processBus?.onApplicationShutdown();
     });
 
     it('refuses to start, exit 1, when the model was trained on another feature spec', async () => {
-      const models = path.join(dir, 'models-stale');
+      const models = path.join(catalog.dir, 'models-stale');
       await cp(path.join(MODELS_DIR, 'ranking'), path.join(models, 'ranking'), { recursive: true });
       const version = (await readFile(path.join(models, 'ranking', 'current'), 'utf8')).trim();
       const manifestPath = path.join(models, 'ranking', version, 'manifest.json');
@@ -185,13 +182,7 @@ describe(RankingModule.name, () => {
       manifest.featureSpec.fingerprint = '0123456789abcdef';
       await writeFile(manifestPath, JSON.stringify(manifest));
 
-      const { code, output } = await runBuiltService({
-        MODELS_DIR: models,
-        SQLITE_PATH: sqlitePath,
-        RANKING_PORT: '39102',
-        NATS_URL,
-        CATALOG_REFRESH_MS: '0',
-      });
+      const { code, output } = await runBuiltService(processEnv({ MODELS_DIR: models }));
 
       expect(code).toBe(1);
       expect(output).toContain('fp=0123456789abcdef');
@@ -200,15 +191,12 @@ describe(RankingModule.name, () => {
 
     it('drains and exits 0 on SIGTERM while scoring', async () => {
       const inFlight: Promise<unknown>[] = [];
-      const { code, signal, output } = await runBuiltService(
-        { MODELS_DIR, SQLITE_PATH: sqlitePath, RANKING_PORT: '39102', NATS_URL, CATALOG_REFRESH_MS: '0' },
-        (stop) => {
-          const adIds = Array.from({ length: 400 }, (_, i) => i + 1);
-          for (let i = 0; i < 40; i++)
-            inFlight.push(score(requestFactory({ adIds })).catch((e: unknown) => e));
-          setTimeout(stop, 20);
-        },
-      );
+      const { code, signal, output } = await runBuiltService(processEnv({}), (stop) => {
+        const adIds = Array.from({ length: 400 }, (_, i) => i + 1);
+        for (let i = 0; i < 40; i++)
+          inFlight.push(score(requestFactory({ adIds }), processBus).catch((e: unknown) => e));
+        setTimeout(stop, 20);
+      });
       await Promise.all(inFlight);
 
       expect({ code, signal }).toEqual({ code: 0, signal: null });
@@ -216,13 +204,9 @@ describe(RankingModule.name, () => {
     });
 
     it('refuses to start, exit 1, when there is no model', async () => {
-      const { code, output } = await runBuiltService({
-        MODELS_DIR: path.join(dir, 'no-models'),
-        SQLITE_PATH: sqlitePath,
-        RANKING_PORT: '39102',
-        NATS_URL,
-        CATALOG_REFRESH_MS: '0',
-      });
+      const { code, output } = await runBuiltService(
+        processEnv({ MODELS_DIR: path.join(catalog.dir, 'no-models') }),
+      );
 
       expect(code).toBe(1);
       expect(output).toMatch(/no current version for model "ranking"/);

@@ -1,32 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  CampaignEntity,
-  CatalogSnapshotService,
-  createDataSource,
-  runCatalogMigrations,
-  seedCatalog,
-} from '@adfunnel/catalog';
-import {
-  CandidatesResponseSchema,
-  Rpc,
-  type CandidatesRequest,
-  type CandidatesResponse,
-} from '@adfunnel/contracts';
-import { parseConfig, startService } from '@adfunnel/platform';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { CampaignEntity, CatalogSnapshotService } from '@adfunnel/catalog';
+import { CandidatesResponseSchema, QueueGroups, Rpc, type CandidatesRequest } from '@adfunnel/contracts';
+import { parseConfig } from '@adfunnel/platform';
 import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
+import {
+  type SeededCatalog,
+  type TestStage,
+  connectTestBus,
+  seededSqliteCatalog,
+  startTestStage,
+  testRunId,
+} from '@adfunnel/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { RetrievalConfigSchema } from './config.js';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 import { RetrievalModule } from './retrieval.module.js';
+import { RetrievalService } from './retrieval.service.js';
 
-const NATS_URL = 'nats://127.0.0.1:4222';
 const SPEC: MarketplaceSpec = { seed: 9, advertisers: 30, campaignsPerAdvertiser: 3, ads: 2500, users: 50 };
 
 function requestFactory(overrides: Partial<CandidatesRequest> = {}): CandidatesRequest {
@@ -48,48 +40,51 @@ function requestFactory(overrides: Partial<CandidatesRequest> = {}): CandidatesR
 }
 
 describe(RetrievalModule.name, () => {
-  let dir: string;
+  let catalog: SeededCatalog;
+  let stage: TestStage;
   let app: NestFastifyApplication;
   let baseUrl: string;
-  let bus: ClientProxy;
   const candidates = (request: unknown) =>
-    firstValueFrom(bus.send<CandidatesResponse>(Rpc.retrievalCandidates.pattern, request));
+    stage.bus.call(Rpc.retrievalCandidates, request as CandidatesRequest);
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-retrieval-'));
-    const sqlitePath = path.join(dir, 'catalog.sqlite');
-    const setup = await createDataSource({ sqlitePath });
-    try {
-      await runCatalogMigrations(setup);
-      await seedCatalog(setup, SPEC);
-    } finally {
-      await setup.destroy();
-    }
-    const config = parseConfig(RetrievalConfigSchema, {
-      SQLITE_PATH: sqlitePath,
-      NATS_URL,
-      CATALOG_REFRESH_MS: '0',
-      LOG_LEVEL: 'warn',
+    catalog = await seededSqliteCatalog(SPEC);
+    stage = await startTestStage({
+      name: 'retrieval',
+      queueGroup: QueueGroups.retrieval,
+      module: (env) =>
+        RetrievalModule.forRoot(
+          parseConfig(RetrievalConfigSchema, { ...env, SQLITE_PATH: catalog.sqlitePath }),
+        ),
     });
-    app = await startService({
-      name: 'retrieval-test',
-      module: RetrievalModule.forRoot(config),
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: NATS_URL,
-      // Its own queue group, so a retrieval service running on this machine does not take the test's requests.
-      queueGroup: `adfunnel-retrieval-test-${randomUUID()}`,
-      logLevel: 'warn',
-    });
-    baseUrl = await app.getUrl();
-    bus = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: NATS_URL } });
-    await bus.connect();
+    ({ app, url: baseUrl } = stage);
   });
 
   afterAll(async () => {
-    await bus?.close();
-    await app?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await stage?.close();
+    await catalog?.remove();
+  });
+
+  it('answers only in its own bus namespace, not in the plain one `npm start` uses nor in another', async () => {
+    const served = jest.spyOn(app.get(RetrievalService), 'candidates');
+    const plain = await connectTestBus('');
+    const elsewhere = await connectTestBus(testRunId('retrieval_elsewhere'));
+    try {
+      // A funnel started with `npm start` may answer the plain call; this stage must not see it.
+      await plain.call(Rpc.retrievalCandidates, requestFactory(), { timeoutMs: 500 }).catch(() => undefined);
+      await expect(elsewhere.call(Rpc.retrievalCandidates, requestFactory())).rejects.toMatchObject({
+        code: 'unavailable',
+        message: `no service is listening on ${Rpc.retrievalCandidates.pattern}`,
+      });
+      expect(served).not.toHaveBeenCalled();
+
+      await candidates(requestFactory());
+      expect(served).toHaveBeenCalledTimes(1);
+    } finally {
+      served.mockRestore();
+      await plain.onApplicationShutdown();
+      await elsewhere.onApplicationShutdown();
+    }
   });
 
   it('answers candidates over the bus from the index built at startup', async () => {

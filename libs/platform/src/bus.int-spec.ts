@@ -165,35 +165,54 @@ describe(BusClient.name, () => {
 describe('bus namespaces', () => {
   const apps: INestApplicationContext[] = [];
   const callers = new Map<string, BusClient>();
+  // '' is the plain namespace a funnel started with `npm start` serves in.
+  const served = ['', `ns-a-${run}`, `ns-b-${run}`];
+  const unserved = `ns-c-${run}`;
+
+  async function connectCaller(namespace: string): Promise<BusClient> {
+    @Module({ imports: [BusModule.forRoot({ natsUrl: NATS_URL, timeoutMs: 1000, namespace })] })
+    class NamespacedCallerModule {}
+    const caller = await NestFactory.createApplicationContext(NamespacedCallerModule, { logger: false });
+    await caller.init();
+    apps.push(caller);
+    return caller.get(BusClient);
+  }
 
   beforeAll(async () => {
-    // Two funnels on one NATS, same patterns and queue group, different BUS_NAMESPACE.
-    for (const namespace of [`ns-a-${run}`, `ns-b-${run}`]) {
-      const server = await NestFactory.createMicroservice(replicaModule(namespace), {
+    // Funnels on one NATS, same patterns and queue group, different BUS_NAMESPACE.
+    for (const namespace of served) {
+      const server = await NestFactory.createMicroservice(replicaModule(`replica in '${namespace}'`), {
         ...natsServerOptions(NATS_URL, `adfunnel-test-${run}`, namespace),
         logger: false,
       });
       await server.listen();
       apps.push(server);
-      @Module({ imports: [BusModule.forRoot({ natsUrl: NATS_URL, timeoutMs: 1000, namespace })] })
-      class NamespacedCallerModule {}
-      const caller = await NestFactory.createApplicationContext(NamespacedCallerModule, { logger: false });
-      await caller.init();
-      apps.push(caller);
-      callers.set(namespace, caller.get(BusClient));
+      callers.set(namespace, await connectCaller(namespace));
     }
+    callers.set(unserved, await connectCaller(unserved));
   });
 
   afterAll(async () => {
     for (const app of apps.reverse()) await app.close();
   });
 
-  it('keeps each namespace answering only its own requests', async () => {
-    for (const [namespace, client] of callers) {
+  it('keeps each namespace answering only its own requests, the plain one included', async () => {
+    for (const namespace of served) {
       const replies = await Promise.all(
-        Array.from({ length: 10 }, (_, n) => client.call(echo, { requestId: `ns-${n}`, n })),
+        Array.from({ length: 10 }, (_, n) => callers.get(namespace)!.call(echo, { requestId: `ns-${n}`, n })),
       );
-      expect(new Set(replies.map((r) => r.replica))).toEqual(new Set([namespace]));
+      expect(new Set(replies.map((r) => r.replica))).toEqual(new Set([`replica in '${namespace}'`]));
     }
+  });
+
+  it('leaves a call in a namespace nobody serves unanswered, however many serve the pattern elsewhere', async () => {
+    const err = await callers
+      .get(unserved)!
+      .call(echo, { requestId: 'ns-none', n: 1 })
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(AdfunnelError);
+    expect(err).not.toBeInstanceOf(RemoteCallError);
+    expect(err).toMatchObject({ code: 'unavailable', message: `no service is listening on ${echo.pattern}` });
   });
 });

@@ -2,21 +2,28 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
-import { Redis } from 'ioredis';
+import {
+  TEST_NATS_URL,
+  TEST_POSTGRES_URL,
+  TEST_REDIS_URL,
+  deleteRedisKeys,
+  eventually,
+  postgresTestSchema,
+  testRunId,
+} from '@adfunnel/testing';
 import pg from 'pg';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
  * A whole funnel for one test run: its own PostgreSQL schema, its own bull key prefix and its own
  * ports, so it never touches a funnel a developer is running, and leaves nothing behind.
  */
 export class TestFunnel {
-  readonly runId = `e2e_${Date.now().toString(36)}_${process.pid}`;
-  readonly databaseUrl = `${POSTGRES}?schema=${this.runId}`;
-  readonly db = new pg.Client({ connectionString: POSTGRES });
+  readonly runId = testRunId('e2e');
+  readonly schema = postgresTestSchema(this.runId);
+  readonly databaseUrl = this.schema.databaseUrl;
+  readonly db = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   readonly launcher: FunnelLauncher;
   readonly output: string[] = [];
 
@@ -26,8 +33,8 @@ export class TestFunnel {
       env: {
         ...isolatedFunnelEnv({ runId: this.runId, basePort: 4100, deadlineMs: 2000, stageTimeoutMs: 1000 }),
         DATABASE_URL: this.databaseUrl,
-        REDIS_URL,
-        NATS_URL: 'nats://127.0.0.1:4222',
+        REDIS_URL: TEST_REDIS_URL,
+        NATS_URL: TEST_NATS_URL,
       },
       onLine: (app, line) => {
         this.output.push(`${app}: ${line}`);
@@ -51,19 +58,9 @@ export class TestFunnel {
 
   async stop(): Promise<void> {
     await this.launcher.stopAll();
-    await this.db.query(`DROP SCHEMA IF EXISTS ${this.runId} CASCADE`).catch(() => undefined);
     await this.db.end().catch(() => undefined);
-    const redis = new Redis(REDIS_URL);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.runId}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await this.schema.drop().catch(() => undefined);
+    await deleteRedisKeys(this.runId);
   }
 
   async requestAds(
@@ -79,18 +76,16 @@ export class TestFunnel {
   }
 
   /** Polls a query until `done` accepts its rows (the logging workers are asynchronous). */
-  async eventually<T extends pg.QueryResultRow>(
+  eventually<T extends pg.QueryResultRow>(
     sql: string,
     params: unknown[],
     done: (rows: T[]) => boolean,
     timeoutMs = 15_000,
   ): Promise<T[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await this.db.query<T>(sql, params);
-      if (done(rows) || Date.now() > deadline) return rows;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    return eventually(sql, async () => (await this.db.query<T>(sql, params)).rows, done, {
+      timeoutMs,
+      intervalMs: 200,
+    });
   }
 
   private catalog(args: string[]): void {
