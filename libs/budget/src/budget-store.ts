@@ -1,0 +1,168 @@
+import type { Redis } from 'ioredis';
+import { BudgetKeys } from './budget-keys.js';
+import { PUBLISH_SPEND, RELEASE_RESERVATION, RESERVE, SETTLE } from './budget-scripts.js';
+
+/** A day's spend hash outlives the day in every time zone, and each write renews it. */
+const SPEND_TTL_SECONDS = 3 * 24 * 3600;
+/** Rebuilds publish in chunks so one script call never holds Redis for long. */
+const PUBLISH_CHUNK = 500;
+
+export interface SpendEntry {
+  readonly campaignId: number;
+  /** Charged spend of the campaign on that billing day so far, integer micro-USD. */
+  readonly chargedMicros: number;
+}
+
+export interface ReservationRequest {
+  /** The campaign's billing day at serve time (advertisers in several time zones share a request). */
+  readonly day: string;
+  readonly campaignId: number;
+  /** Unique per served slot, e.g. `<requestId>:<slot>`; the impression's charge releases it. */
+  readonly reservationId: string;
+  readonly amountMicros: number;
+  readonly budgetMicros: number;
+}
+
+/**
+ * The serve-time budget state in Redis, in integer micro-USD: the charged spend per campaign and
+ * billing day (published by the billing worker after each charge, and rebuilt from the ledger), and
+ * the reservations serving holds for impressions not yet charged. Reserving is one atomic script for
+ * all winners of a request, so concurrent requests on any number of replicas can never admit more
+ * than spend + reserved <= budget.
+ */
+export class BudgetStore {
+  readonly keys: BudgetKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.keys = new BudgetKeys(prefix);
+  }
+
+  /** Raises the campaign-day's published spend to `chargedMicros`; a lower value changes nothing. */
+  async publishSpend(day: string, campaignId: number, chargedMicros: number): Promise<boolean> {
+    const raised = await PUBLISH_SPEND.run(
+      this.redis,
+      [this.keys.spend(day)],
+      [SPEND_TTL_SECONDS, campaignId, micros('chargedMicros', chargedMicros)],
+    );
+    return raised === 1;
+  }
+
+  /** `publishSpend` for many campaigns of one day (the rebuild from the ledger). */
+  async publishSpendMany(day: string, entries: readonly SpendEntry[]): Promise<number> {
+    const key = this.keys.spend(day);
+    let raised = 0;
+    for (let start = 0; start < entries.length; start += PUBLISH_CHUNK) {
+      const args: (string | number)[] = [SPEND_TTL_SECONDS];
+      for (const entry of entries.slice(start, start + PUBLISH_CHUNK)) {
+        args.push(campaign(entry.campaignId), micros('chargedMicros', entry.chargedMicros));
+      }
+      raised += Number(await PUBLISH_SPEND.run(this.redis, [key], args));
+    }
+    return raised;
+  }
+
+  /**
+   * Raises the spend and releases the reservation the charge settles, atomically: a reader never
+   * sees the reservation gone before the spend includes it.
+   */
+  async settle(
+    day: string,
+    campaignId: number,
+    reservationId: string,
+    chargedMicros: number,
+  ): Promise<boolean> {
+    const released = await SETTLE.run(
+      this.redis,
+      [
+        this.keys.spend(day),
+        this.keys.reservations(day, campaignId),
+        this.keys.reservationAmounts(day, campaignId),
+        this.keys.reservedSum(day, campaignId),
+      ],
+      [SPEND_TTL_SECONDS, campaignId, micros('chargedMicros', chargedMicros), reservationId],
+    );
+    return released === 1;
+  }
+
+  /** Published charged spend per campaign for the day; 0 for a campaign with none. */
+  async spendOf(day: string, campaignIds: readonly number[]): Promise<Map<number, number>> {
+    const spend = new Map<number, number>();
+    if (campaignIds.length === 0) return spend;
+    const values = await this.redis.hmget(
+      this.keys.spend(day),
+      ...campaignIds.map((id) => String(campaign(id))),
+    );
+    campaignIds.forEach((id, i) => spend.set(id, Number(values[i] ?? 0)));
+    return spend;
+  }
+
+  /** Micros the campaign-day's reservations hold (an expired one counts until a reserve drops it). */
+  async reservedOf(day: string, campaignId: number): Promise<number> {
+    return Number((await this.redis.get(this.keys.reservedSum(day, campaignId))) ?? 0);
+  }
+
+  /**
+   * Reserves each item in order, in one script call: an item is admitted iff the campaign-day's
+   * spend + live reservations + its amount stays within its budget. Expired reservations of those
+   * campaigns are dropped first. Returns one flag per item.
+   */
+  async reserve(items: readonly ReservationRequest[], now: number, ttlMs: number): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    if (!Number.isSafeInteger(now)) throw new RangeError(`now must be epoch ms, got ${now}`);
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+      throw new RangeError(`reservation ttl must be a positive integer of ms, got ${ttlMs}`);
+    }
+    const keys: string[] = [];
+    const args: (string | number)[] = [now, now + ttlMs, ttlMs];
+    for (const item of items) {
+      if (item.reservationId.length === 0) throw new RangeError('a reservation id must not be empty');
+      keys.push(
+        this.keys.spend(item.day),
+        this.keys.reservations(item.day, item.campaignId),
+        this.keys.reservationAmounts(item.day, item.campaignId),
+        this.keys.reservedSum(item.day, item.campaignId),
+      );
+      const amount = micros('amountMicros', item.amountMicros);
+      if (amount < 1) throw new RangeError(`a reservation needs at least 1 micro, got ${amount}`);
+      args.push(item.campaignId, item.reservationId, amount, micros('budgetMicros', item.budgetMicros));
+    }
+    const flags = (await RESERVE.run(this.redis, keys, args)) as number[];
+    return flags.map((flag) => flag === 1);
+  }
+
+  /** Gives a reservation back (its impression was charged, or will never be); false if not held. */
+  async release(day: string, campaignId: number, reservationId: string): Promise<boolean> {
+    const released = await RELEASE_RESERVATION.run(
+      this.redis,
+      [
+        this.keys.reservations(day, campaignId),
+        this.keys.reservationAmounts(day, campaignId),
+        this.keys.reservedSum(day, campaignId),
+      ],
+      [reservationId],
+    );
+    return released === 1;
+  }
+
+  /** Campaigns whose published spend for the day has reached their budget (micros). */
+  async exhausted(day: string, budgets: ReadonlyMap<number, number>): Promise<Set<number>> {
+    const ids = [...budgets.keys()];
+    const spend = await this.spendOf(day, ids);
+    return new Set(ids.filter((id) => spend.get(id)! >= budgets.get(id)!));
+  }
+}
+
+function micros(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer of micros, got ${value}`);
+  }
+  return value;
+}
+
+function campaign(id: number): number {
+  if (!Number.isSafeInteger(id)) throw new RangeError(`campaign id must be an integer, got ${id}`);
+  return id;
+}

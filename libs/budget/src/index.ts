@@ -1,0 +1,7 @@
+export * from './budget-defaults.js';
+export * from './budget-keys.js';
+export * from './budget-redis.js';
+export * from './budget-store.js';
+export * from './frequency-cap-store.js';
+export * from './redis-script.js';
+export * from './reservation-amount.js';

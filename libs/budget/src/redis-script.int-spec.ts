@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TEST_REDIS_URL } from '@adfunnel/testing';
+import { Redis } from 'ioredis';
+import { RedisScript } from './redis-script.js';
+
+describe(RedisScript.name, () => {
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = new Redis(TEST_REDIS_URL);
+  });
+
+  afterAll(() => {
+    redis.disconnect();
+  });
+
+  it('runs a script the server does not know yet, and by its SHA from then on', async () => {
+    // A source no one has loaded: its first EVALSHA answers NOSCRIPT.
+    const sut = new RedisScript('echo', `-- ${randomUUID()}\nreturn ARGV[1]`);
+    expect(await redis.script('EXISTS', sut.sha)).toEqual([0]);
+    expect(await sut.run(redis, [], ['first'])).toBe('first');
+    expect(await redis.script('EXISTS', sut.sha)).toEqual([1]);
+    expect(await sut.run(redis, [], ['second'])).toBe('second');
+  });
+
+  it('passes other script errors through', async () => {
+    const sut = new RedisScript('broken', `-- ${randomUUID()}\nreturn redis.call('NO_SUCH_COMMAND')`);
+    await expect(sut.run(redis, [], [])).rejects.toThrow(/Unknown Redis command/i);
+  });
+});
