@@ -3,16 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
+import { QueueGroups, Rpc, type ServedRecord, type TrackingClaims } from '@adfunnel/contracts';
 import {
-  AdEntity,
-  AdvertiserEntity,
-  CampaignEntity,
   ServedAdEntity,
   TrackingEventEntity,
-  createDataSource,
-  runCatalogMigrations,
-} from '@adfunnel/catalog';
-import { QueueGroups, Rpc, type ServedRecord, type TrackingClaims } from '@adfunnel/contracts';
+  migrateFunnelDatabase,
+  openFunnelDatabase,
+} from '@adfunnel/event-store';
 import { EMBEDDING_DIM } from '@adfunnel/features';
 import { parseConfig } from '@adfunnel/platform';
 import {
@@ -129,9 +127,9 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
   beforeAll(async () => {
     const target = await backend.create();
     drop = target.drop;
-    const setup = await createDataSource(target.database);
+    const setup = await openFunnelDatabase(target.database);
     try {
-      await runCatalogMigrations(setup);
+      await migrateFunnelDatabase(setup);
       await setup
         .getRepository(AdvertiserEntity)
         .save({ id: 1, name: 'Acme', createdAt: Date.UTC(2025, 0, 1) });

@@ -1,8 +1,13 @@
 import { CatalogModule } from '@adfunnel/catalog';
+import { EVENT_STORE_ENTITIES } from '@adfunnel/event-store';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { LoggingConfig } from './config.js';
-import { EventStoreService } from './event-store/event-store.service.js';
+import {
+  BillingContexts,
+  EventStoreStartupCheck,
+  eventStoreProvider,
+} from './event-store/event-store.providers.js';
 import { EventsProcessor } from './event-store/events.processor.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
 import { ServedController } from './served/served.controller.js';
@@ -20,11 +25,19 @@ export class LoggingModule {
       config,
       imports: [
         // Impressions and served records are accepted before any ad exists; a click needs its ad.
-        CatalogModule.forService(config, { requireAds: false }),
+        CatalogModule.forService(config, { requireAds: false, entities: EVENT_STORE_ENTITIES }),
         LoggingQueuesModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.LOGGING_QUEUE_PREFIX }),
       ],
       controllers: [TrackingController, ServedController],
-      providers: [EventsService, LandingPageService, EventStoreService, EventsProcessor, ServedProcessor],
+      providers: [
+        EventsService,
+        LandingPageService,
+        eventStoreProvider,
+        EventStoreStartupCheck,
+        BillingContexts,
+        EventsProcessor,
+        ServedProcessor,
+      ],
     });
   }
 }

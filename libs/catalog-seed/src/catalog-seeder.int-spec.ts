@@ -113,8 +113,6 @@ describe.each([
       campaigns: 60,
       ads: 1000,
       userProfiles: 500,
-      trackingEvents: 0,
-      servedAds: 0,
     });
     const before = await rowHashes(ds);
 

@@ -1,4 +1,4 @@
-import type { BidType, CampaignStatus } from '@adfunnel/contracts';
+import type { BidType, CampaignStatus, Pacing } from '@adfunnel/contracts';
 
 export const AD_STATUSES = ['active', 'paused'] as const;
 export type AdStatus = (typeof AD_STATUSES)[number];
@@ -16,6 +16,14 @@ export interface CatalogCampaign {
   targetCountries: string[];
   /** Empty means every device. */
   targetDevices: string[];
+  /** The advertiser's IANA time zone: a campaign's daily budget is per calendar day there. */
+  timezone: string;
+  /** Days after a click in which a conversion is attributed to it. */
+  clickWindowDays: number;
+  pacing: Pacing;
+  /** Impressions per user per frequencyWindowHours; null: the serving default. */
+  frequencyCap: number | null;
+  frequencyWindowHours: number | null;
 }
 
 /** An ad with its campaign, as retrieval, ranking and auction read it. All statuses; consumers filter. */
@@ -56,6 +64,4 @@ export interface CatalogCounts {
   campaigns: number;
   ads: number;
   userProfiles: number;
-  trackingEvents: number;
-  servedAds: number;
 }

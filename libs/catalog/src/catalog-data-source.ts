@@ -1,17 +1,18 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
 import type { CatalogCounts } from './catalog-ad.js';
-import type { DatabaseConfig } from './database-config.js';
+import type { DatabaseConfig, ExtraEntities } from './database-config.js';
 import { databaseOptions } from './database-options.js';
 import { AdEntity } from './entities/ad.entity.js';
 import { AdvertiserEntity } from './entities/advertiser.entity.js';
 import { CampaignEntity } from './entities/campaign.entity.js';
-import { ServedAdEntity } from './entities/served-ad.entity.js';
-import { TrackingEventEntity } from './entities/tracking-event.entity.js';
 import { UserProfileEntity } from './entities/user-profile.entity.js';
 
-/** An initialised DataSource for the catalog (outside Nest: CLI, tools, tests). */
-export async function createDataSource(config: DatabaseConfig): Promise<DataSource> {
-  const ds = new DataSource(databaseOptions(config));
+/** An initialised DataSource for the catalog and any `entities` sharing it (outside Nest: CLI, tools, tests). */
+export async function createDataSource(
+  config: DatabaseConfig,
+  entities: ExtraEntities = [],
+): Promise<DataSource> {
+  const ds = new DataSource(databaseOptions(config, entities));
   try {
     await ds.initialize();
   } catch (error) {
@@ -47,13 +48,11 @@ export async function runCatalogMigrations(ds: DataSource): Promise<string[]> {
 }
 
 export async function catalogCounts(ds: DataSource): Promise<CatalogCounts> {
-  const [advertisers, campaigns, ads, userProfiles, trackingEvents, servedAds] = await Promise.all([
+  const [advertisers, campaigns, ads, userProfiles] = await Promise.all([
     ds.getRepository(AdvertiserEntity).count(),
     ds.getRepository(CampaignEntity).count(),
     ds.getRepository(AdEntity).count(),
     ds.getRepository(UserProfileEntity).count(),
-    ds.getRepository(TrackingEventEntity).count(),
-    ds.getRepository(ServedAdEntity).count(),
   ]);
-  return { advertisers, campaigns, ads, userProfiles, trackingEvents, servedAds };
+  return { advertisers, campaigns, ads, userProfiles };
 }

@@ -19,7 +19,7 @@ export class CatalogModule {
   /** The catalog a service reads, from the database and refresh settings of its config. */
   static forService(
     config: CommonConfig,
-    options: Pick<CatalogModuleOptions, 'requireAds'> = {},
+    options: Pick<CatalogModuleOptions, 'requireAds' | 'entities'> = {},
   ): DynamicModule {
     return CatalogModule.forRoot({
       databaseUrl: config.DATABASE_URL,
@@ -33,7 +33,13 @@ export class CatalogModule {
     return {
       module: CatalogModule,
       global: true,
-      imports: [TypeOrmModule.forRoot({ ...databaseOptions(options), retryAttempts: 5, retryDelay: 2000 })],
+      imports: [
+        TypeOrmModule.forRoot({
+          ...databaseOptions(options, options.entities),
+          retryAttempts: 5,
+          retryDelay: 2000,
+        }),
+      ],
       providers: [
         { provide: CATALOG_MODULE_OPTIONS, useValue: options },
         CatalogStartupCheck,

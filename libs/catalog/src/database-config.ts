@@ -1,4 +1,7 @@
 /** Where the catalog lives: PostgreSQL when databaseUrl is set, else a SQLite file. */
+/** Entities of other libraries that share the database (the event store), added to the catalog's. */
+export type ExtraEntities = readonly (new (...args: never[]) => object)[];
+
 export interface DatabaseConfig {
   /** postgres://user@host:port/db, optionally `?schema=name` to place every table in that schema. */
   databaseUrl?: string | undefined;
@@ -11,4 +14,6 @@ export interface CatalogModuleOptions extends DatabaseConfig {
   catalogRefreshMs?: number | undefined;
   /** Refuse to start on an empty catalog (apps that serve ads). Default true. */
   requireAds?: boolean | undefined;
+  /** Entities of other libraries this app also reads and writes through the same DataSource. */
+  entities?: ExtraEntities | undefined;
 }

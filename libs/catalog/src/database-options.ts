@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import type { DatabaseConfig } from './database-config.js';
+import type { DatabaseConfig, ExtraEntities } from './database-config.js';
 import { CATALOG_ENTITIES } from './entities/catalog-entities.js';
 import { CATALOG_MIGRATIONS } from './migrations/catalog-migrations.js';
 
@@ -40,10 +40,13 @@ export function parsePostgresUrl(databaseUrl: string): PostgresTarget {
   return { url: url.toString(), schema };
 }
 
-/** TypeORM options for the catalog: PostgreSQL when databaseUrl is set, else better-sqlite3 at sqlitePath. */
-export function databaseOptions(config: DatabaseConfig): DataSourceOptions {
+/**
+ * TypeORM options for the catalog (and the `entities` of other libraries in the same database):
+ * PostgreSQL when databaseUrl is set, else better-sqlite3 at sqlitePath.
+ */
+export function databaseOptions(config: DatabaseConfig, entities: ExtraEntities = []): DataSourceOptions {
   const common = {
-    entities: CATALOG_ENTITIES,
+    entities: Array.from([...CATALOG_ENTITIES, ...entities]),
     migrations: CATALOG_MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsRun: false,

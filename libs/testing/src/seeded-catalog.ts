@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDataSource, runCatalogMigrations } from '@adfunnel/catalog';
 import { seedCatalog } from '@adfunnel/catalog-seed';
+import { migrateFunnelDatabase, openFunnelDatabase } from '@adfunnel/event-store';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
 
 export interface SeededCatalog {
@@ -12,13 +12,13 @@ export interface SeededCatalog {
   remove(): Promise<void>;
 }
 
-/** A migrated SQLite catalog seeded with `spec`, in a temporary directory of its own. */
+/** A migrated SQLite funnel database (catalog and event store) seeded with `spec`, in a temporary directory of its own. */
 export async function seededSqliteCatalog(spec: MarketplaceSpec): Promise<SeededCatalog> {
   const dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-catalog-'));
   const sqlitePath = path.join(dir, 'catalog.sqlite');
-  const ds = await createDataSource({ sqlitePath });
+  const ds = await openFunnelDatabase({ sqlitePath });
   try {
-    await runCatalogMigrations(ds);
+    await migrateFunnelDatabase(ds);
     await seedCatalog(ds, spec);
   } finally {
     await ds.destroy();

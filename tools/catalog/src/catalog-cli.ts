@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { createDataSource } from '@adfunnel/catalog';
+import { openFunnelDatabase } from '@adfunnel/event-store';
 import { CommonEnv, createAppLogger, loadConfig } from '@adfunnel/platform';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
@@ -42,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let ds: DataSource | undefined;
   try {
-    ds = await createDataSource({ databaseUrl: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
+    ds = await openFunnelDatabase({ databaseUrl: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
     const commands = new CatalogCommands(ds, print);
     switch (args.command) {
       case 'migrate':

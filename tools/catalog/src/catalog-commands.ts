@@ -1,10 +1,10 @@
+import { type CatalogCounts, catalogCounts, migrationsPending, redact } from '@adfunnel/catalog';
 import {
-  type CatalogCounts,
-  catalogCounts,
-  migrationsPending,
-  redact,
-  runCatalogMigrations,
-} from '@adfunnel/catalog';
+  type EventStoreCounts,
+  eventStoreCounts,
+  funnelMigrationsPending,
+  migrateFunnelDatabase,
+} from '@adfunnel/event-store';
 import { readSeededSpec, seedCatalog } from '@adfunnel/catalog-seed';
 import { DEMO_MARKETPLACE, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { DataSource } from 'typeorm';
@@ -13,7 +13,7 @@ import type { CatalogCliArgs } from './catalog-cli-args.js';
 export interface CatalogStatus {
   database: string;
   pendingMigrations: string[];
-  counts: CatalogCounts | null;
+  counts: (CatalogCounts & EventStoreCounts) | null;
   seededSpec: MarketplaceSpec | null;
 }
 
@@ -25,7 +25,7 @@ export class CatalogCommands {
   ) {}
 
   async migrate(): Promise<void> {
-    const applied = await runCatalogMigrations(this.ds);
+    const applied = await migrateFunnelDatabase(this.ds);
     this.print(
       applied.length === 0
         ? `schema up to date on ${this.describeDatabase()}`
@@ -61,13 +61,14 @@ export class CatalogCommands {
   }
 
   async status(json: boolean): Promise<CatalogStatus> {
-    const pendingMigrations = await migrationsPending(this.ds);
-    const migrated = pendingMigrations.length < this.ds.migrations.length;
+    const catalogMigrated = (await migrationsPending(this.ds)).length === 0;
+    const pendingMigrations = await funnelMigrationsPending(this.ds);
+    const migrated = pendingMigrations.length === 0;
     const status: CatalogStatus = {
       database: this.describeDatabase(),
       pendingMigrations,
-      counts: migrated ? await catalogCounts(this.ds) : null,
-      seededSpec: migrated ? await readSeededSpec(this.ds) : null,
+      counts: migrated ? { ...(await catalogCounts(this.ds)), ...(await eventStoreCounts(this.ds)) } : null,
+      seededSpec: catalogMigrated ? await readSeededSpec(this.ds) : null,
     };
     if (json) {
       this.print(JSON.stringify(status, null, 2));
@@ -85,6 +86,7 @@ export class CatalogCommands {
       this.print(`user profiles       ${c.userProfiles}`);
       this.print(`tracking events     ${c.trackingEvents}`);
       this.print(`served ads          ${c.servedAds}`);
+      this.print(`ledger entries      ${c.ledgerEntries} (${c.campaignDays} campaign-days)`);
     }
     this.print(
       `seeded from         ${status.seededSpec === null ? '(not seeded)' : JSON.stringify(status.seededSpec)}`,

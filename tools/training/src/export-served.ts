@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDataSource } from '@adfunnel/catalog';
+import { openFunnelDatabase } from '@adfunnel/event-store';
 import { exportServedDataset } from './served-export.js';
 
 const USAGE = `Usage: node tools/training/dist/export-served.js --out <dir> [options]
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     fail(`--batch-size must be a positive integer, got "${values['batch-size']}"`);
   }
   const databaseUrl = process.env['DATABASE_URL'];
-  const ds = await createDataSource({
+  const ds = await openFunnelDatabase({
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
     sqlitePath: process.env['SQLITE_PATH'] ?? 'var/adfunnel.sqlite',
   });

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type EventType, SURFACES } from '@adfunnel/contracts';
 import {
   ServedAdEntity,
   TrackingEventEntity,
-  createDataSource,
-  runCatalogMigrations,
-} from '@adfunnel/catalog';
-import { type EventType, SURFACES } from '@adfunnel/contracts';
+  migrateFunnelDatabase,
+  openFunnelDatabase,
+} from '@adfunnel/event-store';
 import { FEATURE_SPEC } from '@adfunnel/features';
 import { OnnxWorkerPool, resolveModelVersion } from '@adfunnel/models';
 import { Rng } from '@adfunnel/simulator';
@@ -76,6 +76,8 @@ function eventFactory(row: ServedAdEntity, type: EventType): TrackingEventEntity
     bidType: row.bidType,
     price: row.price,
     cost: type === 'click' ? row.price : 0,
+    clickEventId: null,
+    conversionId: null,
     servedAt: row.servedAt,
     occurredAt: row.servedAt + 10,
     receivedAt: row.servedAt + 20,
@@ -94,8 +96,8 @@ describe('served-ad export and training round trip', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'adfunnel-export-'));
-    ds = await createDataSource({ sqlitePath: join(dir, 'catalog.sqlite') });
-    await runCatalogMigrations(ds);
+    ds = await openFunnelDatabase({ sqlitePath: join(dir, 'catalog.sqlite') });
+    await migrateFunnelDatabase(ds);
     const rng = new Rng(5);
     const served: ServedAdEntity[] = [];
     const events: TrackingEventEntity[] = [];

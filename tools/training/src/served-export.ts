@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { ServedAdEntity, TrackingEventEntity } from '@adfunnel/catalog';
+import { ServedAdEntity, TrackingEventEntity } from '@adfunnel/event-store';
 import { readSeededSpec } from '@adfunnel/catalog-seed';
 import { SURFACES } from '@adfunnel/contracts';
 import { FEATURE_SPEC } from '@adfunnel/features';

@@ -1,14 +1,13 @@
 import { JobNames, Queues, type TrackingEventJob } from '@adfunnel/contracts';
-import type { TrackingEventEntity } from '@adfunnel/catalog';
+import { EventStore, type RecordedEvent } from '@adfunnel/event-store';
 import { InjectConfig } from '@adfunnel/platform';
-import { eventCost } from '@adfunnel/tracking';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import type { LoggingConfig } from '../config.js';
-import { EventStoreService } from './event-store.service.js';
+import { BillingContexts } from './event-store.providers.js';
 
-/** Worker for `Queues.events`: stores each tracking event once, with what it costs the advertiser. */
+/** Worker for `Queues.events`: records each tracking event once, and charges it to the ledger. */
 @Injectable()
 export class EventsProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(EventsProcessor.name);
@@ -16,7 +15,8 @@ export class EventsProcessor implements OnApplicationBootstrap {
   constructor(
     @InjectConfig() private readonly config: LoggingConfig,
     @InjectQueue(Queues.events) private readonly queue: Queue<TrackingEventJob>,
-    private readonly store: EventStoreService,
+    private readonly store: EventStore,
+    private readonly billing: BillingContexts,
   ) {}
 
   /** Registered here rather than with @Process so the concurrency comes from config. */
@@ -28,33 +28,17 @@ export class EventsProcessor implements OnApplicationBootstrap {
       .catch((error: unknown) => this.logger.error(`events worker stopped: ${(error as Error).message}`));
   }
 
-  async persist(job: TrackingEventJob, receivedAt = Date.now()): Promise<boolean> {
-    const row: TrackingEventEntity = {
-      eventId: job.eventId,
-      type: job.type,
-      requestId: job.requestId,
-      userId: job.userId,
-      adId: job.adId,
-      campaignId: job.campaignId,
-      advertiserId: job.advertiserId,
-      slot: job.slot,
-      bidType: job.bidType,
-      price: job.price,
-      cost: eventCost(job.type, job.bidType, job.price),
-      servedAt: job.servedAt,
-      occurredAt: job.occurredAt,
-      receivedAt,
-    };
-    return this.store.insertTrackingEvent(row);
+  async persist(job: TrackingEventJob, receivedAt = Date.now()): Promise<RecordedEvent> {
+    return this.store.record(job, await this.billing.of(job), receivedAt);
   }
 
   private async handle(job: Job<TrackingEventJob>): Promise<void> {
     const { eventId, requestId, type } = job.data;
     try {
-      const stored = await this.persist(job.data);
+      const recorded = await this.persist(job.data);
       this.logger.debug(
-        stored
-          ? `${type} ${eventId} of request ${requestId} stored`
+        recorded.stored
+          ? `${type} ${eventId} of request ${requestId} stored; charged ${recorded.chargedMicros} of ${recorded.costMicros} micros`
           : `${type} ${eventId} of request ${requestId} already stored; duplicate ignored`,
       );
     } catch (error) {

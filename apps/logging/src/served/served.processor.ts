@@ -1,11 +1,10 @@
 import { JobNames, Queues, type ServedRecord, type ServedRecordJob } from '@adfunnel/contracts';
-import type { ServedAdEntity } from '@adfunnel/catalog';
+import { EventStore, type ServedAdEntity } from '@adfunnel/event-store';
 import { InjectConfig } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import type { LoggingConfig } from '../config.js';
-import { EventStoreService } from '../event-store/event-store.service.js';
 
 /** Worker for `Queues.served`: one served_ads row per ad shown, with the features ranking used. */
 @Injectable()
@@ -15,7 +14,7 @@ export class ServedProcessor implements OnApplicationBootstrap {
   constructor(
     @InjectConfig() private readonly config: LoggingConfig,
     @InjectQueue(Queues.served) private readonly queue: Queue<ServedRecordJob>,
-    private readonly store: EventStoreService,
+    private readonly store: EventStore,
   ) {}
 
   /** Registered here rather than with @Process so the concurrency comes from config. */

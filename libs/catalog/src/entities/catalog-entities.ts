@@ -1,9 +1,8 @@
 import { AdEntity } from './ad.entity.js';
+import { AdvertiserApiKeyEntity } from './advertiser-api-key.entity.js';
 import { AdvertiserEntity } from './advertiser.entity.js';
 import { CampaignEntity } from './campaign.entity.js';
 import { CatalogMetaEntity } from './catalog-meta.entity.js';
-import { ServedAdEntity } from './served-ad.entity.js';
-import { TrackingEventEntity } from './tracking-event.entity.js';
 import { UserProfileEntity } from './user-profile.entity.js';
 
 export const CATALOG_ENTITIES = [
@@ -11,7 +10,6 @@ export const CATALOG_ENTITIES = [
   CampaignEntity,
   AdEntity,
   UserProfileEntity,
-  TrackingEventEntity,
-  ServedAdEntity,
   CatalogMetaEntity,
+  AdvertiserApiKeyEntity,
 ];

@@ -12,8 +12,10 @@ const double = (name: string, isNullable = false) => ({ name, type: 'double prec
 const epochMs = (name: string) => ({ name, type: 'bigint', isNullable: false });
 
 /**
- * The whole catalog and event-store schema, written with the schema-builder API so the one migration
- * runs on SQLite and PostgreSQL alike. Frozen: change the schema with a new migration.
+ * The whole catalog and event-store schema as first released, written with the schema-builder API so
+ * the one migration runs on SQLite and PostgreSQL alike. Frozen: change the schema with a new
+ * migration. tracking_events and served_ads now belong to libs/event-store, whose own migrations
+ * (table event_store_migrations) change them from here on.
  */
 export class CatalogSchema1764000000000 implements MigrationInterface {
   readonly name = 'CatalogSchema1764000000000';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { EpochMsTransformer } from './epoch-ms.transformer.js';
+import { SafeBigintTransformer, micros } from './epoch-ms.transformer.js';
 import { Float32JsonTransformer } from './float32-json.transformer.js';
 import { JsonArrayTransformer } from './json-array.transformer.js';
 
-describe(EpochMsTransformer.name, () => {
-  const sut = new EpochMsTransformer();
+describe(SafeBigintTransformer.name, () => {
+  const sut = new SafeBigintTransformer('epoch ms');
 
   it('reads PostgreSQL int8 strings and SQLite numbers as numbers', () => {
     expect(sut.from('1735689600000')).toBe(1735689600000);
@@ -20,6 +20,10 @@ describe(EpochMsTransformer.name, () => {
 
   it('refuses a stored value beyond 2^53', () => {
     expect(() => sut.from('9007199254740993')).toThrow('not a safe integer');
+  });
+
+  it('names what the column holds in its errors', () => {
+    expect(() => micros.to(0.5)).toThrow('micro-dollar amount must be a safe integer, got 0.5');
   });
 });
 

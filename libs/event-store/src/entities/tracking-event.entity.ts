@@ -1,6 +1,6 @@
 import type { BidType, EventType } from '@adfunnel/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '../transformers/epoch-ms.transformer.js';
+import { epochMs } from '@adfunnel/catalog';
 
 /** One tracking callback. The id is deterministic, so a repeated callback is stored once. */
 @Entity('tracking_events')
@@ -43,9 +43,20 @@ export class TrackingEventEntity {
   @Column({ type: 'double precision' })
   price!: number;
 
-  /** What this event charges, USD: price/1000 for a CPM impression, price for a CPC click or CPA conversion, else 0. */
+  /**
+   * What this event costs by the billing rules, USD (price/1000 for a CPM impression, price for a CPC
+   * click or the first CPA conversion of a click, else 0). What is billed is in the ledger, in micros.
+   */
   @Column({ type: 'double precision' })
   cost!: number;
+
+  /** A conversion: the click it is attributed to. */
+  @Column({ name: 'click_event_id', type: 'varchar', length: 64, nullable: true })
+  clickEventId!: string | null;
+
+  /** A conversion: the advertiser's own id for it (its dedup key). */
+  @Column({ name: 'conversion_id', type: 'varchar', length: 128, nullable: true })
+  conversionId!: string | null;
 
   @Column({ name: 'served_at', type: 'bigint', transformer: epochMs })
   servedAt!: number;

@@ -1,7 +1,6 @@
 import type { BidType } from '@adfunnel/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '../transformers/epoch-ms.transformer.js';
-import { jsonNumbers, jsonStrings } from '../transformers/json-array.transformer.js';
+import { epochMs, jsonNumbers, jsonStrings } from '@adfunnel/catalog';
 
 /** One ad in one answer, with the exact features ranking scored it with: the row training joins labels to. */
 @Entity('served_ads')
