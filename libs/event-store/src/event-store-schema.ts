@@ -1,0 +1,53 @@
+import { DataSource, MigrationExecutor } from 'typeorm';
+import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
+import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
+import { ServedAdEntity } from './entities/served-ad.entity.js';
+import { TrackingEventEntity } from './entities/tracking-event.entity.js';
+import { Ledger1764600000000 } from './migrations/1764600000000-ledger.migration.js';
+
+/** Give these to the catalog's DataSource (`entities`) in every process that reads or writes events. */
+export const EVENT_STORE_ENTITIES = [
+  TrackingEventEntity,
+  ServedAdEntity,
+  LedgerEntryEntity,
+  CampaignDaySpendEntity,
+];
+
+/** In order, recorded in their own table, so the event store's schema evolves apart from the catalog's. */
+export const EVENT_STORE_MIGRATIONS = [Ledger1764600000000];
+export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';
+
+/**
+ * Applies the event store's pending migrations to the database of `catalog` (after the catalog's own,
+ * whose first migration created the event tables).
+ */
+export async function migrateEventStore(catalog: DataSource): Promise<string[]> {
+  return withMigrationSource(catalog, async (ds) =>
+    (await ds.runMigrations({ transaction: 'each' })).map((m) => m.name),
+  );
+}
+
+export async function eventStoreMigrationsPending(catalog: DataSource): Promise<string[]> {
+  return withMigrationSource(catalog, async (ds) =>
+    (await new MigrationExecutor(ds).getPendingMigrations()).map((m) => m.name),
+  );
+}
+
+/** A short-lived sibling of `catalog` (same database) that knows only the event store's migrations. */
+async function withMigrationSource<T>(catalog: DataSource, run: (ds: DataSource) => Promise<T>): Promise<T> {
+  if (catalog.options.type !== 'postgres' && catalog.options.database === ':memory:') {
+    throw new Error('the event store cannot be migrated in an in-memory SQLite database; use a file');
+  }
+  const ds = new DataSource({
+    ...catalog.options,
+    entities: [],
+    migrations: EVENT_STORE_MIGRATIONS,
+    migrationsTableName: EVENT_STORE_MIGRATIONS_TABLE,
+  });
+  await ds.initialize();
+  try {
+    return await run(ds);
+  } finally {
+    await ds.destroy();
+  }
+}

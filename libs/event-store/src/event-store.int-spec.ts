@@ -1,0 +1,209 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DatabaseConfig } from '@adfunnel/catalog';
+import type { TrackingEventJob } from '@adfunnel/contracts';
+import { postgresTestSchema, testRunId } from '@adfunnel/testing';
+import type { DataSource } from 'typeorm';
+import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
+import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
+import { TrackingEventEntity } from './entities/tracking-event.entity.js';
+import { EventStore } from './event-store.js';
+import { funnelMigrationsPending, migrateFunnelDatabase, openFunnelDatabase } from './funnel-database.js';
+
+const T0 = Date.UTC(2026, 11, 1, 12, 0);
+let sequence = 0;
+
+function eventFactory(overrides: Partial<TrackingEventJob> = {}): TrackingEventJob {
+  sequence += 1;
+  return {
+    eventId: `e${String(sequence).padStart(8, '0')}`,
+    type: 'impression',
+    requestId: `r${sequence}`,
+    userId: 'u00001',
+    adId: 7,
+    campaignId: 70,
+    advertiserId: 700,
+    slot: 0,
+    bidType: 'CPM',
+    price: 2,
+    servedAt: T0,
+    occurredAt: T0 + 1000,
+    ...overrides,
+  };
+}
+
+const UTC_BUDGET = (budgetMicros: number) => ({ budgetMicros, timeZone: 'UTC' });
+
+interface Backend {
+  name: string;
+  /** Several DataSources on one database stand for several logging replicas (PostgreSQL only). */
+  replicas: number;
+  create(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'SQLite',
+    replicas: 1,
+    async create() {
+      const dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-ledger-'));
+      return {
+        config: { sqlitePath: path.join(dir, 'funnel.sqlite') },
+        drop: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    replicas: 3,
+    create() {
+      const { databaseUrl, drop } = postgresTestSchema(testRunId('ledger_test'));
+      return Promise.resolve({ config: { databaseUrl, sqlitePath: '' }, drop });
+    },
+  },
+];
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${EventStore.name} on %s`, (_name, backend) => {
+  let drop: () => Promise<void>;
+  let sources: DataSource[] = [];
+  let stores: EventStore[] = [];
+  let sut: EventStore;
+  let db: DataSource;
+
+  const ledgerOf = (campaignId: number) => db.getRepository(LedgerEntryEntity).findBy({ campaignId });
+  const dayOf = (campaignId: number, billingDay = '2026-12-01') =>
+    db.getRepository(CampaignDaySpendEntity).findOneBy({ campaignId, billingDay });
+
+  beforeAll(async () => {
+    const target = await backend.create();
+    drop = target.drop;
+    db = await openFunnelDatabase(target.config);
+    await migrateFunnelDatabase(db);
+    sources = [db];
+    for (let i = 1; i < backend.replicas; i++) sources.push(await openFunnelDatabase(target.config));
+    stores = sources.map((ds) => new EventStore(ds, () => T0 + 5000));
+    sut = stores[0]!;
+  });
+
+  afterAll(async () => {
+    for (const ds of sources) await ds.destroy();
+    await drop();
+  });
+
+  it('is fully migrated: catalog and event store', async () => {
+    expect(await funnelMigrationsPending(db)).toEqual([]);
+  });
+
+  it('charges a CPM impression price/1000 in micros, once however often it is recorded', async () => {
+    const impression = eventFactory({ campaignId: 71, price: 2.5 });
+    const first = await sut.record(impression, UTC_BUDGET(1_000_000));
+    const again = await sut.record(impression, UTC_BUDGET(1_000_000));
+
+    expect(first).toMatchObject({ stored: true, costMicros: 2500, chargedMicros: 2500 });
+    expect(first.billing).toEqual({
+      campaignId: 71,
+      billingDay: '2026-12-01',
+      dayChargedMicros: 2500,
+      budgetMicros: 1_000_000,
+    });
+    expect(again).toMatchObject({ stored: false, chargedMicros: 0 });
+    expect(await ledgerOf(71)).toEqual([
+      expect.objectContaining({ entryId: impression.eventId, costMicros: 2500, chargedMicros: 2500 }),
+    ]);
+    expect(await dayOf(71)).toMatchObject({ chargedMicros: 2500, overdeliveredMicros: 0, entries: 1 });
+  });
+
+  it('stores a free event without a ledger entry', async () => {
+    const click = eventFactory({ campaignId: 72, type: 'click', bidType: 'CPM' });
+    expect(await sut.record(click, UTC_BUDGET(1_000_000))).toMatchObject({
+      stored: true,
+      chargedMicros: 0,
+      unbilled: 'not_billable',
+    });
+    expect(await ledgerOf(72)).toEqual([]);
+    expect(await db.getRepository(TrackingEventEntity).countBy({ campaignId: 72 })).toBe(1);
+  });
+
+  it('never charges a campaign-day past its budget under concurrent charges from every replica', async () => {
+    const price = 0.37;
+    const events = Array.from({ length: 120 }, (_, i) =>
+      eventFactory({ campaignId: 73, type: 'click', bidType: 'CPC', price, slot: i % 3 }),
+    );
+    const budgetMicros = 10_000_000;
+    const results = await Promise.all(
+      events.map((e, i) => stores[i % stores.length].record(e, UTC_BUDGET(budgetMicros))),
+    );
+
+    const charged = results.reduce((sum, r) => sum + r.chargedMicros, 0);
+    const over = results.reduce((sum, r) => sum + r.overdeliveredMicros, 0);
+    expect(charged).toBe(budgetMicros);
+    expect(charged + over).toBe(120 * 370_000);
+    // Exactly one charge is partial: the one that reached the budget.
+    expect(results.filter((r) => r.chargedMicros > 0 && r.chargedMicros < 370_000)).toHaveLength(1);
+
+    const ledger = await ledgerOf(73);
+    expect(ledger).toHaveLength(120);
+    expect(ledger.reduce((sum, e) => sum + e.chargedMicros, 0)).toBe(budgetMicros);
+    expect(await dayOf(73)).toMatchObject({
+      chargedMicros: budgetMicros,
+      overdeliveredMicros: over,
+      entries: 120,
+      budgetMicros,
+    });
+  });
+
+  it('bills the first conversion of a click and records later ones unbilled', async () => {
+    const convert = (conversionId: string) =>
+      eventFactory({
+        campaignId: 74,
+        type: 'conversion',
+        bidType: 'CPA',
+        price: 12,
+        clickEventId: 'click-0001',
+        conversionId,
+      });
+    const first = await sut.record(convert('order-1'), UTC_BUDGET(100_000_000));
+    const second = await sut.record(convert('order-2'), UTC_BUDGET(100_000_000));
+
+    expect(first).toMatchObject({ stored: true, chargedMicros: 12_000_000 });
+    expect(second).toMatchObject({ stored: true, chargedMicros: 0, unbilled: 'extra_conversion_for_click' });
+    expect(await ledgerOf(74)).toEqual([expect.objectContaining({ clickEventId: 'click-0001' })]);
+    const stored = await db
+      .getRepository(TrackingEventEntity)
+      .find({ where: { campaignId: 74 }, order: { eventId: 'ASC' } });
+    expect(stored.map((e) => [e.conversionId, e.cost])).toEqual([
+      ['order-1', 12],
+      ['order-2', 0],
+    ]);
+  });
+
+  it("bills on the advertiser's calendar day", async () => {
+    const lateUtc = eventFactory({ campaignId: 75, occurredAt: Date.UTC(2026, 11, 1, 23, 30) });
+    const recorded = await sut.record(lateUtc, { budgetMicros: 1_000_000, timeZone: 'Asia/Tokyo' });
+
+    expect(recorded.billing?.billingDay).toBe('2026-12-02');
+    expect(await dayOf(75, '2026-12-02')).toMatchObject({ chargedMicros: 2000 });
+    expect(await sut.daySpend(['2026-12-02'])).toEqual([expect.objectContaining({ campaignId: 75 })]);
+  });
+
+  it('keeps every campaign-day total equal to the sums of its ledger', async () => {
+    const days = await db.getRepository(CampaignDaySpendEntity).find();
+    const entries = await db.getRepository(LedgerEntryEntity).find();
+    for (const day of days) {
+      const own = entries.filter((e) => e.campaignId === day.campaignId && e.billingDay === day.billingDay);
+      expect([
+        day.campaignId,
+        day.entries,
+        day.chargedMicros,
+        day.chargedMicros + day.overdeliveredMicros,
+      ]).toEqual([
+        day.campaignId,
+        own.length,
+        own.reduce((sum, e) => sum + e.chargedMicros, 0),
+        own.reduce((sum, e) => sum + e.costMicros, 0),
+      ]);
+    }
+  });
+});
