@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import { QueueGroups, Rpc, type ServedRecord, type TrackingClaims } from '@adfunnel/contracts';
+import { QueueGroups, Rpc, type ServedAdClaims, type ServedRecord } from '@adfunnel/contracts';
 import {
   ServedAdEntity,
   TrackingEventEntity,
@@ -47,7 +47,7 @@ function adFactory(id: number, campaignId: number, landingUrl: string): AdEntity
   });
 }
 
-function claimsFactory(overrides: Partial<TrackingClaims> = {}): TrackingClaims {
+function claimsFactory(overrides: Partial<ServedAdClaims> = {}): ServedAdClaims {
   const now = Date.now();
   return {
     v: 1,
