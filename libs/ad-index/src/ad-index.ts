@@ -41,6 +41,11 @@ export interface RetrievalQuery {
   readonly country: string;
   readonly device: string;
   readonly k: number;
+  /**
+   * Campaigns this request may not see (spent budget, frequency cap): usually a handful, so the
+   * cost is per ad of those campaigns, not per eligible ad.
+   */
+  readonly excludeCampaigns?: ReadonlySet<number>;
 }
 
 /** Parallel arrays, best first. Scores are cosine similarities, or USD per impression for 'popular'. */
@@ -48,7 +53,7 @@ export interface RetrievalResult {
   readonly adIds: number[];
   readonly scores: number[];
   readonly sources: CandidateSource[];
-  /** Ads that passed targeting for this request. */
+  /** Ads that passed targeting and the exclusions for this request. */
   readonly eligible: number;
 }
 
@@ -67,7 +72,11 @@ interface Prepared {
   readonly vectors: Float32Array;
   readonly prior: Float64Array;
   readonly eligibility: EligibilityTable;
+  /** The index slots of each campaign's ads. */
+  readonly slotsByCampaign: ReadonlyMap<number, readonly number[]>;
 }
+
+const NO_SLOTS: ReadonlySet<number> = new Set();
 
 /**
  * The searchable ad index of one catalog snapshot: HNSW (inner product over unit vectors, i.e. cosine)
@@ -156,11 +165,15 @@ export class AdIndex {
     const vectors = new Float32Array(n * EMBEDDING_DIM);
     const prior = new Float64Array(n);
     const seen = new Set<number>();
+    const slotsByCampaign = new Map<number, number[]>();
     for (let slot = 0; slot < n; slot++) {
       const ad = active[slot];
       if (seen.has(ad.id)) throw new RangeError(`ad ${ad.id} appears twice in the catalog`);
       seen.add(ad.id);
       ids[slot] = ad.id;
+      const campaignSlots = slotsByCampaign.get(ad.campaign.id);
+      if (campaignSlots === undefined) slotsByCampaign.set(ad.campaign.id, [slot]);
+      else campaignSlots.push(slot);
       writeUnitVector(ad, vectors, slot * EMBEDDING_DIM);
       prior[slot] = priorValuePerImpression(ad.campaign, priors);
     }
@@ -171,7 +184,7 @@ export class AdIndex {
       active.map((ad) => ad.campaign),
       order,
     );
-    return { ids, vectors, prior, eligibility };
+    return { ids, vectors, prior, eligibility, slotsByCampaign };
   }
 
   /** Number of (country, device) targeting buckets precomputed. */
@@ -196,35 +209,49 @@ export class AdIndex {
     if (zero) return this.popular(query);
 
     const set = this.data.eligibility.lookup(query.country, query.device);
-    const want = Math.min(k, set.slots.length);
+    const excluded = this.excludedSlots(set, query.excludeCampaigns);
+    const eligible = set.slots.length - excluded.size;
+    const want = Math.min(k, eligible);
     if (want === 0) return { adIds: [], scores: [], sources: [], eligible: 0 };
-    if (set.slots.length < this.exactThreshold) return this.exactScan(embedding, set, want, null);
+    if (eligible < this.exactThreshold) return this.exactScan(embedding, set, want, excluded, eligible);
 
     const bitmap = set.bitmap;
-    const found = this.hnsw.searchKnn(
-      Array.from(embedding),
-      want,
-      set.admitsAll ? undefined : (label) => bitmap[label] === 1,
-    );
+    const filter =
+      excluded.size > 0
+        ? (label: number) => bitmap[label] === 1 && !excluded.has(label)
+        : set.admitsAll
+          ? undefined
+          : (label: number) => bitmap[label] === 1;
+    const found = this.hnsw.searchKnn(Array.from(embedding), want, filter);
     const adIds = found.neighbors.map((slot) => this.data.ids[slot]);
     const scores = found.distances.map((distance) => 1 - distance);
     const sources: CandidateSource[] = adIds.map(() => 'ann');
     if (adIds.length < want) {
       // The filtered graph walk can strand itself in a region with few eligible ads: top up exactly.
-      const topUp = this.exactScan(embedding, set, want - adIds.length, new Set(found.neighbors));
-      return mergeByScore({ adIds, scores, sources, eligible: set.slots.length }, topUp);
+      const skip = new Set([...excluded, ...found.neighbors]);
+      const topUp = this.exactScan(embedding, set, want - adIds.length, skip, eligible);
+      return mergeByScore({ adIds, scores, sources, eligible }, topUp);
     }
-    return { adIds, scores, sources, eligible: set.slots.length };
+    return { adIds, scores, sources, eligible };
   }
 
   /** Eligible ads by the cold-start prior (expected USD per impression at average rates), best first. */
   popular(query: Omit<RetrievalQuery, 'embedding'>): RetrievalResult {
     const k = positiveInt('k', query.k);
     const set = this.data.eligibility.lookup(query.country, query.device);
-    const top = set.slots.subarray(0, Math.min(k, set.slots.length));
-    const adIds = Array.from(top, (slot) => this.data.ids[slot]);
-    const scores = Array.from(top, (slot) => this.data.prior[slot]);
-    return { adIds, scores, sources: adIds.map(() => 'popular'), eligible: set.slots.length };
+    const excluded = this.excludedSlots(set, query.excludeCampaigns);
+    const top: number[] = [];
+    for (let i = 0; i < set.slots.length && top.length < k; i++) {
+      if (!excluded.has(set.slots[i])) top.push(set.slots[i]);
+    }
+    const adIds = top.map((slot) => this.data.ids[slot]);
+    const scores = top.map((slot) => this.data.prior[slot]);
+    return {
+      adIds,
+      scores,
+      sources: adIds.map(() => 'popular'),
+      eligible: set.slots.length - excluded.size,
+    };
   }
 
   /** How many indexed ads a (country, device) pair may see. */
@@ -232,24 +259,38 @@ export class AdIndex {
     return this.data.eligibility.lookup(country, device).slots.length;
   }
 
+  /** The slots of the excluded campaigns' ads that this eligible set admits. */
+  private excludedSlots(set: EligibleSet, campaigns: ReadonlySet<number> | undefined): ReadonlySet<number> {
+    if (campaigns === undefined || campaigns.size === 0) return NO_SLOTS;
+    const slots = new Set<number>();
+    for (const campaignId of campaigns) {
+      for (const slot of this.data.slotsByCampaign.get(campaignId) ?? []) {
+        if (set.bitmap[slot] === 1) slots.add(slot);
+      }
+    }
+    return slots;
+  }
+
   private exactScan(
     embedding: ArrayLike<number>,
     set: EligibleSet,
     want: number,
-    exclude: ReadonlySet<number> | null,
+    skip: ReadonlySet<number>,
+    eligible: number,
   ): RetrievalResult {
     const { ids, vectors } = this.data;
     const q = Float64Array.from(embedding);
     const top = new TopK(want);
+    const skips = skip.size > 0;
     for (const slot of set.slots) {
-      if (exclude?.has(slot)) continue;
+      if (skips && skip.has(slot)) continue;
       const offset = slot * EMBEDDING_DIM;
       let s = 0;
       for (let d = 0; d < EMBEDDING_DIM; d++) s += q[d] * vectors[offset + d];
       top.push(s, ids[slot]);
     }
     const { ids: adIds, scores } = top.drain();
-    return { adIds, scores, sources: adIds.map(() => 'exact'), eligible: set.slots.length };
+    return { adIds, scores, sources: adIds.map(() => 'exact'), eligible };
   }
 }
 
