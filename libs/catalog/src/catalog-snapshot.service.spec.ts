@@ -26,6 +26,11 @@ function ad(id: number, bid = 1): CatalogAd {
       dailyBudget: 100,
       targetCountries: [],
       targetDevices: [],
+      timezone: 'UTC',
+      clickWindowDays: 7,
+      pacing: 'even',
+      frequencyCap: null,
+      frequencyWindowHours: null,
     },
   };
 }

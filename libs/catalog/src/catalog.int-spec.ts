@@ -13,6 +13,7 @@ import type { DatabaseConfig } from './database-config.js';
 
 // The seeded catalog (seeding, reading it back, snapshots) is tested in libs/catalog-seed.
 const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
+const ALL_MIGRATIONS = ['CatalogSchema1764000000000', 'CampaignMoneySettings1764200000000'];
 
 Logger.overrideLogger(['error', 'warn']);
 
@@ -55,16 +56,17 @@ describe.each([
   });
 
   it('refuses to start before migrations, naming the command to run', async () => {
-    expect(await migrationsPending(ds)).toEqual(['CatalogSchema1764000000000']);
+    expect(await migrationsPending(ds)).toEqual(ALL_MIGRATIONS);
     const sut = new CatalogStartupCheck(ds, {});
 
     await expect(sut.assertReady()).rejects.toThrow(
-      'database has 1 pending migration (CatalogSchema1764000000000); run `npm run catalog -- migrate`',
+      'database has 2 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000); ' +
+        'run `npm run catalog -- migrate`',
     );
   });
 
   it('migrates to a schema that matches the entities exactly', async () => {
-    expect(await runCatalogMigrations(ds)).toEqual(['CatalogSchema1764000000000']);
+    expect(await runCatalogMigrations(ds)).toEqual(ALL_MIGRATIONS);
     expect(await runCatalogMigrations(ds)).toEqual([]);
     expect(await migrationsPending(ds)).toEqual([]);
 

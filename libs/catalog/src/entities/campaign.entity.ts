@@ -1,4 +1,4 @@
-import type { BidType, CampaignStatus } from '@adfunnel/contracts';
+import type { BidType, CampaignStatus, Pacing } from '@adfunnel/contracts';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
 import { epochMs } from '../transformers/epoch-ms.transformer.js';
 import { jsonStrings } from '../transformers/json-array.transformer.js';
@@ -41,6 +41,20 @@ export class CampaignEntity {
   /** Empty means every device. */
   @Column({ name: 'target_devices', type: 'text', transformer: jsonStrings })
   targetDevices!: string[];
+
+  /** A conversion is attributed to a click at most this many days after it. */
+  @Column({ name: 'click_window_days', type: 'integer', default: 7 })
+  clickWindowDays!: number;
+
+  @Column({ type: 'varchar', length: 8, default: 'even' })
+  pacing!: Pacing;
+
+  /** Impressions per user within frequencyWindowHours; null: the service's default cap. */
+  @Column({ name: 'frequency_cap', type: 'integer', nullable: true })
+  frequencyCap!: number | null;
+
+  @Column({ name: 'frequency_window_hours', type: 'integer', nullable: true })
+  frequencyWindowHours!: number | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
