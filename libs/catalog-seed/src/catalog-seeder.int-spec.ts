@@ -98,7 +98,8 @@ describe.each([
     const unmigrated = await createDataSource(configFor('unmigrated'));
     try {
       await expect(seedCatalog(unmigrated, SPEC)).rejects.toThrow(
-        'database has 1 pending migration (CatalogSchema1764000000000); run `npm run catalog -- migrate` first',
+        'database has 2 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000); ' +
+          'run `npm run catalog -- migrate` first',
       );
     } finally {
       await unmigrated.destroy();

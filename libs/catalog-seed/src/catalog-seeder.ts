@@ -17,6 +17,7 @@ import {
 } from '@adfunnel/simulator';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { seededAdvertiserTimeZone, seededCampaignSettings } from './account-settings.js';
 
 /** Fixed creation time of seeded rows, so two seeds of one spec are identical row for row. */
 export const SEED_EPOCH_MS = Date.UTC(2025, 0, 1);
@@ -83,7 +84,7 @@ export async function seedCatalog(
 
   const advertisers = await fill(AdvertiserEntity, 'advertisers', spec.advertisers, (i) => {
     const a = advertiserAt(spec, i);
-    return { id: a.id, name: a.name, createdAt: SEED_EPOCH_MS };
+    return { id: a.id, name: a.name, timezone: seededAdvertiserTimeZone(spec, i), createdAt: SEED_EPOCH_MS };
   });
   const campaigns = await fill(CampaignEntity, 'campaigns', campaignCount(spec), (i) => {
     const c = campaignAt(spec, i);
@@ -97,6 +98,7 @@ export async function seedCatalog(
       dailyBudget: c.dailyBudget,
       targetCountries: c.targetCountries,
       targetDevices: c.targetDevices,
+      ...seededCampaignSettings(spec, i),
       createdAt: SEED_EPOCH_MS,
     };
   });

@@ -1,12 +1,17 @@
 import type { CatalogAd } from '@adfunnel/catalog';
 import { type MarketplaceSpec, adAt, campaignAt, campaignCount } from '@adfunnel/simulator';
+import { seededAdvertiserTimeZone, seededCampaignSettings } from './account-settings.js';
 
 /**
  * The catalog's view of a simulated marketplace: what `CatalogReader.loadAds` returns after
  * `seedCatalog(ds, spec)`, built in memory (tests, and runs that need no database).
  */
 export function simulatedCatalogAds(spec: MarketplaceSpec): CatalogAd[] {
-  const campaigns = Array.from({ length: campaignCount(spec) }, (_, i) => campaignAt(spec, i));
+  const campaigns = Array.from({ length: campaignCount(spec) }, (_, i) => ({
+    ...campaignAt(spec, i),
+    ...seededCampaignSettings(spec, i),
+  }));
+  const timeZones = Array.from({ length: spec.advertisers }, (_, i) => seededAdvertiserTimeZone(spec, i));
   return Array.from({ length: spec.ads }, (_, i) => {
     const ad = adAt(spec, i);
     const campaign = campaigns[ad.campaignId - 1];
@@ -31,6 +36,11 @@ export function simulatedCatalogAds(spec: MarketplaceSpec): CatalogAd[] {
         dailyBudget: campaign.dailyBudget,
         targetCountries: [...campaign.targetCountries],
         targetDevices: [...campaign.targetDevices],
+        timezone: timeZones[campaign.advertiserId - 1],
+        clickWindowDays: campaign.clickWindowDays,
+        pacing: campaign.pacing,
+        frequencyCap: campaign.frequencyCap,
+        frequencyWindowHours: campaign.frequencyWindowHours,
       },
     };
   });
