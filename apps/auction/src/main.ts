@@ -9,9 +9,6 @@ await runService({
   name: 'auction',
   module: AuctionModule.forRoot(config),
   port: config.AUCTION_PORT,
-  natsUrl: config.NATS_URL,
+  config,
   queueGroup: QueueGroups.auction,
-  busNamespace: config.BUS_NAMESPACE,
-  logFormat: config.LOG_FORMAT,
-  logLevel: config.LOG_LEVEL,
 });

@@ -12,7 +12,6 @@ await runService({
   host: config.GATEWAY_HOST,
   port: config.GATEWAY_PORT,
   bodyLimitBytes: config.GATEWAY_BODY_LIMIT_BYTES,
-  logFormat: config.LOG_FORMAT,
-  logLevel: config.LOG_LEVEL,
+  config,
   configureHttp: (app) => SwaggerModule.setup('docs', app, openApiDocument()),
 });

@@ -9,9 +9,6 @@ await runService({
   name: 'logging',
   module: LoggingModule.forRoot(config),
   port: config.LOGGING_PORT,
-  natsUrl: config.NATS_URL,
+  config,
   queueGroup: QueueGroups.logging,
-  busNamespace: config.BUS_NAMESPACE,
-  logFormat: config.LOG_FORMAT,
-  logLevel: config.LOG_LEVEL,
 });

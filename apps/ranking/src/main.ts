@@ -9,9 +9,6 @@ await runService({
   name: 'ranking',
   module: RankingModule.forRoot(config),
   port: config.RANKING_PORT,
-  natsUrl: config.NATS_URL,
+  config,
   queueGroup: QueueGroups.ranking,
-  busNamespace: config.BUS_NAMESPACE,
-  logFormat: config.LOG_FORMAT,
-  logLevel: config.LOG_LEVEL,
 });

@@ -9,9 +9,6 @@ await runService({
   name: 'retrieval',
   module: RetrievalModule.forRoot(config),
   port: config.RETRIEVAL_PORT,
-  natsUrl: config.NATS_URL,
+  config,
   queueGroup: QueueGroups.retrieval,
-  busNamespace: config.BUS_NAMESPACE,
-  logFormat: config.LOG_FORMAT,
-  logLevel: config.LOG_LEVEL,
 });

@@ -62,10 +62,8 @@ export async function startTestStage(options: TestStageOptions): Promise<TestSta
     module: options.module(env),
     port: 0,
     host: '127.0.0.1',
-    natsUrl: TEST_NATS_URL,
+    config: { NATS_URL: TEST_NATS_URL, BUS_NAMESPACE: namespace, LOG_FORMAT: 'pretty', LOG_LEVEL: 'warn' },
     queueGroup: options.queueGroup,
-    busNamespace: namespace,
-    logLevel: 'warn',
   });
   let bus: BusClient;
   try {

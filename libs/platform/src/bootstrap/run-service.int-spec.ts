@@ -89,10 +89,9 @@ async function start(redisUrl: string): Promise<{ app: NestFastifyApplication; u
     module: testModule(redisUrl),
     port: 0,
     host: '127.0.0.1',
-    natsUrl: NATS_URL,
+    config: { NATS_URL, BUS_NAMESPACE: '', LOG_FORMAT: 'pretty', LOG_LEVEL: 'error' },
     queueGroup: `adfunnel-test-http-${run}`,
     bodyLimitBytes: 1024,
-    logLevel: 'error',
   });
   const address = app.getHttpServer().address();
   if (typeof address !== 'object' || address === null) throw new Error('not listening');
@@ -250,7 +249,7 @@ describe(startService.name, () => {
       module: NoNatsModule,
       port: 0,
       host: '127.0.0.1',
-      logLevel: 'error',
+      config: { NATS_URL: 'nats://127.0.0.1:1', BUS_NAMESPACE: '', LOG_FORMAT: 'pretty', LOG_LEVEL: 'error' },
     }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(AdfunnelError);

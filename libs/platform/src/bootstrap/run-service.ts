@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { natsServerOptions } from '../bus/nats-server-options.js';
 import { natsUnreachableMessage } from '../bus/bus.constants.js';
-import type { LogFormat, LogLevelName } from '../config/common-env.js';
+import type { CommonConfig } from '../config/common-env.js';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter.js';
 import { REQUEST_ID_HEADER, resolveRequestId } from '../errors/request-id.js';
 import { createAppLogger } from '../logging/create-app-logger.js';
@@ -13,24 +13,26 @@ import { createAppLogger } from '../logging/create-app-logger.js';
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
 
+/** What the bootstrap reads of a service's validated config (every app schema spreads CommonEnv). */
+export type ServiceRuntimeConfig = Pick<
+  CommonConfig,
+  'NATS_URL' | 'BUS_NAMESPACE' | 'LOG_FORMAT' | 'LOG_LEVEL'
+>;
+
 export interface RunServiceOptions {
   /** Service name, in logs and in the NATS connection name. */
   name: string;
   module: Type<unknown> | DynamicModule;
+  /** The app's config: the NATS URL and BUS_NAMESPACE it serves on, and how it logs. */
+  config: ServiceRuntimeConfig;
   port: number;
   /** Default 0.0.0.0 (reachable from other containers). */
   host?: string;
-  /** With `queueGroup`: also serve the module's `@MessagePattern` handlers over NATS. */
-  natsUrl?: string;
+  /** Also serve the module's `@MessagePattern` handlers over NATS, as one replica of this queue group. */
   queueGroup?: string;
-  /** BUS_NAMESPACE: subscribe on `<namespace>.<pattern>`. */
-  busNamespace?: string;
   /** Larger bodies get 400 payload_too_large. Default 64 KiB. */
   bodyLimitBytes?: number;
-  /** Usually `config.LOG_FORMAT` / `config.LOG_LEVEL`; defaults pretty / log. */
-  logFormat?: LogFormat;
-  logLevel?: LogLevelName;
-  /** Replaces the logger built from logFormat/logLevel. */
+  /** Replaces the logger built from the config's LOG_FORMAT and LOG_LEVEL. */
   logger?: LoggerService;
   /** Runs before listen: swagger, CORS, extra Fastify plugins. */
   configureHttp?: (app: NestFastifyApplication) => void | Promise<void>;
@@ -68,9 +70,6 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 /** Like runService, but throws instead of exiting; tests use it to start services in-process. */
 export async function startService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const log = new Logger('Bootstrap');
-  if (options.queueGroup !== undefined && options.natsUrl === undefined) {
-    throw new AdfunnelError('invalid_request', `${options.name}: queueGroup given without natsUrl`);
-  }
   const host = options.host ?? '0.0.0.0';
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -92,14 +91,15 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
     // Run every module's init hooks (catalog load, index build, model warm-up) before subscribing to
     // the bus, so the first request a replica takes from its queue group finds it ready.
     await app.init();
-    if (options.natsUrl !== undefined && options.queueGroup !== undefined) {
-      app.connectMicroservice(natsServerOptions(options.natsUrl, options.queueGroup, options.busNamespace), {
+    const { NATS_URL, BUS_NAMESPACE } = options.config;
+    if (options.queueGroup !== undefined) {
+      app.connectMicroservice(natsServerOptions(NATS_URL, options.queueGroup, BUS_NAMESPACE), {
         inheritAppConfig: true,
       });
       try {
         await app.startAllMicroservices();
       } catch (err) {
-        throw new AdfunnelError('unavailable', natsUnreachableMessage(options.natsUrl, err));
+        throw new AdfunnelError('unavailable', natsUnreachableMessage(NATS_URL, err));
       }
       log.log(`${options.name} serving NATS in queue group ${options.queueGroup}`);
     }
@@ -119,8 +119,8 @@ function loggerFor(options: RunServiceOptions): LoggerService {
     options.logger ??
     createAppLogger({
       name: options.name,
-      format: options.logFormat ?? 'pretty',
-      level: options.logLevel ?? 'log',
+      format: options.config.LOG_FORMAT,
+      level: options.config.LOG_LEVEL,
     })
   );
 }
