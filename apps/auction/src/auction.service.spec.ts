@@ -31,6 +31,11 @@ function ad(
       dailyBudget: 100,
       targetCountries: [],
       targetDevices: [],
+      timezone: 'UTC',
+      clickWindowDays: 7,
+      pacing: 'even',
+      frequencyCap: null,
+      frequencyWindowHours: null,
       ...campaign,
     },
   };
