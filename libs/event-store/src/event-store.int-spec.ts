@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { TrackingEventEntity } from './entities/tracking-event.entity.js';
+import { campaignDayReport } from './campaign-day-report.js';
 import { EventStore } from './event-store.js';
 import { funnelMigrationsPending, migrateFunnelDatabase, openFunnelDatabase } from './funnel-database.js';
 
@@ -186,6 +187,36 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${EventStore.name} on 
     expect(recorded.billing?.billingDay).toBe('2026-12-02');
     expect(await dayOf(75, '2026-12-02')).toMatchObject({ chargedMicros: 2000 });
     expect(await sut.daySpend(['2026-12-02'])).toEqual([expect.objectContaining({ campaignId: 75 })]);
+  });
+
+  it('reports spend, budget, delivery and events per campaign-day from the ledger', async () => {
+    const report = await campaignDayReport(db, { from: '2026-12-01', to: '2026-12-02' });
+
+    expect(report.find((r) => r.campaignId === 73)).toEqual({
+      billingDay: '2026-12-01',
+      campaignId: 73,
+      advertiserId: 700,
+      budgetMicros: 10_000_000,
+      spendMicros: 10_000_000,
+      overdeliveredMicros: 120 * 370_000 - 10_000_000,
+      impressions: 0,
+      clicks: 120,
+      conversions: 0,
+      deliveryPct: 100,
+    });
+    expect(report.find((r) => r.campaignId === 75)).toMatchObject({
+      billingDay: '2026-12-02',
+      impressions: 1,
+    });
+    expect(
+      await campaignDayReport(db, { from: '2026-12-02', to: '2026-12-02', campaignId: 75 }),
+    ).toHaveLength(1);
+    await expect(campaignDayReport(db, { from: '2026-12-02', to: '2026-12-01' })).rejects.toThrow(
+      'from (2026-12-02) must not be after to (2026-12-01)',
+    );
+    await expect(campaignDayReport(db, { from: '1 Dec', to: '2026-12-01' })).rejects.toThrow(
+      'from must be a day as YYYY-MM-DD, got "1 Dec"',
+    );
   });
 
   it('keeps every campaign-day total equal to the sums of its ledger', async () => {

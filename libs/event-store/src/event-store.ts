@@ -86,7 +86,8 @@ export class EventStore {
   ): Promise<RecordedEvent> {
     const runner = em.queryRunner!;
     const costMicros = eventCostMicros(event.type, event.bidType, event.price);
-    const row = trackingRow(event, costMicros, receivedAt);
+    const day = billingDay(event.occurredAt, billing.timeZone);
+    const row = trackingRow(event, costMicros, day, receivedAt);
     if ((await insertIgnoringDuplicates(runner, TrackingEventEntity, [row])) === 0) {
       return { stored: false, costMicros, chargedMicros: 0, overdeliveredMicros: 0 };
     }
@@ -107,7 +108,6 @@ export class EventStore {
       }
     }
 
-    const day = billingDay(event.occurredAt, billing.timeZone);
     const spend = await this.lockDay(em, event, day, billing.budgetMicros);
     const chargedMicros = Math.min(costMicros, Math.max(0, billing.budgetMicros - spend.chargedMicros));
     const overdeliveredMicros = costMicros - chargedMicros;
@@ -186,7 +186,12 @@ export class EventStore {
   }
 }
 
-function trackingRow(event: TrackingEventJob, costMicros: number, receivedAt: number): TrackingEventEntity {
+function trackingRow(
+  event: TrackingEventJob,
+  costMicros: number,
+  day: string,
+  receivedAt: number,
+): TrackingEventEntity {
   return {
     eventId: event.eventId,
     type: event.type,
@@ -199,6 +204,7 @@ function trackingRow(event: TrackingEventJob, costMicros: number, receivedAt: nu
     bidType: event.bidType,
     price: event.price,
     cost: costMicros / 1_000_000,
+    billingDay: day,
     clickEventId: event.clickEventId ?? null,
     conversionId: event.conversionId ?? null,
     servedAt: event.servedAt,

@@ -5,3 +5,4 @@ export * from './entities/campaign-day-spend.entity.js';
 export * from './event-store-schema.js';
 export * from './event-store.js';
 export * from './funnel-database.js';
+export * from './campaign-day-report.js';

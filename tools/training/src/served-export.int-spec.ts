@@ -76,6 +76,7 @@ function eventFactory(row: ServedAdEntity, type: EventType): TrackingEventEntity
     bidType: row.bidType,
     price: row.price,
     cost: type === 'click' ? row.price : 0,
+    billingDay: null,
     clickEventId: null,
     conversionId: null,
     servedAt: row.servedAt,

@@ -6,6 +6,7 @@ import { epochMs } from '@adfunnel/catalog';
 @Entity('tracking_events')
 @Index('IDX_tracking_events_request_id', ['requestId'])
 @Index('IDX_tracking_events_campaign_occurred', ['campaignId', 'occurredAt'])
+@Index('IDX_tracking_events_campaign_day', ['campaignId', 'billingDay'])
 export class TrackingEventEntity {
   @PrimaryColumn({
     name: 'event_id',
@@ -49,6 +50,10 @@ export class TrackingEventEntity {
    */
   @Column({ type: 'double precision' })
   cost!: number;
+
+  /** 'YYYY-MM-DD' in the advertiser's time zone at occurredAt; null for events stored before it was kept. */
+  @Column({ name: 'billing_day', type: 'varchar', length: 10, nullable: true })
+  billingDay!: string | null;
 
   /** A conversion: the click it is attributed to. */
   @Column({ name: 'click_event_id', type: 'varchar', length: 64, nullable: true })

@@ -10,8 +10,9 @@ const varchar = (name: string, length: number) => ({
 const bigint = (name: string) => ({ name, type: 'bigint', isNullable: false });
 
 /**
- * The spend ledger and the per campaign-day totals, and on tracking events the attribution of a
- * conversion (its click and the advertiser's conversion id). Runs on SQLite and PostgreSQL alike.
+ * The spend ledger and the per campaign-day totals; on tracking events the advertiser's day of each
+ * event (for delivery reports) and the attribution of a conversion (its click and the advertiser's
+ * conversion id). Runs on SQLite and PostgreSQL alike.
  */
 export class Ledger1764600000000 implements MigrationInterface {
   readonly name = 'Ledger1764600000000';
@@ -20,7 +21,15 @@ export class Ledger1764600000000 implements MigrationInterface {
     await queryRunner.addColumns('tracking_events', [
       new TableColumn({ name: 'click_event_id', type: 'varchar', length: '64', isNullable: true }),
       new TableColumn({ name: 'conversion_id', type: 'varchar', length: '128', isNullable: true }),
+      new TableColumn({ name: 'billing_day', type: 'varchar', length: '10', isNullable: true }),
     ]);
+    await queryRunner.createIndex(
+      'tracking_events',
+      new TableIndex({
+        name: 'IDX_tracking_events_campaign_day',
+        columnNames: ['campaign_id', 'billing_day'],
+      }),
+    );
 
     await queryRunner.createTable(
       new Table({
@@ -77,6 +86,7 @@ export class Ledger1764600000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropTable('campaign_day_spend');
     await queryRunner.dropTable('ledger_entries');
-    await queryRunner.dropColumns('tracking_events', ['click_event_id', 'conversion_id']);
+    await queryRunner.dropIndex('tracking_events', 'IDX_tracking_events_campaign_day');
+    await queryRunner.dropColumns('tracking_events', ['click_event_id', 'conversion_id', 'billing_day']);
   }
 }
