@@ -1,3 +1,4 @@
+import { BudgetEnv } from '@adfunnel/budget';
 import { CommonEnv, envInteger, envPort } from '@adfunnel/platform';
 import { refuseDevTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { z } from 'zod';
@@ -16,6 +17,9 @@ export const LoggingConfigSchema = z
       .max(256, { error: 'expected at most 256' })
       .default(8),
     LOGGING_ENQUEUE_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2000),
+    ...BudgetEnv,
+    /** How often the serve-time budget state is republished from the ledger. */
+    BUDGET_REBUILD_MS: envInteger('a positive integer of milliseconds', 100).default(60_000),
     LOGGING_JOB_ATTEMPTS: envInteger('a positive integer', 1)
       .max(100, { error: 'expected at most 100' })
       .default(8),

@@ -3,9 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { BudgetStore } from '@adfunnel/budget';
 import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
 import { QueueGroups, Rpc, type ServedAdClaims, type ServedRecord } from '@adfunnel/contracts';
 import {
+  CampaignDaySpendEntity,
+  LedgerEntryEntity,
   ServedAdEntity,
   TrackingEventEntity,
   migrateFunnelDatabase,
@@ -23,8 +26,11 @@ import {
   testRunId,
 } from '@adfunnel/testing';
 import { trackingUrls } from '@adfunnel/tracking';
+import { billingDay } from '@adfunnel/utility';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { LoggingConfigSchema } from './config.js';
+import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { LoggingModule } from './logging.module.js';
 import { LoggingQueuesService } from './queues/logging-queues.service.js';
 
@@ -163,6 +169,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
             REDIS_URL: TEST_REDIS_URL,
             TRACKING_SECRET: SECRET,
             LOGGING_QUEUE_PREFIX: prefix,
+            BUDGET_KEY_PREFIX: prefix,
           }),
         ),
     });
@@ -375,6 +382,36 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
       code: 'invalid_request',
       message: expect.stringContaining('records[1].ads: slot 0 has 2 features, expected featureDim 3'),
     });
+  });
+
+  it('charges the ledger, publishes the spend to the serve-time budget state, and rebuilds it from the ledger', async () => {
+    const claims = claimsFactory({ a: 43, bt: 'CPM', p: 4, r: `budget-${prefix}` });
+    const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+    expect((await fetch(impressionUrl)).status).toBe(204);
+    await eventually(
+      'the ledger entry',
+      () => db.getRepository(LedgerEntryEntity).findBy({ requestId: claims.r }),
+      (rows) => rows.length === 1,
+    );
+    const day = billingDay(Date.now(), 'UTC');
+    const [spend] = await db
+      .getRepository(CampaignDaySpendEntity)
+      .findBy({ campaignId: 10, billingDay: day });
+    expect(spend?.chargedMicros).toBeGreaterThanOrEqual(4000);
+
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const budget = new BudgetStore(redis, prefix);
+      const published = async () => (await budget.spendOf(day, [10])).get(10);
+      await eventually('the published spend', published, (micros) => micros === spend!.chargedMicros);
+
+      await redis.del(budget.keys.spend(day));
+      expect(await published()).toBe(0);
+      await stage.app.get(SpendPublisher).rebuild();
+      expect(await published()).toBe(spend!.chargedMicros);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('reports queue depth in /health', async () => {

@@ -9,6 +9,7 @@ import {
   eventStoreProvider,
 } from './event-store/event-store.providers.js';
 import { EventsProcessor } from './event-store/events.processor.js';
+import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
 import { ServedController } from './served/served.controller.js';
 import { ServedProcessor } from './served/served.processor.js';
@@ -35,6 +36,7 @@ export class LoggingModule {
         eventStoreProvider,
         EventStoreStartupCheck,
         BillingContexts,
+        SpendPublisher,
         EventsProcessor,
         ServedProcessor,
       ],

@@ -6,6 +6,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import type { Job, Queue } from 'bull';
 import type { LoggingConfig } from '../config.js';
 import { BillingContexts } from './event-store.providers.js';
+import { SpendPublisher } from './spend-publisher.service.js';
 
 /** Worker for `Queues.events`: records each tracking event once, and charges it to the ledger. */
 @Injectable()
@@ -17,6 +18,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
     @InjectQueue(Queues.events) private readonly queue: Queue<TrackingEventJob>,
     private readonly store: EventStore,
     private readonly billing: BillingContexts,
+    private readonly spend: SpendPublisher,
   ) {}
 
   /** Registered here rather than with @Process so the concurrency comes from config. */
@@ -29,7 +31,9 @@ export class EventsProcessor implements OnApplicationBootstrap {
   }
 
   async persist(job: TrackingEventJob, receivedAt = Date.now()): Promise<RecordedEvent> {
-    return this.store.record(job, await this.billing.of(job), receivedAt);
+    const recorded = await this.store.record(job, await this.billing.of(job), receivedAt);
+    await this.spend.published(job, recorded);
+    return recorded;
   }
 
   private async handle(job: Job<TrackingEventJob>): Promise<void> {

@@ -1,0 +1,100 @@
+import { BudgetStore } from '@adfunnel/budget';
+import type { TrackingEventJob } from '@adfunnel/contracts';
+import { EventStore, type RecordedEvent } from '@adfunnel/event-store';
+import { InjectConfig } from '@adfunnel/platform';
+import { billingDay } from '@adfunnel/utility';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { LoggingConfig } from '../config.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Keeps the serve-time budget state (Redis) in step with the ledger: after each charge it raises the
+ * campaign-day's published spend (and, for an impression, settles the reservation serving made for
+ * it); on start and every BUDGET_REBUILD_MS it republishes every current campaign-day from the
+ * ledger, so a Redis that lost its data, or a publish lost to a crash, never leaves spend forgotten.
+ */
+@Injectable()
+export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SpendPublisher.name);
+  private readonly redis: Redis;
+  private readonly budget: BudgetStore;
+  private timer: NodeJS.Timeout | undefined;
+  private rebuilding: Promise<number> | undefined;
+
+  constructor(
+    @InjectConfig() private readonly config: LoggingConfig,
+    private readonly store: EventStore,
+  ) {
+    this.redis = new Redis(config.REDIS_URL, {
+      connectionName: 'adfunnel-logging-budget',
+      maxRetriesPerRequest: 2,
+      lazyConnect: true,
+    });
+    this.redis.on('error', (error: Error) => this.logger.debug(`budget state Redis: ${error.message}`));
+    this.budget = new BudgetStore(this.redis, config.BUDGET_KEY_PREFIX);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.rebuildOrWarn();
+    this.timer = setInterval(() => void this.rebuildOrWarn(), this.config.BUDGET_REBUILD_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.rebuilding?.catch(() => undefined);
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** After the charge committed; a failure is logged, and the next rebuild repairs it. */
+  async published(event: TrackingEventJob, recorded: RecordedEvent): Promise<void> {
+    const billing = recorded.billing;
+    if (billing === undefined) return;
+    try {
+      if (event.type === 'impression') {
+        await this.budget.settle(
+          billing.billingDay,
+          billing.campaignId,
+          `${event.requestId}:${event.slot}`,
+          billing.dayChargedMicros,
+        );
+      } else {
+        await this.budget.publishSpend(billing.billingDay, billing.campaignId, billing.dayChargedMicros);
+      }
+    } catch (error) {
+      this.logger.warn(
+        `campaign ${billing.campaignId} day ${billing.billingDay}: spend ${billing.dayChargedMicros} micros not published (${(error as Error).message}); the next rebuild publishes it`,
+      );
+    }
+  }
+
+  /** Publishes every campaign-day of yesterday, today and tomorrow (UTC), which covers every time zone. */
+  rebuild(now = Date.now()): Promise<number> {
+    this.rebuilding ??= (async () => {
+      try {
+        const days = [now - DAY_MS, now, now + DAY_MS].map((t) => billingDay(t, 'UTC'));
+        const rows = await this.store.daySpend(days);
+        let raised = 0;
+        for (const day of days) {
+          const entries = rows.filter((r) => r.billingDay === day);
+          if (entries.length > 0) raised += await this.budget.publishSpendMany(day, entries);
+        }
+        return raised;
+      } finally {
+        this.rebuilding = undefined;
+      }
+    })();
+    return this.rebuilding;
+  }
+
+  private async rebuildOrWarn(): Promise<void> {
+    try {
+      const raised = await this.rebuild();
+      if (raised > 0) this.logger.log(`budget state rebuilt from the ledger: ${raised} campaign-days raised`);
+    } catch (error) {
+      this.logger.warn(`budget state not rebuilt from the ledger: ${(error as Error).message}`);
+    }
+  }
+}
