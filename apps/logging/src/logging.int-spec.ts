@@ -403,12 +403,12 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
     try {
       const budget = new BudgetStore(redis, prefix);
       const published = async () => (await budget.spendOf(day, [10])).get(10);
-      await eventually('the published spend', published, (micros) => micros === spend!.chargedMicros);
+      await eventually('the published spend', published, (micros) => micros === spend.chargedMicros);
 
       await redis.del(budget.keys.spend(day));
       expect(await published()).toBe(0);
       await stage.app.get(SpendPublisher).rebuild();
-      expect(await published()).toBe(spend!.chargedMicros);
+      expect(await published()).toBe(spend.chargedMicros);
     } finally {
       redis.disconnect();
     }
