@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './bus.js';
 export * from './queues.js';
 export * from './tracking.js';
+export * from './api-keys-file.js';

@@ -35,6 +35,52 @@ describe(parseCatalogCliArgs.name, () => {
     expect(parseCatalogCliArgs(['help']).command).toBe('help');
   });
 
+  it('parses api-keys issue and revoke', () => {
+    expect(parseCatalogCliArgs(['api-keys', 'issue', '--advertiser', 'all']).apiKeys).toEqual({
+      action: 'issue',
+      advertisers: 'all',
+      label: 'default',
+      out: undefined,
+    });
+    expect(
+      parseCatalogCliArgs(['api-keys', 'issue', '--advertiser', '4,2', '--label', 'prod', '--out', 'k.json'])
+        .apiKeys,
+    ).toEqual({ action: 'issue', advertisers: [4, 2], label: 'prod', out: 'k.json' });
+    const hash = 'ab'.repeat(32);
+    expect(parseCatalogCliArgs(['api-keys', 'revoke', '--key-hash', hash]).apiKeys).toEqual({
+      action: 'revoke',
+      keyHash: hash,
+    });
+    expect(parseCatalogCliArgs(['migrate']).apiKeys).toBeUndefined();
+  });
+
+  it.each([
+    [['api-keys'], 'api-keys needs an action: issue or revoke'],
+    [['api-keys', 'rotate'], 'unknown api-keys action "rotate"; expected issue or revoke'],
+    [['api-keys', 'issue'], 'api-keys issue needs --advertiser <id|all>'],
+    [['api-keys', 'issue', '--advertiser', 'acme'], '--advertiser expects an id >= 1'],
+    [['api-keys', 'issue', '--advertiser', '1,,2'], '--advertiser expects an id >= 1'],
+    [['api-keys', 'issue', '--advertiser', '0'], '--advertiser expects an id >= 1'],
+    [['api-keys', 'issue', '--advertiser', '1', '--label', ''], '--label must be 1-100 characters'],
+    [
+      ['api-keys', 'issue', '--advertiser', '1', '--key-hash', 'ab'],
+      '--key-hash applies only to api-keys revoke',
+    ],
+    [['api-keys', 'revoke'], 'api-keys revoke needs --key-hash <sha-256 hex>'],
+    [
+      ['api-keys', 'revoke', '--key-hash', 'ABC'],
+      "--key-hash expects the 64 lower-case hex characters of the key's SHA-256",
+    ],
+    [
+      ['api-keys', 'revoke', '--key-hash', 'ab'.repeat(32), '--advertiser', '1'],
+      '--advertiser applies only to api-keys issue',
+    ],
+    [['api-keys', 'issue', 'now', '--advertiser', '1'], 'expected one command, got "api-keys issue now"'],
+    [['seed', '--advertiser', '1'], '--advertiser applies only to the api-keys command'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCatalogCliArgs(argv)).toThrow(message);
+  });
+
   it.each([
     [[], 'missing command'],
     [['drop'], 'unknown command "drop"'],

@@ -1,7 +1,20 @@
 import { parseArgs } from 'node:util';
 
-export const CATALOG_COMMANDS = ['migrate', 'seed', 'status', 'help'] as const;
+export const CATALOG_COMMANDS = ['migrate', 'seed', 'status', 'api-keys', 'help'] as const;
 export type CatalogCommand = (typeof CATALOG_COMMANDS)[number];
+export const API_KEY_ACTIONS = ['issue', 'revoke'] as const;
+export const DEFAULT_API_KEY_LABEL = 'default';
+
+export type ApiKeysArgs =
+  | {
+      action: 'issue';
+      /** Advertiser ids, or every advertiser of the catalog. */
+      advertisers: number[] | 'all';
+      label: string;
+      /** Write the keys to this JSON file (mode 600) instead of printing them. */
+      out: string | undefined;
+    }
+  | { action: 'revoke'; keyHash: string };
 
 export interface SpecOverrides {
   seed?: number;
@@ -16,6 +29,8 @@ export interface CatalogCliArgs {
   json: boolean;
   overrides: SpecOverrides;
   batchSize: number | undefined;
+  /** Set for the api-keys command. */
+  apiKeys?: ApiKeysArgs;
 }
 
 export const CATALOG_CLI_HELP = `Usage: npm run catalog -- <command> [options]
@@ -29,6 +44,9 @@ Commands:
                      campaigns, 10,000 ads, 10,000 users). Deterministic and idempotent: a repeat
                      inserts nothing; a catalog seeded from a different spec is refused.
   status             Show the database, pending migrations, row counts and the seeded spec.
+  api-keys issue     Issue an API key to advertisers (for POST /v1/conversions). Each key is
+                     shown once, printed or written to --out; only its SHA-256 is stored.
+  api-keys revoke    Revoke a key by its SHA-256 (printed when it was issued); at once, for good.
   help               Show this text.
 
 Seed options:
@@ -42,6 +60,13 @@ Seed options:
 Status options:
   --json             Print the status as JSON.
 
+api-keys options:
+  --advertiser ID    issue: the advertiser (an id, several comma-separated, or "all").
+  --label TEXT       issue: what the key is for, e.g. "production" (default "default").
+  --out FILE         issue: write the keys as JSON to FILE (created with mode 600) instead of
+                     printing them: {"label", "issuedAt", "keys": [{"advertiserId", "key", "keyHash"}]}.
+  --key-hash HASH    revoke: the key's SHA-256, 64 hex characters.
+
 Environment:
   DATABASE_URL       postgres://user@host:port/db[?schema=name]; when unset, SQLite is used.
   SQLITE_PATH        SQLite file (default var/adfunnel.sqlite).
@@ -52,6 +77,9 @@ Examples:
   npm run catalog -- seed --if-empty
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run catalog -- seed --ads 2000 --users 500
   npm run catalog -- status --json
+  npm run catalog -- api-keys issue --advertiser 42 --label production
+  npm run catalog -- api-keys issue --advertiser all --out var/demo-api-keys.json
+  npm run catalog -- api-keys revoke --key-hash 3f2a…(64 hex)
 
 Exit status: 0 on success, 1 when the command failed, 2 on a usage error.
 `;
@@ -77,6 +105,10 @@ export function parseCatalogCliArgs(argv: readonly string[]): CatalogCliArgs {
         ads: { type: 'string' },
         users: { type: 'string' },
         'batch-size': { type: 'string' },
+        advertiser: { type: 'string' },
+        label: { type: 'string' },
+        out: { type: 'string' },
+        'key-hash': { type: 'string' },
       },
     });
   } catch (error) {
@@ -86,11 +118,19 @@ export function parseCatalogCliArgs(argv: readonly string[]): CatalogCliArgs {
   if (values.help === true)
     return { command: 'help', ifEmpty: false, json: false, overrides: {}, batchSize: undefined };
   if (positionals.length === 0)
-    throw new UsageError('missing command; expected one of migrate, seed, status, help');
-  if (positionals.length > 1) throw new UsageError(`expected one command, got "${positionals.join(' ')}"`);
+    throw new UsageError(`missing command; expected one of ${CATALOG_COMMANDS.join(', ')}`);
   const command = positionals[0];
   if (!(CATALOG_COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(`unknown command "${command}"; expected one of ${CATALOG_COMMANDS.join(', ')}`);
+  }
+  const expectedPositionals = command === 'api-keys' ? 2 : 1;
+  if (positionals.length > expectedPositionals)
+    throw new UsageError(`expected one command, got "${positionals.join(' ')}"`);
+
+  const apiKeysOnly = ['advertiser', 'label', 'out', 'key-hash'] as const;
+  if (command !== 'api-keys') {
+    const misplaced = apiKeysOnly.filter((name) => values[name] !== undefined);
+    if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} applies only to the api-keys command`);
   }
 
   const seedOnly = ['if-empty', 'seed', 'advertisers', 'ads', 'users', 'batch-size'] as const;
@@ -110,13 +150,54 @@ export function parseCatalogCliArgs(argv: readonly string[]): CatalogCliArgs {
   if (advertisers !== undefined) overrides.advertisers = advertisers;
   if (ads !== undefined) overrides.ads = ads;
   if (users !== undefined) overrides.users = users;
+  const apiKeys = command === 'api-keys' ? apiKeysArgs(positionals[1], values) : undefined;
   return {
     command: command as CatalogCommand,
+    ...(apiKeys === undefined ? {} : { apiKeys }),
     ifEmpty: values['if-empty'] === true,
     json: values.json === true,
     overrides,
     batchSize: integerOption('batch-size', values['batch-size'], 1),
   };
+}
+
+function apiKeysArgs(
+  action: string | undefined,
+  values: { advertiser?: string; label?: string; out?: string; 'key-hash'?: string },
+): ApiKeysArgs {
+  if (action === undefined) throw new UsageError('api-keys needs an action: issue or revoke');
+  if (action === 'issue') {
+    if (values['key-hash'] !== undefined) throw new UsageError('--key-hash applies only to api-keys revoke');
+    if (values.advertiser === undefined) {
+      throw new UsageError('api-keys issue needs --advertiser <id|all>');
+    }
+    const label = values.label ?? DEFAULT_API_KEY_LABEL;
+    if (label.trim() === '' || label.length > 100) throw new UsageError('--label must be 1-100 characters');
+    if (values.out === '') throw new UsageError('--out needs a file name');
+    return { action, advertisers: advertiserList(values.advertiser), label, out: values.out };
+  }
+  if (action === 'revoke') {
+    const misplaced = (['advertiser', 'label', 'out'] as const).find((name) => values[name] !== undefined);
+    if (misplaced !== undefined) throw new UsageError(`--${misplaced} applies only to api-keys issue`);
+    const keyHash = values['key-hash'];
+    if (keyHash === undefined) throw new UsageError('api-keys revoke needs --key-hash <sha-256 hex>');
+    if (!/^[0-9a-f]{64}$/.test(keyHash)) {
+      throw new UsageError(
+        `--key-hash expects the 64 lower-case hex characters of the key's SHA-256, got "${keyHash}"`,
+      );
+    }
+    return { action, keyHash };
+  }
+  throw new UsageError(`unknown api-keys action "${action}"; expected ${API_KEY_ACTIONS.join(' or ')}`);
+}
+
+function advertiserList(raw: string): number[] | 'all' {
+  if (raw === 'all') return 'all';
+  const ids = raw.split(',').map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
+  if (ids.some((id) => !Number.isSafeInteger(id) || id < 1)) {
+    throw new UsageError(`--advertiser expects an id >= 1, several comma-separated, or "all", got "${raw}"`);
+  }
+  return ids;
 }
 
 function integerOption(name: string, raw: string | undefined, min: number): number | undefined {

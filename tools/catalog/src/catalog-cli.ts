@@ -54,6 +54,9 @@ async function main(argv: readonly string[]): Promise<number> {
       case 'status':
         await commands.status(args.json);
         break;
+      case 'api-keys':
+        if (args.apiKeys !== undefined) await commands.apiKeys(args.apiKeys);
+        break;
     }
     return 0;
   } catch (error) {

@@ -1,4 +1,13 @@
-import { type CatalogCounts, catalogCounts, migrationsPending, redact } from '@adfunnel/catalog';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  AdvertiserApiKeyService,
+  type CatalogCounts,
+  catalogCounts,
+  migrationsPending,
+  redact,
+} from '@adfunnel/catalog';
+import type { ApiKeysFile } from '@adfunnel/contracts';
 import {
   type EventStoreCounts,
   eventStoreCounts,
@@ -8,7 +17,7 @@ import {
 import { readSeededSpec, seedCatalog } from '@adfunnel/catalog-seed';
 import { DEMO_MARKETPLACE, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { DataSource } from 'typeorm';
-import type { CatalogCliArgs } from './catalog-cli-args.js';
+import type { ApiKeysArgs, CatalogCliArgs } from './catalog-cli-args.js';
 
 export interface CatalogStatus {
   database: string;
@@ -94,6 +103,47 @@ export class CatalogCommands {
     return status;
   }
 
+  /** Issues or revokes advertiser API keys; an issued key is printed (or written to --out) once, never stored. */
+  async apiKeys(args: ApiKeysArgs): Promise<ApiKeysFile | null> {
+    const keys = new AdvertiserApiKeyService(this.ds);
+    if (args.action === 'revoke') {
+      const outcome = await keys.revoke(args.keyHash);
+      if (outcome === 'unknown') throw new Error(`no API key with hash ${args.keyHash}`);
+      this.print(
+        outcome === 'revoked'
+          ? `API key ${args.keyHash} revoked; conversions posted with it are refused from now on`
+          : `API key ${args.keyHash} was already revoked`,
+      );
+      return null;
+    }
+    // Opened before issuing, so a file that exists or cannot be written costs no keys.
+    const out = args.out === undefined ? undefined : await createSecretFile(args.out);
+    try {
+      const ids = args.advertisers === 'all' ? await keys.advertiserIds() : args.advertisers;
+      if (ids.length === 0) throw new Error('the catalog has no advertisers; run `npm run catalog -- seed`');
+      const issued = await keys.issue(ids, args.label);
+      const file: ApiKeysFile = {
+        label: args.label,
+        issuedAt: new Date(issued[0].createdAt).toISOString(),
+        keys: issued.map(({ advertiserId, key, keyHash }) => ({ advertiserId, key, keyHash })),
+      };
+      const count = `${issued.length} API key${issued.length === 1 ? '' : 's'} labelled "${args.label}"`;
+      if (out !== undefined) {
+        await out.handle.writeFile(`${JSON.stringify(file, null, 2)}\n`, 'utf8');
+        this.print(`issued ${count}; wrote them to ${out.path} (mode 600). Only their SHA-256 is stored.`);
+      } else {
+        this.print(`issued ${count}. Each key is shown only now; only its SHA-256 is stored:`);
+        for (const k of issued) this.print(`advertiser ${k.advertiserId}  ${k.key}  sha256 ${k.keyHash}`);
+      }
+      return file;
+    } catch (error) {
+      if (out !== undefined) await rm(out.path, { force: true });
+      throw error;
+    } finally {
+      await out?.handle.close();
+    }
+  }
+
   private describeDatabase(): string {
     const options = this.ds.options;
     if (options.type === 'postgres') {
@@ -101,5 +151,21 @@ export class CatalogCommands {
       return `PostgreSQL ${redact(options.url ?? '')}${schema}`;
     }
     return `SQLite ${String(options.database)}`;
+  }
+}
+
+/** A new file only its owner can read; refuses to replace an existing one (it may hold the only copy of live keys). */
+async function createSecretFile(path: string): Promise<{ path: string; handle: FileHandle }> {
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    return { path, handle: await open(path, 'wx', 0o600) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new Error(
+        `${path} already exists; choose another --out, or move it away first (it may hold live keys)`,
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
