@@ -46,6 +46,6 @@ export class BillingContexts {
       );
       return { budgetMicros: 0, timeZone: 'UTC' };
     }
-    return { budgetMicros: usdToMicros(ad.campaign.dailyBudget), timeZone: 'UTC' };
+    return { budgetMicros: usdToMicros(ad.campaign.dailyBudget), timeZone: ad.campaign.timezone };
   }
 }
