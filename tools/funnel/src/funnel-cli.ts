@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
@@ -14,9 +15,11 @@ Usage: npm start            (installs, builds, then runs: adfunnel start)
        node tools/funnel/dist/funnel-cli.js --help
 
 start   checks that Redis and NATS answer, migrates the catalog database, seeds the demo
-        marketplace if the catalog is empty, starts the five services (logging, retrieval,
-        ranking, auction, gateway) as separate processes, waits until each is healthy, prints
-        the URL and an example request, and stops everything on Ctrl-C.
+        marketplace if the catalog is empty, issues every advertiser a demo API key into
+        var/demo-api-keys.json (mode 600) when that file is missing, starts the five services
+        (logging, retrieval, ranking, auction, gateway) as separate processes, waits until each
+        is healthy, prints the URL and an example request, and stops everything on Ctrl-C.
+        --no-seed skips the seed and the demo keys.
 
 Environment (all optional):
   NATS_URL        default nats://127.0.0.1:4222
@@ -30,6 +33,8 @@ Any other variable the services understand (see README) is passed through to the
 `;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Where the demo advertisers' API keys go (git-ignored): the simulator posts conversions with them. */
+const DEMO_API_KEYS = join('var', 'demo-api-keys.json');
 const COLORS: Record<FunnelApp, string> = {
   gateway: '\x1b[36m',
   retrieval: '\x1b[32m',
@@ -53,7 +58,9 @@ async function start(args: string[]): Promise<void> {
   }
 
   runCatalog(['migrate']);
-  if (!args.includes('--no-seed')) runCatalog(['seed', '--if-empty']);
+  const seeding = !args.includes('--no-seed');
+  if (seeding) runCatalog(['seed', '--if-empty']);
+  const keysNote = seeding ? demoApiKeys() : '';
 
   const env = passThroughEnv();
   const launcher = new FunnelLauncher({
@@ -88,7 +95,7 @@ Try:
     -d '{"userId":"u00042","surface":"home_feed","country":"US","device":"mobile","slots":3}'
 
 Health: ${FUNNEL_APPS.map((a) => `${launcher.url(a)}/health`).join('  ')}
-Press Ctrl-C to stop.
+${keysNote}Press Ctrl-C to stop.
 `);
 }
 
@@ -105,6 +112,18 @@ function runCatalog(args: string[]): void {
     process.stderr.write(`catalog ${args.join(' ')} failed (exit ${result.status ?? result.signal})\n`);
     process.exit(1);
   }
+}
+
+/**
+ * Issues the demo keys once: a key is shown only when issued, so the file is the only copy and is
+ * never overwritten. Returns the line the start-up banner prints about them.
+ */
+function demoApiKeys(): string {
+  if (existsSync(join(ROOT, DEMO_API_KEYS))) {
+    return `Advertiser API keys (POST /v1/conversions): ${DEMO_API_KEYS}\n`;
+  }
+  runCatalog(['api-keys', 'issue', '--advertiser', 'all', '--label', 'demo', '--out', DEMO_API_KEYS]);
+  return `Advertiser API keys (POST /v1/conversions), new this start: ${DEMO_API_KEYS}\n`;
 }
 
 /** The services read their own configuration; the launcher hands them this process's environment. */
