@@ -21,8 +21,8 @@ export interface IsolatedFunnelOptions {
 
 /**
  * The environment of a funnel that shares this machine's NATS and Redis with others (a developer's
- * `npm start`, another test run) without touching them: its own bus namespace, bull key prefix and
- * ports. The caller adds its database and service URLs.
+ * `npm start`, another test run) without touching them: its own bus namespace, bull and budget key
+ * prefixes and ports. The caller adds its database and service URLs.
  */
 export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string, string> {
   const port = (app: FunnelApp) => String(options.basePort + PORT_OFFSET[app]);
@@ -30,6 +30,7 @@ export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string
   const env: Record<string, string> = {
     BUS_NAMESPACE: options.runId,
     LOGGING_QUEUE_PREFIX: options.runId,
+    BUDGET_KEY_PREFIX: options.runId,
     TRACKING_BASE_URL: `http://127.0.0.1:${port('logging')}`,
     TRACKING_SECRET: `${options.runId}-${randomUUID()}`,
     LOG_FORMAT: 'json',
