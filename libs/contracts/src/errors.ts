@@ -4,7 +4,10 @@
  */
 export const ERROR_CODES = [
   'invalid_request',
+  'unauthenticated',
+  'forbidden',
   'not_found',
+  'unprocessable',
   'payload_too_large',
   'not_ready',
   'timeout',
@@ -16,6 +19,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** A finer, stable reason a client can act on, e.g. `wrong_type` or `outside_window`. */
+  reason?: string;
   requestId?: string;
 }
 
@@ -34,21 +39,28 @@ export class AdfunnelError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'AdfunnelError';
   }
 
   toBody(requestId?: string): ErrorBody {
-    return requestId === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, requestId };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
+      ...(requestId === undefined ? {} : { requestId }),
+    };
   }
 }
 
 export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
+  unprocessable: 422,
   payload_too_large: 400,
   not_ready: 503,
   timeout: 504,

@@ -75,6 +75,7 @@ export class EventsService {
         throw new AdfunnelError(
           'invalid_request',
           `invalid tracking token (${error.reason}): ${error.message}`,
+          error.reason,
         );
       }
       throw error;

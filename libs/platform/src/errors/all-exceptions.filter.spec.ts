@@ -108,6 +108,32 @@ describe(AllExceptionsFilter.name, () => {
       ]);
     });
 
+    it('maps unauthenticated to 401, forbidden to 403 and unprocessable to 422, with the reason of the error', () => {
+      const answerOf = (
+        code: 'unauthenticated' | 'forbidden' | 'unprocessable',
+        reason: string,
+      ): SentReply => {
+        const out: SentReply = { headers: {} };
+        sut.catch(
+          new AdfunnelError(code, `refused: ${reason}`, reason),
+          httpHost({}, out, { 'x-request-id': 'r' }),
+        );
+        return out;
+      };
+
+      expect(answerOf('unauthenticated', 'missing_credentials')).toMatchObject({
+        status: 401,
+        body: {
+          code: 'unauthenticated',
+          message: 'refused: missing_credentials',
+          reason: 'missing_credentials',
+          requestId: 'r',
+        },
+      });
+      expect(answerOf('forbidden', 'wrong_advertiser').status).toBe(403);
+      expect(answerOf('unprocessable', 'outside_window').status).toBe(422);
+    });
+
     it('uses the caller request id header when there is no reply header yet', () => {
       sut.catch(
         new AdfunnelError('invalid_request', 'bad'),

@@ -18,9 +18,12 @@ interface HttpAnswer {
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
   404: 'not_found',
   408: 'timeout',
   413: 'payload_too_large',
+  422: 'unprocessable',
   500: 'internal',
   503: 'unavailable',
   504: 'timeout',
@@ -66,7 +69,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   toHttpAnswer(exception: unknown, request: FastifyRequest, requestId: string): HttpAnswer {
     if (exception instanceof AdfunnelError) {
       if (exception.code === 'internal') this.logUnexpected(exception, `request ${requestId}`);
-      return answer(exception.code, exception.message, requestId);
+      return { status: HTTP_STATUS_BY_CODE[exception.code], body: exception.toBody(requestId) };
     }
     const bodyProblem = describeBodyProblem(fastifyErrorCode(exception), request);
     if (bodyProblem) return answer(bodyProblem[0], bodyProblem[1], requestId);
