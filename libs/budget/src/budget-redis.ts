@@ -41,6 +41,13 @@ export class BudgetRedis {
     return this.lastError;
   }
 
+  /** A command's failure in words: while disconnected, why the connection is down rather than ioredis's "Stream isn't writeable". */
+  explain(error: unknown): string {
+    if (this.client.status !== 'ready' && this.lastError !== undefined)
+      return `Redis unreachable: ${this.lastError}`;
+    return error instanceof Error ? error.message : String(error);
+  }
+
   /** Resolves true once connected, false if that takes longer than `timeoutMs` (it keeps trying). */
   ready(timeoutMs: number): Promise<boolean> {
     if (this.client.status === 'ready') return Promise.resolve(true);

@@ -1,4 +1,5 @@
 export * from './budget-defaults.js';
+export * from './budget-env.js';
 export * from './budget-keys.js';
 export * from './budget-redis.js';
 export * from './budget-store.js';
