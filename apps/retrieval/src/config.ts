@@ -1,3 +1,4 @@
+import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { z } from 'zod';
 
@@ -8,6 +9,10 @@ export const RetrievalConfigSchema = z.object({
   RETRIEVAL_EF_SEARCH: envInteger('a positive integer', 1, 100_000).default(128),
   /** Eligible sets smaller than this many ads are scanned exactly instead of searched through HNSW. */
   RETRIEVAL_EXACT_THRESHOLD: envInteger('a non-negative integer (0 = always use HNSW)', 0).default(4000),
+  ...BudgetEnv,
+  ...FrequencyCapEnv,
+  /** How often the campaigns that have spent their daily budget are reloaded from Redis. */
+  BUDGET_REFRESH_MS: envInteger('a positive integer of milliseconds', 1).default(BUDGET_DEFAULTS.refreshMs),
 });
 
 export type RetrievalConfig = z.output<typeof RetrievalConfigSchema>;

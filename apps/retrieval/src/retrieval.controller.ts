@@ -2,17 +2,22 @@ import { Rpc, type CandidatesRequest, type CandidatesResponse } from '@adfunnel/
 import { ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { ServingExclusionsService } from './budget/serving-exclusions.service.js';
 import { RetrievalService } from './retrieval.service.js';
 
 @Controller()
 export class RetrievalController {
-  constructor(private readonly retrieval: RetrievalService) {}
+  constructor(
+    private readonly retrieval: RetrievalService,
+    private readonly exclusions: ServingExclusionsService,
+  ) {}
 
   /** Served in the queue group main.ts gives runService (QueueGroups.retrieval), so replicas share requests. */
   @MessagePattern(Rpc.retrievalCandidates.pattern)
-  candidates(
+  async candidates(
     @Payload(new ZodValidationPipe(Rpc.retrievalCandidates.request)) request: CandidatesRequest,
-  ): CandidatesResponse {
-    return this.retrieval.candidates(request);
+  ): Promise<CandidatesResponse> {
+    const exclude = await this.exclusions.forRequest(request.requestId, request.user.userId);
+    return this.retrieval.candidates(request, Date.now(), exclude);
   }
 }

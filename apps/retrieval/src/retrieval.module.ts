@@ -1,6 +1,7 @@
 import { CatalogModule } from '@adfunnel/catalog';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { BudgetStateModule } from './budget/budget-state.module.js';
 import type { RetrievalConfig } from './config.js';
 import { IndexLifecycleModule } from './index/index-lifecycle.module.js';
 import { RetrievalController } from './retrieval.controller.js';
@@ -12,7 +13,7 @@ export class RetrievalModule {
     return serviceModule(RetrievalModule, {
       name: 'retrieval',
       config,
-      imports: [CatalogModule.forService(config), IndexLifecycleModule],
+      imports: [CatalogModule.forService(config), IndexLifecycleModule, BudgetStateModule],
       controllers: [RetrievalController],
       providers: [RetrievalService],
     });

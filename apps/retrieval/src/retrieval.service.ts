@@ -4,6 +4,8 @@ import { assertBeforeDeadline } from '@adfunnel/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 
+const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
+
 /** Candidate generation: the user's interests embedded in the ad space, searched in the live index. */
 @Injectable()
 export class RetrievalService {
@@ -11,7 +13,12 @@ export class RetrievalService {
 
   constructor(private readonly lifecycle: IndexLifecycleService) {}
 
-  candidates(request: CandidatesRequest, now = Date.now()): CandidatesResponse {
+  /** `excludeCampaigns`: campaigns this request may not see (spent budget, frequency cap). */
+  candidates(
+    request: CandidatesRequest,
+    now = Date.now(),
+    excludeCampaigns: ReadonlySet<number> = NO_CAMPAIGNS,
+  ): CandidatesResponse {
     const { requestId, user } = request;
     assertBeforeDeadline('retrieval', request, now);
     assertInterestProfile(user.interests);
@@ -23,6 +30,7 @@ export class RetrievalService {
       country: user.country,
       device: user.device,
       k: request.limit,
+      excludeCampaigns,
     });
     this.logger.debug({
       msg: 'candidates',
@@ -30,6 +38,7 @@ export class RetrievalService {
       userId: user.userId,
       known: user.known,
       eligible: result.eligible,
+      excludedCampaigns: excludeCampaigns.size,
       returned: result.adIds.length,
       source: result.sources[0] ?? 'none',
       indexVersion: index.version,

@@ -1,0 +1,138 @@
+import { BudgetRedis, BudgetStore } from '@adfunnel/budget';
+import { type CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
+import { InjectConfig } from '@adfunnel/platform';
+import { billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { RetrievalConfig } from '../config.js';
+
+/** How long startup waits for Redis before serving without the budget state. */
+const STARTUP_WAIT_MS = 2_000;
+
+export interface ExhaustedCampaignsStatus {
+  readonly exhausted: number;
+  /** Epoch ms of the last refresh that reached Redis; undefined before the first. */
+  readonly refreshedAt: number | undefined;
+  /** The refresh failure since then, if any. */
+  readonly failure: { readonly message: string; readonly since: number } | undefined;
+}
+
+interface BudgetsByZone {
+  readonly version: string;
+  /** Time zone -> (campaign id -> daily budget in micros), active campaigns only. */
+  readonly zones: ReadonlyMap<string, ReadonlyMap<number, number>>;
+}
+
+/**
+ * The campaigns whose charged spend has reached their daily budget on their advertiser's billing
+ * day, held in memory for the index's eligibility and reloaded from Redis every BUDGET_REFRESH_MS. If
+ * Redis is away the last known set stays in force, and health says so.
+ */
+@Injectable()
+export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExhaustedCampaignsService.name);
+  private readonly refreshMs: number;
+  private exhausted: ReadonlySet<number> = new Set();
+  private budgets: BudgetsByZone | undefined;
+  private refreshedAt: number | undefined;
+  private failure: { message: string; since: number } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly catalog: CatalogSnapshotService,
+    private readonly store: BudgetStore,
+    private readonly redis: BudgetRedis,
+    @InjectConfig() config: RetrievalConfig,
+  ) {
+    this.refreshMs = config.BUDGET_REFRESH_MS;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!(await this.redis.ready(STARTUP_WAIT_MS))) {
+      this.logger.warn(
+        `Redis did not answer within ${STARTUP_WAIT_MS} ms: serving without the budget state until it does`,
+      );
+    }
+    await this.refresh();
+    this.schedule();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** The campaigns to leave out of every request; never throws. */
+  current(): ReadonlySet<number> {
+    return this.exhausted;
+  }
+
+  status(): ExhaustedCampaignsStatus {
+    return { exhausted: this.exhausted.size, refreshedAt: this.refreshedAt, failure: this.failure };
+  }
+
+  /** Reloads the set now; on failure keeps the previous one. Never rejects. */
+  async refresh(now = Date.now()): Promise<void> {
+    try {
+      const zones = this.budgetsByZone(this.catalog.snapshot()).zones;
+      const sets = await Promise.all(
+        [...zones].map(([zone, budgets]) => this.store.exhausted(billingDay(now, zone), budgets)),
+      );
+      const exhausted = new Set<number>();
+      for (const set of sets) for (const id of set) exhausted.add(id);
+      this.logChanges(exhausted);
+      this.exhausted = exhausted;
+      this.refreshedAt = now;
+      if (this.failure !== undefined) {
+        this.logger.log(`budget state reachable again after ${now - this.failure.since} ms`);
+        this.failure = undefined;
+      }
+    } catch (error) {
+      const message = this.redis.explain(error);
+      if (this.failure === undefined) {
+        this.failure = { message, since: now };
+        this.logger.warn(
+          `budget state refresh failed, serving with the last known ${this.exhausted.size} exhausted campaigns: ${message}`,
+        );
+      } else {
+        this.failure = { message, since: this.failure.since };
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.refresh().finally(() => this.schedule());
+    }, this.refreshMs);
+    this.timer.unref();
+  }
+
+  private logChanges(next: ReadonlySet<number>): void {
+    for (const id of next) {
+      if (!this.exhausted.has(id)) this.logger.log({ msg: 'campaign budget exhausted', campaignId: id });
+    }
+  }
+
+  /** Active campaigns grouped by time zone, computed once per catalog version. */
+  private budgetsByZone(snapshot: CatalogSnapshot): BudgetsByZone {
+    if (this.budgets?.version === snapshot.version) return this.budgets;
+    const zones = new Map<string, Map<number, number>>();
+    for (const { campaign } of snapshot.ads) {
+      if (campaign.status !== 'active') continue;
+      const zone = this.zoneOf(campaign.id, campaign.timezone);
+      let budgets = zones.get(zone);
+      if (budgets === undefined) zones.set(zone, (budgets = new Map<number, number>()));
+      budgets.set(campaign.id, usdToMicros(campaign.dailyBudget));
+    }
+    this.budgets = { version: snapshot.version, zones };
+    return this.budgets;
+  }
+
+  private zoneOf(campaignId: number, timezone: string | undefined): string {
+    if (timezone === undefined || timezone === '') return 'UTC';
+    if (isTimeZone(timezone)) return timezone;
+    this.logger.error({ msg: 'unknown time zone; budget day taken in UTC', campaignId, timezone });
+    return 'UTC';
+  }
+}
