@@ -147,7 +147,7 @@ describe('billing through a crash of logging and a restart of Redis', () => {
     expect(ads.length).toBeGreaterThan(10);
     const now = Date.now();
     const urls = Array.from({ length: EVENTS }, (_, i) => {
-      const ad = ads[i % ads.length]!;
+      const ad = ads[i % ads.length];
       const claims: ServedAdClaims = {
         v: 1,
         r: `${runId}-${i}`,
@@ -164,7 +164,7 @@ describe('billing through a crash of logging and a restart of Redis', () => {
       const { impressionUrl, clickUrl } = trackingUrls({
         baseUrl: launcher.url('logging'),
         claims,
-        secret: env['TRACKING_SECRET']!,
+        secret: env['TRACKING_SECRET'],
       });
       return ad.bid_type === 'CPM' ? impressionUrl : clickUrl;
     });
@@ -199,9 +199,9 @@ describe('billing through a crash of logging and a restart of Redis', () => {
         if (i === Math.floor(EVENTS / 3))
           crashes.push(launcher.kill('logging').then(() => launcher.startApp('logging')));
         if (i === Math.floor((2 * EVENTS) / 3)) crashes.push(redis.restart());
-        await send(urls[i]!);
+        await send(urls[i]);
         // A client that is not sure its callback landed sends it again.
-        if (i % 4 === 0) await send(urls[i]!);
+        if (i % 4 === 0) await send(urls[i]);
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
@@ -236,7 +236,7 @@ describe('billing through a crash of logging and a restart of Redis', () => {
     );
     expect(entries.length).toBe(EVENTS);
     expect(new Set(entries).size).toBe(EVENTS);
-    expect(Number(spend[0]!.charged)).toBe(Number(spend[0]!.cost));
-    expect(Number(spend[0]!.day_charged)).toBe(Number(spend[0]!.charged));
+    expect(Number(spend[0].charged)).toBe(Number(spend[0].cost));
+    expect(Number(spend[0].day_charged)).toBe(Number(spend[0].charged));
   }, 240_000);
 });
