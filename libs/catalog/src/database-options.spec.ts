@@ -11,6 +11,13 @@ import {
 } from './database-options.js';
 
 describe(databaseOptions.name, () => {
+  it("adds other libraries' entities to the catalog's", () => {
+    class EventEntity {}
+    const sut = databaseOptions({ sqlitePath: 'var/test.sqlite' }, [EventEntity]);
+
+    expect(sut.entities).toEqual([...CATALOG_ENTITIES, EventEntity]);
+  });
+
   it('opens SQLite at an absolute path with WAL and a busy timeout when no DATABASE_URL is set', () => {
     const sut = databaseOptions({ sqlitePath: 'var/test.sqlite' });
 
@@ -23,7 +30,7 @@ describe(databaseOptions.name, () => {
       migrationsRun: false,
       migrationsTableName: MIGRATIONS_TABLE,
     });
-    expect(sut.entities).toBe(CATALOG_ENTITIES);
+    expect(sut.entities).toEqual(CATALOG_ENTITIES);
     expect(sut.migrations).toBe(CATALOG_MIGRATIONS);
   });
 
