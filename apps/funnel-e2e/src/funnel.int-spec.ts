@@ -103,7 +103,10 @@ describe('the funnel across services', () => {
     expect(again.status).toBe(204);
     const click = await fetch(ad.tracking.clickUrl, { redirect: 'manual' });
     expect(click.status).toBe(302);
-    expect(click.headers.get('location')).toBe(campaignsByAd.get(ad.adId)!.landing_url);
+    const landing = new URL(click.headers.get('location')!);
+    expect(landing.searchParams.get('adf_click_id')).toMatch(/^[0-9a-f]{32}$/);
+    landing.searchParams.delete('adf_click_id');
+    expect(landing.toString()).toBe(new URL(campaignsByAd.get(ad.adId)!.landing_url).toString());
 
     const events = await funnel.eventually<{ type: string; n: string }>(
       `SELECT type, COUNT(*) AS n FROM tracking_events WHERE request_id = $1 GROUP BY type ORDER BY type`,

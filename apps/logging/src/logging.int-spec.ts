@@ -25,7 +25,7 @@ import {
   startTestStage,
   testRunId,
 } from '@adfunnel/testing';
-import { trackingUrls } from '@adfunnel/tracking';
+import { eventId, trackingUrls } from '@adfunnel/tracking';
 import { billingDay } from '@adfunnel/utility';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -193,7 +193,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
     expect(await first.text()).toBe('');
     const click = await fetch(urls.clickUrl, { redirect: 'manual' });
     expect(click.status).toBe(302);
-    expect(click.headers.get('location')).toBe(LANDING_URL);
+    expect(click.headers.get('location')).toBe(`${LANDING_URL}&adf_click_id=${eventId('click', claims)}`);
     expect(click.headers.get('cache-control')).toBe('no-store');
 
     await eventually(
@@ -232,22 +232,17 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
     expect(row.cost).toBeCloseTo(0.003, 12);
   });
 
-  it('accepts a conversion postback for a click token once', async () => {
+  it('no longer takes a click token as a conversion (conversions: POST /v1/conversions with an API key)', async () => {
     const claims = claimsFactory({ bt: 'CPA', p: 12 });
     const token = new URL(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl).searchParams.get('t')!;
-    const post = () =>
-      fetch(`${baseUrl}/v1/events/conversion`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ t: token }),
-      });
-    const [a, b] = await Promise.all([post(), post()]);
-    expect([a.status, b.status]).toEqual([202, 202]);
-    expect(await a.json()).toEqual({ accepted: true, eventId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    const res = await fetch(`${baseUrl}/v1/events/conversion`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ t: token }),
+    });
+    expect(res.status).toBe(404);
     await idle();
-    const rows = await eventsOf(claims.r);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ type: 'conversion', cost: 12 });
+    expect(await eventsOf(claims.r)).toHaveLength(0);
   });
 
   it('refuses a tampered, expired or missing token with 400 and says why', async () => {
@@ -284,13 +279,6 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
       message: 'tracking token t is missing',
     });
 
-    const badBody = await fetch(`${baseUrl}/v1/events/conversion`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: 'x' }),
-    });
-    expect(badBody.status).toBe(400);
-
     await idle();
     expect(await eventsOf(claims.r)).toHaveLength(0);
   });
@@ -301,7 +289,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} 
     expect((await fetch(urls.impressionUrl, { method: 'HEAD' })).status).toBe(204);
     const head = await fetch(urls.clickUrl, { method: 'HEAD', redirect: 'manual' });
     expect(head.status).toBe(302);
-    expect(head.headers.get('location')).toBe(LANDING_URL);
+    expect(head.headers.get('location')).toBe(`${LANDING_URL}&adf_click_id=${eventId('click', claims)}`);
     await idle();
     expect(await eventsOf(claims.r)).toHaveLength(0);
   });

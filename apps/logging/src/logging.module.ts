@@ -1,4 +1,4 @@
-import { CatalogModule } from '@adfunnel/catalog';
+import { AdvertiserApiKeyService, CatalogModule } from '@adfunnel/catalog';
 import { EVENT_STORE_ENTITIES } from '@adfunnel/event-store';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
@@ -13,6 +13,11 @@ import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
 import { ServedController } from './served/served.controller.js';
 import { ServedProcessor } from './served/served.processor.js';
+import { ClickLookup } from './tracking/click-lookup.js';
+import { ConversionRedisState } from './tracking/conversion-redis-state.service.js';
+import { ConversionsController } from './tracking/conversions.controller.js';
+import { ConversionsService } from './tracking/conversions.service.js';
+import { EventsClickLookup } from './tracking/events-click-lookup.service.js';
 import { EventsService } from './tracking/events.service.js';
 import { LandingPageService } from './tracking/landing-page.service.js';
 import { TrackingController } from './tracking/tracking.controller.js';
@@ -29,10 +34,14 @@ export class LoggingModule {
         CatalogModule.forService(config, { requireAds: false, entities: EVENT_STORE_ENTITIES }),
         LoggingQueuesModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.LOGGING_QUEUE_PREFIX }),
       ],
-      controllers: [TrackingController, ServedController],
+      controllers: [TrackingController, ConversionsController, ServedController],
       providers: [
         EventsService,
         LandingPageService,
+        AdvertiserApiKeyService,
+        { provide: ClickLookup, useClass: EventsClickLookup },
+        ConversionRedisState,
+        ConversionsService,
         eventStoreProvider,
         EventStoreStartupCheck,
         BillingContexts,

@@ -6,7 +6,7 @@ import {
   type TrackingTokenKind,
 } from '@adfunnel/contracts';
 import { InjectConfig } from '@adfunnel/platform';
-import { SignedEventToken, TrackingTokenError, eventId } from '@adfunnel/tracking';
+import { SignedEventToken, TrackingTokenError, eventId, landingUrlWithClickId } from '@adfunnel/tracking';
 import { Injectable } from '@nestjs/common';
 import type { LoggingConfig } from '../config.js';
 import { LandingPageService } from './landing-page.service.js';
@@ -40,15 +40,15 @@ export class EventsService {
     return this.track('impression', this.verify(token, 'impression'), options);
   }
 
-  /** The landing URL is resolved first: a click that cannot land is refused, not billed. */
+  /**
+   * The landing URL is resolved first: a click that cannot land is refused, not billed. It carries
+   * the click's event id as adf_click_id, which the advertiser posts back with a conversion.
+   */
   async click(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedClick> {
     const claims = this.verify(token, 'click');
     const landingUrl = await this.landingPages.landingUrlOf(claims.a);
-    return { ...(await this.track('click', claims, options)), landingUrl };
-  }
-
-  async conversion(clickToken: string): Promise<AcceptedEvent> {
-    return this.track('conversion', this.verify(clickToken, 'click'), { count: true });
+    const click = await this.track('click', claims, options);
+    return { ...click, landingUrl: landingUrlWithClickId(landingUrl, click.eventId) };
   }
 
   private async track(
