@@ -7,7 +7,7 @@ describe('RetrievalConfigSchema', () => {
     expect(parseConfig(RetrievalConfigSchema, {})).toMatchObject({
       BUDGET_KEY_PREFIX: 'adfunnel',
       BUDGET_REFRESH_MS: 250,
-      BUDGET_REDIS_TIMEOUT_MS: 50,
+      BUDGET_REDIS_TIMEOUT_MS: 250,
       FREQUENCY_CAP_DEFAULT: 10,
       FREQUENCY_WINDOW_HOURS_DEFAULT: 24,
     });

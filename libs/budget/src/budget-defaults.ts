@@ -8,8 +8,11 @@ export const BUDGET_DEFAULTS = {
   refreshMs: 250,
   /** An impression that has not been charged by then gives its reservation back. */
   reservationMs: 15 * 60_000,
-  /** A budget or frequency-cap call on the serving path fails after this long. */
-  redisTimeoutMs: 50,
+  /**
+   * A budget or frequency-cap call on the serving path fails after this long: a backstop for a hung
+   * Redis, not a latency target (it counts event-loop delay too, which a busy process has plenty of).
+   */
+  redisTimeoutMs: 250,
   frequencyCap: 10,
   frequencyWindowHours: 24,
 } as const;
