@@ -3,13 +3,19 @@ import { ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuctionService } from './auction.service.js';
+import { WinnerAdmissionService } from './budget/winner-admission.service.js';
 
 @Controller()
 export class AuctionController {
-  constructor(private readonly auction: AuctionService) {}
+  constructor(
+    private readonly auction: AuctionService,
+    private readonly admission: WinnerAdmissionService,
+  ) {}
 
   @MessagePattern(Rpc.auctionRun.pattern)
-  run(@Payload(new ZodValidationPipe(Rpc.auctionRun.request)) request: AuctionRequest): AuctionResponse {
-    return this.auction.run(request);
+  async run(
+    @Payload(new ZodValidationPipe(Rpc.auctionRun.request)) request: AuctionRequest,
+  ): Promise<AuctionResponse> {
+    return this.admission.admit(request, this.auction.run(request));
   }
 }

@@ -3,6 +3,7 @@ import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuctionController } from './auction.controller.js';
 import { AuctionService } from './auction.service.js';
+import { BudgetModule } from './budget/budget.module.js';
 import { CatalogSnapshotProbe } from './catalog-snapshot.probe.js';
 import type { AuctionConfig } from './config.js';
 
@@ -12,7 +13,7 @@ export class AuctionModule {
     return serviceModule(AuctionModule, {
       name: 'auction',
       config,
-      imports: [CatalogModule.forService(config)],
+      imports: [CatalogModule.forService(config), BudgetModule],
       controllers: [AuctionController],
       providers: [AuctionService, CatalogSnapshotProbe],
     });

@@ -36,4 +36,17 @@ describe('AuctionConfigSchema', () => {
       'AUCTION_PRIOR_CTR: expected a probability in (0, 1], got "0"',
     );
   });
+
+  it('defaults the budget reservations and frequency caps, and names a bad value', () => {
+    expect(parseConfig(AuctionConfigSchema, {})).toMatchObject({
+      BUDGET_KEY_PREFIX: 'adfunnel',
+      BUDGET_RESERVATION_MS: 900_000,
+      BUDGET_REDIS_TIMEOUT_MS: 250,
+      FREQUENCY_CAP_DEFAULT: 10,
+      FREQUENCY_WINDOW_HOURS_DEFAULT: 24,
+    });
+    expect(() => parseConfig(AuctionConfigSchema, { BUDGET_RESERVATION_MS: '15min' })).toThrow(
+      'BUDGET_RESERVATION_MS: expected a positive integer of milliseconds, got "15min"',
+    );
+  });
 });

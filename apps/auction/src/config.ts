@@ -1,4 +1,5 @@
-import { CommonEnv, loadConfig, type Env, envPort } from '@adfunnel/platform';
+import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
+import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { DEFAULT_PREDICTION_PRIORS } from '@adfunnel/utility';
 import { z } from 'zod';
 
@@ -19,6 +20,12 @@ export const AuctionConfigSchema = z.object({
   /** Click and conversion rates assumed for pricing when ranking gave no predictions. */
   AUCTION_PRIOR_CTR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCtr),
   AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCvr),
+  ...BudgetEnv,
+  ...FrequencyCapEnv,
+  /** A winner's reservation is given back by its impression's charge, or after this long. */
+  BUDGET_RESERVATION_MS: envInteger('a positive integer of milliseconds', 1).default(
+    BUDGET_DEFAULTS.reservationMs,
+  ),
 });
 
 export type AuctionConfig = z.output<typeof AuctionConfigSchema>;

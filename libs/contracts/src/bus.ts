@@ -80,6 +80,8 @@ export const AuctionRequestSchema = z.strictObject({
   device: DeviceSchema,
   slots: z.number().int().min(1).max(10),
   adIds: z.array(z.number().int()).max(2000),
+  /** Whose frequency caps the winners count against; absent: none are counted. */
+  userId: z.string().min(1).max(64).optional(),
   /** Absent when ranking failed: the auction then keeps retrieval order and prices at the reserve. */
   predictions: z.object({ pCtr: z.array(z.number()), pCvr: z.array(z.number()) }).optional(),
 });
@@ -106,6 +108,11 @@ export const AuctionResponseSchema = z.object({
   reservePerImpression: z.number(),
   considered: z.number().int(),
   eligible: z.number().int(),
+  /**
+   * Winners left out because their campaign's budget could not hold their reservation; their slots
+   * stay empty. Absent when no budget check ran.
+   */
+  budgetDropped: z.number().int().min(0).optional(),
 });
 export type AuctionResponse = z.infer<typeof AuctionResponseSchema>;
 

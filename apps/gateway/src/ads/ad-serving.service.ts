@@ -84,6 +84,7 @@ export class AdServingService implements OnApplicationShutdown {
                 device: request.device,
                 slots: request.slots,
                 adIds,
+                userId: user.userId,
                 ...(scores ? { predictions: { pCtr: scores.pCtr, pCvr: scores.pCvr } } : {}),
               },
               { timeoutMs },
@@ -95,7 +96,14 @@ export class AdServingService implements OnApplicationShutdown {
     const ads = this.assemble(request, trace);
     timings['total'] = round(performance.now() - started);
     this.servedRecords.publish(request, trace, ads, degraded);
-    this.logger.debug({ msg: 'served', requestId, ads: ads.length, degraded, timings });
+    this.logger.debug({
+      msg: 'served',
+      requestId,
+      ads: ads.length,
+      budgetDropped: auction?.budgetDropped ?? 0,
+      degraded,
+      timings,
+    });
     return {
       requestId,
       ads,

@@ -1,0 +1,211 @@
+import { beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { BudgetRedis, BudgetStore, FrequencyCapStore } from '@adfunnel/budget';
+import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
+import {
+  AdfunnelError,
+  type AuctionRequest,
+  type AuctionResponse,
+  type AuctionWinner,
+} from '@adfunnel/contracts';
+import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { Logger } from '@nestjs/common';
+import { AuctionConfigSchema } from '../config.js';
+import { WinnerAdmissionService } from './winner-admission.service.js';
+
+// 20:00 UTC on 1 December is 2 December in Tokyo.
+const NOW = Date.UTC(2026, 11, 1, 20);
+
+function adFactory(id: number, campaign: Partial<CatalogCampaign> = {}): CatalogAd {
+  return {
+    id,
+    campaignId: id * 100,
+    advertiserId: id * 10,
+    title: `ad ${id}`,
+    text: '',
+    imageUrl: '',
+    landingUrl: '',
+    category: 'electronics',
+    categoryIndex: 0,
+    status: 'active',
+    embedding: new Float32Array(0),
+    campaign: {
+      id: id * 100,
+      advertiserId: id * 10,
+      status: 'active',
+      bidType: 'CPM',
+      bid: 8,
+      dailyBudget: 25,
+      targetCountries: [],
+      targetDevices: [],
+      timezone: 'UTC',
+      clickWindowDays: 7,
+      pacing: 'even',
+      frequencyCap: null,
+      frequencyWindowHours: null,
+      ...campaign,
+    },
+  };
+}
+
+function winnerFactory(slot: number, ad: CatalogAd, overrides: Partial<AuctionWinner> = {}): AuctionWinner {
+  return {
+    slot,
+    adId: ad.id,
+    campaignId: ad.campaign.id,
+    advertiserId: ad.advertiserId,
+    bidType: ad.campaign.bidType,
+    bid: ad.campaign.bid,
+    price: ad.campaign.bid,
+    valuePerImpression: 0.01,
+    pCtr: 0.02,
+    pCvr: 0.1,
+    ...overrides,
+  };
+}
+
+describe(WinnerAdmissionService.name, () => {
+  const ads = [
+    adFactory(1, { bidType: 'CPM', bid: 8 }),
+    adFactory(2, {
+      bidType: 'CPC',
+      bid: 0.5,
+      timezone: 'Asia/Tokyo',
+      frequencyCap: 2,
+      frequencyWindowHours: 6,
+    }),
+    adFactory(3, { bidType: 'CPA', bid: 20, dailyBudget: 1.5 }),
+  ];
+  const request: AuctionRequest = {
+    requestId: 'req-1',
+    deadlineAt: NOW + 100,
+    surface: 'home_feed',
+    device: 'mobile',
+    slots: 3,
+    adIds: [1, 2, 3],
+    userId: 'u7',
+  };
+  const response: AuctionResponse = {
+    mechanism: 'gsp',
+    winners: [
+      winnerFactory(0, ads[0], { price: 6.5 }),
+      winnerFactory(1, ads[1], { price: 0.4 }),
+      winnerFactory(2, ads[2], { price: 12, pCtr: null, pCvr: null }),
+    ],
+    reservePerImpression: 0.0005,
+    considered: 3,
+    eligible: 3,
+  };
+  let reserve: jest.Mock<BudgetStore['reserve']>;
+  let recordServed: jest.Mock<FrequencyCapStore['recordServed']>;
+  let sut: WinnerAdmissionService;
+
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  beforeEach(() => {
+    reserve = jest.fn<BudgetStore['reserve']>().mockResolvedValue([true, true, true]);
+    recordServed = jest.fn<FrequencyCapStore['recordServed']>().mockResolvedValue(undefined);
+    sut = new WinnerAdmissionService(
+      new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService(),
+      { reserve } as unknown as BudgetStore,
+      { recordServed } as unknown as FrequencyCapStore,
+      { explain: (error: Error) => error.message } as unknown as BudgetRedis,
+      AuctionConfigSchema.parse({ BUDGET_RESERVATION_MS: '60000', FREQUENCY_CAP_DEFAULT: '10' }),
+    );
+  });
+
+  it('reserves every winner in one call: its billing day, expected cost and daily budget in micros', async () => {
+    await sut.admit(request, response, NOW);
+
+    expect(reserve).toHaveBeenCalledTimes(1);
+    expect(reserve).toHaveBeenCalledWith(
+      [
+        // CPM 6.50: one impression costs 6.50 / 1000.
+        {
+          day: '2026-12-01',
+          campaignId: 100,
+          reservationId: 'req-1:0',
+          amountMicros: 6_500,
+          budgetMicros: 25_000_000,
+        },
+        // CPC 0.40 at pCtr 0.02, billed in Tokyo's day.
+        {
+          day: '2026-12-02',
+          campaignId: 200,
+          reservationId: 'req-1:1',
+          amountMicros: 8_000,
+          budgetMicros: 25_000_000,
+        },
+        // CPA 12 without predictions: the priors 0.01 x 0.05.
+        {
+          day: '2026-12-01',
+          campaignId: 300,
+          reservationId: 'req-1:2',
+          amountMicros: 6_000,
+          budgetMicros: 1_500_000,
+        },
+      ],
+      NOW,
+      60_000,
+    );
+  });
+
+  it('drops the winners the budget refused, leaving their slots empty, and counts them', async () => {
+    reserve.mockResolvedValue([false, true, false]);
+
+    const admitted = await sut.admit(request, response, NOW);
+
+    expect(admitted.winners).toEqual([response.winners[1]]);
+    expect(admitted.budgetDropped).toBe(2);
+    expect(admitted).toMatchObject({ mechanism: 'gsp', considered: 3, eligible: 3 });
+  });
+
+  it("counts the admitted winners against the user's caps, each in its campaign's window", async () => {
+    reserve.mockResolvedValue([true, true, false]);
+
+    await sut.admit(request, response, NOW);
+
+    expect(recordServed).toHaveBeenCalledWith(
+      'u7',
+      [
+        { campaignId: 100, windowHours: 24 },
+        { campaignId: 200, windowHours: 6 },
+      ],
+      NOW,
+    );
+  });
+
+  it('counts nothing without a user id', async () => {
+    await sut.admit({ ...request, userId: undefined }, response, NOW);
+    expect(recordServed).not.toHaveBeenCalled();
+  });
+
+  it('answers without waiting for the frequency count, and a failed count fails nothing', async () => {
+    recordServed.mockReturnValue(new Promise(() => undefined));
+    await expect(sut.admit(request, response, NOW)).resolves.toMatchObject({ budgetDropped: 0 });
+
+    recordServed.mockRejectedValue(new Error('Command timed out'));
+    await expect(sut.admit(request, response, NOW)).resolves.toMatchObject({ budgetDropped: 0 });
+  });
+
+  it('serves nothing when the budget state cannot be reached, and says why', async () => {
+    reserve.mockRejectedValue(new Error('Redis unreachable: connect ECONNREFUSED 127.0.0.1:6379'));
+
+    await expect(sut.admit(request, response, NOW)).rejects.toThrow(
+      new AdfunnelError(
+        'unavailable',
+        'budget state unavailable, no winner could be reserved: Redis unreachable: connect ECONNREFUSED 127.0.0.1:6379',
+      ),
+    );
+    expect(recordServed).not.toHaveBeenCalled();
+  });
+
+  it('calls nobody for an auction without winners', async () => {
+    expect(await sut.admit(request, { ...response, winners: [] }, NOW)).toMatchObject({
+      winners: [],
+      budgetDropped: 0,
+    });
+    expect(reserve).not.toHaveBeenCalled();
+  });
+});

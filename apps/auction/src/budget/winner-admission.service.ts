@@ -1,0 +1,139 @@
+import {
+  BudgetRedis,
+  BudgetStore,
+  type FrequencyCap,
+  FrequencyCapStore,
+  type ReservationRequest,
+  defaultFrequencyCap,
+  frequencyCapOf,
+  reservationMicros,
+} from '@adfunnel/budget';
+import { type CatalogCampaign, CatalogSnapshotService } from '@adfunnel/catalog';
+import {
+  AdfunnelError,
+  type AuctionRequest,
+  type AuctionResponse,
+  type AuctionWinner,
+} from '@adfunnel/contracts';
+import { InjectConfig } from '@adfunnel/platform';
+import { type PredictionPriors, billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuctionConfig } from '../config.js';
+
+/** While Redis fails, one warning per this long rather than one per request. */
+const WARN_EVERY_MS = 10_000;
+
+/**
+ * The last step of an auction: every winner must hold a reservation on its campaign's budget for the
+ * day, taken for all winners of the request in one atomic Redis call; a winner the budget cannot
+ * hold is dropped (its slot stays empty, nothing moves up). The admitted winners then count against
+ * the user's frequency caps, without the answer waiting for it. Without Redis no ad is served: an
+ * ad that cannot be reserved could overspend.
+ */
+@Injectable()
+export class WinnerAdmissionService {
+  private readonly logger = new Logger(WinnerAdmissionService.name);
+  private readonly reservationMs: number;
+  private readonly priors: PredictionPriors;
+  private readonly defaultCap: FrequencyCap;
+  private lastWarnAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly catalog: CatalogSnapshotService,
+    private readonly budgets: BudgetStore,
+    private readonly frequencyCaps: FrequencyCapStore,
+    private readonly redis: BudgetRedis,
+    @InjectConfig() config: AuctionConfig,
+  ) {
+    this.reservationMs = config.BUDGET_RESERVATION_MS;
+    this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
+    this.defaultCap = defaultFrequencyCap(config);
+  }
+
+  async admit(
+    request: AuctionRequest,
+    response: AuctionResponse,
+    now = Date.now(),
+  ): Promise<AuctionResponse> {
+    if (response.winners.length === 0) return { ...response, budgetDropped: 0 };
+    const { requestId } = request;
+    const { byId } = this.catalog.snapshot();
+    const campaigns = response.winners.map((winner) => {
+      const campaign = byId.get(winner.adId)?.campaign;
+      if (campaign === undefined) {
+        throw new AdfunnelError('internal', `winner ad ${winner.adId} is missing from the catalog snapshot`);
+      }
+      return campaign;
+    });
+    const items = response.winners.map((winner, i) => this.reservation(requestId, winner, campaigns[i], now));
+    let admitted: boolean[];
+    try {
+      admitted = await this.budgets.reserve(items, now, this.reservationMs);
+    } catch (error) {
+      const reason = this.redis.explain(error);
+      this.logger.warn({ msg: 'budget reservation failed; serving no ads', requestId, error: reason });
+      throw new AdfunnelError(
+        'unavailable',
+        `budget state unavailable, no winner could be reserved: ${reason}`,
+      );
+    }
+    const winners = response.winners.filter((_, i) => admitted[i]);
+    const dropped = response.winners.filter((_, i) => !admitted[i]);
+    if (dropped.length > 0) {
+      this.logger.debug({
+        msg: 'winners dropped for budget',
+        requestId,
+        campaigns: dropped.map((w) => w.campaignId),
+      });
+    }
+    if (request.userId !== undefined) {
+      this.countServed(
+        requestId,
+        request.userId,
+        campaigns.filter((_, i) => admitted[i]),
+        now,
+      );
+    }
+    return { ...response, winners, budgetDropped: dropped.length };
+  }
+
+  private reservation(
+    requestId: string,
+    winner: AuctionWinner,
+    campaign: CatalogCampaign,
+    now: number,
+  ): ReservationRequest {
+    const zone = campaign.timezone && isTimeZone(campaign.timezone) ? campaign.timezone : 'UTC';
+    return {
+      day: billingDay(now, zone),
+      campaignId: winner.campaignId,
+      // The impression's charge releases `<requestId>:<slot>`: the tracking token carries both.
+      reservationId: `${requestId}:${winner.slot}`,
+      amountMicros: reservationMicros({
+        bidType: winner.bidType,
+        price: winner.price,
+        pCtr: winner.pCtr ?? this.priors.pCtr,
+        pCvr: winner.pCvr ?? this.priors.pCvr,
+      }),
+      budgetMicros: usdToMicros(campaign.dailyBudget),
+    };
+  }
+
+  private countServed(requestId: string, userId: string, campaigns: CatalogCampaign[], now: number): void {
+    const served = campaigns.flatMap((campaign) => {
+      const cap = frequencyCapOf(campaign, this.defaultCap);
+      return cap === undefined ? [] : [{ campaignId: campaign.id, windowHours: cap.windowHours }];
+    });
+    if (served.length === 0) return;
+    this.frequencyCaps.recordServed(userId, served, now).catch((error: unknown) => {
+      if (now - this.lastWarnAt < WARN_EVERY_MS) return;
+      this.lastWarnAt = now;
+      this.logger.warn({
+        msg: 'frequency caps not counted',
+        requestId,
+        userId,
+        error: this.redis.explain(error),
+      });
+    });
+  }
+}
