@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clockSpecProblem } from '../clock/clock-spec.js';
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -52,6 +53,17 @@ export const CommonEnv = {
     .string()
     .regex(/^[A-Za-z0-9_-]{0,64}$/, { error: 'expected up to 64 of [A-Za-z0-9_-]' })
     .default(''),
+  /**
+   * The time money and pacing follow, the same value for every service of one funnel: `system`, or
+   * `scaled:<start ISO>@<wall anchor epoch ms>x<speed>` (a simulated day in minutes).
+   */
+  CLOCK: z
+    .string()
+    .default('system')
+    .superRefine((value, context) => {
+      const problem = clockSpecProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    }),
 };
 
 export type CommonConfig = z.infer<z.ZodObject<typeof CommonEnv>>;

@@ -32,6 +32,7 @@ describe(parseConfig.name, () => {
       BUS_TIMEOUT_MS: 1000,
       CATALOG_REFRESH_MS: 60_000,
       BUS_NAMESPACE: '',
+      CLOCK: 'system',
       PORT: 3001,
     });
   });
@@ -39,6 +40,20 @@ describe(parseConfig.name, () => {
   it('refuses a bus namespace that is not a plain NATS token', () => {
     expect(() => parseConfig(AppSchema, { BUS_NAMESPACE: 'a.b' })).toThrow(ConfigError);
     expect(parseConfig(AppSchema, { BUS_NAMESPACE: 'e2e_run-1' }).BUS_NAMESPACE).toBe('e2e_run-1');
+  });
+
+  it('refuses a clock it cannot read, saying the expected form', () => {
+    const issues = issuesOf(() => parseConfig(AppSchema, { CLOCK: 'fast' }));
+
+    expect(issues).toEqual([
+      {
+        variable: 'CLOCK',
+        problem: 'expected system or scaled:<start ISO 8601>@<wall anchor epoch ms>x<speed>, got "fast"',
+      },
+    ]);
+    expect(parseConfig(AppSchema, { CLOCK: 'scaled:2026-03-02T00:00:00Z@1700000000000x60' }).CLOCK).toBe(
+      'scaled:2026-03-02T00:00:00Z@1700000000000x60',
+    );
   });
 
   it('coerces numbers and keeps valid values', () => {
