@@ -32,3 +32,6 @@ export interface TrackingClaims {
 
 /** The claims of one served ad, before each of its tokens is given its kind. */
 export type ServedAdClaims = Omit<TrackingClaims, 'k'>;
+
+/** The query parameter of the landing URL that carries the click id to the advertiser (like gclid). */
+export const CLICK_ID_PARAM = 'adf_click_id';

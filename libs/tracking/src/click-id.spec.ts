@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { CLICK_ID_PARAM, landingUrlWithClickId } from './click-id.js';
+import { CLICK_ID_PARAM } from '@adfunnel/contracts';
+import { landingUrlWithClickId } from './click-id.js';
 
 const clickId = '0123456789abcdef0123456789abcdef';
 

@@ -1,5 +1,4 @@
-/** The query parameter that carries the click id to the advertiser's landing page (like gclid). */
-export const CLICK_ID_PARAM = 'adf_click_id';
+import { CLICK_ID_PARAM } from '@adfunnel/contracts';
 
 /**
  * The landing URL with the click id added. The existing query is kept byte for byte (re-serialising

@@ -10,7 +10,13 @@ import {
   CampaignEntity,
   type DatabaseConfig,
 } from '@adfunnel/catalog';
-import { QueueGroups, Queues, type ServedAdClaims, type TrackingEventJob } from '@adfunnel/contracts';
+import {
+  CLICK_ID_PARAM,
+  QueueGroups,
+  Queues,
+  type ServedAdClaims,
+  type TrackingEventJob,
+} from '@adfunnel/contracts';
 import {
   LedgerEntryEntity,
   TrackingEventEntity,
@@ -28,7 +34,7 @@ import {
   startTestStage,
   testRunId,
 } from '@adfunnel/testing';
-import { CLICK_ID_PARAM, conversionEventId, eventId, trackingUrls } from '@adfunnel/tracking';
+import { conversionEventId, eventId, trackingUrls } from '@adfunnel/tracking';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { Redis } from 'ioredis';
