@@ -32,7 +32,6 @@ export interface ArrivalOptions {
 }
 
 export interface Arrival {
-  /** 0-based sequence number. */
   seq: number;
   /** Simulated time, seconds. */
   at: number;
@@ -93,7 +92,6 @@ export class AliasTable {
   }
 }
 
-/** Users 0..population-1 weighted by their activity rate. */
 export function activityTable(spec: MarketplaceSpec, population: number): AliasTable {
   if (!Number.isInteger(population) || population < 1 || population > spec.users) {
     throw new RangeError(

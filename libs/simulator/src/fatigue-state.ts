@@ -48,12 +48,10 @@ export class FatigueState {
     return this.params.capacityPerTolerance * this.tolerance;
   }
 
-  /** Ads recorded so far (for reports). */
   get exposureCount(): number {
     return this.exposures;
   }
 
-  /** Decayed load at simulated time t (seconds). */
   loadAt(t: number): number {
     if (this.load === 0) return 0;
     this.checkTime(t);

@@ -10,7 +10,6 @@ export interface SlotContext extends ServeContext {
   position: number;
 }
 
-/** The latent parts of a user and an ad that the response model reads. */
 export type UserLatent = Pick<SimUser, 'interests'>;
 export type AdLatent = Pick<SimAd, 'topics' | 'quality' | 'conversionQuality'>;
 

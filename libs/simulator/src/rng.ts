@@ -66,7 +66,6 @@ export class Rng {
     return items[this.int(items.length)];
   }
 
-  /** Picks an index with probability proportional to its weight. */
   weightedIndex(weights: ArrayLike<number>): number {
     let total = 0;
     for (let i = 0; i < weights.length; i++) total += weights[i];
@@ -121,7 +120,6 @@ export class Rng {
     }
   }
 
-  /** A draw from Dirichlet(alpha_1..alpha_k). */
   dirichlet(alpha: ArrayLike<number>): Float32Array {
     const out = new Float32Array(alpha.length);
     let sum = 0;

@@ -12,7 +12,6 @@ import {
 } from './ground-truth.js';
 import type { Rng } from './rng.js';
 
-/** What a simulated user did with one ad shown in one slot. */
 export interface SlotResponse {
   examined: boolean;
   clicked: boolean;
