@@ -40,7 +40,6 @@ export function l2Normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Embeds a mixture over topics: the weighted sum of topic vectors, L2-normalised. */
 export function embedTopicMixture(weights: ArrayLike<number>): Float32Array {
   if (weights.length !== TOPIC_COUNT) {
     throw new RangeError(`topic mixture has ${weights.length} weights, expected ${TOPIC_COUNT}`);

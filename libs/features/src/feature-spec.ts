@@ -37,7 +37,6 @@ export const FEATURE_SPEC: FeatureSpec = {
   vocabularies: { topics: TOPICS, devices: DEVICES, surfaces: SURFACES },
 };
 
-/** Offset of each group in a feature row. */
 export const FEATURE_OFFSETS: Readonly<Record<string, number>> = (() => {
   const offsets: Record<string, number> = {};
   let at = 0;

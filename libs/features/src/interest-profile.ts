@@ -1,7 +1,6 @@
 import { AdfunnelError } from '@adfunnel/contracts';
 import { TOPIC_COUNT } from './topics.js';
 
-/** A stage's check that a user's interest profile fits this build's topic taxonomy. */
 export function assertInterestProfile(interests: readonly number[]): void {
   if (interests.length !== TOPIC_COUNT) {
     throw new AdfunnelError(
