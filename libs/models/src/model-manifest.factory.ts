@@ -1,7 +1,6 @@
 import { FEATURE_SPEC, featureSpecFingerprint } from '@adfunnel/features';
 import type { ModelManifest } from './model-manifest.js';
 
-/** Test data: a manifest that fits the current FEATURE_SPEC. */
 export function manifestFactory(overrides: Partial<ModelManifest> = {}): ModelManifest {
   const metrics = {
     rows: 1000,

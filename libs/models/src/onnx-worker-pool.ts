@@ -26,7 +26,6 @@ export interface OnnxWorkerPoolOptions {
   outputNames?: { pCtr: string; pCvr: string };
   /** Jobs allowed to wait for a worker before run() rejects with `unavailable`. Default 10,000. */
   maxQueued?: number;
-  /** Names the model in messages, e.g. ranking@20250101-1a2b3c4d. */
   label?: string;
   logger?: PoolLogger;
   /** How long close() lets a worker finish its job and exit before terminating it. Default 10 s. */
@@ -210,7 +209,6 @@ export class OnnxWorkerPool {
     return this.closing;
   }
 
-  /** Resolves once no job is queued or running (at once when the pool is idle). */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
