@@ -1,5 +1,3 @@
-/** Input checks shared by the mechanisms; each throws a RangeError naming the field and the value. */
-
 export function requireNonNegative(field: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new RangeError(`${field} must be a finite number >= 0, got ${String(value)}`);
@@ -24,7 +22,6 @@ export function requireSlots(slots: number): void {
   }
 }
 
-/** Runs a check for one candidate, prefixing any RangeError with its ad id. */
 export function forCandidate<T>(adId: number, check: () => T): T {
   try {
     return check();
