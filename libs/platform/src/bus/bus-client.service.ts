@@ -23,7 +23,6 @@ import { RemoteCallError } from './remote-call.error.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** Typed request-reply over NATS: `call(Rpc.x, payload)` with a timeout on every call. */
 @Injectable()
 export class BusClient implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(BusClient.name);

@@ -1,6 +1,5 @@
 export interface BusModuleOptions {
   natsUrl: string;
-  /** Default per-call timeout; a call can override it. */
   timeoutMs: number;
   /** Connection name shown by `nats server report connections`; usually the service name. */
   name?: string;
@@ -8,7 +7,6 @@ export interface BusModuleOptions {
   namespace?: string;
 }
 
-/** The NATS subject a pattern travels on within a bus namespace. */
 export function busSubject(pattern: string, namespace = ''): string {
   return namespace === '' ? pattern : `${namespace}.${pattern}`;
 }

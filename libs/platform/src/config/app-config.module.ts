@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_CONFIG } from './app-config.constants.js';
 
-/** Makes the app's validated config injectable everywhere as `APP_CONFIG`. */
 @Module({})
 export class AppConfigModule {
   static forRoot<T extends object>(config: T): DynamicModule {

@@ -2,7 +2,6 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 
-/** `@RequestId() requestId: string` in an HTTP handler: the id runService gave this request. */
 export const RequestId = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => {
   const request = ctx.switchToHttp().getRequest<FastifyRequest>();
   return typeof request.id === 'string' && request.id.length > 0

@@ -3,10 +3,6 @@ import { Injectable, type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { formatZodError } from './format-zod-error.js';
 
-/**
- * `@Body(new ZodValidationPipe(AdRequestSchema))` or `@Payload(new ZodValidationPipe(Rpc.x.request))`:
- * returns the parsed value, or throws `invalid_request` naming each bad field.
- */
 @Injectable()
 export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
   constructor(private readonly schema: S) {}
