@@ -11,10 +11,8 @@ import { assertBeforeDeadline } from '@adfunnel/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { RankingModelService } from './ranking-model.service.js';
 
-/** How many unknown ad ids an error message lists before summarising. */
 const LISTED_UNKNOWN_IDS = 10;
 
-/** Scores retrieval's candidates: one feature matrix per request, inference on the worker pool. */
 @Injectable()
 export class RankingService {
   private readonly logger = new Logger(RankingService.name);
