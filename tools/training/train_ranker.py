@@ -64,9 +64,6 @@ def fail(message):
     sys.exit(2)
 
 
-# ---- data ---------------------------------------------------------------------------------------------
-
-
 def load_split(data_dir, split):
     directory = os.path.join(data_dir, split)
     meta_path = os.path.join(directory, "meta.json")
@@ -97,9 +94,6 @@ def load_split(data_dir, split):
             fail(f"{path} holds {values.size} int32 values, expected {rows} x 2")
         context = values.reshape(rows, 2).astype(np.int64)
     return meta, features, labels, context
-
-
-# ---- model --------------------------------------------------------------------------------------------
 
 
 class Ranker(nn.Module):
@@ -163,9 +157,6 @@ def predict(model, features, batch=65536):
     return np.concatenate(ctr), np.concatenate(cvr)
 
 
-# ---- metrics ------------------------------------------------------------------------------------------
-
-
 def auc(scores, labels):
     """ROC AUC by the rank-sum (Mann-Whitney) statistic, ties given their average rank."""
     scores = np.asarray(scores, dtype=np.float64)
@@ -227,9 +218,6 @@ def evaluate(model, features, labels, context=None, position=None):
     }
 
 
-# ---- training -----------------------------------------------------------------------------------------
-
-
 def seed_everything(seed, threads):
     random.seed(seed)
     np.random.seed(seed)
@@ -288,9 +276,6 @@ def train(model, features, labels, args, context=None, position=None):
             f"cvr|click {total_cvr / max(clicked_rows, 1):.5f} ({time.time() - started:.1f} s)",
             flush=True,
         )
-
-
-# ---- export -------------------------------------------------------------------------------------------
 
 
 def weights_digest(model):

@@ -9,7 +9,6 @@ import { MarketplaceSample, generateClickDataset } from './click-dataset.js';
 /**
  * Latency of the current ranking model through OnnxWorkerPool, as the ranking service calls it:
  * one request at a time (latency) and two at once (both workers busy).
- * Usage: node tools/training/dist/bench-ranking-pool.js [--runs 300] [--rows 200,1000] [--workers 2]
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -50,7 +50,6 @@ export interface ClickDataset {
 export class MarketplaceSample {
   readonly users: SimUser[];
   readonly ads: SimAd[];
-  /** Ad indices by category index. */
   readonly adsByCategory: number[][];
 
   constructor(readonly spec: MarketplaceSpec) {

@@ -13,7 +13,6 @@ export const CONTEXT_FILE = 'context.i32';
 /** Columns of context.i32 (exported logs only): where each row was shown. */
 export const CONTEXT_COLUMNS = ['slot', 'surface'] as const;
 
-/** Where a dataset's rows came from: the simulator's ground truth, or the funnel's own logs. */
 export type DatasetSource =
   | { kind: 'simulator' }
   | {
