@@ -111,6 +111,7 @@ describe(WinnerAdmissionService.name, () => {
       { reserve } as unknown as BudgetStore,
       { recordServed } as unknown as FrequencyCapStore,
       { explain: (error: Error) => error.message } as unknown as BudgetRedis,
+      { now: () => NOW },
       AuctionConfigSchema.parse({ BUDGET_RESERVATION_MS: '60000', FREQUENCY_CAP_DEFAULT: '10' }),
     );
   });
@@ -149,6 +150,17 @@ describe(WinnerAdmissionService.name, () => {
       NOW,
       60_000,
     );
+  });
+
+  it('reserves on the funnel clock when given no time', async () => {
+    await sut.admit(request, response);
+
+    expect(reserve.mock.calls[0][1]).toBe(NOW);
+    expect(reserve.mock.calls[0][0].map((item) => item.day)).toEqual([
+      '2026-12-01',
+      '2026-12-02',
+      '2026-12-01',
+    ]);
   });
 
   it('drops the winners the budget refused, leaving their slots empty, and counts them', async () => {

@@ -15,7 +15,7 @@ import {
   type AuctionResponse,
   type AuctionWinner,
 } from '@adfunnel/contracts';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { type PredictionPriors, billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuctionConfig } from '../config.js';
@@ -43,6 +43,7 @@ export class WinnerAdmissionService {
     private readonly budgets: BudgetStore,
     private readonly frequencyCaps: FrequencyCapStore,
     private readonly redis: BudgetRedis,
+    private readonly clock: Clock,
     @InjectConfig() config: AuctionConfig,
   ) {
     this.reservationMs = config.BUDGET_RESERVATION_MS;
@@ -53,7 +54,7 @@ export class WinnerAdmissionService {
   async admit(
     request: AuctionRequest,
     response: AuctionResponse,
-    now = Date.now(),
+    now = this.clock.now(),
   ): Promise<AuctionResponse> {
     if (response.winners.length === 0) return { ...response, budgetDropped: 0 };
     const { requestId } = request;

@@ -9,8 +9,9 @@ import {
   Rpc,
   type ScoreResponse,
 } from '@adfunnel/contracts';
-import type { BusClient } from '@adfunnel/platform';
+import type { BusClient, Clock } from '@adfunnel/platform';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { SignedEventToken } from '@adfunnel/tracking';
 import { GatewayConfigSchema } from '../config.js';
 import { AdServingService } from './ad-serving.service.js';
 import type { ServedRecordPublisher } from './served-record.publisher.js';
@@ -91,6 +92,9 @@ describe(AdServingService.name, () => {
     slots: 2,
   };
   const config = GatewayConfigSchema.parse({ TRACKING_SECRET: 'test-secret-0123456789' });
+  // The funnel's clock, far from the wall clock: a simulated day.
+  const simulatedNow = Date.UTC(2030, 0, 1, 9);
+  const clock: Clock = { now: () => simulatedNow };
   let bus: FakeBus;
   let published: unknown[][];
   let sut: AdServingService;
@@ -122,6 +126,7 @@ describe(AdServingService.name, () => {
       profiles,
       catalog,
       publisher as unknown as ServedRecordPublisher,
+      clock,
       config,
     );
   });
@@ -185,5 +190,19 @@ describe(AdServingService.name, () => {
       expect(call.timeoutMs).toBeLessThanOrEqual(config.GATEWAY_DEADLINE_MS);
     }
     expect(bus.calls[0].timeoutMs).toBeLessThanOrEqual(config.RETRIEVAL_TIMEOUT_MS);
+  });
+
+  it('stamps serve time and token expiry from the funnel clock, and the deadline from the wall clock', async () => {
+    const wallBefore = Date.now();
+    const answer = await sut.serve(request, 'req-6');
+
+    const token = new URL(answer.ads[0].tracking.clickUrl).searchParams.get('t') ?? '';
+    const claims = SignedEventToken.verify(token, config.TRACKING_SECRET, simulatedNow, 'click');
+    expect(claims.t).toBe(simulatedNow);
+    expect(claims.exp).toBe(simulatedNow + config.TRACKING_TTL_MS);
+    expect((published[0][1] as { servedAt: number }).servedAt).toBe(simulatedNow);
+    const deadlineAt = (bus.calls[0].payload as { deadlineAt: number }).deadlineAt;
+    expect(deadlineAt).toBeGreaterThanOrEqual(wallBefore + config.GATEWAY_DEADLINE_MS);
+    expect(deadlineAt).toBeLessThanOrEqual(Date.now() + config.GATEWAY_DEADLINE_MS);
   });
 });

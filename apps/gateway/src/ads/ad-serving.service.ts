@@ -1,6 +1,6 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
 import { type AdRequest, type AdResponse, type Degradation, Rpc, type ServedAd } from '@adfunnel/contracts';
-import { BusClient, InjectConfig } from '@adfunnel/platform';
+import { BusClient, Clock, InjectConfig } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { GatewayConfig } from '../config.js';
@@ -21,13 +21,15 @@ export class AdServingService implements OnApplicationShutdown {
     private readonly profiles: UserProfileService,
     private readonly catalog: CatalogSnapshotService,
     private readonly servedRecords: ServedRecordPublisher,
+    private readonly clock: Clock,
     @InjectConfig() private readonly config: GatewayConfig,
   ) {}
 
   async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
-    const servedAt = Date.now();
+    // Serve time (tokens, billing) follows the funnel's clock; the deadline is wall time.
+    const servedAt = this.clock.now();
     const started = performance.now();
-    const deadlineAt = servedAt + this.config.GATEWAY_DEADLINE_MS;
+    const deadlineAt = Date.now() + this.config.GATEWAY_DEADLINE_MS;
     const timings: Record<string, number> = {};
     const degraded: Degradation[] = [];
     const stage = async <T>(name: string, stageTimeoutMs: number, run: (timeoutMs: number) => Promise<T>) => {
@@ -46,7 +48,7 @@ export class AdServingService implements OnApplicationShutdown {
     };
 
     const profileStarted = performance.now();
-    const user = await this.profiles.userContext(request, servedAt);
+    const user = await this.profiles.userContext(request);
     timings['profile'] = round(performance.now() - profileStarted);
 
     const candidates = await stage('retrieval', this.config.RETRIEVAL_TIMEOUT_MS, (timeoutMs) =>

@@ -1,6 +1,6 @@
 import { JobNames, Queues, type TrackingEventJob } from '@adfunnel/contracts';
 import { EventStore, type RecordedEvent } from '@adfunnel/event-store';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
@@ -19,6 +19,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
     private readonly store: EventStore,
     private readonly billing: BillingContexts,
     private readonly spend: SpendPublisher,
+    private readonly clock: Clock,
   ) {}
 
   /** Registered here rather than with @Process so the concurrency comes from config. */
@@ -30,7 +31,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
       .catch((error: unknown) => this.logger.error(`events worker stopped: ${(error as Error).message}`));
   }
 
-  async persist(job: TrackingEventJob, receivedAt = Date.now()): Promise<RecordedEvent> {
+  async persist(job: TrackingEventJob, receivedAt = this.clock.now()): Promise<RecordedEvent> {
     const recorded = await this.store.record(job, await this.billing.of(job), receivedAt);
     await this.spend.published(job, recorded);
     return recorded;

@@ -1,7 +1,7 @@
 import { BudgetStore } from '@adfunnel/budget';
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { EventStore, type RecordedEvent } from '@adfunnel/event-store';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { billingDay } from '@adfunnel/utility';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -26,6 +26,7 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     @InjectConfig() private readonly config: LoggingConfig,
     private readonly store: EventStore,
+    private readonly clock: Clock,
   ) {
     this.redis = new Redis(config.REDIS_URL, {
       connectionName: 'adfunnel-logging-budget',
@@ -71,7 +72,7 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Publishes every campaign-day of yesterday, today and tomorrow (UTC), which covers every time zone. */
-  rebuild(now = Date.now()): Promise<number> {
+  rebuild(now = this.clock.now()): Promise<number> {
     this.rebuilding ??= (async () => {
       try {
         const days = [now - DAY_MS, now, now + DAY_MS].map((t) => billingDay(t, 'UTC'));

@@ -1,7 +1,7 @@
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { AdvertiserApiKeyService, CatalogReader, CatalogSnapshotService } from '@adfunnel/catalog';
 import { TrackingEventEntity } from '@adfunnel/event-store';
-import { formatZodError } from '@adfunnel/platform';
+import { Clock, formatZodError } from '@adfunnel/platform';
 import { DEFAULT_CLICK_WINDOW_DAYS, clickWindowPlacement, conversionEventId } from '@adfunnel/tracking';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -36,9 +36,10 @@ export class ConversionsService {
     private readonly snapshots: CatalogSnapshotService,
     private readonly reader: CatalogReader,
     private readonly dataSource: DataSource,
+    private readonly clock: Clock,
   ) {}
 
-  async accept(authorization: unknown, body: unknown, now = Date.now()): Promise<ConversionAccepted> {
+  async accept(authorization: unknown, body: unknown, now = this.clock.now()): Promise<ConversionAccepted> {
     try {
       return await this.attribute(authorization, body, now);
     } catch (error) {

@@ -5,7 +5,7 @@ import {
   type TrackingEventJob,
   type TrackingTokenKind,
 } from '@adfunnel/contracts';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { SignedEventToken, TrackingTokenError, eventId, landingUrlWithClickId } from '@adfunnel/tracking';
 import { Injectable } from '@nestjs/common';
 import type { LoggingConfig } from '../config.js';
@@ -34,6 +34,7 @@ export class EventsService {
     @InjectConfig() private readonly config: LoggingConfig,
     private readonly queues: LoggingQueuesService,
     private readonly landingPages: LandingPageService,
+    private readonly clock: Clock,
   ) {}
 
   async impression(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedEvent> {
@@ -56,7 +57,7 @@ export class EventsService {
     claims: TrackingClaims,
     options: TrackOptions,
   ): Promise<AcceptedEvent> {
-    const job = toJob(type, claims, Date.now());
+    const job = toJob(type, claims, this.clock.now());
     if (options.count) await this.queues.enqueueEvent(job);
     return { eventId: job.eventId, requestId: job.requestId, adId: job.adId };
   }
@@ -69,7 +70,7 @@ export class EventsService {
       throw new AdfunnelError('invalid_request', 'tracking token t is missing');
     }
     try {
-      return SignedEventToken.verify(token, this.config.TRACKING_SECRET, Date.now(), kind);
+      return SignedEventToken.verify(token, this.config.TRACKING_SECRET, this.clock.now(), kind);
     } catch (error) {
       if (error instanceof TrackingTokenError) {
         throw new AdfunnelError(

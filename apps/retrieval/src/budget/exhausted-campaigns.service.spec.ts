@@ -36,7 +36,13 @@ describe(ExhaustedCampaignsService.name, () => {
       ready: () => Promise.resolve(true),
       explain: (error: Error) => error.message,
     } as unknown as BudgetRedis;
-    sut = new ExhaustedCampaignsService(catalog.asService(), store, redis, RetrievalConfigSchema.parse({}));
+    sut = new ExhaustedCampaignsService(
+      catalog.asService(),
+      store,
+      redis,
+      { now: () => NOW },
+      RetrievalConfigSchema.parse({}),
+    );
   });
 
   it('asks for each time zone’s billing day, with the daily budgets of its active campaigns in micros', async () => {
@@ -80,6 +86,13 @@ describe(ExhaustedCampaignsService.name, () => {
     await sut.refresh(NOW + 750);
     expect(sut.current()).toEqual(new Set([2, 6]));
     expect(sut.status().failure).toBeUndefined();
+  });
+
+  it('takes the billing day from the funnel clock when given no time', async () => {
+    await sut.refresh();
+
+    expect(exhausted.mock.calls.map(([day]) => day).sort()).toEqual(['2026-12-01', '2026-12-02']);
+    expect(sut.status().refreshedAt).toBe(NOW);
   });
 
   it('takes the billing day of a campaign with an unknown time zone in UTC', async () => {

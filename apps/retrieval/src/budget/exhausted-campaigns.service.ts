@@ -1,6 +1,6 @@
 import { BudgetRedis, BudgetStore } from '@adfunnel/budget';
 import { type CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
@@ -42,6 +42,7 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
     private readonly catalog: CatalogSnapshotService,
     private readonly store: BudgetStore,
     private readonly redis: BudgetRedis,
+    private readonly clock: Clock,
     @InjectConfig() config: RetrievalConfig,
   ) {
     this.refreshMs = config.BUDGET_REFRESH_MS;
@@ -72,7 +73,7 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
   }
 
   /** Reloads the set now; on failure keeps the previous one. Never rejects. */
-  async refresh(now = Date.now()): Promise<void> {
+  async refresh(now = this.clock.now()): Promise<void> {
     try {
       const zones = this.budgetsByZone(this.catalog.snapshot()).zones;
       const sets = await Promise.all(

@@ -21,6 +21,7 @@ describe(ServingExclusionsService.name, () => {
       { current: () => exhausted } as ExhaustedCampaignsService,
       { cappedCampaigns } as unknown as FrequencyCapStore,
       { explain: (error: Error) => error.message } as unknown as BudgetRedis,
+      { now: () => NOW },
       RetrievalConfigSchema.parse(env),
     );
 
@@ -62,6 +63,13 @@ describe(ServingExclusionsService.name, () => {
     expect(new Set(caps.keys())).toEqual(new Set(active));
     expect(caps.get(own)).toEqual({ max: 2, windowHours: 6 });
     expect(caps.get(other)).toEqual({ max: 4, windowHours: 12 });
+  });
+
+  it('counts cap windows on the funnel clock when given no time', async () => {
+    const sut = sutFactory();
+    await sut.forRequest('req-1', 'u1');
+
+    expect(cappedCampaigns.mock.calls[0][2]).toBe(NOW);
   });
 
   it('does not read Redis when no campaign is capped', async () => {

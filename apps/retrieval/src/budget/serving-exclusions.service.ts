@@ -6,7 +6,7 @@ import {
   frequencyCapOf,
 } from '@adfunnel/budget';
 import { type CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
 import { ExhaustedCampaignsService } from './exhausted-campaigns.service.js';
@@ -31,12 +31,13 @@ export class ServingExclusionsService {
     private readonly exhausted: ExhaustedCampaignsService,
     private readonly frequencyCaps: FrequencyCapStore,
     private readonly redis: BudgetRedis,
+    private readonly clock: Clock,
     @InjectConfig() config: RetrievalConfig,
   ) {
     this.fallback = defaultFrequencyCap(config);
   }
 
-  async forRequest(requestId: string, userId: string, now = Date.now()): Promise<ReadonlySet<number>> {
+  async forRequest(requestId: string, userId: string, now = this.clock.now()): Promise<ReadonlySet<number>> {
     const exhausted = this.exhausted.current();
     const caps = this.capsOf(this.catalog.snapshot());
     if (caps.size === 0) return exhausted;
