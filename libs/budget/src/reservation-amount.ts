@@ -1,4 +1,5 @@
 import type { BidType } from '@adfunnel/contracts';
+import { eventCostMicros } from '@adfunnel/tracking';
 import { usdToMicros } from '@adfunnel/utility';
 
 export interface PricedWinner {
@@ -18,7 +19,8 @@ export function reservationMicros(winner: PricedWinner): number {
   const { bidType, price, pCtr, pCvr } = winner;
   switch (bidType) {
     case 'CPM':
-      return Math.max(1, usdToMicros(price / 1000));
+      // The ledger's own charge, to the micro: a reservation and its settlement never differ.
+      return Math.max(1, eventCostMicros('impression', 'CPM', price));
     case 'CPC':
       return Math.max(1, usdToMicros(price * pCtr));
     case 'CPA':
