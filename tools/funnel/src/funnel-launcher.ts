@@ -57,6 +57,15 @@ export class FunnelLauncher {
     return `http://127.0.0.1:${this.port(app)}`;
   }
 
+  /**
+   * What a process that calls these apps' stages itself (the simulator's oracle) needs from their
+   * environment to reach them and no others: the same NATS and the same bus namespace.
+   */
+  busClientEnv(): Record<string, string> {
+    const { NATS_URL, BUS_NAMESPACE } = this.options.env;
+    return { ...(NATS_URL === undefined ? {} : { NATS_URL }), BUS_NAMESPACE: BUS_NAMESPACE ?? '' };
+  }
+
   async start(): Promise<void> {
     for (const app of this.options.apps ?? FUNNEL_APPS) await this.startApp(app);
   }

@@ -10,7 +10,7 @@ import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { ProgressBar } from './progress-bar.js';
 import { SIM_CLI_HELP, type SimRunArgs, UsageError, parseSimCliArgs } from './sim-cli-args.js';
 import { NatsStageProbe, type StageProbe } from './stage-probe.js';
-import { formatSummaryTable } from './summary-table.js';
+import { formatSummaryTable, oracleWarnings } from './summary-table.js';
 import { TrafficDriver } from './traffic-driver.js';
 
 const SimCliEnv = z.object({ NATS_URL: CommonEnv.NATS_URL, BUS_NAMESPACE: CommonEnv.BUS_NAMESPACE });
@@ -54,7 +54,8 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
     const natsUrl = args.nats ?? envNatsUrl;
     probe = await NatsStageProbe.connect(natsUrl, 5000, busNamespace);
     log(
-      `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${natsUrl}`,
+      `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${natsUrl}, ` +
+        (busNamespace === '' ? 'no BUS_NAMESPACE' : `BUS_NAMESPACE ${busNamespace}`),
     );
   }
   const bar = new ProgressBar(process.stderr, { requests: args.maxRequests, durationMs: args.durationMs });
@@ -93,6 +94,7 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
     const summary = await driver.run();
     bar.finish();
     process.stdout.write(formatSummaryTable(summary));
+    for (const line of oracleWarnings(summary.oracle)) log(line);
     if (args.json !== undefined) {
       const json = `${JSON.stringify(summary, null, 2)}\n`;
       if (args.json === '-') process.stdout.write(json);

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rpc } from '@adfunnel/contracts';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -14,8 +15,6 @@ const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const NATS_URL = 'nats://127.0.0.1:4222';
 const SPEC_ARGS = ['--advertisers', '60', '--ads', '3000', '--users', '2000'];
-
-type SimRunJson = RunSummary & { oracleErrors: { count: number; samples: string[] } };
 
 /**
  * The traffic driver against the five real services: its own PostgreSQL schema, bull prefix and
@@ -41,7 +40,7 @@ describe('sim run against the real funnel', () => {
     },
     readyTimeoutMs: 90_000,
   });
-  let summary: SimRunJson;
+  let summary: RunSummary;
   let stderr = '';
 
   beforeAll(async () => {
@@ -57,12 +56,11 @@ describe('sim run against the real funnel', () => {
       });
     }
     const jsonPath = join(workDir, 'summary.json');
-    const result = await sim([
+    // The loop runs the simulator the same way: on the NATS and in the bus namespace of the funnel.
+    const result = await sim(launcher.busClientEnv(), [
       'run',
       '--gateway',
       launcher.url('gateway'),
-      '--nats',
-      NATS_URL,
       '--spec-advertisers',
       '60',
       '--spec-ads',
@@ -92,7 +90,7 @@ describe('sim run against the real funnel', () => {
         `sim exited with ${result.code}:\n${result.stderr}\n--- service output ---\n${output.join('\n')}`,
       );
     }
-    summary = JSON.parse(readFileSync(jsonPath, 'utf8')) as SimRunJson;
+    summary = JSON.parse(readFileSync(jsonPath, 'utf8')) as RunSummary;
   }, 240_000);
 
   afterAll(async () => {
@@ -147,7 +145,10 @@ describe('sim run against the real funnel', () => {
 
   it('measures retrieval, ranking and the allocation against the oracle', () => {
     const o = summary.oracle!;
-    expect(summary.oracleErrors.count).toBe(0);
+    expect(o.probes.retrieval.failed).toBe(0);
+    expect(o.probes.ranking.failed).toBe(0);
+    expect(o.missing).toEqual({});
+    expect(o.warnings).toEqual([]);
     expect(o.sampledRequests).toBeGreaterThan(10);
     for (const r of [o.retrieval!.recall, o.retrieval!.recallAt10, o.retrieval!.recallByClick]) {
       expect(r).toBeGreaterThanOrEqual(0);
@@ -155,6 +156,19 @@ describe('sim run against the real funnel', () => {
     }
     expect(o.retrieval!.k).toBe(200);
     const ranking = o.ranking!;
+    const figures = [
+      ranking.logloss,
+      ranking.bayesLogloss,
+      ranking.expectedLogloss,
+      ranking.expectedBayesLogloss,
+      ranking.auc,
+      ranking.bayesAuc,
+      ranking.calibration,
+      o.welfare!.efficiency,
+      o.welfare!.efficiencyGivenRetrieved,
+    ];
+    for (const figure of figures) expect(Number.isFinite(figure)).toBe(true);
+    expect(stderr).not.toMatch(/WARNING/);
     expect(ranking.rows).toBeGreaterThan(1000);
     expect(ranking.expectedLogloss).toBeGreaterThanOrEqual(ranking.expectedBayesLogloss);
     expect(ranking.auc).toBeGreaterThan(0.5);
@@ -165,6 +179,46 @@ describe('sim run against the real funnel', () => {
     expect(w.chosen).toBeLessThanOrEqual(w.oracleEligible + 1e-9);
     expect(w.efficiency).toBeGreaterThan(0);
   });
+
+  it("says why every oracle figure is missing when it asks outside the funnel's bus namespace", async () => {
+    const jsonPath = join(workDir, 'outside.json');
+    const outside = await sim({ NATS_URL, BUS_NAMESPACE: `${runId}_elsewhere` }, [
+      'run',
+      '--gateway',
+      launcher.url('gateway'),
+      '--spec-advertisers',
+      '60',
+      '--spec-ads',
+      '3000',
+      '--spec-users',
+      '2000',
+      '--users',
+      '150',
+      '--requests',
+      '30',
+      '--rate',
+      '0',
+      '--seed',
+      '7',
+      '--oracle-sample',
+      '0.5',
+      '--json',
+      jsonPath,
+    ]);
+    expect(outside.code).toBe(0);
+    const o = (JSON.parse(readFileSync(jsonPath, 'utf8')) as RunSummary).oracle!;
+    expect([o.retrieval, o.ranking, o.welfare]).toEqual([null, null, null]);
+    expect(o.probes.retrieval.asked).toBeGreaterThan(0);
+    const reason = o.missing.ranking!;
+    expect(reason).toContain(
+      `retrieval did not answer on subject ${runId}_elsewhere.${Rpc.retrievalCandidates.pattern} on ${NATS_URL}`,
+    );
+    expect(reason).toContain(`${o.probes.retrieval.asked} of ${o.probes.retrieval.asked} probes failed`);
+    expect(outside.stdout).toContain(`n/a: ${reason}`);
+    expect(outside.stderr).toContain(
+      `WARNING: oracle figures missing (retrieval, ranking, auc, welfare, efficiency): ${reason}`,
+    );
+  }, 60_000);
 
   function catalog(args: string[]): void {
     const result = spawnSync(
@@ -180,11 +234,14 @@ describe('sim run against the real funnel', () => {
       throw new Error(`catalog ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
   }
 
-  function sim(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function sim(
+    env: Record<string, string>,
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolvePromise, reject) => {
       const child = spawn(process.execPath, [join(ROOT, 'tools', 'sim', 'dist', 'sim-cli.js'), ...args], {
         cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '', BUS_NAMESPACE: runId },
+        env: { PATH: process.env['PATH'] ?? '', ...env },
       });
       let stdout = '';
       let err = '';

@@ -1,3 +1,4 @@
+import type { OracleFigure, OracleMetrics } from './oracle/oracle-metrics.js';
 import type { RunSummary } from './run-stats.js';
 
 type Row = [string, string];
@@ -10,7 +11,7 @@ const usd = (x: number) => `$${x.toFixed(2)}`;
 const int = (x: number) => x.toLocaleString('en-US');
 
 /** The end-of-run summary as an aligned two-column table, one section per concern. */
-export function formatSummaryTable(s: RunSummary & { oracleErrors?: { count: number } }): string {
+export function formatSummaryTable(s: RunSummary): string {
   const sections: [string, Row[]][] = [
     [
       'run',
@@ -91,39 +92,55 @@ export function formatSummaryTable(s: RunSummary & { oracleErrors?: { count: num
   ];
   const o = s.oracle;
   if (o !== null) {
+    const failed = o.probes.retrieval.failed + o.probes.ranking.failed;
     const rows: Row[] = [
-      [
-        'sampled requests',
-        `${int(o.sampledRequests)}${s.oracleErrors && s.oracleErrors.count > 0 ? ` (${s.oracleErrors.count} probe errors)` : ''}`,
-      ],
+      ['sampled requests', `${int(o.sampledRequests)}${failed > 0 ? ` (${failed} probe errors)` : ''}`],
     ];
+    for (const stage of ['retrieval', 'ranking'] as const) {
+      const t = o.probes[stage];
+      if (t.failed > 0) {
+        rows.push([
+          `${stage} probes failed`,
+          `${int(t.failed)} of ${int(t.asked)}${t.errorSamples.length > 0 ? ` (e.g. ${t.errorSamples[0]})` : ''}`,
+        ]);
+      }
+    }
     if (o.retrieval !== null) {
       rows.push(
         [`retrieval recall@${o.retrieval.k} (value)`, num(o.retrieval.recall)],
         ['retrieval recall of oracle top 10', num(o.retrieval.recallAt10)],
         [`retrieval recall@${o.retrieval.k} (pClick)`, num(o.retrieval.recallByClick)],
       );
-    }
+    } else rows.push(['retrieval recall', missing(o.missing.retrieval)]);
     if (o.ranking !== null) {
       const r = o.ranking;
       rows.push(
         ['ranking rows / clicks drawn', `${int(r.rows)} / ${int(r.positives)}`],
         ['ranking logloss (Bayes floor)', `${num(r.logloss)} (${num(r.bayesLogloss)})`],
         ['ranking expected logloss (floor)', `${num(r.expectedLogloss)} (${num(r.expectedBayesLogloss)})`],
-        ['ranking AUC (Bayes)', `${num(r.auc)} (${num(r.bayesAuc)})`],
+        [
+          'ranking AUC (Bayes)',
+          r.auc === null || r.bayesAuc === null
+            ? missing(o.missing.auc)
+            : `${num(r.auc)} (${num(r.bayesAuc)})`,
+        ],
         ['ranking calibration', num(r.calibration, 3)],
       );
-    }
+    } else rows.push(['ranking logloss, AUC, calibration', missing(o.missing.ranking)]);
     if (o.welfare !== null) {
       const w = o.welfare;
       rows.push(
-        ['welfare chosen / oracle', `${usd(w.chosen)} / ${usd(w.oracleEligible)} = ${pct(w.efficiency, 1)}`],
+        [
+          'welfare chosen / oracle',
+          `${usd(w.chosen)} / ${usd(w.oracleEligible)} = ${w.efficiency === null ? missing(o.missing.efficiency) : pct(w.efficiency, 1)}`,
+        ],
         [
           'welfare given retrieval',
           `${usd(w.oracleRetrieved)}: chosen ${pct(w.efficiencyGivenRetrieved, 1)}, retrieval ${pct(w.retrievalEfficiency, 1)}`,
         ],
       );
-    }
+    } else rows.push(['welfare vs oracle', missing(o.missing.welfare)]);
+    for (const warning of o.warnings) rows.push(['warning', warning]);
     sections.push(['oracle', rows]);
   }
   const width = Math.max(...sections.flatMap(([, rows]) => rows.map(([k]) => k.length)));
@@ -133,6 +150,36 @@ export function formatSummaryTable(s: RunSummary & { oracleErrors?: { count: num
     for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Lines for stderr when oracle figures are missing or cover only part of the sample: a run whose
+ * table says n/a must say so where the user looks while it runs, too.
+ */
+export function oracleWarnings(o: OracleMetrics | null): string[] {
+  if (o === null) return [];
+  const byReason = new Map<string, OracleFigure[]>();
+  for (const [figure, reason] of Object.entries(o.missing) as [OracleFigure, string][]) {
+    byReason.set(reason, [...(byReason.get(reason) ?? []), figure]);
+  }
+  const lines = [...byReason].map(
+    ([reason, figures]) => `WARNING: oracle figures missing (${figures.join(', ')}): ${reason}`,
+  );
+  lines.push(...o.warnings.map((w) => `WARNING: ${w}`));
+  const unanswered = (['retrieval', 'ranking'] as const).some(
+    (stage) => o.probes[stage].asked > 0 && o.probes[stage].failed === o.probes[stage].asked,
+  );
+  if (unanswered) {
+    lines.push(
+      'the stages answer on the NATS and in the bus namespace the funnel was started with: ' +
+        'run the simulator with the same NATS_URL (or --nats) and BUS_NAMESPACE',
+    );
+  }
+  return lines;
+}
+
+function missing(reason: string | undefined): string {
+  return `n/a: ${reason ?? 'no reason recorded'}`;
 }
 
 function clock(t: number): string {

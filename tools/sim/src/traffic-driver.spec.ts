@@ -105,8 +105,33 @@ class TruthfulStages implements StageProbe {
     });
   }
 
+  route(stage: 'retrieval' | 'ranking'): string {
+    return `the truthful ${stage}`;
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/** Stages nobody answers, as on a bus namespace the funnel does not listen in; or only ranking. */
+class UnansweredStages extends TruthfulStages {
+  constructor(private readonly silent: 'retrieval' | 'ranking') {
+    super();
+  }
+
+  override candidates(request: CandidatesRequest): Promise<CandidatesResponse> {
+    if (this.silent === 'retrieval')
+      return Promise.reject(new Error('no service is listening on retrieval.candidates'));
+    return super.candidates(request);
+  }
+
+  override score(): Promise<ScoreResponse> {
+    return Promise.reject(new Error('no service is listening on ranking.score'));
+  }
+
+  override route(stage: 'retrieval' | 'ranking'): string {
+    return `subject elsewhere.${stage}`;
   }
 }
 
@@ -195,7 +220,63 @@ describe(TrafficDriver.name, () => {
     expect(o.retrieval!.recall).toBe(1);
     expect(o.welfare!.efficiency).toBeCloseTo(1, 9);
     expect(o.ranking!.expectedLogloss).toBeCloseTo(o.ranking!.expectedBayesLogloss, 9);
-    expect(s.oracleErrors.count).toBe(0);
+    expect(o.probes.retrieval).toMatchObject({ asked: o.sampledRequests, failed: 0 });
+    expect(o.probes.ranking).toMatchObject({ asked: o.sampledRequests, failed: 0 });
+    expect(o.missing).toEqual({});
+    expect(o.warnings).toEqual([]);
+  });
+
+  it('says why every oracle figure is missing when retrieval does not answer, and where it asked', async () => {
+    const s = await new TrafficDriver(options, funnel, oracle, new UnansweredStages('retrieval')).run();
+    const o = s.oracle!;
+    expect(s.requests).toBe(400);
+    expect(o.sampledRequests).toBe(0);
+    expect([o.retrieval, o.ranking, o.welfare]).toEqual([null, null, null]);
+    expect(o.probes.retrieval.asked).toBeGreaterThan(60);
+    expect(o.probes.retrieval.failed).toBe(o.probes.retrieval.asked);
+    expect(o.probes.ranking.asked).toBe(0);
+    const reason =
+      `retrieval did not answer on subject elsewhere.retrieval: ${o.probes.retrieval.asked} of ` +
+      `${o.probes.retrieval.asked} probes failed (e.g. "no service is listening on retrieval.candidates")`;
+    expect(o.missing).toEqual({
+      retrieval: reason,
+      ranking: reason,
+      auc: reason,
+      welfare: reason,
+      efficiency: reason,
+    });
+  });
+
+  it('keeps the retrieval and welfare figures when only ranking does not answer, and says why ranking has none', async () => {
+    const s = await new TrafficDriver(options, funnel, oracle, new UnansweredStages('ranking')).run();
+    const o = s.oracle!;
+    expect(o.retrieval!.recall).toBe(1);
+    expect(o.welfare!.efficiency).toBeCloseTo(1, 9);
+    expect(o.ranking).toBeNull();
+    expect(o.probes.ranking).toMatchObject({ asked: o.sampledRequests, failed: o.sampledRequests });
+    expect(Object.keys(o.missing).sort()).toEqual(['auc', 'ranking']);
+    expect(o.missing.ranking).toMatch(
+      /^ranking did not answer on subject elsewhere\.ranking: (\d+) of \1 probes failed \(e\.g\. "no service is listening on ranking\.score"\)$/,
+    );
+  });
+
+  it('warns when some probes failed: the figures are there but cover fewer requests', async () => {
+    let calls = 0;
+    const flaky = new TruthfulStages();
+    const score = flaky.score.bind(flaky);
+    flaky.score = (request) =>
+      ++calls % 5 === 0
+        ? Promise.reject(new Error('ranking.score did not answer within 5000 ms'))
+        : score(request);
+    const o = (await new TrafficDriver(options, funnel, oracle, flaky).run()).oracle!;
+    expect(o.ranking!.rows).toBeGreaterThan(0);
+    expect(o.missing).toEqual({});
+    const t = o.probes.ranking;
+    expect(t.failed).toBe(Math.floor(t.asked / 5));
+    expect(o.warnings).toEqual([
+      `ranking did not answer on the truthful ranking: ${t.failed} of ${t.asked} probes failed ` +
+        `(e.g. "ranking.score did not answer within 5000 ms"); its figures cover the ${t.asked - t.failed} requests it answered`,
+    ]);
   });
 
   it('stops with a clear error when the funnel serves ads of another marketplace', async () => {

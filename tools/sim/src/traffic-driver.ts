@@ -80,8 +80,6 @@ export class TrafficDriver {
   private readonly stats = new RunStats();
   private readonly fatigue = new Map<number, FatigueState>();
   private readonly oracleMetrics: OracleMetricsAccumulator;
-  private oracleErrors = 0;
-  private readonly oracleErrorSamples: string[] = [];
   private simulatedStart = Number.NaN;
   private simulatedEnd = Number.NaN;
   private completed = 0;
@@ -98,10 +96,13 @@ export class TrafficDriver {
     if (options.maxRequests === null && options.durationMs === null) {
       throw new RangeError('the driver needs a request limit or a duration');
     }
-    this.oracleMetrics = new OracleMetricsAccumulator(oracle);
+    this.oracleMetrics = new OracleMetricsAccumulator(
+      oracle,
+      probe === null ? undefined : (stage) => probe.route(stage),
+    );
   }
 
-  async run(): Promise<RunSummary & { oracleErrors: { count: number; samples: string[] } }> {
+  async run(): Promise<RunSummary> {
     const o = this.options;
     const started = performance.now();
     const inFlight = new Set<Promise<void>>();
@@ -153,7 +154,7 @@ export class TrafficDriver {
     }
     this.report(launched, started);
     if (this.fatal !== null) throw this.fatal;
-    const summary = this.stats.summary(
+    return this.stats.summary(
       {
         gateway: o.gateway,
         spec: o.spec,
@@ -168,7 +169,6 @@ export class TrafficDriver {
       (campaignId) => this.oracle.campaign(campaignId).dailyBudget,
       this.probe === null || o.oracleSample === 0 ? null : this.oracleMetrics.result(),
     );
-    return { ...summary, oracleErrors: { count: this.oracleErrors, samples: this.oracleErrorSamples } };
   }
 
   /** Starts no more visits; run() resolves once those in flight have finished. */
@@ -282,40 +282,49 @@ export class TrafficDriver {
       known: answer.personalized,
     };
     const header = { requestId: `${requestId}-oracle`, deadlineAt: Date.now() + 5000 };
+    let candidates;
     try {
-      const candidates = await this.probe!.candidates({
+      candidates = await this.probe!.candidates({
         ...header,
         user: context,
         surface,
         limit: o.retrievalLimit,
       });
-      let pCtr: number[] | null = null;
-      if (candidates.adIds.length > 0) {
-        try {
-          pCtr = (await this.probe!.score({ ...header, user: context, surface, adIds: candidates.adIds }))
-            .pCtr;
-        } catch (err) {
-          this.oracleError(`ranking: ${(err as Error).message}`);
-        }
-      }
-      this.oracleMetrics.observe({
-        user,
-        ctx: { surface, device: user.device, country: user.country },
-        slots: o.slots,
-        retrievalLimit: o.retrievalLimit,
-        retrieved: candidates.adIds,
-        pCtr,
-        shown: answer.ads.map((a) => ({ slot: a.slot, adId: a.adId })),
-        drawSeed,
-      });
     } catch (err) {
-      this.oracleError(`retrieval: ${(err as Error).message}`);
+      this.oracleMetrics.probeFailed('retrieval', (err as Error).message);
+      return;
     }
-  }
-
-  private oracleError(message: string): void {
-    this.oracleErrors++;
-    if (this.oracleErrorSamples.length < 5) this.oracleErrorSamples.push(message);
+    this.oracleMetrics.probeAnswered('retrieval');
+    let pCtr: readonly number[] | null = null;
+    if (candidates.adIds.length > 0) {
+      try {
+        const scored = await this.probe!.score({
+          ...header,
+          user: context,
+          surface,
+          adIds: candidates.adIds,
+        });
+        if (scored.pCtr.length !== candidates.adIds.length) {
+          throw new Error(
+            `answered ${scored.pCtr.length} pCtr values for ${candidates.adIds.length} candidates`,
+          );
+        }
+        pCtr = scored.pCtr;
+        this.oracleMetrics.probeAnswered('ranking');
+      } catch (err) {
+        this.oracleMetrics.probeFailed('ranking', (err as Error).message);
+      }
+    }
+    this.oracleMetrics.observe({
+      user,
+      ctx: { surface, device: user.device, country: user.country },
+      slots: o.slots,
+      retrievalLimit: o.retrievalLimit,
+      retrieved: candidates.adIds,
+      pCtr,
+      shown: answer.ads.map((a) => ({ slot: a.slot, adId: a.adId })),
+      drawSeed,
+    });
   }
 
   private checkAgainstSpec(ad: ServedAd): void {

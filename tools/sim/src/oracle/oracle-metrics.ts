@@ -1,4 +1,5 @@
 import { Rng, groundTruth, type UserLatent } from '@adfunnel/simulator';
+import type { OracleStage } from '../stage-probe.js';
 import { allocationWelfare, bestAllocation } from './allocation.js';
 import type { MarketplaceOracle, OracleContext } from './marketplace-oracle.js';
 import { type RankingMetrics, RankingMetricsAccumulator } from './ranking-metrics.js';
@@ -47,15 +48,35 @@ export interface WelfareOracleMetrics {
   retrievalEfficiency: number | null;
 }
 
+/** The oracle's direct calls to one stage. */
+export interface ProbeTally {
+  /** Where the stage was asked (subject, NATS URL, bus namespace). */
+  route: string;
+  asked: number;
+  failed: number;
+  /** The first few failures, as the bus reported them. */
+  errorSamples: string[];
+}
+
+/** The figures that can be missing (null) from OracleMetrics. */
+export type OracleFigure = 'retrieval' | 'ranking' | 'auc' | 'welfare' | 'efficiency';
+
 export interface OracleMetrics {
+  /** Sampled requests retrieval answered: the figures cover these. */
   sampledRequests: number;
+  probes: Record<OracleStage, ProbeTally>;
   retrieval: RetrievalOracleMetrics | null;
   /** Ranking's pCtr against the true P(click | examined) of every retrieved candidate. */
   ranking: RankingMetrics | null;
   welfare: WelfareOracleMetrics | null;
+  /** Why each missing figure is missing; a figure that is there has no entry. */
+  missing: Partial<Record<OracleFigure, string>>;
+  /** Figures that are there but cover fewer requests than were sampled, and why. */
+  warnings: string[];
 }
 
 const TOP_FEW = 10;
+const ERROR_SAMPLES = 3;
 
 /** Measures each stage against the ground truth, request by request. */
 export class OracleMetricsAccumulator {
@@ -68,11 +89,39 @@ export class OracleMetricsAccumulator {
   private oracleRetrieved = 0;
   private oracleEligible = 0;
   private readonly ranking = new RankingMetricsAccumulator();
+  private readonly probes: Record<OracleStage, ProbeTally>;
 
-  constructor(private readonly oracle: MarketplaceOracle) {}
+  constructor(
+    private readonly oracle: MarketplaceOracle,
+    route: (stage: OracleStage) => string = (stage) => `the ${stage} stage`,
+  ) {
+    const tally = (stage: OracleStage): ProbeTally => ({
+      route: route(stage),
+      asked: 0,
+      failed: 0,
+      errorSamples: [],
+    });
+    this.probes = { retrieval: tally('retrieval'), ranking: tally('ranking') };
+  }
+
+  probeAnswered(stage: OracleStage): void {
+    this.probes[stage].asked++;
+  }
+
+  probeFailed(stage: OracleStage, message: string): void {
+    const tally = this.probes[stage];
+    tally.asked++;
+    tally.failed++;
+    if (tally.errorSamples.length < ERROR_SAMPLES) tally.errorSamples.push(message);
+  }
 
   observe(o: OracleObservation): void {
     const { user, ctx } = o;
+    if (o.pCtr !== null && o.pCtr.length !== o.retrieved.length) {
+      throw new RangeError(
+        `ranking returned ${o.pCtr.length} pCtr values for ${o.retrieved.length} candidates`,
+      );
+    }
     const examination = (slot: number) => groundTruth.examination(slot, ctx.surface);
     this.requests++;
     this.retrievalK = o.retrievalLimit;
@@ -83,11 +132,6 @@ export class OracleMetricsAccumulator {
     this.recallByClickSum += recall(o.retrieved, this.oracle.bestByClick(user, ctx, o.retrievalLimit).adIds);
 
     if (o.pCtr !== null) {
-      if (o.pCtr.length !== o.retrieved.length) {
-        throw new RangeError(
-          `ranking returned ${o.pCtr.length} pCtr values for ${o.retrieved.length} candidates`,
-        );
-      }
       const draws = new Rng(o.drawSeed);
       o.retrieved.forEach((adId, i) => {
         const p = this.oracle.pClickExamined(user, adId, ctx);
@@ -110,9 +154,22 @@ export class OracleMetricsAccumulator {
 
   result(): OracleMetrics {
     const n = this.requests;
-    if (n === 0) return { sampledRequests: 0, retrieval: null, ranking: null, welfare: null };
-    return {
+    const probes = { retrieval: { ...this.probes.retrieval }, ranking: { ...this.probes.ranking } };
+    if (n === 0) {
+      const reason = this.retrievalMissing();
+      return {
+        sampledRequests: 0,
+        probes,
+        retrieval: null,
+        ranking: null,
+        welfare: null,
+        missing: { retrieval: reason, ranking: reason, auc: reason, welfare: reason, efficiency: reason },
+        warnings: [],
+      };
+    }
+    const metrics: OracleMetrics = {
       sampledRequests: n,
+      probes,
       retrieval: {
         k: this.retrievalK,
         recall: this.recallSum / n,
@@ -128,8 +185,53 @@ export class OracleMetricsAccumulator {
         efficiencyGivenRetrieved: ratio(this.chosen, this.oracleRetrieved),
         retrievalEfficiency: ratio(this.oracleRetrieved, this.oracleEligible),
       },
+      missing: {},
+      warnings: [],
     };
+    if (metrics.ranking === null) {
+      metrics.missing.ranking = this.rankingMissing(n);
+      metrics.missing.auc = metrics.missing.ranking;
+    } else if (metrics.ranking.auc === null || metrics.ranking.bayesAuc === null) {
+      metrics.missing.auc =
+        `the ${metrics.ranking.rows} drawn labels have ${metrics.ranking.positives} clicks: ` +
+        'AUC needs both clicks and non-clicks (sample more requests)';
+    }
+    if (this.oracleEligible === 0) {
+      metrics.missing.efficiency = `no sampled request had an eligible ad of any value (${n} requests)`;
+    } else if (this.oracleRetrieved === 0) {
+      metrics.missing.efficiency = `retrieval's candidates had no eligible ad of any value (${n} requests)`;
+    }
+    for (const stage of ['retrieval', 'ranking'] as const) {
+      const t = probes[stage];
+      if (t.failed > 0 && t.failed < t.asked) {
+        metrics.warnings.push(
+          `${failures(stage, t)}; its figures cover the ${t.asked - t.failed} requests it answered`,
+        );
+      }
+    }
+    return metrics;
   }
+
+  private retrievalMissing(): string {
+    const t = this.probes.retrieval;
+    if (t.asked === 0)
+      return 'no request was picked for the oracle sample (more requests, or a larger --oracle-sample)';
+    return failures('retrieval', t);
+  }
+
+  private rankingMissing(sampled: number): string {
+    const t = this.probes.ranking;
+    if (t.asked === 0) {
+      return `retrieval returned no candidates for any of the ${sampled} sampled requests, so ranking was never asked`;
+    }
+    if (t.failed === t.asked) return failures('ranking', t);
+    return `ranking answered ${t.asked - t.failed} of ${t.asked} probes without a score to compare`;
+  }
+}
+
+function failures(stage: OracleStage, t: ProbeTally): string {
+  const example = t.errorSamples.length > 0 ? ` (e.g. "${t.errorSamples[0]}")` : '';
+  return `${stage} did not answer on ${t.route}: ${t.failed} of ${t.asked} probes failed${example}`;
 }
 
 function ratio(a: number, b: number): number | null {
