@@ -1,4 +1,4 @@
-import { type AdRequestInput, type AdResponse, isErrorBody } from '@adfunnel/contracts';
+import { type AdRequestInput, type AdResponse, CLICK_ID_PARAM, isErrorBody } from '@adfunnel/contracts';
 
 /** The funnel as a product surface and an advertiser see it: the public HTTP endpoints only. */
 export interface FunnelClient {
@@ -6,10 +6,20 @@ export interface FunnelClient {
   requestAds(body: AdRequestInput, requestId: string): Promise<AdResponse>;
   /** GET the impression URL; expects 204. */
   impression(impressionUrl: string): Promise<void>;
-  /** GET the click URL without following the redirect; expects 302. */
-  click(clickUrl: string): Promise<void>;
-  /** The advertiser's postback: POST {logging}/v1/events/conversion { t: <click token> }; expects 202. */
-  conversion(clickUrl: string): Promise<void>;
+  /** GET the click URL without following the redirect; expects 302. Returns the adf_click_id of the landing URL. */
+  click(clickUrl: string): Promise<string>;
+  /** The advertiser's conversion API: POST {logging}/v1/conversions with its API key; expects 202. */
+  conversion(conversion: ConversionPost): Promise<void>;
+}
+
+/** A conversion as the advertiser of the clicked ad reports it. */
+export interface ConversionPost {
+  /** The click URL that led to it: its origin is the logging service, unless loggingUrl is given. */
+  clickUrl: string;
+  clickId: string;
+  advertiserId: number;
+  /** The advertiser's own id of the conversion (its order id). */
+  conversionId: string;
 }
 
 /** A call to the funnel that did not get the answer it expects; `status` is 0 for a network failure. */
@@ -29,6 +39,8 @@ export interface HttpFunnelClientOptions {
   gatewayUrl: string;
   /** Where conversions are posted; default: the origin of each click URL (the logging service). */
   loggingUrl?: string;
+  /** Each advertiser's API key, by advertiser id: conversions are posted with the key of the ad's advertiser. */
+  apiKeys: ReadonlyMap<number, string>;
   timeoutMs?: number;
 }
 
@@ -56,21 +68,43 @@ export class HttpFunnelClient implements FunnelClient {
     await this.expect('impression', impressionUrl, { method: 'GET' }, 204);
   }
 
-  async click(clickUrl: string): Promise<void> {
-    await this.expect('click', clickUrl, { method: 'GET', redirect: 'manual' }, 302);
+  async click(clickUrl: string): Promise<string> {
+    const res = await this.expect('click', clickUrl, { method: 'GET', redirect: 'manual' }, 302);
+    const location = res.headers.get('location') ?? '';
+    let clickId: string | null = null;
+    try {
+      clickId = new URL(location).searchParams.get(CLICK_ID_PARAM);
+    } catch {
+      // not an absolute URL: reported below
+    }
+    if (clickId === null || clickId === '') {
+      throw new FunnelCallError(
+        'click',
+        302,
+        `the click redirect carries no ${CLICK_ID_PARAM}: ${stripQuery(location)}`,
+      );
+    }
+    return clickId;
   }
 
-  async conversion(clickUrl: string): Promise<void> {
-    const url = new URL(clickUrl);
-    const token = url.searchParams.get('t');
-    if (token === null || token === '') {
-      throw new FunnelCallError('conversion', 0, `click URL has no tracking token t: ${clickUrl}`);
+  async conversion(conversion: ConversionPost): Promise<void> {
+    const key = this.options.apiKeys.get(conversion.advertiserId);
+    if (key === undefined) {
+      throw new FunnelCallError(
+        'conversion',
+        0,
+        `no API key for advertiser ${conversion.advertiserId} (see --api-keys)`,
+      );
     }
-    const base = (this.options.loggingUrl ?? url.origin).replace(/\/+$/, '');
+    const base = (this.options.loggingUrl ?? new URL(conversion.clickUrl).origin).replace(/\/+$/, '');
     await this.expect(
       'conversion',
-      `${base}/v1/events/conversion`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ t: token }) },
+      `${base}/v1/conversions`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ clickId: conversion.clickId, conversionId: conversion.conversionId }),
+      },
       202,
     );
   }
@@ -80,12 +114,13 @@ export class HttpFunnelClient implements FunnelClient {
     url: string,
     init: RequestInit,
     status: number,
-  ): Promise<void> {
+  ): Promise<Response> {
     const res = await this.send(call, url, init);
     const text = await res.text();
     if (res.status !== status) {
       throw new FunnelCallError(call, res.status, `expected ${status}; ${describe(res.status, text)}`);
     }
+    return res;
   }
 
   private async send(call: FunnelCallError['call'], url: string, init: RequestInit): Promise<Response> {

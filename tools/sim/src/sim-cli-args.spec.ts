@@ -18,6 +18,7 @@ describe(parseSimCliArgs.name, () => {
       oracleSample: 0.1,
       retrievalLimit: 200,
       progress: true,
+      apiKeys: 'var/demo-api-keys.json',
     });
   });
 
@@ -41,6 +42,8 @@ describe(parseSimCliArgs.name, () => {
       '--no-progress',
       '--gateway',
       'http://127.0.0.1:4200/',
+      '--api-keys',
+      'keys.json',
     ]);
     expect(sut).toMatchObject({
       spec: { ...DEMO_MARKETPLACE, advertisers: 60, ads: 3000, users: 2000 },
@@ -52,6 +55,7 @@ describe(parseSimCliArgs.name, () => {
       json: 'out.json',
       progress: false,
       gateway: 'http://127.0.0.1:4200',
+      apiKeys: 'keys.json',
     });
   });
 
@@ -64,6 +68,7 @@ describe(parseSimCliArgs.name, () => {
     [['run', '--gateway', 'localhost:3100'], /--gateway expects an http\(s\) URL/],
     [['run', '--slots', '11'], /--slots expects 1 to 10/],
     [['run', '--colour', 'red'], /Unknown option '--colour'/],
+    [['run', '--api-keys', ''], /--api-keys needs a file name/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseSimCliArgs(argv)).toThrow(UsageError);
     expect(() => parseSimCliArgs(argv)).toThrow(message);

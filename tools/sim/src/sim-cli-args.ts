@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { MAX_SLOTS } from '@adfunnel/contracts';
 import { DEMO_MARKETPLACE, type MarketplaceSpec } from '@adfunnel/simulator';
 
+/** Where `npm start` writes the demo advertisers' keys. */
+export const DEFAULT_API_KEYS_FILE = 'var/demo-api-keys.json';
+
 export const SIM_CLI_HELP = `Usage: npm run sim -- run [options]
        node tools/sim/dist/sim-cli.js run [options]
 
@@ -9,7 +12,8 @@ Drives the running funnel with simulated users of the seeded marketplace. Users 
 simulated day (evening peak, night trough; active users more often), ask the gateway for ads
 (POST /v1/ads), and act on what they get through the real tracking endpoints: an impression for
 every ad returned, clicks by the ground-truth model (position bias, relevance, fatigue), and
-conversions posted back as the advertiser would (POST /v1/events/conversion). A sample of requests
+conversions posted as the ad's advertiser would: POST /v1/conversions with the click id of the
+landing URL and that advertiser's API key (from --api-keys). A sample of requests
 is also put to retrieval and ranking directly over NATS and measured against the oracle (recall,
 logloss and AUC against the true probabilities, welfare against the best allocation).
 Prints a progress bar on stderr and a summary table on stdout; --json writes the summary as JSON.
@@ -18,6 +22,9 @@ Seeded: the same seed against the same funnel makes the same users do the same t
 Options:
   --gateway URL            Gateway base URL (default http://127.0.0.1:3100).
   --logging URL            Where conversions are posted (default: the origin of the tracking URLs).
+  --api-keys FILE          The advertisers' API keys, as \`npm run catalog -- api-keys issue
+                           --advertiser all --out FILE\` writes them (default ${DEFAULT_API_KEYS_FILE},
+                           which npm start writes for the demo catalog).
   --nats URL               NATS for the oracle's direct stage calls (default NATS_URL or
                            nats://127.0.0.1:4222; subjects in the BUS_NAMESPACE of the environment).
   --requests N             Stop after N requests (default 1000 when --duration is not given).
@@ -54,6 +61,7 @@ Exit status: 0 on success, 1 when the run failed, 2 on a usage error.
 export interface SimRunArgs {
   gateway: string;
   logging: string | undefined;
+  apiKeys: string;
   nats: string | undefined;
   spec: MarketplaceSpec;
   maxRequests: number | null;
@@ -89,6 +97,7 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
         help: { type: 'boolean', short: 'h' },
         gateway: { type: 'string' },
         logging: { type: 'string' },
+        'api-keys': { type: 'string' },
         nats: { type: 'string' },
         requests: { type: 'string' },
         duration: { type: 'string' },
@@ -149,6 +158,7 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
     command: 'run',
     gateway: url('gateway', v.gateway) ?? 'http://127.0.0.1:3100',
     logging: url('logging', v.logging),
+    apiKeys: nonEmpty('api-keys', v['api-keys']) ?? DEFAULT_API_KEYS_FILE,
     nats: v.nats,
     spec,
     maxRequests: requests ?? (duration === undefined ? 1000 : null),
@@ -183,6 +193,11 @@ function decimal(name: string, raw: string | undefined, min: number, inclusive: 
     throw new UsageError(`--${name} expects a number ${inclusive ? '>=' : '>'} ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function nonEmpty(name: string, raw: string | undefined): string | undefined {
+  if (raw === '') throw new UsageError(`--${name} needs a file name`);
+  return raw;
 }
 
 function url(name: string, raw: string | undefined): string | undefined {

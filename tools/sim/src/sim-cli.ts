@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
+import { readAdvertiserApiKeys } from './advertiser-api-keys.js';
 import { HttpFunnelClient } from './funnel-client.js';
 import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { ProgressBar } from './progress-bar.js';
@@ -43,6 +44,8 @@ async function main(argv: readonly string[]): Promise<number> {
 async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): Promise<void> {
   await checkGateway(args.gateway);
   const log = (line: string) => void process.stderr.write(`sim: ${line}\n`);
+  const apiKeys = await readAdvertiserApiKeys(args.apiKeys);
+  log(`conversions posted with the API keys of ${apiKeys.size} advertisers from ${args.apiKeys}`);
   const started = performance.now();
   const oracle = MarketplaceOracle.build(args.spec);
   log(
@@ -79,6 +82,7 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
     new HttpFunnelClient({
       gatewayUrl: args.gateway,
       ...(args.logging === undefined ? {} : { loggingUrl: args.logging }),
+      apiKeys,
     }),
     oracle,
     probe,

@@ -26,6 +26,7 @@ describe('sim run against the real funnel', () => {
   const db = new pg.Client({ connectionString: POSTGRES });
   const output: string[] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'adfunnel-sim-'));
+  const apiKeysPath = join(workDir, 'api-keys.json');
   const launcher = new FunnelLauncher({
     root: ROOT,
     env: {
@@ -46,6 +47,8 @@ describe('sim run against the real funnel', () => {
   beforeAll(async () => {
     catalog(['migrate']);
     catalog(['seed', ...SPEC_ARGS]);
+    // The advertisers' keys, as an advertiser's integration holds them: conversions are posted with them.
+    catalog(['api-keys', 'issue', '--advertiser', 'all', '--label', 'sim', '--out', apiKeysPath]);
     await db.connect();
     await db.query(`SET search_path TO ${runId}`);
     try {
@@ -83,6 +86,8 @@ describe('sim run against the real funnel', () => {
       '0.3',
       '--json',
       jsonPath,
+      '--api-keys',
+      apiKeysPath,
     ]);
     stderr = result.stderr;
     if (result.code !== 0) {
@@ -121,6 +126,8 @@ describe('sim run against the real funnel', () => {
     expect(summary.clicks).toBeLessThanOrEqual(summary.examined);
     expect(summary.examined).toBeLessThanOrEqual(summary.impressions);
     expect(summary.conversions).toBeLessThanOrEqual(summary.clicks);
+    // Posted with the advertisers' keys and the click ids of the landing URLs, and accepted (errors 0 above).
+    expect(summary.conversions).toBeGreaterThan(0);
     expect(summary.degradedShare).toBeLessThanOrEqual(0.1);
     expect(summary.revenue.total).toBeGreaterThan(0);
     expect(summary.engagement.meanFatigueMultiplier).toBeGreaterThan(0);
@@ -204,6 +211,8 @@ describe('sim run against the real funnel', () => {
       '0.5',
       '--json',
       jsonPath,
+      '--api-keys',
+      apiKeysPath,
     ]);
     expect(outside.code).toBe(0);
     const o = (JSON.parse(readFileSync(jsonPath, 'utf8')) as RunSummary).oracle!;

@@ -9,7 +9,7 @@ import type {
   ServedAd,
 } from '@adfunnel/contracts';
 import { DEMO_MARKETPLACE, adAt, campaignAt, userAt } from '@adfunnel/simulator';
-import type { FunnelClient } from './funnel-client.js';
+import type { ConversionPost, FunnelClient } from './funnel-client.js';
 import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import type { StageProbe } from './stage-probe.js';
 import { SpecMismatchError, TrafficDriver, type TrafficDriverOptions } from './traffic-driver.js';
@@ -23,6 +23,7 @@ const oracle = MarketplaceOracle.build(spec);
  */
 class MarketplaceFunnel implements FunnelClient {
   readonly calls: string[] = [];
+  readonly advertiserOf = new Map<string, number>();
   requests = 0;
   /** Ad ids shifted by this much, to play a catalog seeded from another spec. */
   shiftIds = 0;
@@ -37,6 +38,7 @@ class MarketplaceFunnel implements FunnelClient {
       const ad = adAt(spec, adId - 1);
       const campaign = campaignAt(spec, ad.campaignId - 1);
       const t = `${requestId}.${slot}`;
+      this.advertiserOf.set(t, campaign.advertiserId);
       return {
         slot,
         adId: adId + this.shiftIds,
@@ -66,13 +68,15 @@ class MarketplaceFunnel implements FunnelClient {
     return Promise.resolve();
   }
 
-  click(url: string): Promise<void> {
+  /** The click id is what the landing URL would carry; here, the click URL's token. */
+  click(url: string): Promise<string> {
     this.calls.push(`click ${url.split('t=')[1]}`);
-    return Promise.resolve();
+    return Promise.resolve(`click-${url.split('t=')[1]}`);
   }
 
-  conversion(url: string): Promise<void> {
-    this.calls.push(`conversion ${url.split('t=')[1]}`);
+  conversion(conversion: ConversionPost): Promise<void> {
+    const t = conversion.clickId.replace(/^click-/, '');
+    this.calls.push(`conversion ${t} ${conversion.advertiserId} ${conversion.conversionId}`);
     return Promise.resolve();
   }
 }
@@ -175,6 +179,15 @@ describe(TrafficDriver.name, () => {
     );
     for (const c of funnel.calls.filter((c) => !c.startsWith('impression')))
       expect(impressions.has(c.split(' ')[1])).toBe(true);
+    const conversions = funnel.calls.filter((c) => c.startsWith('conversion'));
+    expect(conversions.length).toBe(s.conversions);
+    for (const c of conversions) {
+      // The clicked ad's advertiser posts it, with an order id of its own for that shown ad.
+      const [, t, advertiserId, conversionId] = c.split(' ');
+      const [requestId, slot] = t.split('.');
+      expect(Number(advertiserId)).toBe(funnel.advertiserOf.get(t));
+      expect(conversionId).toBe(`${requestId}:${slot}`);
+    }
     expect(s.revenue.total).toBeCloseTo(s.revenue.CPM + s.revenue.CPC + s.revenue.CPA, 9);
     expect(s.budgets.totalSpend).toBeCloseTo(s.revenue.total, 9);
     expect(s.advertiserValue).toBeGreaterThan(0);

@@ -204,7 +204,9 @@ export class TrafficDriver {
     this.stats.recordAnswer(answer, o.slots, performance.now() - t0);
     const shown = [...answer.ads].sort((a, b) => a.slot - b.slot);
     for (const ad of shown) this.checkAgainstSpec(ad);
-    for (const ad of shown) await this.actOn(ad, user, surface, engagement, fatigue, arrival.at, rng);
+    for (const ad of shown) {
+      await this.actOn(ad, requestId, user, surface, engagement, fatigue, arrival.at, rng);
+    }
 
     const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
     if (this.probe !== null && sampling.next() < o.oracleSample) {
@@ -215,6 +217,7 @@ export class TrafficDriver {
   /** One ad in one slot: rendered (impression), maybe examined, clicked, converted, or hidden. */
   private async actOn(
     ad: ServedAd,
+    requestId: string,
     user: SimUser,
     surface: Surface,
     engagement: Engagement,
@@ -241,11 +244,23 @@ export class TrafficDriver {
     }
     if (response.hidden) this.stats.hides++;
     if (!response.clicked) return;
-    if (!(await this.track('click', () => this.funnel.click(ad.tracking.clickUrl)))) return;
+    let clickId = '';
+    const clicked = () =>
+      this.funnel.click(ad.tracking.clickUrl).then((id) => {
+        clickId = id;
+      });
+    if (!(await this.track('click', clicked))) return;
     this.stats.recordClick(at);
     if (bidType === 'CPC') this.stats.charge(ad.campaignId, bidType, amount, at);
     if (!response.converted) return;
-    if (!(await this.track('conversion', () => this.funnel.conversion(ad.tracking.clickUrl)))) return;
+    // The advertiser's own order id: unique per shown ad of this run, so every simulated purchase counts once.
+    const conversion = {
+      clickUrl: ad.tracking.clickUrl,
+      clickId,
+      advertiserId: ad.advertiserId,
+      conversionId: `${requestId}:${ad.slot}`,
+    };
+    if (!(await this.track('conversion', () => this.funnel.conversion(conversion)))) return;
     this.stats.conversions++;
     this.stats.advertiserValue += this.oracle.valuePerConversionOfCampaign(ad.campaignId);
     if (bidType === 'CPA') this.stats.charge(ad.campaignId, bidType, amount, at);
