@@ -22,6 +22,8 @@ export async function connectTestBus(namespace: string): Promise<BusClient> {
 export interface TestStageEnv {
   NATS_URL: string;
   BUS_NAMESPACE: string;
+  /** Budget state and frequency caps under keys of the stage's own. */
+  BUDGET_KEY_PREFIX: string;
   CATALOG_REFRESH_MS: string;
   LOG_LEVEL: string;
 }
@@ -54,6 +56,7 @@ export async function startTestStage(options: TestStageOptions): Promise<TestSta
   const env: TestStageEnv = {
     NATS_URL: TEST_NATS_URL,
     BUS_NAMESPACE: namespace,
+    BUDGET_KEY_PREFIX: namespace,
     CATALOG_REFRESH_MS: '0',
     LOG_LEVEL: 'warn',
   };

@@ -11,8 +11,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Keeps the serve-time budget state (Redis) in step with the ledger: after each charge it raises the
- * campaign-day's published spend (and, for an impression, settles the reservation serving made for
- * it); on start and every BUDGET_REBUILD_MS it republishes every current campaign-day from the
+ * campaign-day's published spend and releases the reservation serving made for that ad (a CPM
+ * impression, a CPC click, a CPA conversion; one that never comes expires); on start and every BUDGET_REBUILD_MS it republishes every current campaign-day from the
  * ledger, so a Redis that lost its data, or a publish lost to a crash, never leaves spend forgotten.
  */
 @Injectable()
@@ -54,16 +54,13 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
     const billing = recorded.billing;
     if (billing === undefined) return;
     try {
-      if (event.type === 'impression') {
-        await this.budget.settle(
-          billing.billingDay,
-          billing.campaignId,
-          `${event.requestId}:${event.slot}`,
-          billing.dayChargedMicros,
-        );
-      } else {
-        await this.budget.publishSpend(billing.billingDay, billing.campaignId, billing.dayChargedMicros);
-      }
+      // The charge of a served ad replaces the reservation serving made for it (request and slot).
+      await this.budget.settle(
+        billing.billingDay,
+        billing.campaignId,
+        `${event.requestId}:${event.slot}`,
+        billing.dayChargedMicros,
+      );
     } catch (error) {
       this.logger.warn(
         `campaign ${billing.campaignId} day ${billing.billingDay}: spend ${billing.dayChargedMicros} micros not published (${(error as Error).message}); the next rebuild publishes it`,
