@@ -15,7 +15,7 @@ import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { type HeldOutComparison, compareOnHeldOut } from './heldout-comparison.js';
-import { NatsServerProcess } from './nats-server-process.js';
+import { simRunCommand } from './sim-run-command.js';
 import type { SimSummary } from './sim-summary.js';
 
 export interface LoopOptions {
@@ -34,8 +34,8 @@ export interface LoopOptions {
   epochs: number;
   reloadCycles: number;
   basePort: number;
-  /** nats-server binary for a private server, or the URL of an existing NATS to share. */
-  nats: { binary: string } | { url: string };
+  /** Shared with other funnels: this run's services and simulator talk in a bus namespace of their own. */
+  natsUrl: string;
   redisUrl: string;
   python: string;
   keep: boolean;
@@ -85,7 +85,6 @@ export class ClosedLoop {
     const work = await mkdtemp(join(tmpdir(), 'adfunnel-loop-'));
     const modelsDir = join(work, 'models');
     const sqlitePath = join(work, 'catalog.sqlite');
-    let nats: NatsServerProcess | undefined;
     let launcher: FunnelLauncher | undefined;
     let ds: DataSource | undefined;
     try {
@@ -102,19 +101,14 @@ export class ClosedLoop {
         `catalog seeded (SQLite): ${seeded.tables.ads.expected} ads, ${seeded.tables.userProfiles.expected} users`,
       );
 
-      let natsUrl: string;
-      if ('binary' in this.o.nats) {
-        nats = await NatsServerProcess.start(this.o.nats.binary, this.o.basePort + 22);
-        natsUrl = nats.url;
-        this.step(`private NATS at ${natsUrl}`);
-      } else {
-        natsUrl = this.o.nats.url;
-      }
-      launcher = this.launcher(natsUrl, sqlitePath, modelsDir);
+      launcher = this.launcher(sqlitePath, modelsDir);
       await launcher.start();
-      this.step(`funnel up: gateway ${launcher.url('gateway')}, ranking ${launcher.url('ranking')}`);
+      this.step(
+        `funnel up: gateway ${launcher.url('gateway')}, ranking ${launcher.url('ranking')}, ` +
+          `NATS ${this.o.natsUrl} in bus namespace ${this.runId}`,
+      );
 
-      const before = await this.drive('before', launcher, natsUrl, work);
+      const before = await this.drive('before', launcher, work);
       await this.waitForLogs(ds, before);
 
       const dataDir = join(work, 'data');
@@ -123,7 +117,7 @@ export class ClosedLoop {
       const trained = training.version;
 
       const deploy = await this.deploy(launcher, modelsDir, trained);
-      const after = await this.drive('after', launcher, natsUrl, work);
+      const after = await this.drive('after', launcher, work);
 
       const cold = await this.resolveVersion(modelsDir, coldStart);
       const fresh = await this.resolveVersion(modelsDir, trained);
@@ -160,7 +154,6 @@ export class ClosedLoop {
     } finally {
       this.step('stopping the funnel and cleaning up');
       await launcher?.stopAll();
-      await nats?.stop();
       await ds?.destroy();
       await this.cleanRedis().catch((err: unknown) =>
         this.o.log(`  redis cleanup: ${(err as Error).message}`),
@@ -169,7 +162,7 @@ export class ClosedLoop {
     }
   }
 
-  private launcher(natsUrl: string, sqlitePath: string, modelsDir: string): FunnelLauncher {
+  private launcher(sqlitePath: string, modelsDir: string): FunnelLauncher {
     return new FunnelLauncher({
       root: this.o.root,
       env: {
@@ -183,7 +176,7 @@ export class ClosedLoop {
         SQLITE_PATH: sqlitePath,
         MODELS_DIR: modelsDir,
         REDIS_URL: this.o.redisUrl,
-        NATS_URL: natsUrl,
+        NATS_URL: this.o.natsUrl,
         // Deploys go through POST /admin/model/reload, so the loop knows when the swap happened.
         RANKING_MODEL_WATCH_MS: '0',
       },
@@ -195,50 +188,18 @@ export class ClosedLoop {
     });
   }
 
-  private async drive(
-    phase: string,
-    launcher: FunnelLauncher,
-    natsUrl: string,
-    work: string,
-  ): Promise<SimSummary> {
+  private async drive(phase: string, launcher: FunnelLauncher, work: string): Promise<SimSummary> {
     const t = this.o.traffic;
     const jsonPath = join(work, `sim-${phase}.json`);
     this.step(`driving ${t.requests} requests (${phase}, seed ${t.seed})`);
-    const args = [
-      join(this.o.root, 'tools', 'sim', 'dist', 'sim-cli.js'),
-      'run',
-      '--gateway',
-      launcher.url('gateway'),
-      '--nats',
-      natsUrl,
-      '--spec-seed',
-      String(this.o.spec.seed),
-      '--spec-advertisers',
-      String(this.o.spec.advertisers),
-      '--spec-ads',
-      String(this.o.spec.ads),
-      '--spec-users',
-      String(this.o.spec.users),
-      '--users',
-      String(t.users),
-      '--day-requests',
-      String(t.dayRequests),
-      '--requests',
-      String(t.requests),
-      '--slots',
-      String(t.slots),
-      '--rate',
-      '0',
-      '--concurrency',
-      String(t.concurrency),
-      '--seed',
-      String(t.seed),
-      '--oracle-sample',
-      String(t.oracleSample),
-      '--json',
+    const { args, env } = simRunCommand({
+      root: this.o.root,
+      launcher,
+      spec: this.o.spec,
+      traffic: t,
       jsonPath,
-    ];
-    await this.exec(process.execPath, args, { prefix: `sim ${phase}` });
+    });
+    await this.exec(process.execPath, args, { env, prefix: `sim ${phase}` });
     const summary = JSON.parse(await readFile(jsonPath, 'utf8')) as SimSummary;
     this.step(
       `${phase}: ${summary.requests} requests (${summary.errors} errors) in ${summary.run.wallSeconds.toFixed(1)} s, ` +

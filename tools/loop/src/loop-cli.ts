@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { preflight } from '@adfunnel/funnel';
 import { Logger } from '@nestjs/common';
 import { ClosedLoop, type LoopOptions } from './closed-loop.js';
 import { buildReport, formatReport } from './loop-report.js';
@@ -14,7 +15,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const USAGE = `Usage: node tools/loop/dist/loop-cli.js run [options]
 
 The closed loop in one command, on a funnel of its own (temporary SQLite catalog and model
-directory, private nats-server, own ports and queue prefix; the repository's models/ is not touched):
+directory, own bus namespace on the shared NATS, own ports and queue prefix; the repository's
+models/ is not touched):
 
   1. start the five services with the cold-start ranking model (models/ranking/cold-start) as current
   2. drive simulated traffic through the gateway (tools/sim)
@@ -25,7 +27,7 @@ directory, private nats-server, own ports and queue prefix; the repository's mod
   7. print before and after side by side, with a CI on the CTR change and a paired logloss test on
      held-out logs; then reload ten times, alternating the two versions, reading the ranking
      process's memory after each
-Needs the apps and tools built (npm run loop builds them), Redis, nats-server and a python3 with torch
+Needs the apps and tools built (npm run loop builds them), Redis, NATS and a python3 with torch
 (Debian: apt-get install -y python3-torch, which installs for /usr/bin/python3).
 
 Options:
@@ -42,9 +44,8 @@ Options:
   --spec-users N        users in the catalog (default 2000)
   --epochs N            training epochs (default 8)
   --reload-cycles N     reloads for the memory measurement (default 10; 0 skips it)
-  --base-port N         gateway port; the others follow (+1..+4), private NATS at +22 (default 4300)
-  --nats URL            use this NATS instead of a private nats-server
-  --nats-server PATH    nats-server binary (default /usr/sbin/nats-server)
+  --base-port N         gateway port; the others follow (+1..+4) (default 4300)
+  --nats URL            NATS (default nats://127.0.0.1:4222); the run talks in a bus namespace of its own
   --redis URL           Redis (default redis://127.0.0.1:6379)
   --python PATH         Python with torch and numpy (default /usr/bin/python3)
   --json PATH           also write the full report as JSON
@@ -91,8 +92,7 @@ async function main(argv: string[]): Promise<number> {
         epochs: { type: 'string', default: '8' },
         'reload-cycles': { type: 'string', default: '10' },
         'base-port': { type: 'string', default: '4300' },
-        nats: { type: 'string' },
-        'nats-server': { type: 'string', default: '/usr/sbin/nats-server' },
+        nats: { type: 'string', default: 'nats://127.0.0.1:4222' },
         redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
         python: { type: 'string', default: '/usr/bin/python3' },
         json: { type: 'string' },
@@ -140,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     epochs: integer(values, 'epochs', 1),
     reloadCycles: integer(values, 'reload-cycles', 0),
     basePort: integer(values, 'base-port', 1024),
-    nats: values.nats !== undefined ? { url: values.nats } : { binary: values['nats-server'] },
+    natsUrl: values.nats,
     redisUrl: values.redis,
     python: values.python,
     keep: values.keep,
@@ -151,6 +151,16 @@ async function main(argv: string[]): Promise<number> {
     throw new Error(
       `${options.python} cannot import torch and numpy (${(torch.stderr || torch.error?.message || '').trim().split('\n').pop()}); ` +
         'install them with: apt-get install -y python3-torch python3-numpy, or pass --python',
+    );
+  }
+  const problems = await preflight({ redisUrl: options.redisUrl, natsUrl: options.natsUrl });
+  if (problems.length > 0) {
+    throw new Error(
+      problems
+        .map(
+          (p) => `${p.dependency} is not reachable at ${p.url} (${p.reason}); start it with: ${p.howToStart}`,
+        )
+        .join('\n'),
     );
   }
   Logger.overrideLogger(['error', 'warn']);

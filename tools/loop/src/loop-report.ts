@@ -1,6 +1,6 @@
 import type { LoopResult } from './closed-loop.js';
 import { type Interval, proportionDifference } from './loop-statistics.js';
-import type { SimSummary } from './sim-summary.js';
+import type { OracleFigure, SimSummary } from './sim-summary.js';
 
 export interface LoopReport extends LoopResult {
   significance: {
@@ -42,11 +42,12 @@ export function buildReport(result: LoopResult): LoopReport {
 }
 
 type Cell = number | null | undefined;
+type Row = [string, Cell, Cell, (v: number) => string, OracleFigure?];
 
 /** The before/after table, as printed at the end of a run. */
 export function formatReport(report: LoopReport): string {
   const { before: b, after: a } = report;
-  const rows: [string, Cell, Cell, (v: number) => string][] = [
+  const rows: Row[] = [
     ['requests', b.requests, a.requests, int],
     ['errors', b.errors, a.errors, int],
     ['fill rate', b.fillRate, a.fillRate, percent],
@@ -58,29 +59,55 @@ export function formatReport(report: LoopReport): string {
     ['CVR (conversions / clicks)', b.cvr, a.cvr, percent],
     ['revenue (USD)', b.revenue.total, a.revenue.total, usd],
     ['advertiser value (USD)', b.advertiserValue, a.advertiserValue, usd],
-    ['ranking logloss (oracle draws)', rank(b)?.logloss, rank(a)?.logloss, fixed(5)],
-    ['  Bayes floor (same draws)', rank(b)?.bayesLogloss, rank(a)?.bayesLogloss, fixed(5)],
-    ['  gap to the floor', gap(b), gap(a), fixed(5)],
-    ['ranking cross-entropy vs true p', rank(b)?.expectedLogloss, rank(a)?.expectedLogloss, fixed(5)],
-    ['  entropy of true p (floor)', rank(b)?.expectedBayesLogloss, rank(a)?.expectedBayesLogloss, fixed(5)],
-    ['ranking AUC (oracle draws)', rank(b)?.auc, rank(a)?.auc, fixed(4)],
-    ['  Bayes AUC', rank(b)?.bayesAuc, rank(a)?.bayesAuc, fixed(4)],
-    ['ranking calibration', rank(b)?.calibration, rank(a)?.calibration, fixed(3)],
-    ['welfare vs oracle (efficiency)', b.oracle?.welfare?.efficiency, a.oracle?.welfare?.efficiency, percent],
+    ['ranking logloss (oracle draws)', rank(b)?.logloss, rank(a)?.logloss, fixed(5), 'ranking'],
+    ['  Bayes floor (same draws)', rank(b)?.bayesLogloss, rank(a)?.bayesLogloss, fixed(5), 'ranking'],
+    ['  gap to the floor', gap(b), gap(a), fixed(5), 'ranking'],
+    [
+      'ranking cross-entropy vs true p',
+      rank(b)?.expectedLogloss,
+      rank(a)?.expectedLogloss,
+      fixed(5),
+      'ranking',
+    ],
+    [
+      '  entropy of true p (floor)',
+      rank(b)?.expectedBayesLogloss,
+      rank(a)?.expectedBayesLogloss,
+      fixed(5),
+      'ranking',
+    ],
+    ['ranking AUC (oracle draws)', rank(b)?.auc, rank(a)?.auc, fixed(4), 'auc'],
+    ['  Bayes AUC', rank(b)?.bayesAuc, rank(a)?.bayesAuc, fixed(4), 'auc'],
+    ['ranking calibration', rank(b)?.calibration, rank(a)?.calibration, fixed(3), 'ranking'],
+    [
+      'welfare vs oracle (efficiency)',
+      b.oracle?.welfare?.efficiency,
+      a.oracle?.welfare?.efficiency,
+      percent,
+      'efficiency',
+    ],
     [
       '  given retrieved candidates',
       b.oracle?.welfare?.efficiencyGivenRetrieved,
       a.oracle?.welfare?.efficiencyGivenRetrieved,
       percent,
+      'efficiency',
     ],
     ['held-out logs: logloss', report.heldOut.before.logloss, report.heldOut.after.logloss, fixed(5)],
     ['held-out logs: AUC', report.heldOut.before.auc, report.heldOut.after.auc, fixed(4)],
   ];
   const header = ['', `before (cold-start ${report.coldStart})`, `after (${report.trained})`, 'change'];
-  const body = rows.map(([name, x, y, f]) => [
+  const missing = new MissingFigures();
+  const cell = (v: Cell, f: (v: number) => string, phase: 'before' | 'after', figure?: OracleFigure) => {
+    if (typeof v === 'number') return f(v);
+    if (figure === undefined) return 'n/a';
+    missing.add(phase, figure, report[phase]);
+    return 'n/a (see below)';
+  };
+  const body = rows.map(([name, x, y, f, figure]) => [
     name,
-    show(x, f),
-    show(y, f),
+    cell(x, f, 'before', figure),
+    cell(y, f, 'after', figure),
     typeof x === 'number' && typeof y === 'number' ? signed(y - x, f) : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
@@ -91,6 +118,10 @@ export function formatReport(report: LoopReport): string {
     line(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
+    ...missing.lines(),
+    ...(['before', 'after'] as const).flatMap((phase) =>
+      (report[phase].oracle?.warnings ?? []).map((w) => `WARNING: ${phase}: ${w}`),
+    ),
     '',
     `CTR change ${pp(s.ctrDifference.estimate)}, 95% CI [${pp(s.ctrDifference.low)}, ${pp(s.ctrDifference.high)}]`,
     `held-out logloss change (paired, ${report.heldOut.rows} rows) ${s.heldOutLoglossDifference.estimate.toFixed(5)}, ` +
@@ -118,8 +149,39 @@ function gap(s: SimSummary): number | undefined {
   return r ? r.logloss - r.bayesLogloss : undefined;
 }
 
-function show(v: Cell, f: (v: number) => string): string {
-  return typeof v === 'number' ? f(v) : 'n/a';
+const FIGURE_GROUP: Partial<Record<OracleFigure, OracleFigure>> = { auc: 'ranking', efficiency: 'welfare' };
+
+/** The reasons behind the table's oracle n/a cells, one line per phase and reason. */
+class MissingFigures {
+  private readonly byPhase = {
+    before: new Map<string, Set<OracleFigure>>(),
+    after: new Map<string, Set<OracleFigure>>(),
+  };
+
+  add(phase: 'before' | 'after', figure: OracleFigure, s: SimSummary): void {
+    const reasons = this.byPhase[phase];
+    const reason = reasonFor(s, figure);
+    reasons.set(reason, (reasons.get(reason) ?? new Set<OracleFigure>()).add(figure));
+  }
+
+  lines(): string[] {
+    const lines = (['before', 'after'] as const).flatMap((phase) =>
+      [...this.byPhase[phase]].map(
+        ([reason, figures]) => `  ${phase} (${[...figures].join(', ')}): ${reason}`,
+      ),
+    );
+    return lines.length === 0 ? [] : ['', 'WARNING: oracle figures missing (n/a above):', ...lines];
+  }
+}
+
+function reasonFor(s: SimSummary, figure: OracleFigure): string {
+  if (s.oracle === null) return 'the simulator ran without the oracle (no --oracle-sample)';
+  const group = FIGURE_GROUP[figure];
+  return (
+    s.oracle.missing[figure] ??
+    (group === undefined ? undefined : s.oracle.missing[group]) ??
+    'the simulator gave no reason'
+  );
 }
 
 function signed(d: number, f: (v: number) => string): string {

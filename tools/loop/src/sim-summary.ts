@@ -1,3 +1,6 @@
+/** The oracle figures the driver may leave out, each with the reason it gives. */
+export type OracleFigure = 'retrieval' | 'ranking' | 'auc' | 'welfare' | 'efficiency';
+
 /**
  * The part of the traffic driver's JSON summary (tools/sim, `--json`) the loop reads. The driver is
  * run as its CLI, so this mirrors its documented output rather than importing its types.
@@ -20,6 +23,7 @@ export interface SimSummary {
   run: { wallSeconds: number; requestsPerWallSecond: number };
   oracle: {
     sampledRequests: number;
+    probes: Record<'retrieval' | 'ranking', { route: string; asked: number; failed: number }>;
     ranking: {
       rows: number;
       logloss: number;
@@ -36,5 +40,9 @@ export interface SimSummary {
       efficiency: number | null;
       efficiencyGivenRetrieved: number | null;
     } | null;
+    /** Why a figure is null, by figure: retrieval, ranking, auc, welfare, efficiency. */
+    missing: Partial<Record<OracleFigure, string>>;
+    /** Figures that cover fewer requests than were sampled, and why. */
+    warnings: string[];
   } | null;
 }

@@ -1,0 +1,135 @@
+import { describe, expect, it } from '@jest/globals';
+import type { LoopResult } from './closed-loop.js';
+import { buildReport, formatReport } from './loop-report.js';
+import type { SimSummary } from './sim-summary.js';
+
+const UNANSWERED =
+  'retrieval did not answer on subject retrieval.candidates on nats://127.0.0.1:4222 (no BUS_NAMESPACE): ' +
+  '240 of 240 probes failed (e.g. "no service is listening on retrieval.candidates")';
+
+function simSummary(oracle: SimSummary['oracle']): SimSummary {
+  return {
+    requests: 1200,
+    errors: 0,
+    degradedShare: 0,
+    unrankedShare: 0,
+    adsReturned: 3600,
+    fillRate: 1,
+    impressions: 3600,
+    clicks: 120,
+    ctr: 120 / 3600,
+    conversions: 20,
+    cvr: 20 / 120,
+    trackingErrors: { impression: 0, click: 0, conversion: 0 },
+    revenue: { total: 300 },
+    advertiserValue: 600,
+    run: { wallSeconds: 20, requestsPerWallSecond: 60 },
+    oracle,
+  };
+}
+
+const answered = (logloss: number): NonNullable<SimSummary['oracle']> => ({
+  sampledRequests: 240,
+  probes: {
+    retrieval: { route: 'r', asked: 240, failed: 0 },
+    ranking: { route: 'r', asked: 240, failed: 0 },
+  },
+  ranking: {
+    rows: 48_000,
+    logloss,
+    bayesLogloss: 0.2,
+    expectedLogloss: logloss,
+    expectedBayesLogloss: 0.2,
+    auc: 0.6,
+    bayesAuc: 0.74,
+    calibration: 0.95,
+  },
+  welfare: { chosen: 30, oracleEligible: 100, efficiency: 0.3, efficiencyGivenRetrieved: 0.32 },
+  missing: {},
+  warnings: [],
+});
+
+const unanswered: NonNullable<SimSummary['oracle']> = {
+  sampledRequests: 0,
+  probes: {
+    retrieval: { route: 'r', asked: 240, failed: 240 },
+    ranking: { route: 'r', asked: 0, failed: 0 },
+  },
+  ranking: null,
+  welfare: null,
+  missing: {
+    retrieval: UNANSWERED,
+    ranking: UNANSWERED,
+    auc: UNANSWERED,
+    welfare: UNANSWERED,
+    efficiency: UNANSWERED,
+  },
+  warnings: [],
+};
+
+function loopResult(before: SimSummary, after: SimSummary): LoopResult {
+  const score = (version: string) => ({ version, logloss: 0.15, auc: 0.6, meanPredicted: 0.03 });
+  return {
+    workDir: '/tmp/loop',
+    spec: { seed: 42, advertisers: 60, campaignsPerAdvertiser: 3, ads: 3000, users: 2000 },
+    traffic: {
+      requests: 1200,
+      concurrency: 8,
+      seed: 1,
+      users: 2000,
+      dayRequests: 8000,
+      slots: 3,
+      oracleSample: 0.2,
+    },
+    coldStart: 'cold',
+    trained: 'fresh',
+    before,
+    after,
+    export: { read: 3600, train: { rows: 3000, clicks: 100 }, validation: { rows: 600, clicks: 20 } },
+    training: { seconds: 3, output: [] },
+    deploy: { ms: 50, servedAfter: 'fresh' },
+    heldOut: {
+      rows: 600,
+      clicks: 20,
+      before: score('cold'),
+      after: score('fresh'),
+      loglossDifference: { estimate: -0.01, low: -0.02, high: 0 },
+    },
+    reloadMemory: null,
+    wallSeconds: 60,
+  };
+}
+
+describe(formatReport.name, () => {
+  it('prints the oracle rows as numbers when both runs measured them', () => {
+    const sut = formatReport(buildReport(loopResult(simSummary(answered(0.23)), simSummary(answered(0.22)))));
+
+    expect(sut).toMatch(/^ranking logloss \(oracle draws\) +0\.23000 +0\.22000 +-0\.01000$/m);
+    expect(sut).not.toMatch(/n\/a|WARNING/);
+  });
+
+  it('says under the table why each oracle figure is n/a, run by run', () => {
+    const sut = formatReport(buildReport(loopResult(simSummary(unanswered), simSummary(answered(0.22)))));
+
+    expect(sut).toMatch(/^ranking logloss \(oracle draws\) +n\/a \(see below\) +0\.22000 +$/m);
+    expect(sut).toMatch(/^welfare vs oracle \(efficiency\) +n\/a \(see below\) +30\.00%/m);
+    expect(sut).toContain(
+      `WARNING: oracle figures missing (n/a above):\n  before (ranking, auc, efficiency): ${UNANSWERED}\n`,
+    );
+    expect(sut).not.toMatch(/^ {2}after/m);
+  });
+
+  it("prints the simulator's warnings about figures that cover only part of the sample", () => {
+    const partial = {
+      ...answered(0.22),
+      warnings: [
+        'ranking did not answer on r: 3 of 240 probes failed; its figures cover the 237 requests it answered',
+      ],
+    };
+    const sut = formatReport(buildReport(loopResult(simSummary(answered(0.23)), simSummary(partial))));
+
+    expect(sut).toContain(
+      'WARNING: after: ranking did not answer on r: 3 of 240 probes failed; its figures cover the 237 requests it answered',
+    );
+  });
+});
