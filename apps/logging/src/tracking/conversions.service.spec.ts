@@ -42,7 +42,7 @@ describe(ConversionsService.name, () => {
   let find: jest.Mock<(clickId: string) => Promise<ClickRecord | null>>;
   let enqueueEvent: jest.Mock<(job: TrackingEventJob) => Promise<string>>;
   let markAccepted: jest.Mock<(eventId: string) => Promise<boolean>>;
-  let countRejection: jest.Mock<(reason: string) => Promise<void>>;
+  let countRejection: jest.Mock<(reason: string, at: number) => Promise<void>>;
   let existsBy: jest.Mock<() => Promise<boolean>>;
   let findAd: jest.Mock<(id: number) => Promise<CatalogAd | null>>;
   let snapshots: FakeCatalogSnapshots;
@@ -79,11 +79,12 @@ describe(ConversionsService.name, () => {
       snapshots.asService(),
       { findAd } as unknown as CatalogReader,
       { getRepository: () => ({ existsBy }) } as unknown as DataSource,
+      { now: () => NOW },
     );
   });
 
   it('queues the conversion as an event of the clicked ad, keyed by the advertiser and its conversion id', async () => {
-    await expect(sut.accept(`Bearer ${KEY}`, body(), NOW)).resolves.toEqual({
+    await expect(sut.accept(`Bearer ${KEY}`, body())).resolves.toEqual({
       accepted: true,
       eventId: conversionEventId(3, 'order-1'),
       duplicate: false,
