@@ -143,6 +143,7 @@ export default tseslint.config(
       'libs/simulator/**/*.ts',
       'libs/utility/**/*.ts',
       'libs/tracking/**/*.ts',
+      'libs/pacing/**/*.ts',
     ],
     ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
     rules: pureLibraryImports([...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE]),
