@@ -100,6 +100,16 @@ export class ClosedLoop {
       this.step(
         `catalog seeded (SQLite): ${seeded.tables.ads.expected} ads, ${seeded.tables.userProfiles.expected} users`,
       );
+      const apiKeysPath = join(work, 'api-keys.json');
+      await this.exec(
+        process.execPath,
+        [
+          join(this.o.root, 'tools', 'catalog', 'dist', 'catalog-cli.js'),
+          ...['api-keys', 'issue', '--advertiser', 'all', '--label', 'loop', '--out', apiKeysPath],
+        ],
+        { env: { SQLITE_PATH: sqlitePath }, quiet: true },
+      );
+      this.step('advertisers given API keys: the simulator posts their conversions with them');
 
       launcher = this.launcher(sqlitePath, modelsDir);
       await launcher.start();
@@ -108,7 +118,7 @@ export class ClosedLoop {
           `NATS ${this.o.natsUrl} in bus namespace ${this.runId}`,
       );
 
-      const before = await this.drive('before', launcher, work);
+      const before = await this.drive('before', launcher, work, apiKeysPath);
       await this.waitForLogs(ds, before);
 
       const dataDir = join(work, 'data');
@@ -117,7 +127,7 @@ export class ClosedLoop {
       const trained = training.version;
 
       const deploy = await this.deploy(launcher, modelsDir, trained);
-      const after = await this.drive('after', launcher, work);
+      const after = await this.drive('after', launcher, work, apiKeysPath);
 
       const cold = await this.resolveVersion(modelsDir, coldStart);
       const fresh = await this.resolveVersion(modelsDir, trained);
@@ -188,7 +198,12 @@ export class ClosedLoop {
     });
   }
 
-  private async drive(phase: string, launcher: FunnelLauncher, work: string): Promise<SimSummary> {
+  private async drive(
+    phase: string,
+    launcher: FunnelLauncher,
+    work: string,
+    apiKeysPath: string,
+  ): Promise<SimSummary> {
     const t = this.o.traffic;
     const jsonPath = join(work, `sim-${phase}.json`);
     this.step(`driving ${t.requests} requests (${phase}, seed ${t.seed})`);
@@ -198,6 +213,7 @@ export class ClosedLoop {
       spec: this.o.spec,
       traffic: t,
       jsonPath,
+      apiKeysPath,
     });
     await this.exec(process.execPath, args, { env, prefix: `sim ${phase}` });
     const summary = JSON.parse(await readFile(jsonPath, 'utf8')) as SimSummary;

@@ -23,7 +23,14 @@ describe(simRunCommand.name, () => {
       },
     });
 
-    const sut = simRunCommand({ root: '/repo', launcher, spec, traffic, jsonPath: '/tmp/sim.json' });
+    const sut = simRunCommand({
+      root: '/repo',
+      launcher,
+      spec,
+      traffic,
+      jsonPath: '/tmp/sim.json',
+      apiKeysPath: '/tmp/api-keys.json',
+    });
 
     expect(sut.env).toEqual({ NATS_URL: 'nats://127.0.0.1:4222', BUS_NAMESPACE: 'loop_x_1' });
     expect(sut.args.slice(0, 4)).toEqual([
@@ -40,5 +47,7 @@ describe(simRunCommand.name, () => {
       '3000',
       '/tmp/sim.json',
     ]);
+    // The loop's own catalog has keys of its own: the demo keys of npm start would be refused.
+    expect(flag('--api-keys')).toBe('/tmp/api-keys.json');
   });
 });

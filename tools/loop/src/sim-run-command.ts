@@ -19,6 +19,8 @@ export function simRunCommand(o: {
   spec: MarketplaceSpec;
   traffic: LoopOptions['traffic'];
   jsonPath: string;
+  /** The advertisers' API keys (catalog api-keys issue --out): the driver posts conversions with them. */
+  apiKeysPath: string;
 }): SimRunCommand {
   const t = o.traffic;
   const args = [
@@ -52,6 +54,8 @@ export function simRunCommand(o: {
     String(t.oracleSample),
     '--json',
     o.jsonPath,
+    '--api-keys',
+    o.apiKeysPath,
   ];
   return { args, env: o.launcher.busClientEnv() };
 }
