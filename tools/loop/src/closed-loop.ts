@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seedCatalog } from '@adfunnel/catalog-seed';
 import {
   ServedAdEntity,
   TrackingEventEntity,
-  createDataSource,
-  runCatalogMigrations,
-} from '@adfunnel/catalog';
-import { seedCatalog } from '@adfunnel/catalog-seed';
+  migrateFunnelDatabase,
+  openFunnelDatabase,
+} from '@adfunnel/event-store';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { type ResolvedModel, resolveModelVersion } from '@adfunnel/models';
 import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
@@ -94,8 +94,8 @@ export class ClosedLoop {
       await this.point(modelsDir, 'current', coldStart);
       this.step(`models copied; current = cold-start ranking@${coldStart}`);
 
-      ds = await createDataSource({ sqlitePath });
-      await runCatalogMigrations(ds);
+      ds = await openFunnelDatabase({ sqlitePath });
+      await migrateFunnelDatabase(ds);
       const seeded = await seedCatalog(ds, this.o.spec);
       this.step(
         `catalog seeded (SQLite): ${seeded.tables.ads.expected} ads, ${seeded.tables.userProfiles.expected} users`,
