@@ -10,6 +10,9 @@ import {
 } from './event-store/event-store.providers.js';
 import { EventsProcessor } from './event-store/events.processor.js';
 import { SpendPublisher } from './event-store/spend-publisher.service.js';
+import { AdvertiserAuthenticator } from './advertiser-auth/advertiser-authenticator.service.js';
+import { ReportsController } from './reports/reports.controller.js';
+import { ReportsService } from './reports/reports.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
 import { ServedController } from './served/served.controller.js';
 import { ServedProcessor } from './served/served.processor.js';
@@ -34,11 +37,13 @@ export class LoggingModule {
         CatalogModule.forService(config, { requireAds: false, entities: EVENT_STORE_ENTITIES }),
         LoggingQueuesModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.LOGGING_QUEUE_PREFIX }),
       ],
-      controllers: [TrackingController, ConversionsController, ServedController],
+      controllers: [TrackingController, ConversionsController, ReportsController, ServedController],
       providers: [
         EventsService,
         LandingPageService,
         AdvertiserApiKeyService,
+        AdvertiserAuthenticator,
+        ReportsService,
         { provide: ClickLookup, useClass: EventsClickLookup },
         ConversionRedisState,
         ConversionsService,

@@ -45,6 +45,7 @@ import { LoggingQueuesService } from '../queues/logging-queues.service.js';
 import { conversionRejectionsKey } from './conversion-redis-state.service.js';
 
 const SECRET = 'conversions-int-spec-secret-0123456789';
+const ADMIN_TOKEN = 'reports-operator-token-0123456789';
 const CREATED = Date.UTC(2025, 0, 1);
 const DAY_MS = 86_400_000;
 const ACME = 1;
@@ -215,6 +216,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('POST /v1/conversions o
             TRACKING_SECRET: SECRET,
             LOGGING_QUEUE_PREFIX: prefix,
             BUDGET_KEY_PREFIX: prefix,
+            REPORTS_ADMIN_TOKEN: ADMIN_TOKEN,
           }),
         ),
     });
@@ -457,5 +459,51 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('POST /v1/conversions o
       invalid_body: 1,
     });
     expect(await redis.ttl(conversionRejectionsKey(prefix, Date.now()))).toBeGreaterThan(0);
+  });
+
+  it('reports delivery per campaign-day from the ledger: an advertiser its own, an operator all', async () => {
+    await idle();
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    const today = day(Date.now());
+    const report = (query: string, authorization = `Bearer ${keys.acme}`) =>
+      fetch(`${baseUrl}/v1/reports/campaigns?${query}`, { headers: { authorization } });
+
+    const own = await report(`from=${today}`);
+    expect(own.status).toBe(200);
+    const body = (await own.json()) as {
+      advertiserId: number | null;
+      campaigns: {
+        campaignId: number;
+        advertiserId: number;
+        spendMicros: number;
+        clicks: number;
+        conversions: number;
+      }[];
+    };
+    expect(body.advertiserId).toBe(ACME);
+    expect(body.campaigns.every((r) => r.advertiserId === ACME)).toBe(true);
+    const acme = body.campaigns.find((r) => r.campaignId === ACME_AD.campaignId)!;
+    const charged = (
+      await db.getRepository(LedgerEntryEntity).findBy({ campaignId: ACME_AD.campaignId })
+    ).reduce((sum, e) => sum + e.chargedMicros, 0);
+    expect(acme.spendMicros).toBe(charged);
+    expect(acme.spendMicros).toBeGreaterThan(0);
+    expect(acme.clicks).toBeGreaterThan(0);
+    expect(acme.conversions).toBeGreaterThan(0);
+
+    expect((await report(`from=${today}&advertiserId=${OTHER}`)).status).toBe(403);
+    expect((await fetch(`${baseUrl}/v1/reports/campaigns?from=${today}`)).status).toBe(401);
+    const range = await report(`from=${today}&to=2020-01-01`);
+    expect(range.status).toBe(400);
+    expect(((await range.json()) as { message: string }).message).toContain('must not be after to');
+
+    const all = await report(
+      `from=${day(Date.now() - DAY_MS)}&to=${day(Date.now() + DAY_MS)}`,
+      `Bearer ${ADMIN_TOKEN}`,
+    );
+    expect(all.status).toBe(200);
+    const everything = (await all.json()) as { advertiserId: null; campaigns: { advertiserId: number }[] };
+    expect(everything.advertiserId).toBeNull();
+    expect(new Set(everything.campaigns.map((r) => r.advertiserId))).toEqual(new Set([ACME, OTHER]));
   });
 });

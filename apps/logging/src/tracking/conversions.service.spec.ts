@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { AdvertiserApiKeyService, ApiKeyVerdict, CatalogAd, CatalogReader } from '@adfunnel/catalog';
+import { AdvertiserAuthenticator } from '../advertiser-auth/advertiser-authenticator.service.js';
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { conversionEventId } from '@adfunnel/tracking';
@@ -72,7 +73,7 @@ describe(ConversionsService.name, () => {
     findAd = jest.fn(() => Promise.resolve<CatalogAd | null>(adFactory(7)));
     snapshots = new FakeCatalogSnapshots(catalogSnapshot('v1', []));
     sut = new ConversionsService(
-      { verify } as unknown as AdvertiserApiKeyService,
+      new AdvertiserAuthenticator({ verify } as unknown as AdvertiserApiKeyService),
       { find },
       { enqueueEvent } as unknown as LoggingQueuesService,
       { markAccepted, countRejection } as unknown as ConversionRedisState,

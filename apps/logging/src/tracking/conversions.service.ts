@@ -1,10 +1,14 @@
 import type { TrackingEventJob } from '@adfunnel/contracts';
-import { AdvertiserApiKeyService, CatalogReader, CatalogSnapshotService } from '@adfunnel/catalog';
+import { CatalogReader, CatalogSnapshotService } from '@adfunnel/catalog';
 import { TrackingEventEntity } from '@adfunnel/event-store';
 import { Clock, formatZodError } from '@adfunnel/platform';
 import { DEFAULT_CLICK_WINDOW_DAYS, clickWindowPlacement, conversionEventId } from '@adfunnel/tracking';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import {
+  AdvertiserAuthenticator,
+  CredentialsError,
+} from '../advertiser-auth/advertiser-authenticator.service.js';
 import { LoggingQueuesService } from '../queues/logging-queues.service.js';
 import { type ClickRecord, ClickLookup } from './click-lookup.js';
 import {
@@ -29,7 +33,7 @@ export class ConversionsService {
   private readonly logger = new Logger(ConversionsService.name);
 
   constructor(
-    private readonly apiKeys: AdvertiserApiKeyService,
+    private readonly auth: AdvertiserAuthenticator,
     private readonly clicks: ClickLookup,
     private readonly queues: LoggingQueuesService,
     private readonly state: ConversionRedisState,
@@ -90,27 +94,12 @@ export class ConversionsService {
   }
 
   private async authenticate(authorization: unknown): Promise<number> {
-    if (authorization === undefined || authorization === '') {
-      throw new ConversionRefusal(
-        'missing_credentials',
-        'no API key: send the header "Authorization: Bearer <API key>" (npm run catalog -- api-keys issue)',
-      );
+    try {
+      return await this.auth.advertiserOf(authorization);
+    } catch (error) {
+      if (error instanceof CredentialsError) throw new ConversionRefusal(error.reason, error.message);
+      throw error;
     }
-    const match = typeof authorization === 'string' ? /^Bearer +(\S+)$/i.exec(authorization.trim()) : null;
-    if (match === null) {
-      throw new ConversionRefusal(
-        'invalid_credentials',
-        'the Authorization header must be "Bearer <API key>"',
-      );
-    }
-    const verdict = await this.apiKeys.verify(match[1]);
-    if (verdict.valid) return verdict.advertiserId;
-    const why = {
-      malformed: 'is not an adfunnel API key (adf_live_ followed by 43 characters)',
-      unknown: 'is not a key we issued',
-      revoked: 'has been revoked',
-    }[verdict.reason];
-    throw new ConversionRefusal('invalid_credentials', `the API key ${why}`);
   }
 
   private async checkWindow(click: ClickRecord, occurredAt: number): Promise<void> {

@@ -1,0 +1,48 @@
+import { AdvertiserApiKeyService } from '@adfunnel/catalog';
+import { AdfunnelError } from '@adfunnel/contracts';
+import { Injectable } from '@nestjs/common';
+
+export type CredentialFailure = 'missing_credentials' | 'invalid_credentials';
+
+/** A request without a valid advertiser API key; the message says what to send. */
+export class CredentialsError extends AdfunnelError {
+  constructor(
+    override readonly reason: CredentialFailure,
+    message: string,
+  ) {
+    super('unauthenticated', message, reason);
+  }
+}
+
+/** Which advertiser an `Authorization: Bearer <API key>` header belongs to (keys stored hashed). */
+@Injectable()
+export class AdvertiserAuthenticator {
+  constructor(private readonly apiKeys: AdvertiserApiKeyService) {}
+
+  async advertiserOf(authorization: unknown): Promise<number> {
+    const key = bearerToken(authorization);
+    const verdict = await this.apiKeys.verify(key);
+    if (verdict.valid) return verdict.advertiserId;
+    const why = {
+      malformed: 'is not an adfunnel API key (adf_live_ followed by 43 characters)',
+      unknown: 'is not a key we issued',
+      revoked: 'has been revoked',
+    }[verdict.reason];
+    throw new CredentialsError('invalid_credentials', `the API key ${why}`);
+  }
+}
+
+/** The credential of an `Authorization: Bearer <token>` header. */
+export function bearerToken(authorization: unknown): string {
+  if (authorization === undefined || authorization === '') {
+    throw new CredentialsError(
+      'missing_credentials',
+      'no API key: send the header "Authorization: Bearer <API key>" (npm run catalog -- api-keys issue)',
+    );
+  }
+  const match = typeof authorization === 'string' ? /^Bearer +(\S+)$/i.exec(authorization.trim()) : null;
+  if (match?.[1] === undefined) {
+    throw new CredentialsError('invalid_credentials', 'the Authorization header must be "Bearer <API key>"');
+  }
+  return match[1];
+}

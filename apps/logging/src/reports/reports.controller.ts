@@ -1,0 +1,17 @@
+import { Controller, Get, Header, Headers, Query } from '@nestjs/common';
+import { type CampaignReport, ReportsService } from './reports.service.js';
+
+/** Delivery reports for advertisers (their API key) and operators (REPORTS_ADMIN_TOKEN). */
+@Controller('v1/reports')
+export class ReportsController {
+  constructor(private readonly reports: ReportsService) {}
+
+  @Get('campaigns')
+  @Header('Cache-Control', 'no-store')
+  campaigns(
+    @Headers('authorization') authorization: unknown,
+    @Query() query: unknown,
+  ): Promise<CampaignReport> {
+    return this.reports.campaigns(authorization, query);
+  }
+}

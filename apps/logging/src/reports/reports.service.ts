@@ -1,0 +1,86 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AdfunnelError } from '@adfunnel/contracts';
+import { type CampaignDayReportRow, ReportQueryError, campaignDayReport } from '@adfunnel/event-store';
+import { InjectConfig, formatZodError } from '@adfunnel/platform';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { AdvertiserAuthenticator, bearerToken } from '../advertiser-auth/advertiser-authenticator.service.js';
+import type { LoggingConfig } from '../config.js';
+
+const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const CampaignReportQuerySchema = z.strictObject({
+  from: z.string().min(1, { error: 'from is required (a billing day as YYYY-MM-DD)' }),
+  to: z.string().min(1).optional(),
+  advertiserId: id.optional(),
+  campaignId: id.optional(),
+});
+
+export interface CampaignReport {
+  from: string;
+  to: string;
+  /** The advertiser the report is limited to; null for an operator's report over all of them. */
+  advertiserId: number | null;
+  /** Amounts in integer micro-USD. */
+  campaigns: CampaignDayReportRow[];
+}
+
+/**
+ * Delivery reports from the ledger: an advertiser (its API key) sees its own campaigns; an operator
+ * with REPORTS_ADMIN_TOKEN sees every advertiser's.
+ */
+@Injectable()
+export class ReportsService {
+  private readonly adminTokenHash: Buffer | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly auth: AdvertiserAuthenticator,
+    @InjectConfig() config: LoggingConfig,
+  ) {
+    this.adminTokenHash =
+      config.REPORTS_ADMIN_TOKEN === undefined ? undefined : sha256(config.REPORTS_ADMIN_TOKEN);
+  }
+
+  async campaigns(authorization: unknown, rawQuery: unknown): Promise<CampaignReport> {
+    const scope = await this.scopeOf(authorization);
+    const parsed = CampaignReportQuerySchema.safeParse(rawQuery);
+    if (!parsed.success) throw new AdfunnelError('invalid_request', formatZodError(parsed.error));
+    const query = parsed.data;
+    if (scope !== 'all' && query.advertiserId !== undefined && query.advertiserId !== scope) {
+      throw new AdfunnelError(
+        'forbidden',
+        `this API key belongs to advertiser ${scope}; it can read only that advertiser's campaigns`,
+      );
+    }
+    const advertiserId = scope === 'all' ? query.advertiserId : scope;
+    const to = query.to ?? query.from;
+    try {
+      const campaigns = await campaignDayReport(this.dataSource, {
+        from: query.from,
+        to,
+        ...(advertiserId === undefined ? {} : { advertiserId }),
+        ...(query.campaignId === undefined ? {} : { campaignId: query.campaignId }),
+      });
+      return { from: query.from, to, advertiserId: advertiserId ?? null, campaigns };
+    } catch (error) {
+      if (error instanceof ReportQueryError) throw new AdfunnelError('invalid_request', error.message);
+      throw error;
+    }
+  }
+
+  private async scopeOf(authorization: unknown): Promise<number | 'all'> {
+    if (
+      this.adminTokenHash !== undefined &&
+      timingSafeEqual(sha256(bearerToken(authorization)), this.adminTokenHash)
+    ) {
+      return 'all';
+    }
+    return this.auth.advertiserOf(authorization);
+  }
+}
+
+/** Equal-length digests, so the comparison takes the same time whatever the token. */
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
