@@ -1,5 +1,5 @@
 import { Rpc, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
-import { ZodValidationPipe } from '@adfunnel/platform';
+import { Clock, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuctionService } from './auction.service.js';
@@ -10,12 +10,15 @@ export class AuctionController {
   constructor(
     private readonly auction: AuctionService,
     private readonly admission: WinnerAdmissionService,
+    private readonly clock: Clock,
   ) {}
 
   @MessagePattern(Rpc.auctionRun.pattern)
   async run(
     @Payload(new ZodValidationPipe(Rpc.auctionRun.request)) request: AuctionRequest,
   ): Promise<AuctionResponse> {
-    return this.admission.admit(request, this.auction.run(request));
+    // One instant per request: its pacing decisions, billing day and reservations agree.
+    const now = this.clock.now();
+    return this.admission.admit(request, this.auction.run(request, now), now);
   }
 }

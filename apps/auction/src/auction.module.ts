@@ -5,6 +5,7 @@ import { AuctionController } from './auction.controller.js';
 import { AuctionService } from './auction.service.js';
 import { BudgetModule } from './budget/budget.module.js';
 import { CatalogSnapshotProbe } from './catalog-snapshot.probe.js';
+import { PacingModule } from './pacing/pacing.module.js';
 import type { AuctionConfig } from './config.js';
 
 @Module({})
@@ -13,7 +14,7 @@ export class AuctionModule {
     return serviceModule(AuctionModule, {
       name: 'auction',
       config,
-      imports: [CatalogModule.forService(config), BudgetModule],
+      imports: [CatalogModule.forService(config), BudgetModule, PacingModule],
       controllers: [AuctionController],
       providers: [AuctionService, CatalogSnapshotProbe],
     });

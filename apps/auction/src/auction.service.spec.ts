@@ -5,6 +5,7 @@ import { describe, expect, it, beforeAll, beforeEach } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { AuctionService } from './auction.service.js';
 import { AuctionConfigSchema } from './config.js';
+import type { PacingService } from './pacing/pacing.service.js';
 
 function ad(
   id: number,
@@ -63,6 +64,12 @@ describe(AuctionService.name, () => {
   ]);
   // defaults: reserve 0.50 CPM = 0.0005 per impression, priors pCtr 0.01, pCvr 0.05
   const config = AuctionConfigSchema.parse({});
+  const NOW = Date.UTC(2026, 2, 2, 9);
+  const clock = { now: () => NOW };
+  /** Campaigns pacing holds back from every auction; and the instants requests were counted at. */
+  let pacedOut: Set<number>;
+  let counted: number[];
+  let pacing: PacingService;
   let sut: AuctionService;
 
   beforeAll(() => {
@@ -70,7 +77,13 @@ describe(AuctionService.name, () => {
   });
 
   beforeEach(() => {
-    sut = new AuctionService(new FakeCatalogSnapshots(snapshot).asService(), config);
+    pacedOut = new Set();
+    counted = [];
+    pacing = {
+      admits: (_requestId: string, campaign: CatalogCampaign) => !pacedOut.has(campaign.id),
+      countRequest: (now: number) => counted.push(now),
+    } as unknown as PacingService;
+    sut = new AuctionService(new FakeCatalogSnapshots(snapshot).asService(), pacing, clock, config);
   });
 
   it('runs GSP on the predictions and ignores inactive campaigns and ads and unknown ids', () => {
@@ -114,6 +127,8 @@ describe(AuctionService.name, () => {
     // reserve 2 CPM = 0.002 per impression; prior pCtr 0.02: ad 1 is worth 0.50 x 0.02 = 0.01 and pays 0.002 / 0.02 = 0.10
     const custom = new AuctionService(
       new FakeCatalogSnapshots(snapshot).asService(),
+      pacing,
+      clock,
       AuctionConfigSchema.parse({ AUCTION_RESERVE_CPM: '2', AUCTION_PRIOR_CTR: '0.02' }),
     );
     const response = custom.run(request({ adIds: [1], slots: 1 }));
@@ -139,12 +154,31 @@ describe(AuctionService.name, () => {
   });
 
   it('answers not_ready while the catalog has not loaded', () => {
-    const unloaded = new AuctionService(new FakeCatalogSnapshots().asService(), config);
+    const unloaded = new AuctionService(new FakeCatalogSnapshots().asService(), pacing, clock, config);
     expect(() => unloaded.run(request({ adIds: [1] }))).toThrow('catalog snapshot is not loaded yet');
   });
 
   it('returns no winners for an empty candidate list', () => {
     const response = sut.run(request({ adIds: [], predictions: { pCtr: [], pCvr: [] } }));
     expect(response).toMatchObject({ mechanism: 'gsp', winners: [], considered: 0, eligible: 0 });
+  });
+
+  it('leaves the candidates pacing holds back out of the auction, before prices are set', () => {
+    // Without ad 1 (campaign 100), ad 2 wins slot 0 alone and pays the reserve.
+    pacedOut.add(100);
+
+    const response = sut.run(
+      request({ adIds: [2, 1], predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1] } }),
+    );
+
+    expect(response.winners.map((w) => [w.slot, w.adId, w.price])).toEqual([[0, 2, 0.5]]);
+    expect(response.eligible).toBe(1);
+  });
+
+  it('counts every request on the funnel clock for the traffic curve', () => {
+    sut.run(request({ adIds: [1] }));
+    sut.run(request({ adIds: [2] }), NOW + 5);
+
+    expect(counted).toEqual([NOW, NOW + 5]);
   });
 });

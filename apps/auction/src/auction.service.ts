@@ -1,6 +1,6 @@
-import { CatalogSnapshotService, type CatalogSnapshot } from '@adfunnel/catalog';
+import { CatalogSnapshotService, type CatalogCampaign, type CatalogSnapshot } from '@adfunnel/catalog';
 import { AdfunnelError, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
-import { InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import {
   allocateInOrder,
   runGsp,
@@ -11,6 +11,7 @@ import {
 } from '@adfunnel/utility';
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuctionConfig } from './config.js';
+import { PacingService } from './pacing/pacing.service.js';
 
 type Predictions = NonNullable<AuctionRequest['predictions']>;
 
@@ -18,11 +19,14 @@ interface Pool<C> {
   candidates: C[];
   unknown: number;
   inactive: number;
+  /** Candidates of even campaigns their pass-through rate kept out of this auction. */
+  paced: number;
 }
 
 /**
  * Turns ranked (or, when ranking failed, retrieved) ad ids into priced slots: bids come from the
- * catalog snapshot, paused or ended campaigns and ads drop out, and libs/utility does the auction.
+ * catalog snapshot, paused or ended campaigns and ads drop out, so do the candidates pacing holds
+ * back, and libs/utility does the auction.
  */
 @Injectable()
 export class AuctionService {
@@ -32,21 +36,25 @@ export class AuctionService {
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
+    private readonly pacing: PacingService,
+    private readonly clock: Clock,
     @InjectConfig() config: AuctionConfig,
   ) {
     this.reservePerImpression = config.AUCTION_RESERVE_CPM / 1000;
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
   }
 
-  run(request: AuctionRequest): AuctionResponse {
+  run(request: AuctionRequest, now = this.clock.now()): AuctionResponse {
     const started = performance.now();
     const { requestId } = request;
     try {
       const snapshot = this.catalog.snapshot();
-      const { outcome, unknown, inactive } =
+      this.pacing.countRequest(now);
+      const admits = (campaign: CatalogCampaign) => this.pacing.admits(requestId, campaign, now);
+      const { outcome, unknown, inactive, paced } =
         request.predictions === undefined
-          ? this.inRetrievalOrder(request, snapshot)
-          : this.byGsp(request, request.predictions, snapshot);
+          ? this.inRetrievalOrder(request, snapshot, admits)
+          : this.byGsp(request, request.predictions, snapshot, admits);
       this.logger.debug({
         msg: 'auction run',
         requestId,
@@ -54,6 +62,7 @@ export class AuctionService {
         considered: request.adIds.length,
         unknown,
         inactive,
+        paced,
         eligible: outcome.eligible,
         winners: outcome.winners.map((w) => w.adId),
         catalogVersion: snapshot.version,
@@ -87,9 +96,10 @@ export class AuctionService {
     request: AuctionRequest,
     predictions: Predictions,
     snapshot: CatalogSnapshot,
+    admits: (campaign: CatalogCampaign) => boolean,
   ): { outcome: AuctionOutcome } & Omit<Pool<AuctionCandidate>, 'candidates'> {
     checkPredictions(request.adIds, predictions);
-    const pool = activeCandidates(request.adIds, snapshot, (candidate, i): AuctionCandidate => ({
+    const pool = activeCandidates(request.adIds, snapshot, admits, (candidate, i): AuctionCandidate => ({
       ...candidate,
       pCtr: predictions.pCtr[i],
       pCvr: predictions.pCvr[i],
@@ -99,21 +109,22 @@ export class AuctionService {
       slots: request.slots,
       reservePerImpression: this.reservePerImpression,
     });
-    return { outcome, unknown: pool.unknown, inactive: pool.inactive };
+    return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
 
   private inRetrievalOrder(
     request: AuctionRequest,
     snapshot: CatalogSnapshot,
+    admits: (campaign: CatalogCampaign) => boolean,
   ): { outcome: AuctionOutcome } & Omit<Pool<UnscoredCandidate>, 'candidates'> {
-    const pool = activeCandidates(request.adIds, snapshot, (candidate) => candidate);
+    const pool = activeCandidates(request.adIds, snapshot, admits, (candidate) => candidate);
     const outcome = allocateInOrder({
       candidates: pool.candidates,
       slots: request.slots,
       reservePerImpression: this.reservePerImpression,
       priors: this.priors,
     });
-    return { outcome, unknown: pool.unknown, inactive: pool.inactive };
+    return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
 
   private logFailure(requestId: string, error: unknown): void {
@@ -129,13 +140,14 @@ export class AuctionService {
   }
 }
 
-/** Ads in the snapshot whose ad and campaign are both active, in request order. */
+/** Ads in the snapshot whose ad and campaign are both active and that pacing admits, in request order. */
 function activeCandidates<C>(
   adIds: readonly number[],
   snapshot: CatalogSnapshot,
+  admits: (campaign: CatalogCampaign) => boolean,
   withPredictions: (candidate: UnscoredCandidate, index: number) => C,
 ): Pool<C> {
-  const pool: Pool<C> = { candidates: [], unknown: 0, inactive: 0 };
+  const pool: Pool<C> = { candidates: [], unknown: 0, inactive: 0, paced: 0 };
   adIds.forEach((adId, i) => {
     const ad = snapshot.byId.get(adId);
     if (ad === undefined) {
@@ -147,6 +159,10 @@ function activeCandidates<C>(
       return;
     }
     const { campaign } = ad;
+    if (!admits(campaign)) {
+      pool.paced++;
+      return;
+    }
     pool.candidates.push(
       withPredictions(
         {

@@ -49,4 +49,25 @@ describe('AuctionConfigSchema', () => {
       'BUDGET_RESERVATION_MS: expected a positive integer of milliseconds, got "15min"',
     );
   });
+
+  it('defaults pacing to one-minute slices refreshed every second, and names a bad value', () => {
+    expect(parseConfig(AuctionConfigSchema, {})).toMatchObject({
+      PACING: 'on',
+      PACING_SLICE_MS: 60_000,
+      PACING_REFRESH_MS: 1000,
+      PACING_MIN_RATE: 0.02,
+      PACING_HISTORY_DAYS: 7,
+      PACING_GAP_CLOSING_MS: 1_200_000,
+      PACING_DEMAND_HALF_LIFE_MS: 2_700_000,
+    });
+    expect(() => parseConfig(AuctionConfigSchema, { PACING_SLICE_MS: '10' })).toThrow(
+      'PACING_SLICE_MS: expected an integer of milliseconds from 1000 to 3600000, got "10"',
+    );
+    expect(() => parseConfig(AuctionConfigSchema, { PACING: 'yes' })).toThrow(
+      'PACING: expected on or off, got "yes"',
+    );
+    expect(() => parseConfig(AuctionConfigSchema, { PACING_MIN_RATE: '0' })).toThrow(
+      'PACING_MIN_RATE: expected a probability in (0, 1], got "0"',
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
+import { DEFAULT_PACING_PARAMETERS } from '@adfunnel/pacing';
 import { DEFAULT_PREDICTION_PRIORS } from '@adfunnel/utility';
 import { z } from 'zod';
 
@@ -25,6 +26,23 @@ export const AuctionConfigSchema = z.object({
   /** A winner's reservation is given back by its impression's charge, or after this long. */
   BUDGET_RESERVATION_MS: envInteger('a positive integer of milliseconds', 1).default(
     BUDGET_DEFAULTS.reservationMs,
+  ),
+  /** `off`: every campaign passes, as if all were `asap`. */
+  PACING: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
+  /** Each even campaign's pass-through rate is set once per slice of the funnel's clock. */
+  PACING_SLICE_MS: envInteger('an integer of milliseconds from 1000 to 3600000', 1000, 3_600_000).default(
+    60_000,
+  ),
+  /** How often (wall clock) a replica reloads the shared rates and flushes its request counts. */
+  PACING_REFRESH_MS: envInteger('an integer of milliseconds from 50 to 60000', 50, 60_000).default(1000),
+  PACING_MIN_RATE: probability('a probability in (0, 1]').default(DEFAULT_PACING_PARAMETERS.minRate),
+  /** Days of hourly request counts the traffic curve is learnt from. */
+  PACING_HISTORY_DAYS: envInteger('a whole number of days from 1 to 7', 1, 7).default(7),
+  PACING_GAP_CLOSING_MS: envInteger('a positive integer of milliseconds', 1).default(
+    DEFAULT_PACING_PARAMETERS.gapClosingMs,
+  ),
+  PACING_DEMAND_HALF_LIFE_MS: envInteger('a positive integer of milliseconds', 1).default(
+    DEFAULT_PACING_PARAMETERS.demandHalfLifeMs,
   ),
 });
 

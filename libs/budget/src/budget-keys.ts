@@ -26,6 +26,33 @@ export class BudgetKeys {
     return `${this.prefix}:reserved-sum:${checkDay(day)}:${checkCampaign(campaignId)}`;
   }
 
+  /** Requests the auction saw in one UTC hour (`hourStartMs` on the hour). */
+  pacingRequests(hourStartMs: number): string {
+    if (!Number.isSafeInteger(hourStartMs) || hourStartMs % 3_600_000 !== 0) {
+      throw new RangeError(`an hour must start on the hour in epoch ms, got ${hourStartMs}`);
+    }
+    return `${this.prefix}:pacing:requests:${new Date(hourStartMs).toISOString().slice(0, 13)}`;
+  }
+
+  /** Hash campaignId -> "<rate>@<valid until ms>", what every replica applies. */
+  pacingRates(): string {
+    return `${this.prefix}:pacing:rates`;
+  }
+
+  /** Hash campaignId -> the controller's state (JSON), read by the replica that updates. */
+  pacingStates(): string {
+    return `${this.prefix}:pacing:states`;
+  }
+
+  /** The last slice whose rates were committed, and the lock of the replica computing the next. */
+  pacingSlice(): string {
+    return `${this.prefix}:pacing:slice`;
+  }
+
+  pacingLock(): string {
+    return `${this.prefix}:pacing:lock`;
+  }
+
   frequency(userId: string): string {
     if (userId.length === 0) throw new RangeError('a frequency cap needs a non-empty user id');
     return `${this.prefix}:fcap:${userId}`;

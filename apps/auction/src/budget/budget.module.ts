@@ -34,6 +34,6 @@ import { WinnerAdmissionService } from './winner-admission.service.js';
     WinnerAdmissionService,
     RedisProbe,
   ],
-  exports: [WinnerAdmissionService],
+  exports: [WinnerAdmissionService, BudgetRedis, BudgetStore],
 })
 export class BudgetModule {}
