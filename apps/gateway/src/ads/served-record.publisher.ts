@@ -13,7 +13,8 @@ const SEND_ATTEMPTS = 3;
  * Hands the served-ad record (with the exact feature rows ranking scored) to logging over the bus,
  * after the answer has gone out, batched over SERVED_BATCH_MS so that a busy gateway sends one bus
  * message (and logging makes one Redis write) for many requests. Logging acknowledges a batch only
- * once it is queued in Redis; a batch it did not take is retried.
+ * once it is queued in Redis; a batch it did not take is retried, and after SEND_ATTEMPTS dropped
+ * with an error log.
  */
 @Injectable()
 export class ServedRecordPublisher {
