@@ -6,7 +6,6 @@ import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 
 const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
 
-/** Candidate generation: the user's interests embedded in the ad space, searched in the live index. */
 @Injectable()
 export class RetrievalService {
   private readonly logger = new Logger(RetrievalService.name);
