@@ -27,7 +27,6 @@ export async function createDataSource(
   return ds;
 }
 
-/** Names of the catalog migrations not yet applied to this database, in order. */
 export async function migrationsPending(ds: DataSource): Promise<string[]> {
   const pending = await new MigrationExecutor(ds).getPendingMigrations();
   return pending.map((m) => m.name);

@@ -16,7 +16,6 @@ import { databaseOptions } from './database-options.js';
 @Global()
 @Module({})
 export class CatalogModule {
-  /** The catalog a service reads, from the database and refresh settings of its config. */
   static forService(
     config: CommonConfig,
     options: Pick<CatalogModuleOptions, 'requireAds' | 'entities'> = {},

@@ -1,7 +1,7 @@
-/** Where the catalog lives: PostgreSQL when databaseUrl is set, else a SQLite file. */
 /** Entities of other libraries that share the database (the event store), added to the catalog's. */
 export type ExtraEntities = readonly (new (...args: never[]) => object)[];
 
+/** Where the catalog lives: PostgreSQL when databaseUrl is set, else a SQLite file. */
 export interface DatabaseConfig {
   /** postgres://user@host:port/db, optionally `?schema=name` to place every table in that schema. */
   databaseUrl?: string | undefined;

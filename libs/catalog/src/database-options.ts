@@ -40,10 +40,6 @@ export function parsePostgresUrl(databaseUrl: string): PostgresTarget {
   return { url: url.toString(), schema };
 }
 
-/**
- * TypeORM options for the catalog (and the `entities` of other libraries in the same database):
- * PostgreSQL when databaseUrl is set, else better-sqlite3 at sqlitePath.
- */
 export function databaseOptions(config: DatabaseConfig, entities: ExtraEntities = []): DataSourceOptions {
   const common = {
     entities: Array.from([...CATALOG_ENTITIES, ...entities]),

@@ -80,7 +80,6 @@ export class AdvertiserApiKeyService {
     return issued;
   }
 
-  /** Every advertiser's id in order, for issuing keys to all of them. */
   async advertiserIds(): Promise<number[]> {
     const rows = await this.dataSource
       .getRepository(AdvertiserEntity)
