@@ -21,7 +21,6 @@ export interface IndexableAd {
 export type CandidateSource = 'ann' | 'exact' | 'popular';
 
 export interface AdIndexOptions {
-  /** Version of the catalog snapshot the ads come from. */
   readonly catalogVersion: string;
   /** HNSW search breadth; higher is slower and recalls more. */
   readonly efSearch?: number;
@@ -72,7 +71,6 @@ interface Prepared {
   readonly vectors: Float32Array;
   readonly prior: Float64Array;
   readonly eligibility: EligibilityTable;
-  /** The index slots of each campaign's ads. */
   readonly slotsByCampaign: ReadonlyMap<number, readonly number[]>;
 }
 
@@ -187,7 +185,6 @@ export class AdIndex {
     return { ids, vectors, prior, eligibility, slotsByCampaign };
   }
 
-  /** Number of (country, device) targeting buckets precomputed. */
   get buckets(): number {
     return this.data.eligibility.bucketCount;
   }
@@ -254,12 +251,10 @@ export class AdIndex {
     };
   }
 
-  /** How many indexed ads a (country, device) pair may see. */
   eligibleCount(country: string, device: string): number {
     return this.data.eligibility.lookup(country, device).slots.length;
   }
 
-  /** The slots of the excluded campaigns' ads that this eligible set admits. */
   private excludedSlots(set: EligibleSet, campaigns: ReadonlySet<number> | undefined): ReadonlySet<number> {
     if (campaigns === undefined || campaigns.size === 0) return NO_SLOTS;
     const slots = new Set<number>();

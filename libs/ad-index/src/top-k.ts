@@ -51,7 +51,6 @@ export class TopK {
     return { ids, scores };
   }
 
-  /** True when (sa, ia) ranks below (sb, ib). */
   private worse(sa: number, ia: number, sb: number, ib: number): boolean {
     return sa < sb || (sa === sb && ia > ib);
   }
