@@ -15,7 +15,6 @@ export function catalogAds(spec: MarketplaceSpec = SMALL_MARKETPLACE): CatalogAd
   return simulatedCatalogAds(spec);
 }
 
-/** A snapshot of `ads`, as `CatalogSnapshotService.snapshot()` serves it. */
 export function catalogSnapshot(version: string, ads: CatalogAd[] = catalogAds()): CatalogSnapshot {
   return { version, loadedAt: Date.now(), ads, byId: new Map(ads.map((ad) => [ad.id, ad])) };
 }

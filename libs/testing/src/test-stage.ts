@@ -41,7 +41,6 @@ export interface TestStage {
   url: string;
   /** BUS_NAMESPACE of the stage, unique to this run. */
   namespace: string;
-  /** Calls the stage over NATS, in its namespace. */
   bus: BusClient;
   close(): Promise<void>;
 }
