@@ -30,7 +30,6 @@ export interface TrackingClaims {
   exp: number;
 }
 
-/** The claims of one served ad, before each of its tokens is given its kind. */
 export type ServedAdClaims = Omit<TrackingClaims, 'k'>;
 
 /** The query parameter of the landing URL that carries the click id to the advertiser (like gclid). */
