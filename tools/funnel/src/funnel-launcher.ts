@@ -28,7 +28,6 @@ export interface FunnelLauncherOptions {
   /** Environment for every app (ports default to DEFAULT_PORTS unless set here). */
   env: Record<string, string>;
   apps?: readonly FunnelApp[];
-  /** Receives every output line of every app. */
   onLine?: (app: FunnelApp, line: string) => void;
   readyTimeoutMs?: number;
 }
@@ -124,7 +123,6 @@ export class FunnelLauncher {
     await Promise.all(apps.map((app) => this.stop(app)));
   }
 
-  /** Process id of a running app (e.g. to read its memory from /proc), undefined when it is not running. */
   pid(app: FunnelApp): number | undefined {
     return this.running.get(app)?.child.pid;
   }
