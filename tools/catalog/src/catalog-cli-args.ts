@@ -8,7 +8,6 @@ export const DEFAULT_API_KEY_LABEL = 'default';
 export type ApiKeysArgs =
   | {
       action: 'issue';
-      /** Advertiser ids, or every advertiser of the catalog. */
       advertisers: number[] | 'all';
       label: string;
       /** Write the keys to this JSON file (mode 600) instead of printing them. */
