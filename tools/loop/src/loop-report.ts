@@ -44,7 +44,6 @@ export function buildReport(result: LoopResult): LoopReport {
 type Cell = number | null | undefined;
 type Row = [string, Cell, Cell, (v: number) => string, OracleFigure?];
 
-/** The before/after table, as printed at the end of a run. */
 export function formatReport(report: LoopReport): string {
   const { before: b, after: a } = report;
   const rows: Row[] = [

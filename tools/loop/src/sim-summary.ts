@@ -40,7 +40,7 @@ export interface SimSummary {
       efficiency: number | null;
       efficiencyGivenRetrieved: number | null;
     } | null;
-    /** Why a figure is null, by figure: retrieval, ranking, auc, welfare, efficiency. */
+    /** Why each null figure is null. */
     missing: Partial<Record<OracleFigure, string>>;
     /** Figures that cover fewer requests than were sampled, and why. */
     warnings: string[];
