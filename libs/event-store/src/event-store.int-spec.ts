@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DatabaseConfig } from '@adfunnel/catalog';
 import type { TrackingEventJob } from '@adfunnel/contracts';
-import { postgresTestSchema, testRunId } from '@adfunnel/testing';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
@@ -13,6 +14,9 @@ import { campaignDayReport } from './campaign-day-report.js';
 import { EventStore } from './event-store.js';
 import { funnelMigrationsPending, migrateFunnelDatabase, openFunnelDatabase } from './funnel-database.js';
 
+// libs/testing depends on this library (its seeded catalogs migrate the event store), so the test
+// keeps its own database set-up rather than import it.
+const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const T0 = Date.UTC(2026, 11, 1, 12, 0);
 let sequence = 0;
 
@@ -60,8 +64,20 @@ const BACKENDS: Backend[] = [
     name: 'PostgreSQL',
     replicas: 3,
     create() {
-      const { databaseUrl, drop } = postgresTestSchema(testRunId('ledger_test'));
-      return Promise.resolve({ config: { databaseUrl, sqlitePath: '' }, drop });
+      const schema = `ledger_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+      const drop = async () => {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        try {
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        } finally {
+          await client.end();
+        }
+      };
+      return Promise.resolve({
+        config: { databaseUrl: `${POSTGRES_URL}?schema=${schema}`, sqlitePath: '' },
+        drop,
+      });
     },
   },
 ];

@@ -43,8 +43,8 @@ export function reportTable(rows: readonly CampaignDayReportRow[]): string {
     String(sum((r) => r.clicks)),
     String(sum((r) => r.conversions)),
   ]);
-  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (row: readonly string[]) =>
-    row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+    row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return `${[line(COLUMNS), ...cells.map(line)].join('\n')}\n`;
 }
