@@ -48,7 +48,7 @@ class AofRedis {
     );
     await eventually(
       'redis to answer',
-      () => this.ping(),
+      () => Promise.resolve(this.ping()),
       (ok) => ok,
       { timeoutMs: 10_000, intervalMs: 100 },
     );
