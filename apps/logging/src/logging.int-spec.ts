@@ -73,7 +73,6 @@ function claimsFactory(overrides: Partial<ServedAdClaims> = {}): ServedAdClaims 
 
 interface Backend {
   name: string;
-  /** Creates an empty database; returns the env that points the service at it and how to drop it. */
   create(): Promise<{
     env: Record<string, string>;
     database: { databaseUrl?: string; sqlitePath: string };

@@ -25,7 +25,6 @@ import { EventsService } from './tracking/events.service.js';
 import { LandingPageService } from './tracking/landing-page.service.js';
 import { TrackingController } from './tracking/tracking.controller.js';
 
-/** The logging service: tracking endpoints, the served-record bus handler, queues and their workers. */
 @Module({})
 export class LoggingModule {
   static forRoot(config: LoggingConfig): DynamicModule {

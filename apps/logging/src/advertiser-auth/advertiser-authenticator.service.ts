@@ -32,7 +32,6 @@ export class AdvertiserAuthenticator {
   }
 }
 
-/** The credential of an `Authorization: Bearer <token>` header. */
 export function bearerToken(authorization: unknown): string {
   if (authorization === undefined || authorization === '') {
     throw new CredentialsError(

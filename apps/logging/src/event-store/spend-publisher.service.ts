@@ -12,8 +12,9 @@ const DAY_MS = 86_400_000;
 /**
  * Keeps the serve-time budget state (Redis) in step with the ledger: after each charge it raises the
  * campaign-day's published spend and releases the reservation serving made for that ad (a CPM
- * impression, a CPC click, a CPA conversion; one that never comes expires); on start and every BUDGET_REBUILD_MS it republishes every current campaign-day from the
- * ledger, so a Redis that lost its data, or a publish lost to a crash, never leaves spend forgotten.
+ * impression, a CPC click, a CPA conversion; one that never comes expires); on start and every
+ * BUDGET_REBUILD_MS it republishes every current campaign-day from the ledger, so a Redis that lost its
+ * data, or a publish lost to a crash, never leaves spend forgotten.
  */
 @Injectable()
 export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -1,7 +1,6 @@
 import { Controller, Get, Header, Headers, Query } from '@nestjs/common';
 import { type CampaignReport, ReportsService } from './reports.service.js';
 
-/** Delivery reports for advertisers (their API key) and operators (REPORTS_ADMIN_TOKEN). */
 @Controller('v1/reports')
 export class ReportsController {
   constructor(private readonly reports: ReportsService) {}
