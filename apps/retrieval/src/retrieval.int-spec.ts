@@ -93,7 +93,8 @@ describe(RetrievalModule.name, () => {
     expect(CandidatesResponseSchema.parse(response)).toEqual(response);
     expect(response.adIds).toHaveLength(200);
     // Below RETRIEVAL_EXACT_THRESHOLD (4000 by default) eligible ads, the index scans them exactly.
-    const source = response.eligible < 2000 ? 'exact' : 'ann';
+    const source =
+      response.eligible < app.get(IndexLifecycleService).current().exactThreshold ? 'exact' : 'ann';
     expect(response.sources).toEqual(Array(200).fill(source));
     expect(response.indexVersion).toBe(app.get(IndexLifecycleService).current().version);
   });
