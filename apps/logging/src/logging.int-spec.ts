@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BudgetStore } from '@adfunnel/budget';
 import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
@@ -21,8 +18,8 @@ import {
   type TestStage,
   deleteRedisKeys,
   eventually,
-  postgresTestSchema,
   startTestStage,
+  testDatabaseKinds,
   testRunId,
 } from '@adfunnel/testing';
 import { eventId, trackingUrls } from '@adfunnel/tracking';
@@ -71,345 +68,315 @@ function claimsFactory(overrides: Partial<ServedAdClaims> = {}): ServedAdClaims 
   };
 }
 
-interface Backend {
-  name: string;
-  create(): Promise<{
-    env: Record<string, string>;
-    database: { databaseUrl?: string; sqlitePath: string };
-    drop(): Promise<void>;
-  }>;
-}
+describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
+  `${LoggingModule.name} on %s`,
+  (_name, backend) => {
+    const prefix = testRunId('logging_test');
+    let drop: (() => Promise<void>) | undefined;
+    let stage: TestStage;
+    let baseUrl: string;
+    let db: DataSource;
+    let queues: LoggingQueuesService;
 
-const BACKENDS: Backend[] = [
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = await mkdtemp(path.join(tmpdir(), 'adfunnel-logging-'));
-      const sqlitePath = path.join(dir, 'catalog.sqlite');
-      return {
-        env: { SQLITE_PATH: sqlitePath },
-        database: { sqlitePath },
-        drop: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    create() {
-      const { databaseUrl, drop } = postgresTestSchema(testRunId('logging_test'));
-      return Promise.resolve({
-        env: { DATABASE_URL: databaseUrl },
-        database: { databaseUrl, sqlitePath: '' },
-        drop,
+    const idle = () =>
+      eventually(
+        'the queues to drain',
+        () => queues.depth(),
+        (d) =>
+          d.events.waiting +
+            d.events.active +
+            d.events.delayed +
+            d.served.waiting +
+            d.served.active +
+            d.served.delayed ===
+          0,
+      );
+    const eventsOf = (requestId: string) => db.getRepository(TrackingEventEntity).findBy({ requestId });
+
+    beforeAll(async () => {
+      const target = await backend.create();
+      drop = target.drop;
+      const setup = await openFunnelDatabase(target.database);
+      try {
+        await migrateFunnelDatabase(setup);
+        await setup
+          .getRepository(AdvertiserEntity)
+          .save({ id: 1, name: 'Acme', createdAt: Date.UTC(2025, 0, 1) });
+        await setup.getRepository(CampaignEntity).save({
+          id: 10,
+          advertiserId: 1,
+          name: 'Acme clicks',
+          status: 'active',
+          bidType: 'CPC',
+          bid: 0.8,
+          dailyBudget: 100,
+          targetCountries: [],
+          targetDevices: [],
+          createdAt: Date.UTC(2025, 0, 1),
+        });
+        await setup
+          .getRepository(AdEntity)
+          .save([adFactory(42, 10, LANDING_URL), adFactory(43, 10, 'https://shop.example.com/p/43')]);
+      } finally {
+        await setup.destroy();
+      }
+
+      stage = await startTestStage({
+        name: 'logging',
+        queueGroup: QueueGroups.logging,
+        module: (env) =>
+          LoggingModule.forRoot(
+            parseConfig(LoggingConfigSchema, {
+              ...env,
+              ...target.env,
+              REDIS_URL: TEST_REDIS_URL,
+              TRACKING_SECRET: SECRET,
+              LOGGING_QUEUE_PREFIX: prefix,
+              BUDGET_KEY_PREFIX: prefix,
+            }),
+          ),
       });
-    },
-  },
-];
+      baseUrl = stage.url;
+      db = stage.app.get(DataSource);
+      queues = stage.app.get(LoggingQueuesService);
+    });
 
-describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${LoggingModule.name} on %s`, (_name, backend) => {
-  const prefix = testRunId('logging_test');
-  let drop: (() => Promise<void>) | undefined;
-  let stage: TestStage;
-  let baseUrl: string;
-  let db: DataSource;
-  let queues: LoggingQueuesService;
+    afterAll(async () => {
+      await stage?.close();
+      await deleteRedisKeys(prefix);
+      await drop?.();
+    });
 
-  const idle = () =>
-    eventually(
-      'the queues to drain',
-      () => queues.depth(),
-      (d) =>
-        d.events.waiting +
-          d.events.active +
-          d.events.delayed +
-          d.served.waiting +
-          d.served.active +
-          d.served.delayed ===
-        0,
-    );
-  const eventsOf = (requestId: string) => db.getRepository(TrackingEventEntity).findBy({ requestId });
+    it('stores a repeated impression once and redirects a click to the catalog landing URL', async () => {
+      const claims = claimsFactory();
+      const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
 
-  beforeAll(async () => {
-    const target = await backend.create();
-    drop = target.drop;
-    const setup = await openFunnelDatabase(target.database);
-    try {
-      await migrateFunnelDatabase(setup);
-      await setup
-        .getRepository(AdvertiserEntity)
-        .save({ id: 1, name: 'Acme', createdAt: Date.UTC(2025, 0, 1) });
-      await setup.getRepository(CampaignEntity).save({
-        id: 10,
-        advertiserId: 1,
-        name: 'Acme clicks',
-        status: 'active',
+      const [first, second] = await Promise.all([fetch(urls.impressionUrl), fetch(urls.impressionUrl)]);
+      expect([first.status, second.status]).toEqual([204, 204]);
+      expect(await first.text()).toBe('');
+      const click = await fetch(urls.clickUrl, { redirect: 'manual' });
+      expect(click.status).toBe(302);
+      expect(click.headers.get('location')).toBe(`${LANDING_URL}&adf_click_id=${eventId('click', claims)}`);
+      expect(click.headers.get('cache-control')).toBe('no-store');
+
+      await eventually(
+        'impression and click rows',
+        () => eventsOf(claims.r),
+        (rows) => rows.length === 2,
+      );
+      // Once the first copy is stored and gone from the queue, a late repeat reaches the worker: the insert ignores it.
+      expect((await fetch(urls.impressionUrl)).status).toBe(204);
+      await idle();
+
+      const rows = await eventsOf(claims.r);
+      const byType = (type: string) => rows.filter((row) => row.type === type);
+      expect(byType('impression')).toHaveLength(1);
+      expect(byType('click')).toHaveLength(1);
+      expect(byType('impression')[0]).toMatchObject({
+        adId: 42,
+        campaignId: 10,
+        slot: 0,
         bidType: 'CPC',
-        bid: 0.8,
-        dailyBudget: 100,
-        targetCountries: [],
-        targetDevices: [],
-        createdAt: Date.UTC(2025, 0, 1),
+        price: 0.5,
+        cost: 0,
       });
-      await setup
-        .getRepository(AdEntity)
-        .save([adFactory(42, 10, LANDING_URL), adFactory(43, 10, 'https://shop.example.com/p/43')]);
-    } finally {
-      await setup.destroy();
-    }
-
-    stage = await startTestStage({
-      name: 'logging',
-      queueGroup: QueueGroups.logging,
-      module: (env) =>
-        LoggingModule.forRoot(
-          parseConfig(LoggingConfigSchema, {
-            ...env,
-            ...target.env,
-            REDIS_URL: TEST_REDIS_URL,
-            TRACKING_SECRET: SECRET,
-            LOGGING_QUEUE_PREFIX: prefix,
-            BUDGET_KEY_PREFIX: prefix,
-          }),
-        ),
-    });
-    baseUrl = stage.url;
-    db = stage.app.get(DataSource);
-    queues = stage.app.get(LoggingQueuesService);
-  });
-
-  afterAll(async () => {
-    await stage?.close();
-    await deleteRedisKeys(prefix);
-    await drop?.();
-  });
-
-  it('stores a repeated impression once and redirects a click to the catalog landing URL', async () => {
-    const claims = claimsFactory();
-    const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
-
-    const [first, second] = await Promise.all([fetch(urls.impressionUrl), fetch(urls.impressionUrl)]);
-    expect([first.status, second.status]).toEqual([204, 204]);
-    expect(await first.text()).toBe('');
-    const click = await fetch(urls.clickUrl, { redirect: 'manual' });
-    expect(click.status).toBe(302);
-    expect(click.headers.get('location')).toBe(`${LANDING_URL}&adf_click_id=${eventId('click', claims)}`);
-    expect(click.headers.get('cache-control')).toBe('no-store');
-
-    await eventually(
-      'impression and click rows',
-      () => eventsOf(claims.r),
-      (rows) => rows.length === 2,
-    );
-    // Once the first copy is stored and gone from the queue, a late repeat reaches the worker: the insert ignores it.
-    expect((await fetch(urls.impressionUrl)).status).toBe(204);
-    await idle();
-
-    const rows = await eventsOf(claims.r);
-    const byType = (type: string) => rows.filter((row) => row.type === type);
-    expect(byType('impression')).toHaveLength(1);
-    expect(byType('click')).toHaveLength(1);
-    expect(byType('impression')[0]).toMatchObject({
-      adId: 42,
-      campaignId: 10,
-      slot: 0,
-      bidType: 'CPC',
-      price: 0.5,
-      cost: 0,
-    });
-    expect(byType('click')[0]).toMatchObject({ adId: 42, userId: 'u00001', servedAt: claims.t, cost: 0.5 });
-  });
-
-  it('charges a CPM impression a thousandth of the price', async () => {
-    const claims = claimsFactory({ a: 43, bt: 'CPM', p: 3 });
-    const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
-    expect((await fetch(impressionUrl)).status).toBe(204);
-    const [row] = await eventually(
-      'the CPM impression',
-      () => eventsOf(claims.r),
-      (rows) => rows.length === 1,
-    );
-    expect(row.cost).toBeCloseTo(0.003, 12);
-  });
-
-  it('no longer takes a click token as a conversion (conversions: POST /v1/conversions with an API key)', async () => {
-    const claims = claimsFactory({ bt: 'CPA', p: 12 });
-    const token = new URL(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl).searchParams.get('t')!;
-    const res = await fetch(`${baseUrl}/v1/events/conversion`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ t: token }),
-    });
-    expect(res.status).toBe(404);
-    await idle();
-    expect(await eventsOf(claims.r)).toHaveLength(0);
-  });
-
-  it('refuses a tampered, expired or missing token with 400 and says why', async () => {
-    const claims = claimsFactory();
-    const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
-    const forged = trackingUrls({
-      baseUrl,
-      claims: { ...claims, p: 0.01 },
-      secret: 'not-the-real-secret-123',
+      expect(byType('click')[0]).toMatchObject({ adId: 42, userId: 'u00001', servedAt: claims.t, cost: 0.5 });
     });
 
-    const tampered = await fetch(forged.clickUrl, { redirect: 'manual' });
-    expect(tampered.status).toBe(400);
-    expect(await tampered.json()).toMatchObject({
-      code: 'invalid_request',
-      message: expect.stringContaining('invalid tracking token (bad_signature)'),
+    it('charges a CPM impression a thousandth of the price', async () => {
+      const claims = claimsFactory({ a: 43, bt: 'CPM', p: 3 });
+      const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+      expect((await fetch(impressionUrl)).status).toBe(204);
+      const [row] = await eventually(
+        'the CPM impression',
+        () => eventsOf(claims.r),
+        (rows) => rows.length === 1,
+      );
+      expect(row.cost).toBeCloseTo(0.003, 12);
     });
 
-    const cut = await fetch(impressionUrl.slice(0, -3));
-    expect(cut.status).toBe(400);
-    expect((await cut.json()) as { message: string }).toMatchObject({
-      message: expect.stringMatching(/invalid tracking token/),
+    it('no longer takes a click token as a conversion (conversions: POST /v1/conversions with an API key)', async () => {
+      const claims = claimsFactory({ bt: 'CPA', p: 12 });
+      const token = new URL(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl).searchParams.get(
+        't',
+      )!;
+      const res = await fetch(`${baseUrl}/v1/events/conversion`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ t: token }),
+      });
+      expect(res.status).toBe(404);
+      await idle();
+      expect(await eventsOf(claims.r)).toHaveLength(0);
     });
 
-    const old = claimsFactory({ t: Date.now() - 7_200_000, exp: Date.now() - 3_600_000 });
-    const expired = await fetch(trackingUrls({ baseUrl, claims: old, secret: SECRET }).impressionUrl);
-    expect(expired.status).toBe(400);
-    expect(await expired.json()).toMatchObject({ message: expect.stringContaining('(expired)') });
+    it('refuses a tampered, expired or missing token with 400 and says why', async () => {
+      const claims = claimsFactory();
+      const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+      const forged = trackingUrls({
+        baseUrl,
+        claims: { ...claims, p: 0.01 },
+        secret: 'not-the-real-secret-123',
+      });
 
-    const missing = await fetch(`${baseUrl}/v1/events/click`, { redirect: 'manual' });
-    expect(missing.status).toBe(400);
-    expect(await missing.json()).toMatchObject({
-      code: 'invalid_request',
-      message: 'tracking token t is missing',
+      const tampered = await fetch(forged.clickUrl, { redirect: 'manual' });
+      expect(tampered.status).toBe(400);
+      expect(await tampered.json()).toMatchObject({
+        code: 'invalid_request',
+        message: expect.stringContaining('invalid tracking token (bad_signature)'),
+      });
+
+      const cut = await fetch(impressionUrl.slice(0, -3));
+      expect(cut.status).toBe(400);
+      expect((await cut.json()) as { message: string }).toMatchObject({
+        message: expect.stringMatching(/invalid tracking token/),
+      });
+
+      const old = claimsFactory({ t: Date.now() - 7_200_000, exp: Date.now() - 3_600_000 });
+      const expired = await fetch(trackingUrls({ baseUrl, claims: old, secret: SECRET }).impressionUrl);
+      expect(expired.status).toBe(400);
+      expect(await expired.json()).toMatchObject({ message: expect.stringContaining('(expired)') });
+
+      const missing = await fetch(`${baseUrl}/v1/events/click`, { redirect: 'manual' });
+      expect(missing.status).toBe(400);
+      expect(await missing.json()).toMatchObject({
+        code: 'invalid_request',
+        message: 'tracking token t is missing',
+      });
+
+      await idle();
+      expect(await eventsOf(claims.r)).toHaveLength(0);
     });
 
-    await idle();
-    expect(await eventsOf(claims.r)).toHaveLength(0);
-  });
-
-  it('checks but does not count a HEAD request (link prefetchers)', async () => {
-    const claims = claimsFactory();
-    const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
-    expect((await fetch(urls.impressionUrl, { method: 'HEAD' })).status).toBe(204);
-    const head = await fetch(urls.clickUrl, { method: 'HEAD', redirect: 'manual' });
-    expect(head.status).toBe(302);
-    expect(head.headers.get('location')).toBe(`${LANDING_URL}&adf_click_id=${eventId('click', claims)}`);
-    await idle();
-    expect(await eventsOf(claims.r)).toHaveLength(0);
-  });
-
-  it('answers 404 for a click on an ad the catalog does not have, and does not bill it', async () => {
-    const claims = claimsFactory({ a: 999 });
-    const response = await fetch(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl, {
-      redirect: 'manual',
+    it('checks but does not count a HEAD request (link prefetchers)', async () => {
+      const claims = claimsFactory();
+      const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
+      expect((await fetch(urls.impressionUrl, { method: 'HEAD' })).status).toBe(204);
+      const head = await fetch(urls.clickUrl, { method: 'HEAD', redirect: 'manual' });
+      expect(head.status).toBe(302);
+      expect(head.headers.get('location')).toBe(`${LANDING_URL}&adf_click_id=${eventId('click', claims)}`);
+      await idle();
+      expect(await eventsOf(claims.r)).toHaveLength(0);
     });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({
-      code: 'not_found',
-      message: 'ad 999 is not in the catalog',
+
+    it('answers 404 for a click on an ad the catalog does not have, and does not bill it', async () => {
+      const claims = claimsFactory({ a: 999 });
+      const response = await fetch(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl, {
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({
+        code: 'not_found',
+        message: 'ad 999 is not in the catalog',
+      });
+      await idle();
+      expect(await eventsOf(claims.r)).toHaveLength(0);
     });
-    await idle();
-    expect(await eventsOf(claims.r)).toHaveLength(0);
-  });
 
-  it('queues a served record from the bus and stores one row per ad with its features', async () => {
-    const requestId = `req-${randomUUID()}`;
-    const record: ServedRecord = {
-      requestId,
-      servedAt: Date.now(),
-      userId: 'u00001',
-      surface: 'home_feed',
-      country: 'US',
-      device: 'mobile',
-      modelVersion: 'test-model',
-      featureDim: 3,
-      degraded: [],
-      ads: [
-        {
-          slot: 0,
-          adId: 42,
-          campaignId: 10,
-          advertiserId: 1,
-          bidType: 'CPC',
-          bid: 0.8,
-          price: 0.5,
-          pCtr: 0.02,
-          pCvr: 0.1,
-          features: [0.25, 1, 0],
-        },
-        {
-          slot: 1,
-          adId: 43,
-          campaignId: 10,
-          advertiserId: 1,
-          bidType: 'CPC',
-          bid: 0.8,
-          price: 0.4,
-          pCtr: 0.01,
-          pCvr: null,
-          features: [0.5, 0, 1],
-        },
-      ],
-    };
-    const send = () => stage.bus.call(Rpc.loggingServed, { records: [record] });
-    expect(await send()).toEqual({ accepted: 1 });
-    expect(await send()).toEqual({ accepted: 1 });
+    it('queues a served record from the bus and stores one row per ad with its features', async () => {
+      const requestId = `req-${randomUUID()}`;
+      const record: ServedRecord = {
+        requestId,
+        servedAt: Date.now(),
+        userId: 'u00001',
+        surface: 'home_feed',
+        country: 'US',
+        device: 'mobile',
+        modelVersion: 'test-model',
+        featureDim: 3,
+        degraded: [],
+        ads: [
+          {
+            slot: 0,
+            adId: 42,
+            campaignId: 10,
+            advertiserId: 1,
+            bidType: 'CPC',
+            bid: 0.8,
+            price: 0.5,
+            pCtr: 0.02,
+            pCvr: 0.1,
+            features: [0.25, 1, 0],
+          },
+          {
+            slot: 1,
+            adId: 43,
+            campaignId: 10,
+            advertiserId: 1,
+            bidType: 'CPC',
+            bid: 0.8,
+            price: 0.4,
+            pCtr: 0.01,
+            pCvr: null,
+            features: [0.5, 0, 1],
+          },
+        ],
+      };
+      const send = () => stage.bus.call(Rpc.loggingServed, { records: [record] });
+      expect(await send()).toEqual({ accepted: 1 });
+      expect(await send()).toEqual({ accepted: 1 });
 
-    const rows = await eventually(
-      'served rows',
-      () => db.getRepository(ServedAdEntity).find({ where: { requestId }, order: { slot: 'ASC' } }),
-      (found) => found.length === 2,
-    );
-    await idle();
-    expect(await db.getRepository(ServedAdEntity).countBy({ requestId })).toBe(2);
-    expect(rows.map((row) => [row.id, row.adId, row.features, row.featureDim])).toEqual([
-      [`${requestId}:0`, 42, [0.25, 1, 0], 3],
-      [`${requestId}:1`, 43, [0.5, 0, 1], 3],
-    ]);
+      const rows = await eventually(
+        'served rows',
+        () => db.getRepository(ServedAdEntity).find({ where: { requestId }, order: { slot: 'ASC' } }),
+        (found) => found.length === 2,
+      );
+      await idle();
+      expect(await db.getRepository(ServedAdEntity).countBy({ requestId })).toBe(2);
+      expect(rows.map((row) => [row.id, row.adId, row.features, row.featureDim])).toEqual([
+        [`${requestId}:0`, 42, [0.25, 1, 0], 3],
+        [`${requestId}:1`, 43, [0.5, 0, 1], 3],
+      ]);
 
-    const inconsistent = { ...record, ads: [{ ...record.ads[0], features: [1, 2] }] };
-    await expect(
-      stage.bus.call(Rpc.loggingServed, { records: [record, inconsistent] }),
-    ).rejects.toMatchObject({
-      code: 'invalid_request',
-      message: expect.stringContaining('records[1].ads: slot 0 has 2 features, expected featureDim 3'),
+      const inconsistent = { ...record, ads: [{ ...record.ads[0], features: [1, 2] }] };
+      await expect(
+        stage.bus.call(Rpc.loggingServed, { records: [record, inconsistent] }),
+      ).rejects.toMatchObject({
+        code: 'invalid_request',
+        message: expect.stringContaining('records[1].ads: slot 0 has 2 features, expected featureDim 3'),
+      });
     });
-  });
 
-  it('charges the ledger, publishes the spend to the serve-time budget state, and rebuilds it from the ledger', async () => {
-    const claims = claimsFactory({ a: 43, bt: 'CPM', p: 4, r: `budget-${prefix}` });
-    const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
-    expect((await fetch(impressionUrl)).status).toBe(204);
-    await eventually(
-      'the ledger entry',
-      () => db.getRepository(LedgerEntryEntity).findBy({ requestId: claims.r }),
-      (rows) => rows.length === 1,
-    );
-    const day = billingDay(Date.now(), 'UTC');
-    const [spend] = await db
-      .getRepository(CampaignDaySpendEntity)
-      .findBy({ campaignId: 10, billingDay: day });
-    expect(spend?.chargedMicros).toBeGreaterThanOrEqual(4000);
+    it('charges the ledger, publishes the spend to the serve-time budget state, and rebuilds it from the ledger', async () => {
+      const claims = claimsFactory({ a: 43, bt: 'CPM', p: 4, r: `budget-${prefix}` });
+      const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+      expect((await fetch(impressionUrl)).status).toBe(204);
+      await eventually(
+        'the ledger entry',
+        () => db.getRepository(LedgerEntryEntity).findBy({ requestId: claims.r }),
+        (rows) => rows.length === 1,
+      );
+      const day = billingDay(Date.now(), 'UTC');
+      const [spend] = await db
+        .getRepository(CampaignDaySpendEntity)
+        .findBy({ campaignId: 10, billingDay: day });
+      expect(spend?.chargedMicros).toBeGreaterThanOrEqual(4000);
 
-    const redis = new Redis(TEST_REDIS_URL);
-    try {
-      const budget = new BudgetStore(redis, prefix);
-      const published = async () => (await budget.spendOf(day, [10])).get(10);
-      await eventually('the published spend', published, (micros) => micros === spend.chargedMicros);
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const budget = new BudgetStore(redis, prefix);
+        const published = async () => (await budget.spendOf(day, [10])).get(10);
+        await eventually('the published spend', published, (micros) => micros === spend.chargedMicros);
 
-      await redis.del(budget.keys.spend(day));
-      expect(await published()).toBe(0);
-      await stage.app.get(SpendPublisher).rebuild();
-      expect(await published()).toBe(spend.chargedMicros);
-    } finally {
-      redis.disconnect();
-    }
-  });
-
-  it('reports queue depth in /health', async () => {
-    const response = await fetch(`${baseUrl}/health`);
-    const body = (await response.json()) as { details: Record<string, { status: string }> };
-    expect(body.details['queues']).toMatchObject({
-      status: 'up',
-      events: { failed: 0 },
-      served: { failed: 0 },
+        await redis.del(budget.keys.spend(day));
+        expect(await published()).toBe(0);
+        await stage.app.get(SpendPublisher).rebuild();
+        expect(await published()).toBe(spend.chargedMicros);
+      } finally {
+        redis.disconnect();
+      }
     });
-    expect(body.details['database']).toMatchObject({ status: 'up' });
-    expect(body.details['redis']).toMatchObject({ status: 'up' });
-  });
-});
+
+    it('reports queue depth in /health', async () => {
+      const response = await fetch(`${baseUrl}/health`);
+      const body = (await response.json()) as { details: Record<string, { status: string }> };
+      expect(body.details['queues']).toMatchObject({
+        status: 'up',
+        events: { failed: 0 },
+        served: { failed: 0 },
+      });
+      expect(body.details['database']).toMatchObject({ status: 'up' });
+      expect(body.details['redis']).toMatchObject({ status: 'up' });
+    });
+  },
+);
