@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdResponse } from '@adfunnel/contracts';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
@@ -12,7 +10,7 @@ import {
   testRunId,
 } from '@adfunnel/testing';
 import pg from 'pg';
-import { ROOT } from './support/test-funnel.js';
+import { ROOT, runCatalogCli } from './support/test-funnel.js';
 
 const REQUESTS = 600;
 const IN_FLIGHT = 16;
@@ -47,18 +45,8 @@ describe('budgets under concurrent serving on several replicas', () => {
       REDIS_URL: TEST_REDIS_URL,
       NATS_URL: TEST_NATS_URL,
     };
-    for (const args of [['migrate'], ['seed', '--advertisers', '30', '--ads', '600', '--users', '200']]) {
-      const result = spawnSync(
-        process.execPath,
-        [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: schema.databaseUrl },
-          encoding: 'utf8',
-        },
-      );
-      if (result.status !== 0) throw new Error(`catalog ${args.join(' ')}: ${result.stderr}`);
-    }
+    runCatalogCli(schema.databaseUrl, ['migrate']);
+    runCatalogCli(schema.databaseUrl, ['seed', '--advertisers', '30', '--ads', '600', '--users', '200']);
     await db.connect();
     await db.query(`SET search_path TO ${runId}`);
     for (const [bidType, budget] of Object.entries(TINY_BUDGET_USD)) {

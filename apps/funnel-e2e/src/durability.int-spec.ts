@@ -9,7 +9,7 @@ import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import { TEST_NATS_URL, eventually, postgresTestSchema, testRunId } from '@adfunnel/testing';
 import { trackingUrls } from '@adfunnel/tracking';
 import pg from 'pg';
-import { ROOT } from './support/test-funnel.js';
+import { ROOT, runCatalogCli } from './support/test-funnel.js';
 
 const EVENTS = 900;
 const IN_FLIGHT = 12;
@@ -107,18 +107,8 @@ describe('billing through a crash of logging and a restart of Redis', () => {
       REDIS_URL: redis.url,
       NATS_URL: TEST_NATS_URL,
     };
-    for (const args of [['migrate'], ['seed', '--advertisers', '20', '--ads', '400', '--users', '100']]) {
-      const result = spawnSync(
-        process.execPath,
-        [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: schema.databaseUrl },
-          encoding: 'utf8',
-        },
-      );
-      if (result.status !== 0) throw new Error(`catalog ${args.join(' ')}: ${result.stderr}`);
-    }
+    runCatalogCli(schema.databaseUrl, ['migrate']);
+    runCatalogCli(schema.databaseUrl, ['seed', '--advertisers', '20', '--ads', '400', '--users', '100']);
     await db.connect();
     await db.query(`SET search_path TO ${runId}`);
     launcher = new FunnelLauncher({ root: ROOT, env, apps: ['logging'], readyTimeoutMs: 60_000 });

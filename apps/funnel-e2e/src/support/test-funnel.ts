@@ -89,17 +89,22 @@ export class TestFunnel {
   }
 
   private catalog(args: string[]): void {
-    const result = spawnSync(
-      process.execPath,
-      [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: this.databaseUrl },
-        encoding: 'utf8',
-      },
-    );
-    if (result.status !== 0) {
-      throw new Error(`catalog ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
-    }
+    runCatalogCli(this.databaseUrl, args);
+  }
+}
+
+/** `npm run catalog -- <args>` against a test's database, as the funnel's set-up runs it. */
+export function runCatalogCli(databaseUrl: string, args: readonly string[]): void {
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'tools', 'catalog', 'dist', 'catalog-cli.js'), ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: databaseUrl },
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) {
+    throw new Error(`catalog ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
   }
 }
