@@ -88,7 +88,8 @@ describe('budgets under concurrent serving on several replicas', () => {
     let served = 0;
     let clicked = 0;
     let next = 0;
-    const callbacks: Promise<unknown>[] = [];
+    const callbacks: Promise<number>[] = [];
+    const statusOf = (res: Response) => res.arrayBuffer().then(() => res.status);
     const worker = async () => {
       while (next < REQUESTS) {
         const i = next++;
@@ -106,25 +107,32 @@ describe('budgets under concurrent serving on several replicas', () => {
         const answer = (await res.json()) as AdResponse;
         for (const ad of answer.ads ?? []) {
           served += 1;
-          callbacks.push(fetch(ad.tracking.impressionUrl).then((r) => r.arrayBuffer()));
+          callbacks.push(fetch(ad.tracking.impressionUrl).then(statusOf));
           if (served % 3 === 0) {
             clicked += 1;
-            callbacks.push(fetch(ad.tracking.clickUrl, { redirect: 'manual' }).then((r) => r.arrayBuffer()));
+            callbacks.push(fetch(ad.tracking.clickUrl, { redirect: 'manual' }).then(statusOf));
           }
         }
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    await Promise.all(callbacks);
+    const statuses = await Promise.all(callbacks);
+    expect(statuses.filter((status) => status !== 204 && status !== 302)).toEqual([]);
 
     const expected = served + clicked;
-    await eventually(
-      'every callback stored',
-      async () =>
-        Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM tracking_events')).rows[0].n),
-      (n) => n >= expected,
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
+    try {
+      await eventually(
+        'every callback stored',
+        async () =>
+          Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM tracking_events')).rows[0].n),
+        (n) => n >= expected,
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- service output ---\n${output.join('\n')}`, {
+        cause: err,
+      });
+    }
     const { rows } = await db.query<SpendRow>(
       `SELECT s.campaign_id, c.bid_type, s.budget_micros AS budget, s.charged_micros AS charged,
               s.overdelivered_micros AS overdelivered

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 /** The five services, in start order: the gateway comes last, once its stages can answer. */
@@ -71,6 +72,12 @@ export class FunnelLauncher {
 
   async startApp(app: FunnelApp): Promise<void> {
     if (this.running.has(app)) throw new Error(`${app} is already running`);
+    // Otherwise another funnel's service on that port would answer the health check for ours.
+    if (await portAnswers(this.port(app))) {
+      throw new Error(
+        `${app}: port ${this.port(app)} is already in use (another funnel or test?); set ${PORT_VARIABLE[app]} to a free port`,
+      );
+    }
     const env: Record<string, string> = {
       ...pathEnv(),
       ...this.options.env,
@@ -165,4 +172,15 @@ function pathEnv(): Record<string, string> {
     if (value !== undefined) env[key] = value;
   }
   return env;
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
