@@ -227,11 +227,40 @@ describe(PacingController.name, () => {
     });
 
     expect(after).toMatchObject({ day: tuesday.day, spentMicros: 0 });
-    expect(after.demandSpend).toBeCloseTo(
-      before.demandSpend * 0.5 ** (SLICE_MS / DEFAULT_PACING_PARAMETERS.demandHalfLifeMs),
-      6,
-    );
+    // The demand per day of traffic stays; it weighs as one slice, so today's first slices outweigh it.
+    expect(after.demandSpend / after.demandShare).toBeCloseTo(before.demandSpend / before.demandShare, 6);
+    expect(after.demandShare).toBeCloseTo(1 / 1440, 9);
     expect(after.rate).toBeLessThan(1);
+  });
+
+  it('forgets yesterday’s demand within the first hour when today brings four times the traffic', () => {
+    // Yesterday's estimate says the campaign could buy twice its budget; today it could buy eight times.
+    const sut = new PacingController();
+    const day = localDayOf(DAY, 'UTC');
+    const budget = 14_400_000;
+    let state: CampaignPacingState = {
+      day: '2026-03-01',
+      rate: 0.5,
+      sliceStartMs: DAY - SLICE_MS,
+      spentMicros: budget,
+      demandSpend: 2 * budget * 0.5,
+      demandShare: 0.5,
+    };
+    let spent = 0;
+    for (let start = DAY; start < DAY + HOUR_MS; start += SLICE_MS) {
+      state = sut.next(state, {
+        day,
+        budgetMicros: budget,
+        spentMicros: spent,
+        sliceStartMs: start,
+        sliceEndMs: start + SLICE_MS,
+        curve: TrafficCurve.flat(),
+      });
+      spent += (8 * budget * state.rate) / 1440;
+    }
+
+    // An hour's target is 600,000 micros; spend stays within a fifth of it.
+    expect(Math.abs(spent - budget / 24)).toBeLessThan(0.2 * (budget / 24));
   });
 
   it('refuses parameters outside their range', () => {

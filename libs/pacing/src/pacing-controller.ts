@@ -75,10 +75,17 @@ export class PacingController {
       const decay = 0.5 ** ((sliceStartMs - previous.sliceStartMs) / this.parameters.demandHalfLifeMs);
       demandSpend *= decay;
       demandShare *= decay;
-      // Across midnight the day's spend restarts from 0: that slice says nothing about demand.
       if (previous.day === day.day) {
         demandSpend += Math.max(0, spentMicros - previous.spentMicros);
         demandShare += previous.rate * curve.shareBetween(previous.sliceStartMs, sliceStartMs);
+      } else {
+        // A new day: the spend restarts from 0, so that slice says nothing about demand, and
+        // yesterday's estimate only starts today's, weighing as one slice of traffic let through.
+        const oneSlice = curve.shareBetween(sliceStartMs, sliceEndMs);
+        if (demandShare > oneSlice) {
+          demandSpend *= oneSlice / demandShare;
+          demandShare = oneSlice;
+        }
       }
     }
     const state = { day: day.day, sliceStartMs, spentMicros, demandSpend, demandShare };

@@ -133,7 +133,7 @@ describe(`${PacingService.name} on two auction replicas sharing Redis`, () => {
     ]);
   });
 
-  it('lets every candidate through once a rate’s day is over, or with pacing off', async () => {
+  it('lets every candidate through once a rate’s day is over, or with pacing off (which still counts requests)', async () => {
     await bothTick();
     now = MIDNIGHT + MINUTE_MS;
     await budgets.publishSpend(DAY, campaigns.fast.id, 200_000);
@@ -145,7 +145,15 @@ describe(`${PacingService.name} on two auction replicas sharing Redis`, () => {
     expect(throttledAt(replicas[0], now)).toBeGreaterThan(150);
     expect(throttledAt(replicas[0], MIDNIGHT + 24 * 3_600_000)).toBe(0);
     const off = replicaFactory({ PACING: 'off' });
+    await Promise.all(redises.map((redis) => redis.ready(5_000)));
+    off.countRequest(now);
     await off.tick();
     expect(throttledAt(off, now)).toBe(0);
+    // It still counts its requests: they are the traffic curve's history when pacing is turned on.
+    const counted = await new PacingStore(redises[0].client, prefix).requestCounts(
+      MIDNIGHT,
+      MIDNIGHT + 3_600_000,
+    );
+    expect(counted).toEqual([{ hourStartMs: MIDNIGHT, requests: 1 }]);
   });
 });

@@ -55,7 +55,7 @@ export class PacingService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly historyDays: number;
   private rates: ReadonlyMap<number, PacingRate> = new Map();
   private pending = new Map<number, number>();
-  private curve: { hourStartMs: number; curve: TrafficCurve } | undefined;
+  private curve: { dayStartMs: number; curve: TrafficCurve } | undefined;
   private lastSliceTried = Number.NEGATIVE_INFINITY;
   private slicesComputed = 0;
   private refreshedAt: number | undefined;
@@ -84,7 +84,6 @@ export class PacingService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   onApplicationBootstrap(): void {
-    if (!this.enabled) return;
     this.schedule(0);
   }
 
@@ -103,9 +102,8 @@ export class PacingService implements OnApplicationBootstrap, OnApplicationShutd
     return passesPacing(requestId, campaign.id, rate.rate);
   }
 
-  /** One ad request seen at `now`, for the traffic curve. */
+  /** One ad request seen at `now`, for the traffic curve (counted with pacing off too: it is history). */
   countRequest(now: number): void {
-    if (!this.enabled) return;
     const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
     this.pending.set(hour, (this.pending.get(hour) ?? 0) + 1);
   }
@@ -125,9 +123,9 @@ export class PacingService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Flushes the request counts, computes the current slice if no replica has, reloads the rates. Never rejects. */
   async tick(now = this.clock.now()): Promise<void> {
-    if (!this.enabled) return;
     try {
       await this.flushCounts();
+      if (!this.enabled) return;
       const slice = Math.floor(now / this.sliceMs);
       if (slice > this.lastSliceTried) {
         this.lastSliceTried = slice;
@@ -224,13 +222,17 @@ export class PacingService implements OnApplicationBootstrap, OnApplicationShutd
     return [...paced.values()];
   }
 
-  /** The traffic curve from the last PACING_HISTORY_DAYS of complete hours, learnt once per hour. */
+  /**
+   * The traffic curve from the last PACING_HISTORY_DAYS complete UTC days, learnt once a day. Today's
+   * hours are left out: they would weigh the hours gone by against those to come by today's volume
+   * rather than by the shape of a day.
+   */
   private async curveAt(now: number): Promise<TrafficCurve> {
-    const hourStartMs = Math.floor(now / HOUR_MS) * HOUR_MS;
-    if (this.curve?.hourStartMs === hourStartMs) return this.curve.curve;
-    const counts = await this.store.requestCounts(hourStartMs - this.historyDays * DAY_MS, hourStartMs);
+    const dayStartMs = Math.floor(now / DAY_MS) * DAY_MS;
+    if (this.curve?.dayStartMs === dayStartMs) return this.curve.curve;
+    const counts = await this.store.requestCounts(dayStartMs - this.historyDays * DAY_MS, dayStartMs);
     const curve = TrafficCurve.learn(counts);
-    this.curve = { hourStartMs, curve };
+    this.curve = { dayStartMs, curve };
     return curve;
   }
 
