@@ -6,6 +6,7 @@ import { DEMO_MARKETPLACE, type MarketplaceSpec } from '@adfunnel/simulator';
 export const DEFAULT_API_KEYS_FILE = 'var/demo-api-keys.json';
 
 export const SIM_CLI_HELP = `Usage: npm run sim -- run [options]
+       npm run sim -- day [options]     a full simulated day on a funnel of its own (day --help)
        node tools/sim/dist/sim-cli.js run [options]
 
 Drives the running funnel with simulated users of the seeded marketplace. Users arrive over a
@@ -123,10 +124,10 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
   }
   const { values: v, positionals } = parsed;
   if (v.help === true || positionals[0] === 'help') return { command: 'help' };
-  if (positionals.length === 0) throw new UsageError('missing command; expected run or help');
+  if (positionals.length === 0) throw new UsageError('missing command; expected run, day or help');
   if (positionals.length > 1) throw new UsageError(`expected one command, got "${positionals.join(' ')}"`);
   if (positionals[0] !== 'run')
-    throw new UsageError(`unknown command "${positionals[0]}"; expected run or help`);
+    throw new UsageError(`unknown command "${positionals[0]}"; expected run, day or help`);
 
   const spec: MarketplaceSpec = {
     ...DEMO_MARKETPLACE,

@@ -2,10 +2,15 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { readAdvertiserApiKeys } from './advertiser-api-keys.js';
+import { formatPacingDay } from './day/pacing-day-table.js';
+import { SIM_DAY_HELP, type SimDayArgs, parseSimDayArgs } from './day/sim-day-args.js';
+import { SimulatedDay } from './day/simulated-day.js';
 import { HttpFunnelClient } from './funnel-client.js';
 import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { ProgressBar } from './progress-bar.js';
@@ -14,9 +19,14 @@ import { NatsStageProbe, type StageProbe } from './stage-probe.js';
 import { formatSummaryTable, oracleWarnings } from './summary-table.js';
 import { TrafficDriver } from './traffic-driver.js';
 
-const SimCliEnv = z.object({ NATS_URL: CommonEnv.NATS_URL, BUS_NAMESPACE: CommonEnv.BUS_NAMESPACE });
+const SimCliEnv = z.object({
+  NATS_URL: CommonEnv.NATS_URL,
+  REDIS_URL: CommonEnv.REDIS_URL,
+  BUS_NAMESPACE: CommonEnv.BUS_NAMESPACE,
+});
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'day') return mainDay(argv.slice(1));
   let args;
   try {
     args = parseSimCliArgs(argv);
@@ -39,6 +49,78 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`\nsim run failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+}
+
+async function mainDay(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = parseSimDayArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`sim day: ${error.message}\nRun \`npm run sim -- day --help\` for usage.\n`);
+    return 2;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(SIM_DAY_HELP);
+    return 0;
+  }
+  Logger.overrideLogger(['error', 'fatal']);
+  try {
+    const env = loadConfig(SimCliEnv);
+    await runDay(args, args.nats ?? env.NATS_URL, args.redis ?? env.REDIS_URL);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`\nsim day failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function runDay(args: SimDayArgs, natsUrl: string, redisUrl: string): Promise<void> {
+  const log = (line: string) => void process.stderr.write(`sim day: ${line}\n`);
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  let lastProgress = 0;
+  const day = new SimulatedDay({
+    root,
+    spec: args.spec,
+    population: args.population,
+    historyRequests: args.historyRequests,
+    dayRequests: args.dayRequests,
+    historySeconds: args.historySeconds,
+    daySeconds: args.daySeconds,
+    concurrency: args.concurrency,
+    slots: args.slots,
+    seed: args.seed,
+    limitedShare: args.limitedShare,
+    budgetFraction: args.budgetFraction,
+    sliceSeconds: args.sliceSeconds,
+    bidTypes: args.bidTypes,
+    pacing: args.pacing,
+    basePort: args.basePort,
+    natsUrl,
+    redisUrl,
+    keep: args.keep,
+    log,
+    ...(args.progress
+      ? {
+          onProgress: (phase: string, completed: number) => {
+            if (Date.now() - lastProgress < 10_000) return;
+            lastProgress = Date.now();
+            log(`${phase}: ${completed} visits done`);
+          },
+        }
+      : {}),
+  });
+  const result = await day.run();
+  process.stdout.write(formatPacingDay(result));
+  if (args.json !== undefined) {
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    if (args.json === '-') process.stdout.write(json);
+    else {
+      await writeFile(args.json, json);
+      log(`report written to ${args.json}`);
+    }
+  }
+  if (args.keep) log(`catalog and ledger kept in ${result.workDir}`);
 }
 
 async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): Promise<void> {

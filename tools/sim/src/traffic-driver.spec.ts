@@ -313,4 +313,33 @@ describe(TrafficDriver.name, () => {
     expect(s.errors).toBe(10);
     expect(s.errorSamples[0]).toMatch(/503/);
   });
+
+  it('sends each visit when the funnel clock reaches its simulated time, and stops at the simulated end', async () => {
+    // A simulated hour in 200 ms of wall time, from 06:00.
+    const wallStart = Date.now() + 50;
+    const wallTimeOf = (at: number) => wallStart + ((at - 6 * 3600) * 1000) / 18_000;
+    const sent: number[] = [];
+    const timed = new MarketplaceFunnel();
+    const requestAds = timed.requestAds.bind(timed);
+    timed.requestAds = (body, requestId) => {
+      sent.push(Date.now());
+      return requestAds(body, requestId);
+    };
+    const sut = new TrafficDriver(
+      { ...options, maxRequests: null, startAt: 6 * 3600, endAt: 7 * 3600, wallTimeOf, oracleSample: 0 },
+      timed,
+      oracle,
+      null,
+    );
+
+    const s = await sut.run();
+
+    // 3000 a day with the 06:00 trough of the daily cycle: some tens in that hour.
+    expect(s.requests).toBeGreaterThan(20);
+    expect(s.requests).toBeLessThan(200);
+    expect(s.run.simulatedEnd).toBeLessThan(7 * 3600);
+    expect(Math.min(...sent)).toBeGreaterThanOrEqual(wallStart);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(wallStart + 200 + 100);
+    expect(sut.scheduleLag()).toMatchObject({ visits: s.requests, lateOverOneSecond: 0 });
+  });
 });

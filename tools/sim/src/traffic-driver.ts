@@ -41,6 +41,13 @@ export interface TrafficDriverOptions {
   maxRequests: number | null;
   /** Stop starting requests after this much wall time (null: no limit). */
   durationMs: number | null;
+  /** Stop at the first arrival at or after this simulated time, seconds (absent: no end). */
+  endAt?: number;
+  /**
+   * Send each visit when the funnel's clock shows its simulated time: the wall epoch ms at which
+   * that happens for `at` seconds of simulated time (a scaled CLOCK). Absent: `rate` paces visits.
+   */
+  wallTimeOf?: (at: number) => number;
   /** At most this many requests started per wall second; 0: as fast as `concurrency` allows. */
   rate: number;
   concurrency: number;
@@ -53,6 +60,14 @@ export interface TrafficDriverOptions {
   gateway: string;
   /** Unique per run, so request ids of two runs never collide in the event store. */
   runId: string;
+}
+
+/** How late visits left against their simulated time, under `wallTimeOf`. */
+export interface ScheduleLag {
+  readonly visits: number;
+  /** Visits sent more than a second (wall) after the funnel's clock passed their time. */
+  readonly lateOverOneSecond: number;
+  readonly maxLateMs: number;
 }
 
 export interface DriverProgress {
@@ -83,6 +98,7 @@ export class TrafficDriver {
   private simulatedStart = Number.NaN;
   private simulatedEnd = Number.NaN;
   private completed = 0;
+  private lag = { visits: 0, lateOverOneSecond: 0, maxLateMs: 0 };
   private fatal: Error | null = null;
   private stopping = false;
 
@@ -93,8 +109,8 @@ export class TrafficDriver {
     private readonly probe: StageProbe | null,
     private readonly onProgress: (progress: DriverProgress) => void = () => undefined,
   ) {
-    if (options.maxRequests === null && options.durationMs === null) {
-      throw new RangeError('the driver needs a request limit or a duration');
+    if (options.maxRequests === null && options.durationMs === null && options.endAt === undefined) {
+      throw new RangeError('the driver needs a request limit, a duration or a simulated end');
     }
     this.oracleMetrics = new OracleMetricsAccumulator(
       oracle,
@@ -122,15 +138,20 @@ export class TrafficDriver {
           this.stopping ||
           this.fatal !== null ||
           (o.maxRequests !== null && launched >= o.maxRequests) ||
+          (o.endAt !== undefined && arrival.at >= o.endAt) ||
           timeUp()
         )
           break;
-        if (o.rate > 0) {
+        if (o.wallTimeOf !== undefined) {
+          const wait = o.wallTimeOf(arrival.at) - Date.now();
+          if (wait > 0) await sleep(wait);
+        } else if (o.rate > 0) {
           const wait = started + (launched * 1000) / o.rate - performance.now();
           if (wait > 0) await sleep(wait);
         }
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (this.stopping || this.fatal !== null || timeUp()) break;
+        if (o.wallTimeOf !== undefined) this.recordLag(Date.now() - o.wallTimeOf(arrival.at));
         launched++;
         if (Number.isNaN(this.simulatedStart)) this.simulatedStart = arrival.at;
         this.simulatedEnd = arrival.at;
@@ -169,6 +190,10 @@ export class TrafficDriver {
       (campaignId) => this.oracle.campaign(campaignId).dailyBudget,
       this.probe === null || o.oracleSample === 0 ? null : this.oracleMetrics.result(),
     );
+  }
+
+  scheduleLag(): ScheduleLag {
+    return { ...this.lag };
   }
 
   /** Starts no more visits; run() resolves once those in flight have finished. */
@@ -358,6 +383,12 @@ export class TrafficDriver {
           `the simulator has it in campaign ${campaign.id} (advertiser ${campaign.advertiserId}): ${hint}`,
       );
     }
+  }
+
+  private recordLag(lateMs: number): void {
+    this.lag.visits++;
+    if (lateMs > 1000) this.lag.lateOverOneSecond++;
+    this.lag.maxLateMs = Math.max(this.lag.maxLateMs, Math.round(lateMs));
   }
 
   private fatigueOf(userIndex: number, user: SimUser): FatigueState {
