@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,8 @@ Usage: npm start            (installs, builds, then runs: adfunnel start)
 
 start   checks that Redis and NATS answer, migrates the catalog database, seeds the demo
         marketplace if the catalog is empty, issues every advertiser a demo API key into
-        var/demo-api-keys.json (mode 600) when that file is missing, starts the five services
+        var/demo-api-keys.json (mode 600; var/demo-api-keys-<tag>.json for a database other than
+        the default SQLite file) when that file is missing, starts the five services
         (logging, retrieval, ranking, auction, gateway) as separate processes, waits until each
         is healthy, prints the URL and an example request, and stops everything on Ctrl-C.
         --no-seed skips the seed and the demo keys.
@@ -35,6 +37,7 @@ Any other variable the services understand (see README) is passed through to the
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where the demo advertisers' API keys go (git-ignored): the simulator posts conversions with them. */
 const DEMO_API_KEYS = join('var', 'demo-api-keys.json');
+const DEFAULT_SQLITE_PATH = CommonEnv.SQLITE_PATH.parse(undefined);
 const COLORS: Record<FunnelApp, string> = {
   gateway: '\x1b[36m',
   retrieval: '\x1b[32m',
@@ -60,7 +63,7 @@ async function start(args: string[]): Promise<void> {
   runCatalog(['migrate']);
   const seeding = !args.includes('--no-seed');
   if (seeding) runCatalog(['seed', '--if-empty']);
-  const keysNote = seeding ? demoApiKeys() : '';
+  const keysNote = seeding ? demoApiKeys(demoApiKeysFile(config)) : '';
 
   const env = passThroughEnv();
   const launcher = new FunnelLauncher({
@@ -118,12 +121,20 @@ function runCatalog(args: string[]): void {
  * Issues the demo keys once: a key is shown only when issued, so the file is the only copy and is
  * never overwritten. Returns the line the start-up banner prints about them.
  */
-function demoApiKeys(): string {
-  if (existsSync(join(ROOT, DEMO_API_KEYS))) {
-    return `Advertiser API keys (POST /v1/conversions): ${DEMO_API_KEYS}\n`;
+function demoApiKeys(file: string): string {
+  if (existsSync(join(ROOT, file))) {
+    return `Advertiser API keys (POST /v1/conversions): ${file}\n`;
   }
-  runCatalog(['api-keys', 'issue', '--advertiser', 'all', '--label', 'demo', '--out', DEMO_API_KEYS]);
-  return `Advertiser API keys (POST /v1/conversions), new this start: ${DEMO_API_KEYS}\n`;
+  runCatalog(['api-keys', 'issue', '--advertiser', 'all', '--label', 'demo', '--out', file]);
+  return `Advertiser API keys (POST /v1/conversions), new this start: ${file}\n`;
+}
+
+/** Keys are valid only for the database that issued them: another database gets a file of its own. */
+function demoApiKeysFile(config: { DATABASE_URL?: string | undefined; SQLITE_PATH: string }): string {
+  const database = config.DATABASE_URL ?? resolve(ROOT, config.SQLITE_PATH);
+  if (database === resolve(ROOT, DEFAULT_SQLITE_PATH)) return DEMO_API_KEYS;
+  const tag = createHash('sha256').update(database).digest('hex').slice(0, 8);
+  return join('var', `demo-api-keys-${tag}.json`);
 }
 
 /** The services read their own configuration; the launcher hands them this process's environment. */
