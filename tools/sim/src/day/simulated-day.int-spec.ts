@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_NATS_URL, TEST_REDIS_URL } from '@adfunnel/testing';
@@ -6,8 +7,26 @@ import { SimulatedDay, type SimulatedDayResult } from './simulated-day.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Five free ports in a row, away from the fixed ones other tests and funnels take. */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + 5 * Math.floor(Math.random() * 2_000);
+    const free = await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('found no five free ports in a row');
+}
+
 /**
- * A short simulated day through the five real services (built apps, ports 4750-4754) on a scaled
+ * A short simulated day through the five real services (built apps, five free ports) on a scaled
  * clock: a history day of 500 visits in 15 s, then 1,200 visits in 30 s with every campaign that
  * spent given a third to a half of its demand.
  */
@@ -32,7 +51,7 @@ describe(`${SimulatedDay.name} through the real funnel`, () => {
       sliceSeconds: 600,
       bidTypes: 'cpm',
       pacing: 'on',
-      basePort: 4750,
+      basePort: await freeBasePort(),
       natsUrl: TEST_NATS_URL,
       redisUrl: TEST_REDIS_URL,
       keep: false,
