@@ -1,7 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { BudgetRedis, BudgetStore } from '@adfunnel/budget';
+import { type BudgetRedis, type BudgetStore, reservationMicros } from '@adfunnel/budget';
 import type { CatalogAd } from '@adfunnel/catalog';
 import { FakeCatalogSnapshots, catalogAds, catalogSnapshot } from '@adfunnel/testing';
+import { DEFAULT_PREDICTION_PRIORS } from '@adfunnel/utility';
 import { Logger } from '@nestjs/common';
 import { RetrievalConfigSchema } from '../config.js';
 import { ExhaustedCampaignsService } from './exhausted-campaigns.service.js';
@@ -45,7 +46,7 @@ describe(ExhaustedCampaignsService.name, () => {
     );
   });
 
-  it('asks for each time zone’s billing day, with the daily budgets of its active campaigns in micros', async () => {
+  it('asks for each time zone’s billing day, with the spend at which each active campaign cannot hold one more ad', async () => {
     await sut.refresh(NOW);
 
     const asked = new Map(exhausted.mock.calls.map(([day, budgets]) => [day, budgets]));
@@ -54,7 +55,13 @@ describe(ExhaustedCampaignsService.name, () => {
     for (const ad of ads) if (ad.campaign.status === 'active') active.set(ad.campaign.id, ad.campaign);
     for (const [id, campaign] of active) {
       const day = campaign.timezone === 'Asia/Tokyo' ? '2026-12-02' : '2026-12-01';
-      expect(asked.get(day)?.get(id)).toBe(Math.round(campaign.dailyBudget * 1e6));
+      const oneAd = reservationMicros({
+        bidType: campaign.bidType,
+        price: campaign.bid,
+        ...DEFAULT_PREDICTION_PRIORS,
+      });
+      expect(asked.get(day)?.get(id)).toBe(Math.round(campaign.dailyBudget * 1e6) - oneAd + 1);
+      if (campaign.bidType === 'CPM') expect(oneAd).toBe(Math.round((campaign.bid * 1e6) / 1000));
     }
     const asks = [...asked.values()].reduce((n, budgets) => n + budgets.size, 0);
     expect(asks).toBe(active.size);

@@ -1,7 +1,7 @@
-import { BudgetRedis, BudgetStore } from '@adfunnel/budget';
+import { BudgetRedis, BudgetStore, reservationMicros } from '@adfunnel/budget';
 import { type CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
 import { Clock, InjectConfig } from '@adfunnel/platform';
-import { billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
+import { DEFAULT_PREDICTION_PRIORS, billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
 
@@ -115,7 +115,12 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
     }
   }
 
-  /** Active campaigns grouped by time zone, computed once per catalog version. */
+  /**
+   * Active campaigns grouped by time zone, computed once per catalog version, each with the spend at
+   * which it counts as exhausted: when what is left cannot hold one ad's reservation at its bid (the
+   * priors for CPC and CPA). Otherwise a campaign a few micros short of its budget would keep winning
+   * slots whose reservation the auction then refuses, leaving them empty.
+   */
   private budgetsByZone(snapshot: CatalogSnapshot): BudgetsByZone {
     if (this.budgets?.version === snapshot.version) return this.budgets;
     const zones = new Map<string, Map<number, number>>();
@@ -124,7 +129,12 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
       const zone = this.zoneOf(campaign.id, campaign.timezone);
       let budgets = zones.get(zone);
       if (budgets === undefined) zones.set(zone, (budgets = new Map<number, number>()));
-      budgets.set(campaign.id, usdToMicros(campaign.dailyBudget));
+      const oneAd = reservationMicros({
+        bidType: campaign.bidType,
+        price: campaign.bid,
+        ...DEFAULT_PREDICTION_PRIORS,
+      });
+      budgets.set(campaign.id, Math.max(0, usdToMicros(campaign.dailyBudget) - oneAd + 1));
     }
     this.budgets = { version: snapshot.version, zones };
     return this.budgets;
