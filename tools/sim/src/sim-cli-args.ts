@@ -178,7 +178,8 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
   };
 }
 
-function integer(name: string, raw: string | undefined, min: number): number | undefined {
+/** An optional `--name` integer of at least `min`; the error names the flag and what it expects. */
+export function integer(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min) {
@@ -187,7 +188,13 @@ function integer(name: string, raw: string | undefined, min: number): number | u
   return value;
 }
 
-function decimal(name: string, raw: string | undefined, min: number, inclusive: boolean): number | undefined {
+/** An optional `--name` decimal of at least `min` (above it, unless `inclusive`). */
+export function decimal(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  inclusive: boolean,
+): number | undefined {
   if (raw === undefined) return undefined;
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value) || value < min || (!inclusive && value === min)) {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_SLOTS } from '@adfunnel/contracts';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
-import { UsageError } from '../sim-cli-args.js';
+import { UsageError, decimal, integer } from '../sim-cli-args.js';
 
 /** A marketplace small enough that a day's traffic gives each campaign tens of charges an hour. */
 export const DAY_MARKETPLACE: MarketplaceSpec = {
@@ -134,7 +134,7 @@ export function parseSimDayArgs(
       `--users ${population} exceeds the marketplace's ${spec.users} users (--spec-users)`,
     );
   }
-  const limitedShare = decimal('limited-share', v['limited-share']) ?? 0.75;
+  const limitedShare = decimal('limited-share', v['limited-share'], 0, true) ?? 0.75;
   if (limitedShare > 1)
     throw new UsageError(`--limited-share expects a share from 0 to 1, got "${v['limited-share']}"`);
   const pacing = v.pacing ?? 'on';
@@ -153,9 +153,9 @@ export function parseSimDayArgs(
     spec,
     population,
     dayRequests: integer('requests', v.requests, 1) ?? 7_000,
-    daySeconds: positive('day-seconds', v['day-seconds']) ?? 200,
+    daySeconds: decimal('day-seconds', v['day-seconds'], 0, false) ?? 200,
     historyRequests: integer('history-requests', v['history-requests'], 1) ?? 2_000,
-    historySeconds: positive('history-seconds', v['history-seconds']) ?? 45,
+    historySeconds: decimal('history-seconds', v['history-seconds'], 0, false) ?? 45,
     limitedShare,
     budgetFraction: fractionRange(v['budget-fraction']) ?? [0.35, 0.7],
     sliceSeconds: integer('slice-seconds', v['slice-seconds'], 1) ?? 120,
@@ -171,28 +171,6 @@ export function parseSimDayArgs(
     keep: v.keep === true,
     progress: v['no-progress'] !== true,
   };
-}
-
-function integer(name: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`--${name} expects an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-function decimal(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value)) throw new UsageError(`--${name} expects a number >= 0, got "${raw}"`);
-  return value;
-}
-
-function positive(name: string, raw: string | undefined): number | undefined {
-  const value = decimal(name, raw);
-  if (value === 0) throw new UsageError(`--${name} expects a number > 0, got "${raw}"`);
-  return value;
 }
 
 function fractionRange(raw: string | undefined): [number, number] | undefined {
