@@ -1,5 +1,5 @@
 import { Rpc, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
-import { Clock, ZodValidationPipe } from '@adfunnel/platform';
+import { assertBeforeDeadline, Clock, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuctionService } from './auction.service.js';
@@ -17,6 +17,8 @@ export class AuctionController {
   async run(
     @Payload(new ZodValidationPipe(Rpc.auctionRun.request)) request: AuctionRequest,
   ): Promise<AuctionResponse> {
+    // Deadlines are wall time; a request the gateway has given up on reserves no budget.
+    assertBeforeDeadline('auction', request);
     // One instant per request: its pacing decisions, billing day and reservations agree.
     const now = this.clock.now();
     return this.admission.admit(request, this.auction.run(request, now), now);

@@ -168,7 +168,8 @@ describe('the funnel across services', () => {
     const answer = body as unknown as AdResponse;
     expect(status).toBe(200);
     expect(answer.ranking).toBe('retrieval_order');
-    expect(answer.degraded).toContain('ranking_unavailable');
+    expect(answer.degraded).toEqual(['ranking_unavailable']);
+    expect(answer.stages).toEqual({ retrieval: 'ok', ranking: 'failed', auction: 'ok' });
     expect(answer.ads.length).toBeGreaterThan(0);
     for (const ad of answer.ads) {
       expect(ad.price.amount).toBeLessThanOrEqual(Number(campaignsByAd.get(ad.adId)!.bid) + 1e-9);

@@ -49,18 +49,51 @@ export const ServedAdSchema = z.object({
 });
 export type ServedAd = z.infer<typeof ServedAdSchema>;
 
-export const DEGRADATIONS = ['ranking_unavailable', 'auction_unavailable', 'retrieval_unavailable'] as const;
+/**
+ * `served_record_unavailable`: the served record could not be written to Redis in time, so the answer
+ * carries no ads (an ad whose serve is not recorded can be neither billed nor attributed).
+ */
+export const DEGRADATIONS = [
+  'ranking_unavailable',
+  'auction_unavailable',
+  'retrieval_unavailable',
+  'served_record_unavailable',
+] as const;
 export type Degradation = (typeof DEGRADATIONS)[number];
+
+/**
+ * What became of one stage of a request: `ok`; `failed` (it answered with an error, or nobody
+ * listens); `timeout` (no answer before its timeout or the request deadline, or it answered after
+ * the deadline and was not used); `skipped` (nothing for it to do: no candidates, or an earlier
+ * stage failed).
+ */
+export const STAGE_OUTCOMES = ['ok', 'failed', 'timeout', 'skipped'] as const;
+export type StageOutcome = (typeof STAGE_OUTCOMES)[number];
+export const FUNNEL_STAGES = ['retrieval', 'ranking', 'auction'] as const;
+export type FunnelStage = (typeof FUNNEL_STAGES)[number];
+
+/** How the answer's ads were ordered. */
+export const RANKINGS = ['model', 'retrieval_order', 'none'] as const;
+export type Ranking = (typeof RANKINGS)[number];
 
 export const AdResponseSchema = z.object({
   requestId: z.string(),
   ads: z.array(ServedAdSchema),
   ranking: z
-    .enum(['model', 'retrieval_order'])
-    .describe('"retrieval_order" when the ranking stage failed or ran out of time'),
+    .enum(RANKINGS)
+    .describe(
+      '"model": the auction ran on the ranking model\'s predictions; "retrieval_order": ranking failed or ran ' +
+        'out of time and the auction ran on retrieval\'s order; "none": no auction result was used (retrieval ' +
+        'or the auction failed, or there were no candidates)',
+    ),
   modelVersion: z.string().nullable(),
   personalized: z.boolean().describe('False when the user has no stored profile (cold start)'),
   degraded: z.array(z.enum(DEGRADATIONS)).describe('Stages that failed; the answer is still valid'),
+  stages: z
+    .record(z.enum(FUNNEL_STAGES), z.enum(STAGE_OUTCOMES))
+    .describe(
+      'What became of each stage: ok, failed, timeout (including answers after the deadline), skipped',
+    ),
   timingsMs: z.record(z.string(), z.number()),
 });
 export type AdResponse = z.infer<typeof AdResponseSchema>;

@@ -3,6 +3,7 @@ import type { CatalogAd } from '@adfunnel/catalog';
 import {
   AdfunnelError,
   type AdRequest,
+  type AdResponse,
   type AuctionRequest,
   type AuctionResponse,
   type CandidatesResponse,
@@ -95,6 +96,13 @@ describe(AdServingService.name, () => {
   // The funnel's clock, far from the wall clock: a simulated day.
   const simulatedNow = Date.UTC(2030, 0, 1, 9);
   const clock: Clock = { now: () => simulatedNow };
+  const user = {
+    userId: request.userId,
+    country: request.country,
+    device: request.device,
+    interests: new Array<number>(16).fill(1 / 16),
+    known: true,
+  };
   let bus: FakeBus;
   let published: unknown[][];
   let sut: AdServingService;
@@ -106,14 +114,7 @@ describe(AdServingService.name, () => {
     bus.handlers.set(Rpc.auctionRun.pattern, (p) => Promise.resolve(auctionOf(p as AuctionRequest)));
     published = [];
     const profiles = {
-      userContext: (r: AdRequest) =>
-        Promise.resolve({
-          userId: r.userId,
-          country: r.country,
-          device: r.device,
-          interests: new Array<number>(16).fill(1 / 16),
-          known: true,
-        }),
+      userContext: () => Promise.resolve(user),
     } as unknown as UserProfileService;
     const ads = [1, 2, 3].map((id) => ad(id, id));
     const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
@@ -181,6 +182,153 @@ describe(AdServingService.name, () => {
     const noAuction = await sut.serve(request, 'req-4');
     expect(noAuction.ads).toEqual([]);
     expect(noAuction.degraded).toEqual(['auction_unavailable']);
+  });
+
+  type Behaviour = 'ok' | 'empty' | 'failed' | 'timeout';
+  const behave = (b: Behaviour, ok: Handler): Handler | undefined =>
+    b === 'failed'
+      ? undefined
+      : b === 'timeout'
+        ? () => Promise.reject(new AdfunnelError('timeout', 'did not answer within 80 ms'))
+        : b === 'empty'
+          ? () => Promise.resolve({ ...candidates, adIds: [], scores: [], sources: [], eligible: 0 })
+          : ok;
+  const cases: [Behaviour, Behaviour, Behaviour, Partial<AdResponse>, number][] = [
+    // retrieval, ranking, auction -> what the answer says, ads
+    [
+      'ok',
+      'ok',
+      'ok',
+      { ranking: 'model', degraded: [], stages: { retrieval: 'ok', ranking: 'ok', auction: 'ok' } },
+      2,
+    ],
+    [
+      'empty',
+      'ok',
+      'ok',
+      { ranking: 'none', degraded: [], stages: { retrieval: 'ok', ranking: 'skipped', auction: 'skipped' } },
+      0,
+    ],
+    [
+      'failed',
+      'ok',
+      'ok',
+      {
+        ranking: 'none',
+        degraded: ['retrieval_unavailable'],
+        stages: { retrieval: 'failed', ranking: 'skipped', auction: 'skipped' },
+      },
+      0,
+    ],
+    [
+      'timeout',
+      'ok',
+      'ok',
+      {
+        ranking: 'none',
+        degraded: ['retrieval_unavailable'],
+        stages: { retrieval: 'timeout', ranking: 'skipped', auction: 'skipped' },
+      },
+      0,
+    ],
+    [
+      'ok',
+      'failed',
+      'ok',
+      {
+        ranking: 'retrieval_order',
+        degraded: ['ranking_unavailable'],
+        stages: { retrieval: 'ok', ranking: 'failed', auction: 'ok' },
+      },
+      2,
+    ],
+    [
+      'ok',
+      'timeout',
+      'ok',
+      {
+        ranking: 'retrieval_order',
+        degraded: ['ranking_unavailable'],
+        stages: { retrieval: 'ok', ranking: 'timeout', auction: 'ok' },
+      },
+      2,
+    ],
+    [
+      'ok',
+      'ok',
+      'failed',
+      {
+        ranking: 'none',
+        modelVersion: null,
+        degraded: ['auction_unavailable'],
+        stages: { retrieval: 'ok', ranking: 'ok', auction: 'failed' },
+      },
+      0,
+    ],
+    [
+      'ok',
+      'failed',
+      'timeout',
+      {
+        ranking: 'none',
+        degraded: ['ranking_unavailable', 'auction_unavailable'],
+        stages: { retrieval: 'ok', ranking: 'failed', auction: 'timeout' },
+      },
+      0,
+    ],
+  ];
+
+  it.each(cases)(
+    'says exactly what happened: retrieval %s, ranking %s, auction %s',
+    async (retrieval, ranking, auction, expected, adCount) => {
+      const set = (pattern: string, handler: Handler | undefined) =>
+        handler ? bus.handlers.set(pattern, handler) : bus.handlers.delete(pattern);
+      set(
+        Rpc.retrievalCandidates.pattern,
+        behave(retrieval, () => Promise.resolve(candidates)),
+      );
+      set(
+        Rpc.rankingScore.pattern,
+        behave(ranking, () => Promise.resolve(scores)),
+      );
+      set(
+        Rpc.auctionRun.pattern,
+        behave(auction, (p) => Promise.resolve(auctionOf(p as AuctionRequest))),
+      );
+
+      const answer = await sut.serve(request, 'req-combo');
+
+      expect(answer).toMatchObject(expected);
+      expect(answer.ads).toHaveLength(adCount);
+      expect(answer.modelVersion).toBe(answer.ranking === 'model' ? 'm1' : null);
+    },
+  );
+
+  it('calls no stage once the deadline has passed, and says the stages timed out', async () => {
+    const tight = GatewayConfigSchema.parse({
+      TRACKING_SECRET: 'test-secret-0123456789',
+      GATEWAY_DEADLINE_MS: 20,
+    });
+    const slow = new AdServingService(
+      bus as unknown as BusClient,
+      {
+        userContext: () => new Promise((resolve) => setTimeout(() => resolve(user), 30)),
+      } as unknown as UserProfileService,
+      new FakeCatalogSnapshots(catalogSnapshot('cat-1', [ad(1, 1)])).asService(),
+      { publish: () => undefined, drain: () => Promise.resolve() } as unknown as ServedRecordPublisher,
+      clock,
+      tight,
+    );
+
+    const answer = await slow.serve(request, 'req-late');
+
+    expect(bus.calls).toEqual([]);
+    expect(answer).toMatchObject({
+      ads: [],
+      ranking: 'none',
+      degraded: ['retrieval_unavailable'],
+      stages: { retrieval: 'timeout', ranking: 'skipped', auction: 'skipped' },
+    });
   });
 
   it('gives no stage more time than is left before the request deadline', async () => {

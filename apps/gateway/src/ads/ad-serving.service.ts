@@ -1,5 +1,16 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
-import { type AdRequest, type AdResponse, type Degradation, Rpc, type ServedAd } from '@adfunnel/contracts';
+import {
+  AdfunnelError,
+  type AdRequest,
+  type AdResponse,
+  type Degradation,
+  FUNNEL_STAGES,
+  type FunnelStage,
+  type Ranking,
+  Rpc,
+  type ServedAd,
+  type StageOutcome,
+} from '@adfunnel/contracts';
 import { BusClient, Clock, InjectConfig } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
@@ -31,15 +42,29 @@ export class AdServingService implements OnApplicationShutdown {
     const started = performance.now();
     const deadlineAt = Date.now() + this.config.GATEWAY_DEADLINE_MS;
     const timings: Record<string, number> = {};
-    const degraded: Degradation[] = [];
-    const stage = async <T>(name: string, stageTimeoutMs: number, run: (timeoutMs: number) => Promise<T>) => {
+    const stages: Record<FunnelStage, StageOutcome> = {
+      retrieval: 'skipped',
+      ranking: 'skipped',
+      auction: 'skipped',
+    };
+    const stage = async <T>(
+      name: FunnelStage,
+      stageTimeoutMs: number,
+      run: (timeoutMs: number) => Promise<T>,
+    ) => {
       const stageStarted = performance.now();
       const timeoutMs = Math.min(stageTimeoutMs, deadlineAt - Date.now());
       try {
-        if (timeoutMs <= 0)
-          throw new Error(`no time left before the ${this.config.GATEWAY_DEADLINE_MS} ms deadline`);
-        return await run(timeoutMs);
+        if (timeoutMs <= 0) {
+          stages[name] = 'timeout';
+          this.logger.warn({ msg: `${name} not called: the request deadline has passed`, requestId });
+          return null;
+        }
+        const result = await run(timeoutMs);
+        stages[name] = 'ok';
+        return result;
       } catch (err) {
+        stages[name] = err instanceof AdfunnelError && err.code === 'timeout' ? 'timeout' : 'failed';
         this.logger.warn({ msg: `${name} failed; degrading`, requestId, error: (err as Error).message });
         return null;
       } finally {
@@ -58,7 +83,6 @@ export class AdServingService implements OnApplicationShutdown {
         { timeoutMs },
       ),
     );
-    if (candidates === null) degraded.push('retrieval_unavailable');
 
     const adIds = candidates?.adIds ?? [];
     const scores =
@@ -71,7 +95,6 @@ export class AdServingService implements OnApplicationShutdown {
               { timeoutMs },
             ),
           );
-    if (adIds.length > 0 && scores === null) degraded.push('ranking_unavailable');
 
     const auction =
       adIds.length === 0
@@ -92,8 +115,8 @@ export class AdServingService implements OnApplicationShutdown {
               { timeoutMs },
             ),
           );
-    if (adIds.length > 0 && auction === null) degraded.push('auction_unavailable');
 
+    const degraded = degradationsOf(stages);
     const trace: FunnelTrace = { requestId, servedAt, user, scores, auction };
     const ads = this.assemble(request, trace);
     timings['total'] = round(performance.now() - started);
@@ -103,16 +126,18 @@ export class AdServingService implements OnApplicationShutdown {
       requestId,
       ads: ads.length,
       budgetDropped: auction?.budgetDropped ?? 0,
-      degraded,
+      stages,
       timings,
     });
+    const ranking: Ranking = auction === null ? 'none' : scores ? 'model' : 'retrieval_order';
     return {
       requestId,
       ads,
-      ranking: scores ? 'model' : 'retrieval_order',
-      modelVersion: scores?.modelVersion ?? null,
+      ranking,
+      modelVersion: ranking === 'model' ? (scores?.modelVersion ?? null) : null,
       personalized: user.known,
       degraded,
+      stages,
       timingsMs: timings,
     };
   }
@@ -163,6 +188,19 @@ export class AdServingService implements OnApplicationShutdown {
     }
     return ads;
   }
+}
+
+const DEGRADATION_OF: Record<FunnelStage, Degradation> = {
+  retrieval: 'retrieval_unavailable',
+  ranking: 'ranking_unavailable',
+  auction: 'auction_unavailable',
+};
+
+/** A stage degrades the answer when it was needed and did not deliver; `skipped` means not needed. */
+function degradationsOf(stages: Record<FunnelStage, StageOutcome>): Degradation[] {
+  return FUNNEL_STAGES.filter((name) => stages[name] === 'failed' || stages[name] === 'timeout').map(
+    (name) => DEGRADATION_OF[name],
+  );
 }
 
 function round(ms: number): number {

@@ -43,7 +43,8 @@ export function openApiDocument(): OpenAPIObject {
           description:
             `Fills up to \`slots\` (1..${MAX_SLOTS}) ad slots. Unknown fields are rejected. When ranking fails or ` +
             'runs out of time the answer still comes, in retrieval order, with `ranking: "retrieval_order"` and ' +
-            '`degraded: ["ranking_unavailable"]`.',
+            '`degraded: ["ranking_unavailable"]`; `stages` says what became of each stage (ok, failed, timeout, ' +
+            'skipped). No stage is called once the request deadline has passed.',
           operationId: 'requestAds',
           parameters: [
             {
