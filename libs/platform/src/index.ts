@@ -22,6 +22,7 @@ export * from './health/health.controller.js';
 export * from './health/health.module.js';
 export * from './health/nats.probe.js';
 export * from './health/redis.probe.js';
+export * from './health/redis-persistence.js';
 export * from './health/database.probe.js';
 export * from './bootstrap/run-service.js';
 export * from './bootstrap/service.module.js';

@@ -1,14 +1,33 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/app-config.constants.js';
 import { type HealthProbe, RegisterHealthProbe } from './health-probe.js';
+import { type RedisPersistence, readRedisPersistence, redisCliFor } from './redis-persistence.js';
 
 const PING_TIMEOUT_MS = 1000;
 
-/** Redis is up when PING answers within a second. Reads REDIS_URL from the app config. */
+/** What /health says about Redis besides `status`. */
+export interface RedisHealth {
+  rttMs: number;
+  persistence: RedisPersistence | 'unknown';
+  evictionPolicy: string;
+  /** Set when a Redis crash or eviction can lose queued jobs; Redis still counts as up. */
+  warning?: string;
+}
+
+/**
+ * Redis is up when PING answers within a second; the report adds whether it persists and may evict,
+ * and the service warns at start-up when it does not or may. Reads REDIS_URL from the app config.
+ */
 @Injectable()
 @RegisterHealthProbe()
-export class RedisProbe implements HealthProbe, OnApplicationShutdown {
+export class RedisProbe implements HealthProbe, OnApplicationBootstrap, OnApplicationShutdown {
   readonly name = 'redis';
   private readonly logger = new Logger(RedisProbe.name);
   private readonly redisUrl: string;
@@ -23,7 +42,12 @@ export class RedisProbe implements HealthProbe, OnApplicationShutdown {
     this.redisUrl = redisUrl;
   }
 
-  async check(): Promise<Record<string, unknown>> {
+  /** Bounded by the client's timeouts, so an unreachable Redis delays the start by a second at most. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.warnUnlessDurable();
+  }
+
+  async check(): Promise<RedisHealth & Record<string, unknown>> {
     const client = this.connection();
     const started = performance.now();
     let reply: string;
@@ -34,13 +58,52 @@ export class RedisProbe implements HealthProbe, OnApplicationShutdown {
       throw new Error(`cannot reach Redis at ${redactUrl(this.redisUrl)}: ${reason}`, { cause: err });
     }
     if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
-    return { rttMs: Math.round((performance.now() - started) * 100) / 100 };
+    const rttMs = Math.round((performance.now() - started) * 100) / 100;
+    try {
+      const report = await readRedisPersistence(client);
+      const warning = report.warnings.join('; ');
+      return {
+        rttMs,
+        persistence: report.persistence,
+        evictionPolicy: report.evictionPolicy,
+        ...(warning === '' ? {} : { warning }),
+      };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return {
+        rttMs,
+        persistence: 'unknown',
+        evictionPolicy: 'unknown',
+        warning: `cannot read Redis persistence: ${reason}`,
+      };
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client) await client.quit().catch(() => client.disconnect());
+  }
+
+  /** A dev Redis without AOF may serve the funnel, but not silently: what a crash loses is said once. */
+  private async warnUnlessDurable(): Promise<void> {
+    const at = redactUrl(this.redisUrl);
+    try {
+      const report = await readRedisPersistence(this.connection(), redisCliFor(this.redisUrl));
+      if (report.warnings.length === 0) {
+        this.logger.log(
+          `Redis at ${at} persists (${report.persistence}, maxmemory-policy ${report.evictionPolicy})`,
+        );
+        return;
+      }
+      this.logger.warn(
+        `REDIS AT ${at} CAN LOSE QUEUED JOBS (${report.persistence}, maxmemory-policy ${report.evictionPolicy}). ` +
+          `${report.warnings.join('. ')}. Fix: ${report.fixes.join(' ; ')}`,
+      );
+    } catch (err) {
+      const reason = this.lastError ?? (err instanceof Error ? err.message : String(err));
+      this.logger.warn(`cannot read the persistence of Redis at ${at}: ${reason}`);
+    }
   }
 
   private connection(): Redis {
