@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import { z } from 'zod';
 import { DEFAULT_PORTS, FUNNEL_APPS, type FunnelApp, FunnelLauncher } from './funnel-launcher.js';
-import { preflight } from './preflight.js';
+import { formatPreflight, preflight } from './preflight.js';
 
 const HELP = `adfunnel - run the whole ads funnel on this machine
 
@@ -15,10 +15,11 @@ Usage: npm start            (installs, builds, then runs: adfunnel start)
        node tools/funnel/dist/funnel-cli.js start [--no-seed]
        node tools/funnel/dist/funnel-cli.js --help
 
-start   checks that Redis and NATS answer, migrates the catalog database, seeds the demo
-        marketplace if the catalog is empty, issues every advertiser a demo API key into
-        var/demo-api-keys.json (mode 600; var/demo-api-keys-<tag>.json for a database other than
-        the default SQLite file) when that file is missing, starts the five services
+start   checks that Redis and NATS (and PostgreSQL, with DATABASE_URL) answer, warns when Redis
+        does not persist its queues (no AOF) or may evict them, migrates the catalog database,
+        seeds the demo marketplace if the catalog is empty, issues every advertiser a demo API
+        key into var/demo-api-keys.json (mode 600; var/demo-api-keys-<tag>.json for a database
+        other than the default SQLite file) when that file is missing, starts the five services
         (logging, retrieval, ranking, auction, gateway) as separate processes, waits until each
         is healthy, prints the URL and an example request, and stops everything on Ctrl-C.
         --no-seed skips the seed and the demo keys.
@@ -50,15 +51,13 @@ const FunnelEnvSchema = z.object({ ...CommonEnv });
 
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(FunnelEnvSchema);
-  const problems = await preflight({ redisUrl: config.REDIS_URL, natsUrl: config.NATS_URL });
-  if (problems.length > 0) {
-    for (const p of problems) {
-      process.stderr.write(
-        `\n${p.dependency} is not reachable at ${p.url} (${p.reason}).\nStart it with:\n  ${p.howToStart}\n`,
-      );
-    }
-    process.exit(1);
-  }
+  const checked = await preflight({
+    redisUrl: config.REDIS_URL,
+    natsUrl: config.NATS_URL,
+    databaseUrl: config.DATABASE_URL,
+  });
+  process.stderr.write(formatPreflight(checked, config.REDIS_URL));
+  if (checked.problems.length > 0) process.exit(1);
 
   runCatalog(['migrate']);
   const seeding = !args.includes('--no-seed');

@@ -153,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
         'install them with: apt-get install -y python3-torch python3-numpy, or pass --python',
     );
   }
-  const problems = await preflight({ redisUrl: options.redisUrl, natsUrl: options.natsUrl });
+  const { problems } = await preflight({ redisUrl: options.redisUrl, natsUrl: options.natsUrl });
   if (problems.length > 0) {
     throw new Error(
       problems
