@@ -1,5 +1,5 @@
 import { type AdRequest, AdRequestSchema, type AdResponse } from '@adfunnel/contracts';
-import { ZodValidationPipe } from '@adfunnel/platform';
+import { RateLimited, ZodValidationPipe } from '@adfunnel/platform';
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AdServingService } from './ad-serving.service.js';
@@ -10,6 +10,7 @@ export class AdsController {
 
   @Post()
   @HttpCode(200)
+  @RateLimited()
   async requestAds(
     @Body(new ZodValidationPipe(AdRequestSchema)) body: AdRequest,
     @Req() req: FastifyRequest,

@@ -1,3 +1,4 @@
+import { RateLimited } from '@adfunnel/platform';
 import { Controller, Get, Header, Headers, Query } from '@nestjs/common';
 import { type CampaignReport, ReportsService } from './reports.service.js';
 
@@ -6,6 +7,7 @@ export class ReportsController {
   constructor(private readonly reports: ReportsService) {}
 
   @Get('campaigns')
+  @RateLimited()
   @Header('Cache-Control', 'no-store')
   campaigns(
     @Headers('authorization') authorization: unknown,

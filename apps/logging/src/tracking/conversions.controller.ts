@@ -1,3 +1,4 @@
+import { RateLimited } from '@adfunnel/platform';
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import type { ConversionAccepted } from './conversion.dto.js';
 import { ConversionsService } from './conversions.service.js';
@@ -10,6 +11,7 @@ export class ConversionsController {
   /** The body is checked by the service, after the key: refusals are counted, whatever their reason. */
   @Post()
   @HttpCode(202)
+  @RateLimited()
   async create(
     @Headers('authorization') authorization: unknown,
     @Body() body: unknown,

@@ -196,6 +196,33 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
       await drop?.();
     });
 
+    it('refuses a form-encoded or multipart conversion with 415, and a missing body with 400', async () => {
+      const authorization = `Bearer ${keys.acme}`;
+      const form = new FormData();
+      form.set('clickId', 'x');
+      const answers = await Promise.all([
+        fetch(`${baseUrl}/v1/conversions`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'clickId=x&conversionId=o-1',
+        }),
+        fetch(`${baseUrl}/v1/conversions`, { method: 'POST', headers: { authorization }, body: form }),
+      ]);
+
+      for (const res of answers) {
+        expect(res.status).toBe(415);
+        await expect(res.json()).resolves.toMatchObject({ code: 'unsupported_media_type' });
+      }
+      const missing = await fetch(`${baseUrl}/v1/conversions`, {
+        method: 'POST',
+        headers: { authorization },
+      });
+      expect(missing.status).toBe(400);
+      await expect(missing.json()).resolves.toMatchObject({
+        message: 'request body is missing; send a JSON object with content-type application/json',
+      });
+    });
+
     it('redirects a click to the landing URL with its click id, keeping the query and the fragment', async () => {
       const { claims, location } = await click();
       expect(location).toBe(

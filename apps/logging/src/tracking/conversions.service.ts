@@ -1,7 +1,7 @@
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { CatalogReader, CatalogSnapshotService } from '@adfunnel/catalog';
 import { TrackingEventEntity } from '@adfunnel/event-store';
-import { Clock, formatZodError } from '@adfunnel/platform';
+import { Clock, MISSING_JSON_BODY_MESSAGE, formatZodError } from '@adfunnel/platform';
 import { DEFAULT_CLICK_WINDOW_DAYS, clickWindowPlacement, conversionEventId } from '@adfunnel/tracking';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -125,6 +125,7 @@ export class ConversionsService {
 }
 
 function parseBody(body: unknown): ConversionRequest {
+  if (body === undefined) throw new ConversionRefusal('invalid_body', MISSING_JSON_BODY_MESSAGE);
   const parsed = ConversionRequestSchema.safeParse(body);
   if (!parsed.success) throw new ConversionRefusal('invalid_body', formatZodError(parsed.error));
   return parsed.data;

@@ -1,3 +1,4 @@
+import { RateLimited } from '@adfunnel/platform';
 import { Controller, Get, Header, HttpCode, Query, Redirect, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { EventsService } from './events.service.js';
@@ -9,6 +10,7 @@ export class TrackingController {
 
   @Get('impression')
   @HttpCode(204)
+  @RateLimited()
   @Header('Cache-Control', 'no-store')
   async impression(@Query('t') token: unknown, @Req() request: FastifyRequest): Promise<void> {
     await this.events.impression(token, { count: request.method !== 'HEAD' });
@@ -16,6 +18,7 @@ export class TrackingController {
 
   @Get('click')
   @Redirect()
+  @RateLimited()
   @Header('Cache-Control', 'no-store')
   async click(
     @Query('t') token: unknown,

@@ -164,13 +164,14 @@ describe(startService.name, () => {
     });
   });
 
-  it('answers an unsupported content type with 400 naming it', async () => {
+  it('answers an unsupported content type with 415 naming it and JSON', async () => {
     const res = await post(`${url}/bids`, 'a,b', { 'content-type': 'text/csv' });
-    const body = (await res.json()) as { code: string; message: string };
 
-    expect(res.status).toBe(400);
-    expect(body.code).toBe('invalid_request');
-    expect(body.message).toContain('text/csv');
+    expect(res.status).toBe(415);
+    await expect(res.json()).resolves.toMatchObject({
+      code: 'unsupported_media_type',
+      message: 'content type "text/csv" is not supported; send the body as application/json',
+    });
   });
 
   it('maps a domain error and an unknown route to 404', async () => {

@@ -8,16 +8,36 @@ import { natsUnreachableMessage } from '../bus/bus.constants.js';
 import type { CommonConfig } from '../config/common-env.js';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter.js';
 import { REQUEST_ID_HEADER, resolveRequestId } from '../errors/request-id.js';
+import {
+  DEFAULT_HTTP_SERVER_LIMITS,
+  type HttpServerLimits,
+  httpServerOptions,
+} from '../http/http-server-limits.js';
+import { registerJsonBodyParser } from '../http/json-body.parser.js';
+import { installRateLimit } from '../http/rate-limit.hook.js';
 import { createAppLogger } from '../logging/create-app-logger.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
 
-/** What the bootstrap reads of a service's validated config (every app schema spreads CommonEnv). */
+/**
+ * What the bootstrap reads of a service's validated config (every app schema spreads CommonEnv, so
+ * every app passes its HTTP limits); a limit left out takes the CommonEnv default.
+ */
 export type ServiceRuntimeConfig = Pick<
   CommonConfig,
   'NATS_URL' | 'BUS_NAMESPACE' | 'LOG_FORMAT' | 'LOG_LEVEL'
->;
+> &
+  Partial<
+    Pick<
+      CommonConfig,
+      | 'HTTP_HEADERS_TIMEOUT_MS'
+      | 'HTTP_REQUEST_TIMEOUT_MS'
+      | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
+      | 'HTTP_MAX_CONNECTIONS'
+      | 'RATE_LIMIT_PER_MINUTE'
+    >
+  >;
 
 export interface RunServiceOptions {
   /** Service name, in logs and in the NATS connection name. */
@@ -30,7 +50,7 @@ export interface RunServiceOptions {
   host?: string;
   /** Also serve the module's `@MessagePattern` handlers over NATS, as one replica of this queue group. */
   queueGroup?: string;
-  /** Larger bodies get 400 payload_too_large. Default 64 KiB. */
+  /** Larger bodies get 400 payload_too_large; bodies are JSON, anything else gets 415. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Replaces the logger built from the config's LOG_FORMAT and LOG_LEVEL. */
   logger?: LoggerService;
@@ -71,19 +91,28 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 export async function startService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const log = new Logger('Bootstrap');
   const host = options.host ?? '0.0.0.0';
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const limits = httpLimitsOf(options.config);
   const adapter = new FastifyAdapter({
-    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    ...httpServerOptions(limits),
+    bodyLimit,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => resolveRequestId(req.headers[REQUEST_ID_HEADER]),
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  registerJsonBodyParser(fastify, bodyLimit);
+  installRateLimit(fastify, options.config.RATE_LIMIT_PER_MINUTE ?? 0);
+  // Node closes a connection beyond the cap as soon as it is accepted, so the client fails fast.
+  adapter.getHttpServer().maxConnections = limits.maxConnections;
 
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
     logger: loggerFor(options),
     abortOnError: false,
+    bodyParser: false,
   });
   try {
     app.useGlobalFilters(new AllExceptionsFilter());
@@ -112,6 +141,16 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   log.log(`${options.name} listening on http://${host}:${port}`);
   return app;
+}
+
+function httpLimitsOf(config: ServiceRuntimeConfig): HttpServerLimits {
+  const defaults = DEFAULT_HTTP_SERVER_LIMITS;
+  return {
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS ?? defaults.headersTimeoutMs,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS ?? defaults.requestTimeoutMs,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? defaults.keepAliveTimeoutMs,
+    maxConnections: config.HTTP_MAX_CONNECTIONS ?? defaults.maxConnections,
+  };
 }
 
 function loggerFor(options: RunServiceOptions): LoggerService {

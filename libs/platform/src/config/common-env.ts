@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clockSpecProblem } from '../clock/clock-spec.js';
+import { DEFAULT_HTTP_SERVER_LIMITS } from '../http/http-server-limits.js';
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -64,6 +65,22 @@ export const CommonEnv = {
       const problem = clockSpecProblem(value);
       if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
     }),
+  /** Slow clients: headers, then the whole request, must arrive within these; idle keep-alive ends. */
+  HTTP_HEADERS_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(
+    DEFAULT_HTTP_SERVER_LIMITS.headersTimeoutMs,
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(
+    DEFAULT_HTTP_SERVER_LIMITS.requestTimeoutMs,
+  ),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(
+    DEFAULT_HTTP_SERVER_LIMITS.keepAliveTimeoutMs,
+  ),
+  /** Connections beyond this many are closed on accept; keep it below the open-file limit. */
+  HTTP_MAX_CONNECTIONS: envInteger('a positive integer', 1).default(
+    DEFAULT_HTTP_SERVER_LIMITS.maxConnections,
+  ),
+  /** Requests a minute per client on each public endpoint (`@RateLimited()`); 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: envInteger('a non-negative integer (0 disables)', 0).default(0),
 };
 
 export type CommonConfig = z.infer<z.ZodObject<typeof CommonEnv>>;

@@ -12,6 +12,7 @@ import { RpcException } from '@nestjs/microservices';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
+import { RateLimitedError } from './rate-limited.error.js';
 
 interface SentReply {
   status?: number;
@@ -198,16 +199,59 @@ describe(AllExceptionsFilter.name, () => {
       });
     });
 
-    it('answers an unsupported content type with 400 naming the type', () => {
+    it('answers an unsupported content type with 415 naming the type and JSON', () => {
       const unsupported = wrapped(
         fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'Unsupported Media Type'),
       );
 
       sut.catch(unsupported, httpHost({ headers: { 'content-type': 'text/csv' } }, sent));
 
-      expect(sent.status).toBe(400);
-      expect(sent.body).toMatchObject({ code: 'invalid_request' });
-      expect((sent.body as { message: string }).message).toContain('"text/csv"');
+      expect(sent).toMatchObject({
+        status: 415,
+        body: {
+          code: 'unsupported_media_type',
+          message: 'content type "text/csv" is not supported; send the body as application/json',
+        },
+      });
+    });
+
+    it('answers a body without a content type with 415 saying so', () => {
+      const unsupported = wrapped(
+        fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'Unsupported Media Type'),
+      );
+
+      sut.catch(unsupported, httpHost({ headers: {} }, sent));
+
+      expect(sent).toMatchObject({
+        status: 415,
+        body: {
+          code: 'unsupported_media_type',
+          message: 'request has a body but no content-type; send it as application/json',
+        },
+      });
+    });
+
+    it('answers a body cut off by the request timeout with 400 and logs nothing', () => {
+      const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 });
+
+      sut.catch(reset, httpHost({}, sent));
+
+      expect(sent).toMatchObject({
+        status: 400,
+        body: { code: 'invalid_request', message: 'the connection closed before the request body arrived' },
+      });
+      expect(errorLog).not.toHaveBeenCalled();
+    });
+
+    it('answers a rate-limited request with 429 and Retry-After in seconds', () => {
+      sut.catch(
+        new RateLimitedError('too many requests', 7),
+        httpHost({}, sent, { 'x-request-id': 'r-429' }),
+      );
+
+      expect(sent.status).toBe(429);
+      expect(sent.headers['retry-after']).toBe('7');
+      expect(sent.body).toEqual({ code: 'rate_limited', message: 'too many requests', requestId: 'r-429' });
     });
 
     it('answers an unexpected error with 500 internal, logging the stack with the request id', () => {

@@ -9,6 +9,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import { RpcException } from '@nestjs/microservices';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Observable, throwError } from 'rxjs';
+import { RateLimitedError } from './rate-limited.error.js';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 
 interface HttpAnswer {
@@ -23,7 +24,9 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   404: 'not_found',
   408: 'timeout',
   413: 'payload_too_large',
+  415: 'unsupported_media_type',
   422: 'unprocessable',
+  429: 'rate_limited',
   500: 'internal',
   503: 'unavailable',
   504: 'timeout',
@@ -62,6 +65,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
       return;
     }
+    if (exception instanceof RateLimitedError) {
+      void reply.header('retry-after', String(exception.retryAfterSeconds));
+    }
     void reply.header(REQUEST_ID_HEADER, requestId).status(answer.status).send(answer.body);
   }
 
@@ -71,7 +77,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (exception.code === 'internal') this.logUnexpected(exception, `request ${requestId}`);
       return { status: HTTP_STATUS_BY_CODE[exception.code], body: exception.toBody(requestId) };
     }
-    const bodyProblem = describeBodyProblem(fastifyErrorCode(exception), request);
+    const bodyProblem = describeBodyProblem(bodyErrorCode(exception), request);
     if (bodyProblem) return answer(bodyProblem[0], bodyProblem[1], requestId);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -141,8 +147,21 @@ function describeBodyProblem(
     return ['invalid_request', 'request body is empty but content-type is application/json'];
   }
   if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    const type = JSON.stringify(request.headers['content-type'] ?? '');
-    return ['invalid_request', `unsupported content type ${type}; send application/json`];
+    const type = request.headers['content-type'];
+    if (type === undefined) {
+      return [
+        'unsupported_media_type',
+        'request has a body but no content-type; send it as application/json',
+      ];
+    }
+    return [
+      'unsupported_media_type',
+      `content type ${JSON.stringify(type)} is not supported; send the body as application/json`,
+    ];
+  }
+  if (fastifyCode !== undefined && CLIENT_GONE_CODES.has(fastifyCode)) {
+    // Too slow (the request timeout cut it off) or hung up: nothing to log, nobody left to answer.
+    return ['invalid_request', 'the connection closed before the request body arrived'];
   }
   if (fastifyCode === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
     return ['invalid_request', 'request body size did not match content-length'];
@@ -167,15 +186,13 @@ function httpExceptionMessage(exception: HttpException): string {
   return exception.message;
 }
 
-function fastifyErrorCode(exception: unknown): string | undefined {
+/** Fastify's own codes, and the socket errors of a client that went away while sending its body. */
+const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'ECONNABORTED']);
+
+function bodyErrorCode(exception: unknown): string | undefined {
   for (const candidate of [exception, exception instanceof HttpException ? exception.cause : undefined]) {
-    if (
-      isRecord(candidate) &&
-      typeof candidate['code'] === 'string' &&
-      candidate['code'].startsWith('FST_')
-    ) {
-      return candidate['code'];
-    }
+    const code = isRecord(candidate) ? candidate['code'] : undefined;
+    if (typeof code === 'string' && (code.startsWith('FST_') || CLIENT_GONE_CODES.has(code))) return code;
   }
   return undefined;
 }

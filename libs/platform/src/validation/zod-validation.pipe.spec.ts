@@ -30,6 +30,12 @@ describe(ZodValidationPipe.name, () => {
     expect(sut.transform(valid)).toEqual(valid);
   });
 
+  it('says a missing request body is missing and should be JSON', () => {
+    expect(messageOf(() => sut.transform(undefined, { type: 'body' }))).toBe(
+      'request body is missing; send a JSON object with content-type application/json',
+    );
+  });
+
   it('names an unknown field', () => {
     expect(messageOf(() => sut.transform({ ...valid, foo: 1 }))).toBe('unknown field "foo"');
   });
