@@ -1,4 +1,5 @@
 import type { AuctionOutcome, PricedWinner, UnscoredCandidate } from './auction-outcome.js';
+import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
 import { ceilToMicros } from './money.js';
 import { DEFAULT_PREDICTION_PRIORS, type PredictionPriors } from './prediction-priors.js';
 import {
@@ -17,6 +18,8 @@ export interface InOrderInput {
   /** USD per impression. */
   readonly reservePerImpression: number;
   readonly priors?: PredictionPriors;
+  /** Reported on each winner; the reserve price does not depend on it. */
+  readonly examination?: Examination;
 }
 
 /**
@@ -28,7 +31,9 @@ export interface InOrderInput {
 export function allocateInOrder(input: InOrderInput): AuctionOutcome {
   const { candidates, slots, reservePerImpression } = input;
   const priors = input.priors ?? DEFAULT_PREDICTION_PRIORS;
+  const examination = input.examination ?? DEFAULT_EXAMINATION;
   requireSlots(slots);
+  requireExamination(examination);
   requireNonNegative('reservePerImpression', reservePerImpression);
   requirePositiveProbability('priors.pCtr', priors.pCtr);
   requirePositiveProbability('priors.pCvr', priors.pCvr);
@@ -56,6 +61,7 @@ export function allocateInOrder(input: InOrderInput): AuctionOutcome {
       price: Math.min(candidate.bid, ceilToMicros(reservePrice)),
       valuePerImpression: breakdown.valuePerImpression,
       utility: breakdown.utility,
+      examination: examinationAt(examination, winners.length),
       pCtr: null,
       pCvr: null,
     });

@@ -1,8 +1,13 @@
 import type { BidType } from '@adfunnel/contracts';
+import type { Examination } from './examination.js';
 import type { UtilityWeights } from './utility.js';
 
-/** How winners were chosen and priced; VCG and first price will be added here. */
-export const MECHANISMS = ['gsp', 'retrieval_order'] as const;
+/** The auctions that rank scored ads; a surface or an experiment arm picks one. */
+export const PRICING_MECHANISMS = ['gsp', 'vcg', 'first_price'] as const;
+export type PricingMechanism = (typeof PRICING_MECHANISMS)[number];
+
+/** How winners were chosen and priced: an auction, or retrieval order when ranking gave no scores. */
+export const MECHANISMS = [...PRICING_MECHANISMS, 'retrieval_order'] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
 
 /** An ad ranking has scored: its campaign's bid and the model's predictions. */
@@ -26,7 +31,22 @@ export interface AuctionInput {
   /** Minimum advertiser value an ad must bring, USD per impression (a 0.5 CPM floor is 0.0005). */
   readonly reservePerImpression: number;
   readonly weights?: UtilityWeights;
+  /** By slot; DEFAULT_EXAMINATION when absent. */
+  readonly examination?: Examination;
+  readonly floors?: QualityFloors;
 }
+
+/**
+ * Gates on quality, not prices: an ad below either takes no slot, but one above them is priced by
+ * its competitors and the reserve alone. Both 0 (off) when absent.
+ */
+export interface QualityFloors {
+  readonly minPCtr: number;
+  /** USD per examined impression (a slot-0 impression), compared with the ad's utility. */
+  readonly minUtility: number;
+}
+
+export const NO_QUALITY_FLOORS: QualityFloors = Object.freeze({ minPCtr: 0, minUtility: 0 });
 
 export interface PricedWinner {
   /** 0-based position. */
@@ -38,9 +58,15 @@ export interface PricedWinner {
   readonly bid: number;
   /** USD per unit of bidType, rounded up to micro-dollars, never above bid. */
   readonly price: number;
-  /** USD per impression, unrounded (an expectation, not a charge). */
+  /** USD per examined (slot-0) impression, unrounded (an expectation, not a charge). */
   readonly valuePerImpression: number;
+  /** Per examined impression, like valuePerImpression. */
   readonly utility: number;
+  /**
+   * The slot's examination probability. A click-priced ad's expected value here is examination x
+   * valuePerImpression; a CPM ad's is valuePerImpression wherever it sits.
+   */
+  readonly examination: number;
   /** The predictions the ad was valued with; null when it was placed without them. */
   readonly pCtr: number | null;
   readonly pCvr: number | null;
@@ -52,6 +78,9 @@ export interface AuctionOutcome {
   readonly reservePerImpression: number;
   /** Candidates given to the mechanism. */
   readonly considered: number;
-  /** Candidates that could take a slot: meeting the reserve, and the best of their advertiser. */
+  /**
+   * Candidates that could take a slot: meeting the reserve and the quality floors, and the best of
+   * their advertiser.
+   */
   readonly eligible: number;
 }

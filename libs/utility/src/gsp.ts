@@ -1,92 +1,52 @@
-import type { AuctionCandidate, AuctionInput, AuctionOutcome, PricedWinner } from './auction-outcome.js';
-import { ceilToMicros } from './money.js';
-import { forCandidate, requireNonNegative, requireSlots } from './range-checks.js';
+import type { AuctionInput, AuctionOutcome } from './auction-outcome.js';
+import { examinationAt } from './examination.js';
+import { chargeValue, outcomeOf } from './priced-winner.js';
 import {
-  comparableUtility,
-  DEFAULT_UTILITY_WEIGHTS,
-  requireWeights,
-  utility,
-  valueNeededFor,
-  type UtilityBreakdown,
-  type UtilityWeights,
-} from './utility.js';
-import { priceInBidUnit } from './value-per-impression.js';
-
-interface Ranked {
-  readonly candidate: AuctionCandidate;
-  readonly breakdown: UtilityBreakdown;
-  readonly rankKey: number;
-}
+  allocateSlots,
+  impressionOrReserve,
+  type Placement,
+  type SlotAllocation,
+} from './slot-allocation.js';
+import { valueNeededFor } from './utility.js';
 
 /**
- * Generalized second price over `slots` positions: one ad per advertiser (its best), ads below the
- * reserve dropped, ranked by utility (ties to the lower adId). Each winner pays the least value per
- * impression that kept its slot, max(next competitor's value, reserve), in its own bid unit.
+ * Generalized second price over the welfare-maximizing slot assignment (allocateSlots): one ad per
+ * advertiser, ads below the reserve or a quality floor dropped. Each winner pays the least bid that
+ * keeps its slot, in its own bid unit, which is max(next competitor, reserve) once positions are
+ * counted (utilities u, c for click-priced ads, q for CPM ads, e = examination, m click slots):
+ * - the click ad in slot s needs u >= c_{s+1} (the next click ad) and e[s] u >= q_{slots-s-1} (the
+ *   CPM ad or reserve it keeps out of the page): it pays max(c_{s+1}, q_{slots-s-1} / e[s]) per
+ *   examined impression, so a reserve-bound ad low on the page pays reserve / e[s];
+ * - the CPM ad j-th among CPM ads needs u >= q_{j+1} (the next one, or the reserve), and, in the
+ *   last slot, u > e[m] c_m (the click ad that would take its slot).
+ * With no CPM ads and no binding reserve this is the classic rule: pay the next ad's value.
  */
 export function runGsp(input: AuctionInput): AuctionOutcome {
-  const { candidates, slots, reservePerImpression } = input;
-  const weights = input.weights ?? DEFAULT_UTILITY_WEIGHTS;
-  requireSlots(slots);
-  requireNonNegative('reservePerImpression', reservePerImpression);
-  requireWeights(weights);
-
-  const ranked = rankOnePerAdvertiser(candidates, reservePerImpression, weights);
-  const winners: PricedWinner[] = [];
-  for (let slot = 0; slot < Math.min(slots, ranked.length); slot++) {
-    const { candidate, breakdown } = ranked[slot];
-    const next = ranked[slot + 1];
-    const competitorValue =
-      next === undefined ? 0 : valueNeededFor(next.breakdown.utility, breakdown, weights);
-    const neededValue = Math.max(competitorValue, reservePerImpression);
-    const rawPrice = priceInBidUnit({
-      bidType: candidate.bidType,
-      valuePerImpression: neededValue,
-      pCtr: candidate.pCtr,
-      pCvr: candidate.pCvr,
-    });
-    winners.push({
-      slot,
-      adId: candidate.adId,
-      campaignId: candidate.campaignId,
-      advertiserId: candidate.advertiserId,
-      bidType: candidate.bidType,
-      bid: candidate.bid,
-      price: Math.min(candidate.bid, ceilToMicros(rawPrice)),
-      valuePerImpression: breakdown.valuePerImpression,
-      utility: breakdown.utility,
-      pCtr: candidate.pCtr,
-      pCvr: candidate.pCvr,
-    });
-  }
-  return {
-    mechanism: 'gsp',
-    winners,
-    reservePerImpression,
-    considered: candidates.length,
-    eligible: ranked.length,
-  };
+  const allocation = allocateSlots(input);
+  const winners = allocation.placements.map((placement) =>
+    chargeValue(
+      placement,
+      valueNeededFor(gspThreshold(allocation, placement), placement.scored.breakdown, allocation.weights),
+    ),
+  );
+  return outcomeOf('gsp', input, allocation, winners);
 }
 
-function rankOnePerAdvertiser(
-  candidates: readonly AuctionCandidate[],
-  reservePerImpression: number,
-  weights: UtilityWeights,
-): Ranked[] {
-  const reserveKey = comparableUtility(reservePerImpression);
-  const scored: Ranked[] = [];
-  for (const candidate of candidates) {
-    const breakdown = forCandidate(candidate.adId, () => utility(candidate, weights));
-    if (comparableUtility(breakdown.valuePerImpression) < reserveKey) continue;
-    scored.push({ candidate, breakdown, rankKey: comparableUtility(breakdown.utility) });
+/** The least utility per examined impression (per impression for CPM) that keeps the placement's slot. */
+function gspThreshold(allocation: SlotAllocation, placement: Placement): number {
+  const { clicks, impressions, reserveUtility, slots, clickSlots, examination } = allocation;
+  if (placement.kind === 'click') {
+    const s = placement.slot;
+    const nextClick = clicks[s + 1] ?? 0;
+    const keptOut = impressionOrReserve(impressions, slots - s - 1, reserveUtility);
+    return Math.max(nextClick, keptOut / placement.examination);
   }
-  scored.sort((a, b) => b.rankKey - a.rankKey || a.candidate.adId - b.candidate.adId);
-
-  const seen = new Set<number>();
-  const ranked: Ranked[] = [];
-  for (const entry of scored) {
-    if (seen.has(entry.candidate.advertiserId)) continue;
-    seen.add(entry.candidate.advertiserId);
-    ranked.push(entry);
-  }
-  return ranked;
+  const j = placement.rank;
+  const next = impressionOrReserve(impressions, j + 1, reserveUtility);
+  const inLastSlot = placement.slot === slots - 1;
+  const clickBelow =
+    inLastSlot && clickSlots < clicks.length
+      ? examinationAt(examination, clickSlots) * clicks[clickSlots]
+      : 0;
+  return Math.max(next, clickBelow);
 }
