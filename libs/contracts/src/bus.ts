@@ -74,6 +74,9 @@ export type ScoreResponse = z.infer<typeof ScoreResponseSchema>;
 
 // ---- auction --------------------------------------------------------------------------------------
 
+/** The auctions a request may ask for (an experiment arm); `retrieval_order` only ever answers. */
+export const PricingMechanismSchema = z.enum(['gsp', 'vcg', 'first_price']);
+
 export const AuctionRequestSchema = z.strictObject({
   ...StageHeader,
   surface: SurfaceSchema,
@@ -84,6 +87,8 @@ export const AuctionRequestSchema = z.strictObject({
   userId: z.string().min(1).max(64).optional(),
   /** Absent when ranking failed: the auction then keeps retrieval order and prices at the reserve. */
   predictions: z.object({ pCtr: z.array(z.number()), pCvr: z.array(z.number()) }).optional(),
+  /** Overrides the surface's configured mechanism; absent: AUCTION_MECHANISM(_BY_SURFACE) decides. */
+  mechanism: PricingMechanismSchema.optional(),
 });
 export type AuctionRequest = z.infer<typeof AuctionRequestSchema>;
 
@@ -103,7 +108,7 @@ export const AuctionWinnerSchema = z.object({
 export type AuctionWinner = z.infer<typeof AuctionWinnerSchema>;
 
 export const AuctionResponseSchema = z.object({
-  mechanism: z.enum(['gsp', 'retrieval_order']),
+  mechanism: z.enum([...PricingMechanismSchema.options, 'retrieval_order']),
   winners: z.array(AuctionWinnerSchema),
   reservePerImpression: z.number(),
   considered: z.number().int(),
