@@ -1,4 +1,7 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { FunnelLauncher } from './funnel-launcher.js';
 import { isolatedFunnelEnv } from './isolated-funnel-env.js';
@@ -39,4 +42,49 @@ describe(FunnelLauncher.name, () => {
       }
     });
   });
+
+  describe('restart', () => {
+    /** A stand-in for a service: answers GET /health on LOGGING_PORT, as the real ones do. */
+    const HEALTHY_APP = `import { createServer } from 'node:http';
+createServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end()).listen(
+  Number(process.env.LOGGING_PORT),
+  '127.0.0.1',
+);
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+    it.each(['SIGKILL', 'SIGTERM'] as const)(
+      'stops one app with %s and answers once a new process of it is healthy on the same port',
+      async (signal) => {
+        const root = await mkdtemp(join(tmpdir(), 'funnel-launcher-'));
+        await mkdir(join(root, 'apps', 'logging', 'dist'), { recursive: true });
+        await writeFile(join(root, 'apps', 'logging', 'dist', 'main.js'), HEALTHY_APP);
+        const sut = new FunnelLauncher({
+          root,
+          env: { LOGGING_PORT: String(await freePort()) },
+          apps: ['logging'],
+        });
+        try {
+          await sut.start();
+          const before = sut.pid('logging');
+
+          await sut.restart('logging', signal);
+
+          expect(sut.pid('logging')).not.toBe(before);
+          expect((await fetch(`${sut.url('logging')}/health`)).status).toBe(200);
+        } finally {
+          await sut.stopAll();
+          await rm(root, { recursive: true, force: true });
+        }
+      },
+    );
+  });
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}

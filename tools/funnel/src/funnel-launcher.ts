@@ -125,6 +125,16 @@ export class FunnelLauncher {
     await running.exited;
   }
 
+  /**
+   * Stops one app, gracefully (SIGTERM) or as in a crash (SIGKILL), and starts it again on the same
+   * port; resolves once it answers GET /health. The other apps keep running.
+   */
+  async restart(app: FunnelApp, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (signal === 'SIGKILL') await this.kill(app);
+    else await this.stop(app);
+    await this.startApp(app);
+  }
+
   async stopAll(): Promise<void> {
     const apps = [...this.running.keys()].reverse();
     await Promise.all(apps.map((app) => this.stop(app)));
