@@ -1,5 +1,4 @@
 import { CommonEnv, envInteger, envPort, loadConfig } from '@adfunnel/platform';
-import { MAX_SERVED_BATCH } from '@adfunnel/contracts';
 import { refuseDevTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { z } from 'zod';
 
@@ -20,12 +19,16 @@ export const GatewayConfigSchema = z
     RETRIEVAL_TIMEOUT_MS: ms(80),
     RANKING_TIMEOUT_MS: ms(80),
     AUCTION_TIMEOUT_MS: ms(100),
-    LOGGING_TIMEOUT_MS: ms(1000),
-    /** Served records are sent to logging in batches: at most this long after the first, or this many. */
-    SERVED_BATCH_MS: ms(20),
-    SERVED_BATCH_MAX: envInteger(`an integer from 1 to ${MAX_SERVED_BATCH}`, 1, MAX_SERVED_BATCH).default(
-      100,
-    ),
+    /** Key prefix of the logging queues in Redis (logging's own value): served records are added there. */
+    LOGGING_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
+      .default('adfunnel'),
+    /**
+     * How long a request waits for its served record (and, before the funnel, its request-id claim)
+     * to be written to Redis; past it the answer carries no ads.
+     */
+    SERVED_RECORD_TIMEOUT_MS: ms(100),
     RETRIEVAL_CANDIDATES: envInteger('an integer from 1 to 2000', 1, 2000).default(200),
     GATEWAY_BODY_LIMIT_BYTES: envInteger('a size in bytes from 1024 to 1048576', 1024, 1_048_576).default(
       16_384,

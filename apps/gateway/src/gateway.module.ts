@@ -1,9 +1,10 @@
 import { CatalogModule } from '@adfunnel/catalog';
-import { serviceModule } from '@adfunnel/platform';
+import { RedisProbe, serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdServingService } from './ads/ad-serving.service.js';
 import { AdsController } from './ads/ads.controller.js';
-import { ServedRecordPublisher } from './ads/served-record.publisher.js';
+import { servedQueueProvider } from './ads/served-queue.js';
+import { ServedRecordWriter } from './ads/served-record.writer.js';
 import { UserProfileService } from './ads/user-profile.service.js';
 import type { GatewayConfig } from './config.js';
 
@@ -15,7 +16,7 @@ export class GatewayModule {
       config,
       imports: [CatalogModule.forService(config)],
       controllers: [AdsController],
-      providers: [AdServingService, ServedRecordPublisher, UserProfileService],
+      providers: [AdServingService, servedQueueProvider, ServedRecordWriter, UserProfileService, RedisProbe],
     });
   }
 }

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BudgetStore } from '@adfunnel/budget';
 import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import { QueueGroups, Rpc, type ServedAdClaims, type ServedRecord } from '@adfunnel/contracts';
+import {
+  JobNames,
+  QueueGroups,
+  Queues,
+  type ServedAdClaims,
+  type ServedRecord,
+  type ServedRecordJob,
+} from '@adfunnel/contracts';
 import {
   CampaignDaySpendEntity,
   LedgerEntryEntity,
@@ -24,6 +31,8 @@ import {
 } from '@adfunnel/testing';
 import { eventId, trackingUrls } from '@adfunnel/tracking';
 import { billingDay } from '@adfunnel/utility';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { LoggingConfigSchema } from './config.js';
@@ -48,6 +57,47 @@ function adFactory(id: number, campaignId: number, landingUrl: string): AdEntity
     status: 'active' as const,
     createdAt: Date.UTC(2025, 0, 1),
   });
+}
+
+function servedRecordFactory(overrides: Partial<ServedRecord> = {}): ServedRecord {
+  return {
+    requestId: `req-${randomUUID()}`,
+    servedAt: Date.now(),
+    userId: 'u00001',
+    surface: 'home_feed',
+    country: 'US',
+    device: 'mobile',
+    modelVersion: 'test-model',
+    featureDim: 3,
+    degraded: [],
+    ads: [
+      {
+        slot: 0,
+        adId: 42,
+        campaignId: 10,
+        advertiserId: 1,
+        bidType: 'CPC',
+        bid: 0.8,
+        price: 0.5,
+        pCtr: 0.02,
+        pCvr: 0.1,
+        features: [0.25, 1, 0],
+      },
+      {
+        slot: 1,
+        adId: 43,
+        campaignId: 10,
+        advertiserId: 1,
+        bidType: 'CPC',
+        bid: 0.8,
+        price: 0.4,
+        pCtr: 0.01,
+        pCvr: null,
+        features: [0.5, 0, 1],
+      },
+    ],
+    ...overrides,
+  };
 }
 
 function claimsFactory(overrides: Partial<ServedAdClaims> = {}): ServedAdClaims {
@@ -273,48 +323,18 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
       expect(await eventsOf(claims.r)).toHaveLength(0);
     });
 
-    it('queues a served record from the bus and stores one row per ad with its features', async () => {
-      const requestId = `req-${randomUUID()}`;
-      const record: ServedRecord = {
-        requestId,
-        servedAt: Date.now(),
-        userId: 'u00001',
-        surface: 'home_feed',
-        country: 'US',
-        device: 'mobile',
-        modelVersion: 'test-model',
-        featureDim: 3,
-        degraded: [],
-        ads: [
-          {
-            slot: 0,
-            adId: 42,
-            campaignId: 10,
-            advertiserId: 1,
-            bidType: 'CPC',
-            bid: 0.8,
-            price: 0.5,
-            pCtr: 0.02,
-            pCvr: 0.1,
-            features: [0.25, 1, 0],
-          },
-          {
-            slot: 1,
-            adId: 43,
-            campaignId: 10,
-            advertiserId: 1,
-            bidType: 'CPC',
-            bid: 0.8,
-            price: 0.4,
-            pCtr: 0.01,
-            pCvr: null,
-            features: [0.5, 0, 1],
-          },
-        ],
-      };
-      const send = () => stage.bus.call(Rpc.loggingServed, { records: [record] });
-      expect(await send()).toEqual({ accepted: 1 });
-      expect(await send()).toEqual({ accepted: 1 });
+    it('stores one row per ad of a served job with its features, once however often it is delivered', async () => {
+      const record = servedRecordFactory();
+      const { requestId } = record;
+      const served = stage.app.get<Queue<ServedRecordJob>>(getQueueToken(Queues.served));
+      const add = (records: ServedRecord[], jobId: string) =>
+        served.add(
+          JobNames.persistServed,
+          { records },
+          { jobId, removeOnComplete: true, removeOnFail: false },
+        );
+      await add([record], `served:${requestId}:a`);
+      await add([record], `served:${requestId}:b`);
 
       const rows = await eventually(
         'served rows',
@@ -327,14 +347,31 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
         [`${requestId}:0`, 42, [0.25, 1, 0], 3],
         [`${requestId}:1`, 43, [0.5, 0, 1], 3],
       ]);
+    });
 
-      const inconsistent = { ...record, ads: [{ ...record.ads[0], features: [1, 2] }] };
-      await expect(
-        stage.bus.call(Rpc.loggingServed, { records: [record, inconsistent] }),
-      ).rejects.toMatchObject({
-        code: 'invalid_request',
-        message: expect.stringContaining('records[1].ads: slot 0 has 2 features, expected featureDim 3'),
+    it('fails a served job holding an inconsistent record for good, storing none of it', async () => {
+      const served = stage.app.get<Queue<ServedRecordJob>>(getQueueToken(Queues.served));
+      const good = servedRecordFactory();
+      const inconsistent = servedRecordFactory({
+        ads: [{ ...servedRecordFactory().ads[0], features: [1, 2] }],
       });
+      const job = await served.add(
+        JobNames.persistServed,
+        { records: [good, inconsistent] },
+        { jobId: `served:${good.requestId}:x`, attempts: 5, removeOnComplete: true, removeOnFail: false },
+      );
+
+      const failed = await eventually(
+        'the job to fail',
+        () => served.getJob(job.id),
+        (found) => found !== null && found.failedReason !== undefined,
+      );
+      expect(failed?.failedReason).toContain(
+        'records[1].ads[0]: slot 0 has 2 features, expected featureDim 3',
+      );
+      expect(failed?.attemptsMade).toBe(1);
+      expect(await db.getRepository(ServedAdEntity).countBy({ requestId: good.requestId })).toBe(0);
+      await failed?.remove();
     });
 
     it('charges the ledger, publishes the spend to the serve-time budget state, and rebuilds it from the ledger', async () => {

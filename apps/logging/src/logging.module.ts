@@ -14,7 +14,6 @@ import { AdvertiserAuthenticator } from './advertiser-auth/advertiser-authentica
 import { ReportsController } from './reports/reports.controller.js';
 import { ReportsService } from './reports/reports.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
-import { ServedController } from './served/served.controller.js';
 import { ServedProcessor } from './served/served.processor.js';
 import { ClickLookup } from './tracking/click-lookup.js';
 import { ConversionRedisState } from './tracking/conversion-redis-state.service.js';
@@ -32,11 +31,11 @@ export class LoggingModule {
       name: 'logging',
       config,
       imports: [
-        // Impressions and served records are accepted before any ad exists; a click needs its ad.
+        // Impressions and served records are stored before any ad exists; a click needs its ad.
         CatalogModule.forService(config, { requireAds: false, entities: EVENT_STORE_ENTITIES }),
         LoggingQueuesModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.LOGGING_QUEUE_PREFIX }),
       ],
-      controllers: [TrackingController, ConversionsController, ReportsController, ServedController],
+      controllers: [TrackingController, ConversionsController, ReportsController],
       providers: [
         EventsService,
         LandingPageService,

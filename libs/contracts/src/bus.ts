@@ -121,49 +121,6 @@ export const AuctionResponseSchema = z.object({
 });
 export type AuctionResponse = z.infer<typeof AuctionResponseSchema>;
 
-// ---- logging --------------------------------------------------------------------------------------
-
-export const ServedAdRecordSchema = z.strictObject({
-  slot: z.number().int(),
-  adId: z.number().int(),
-  campaignId: z.number().int(),
-  advertiserId: z.number().int(),
-  bidType: BidTypeSchema,
-  bid: z.number(),
-  price: z.number(),
-  pCtr: z.number().nullable(),
-  pCvr: z.number().nullable(),
-  /** The exact feature row ranking scored this ad with; null when ranking was skipped. */
-  features: z.array(z.number()).nullable(),
-});
-export type ServedAdRecord = z.infer<typeof ServedAdRecordSchema>;
-
-export const ServedRecordSchema = z.strictObject({
-  requestId: z.string().min(1).max(128),
-  servedAt: z.number().int(),
-  userId: z.string(),
-  surface: SurfaceSchema,
-  country: z.string(),
-  device: DeviceSchema,
-  modelVersion: z.string().nullable(),
-  featureDim: z.number().int().nullable(),
-  degraded: z.array(z.string()),
-  ads: z.array(ServedAdRecordSchema),
-});
-export type ServedRecord = z.infer<typeof ServedRecordSchema>;
-
-/** The gateway batches served records (a few ms' worth) into one bus message and one queue write. */
-export const MAX_SERVED_BATCH = 500;
-export const ServedBatchSchema = z.strictObject({
-  records: z.array(ServedRecordSchema).min(1).max(MAX_SERVED_BATCH),
-});
-export type ServedBatch = z.infer<typeof ServedBatchSchema>;
-
-export const ServedAckSchema = z.object({
-  accepted: z.number().int().describe('Records queued (a record already queued counts once)'),
-});
-export type ServedAck = z.infer<typeof ServedAckSchema>;
-
 // ---- the calls --------------------------------------------------------------------------------------
 
 export const Rpc = {
@@ -174,7 +131,6 @@ export const Rpc = {
   ),
   rankingScore: rpc('adfunnel.ranking.score.v1', ScoreRequestSchema, ScoreResponseSchema),
   auctionRun: rpc('adfunnel.auction.run.v1', AuctionRequestSchema, AuctionResponseSchema),
-  loggingServed: rpc('adfunnel.logging.served.v2', ServedBatchSchema, ServedAckSchema),
 } as const;
 
 /** NATS queue groups: replicas of one service share its subjects instead of all answering. */

@@ -1,7 +1,10 @@
-import type { EventType } from './domain.js';
-import type { ServedRecord } from './bus.js';
+import { z } from 'zod';
+import { BidTypeSchema, DeviceSchema, type EventType, SurfaceSchema } from './domain.js';
 
-/** Bull queues (Redis) owned by the logging service, with the payload of each job. */
+/**
+ * Bull queues (Redis) the logging service works off, with the payload of each job. Logging adds the
+ * tracking events; the gateway adds the served records itself, before it answers.
+ */
 export const Queues = {
   events: 'adfunnel-events',
   served: 'adfunnel-served',
@@ -33,7 +36,55 @@ export interface TrackingEventJob {
   conversionId?: string;
 }
 
-/** One job per batch the gateway sent: the rows' primary keys make a redelivered batch a no-op. */
-export interface ServedRecordJob {
-  records: ServedRecord[];
-}
+export const ServedAdRecordSchema = z.strictObject({
+  slot: z.number().int(),
+  adId: z.number().int(),
+  campaignId: z.number().int(),
+  advertiserId: z.number().int(),
+  bidType: BidTypeSchema,
+  bid: z.number(),
+  price: z.number(),
+  pCtr: z.number().nullable(),
+  pCvr: z.number().nullable(),
+  /** The exact feature row ranking scored this ad with; null when ranking was skipped. */
+  features: z.array(z.number()).nullable(),
+});
+export type ServedAdRecord = z.infer<typeof ServedAdRecordSchema>;
+
+/** What a served ad's row needs beyond its fields: slots are the row key, and a row has featureDim numbers. */
+export const ServedRecordSchema = z
+  .strictObject({
+    requestId: z.string().min(1).max(128),
+    servedAt: z.number().int(),
+    userId: z.string(),
+    surface: SurfaceSchema,
+    country: z.string(),
+    device: DeviceSchema,
+    modelVersion: z.string().nullable(),
+    featureDim: z.number().int().nullable(),
+    degraded: z.array(z.string()),
+    ads: z.array(ServedAdRecordSchema),
+  })
+  .superRefine((record, context) => {
+    const slots = new Set<number>();
+    record.ads.forEach((ad, i) => {
+      const problem = (message: string) => context.addIssue({ code: 'custom', path: ['ads', i], message });
+      if (slots.has(ad.slot)) problem(`slot ${ad.slot} appears more than once`);
+      slots.add(ad.slot);
+      if (ad.features === null) return;
+      if (record.featureDim === null) problem(`slot ${ad.slot} has features but featureDim is null`);
+      else if (ad.features.length !== record.featureDim) {
+        problem(
+          `slot ${ad.slot} has ${ad.features.length} features, expected featureDim ${record.featureDim}`,
+        );
+      }
+    });
+  });
+export type ServedRecord = z.infer<typeof ServedRecordSchema>;
+
+/**
+ * One job for the records of the requests a gateway answered while its previous add was in flight
+ * (often one). Rows are keyed `${requestId}:${slot}`, so a redelivered job stores nothing twice.
+ */
+export const ServedRecordJobSchema = z.strictObject({ records: z.array(ServedRecordSchema).min(1) });
+export type ServedRecordJob = z.infer<typeof ServedRecordJobSchema>;

@@ -15,7 +15,7 @@ import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { SignedEventToken } from '@adfunnel/tracking';
 import { GatewayConfigSchema } from '../config.js';
 import { AdServingService } from './ad-serving.service.js';
-import type { ServedRecordPublisher } from './served-record.publisher.js';
+import type { ServedRecordWriter } from './served-record.writer.js';
 import type { UserProfileService } from './user-profile.service.js';
 
 type Handler = (payload: unknown) => Promise<unknown>;
@@ -105,6 +105,7 @@ describe(AdServingService.name, () => {
   };
   let bus: FakeBus;
   let published: unknown[][];
+  let recordDurable: boolean;
   let sut: AdServingService;
 
   beforeEach(() => {
@@ -113,20 +114,23 @@ describe(AdServingService.name, () => {
     bus.handlers.set(Rpc.rankingScore.pattern, () => Promise.resolve(scores));
     bus.handlers.set(Rpc.auctionRun.pattern, (p) => Promise.resolve(auctionOf(p as AuctionRequest)));
     published = [];
+    recordDurable = true;
     const profiles = {
       userContext: () => Promise.resolve(user),
     } as unknown as UserProfileService;
     const ads = [1, 2, 3].map((id) => ad(id, id));
     const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
-    const publisher = {
-      publish: (...args: unknown[]) => published.push(args),
-      drain: () => Promise.resolve(),
+    const writer = {
+      write: (...args: unknown[]) => {
+        published.push(args);
+        return Promise.resolve(recordDurable);
+      },
     };
     sut = new AdServingService(
       bus as unknown as BusClient,
       profiles,
       catalog,
-      publisher as unknown as ServedRecordPublisher,
+      writer as unknown as ServedRecordWriter,
       clock,
       config,
     );
@@ -155,6 +159,16 @@ describe(AdServingService.name, () => {
       pCvr: scores.pCvr,
     });
     expect(published).toHaveLength(1);
+  });
+
+  it('answers without ads, saying why, when the served record could not be written', async () => {
+    recordDurable = false;
+
+    const answer = await sut.serve(request, 'req-unrecorded');
+
+    expect(published).toHaveLength(1);
+    expect(answer.ads).toEqual([]);
+    expect(answer.degraded).toEqual(['served_record_unavailable']);
   });
 
   it('answers in retrieval order, priced without predictions, when ranking fails', async () => {
@@ -315,7 +329,7 @@ describe(AdServingService.name, () => {
         userContext: () => new Promise((resolve) => setTimeout(() => resolve(user), 30)),
       } as unknown as UserProfileService,
       new FakeCatalogSnapshots(catalogSnapshot('cat-1', [ad(1, 1)])).asService(),
-      { publish: () => undefined, drain: () => Promise.resolve() } as unknown as ServedRecordPublisher,
+      { write: () => Promise.resolve(true) } as unknown as ServedRecordWriter,
       clock,
       tight,
     );

@@ -13,10 +13,10 @@ import {
 } from '@adfunnel/contracts';
 import { BusClient, Clock, InjectConfig } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../config.js';
 import type { FunnelTrace } from './funnel-trace.js';
-import { ServedRecordPublisher } from './served-record.publisher.js';
+import { ServedRecordWriter } from './served-record.writer.js';
 import { UserProfileService } from './user-profile.service.js';
 
 /**
@@ -24,14 +24,14 @@ import { UserProfileService } from './user-profile.service.js';
  * or runs out of time degrades the answer (unranked or no ads), never the request.
  */
 @Injectable()
-export class AdServingService implements OnApplicationShutdown {
+export class AdServingService {
   private readonly logger = new Logger(AdServingService.name);
 
   constructor(
     private readonly bus: BusClient,
     private readonly profiles: UserProfileService,
     private readonly catalog: CatalogSnapshotService,
-    private readonly servedRecords: ServedRecordPublisher,
+    private readonly servedRecords: ServedRecordWriter,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: GatewayConfig,
   ) {}
@@ -118,9 +118,14 @@ export class AdServingService implements OnApplicationShutdown {
 
     const degraded = degradationsOf(stages);
     const trace: FunnelTrace = { requestId, servedAt, user, scores, auction };
-    const ads = this.assemble(request, trace);
+    const assembled = this.assemble(request, trace);
+    // An ad whose serve is not recorded can be neither billed nor attributed: no record, no ads.
+    const recordStarted = performance.now();
+    const recorded = await this.servedRecords.write(request, trace, assembled, degraded);
+    timings['record'] = round(performance.now() - recordStarted);
+    if (!recorded) degraded.push('served_record_unavailable');
+    const ads = recorded ? assembled : [];
     timings['total'] = round(performance.now() - started);
-    this.servedRecords.publish(request, trace, ads, degraded);
     this.logger.debug({
       msg: 'served',
       requestId,
@@ -140,10 +145,6 @@ export class AdServingService implements OnApplicationShutdown {
       stages,
       timingsMs: timings,
     };
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.servedRecords.drain();
   }
 
   private assemble(request: AdRequest, trace: FunnelTrace): ServedAd[] {

@@ -3,10 +3,14 @@ import { RateLimited, ZodValidationPipe } from '@adfunnel/platform';
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AdServingService } from './ad-serving.service.js';
+import { ServedRecordWriter } from './served-record.writer.js';
 
 @Controller('v1/ads')
 export class AdsController {
-  constructor(private readonly serving: AdServingService) {}
+  constructor(
+    private readonly serving: AdServingService,
+    private readonly servedRecords: ServedRecordWriter,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -15,6 +19,11 @@ export class AdsController {
     @Body(new ZodValidationPipe(AdRequestSchema)) body: AdRequest,
     @Req() req: FastifyRequest,
   ): Promise<AdResponse> {
-    return this.serving.serve(body, req.id);
+    await this.servedRecords.claim(req.id);
+    try {
+      return await this.serving.serve(body, req.id);
+    } finally {
+      this.servedRecords.release(req.id);
+    }
   }
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 const ErrorSchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string().describe('What was wrong, in words a developer can act on'),
+  reason: z.string().optional().describe('A finer, stable reason, e.g. duplicate_request_id'),
   requestId: z.string().optional(),
 });
 
@@ -44,7 +45,8 @@ export function openApiDocument(): OpenAPIObject {
             `Fills up to \`slots\` (1..${MAX_SLOTS}) ad slots. Unknown fields are rejected. When ranking fails or ` +
             'runs out of time the answer still comes, in retrieval order, with `ranking: "retrieval_order"` and ' +
             '`degraded: ["ranking_unavailable"]`; `stages` says what became of each stage (ok, failed, timeout, ' +
-            'skipped). No stage is called once the request deadline has passed.',
+            'skipped). No stage is called once the request deadline has passed. When the served record cannot be ' +
+            'written to Redis in time the answer carries no ads and `degraded` includes `"served_record_unavailable"`.',
           operationId: 'requestAds',
           parameters: [
             {
@@ -63,6 +65,11 @@ export function openApiDocument(): OpenAPIObject {
             },
             '400': {
               description: 'Malformed, unknown-field or oversize request',
+              content: json(ErrorSchema, 'output'),
+            },
+            '409': {
+              description:
+                'The x-request-id was already used by another request (reason `duplicate_request_id`); send a new one',
               content: json(ErrorSchema, 'output'),
             },
             '500': {

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import {
   AdfunnelError,
   JobNames,
   Queues,
-  type ServedRecord,
   type ServedRecordJob,
   type TrackingEventJob,
 } from '@adfunnel/contracts';
@@ -21,9 +19,9 @@ export interface QueueDepth {
 }
 
 /**
- * The producer side of the logging queues. A job id is the event id (or the request id for a served
- * record), so bull refuses a second copy while the first is still queued, and the workers' insert
- * ignores one that arrives later.
+ * The producer side of the events queue (the gateway adds the served records itself), and the depth
+ * of both. A job id is the event id, so bull refuses a second copy while the first is still queued,
+ * and the workers' insert ignores one that arrives later.
  */
 @Injectable()
 export class LoggingQueuesService implements BeforeApplicationShutdown {
@@ -39,20 +37,6 @@ export class LoggingQueuesService implements BeforeApplicationShutdown {
   async enqueueEvent(job: TrackingEventJob): Promise<string> {
     await this.add(this.events, JobNames.persistEvent, job, job.eventId);
     return job.eventId;
-  }
-
-  /**
-   * One job for the whole batch, so a busy gateway costs one bull job per batch rather than per
-   * request. The job id is derived from the request ids: the gateway resending a batch it had no
-   * answer for queues it once, and the rows' primary keys absorb any other overlap.
-   */
-  async enqueueServed(records: ServedRecord[]): Promise<string> {
-    const jobId = `served:${createHash('sha256')
-      .update(records.map((r) => r.requestId).join('\n'))
-      .digest('hex')
-      .slice(0, 32)}`;
-    await this.add(this.served, JobNames.persistServed, { records }, jobId);
-    return jobId;
   }
 
   async depth(): Promise<Record<'events' | 'served', QueueDepth>> {

@@ -1,12 +1,22 @@
-import { JobNames, Queues, type ServedRecord, type ServedRecordJob } from '@adfunnel/contracts';
+import {
+  JobNames,
+  Queues,
+  type ServedRecord,
+  type ServedRecordJob,
+  ServedRecordJobSchema,
+} from '@adfunnel/contracts';
 import { EventStore, type ServedAdEntity } from '@adfunnel/event-store';
-import { InjectConfig } from '@adfunnel/platform';
+import { InjectConfig, formatZodError } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import type { LoggingConfig } from '../config.js';
 
-/** Worker for `Queues.served`: one served_ads row per ad shown, with the features ranking used. */
+/**
+ * Worker for `Queues.served`, which the gateway fills before it answers: one served_ads row per ad
+ * shown, with the features ranking used. A job that does not hold valid records is failed for good
+ * (kept in the failed set for inspection), never stored.
+ */
 @Injectable()
 export class ServedProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(ServedProcessor.name);
@@ -31,7 +41,14 @@ export class ServedProcessor implements OnApplicationBootstrap {
   }
 
   private async handle(job: Job<ServedRecordJob>): Promise<void> {
-    const { records } = job.data;
+    const parsed = ServedRecordJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const reason = `served job ${String(job.id)} rejected, nothing stored: ${formatZodError(parsed.error)}`;
+      this.logger.error(reason);
+      await job.discard();
+      throw new Error(reason);
+    }
+    const { records } = parsed.data;
     const ads = records.reduce((n, r) => n + r.ads.length, 0);
     try {
       const stored = await this.persist(records);

@@ -22,6 +22,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   401: 'unauthenticated',
   403: 'forbidden',
   404: 'not_found',
+  409: 'conflict',
   408: 'timeout',
   413: 'payload_too_large',
   415: 'unsupported_media_type',

@@ -1,0 +1,216 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CatalogAd } from '@adfunnel/catalog';
+import type { AdRequest, ServedAd, ServedRecord, ServedRecordJob } from '@adfunnel/contracts';
+import {
+  FEATURE_SPEC,
+  TOPIC_COUNT,
+  buildFeatureMatrix,
+  embedTopicMixture,
+  featureSpecFingerprint,
+} from '@adfunnel/features';
+import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { Logger } from '@nestjs/common';
+import { GatewayConfigSchema } from '../config.js';
+import type { FunnelTrace } from './funnel-trace.js';
+import type { ServedQueue } from './served-queue.js';
+import { ServedRecordWriter } from './served-record.writer.js';
+
+const oneHot = (k: number) => Array.from({ length: TOPIC_COUNT }, (_, i) => (i === k ? 1 : 0));
+
+const catalogAd = (id: number, topic: number): CatalogAd =>
+  ({ id, categoryIndex: topic, embedding: embedTopicMixture(oneHot(topic)) }) as unknown as CatalogAd;
+
+describe(ServedRecordWriter.name, () => {
+  Logger.overrideLogger(false);
+  const request: AdRequest = { userId: 'u1', surface: 'search', country: 'US', device: 'desktop', slots: 2 };
+  const user = { userId: 'u1', country: 'US', device: 'desktop' as const, interests: oneHot(3), known: true };
+  const ads = [catalogAd(7, 3), catalogAd(9, 5)];
+  const served = ads.map(
+    (ad, slot) => ({ slot, adId: ad.id, campaignId: 1, advertiserId: ad.id }) as ServedAd,
+  );
+  const trace = (catalogVersion: string): FunnelTrace => ({
+    requestId: 'r1',
+    servedAt: 1,
+    user,
+    scores: {
+      modelVersion: 'm',
+      pCtr: [0.1, 0.2],
+      pCvr: [0.3, 0.4],
+      featureSpec: featureSpecFingerprint(),
+      catalogVersion,
+    },
+    auction: {
+      mechanism: 'gsp',
+      reservePerImpression: 0,
+      considered: 2,
+      eligible: 2,
+      winners: ads.map((ad, slot) => ({
+        slot,
+        adId: ad.id,
+        campaignId: 1,
+        advertiserId: ad.id,
+        bidType: 'CPC' as const,
+        bid: 1,
+        price: 0.5,
+        valuePerImpression: 0.1,
+        pCtr: 0.1,
+        pCvr: 0.3,
+      })),
+    },
+  });
+
+  /** A bull queue's producer side: `add` answers when `release` says, `set` as Redis would for SET NX. */
+  class FakeQueue {
+    readonly jobs: { records: ServedRecord[]; jobId: string }[] = [];
+    readonly claimed = new Set<string>();
+    addFails = false;
+    redisDown = false;
+    holdAdds = false;
+    private held: (() => void)[] = [];
+    readonly client = {
+      status: 'ready',
+      on: () => undefined,
+      set: (key: string) => {
+        if (this.redisDown) return Promise.reject(new Error('connect ECONNREFUSED'));
+        if (this.claimed.has(key)) return Promise.resolve(null);
+        this.claimed.add(key);
+        return Promise.resolve('OK');
+      },
+    };
+
+    add(_name: string, data: ServedRecordJob, opts: { jobId: string }): Promise<unknown> {
+      const added = () => {
+        if (this.addFails) throw new Error('OOM command not allowed');
+        this.jobs.push({ records: data.records, jobId: opts.jobId });
+      };
+      if (!this.holdAdds) return Promise.resolve().then(added);
+      return new Promise((resolve, reject) =>
+        this.held.push(() => {
+          try {
+            resolve(added());
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        }),
+      );
+    }
+
+    release(): void {
+      const held = this.held;
+      this.held = [];
+      held.forEach((run) => run());
+    }
+  }
+
+  function writerWith(queue: FakeQueue, env: Record<string, string> = {}): ServedRecordWriter {
+    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
+    const config = GatewayConfigSchema.parse({ TRACKING_SECRET: 'test-secret-0123456789', ...env });
+    return new ServedRecordWriter(catalog, config, queue as unknown as ServedQueue);
+  }
+
+  const traceOf = (requestId: string): FunnelTrace => ({ ...trace('cat-1'), requestId });
+
+  it('logs the rows ranking scored: same libs/features code, same user context, same catalog version', async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+
+    expect(await sut.write(request, trace('cat-1'), served, [])).toBe(true);
+
+    const expected = buildFeatureMatrix(
+      { interests: user.interests, device: 'desktop', known: true },
+      'search',
+      ads,
+    );
+    const sent = queue.jobs.flatMap((job) => job.records);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].featureDim).toBe(FEATURE_SPEC.dim);
+    expect(sent[0].ads[1].features).toEqual(Array.from(expected.subarray(FEATURE_SPEC.dim)));
+  });
+
+  it('logs no rows when ranking scored against another catalog version', async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+
+    await sut.write(request, trace('cat-0'), served, []);
+
+    const [record] = queue.jobs[0].records;
+    expect(record.featureDim).toBeNull();
+    expect(record.ads.every((ad) => ad.features === null)).toBe(true);
+  });
+
+  it('writes nothing for an answer without ads', async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+
+    expect(await sut.write(request, trace('cat-1'), [], [])).toBe(true);
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('adds the records that arrive while an add is in flight as one job, and answers each once its job is in', async () => {
+    const queue = new FakeQueue();
+    queue.holdAdds = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '60000' });
+
+    const first = sut.write(request, traceOf('r1'), served, []);
+    const rest = ['r2', 'r3', 'r4'].map((id) => sut.write(request, traceOf(id), served, []));
+    queue.release();
+    expect(await first).toBe(true);
+    await Promise.resolve();
+    queue.release();
+
+    expect(await Promise.all(rest)).toEqual([true, true, true]);
+    expect(queue.jobs.map((job) => job.records.map((r) => r.requestId))).toEqual([
+      ['r1'],
+      ['r2', 'r3', 'r4'],
+    ]);
+    expect(queue.jobs[1].jobId).toMatch(/^served:r2:/);
+  });
+
+  it('reports a record Redis refused as not durable', async () => {
+    const queue = new FakeQueue();
+    queue.addFails = true;
+    const sut = writerWith(queue);
+
+    expect(await sut.write(request, traceOf('r1'), served, [])).toBe(false);
+  });
+
+  it('reports a record not in Redis within SERVED_RECORD_TIMEOUT_MS as not durable, and never sends one still waiting', async () => {
+    const queue = new FakeQueue();
+    queue.holdAdds = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '20' });
+
+    const results = await Promise.all([
+      sut.write(request, traceOf('r1'), served, []),
+      sut.write(request, traceOf('r2'), served, []),
+    ]);
+    queue.release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+
+    expect(results).toEqual([false, false]);
+    expect(queue.jobs.map((job) => job.records.map((r) => r.requestId))).toEqual([['r1']]);
+  });
+
+  it('refuses a request id already claimed with a conflict naming it', async () => {
+    const sut = writerWith(new FakeQueue());
+    await sut.claim('reused-id');
+
+    await expect(sut.claim('reused-id')).rejects.toMatchObject({
+      code: 'conflict',
+      reason: 'duplicate_request_id',
+      message: expect.stringContaining('"reused-id" was already used'),
+    });
+  });
+
+  it('records nothing for a request whose id Redis could not claim', async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+    queue.redisDown = true;
+    await sut.claim('r-unclaimed');
+    queue.redisDown = false;
+
+    expect(await sut.write(request, traceOf('r-unclaimed'), served, [])).toBe(false);
+    expect(queue.jobs).toEqual([]);
+    sut.release('r-unclaimed');
+    expect(await sut.write(request, traceOf('r-unclaimed'), served, [])).toBe(true);
+  });
+});
