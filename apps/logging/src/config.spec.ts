@@ -30,4 +30,12 @@ describe('LoggingConfigSchema', () => {
       /TRACKING_SECRET: must be at least 16 chars.*LOGGING_QUEUE_PREFIX.*LOGGING_CONCURRENCY: expected a positive integer/,
     );
   });
+
+  it("takes a dead worker's jobs up again after 30 s unless told sooner, and never below a second", () => {
+    expect(sut({}).LOGGING_STALLED_MS).toBe(30_000);
+    expect(sut({ LOGGING_STALLED_MS: '2000' }).LOGGING_STALLED_MS).toBe(2000);
+    expect(() => sut({ LOGGING_STALLED_MS: '200' })).toThrow(
+      /LOGGING_STALLED_MS: expected an integer of milliseconds from 1000/,
+    );
+  });
 });

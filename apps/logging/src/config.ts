@@ -25,6 +25,11 @@ export const LoggingConfigSchema = z
     LOGGING_JOB_ATTEMPTS: envInteger('a positive integer', 1)
       .max(100, { error: 'expected at most 100' })
       .default(8),
+    /**
+     * How long the jobs a dead worker held stay locked before a live one takes them up again (bull's
+     * lockDuration and stalledInterval): a worker renews its locks every half of it.
+     */
+    LOGGING_STALLED_MS: envInteger('an integer of milliseconds from 1000', 1000).default(30_000),
   })
   .superRefine(refuseDevTrackingSecretInProduction);
 

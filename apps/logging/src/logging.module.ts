@@ -33,7 +33,11 @@ export class LoggingModule {
       imports: [
         // Impressions and served records are stored before any ad exists; a click needs its ad.
         CatalogModule.forService(config, { requireAds: false, entities: EVENT_STORE_ENTITIES }),
-        LoggingQueuesModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.LOGGING_QUEUE_PREFIX }),
+        LoggingQueuesModule.forRoot({
+          redisUrl: config.REDIS_URL,
+          prefix: config.LOGGING_QUEUE_PREFIX,
+          stalledMs: config.LOGGING_STALLED_MS,
+        }),
       ],
       controllers: [TrackingController, ConversionsController, ReportsController],
       providers: [

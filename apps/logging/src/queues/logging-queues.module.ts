@@ -9,6 +9,8 @@ export interface LoggingQueuesOptions {
   redisUrl: string;
   /** Redis key prefix of every queue; tests give each run its own. */
   prefix: string;
+  /** bull's lockDuration and stalledInterval: how soon a killed worker's active jobs run again. */
+  stalledMs: number;
 }
 
 /** The bull queues of the logging service (Redis), with the health probes of Redis and of the queues. */
@@ -18,7 +20,14 @@ export class LoggingQueuesModule {
     const queues = BullModule.registerQueue({ name: Queues.events }, { name: Queues.served });
     return {
       module: LoggingQueuesModule,
-      imports: [BullModule.forRoot({ url: options.redisUrl, prefix: options.prefix }), queues],
+      imports: [
+        BullModule.forRoot({
+          url: options.redisUrl,
+          prefix: options.prefix,
+          settings: { lockDuration: options.stalledMs, stalledInterval: options.stalledMs },
+        }),
+        queues,
+      ],
       providers: [LoggingQueuesService, RedisProbe, QueueDepthProbe],
       exports: [LoggingQueuesService, queues],
     };
