@@ -88,7 +88,8 @@ describe(AuctionService.name, () => {
 
   it('runs GSP on the predictions and ignores inactive campaigns and ads and unknown ids', () => {
     // ad 3 would be worth 20 x 0.9 x 0.5 = 9 per impression and ad 4 50 / 1000 = 0.05, but both are paused; 99 is unknown.
-    // ad 1: 0.50 x 0.02 = 0.010, ad 2: 8 / 1000 = 0.008 -> ad 1 pays 0.008 / 0.02 = 0.40 per click, ad 2 the reserve 0.50 CPM
+    // ad 1: 0.50 x 0.02 = 0.010, ad 2: 8 / 1000 = 0.008. The click ad takes slot 0 and the CPM ad, worth as much
+    // anywhere, slot 1: they do not compete, so ad 1 pays the reserve 0.0005 / 0.02 = 0.025 per click, ad 2 0.50 CPM
     const response = sut.run(
       request({
         adIds: [2, 3, 4, 1, 99],
@@ -100,7 +101,7 @@ describe(AuctionService.name, () => {
     expect(
       response.winners.map((w) => [w.slot, w.adId, w.campaignId, w.advertiserId, w.bidType, w.bid, w.price]),
     ).toEqual([
-      [0, 1, 100, 10, 'CPC', 0.5, 0.4],
+      [0, 1, 100, 10, 'CPC', 0.5, 0.025],
       [1, 2, 200, 20, 'CPM', 8, 0.5],
     ]);
     expect(response.winners[0]).toMatchObject({ pCtr: 0.02, pCvr: 0.1 });
@@ -108,6 +109,77 @@ describe(AuctionService.name, () => {
     expect(response.reservePerImpression).toBe(0.0005);
     expect(response.considered).toBe(5);
     expect(response.eligible).toBe(2);
+  });
+
+  describe('mechanism and rules per surface', () => {
+    // one slot: ad 1 CPC 0.50 x 0.02 = 0.010 beats ad 2 CPM 8 / 1000 = 0.008; second price 0.008 / 0.02 = 0.40, first price 0.50
+    const oneSlot = (overrides: Partial<AuctionRequest>) =>
+      request({
+        adIds: [2, 1],
+        slots: 1,
+        predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1] },
+        ...overrides,
+      });
+    const withConfig = (env: Record<string, string>) =>
+      new AuctionService(
+        new FakeCatalogSnapshots(snapshot).asService(),
+        pacing,
+        clock,
+        AuctionConfigSchema.parse(env),
+      );
+
+    it('runs the surface’s configured mechanism and says which ran', () => {
+      const custom = withConfig({ AUCTION_MECHANISM_BY_SURFACE: 'search:first_price,related_items:vcg' });
+      const search = custom.run(oneSlot({ surface: 'search' }));
+      expect(search.mechanism).toBe('first_price');
+      expect(search.winners.map((w) => [w.adId, w.price])).toEqual([[1, 0.5]]);
+      expect(AuctionResponseSchema.parse(search)).toEqual(search);
+      expect(custom.run(oneSlot({ surface: 'related_items' }))).toMatchObject({
+        mechanism: 'vcg',
+        winners: [{ adId: 1, price: 0.4 }],
+      });
+      expect(custom.run(oneSlot({ surface: 'home_feed' }))).toMatchObject({
+        mechanism: 'gsp',
+        winners: [{ adId: 1, price: 0.4 }],
+      });
+    });
+
+    it('lets the request’s mechanism (an experiment arm) override its surface’s', () => {
+      const custom = withConfig({ AUCTION_MECHANISM: 'vcg', AUCTION_MECHANISM_BY_SURFACE: 'search:gsp' });
+      expect(custom.run(oneSlot({ surface: 'search', mechanism: 'first_price' })).mechanism).toBe(
+        'first_price',
+      );
+      expect(custom.run(oneSlot({ surface: 'home_feed' })).mechanism).toBe('vcg');
+    });
+
+    it('prices at the surface’s reserve: search 9 CPM leaves only ad 1 (0.010), paying 0.009 / 0.02 = 0.45', () => {
+      const custom = withConfig({ AUCTION_RESERVE_CPM_BY_SURFACE: 'search:9' });
+      const search = custom.run(oneSlot({ surface: 'search' }));
+      expect(search.reservePerImpression).toBe(0.009);
+      expect(search.winners.map((w) => [w.adId, w.price])).toEqual([[1, 0.45]]);
+      expect(search.eligible).toBe(1);
+      expect(custom.run(oneSlot({ surface: 'home_feed' })).reservePerImpression).toBe(0.0005);
+    });
+
+    it('uses the surface’s examination: a flat curve on search lets the CPM ad price the click ad at 0.40', () => {
+      // two slots: with 1 | 1 the CPM ad could take slot 0 as well as slot 1, so it competes with ad 1 there
+      const custom = withConfig({ AUCTION_EXAMINATION_BY_SURFACE: 'search:1|1' });
+      const twoSlots = { slots: 2, adIds: [2, 1], predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1] } };
+      expect(custom.run(request({ ...twoSlots, surface: 'home_feed' })).winners.map((w) => w.price)).toEqual([
+        0.025, 0.5,
+      ]);
+      // flat: ad 1 must still beat the reserve only (CPM ads sit below click ads), so the same prices
+      expect(custom.run(request({ ...twoSlots, surface: 'search' })).winners.map((w) => w.price)).toEqual([
+        0.025, 0.5,
+      ]);
+    });
+
+    it('drops ads under the quality floor: a minimum pCTR of 0.05 leaves only ad 2 (pCTR 0.1)', () => {
+      const custom = withConfig({ AUCTION_MIN_PCTR: '0.05' });
+      const response = custom.run(oneSlot({}));
+      expect(response.winners.map((w) => [w.adId, w.price])).toEqual([[2, 0.5]]);
+      expect(response.eligible).toBe(1);
+    });
   });
 
   it('keeps retrieval order and prices at the reserve with the priors when predictions are absent', () => {

@@ -3,7 +3,7 @@ import { AdfunnelError, type AuctionRequest, type AuctionResponse } from '@adfun
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import {
   allocateInOrder,
-  runGsp,
+  runAuction,
   type AuctionCandidate,
   type AuctionOutcome,
   type PredictionPriors,
@@ -12,6 +12,7 @@ import {
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuctionConfig } from './config.js';
 import { PacingService } from './pacing/pacing.service.js';
+import { mechanismFor, surfaceAuctionRules, type SurfaceAuctionRules } from './surface-auction-rules.js';
 
 type Predictions = NonNullable<AuctionRequest['predictions']>;
 
@@ -26,12 +27,12 @@ interface Pool<C> {
 /**
  * Turns ranked (or, when ranking failed, retrieved) ad ids into priced slots: bids come from the
  * catalog snapshot, paused or ended campaigns and ads drop out, so do the candidates pacing holds
- * back, and libs/utility does the auction.
+ * back, and libs/utility runs the auction its surface is configured for (or the request names).
  */
 @Injectable()
 export class AuctionService {
   private readonly logger = new Logger(AuctionService.name);
-  private readonly reservePerImpression: number;
+  private readonly rules: Record<AuctionRequest['surface'], SurfaceAuctionRules>;
   private readonly priors: PredictionPriors;
 
   constructor(
@@ -40,7 +41,7 @@ export class AuctionService {
     private readonly clock: Clock,
     @InjectConfig() config: AuctionConfig,
   ) {
-    this.reservePerImpression = config.AUCTION_RESERVE_CPM / 1000;
+    this.rules = surfaceAuctionRules(config);
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
   }
 
@@ -51,13 +52,15 @@ export class AuctionService {
       const snapshot = this.catalog.snapshot();
       this.pacing.countRequest(now);
       const admits = (campaign: CatalogCampaign) => this.pacing.admits(requestId, campaign, now);
+      const rules = this.rules[request.surface];
       const { outcome, unknown, inactive, paced } =
         request.predictions === undefined
-          ? this.inRetrievalOrder(request, snapshot, admits)
-          : this.byGsp(request, request.predictions, snapshot, admits);
+          ? this.inRetrievalOrder(request, rules, snapshot, admits)
+          : this.byAuction(request, rules, request.predictions, snapshot, admits);
       this.logger.debug({
         msg: 'auction run',
         requestId,
+        surface: request.surface,
         mechanism: outcome.mechanism,
         considered: request.adIds.length,
         unknown,
@@ -92,8 +95,9 @@ export class AuctionService {
     }
   }
 
-  private byGsp(
+  private byAuction(
     request: AuctionRequest,
+    rules: SurfaceAuctionRules,
     predictions: Predictions,
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
@@ -104,16 +108,19 @@ export class AuctionService {
       pCtr: predictions.pCtr[i],
       pCvr: predictions.pCvr[i],
     }));
-    const outcome = runGsp({
+    const outcome = runAuction(mechanismFor(request, rules), {
       candidates: pool.candidates,
       slots: request.slots,
-      reservePerImpression: this.reservePerImpression,
+      reservePerImpression: rules.reservePerImpression,
+      examination: rules.examination,
+      floors: rules.floors,
     });
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
 
   private inRetrievalOrder(
     request: AuctionRequest,
+    rules: SurfaceAuctionRules,
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
   ): { outcome: AuctionOutcome } & Omit<Pool<UnscoredCandidate>, 'candidates'> {
@@ -121,8 +128,9 @@ export class AuctionService {
     const outcome = allocateInOrder({
       candidates: pool.candidates,
       slots: request.slots,
-      reservePerImpression: this.reservePerImpression,
+      reservePerImpression: rules.reservePerImpression,
       priors: this.priors,
+      examination: rules.examination,
     });
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
