@@ -227,6 +227,7 @@ async function main(): Promise<void> {
     const redisUrl = `redis://127.0.0.1:${redisPort}`;
     await waitFor('redis-server', async () => {
       const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      probe.on('error', () => undefined);
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';
