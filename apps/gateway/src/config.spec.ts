@@ -3,15 +3,23 @@ import { ConfigError, parseConfig } from '@adfunnel/platform';
 import { GatewayConfigSchema } from './config.js';
 
 describe('GatewayConfigSchema', () => {
+  const TRACKING_SECRET = 'a-private-secret-of-forty-characters-long';
+
   it('has working defaults for a local run', () => {
-    const sut = parseConfig(GatewayConfigSchema, {});
+    const sut = parseConfig(GatewayConfigSchema, { TRACKING_SECRET });
     expect(sut).toMatchObject({ GATEWAY_PORT: 3100, GATEWAY_DEADLINE_MS: 250, RETRIEVAL_CANDIDATES: 200 });
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => parseConfig(GatewayConfigSchema, { GATEWAY_DEADLINE_MS: 'soon' })).toThrow(ConfigError);
+    expect(() => parseConfig(GatewayConfigSchema, { TRACKING_SECRET, GATEWAY_DEADLINE_MS: 'soon' })).toThrow(
+      ConfigError,
+    );
     try {
-      parseConfig(GatewayConfigSchema, { GATEWAY_DEADLINE_MS: 'soon', TRACKING_BASE_URL: 'not a url' });
+      parseConfig(GatewayConfigSchema, {
+        TRACKING_SECRET,
+        GATEWAY_DEADLINE_MS: 'soon',
+        TRACKING_BASE_URL: 'not a url',
+      });
     } catch (err) {
       expect((err as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
         'GATEWAY_DEADLINE_MS',
@@ -20,13 +28,22 @@ describe('GatewayConfigSchema', () => {
     }
   });
 
-  it('refuses the development tracking secret in production', () => {
-    expect(() => parseConfig(GatewayConfigSchema, { NODE_ENV: 'production' })).toThrow(/TRACKING_SECRET/);
-    expect(
-      parseConfig(GatewayConfigSchema, {
-        NODE_ENV: 'production',
-        TRACKING_SECRET: 'a-real-secret-of-some-length',
-      }).NODE_ENV,
-    ).toBe('production');
+  it('refuses to start without a tracking secret, in development too', () => {
+    for (const NODE_ENV of ['development', 'production']) {
+      expect(() => parseConfig(GatewayConfigSchema, { NODE_ENV })).toThrow(
+        /TRACKING_SECRET: is not set: .*npm start, which generates one under var\//,
+      );
+    }
+    expect(parseConfig(GatewayConfigSchema, { NODE_ENV: 'production', TRACKING_SECRET }).NODE_ENV).toBe(
+      'production',
+    );
+  });
+
+  it('refuses a tracking secret shorter than 32 chars in production only', () => {
+    const short = { TRACKING_SECRET: 'sixteen-chars-ok' };
+    expect(parseConfig(GatewayConfigSchema, short).TRACKING_SECRET).toBe('sixteen-chars-ok');
+    expect(() => parseConfig(GatewayConfigSchema, { ...short, NODE_ENV: 'production' })).toThrow(
+      /TRACKING_SECRET: must be at least 32 chars when NODE_ENV=production/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { CommonEnv, envInteger, envPort, loadConfig } from '@adfunnel/platform';
-import { refuseDevTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
+import { refuseWeakTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { z } from 'zod';
 
 const ms = (fallback: number) => envInteger('a positive integer of milliseconds', 1).default(fallback);
@@ -36,7 +36,7 @@ export const GatewayConfigSchema = z
     PROFILE_CACHE_SIZE: envInteger('a non-negative integer (0 disables the cache)', 0).default(50_000),
     PROFILE_CACHE_TTL_MS: ms(60_000),
   })
-  .superRefine(refuseDevTrackingSecretInProduction);
+  .superRefine(refuseWeakTrackingSecretInProduction);
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
 export function loadGatewayConfig(): GatewayConfig {

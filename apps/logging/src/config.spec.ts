@@ -1,26 +1,38 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, parseConfig } from '@adfunnel/platform';
-import { DEV_TRACKING_SECRET } from '@adfunnel/tracking';
 import { LoggingConfigSchema } from './config.js';
 
 describe('LoggingConfigSchema', () => {
   const sut = (env: Record<string, string>) => parseConfig(LoggingConfigSchema, env);
 
-  it('falls back to the dev secret and the documented defaults outside production', () => {
-    expect(sut({})).toMatchObject({
-      TRACKING_SECRET: DEV_TRACKING_SECRET,
+  const TRACKING_SECRET = 'a-private-secret-of-forty-characters-long';
+
+  it('has the documented defaults beside a tracking secret of its own', () => {
+    expect(sut({ TRACKING_SECRET })).toMatchObject({
+      TRACKING_PREVIOUS_SECRETS: [],
       LOGGING_PORT: 3104,
       LOGGING_QUEUE_PREFIX: 'adfunnel',
       CATALOG_REFRESH_MS: 60_000,
     });
   });
 
-  it('refuses to run production without a private tracking secret', () => {
-    expect(() => sut({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    expect(() => sut({ NODE_ENV: 'production' })).toThrow(/TRACKING_SECRET: must be set to a private secret/);
+  it('refuses to run without a tracking secret, in development too', () => {
+    expect(() => sut({})).toThrow(ConfigError);
+    expect(() => sut({ NODE_ENV: 'production' })).toThrow(/TRACKING_SECRET: is not set: /);
+    expect(sut({ NODE_ENV: 'production', TRACKING_SECRET }).TRACKING_SECRET).toBe(TRACKING_SECRET);
+    expect(() => sut({ NODE_ENV: 'production', TRACKING_SECRET: 'a-dev-length-secret' })).toThrow(
+      /TRACKING_SECRET: must be at least 32 chars when NODE_ENV=production/,
+    );
+  });
+
+  it('takes the previous secrets of a rotation as a comma-separated list', () => {
     expect(
-      sut({ NODE_ENV: 'production', TRACKING_SECRET: 'a-long-enough-prod-secret' }).TRACKING_SECRET,
-    ).toBe('a-long-enough-prod-secret');
+      sut({ TRACKING_SECRET, TRACKING_PREVIOUS_SECRETS: 'the-first-old-secret,the-second-old-secret' })
+        .TRACKING_PREVIOUS_SECRETS,
+    ).toEqual(['the-first-old-secret', 'the-second-old-secret']);
+    expect(() => sut({ TRACKING_SECRET, TRACKING_PREVIOUS_SECRETS: 'short' })).toThrow(
+      /TRACKING_PREVIOUS_SECRETS.0: must be at least 16 chars/,
+    );
   });
 
   it('names each bad variable', () => {
@@ -32,9 +44,9 @@ describe('LoggingConfigSchema', () => {
   });
 
   it("takes a dead worker's jobs up again after 30 s unless told sooner, and never below a second", () => {
-    expect(sut({}).LOGGING_STALLED_MS).toBe(30_000);
-    expect(sut({ LOGGING_STALLED_MS: '2000' }).LOGGING_STALLED_MS).toBe(2000);
-    expect(() => sut({ LOGGING_STALLED_MS: '200' })).toThrow(
+    expect(sut({ TRACKING_SECRET }).LOGGING_STALLED_MS).toBe(30_000);
+    expect(sut({ TRACKING_SECRET, LOGGING_STALLED_MS: '2000' }).LOGGING_STALLED_MS).toBe(2000);
+    expect(() => sut({ TRACKING_SECRET, LOGGING_STALLED_MS: '200' })).toThrow(
       /LOGGING_STALLED_MS: expected an integer of milliseconds from 1000/,
     );
   });

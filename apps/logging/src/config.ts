@@ -1,6 +1,10 @@
 import { BudgetEnv } from '@adfunnel/budget';
 import { CommonEnv, envInteger, envPort } from '@adfunnel/platform';
-import { refuseDevTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
+import {
+  refuseWeakTrackingSecretInProduction,
+  TrackingPreviousSecretsEnv,
+  TrackingSecretEnv,
+} from '@adfunnel/tracking';
 import { z } from 'zod';
 
 export const LoggingConfigSchema = z
@@ -9,6 +13,7 @@ export const LoggingConfigSchema = z
     NODE_ENV: z.string().default('development'),
     LOGGING_PORT: envPort(3104),
     ...TrackingSecretEnv,
+    ...TrackingPreviousSecretsEnv,
     LOGGING_QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
@@ -31,6 +36,6 @@ export const LoggingConfigSchema = z
      */
     LOGGING_STALLED_MS: envInteger('an integer of milliseconds from 1000', 1000).default(30_000),
   })
-  .superRefine(refuseDevTrackingSecretInProduction);
+  .superRefine(refuseWeakTrackingSecretInProduction);
 
 export type LoggingConfig = z.output<typeof LoggingConfigSchema>;

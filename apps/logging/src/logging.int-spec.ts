@@ -260,16 +260,28 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
       expect(await eventsOf(claims.r)).toHaveLength(0);
     });
 
-    it('refuses a tampered, expired or missing token with 400 and says why', async () => {
+    it('refuses a forged, tampered, expired or missing token with 400 and says why', async () => {
       const claims = claimsFactory();
-      const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
+      const { impressionUrl, clickUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
       const forged = trackingUrls({
         baseUrl,
         claims: { ...claims, p: 0.01 },
         secret: 'not-the-real-secret-123',
       });
 
-      const tampered = await fetch(forged.clickUrl, { redirect: 'manual' });
+      const foreign = await fetch(forged.clickUrl, { redirect: 'manual' });
+      expect(foreign.status).toBe(400);
+      expect(await foreign.json()).toMatchObject({
+        code: 'invalid_request',
+        message: expect.stringContaining('invalid tracking token (unknown_key)'),
+      });
+
+      const [payload, signature] = new URL(clickUrl).searchParams.get('t')!.split('.');
+      const cheaper = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), p: 0.01 };
+      const altered = Buffer.from(JSON.stringify(cheaper)).toString('base64url');
+      const tampered = await fetch(`${baseUrl}/v1/events/click?t=${altered}.${signature}`, {
+        redirect: 'manual',
+      });
       expect(tampered.status).toBe(400);
       expect(await tampered.json()).toMatchObject({
         code: 'invalid_request',

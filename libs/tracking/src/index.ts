@@ -1,5 +1,6 @@
 export * from './tracking-claims.schema.js';
 export * from './tracking-token.error.js';
+export * from './tracking-keyring.js';
 export * from './signed-event-token.js';
 export * from './event-id.js';
 export * from './tracking-urls.js';

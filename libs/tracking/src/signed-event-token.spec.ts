@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { TrackingClaims } from '@adfunnel/contracts';
 import { SignedEventToken } from './signed-event-token.js';
+import { TrackingKeyring, trackingKeyId } from './tracking-keyring.js';
 import { TrackingTokenError, type TrackingTokenFailure } from './tracking-token.error.js';
 
 const secret = 'unit-test-secret-0123456789';
@@ -35,6 +36,19 @@ function failureOf(run: () => unknown): { reason: TrackingTokenFailure; message:
   throw new Error('expected a TrackingTokenError');
 }
 
+function payloadOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** A token as the gateway signed it before key ids: the same format, without `kid`. */
+function kidlessToken(claims: TrackingClaims, withSecret: string): string {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${payload}.${createHmac('sha256', withSecret).update(payload).digest('base64url')}`;
+}
+
 function flipChar(s: string, index: number): string {
   const c = s[index];
   return s.slice(0, index) + (c === 'A' ? 'B' : 'A') + s.slice(index + 1);
@@ -48,6 +62,10 @@ describe(SignedEventToken.name, () => {
     const token = sut.sign(claims, secret);
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(sut.verify(token, secret, servedAt + 1000, 'click')).toEqual(claims);
+  });
+
+  it('names the signing key in the token', () => {
+    expect(payloadOf(sut.sign(claimsFactory(), secret))['kid']).toBe(trackingKeyId(secret));
   });
 
   it('refuses a token whose claims were altered', () => {
@@ -67,7 +85,7 @@ describe(SignedEventToken.name, () => {
       'bad_signature',
     );
     expect(failureOf(() => sut.verify(token, 'another-secret-0123456789', servedAt, 'click')).reason).toBe(
-      'bad_signature',
+      'unknown_key',
     );
   });
 
@@ -128,11 +146,84 @@ describe(SignedEventToken.name, () => {
     expect(failure.message).toMatch(/claims are invalid: k:/);
   });
 
+  describe('across a rotation', () => {
+    const previous = 'the-previous-secret-0123';
+    const current = 'the-current-secret-45678';
+    const rotated = new TrackingKeyring(current, [previous]);
+
+    it('accepts tokens signed with the current or a previous secret until they expire', () => {
+      const claims = claimsFactory();
+      const before = sut.sign(claims, previous);
+      const after = sut.sign(claims, current);
+      expect(sut.verify(before, rotated, servedAt, 'click')).toEqual(claims);
+      expect(sut.verify(after, rotated, servedAt, 'click')).toEqual(claims);
+      expect(failureOf(() => sut.verify(before, rotated, claims.exp, 'click')).reason).toBe('expired');
+    });
+
+    it('refuses a token whose key is neither current nor previous, naming it', () => {
+      const retired = sut.sign(claimsFactory(), previous);
+      expect(failureOf(() => sut.verify(retired, new TrackingKeyring(current), servedAt, 'click'))).toEqual({
+        reason: 'unknown_key',
+        message: `tracking token was signed with key ${trackingKeyId(previous)}, which is neither the current key (${trackingKeyId(current)}) nor a previous one: a retired or foreign secret`,
+      });
+      const forged = sut.sign(claimsFactory({ p: 1_000_000 }), 'a-forger-guessed-secret');
+      expect(failureOf(() => sut.verify(forged, rotated, servedAt, 'click')).reason).toBe('unknown_key');
+    });
+
+    it('refuses a forgery that claims a known key id', () => {
+      const payload = Buffer.from(
+        JSON.stringify({ ...claimsFactory({ p: 1_000_000 }), kid: trackingKeyId(current) }),
+      ).toString('base64url');
+      const mac = createHmac('sha256', 'a-forger-guessed-secret').update(payload).digest('base64url');
+      expect(failureOf(() => sut.verify(`${payload}.${mac}`, rotated, servedAt, 'click')).reason).toBe(
+        'bad_signature',
+      );
+    });
+
+    it('refuses a token whose kid was swapped for another known key', () => {
+      const token = sut.sign(claimsFactory(), previous);
+      const [, signature] = token.split('.');
+      const relabelled = Buffer.from(
+        JSON.stringify({ ...payloadOf(token), kid: trackingKeyId(current) }),
+      ).toString('base64url');
+      expect(
+        failureOf(() => sut.verify(`${relabelled}.${signature}`, rotated, servedAt, 'click')).reason,
+      ).toBe('bad_signature');
+    });
+
+    it('accepts a token without a kid (signed before key ids) with any configured secret', () => {
+      const claims = claimsFactory();
+      expect(sut.verify(kidlessToken(claims, previous), rotated, servedAt, 'click')).toEqual(claims);
+      expect(sut.verify(kidlessToken(claims, current), rotated, servedAt, 'click')).toEqual(claims);
+      expect(
+        failureOf(() =>
+          sut.verify(kidlessToken(claims, 'a-forger-guessed-secret'), rotated, servedAt, 'click'),
+        ),
+      ).toEqual({ reason: 'bad_signature', message: 'tracking token signature does not match' });
+    });
+
+    it('calls a kid that is not 8 lowercase hex digits malformed', () => {
+      const payload = Buffer.from(JSON.stringify({ ...claimsFactory(), kid: 'ABCDEF12' })).toString(
+        'base64url',
+      );
+      const mac = createHmac('sha256', current).update(payload).digest('base64url');
+      expect(failureOf(() => sut.verify(`${payload}.${mac}`, rotated, servedAt, 'click'))).toEqual({
+        reason: 'malformed',
+        message: 'tracking token kid is not 8 lowercase hex digits',
+      });
+    });
+  });
+
   it.each([
     ['an empty token', '', /missing/],
     ['one part', 'abc', /two dot-separated parts/],
     ['three parts', 'a.b.c', /two dot-separated parts/],
     ['a non-base64url payload', 'ab$.cd', /payload is not base64url/],
+    [
+      'a payload that is not a JSON object',
+      `${Buffer.from('[1]').toString('base64url')}.AA`,
+      /not a JSON object/,
+    ],
     ['an oversized token', 'x'.repeat(3000), /longer than/],
   ])('calls %s malformed', (_label, token, message) => {
     const failure = failureOf(() => sut.verify(token, secret, servedAt, 'click'));

@@ -1,4 +1,10 @@
-export const TRACKING_TOKEN_FAILURES = ['malformed', 'bad_signature', 'expired', 'wrong_type'] as const;
+export const TRACKING_TOKEN_FAILURES = [
+  'malformed',
+  'bad_signature',
+  'unknown_key',
+  'expired',
+  'wrong_type',
+] as const;
 export type TrackingTokenFailure = (typeof TRACKING_TOKEN_FAILURES)[number];
 
 /** Why a tracking token was refused; `reason` is safe to show to the caller. */

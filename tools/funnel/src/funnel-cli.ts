@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import { z } from 'zod';
 import { DEFAULT_PORTS, FUNNEL_APPS, type FunnelApp, FunnelLauncher } from './funnel-launcher.js';
+import { applyInstallationSecrets } from './installation-secrets.js';
 import { formatPreflight, preflight } from './preflight.js';
 
 const HELP = `adfunnel - run the whole ads funnel on this machine
@@ -32,6 +33,8 @@ Environment (all optional):
   GATEWAY_PORT, RETRIEVAL_PORT, RANKING_PORT, AUCTION_PORT, LOGGING_PORT
                   default ${FUNNEL_APPS.map((a) => `${a} ${DEFAULT_PORTS[a]}`).join(', ')}
   LOG_FORMAT      pretty (default) or json
+  TRACKING_SECRET, ADMIN_TOKEN
+                  default: generated once per installation into var/secrets.json (mode 600)
 Any other variable the services understand (see README) is passed through to them.
 `;
 
@@ -65,6 +68,13 @@ async function start(args: string[]): Promise<void> {
   const keysNote = seeding ? demoApiKeys(demoApiKeysFile(config)) : '';
 
   const env = passThroughEnv();
+  let secretsNote: string;
+  try {
+    secretsNote = applyInstallationSecrets(ROOT, env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const launcher = new FunnelLauncher({
     root: ROOT,
     env,
@@ -97,7 +107,7 @@ Try:
     -d '{"userId":"u00042","surface":"home_feed","country":"US","device":"mobile","slots":3}'
 
 Health: ${FUNNEL_APPS.map((a) => `${launcher.url(a)}/health`).join('  ')}
-${keysNote}Press Ctrl-C to stop.
+${keysNote}${secretsNote}Press Ctrl-C to stop.
 `);
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { FUNNEL_APPS, type FunnelApp, PORT_VARIABLE } from './funnel-launcher.js';
 
 const PORT_OFFSET: Record<FunnelApp, number> = {
@@ -10,7 +10,7 @@ const PORT_OFFSET: Record<FunnelApp, number> = {
 };
 
 export interface IsolatedFunnelOptions {
-  /** Names this funnel's bus subjects, bull keys and tracking secret; unique per run. */
+  /** Names this funnel's bus subjects and bull keys; unique per run. */
   runId: string;
   /** The gateway listens here, the other services on the next four ports. */
   basePort: number;
@@ -22,7 +22,8 @@ export interface IsolatedFunnelOptions {
 /**
  * The environment of a funnel that shares this machine's NATS and Redis with others (a developer's
  * `npm start`, another test run) without touching them: its own bus namespace, bull and budget key
- * prefixes and ports. The caller adds its database and service URLs.
+ * prefixes and ports, and secrets of its own (a test reads them from the returned env). The caller
+ * adds its database and service URLs.
  */
 export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string, string> {
   const port = (app: FunnelApp) => String(options.basePort + PORT_OFFSET[app]);
@@ -32,7 +33,8 @@ export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string
     LOGGING_QUEUE_PREFIX: options.runId,
     BUDGET_KEY_PREFIX: options.runId,
     TRACKING_BASE_URL: `http://127.0.0.1:${port('logging')}`,
-    TRACKING_SECRET: `${options.runId}-${randomUUID()}`,
+    TRACKING_SECRET: randomBytes(32).toString('base64url'),
+    ADMIN_TOKEN: randomBytes(32).toString('base64url'),
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'warn',
     GATEWAY_DEADLINE_MS: String(options.deadlineMs),

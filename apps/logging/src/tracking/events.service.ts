@@ -6,7 +6,13 @@ import {
   type TrackingTokenKind,
 } from '@adfunnel/contracts';
 import { Clock, InjectConfig } from '@adfunnel/platform';
-import { SignedEventToken, TrackingTokenError, eventId, landingUrlWithClickId } from '@adfunnel/tracking';
+import {
+  SignedEventToken,
+  TrackingKeyring,
+  TrackingTokenError,
+  eventId,
+  landingUrlWithClickId,
+} from '@adfunnel/tracking';
 import { Injectable } from '@nestjs/common';
 import type { LoggingConfig } from '../config.js';
 import { LandingPageService } from './landing-page.service.js';
@@ -30,12 +36,16 @@ export interface TrackOptions {
 /** Turns a tracking callback into a queued event: verify the token, then hand the event to bull. */
 @Injectable()
 export class EventsService {
+  private readonly keys: TrackingKeyring;
+
   constructor(
-    @InjectConfig() private readonly config: LoggingConfig,
+    @InjectConfig() config: LoggingConfig,
     private readonly queues: LoggingQueuesService,
     private readonly landingPages: LandingPageService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.keys = new TrackingKeyring(config.TRACKING_SECRET, config.TRACKING_PREVIOUS_SECRETS);
+  }
 
   async impression(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedEvent> {
     return this.track('impression', this.verify(token, 'impression'), options);
@@ -70,7 +80,7 @@ export class EventsService {
       throw new AdfunnelError('invalid_request', 'tracking token t is missing');
     }
     try {
-      return SignedEventToken.verify(token, this.config.TRACKING_SECRET, this.clock.now(), kind);
+      return SignedEventToken.verify(token, this.keys, this.clock.now(), kind);
     } catch (error) {
       if (error instanceof TrackingTokenError) {
         throw new AdfunnelError(
