@@ -1,3 +1,4 @@
+import type { AuctionRequest } from '@adfunnel/contracts';
 import { parseConfig } from '@adfunnel/platform';
 import { describe, expect, it } from '@jest/globals';
 import { AuctionConfigSchema } from './config.js';
