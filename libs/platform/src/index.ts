@@ -11,6 +11,8 @@ export * from './bus/remote-call.error.js';
 export * from './bus/bus-client.service.js';
 export * from './bus/bus.module.js';
 export * from './bus/nats-server-options.js';
+export * from './bus/nats-connection.js';
+export * from './config/redact-url.js';
 export * from './validation/format-zod-error.js';
 export * from './validation/zod-validation.pipe.js';
 export * from './errors/request-id.js';

@@ -19,6 +19,8 @@ import {
   natsUnreachableMessage,
   busSubject,
 } from './bus.constants.js';
+import { redactUrlCredentials } from '../config/redact-url.js';
+import { natsConnectionOptions } from './nats-connection.js';
 import { RemoteCallError } from './remote-call.error.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -34,7 +36,7 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(BUS_OPTIONS) private readonly options: BusModuleOptions) {
     this.client = new ClientNats({
-      servers: options.natsUrl,
+      ...natsConnectionOptions(options.natsUrl),
       name: options.name ?? 'adfunnel',
       timeout: CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: -1,
@@ -52,7 +54,7 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       throw new AdfunnelError('unavailable', natsUnreachableMessage(this.options.natsUrl, err));
     }
-    this.logger.log(`connected to NATS at ${this.options.natsUrl}`);
+    this.logger.log(`connected to NATS at ${redactUrlCredentials(this.options.natsUrl)}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -68,7 +70,10 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
   /** Round trip to the NATS server in ms; rejects when not connected. */
   async rtt(): Promise<number> {
     if (!this.connected)
-      throw new AdfunnelError('unavailable', `not connected to NATS at ${this.options.natsUrl}`);
+      throw new AdfunnelError(
+        'unavailable',
+        `not connected to NATS at ${redactUrlCredentials(this.options.natsUrl)}`,
+      );
     return this.client.unwrap<NatsConnection>().rtt();
   }
 

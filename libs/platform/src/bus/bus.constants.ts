@@ -1,3 +1,5 @@
+import { redactUrlCredentials } from '../config/redact-url.js';
+
 export interface BusModuleOptions {
   natsUrl: string;
   timeoutMs: number;
@@ -19,8 +21,16 @@ export interface CallOptions {
 
 export function natsUnreachableMessage(natsUrl: string, cause: unknown): string {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  const shown = redactUrlCredentials(natsUrl);
+  if (/authorization|authentication/i.test(reason)) {
+    return (
+      `NATS at ${shown} (NATS_URL) refused the credentials: ${reason}. ` +
+      "Put this service's user and password from the server's config in NATS_URL: " +
+      'nats://<user>:<password>@host:4222 (docker/nats.conf), or nats://<token>@host:4222.'
+    );
+  }
   return (
-    `cannot connect to NATS at ${natsUrl} (NATS_URL): ${reason}. ` +
+    `cannot connect to NATS at ${shown} (NATS_URL): ${reason}. ` +
     'Start it with `nats-server -js` or `docker compose up -d nats`, or set NATS_URL.'
   );
 }

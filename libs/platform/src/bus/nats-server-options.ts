@@ -2,6 +2,7 @@ import type { MicroserviceOptions, NatsOptions } from '@nestjs/microservices';
 import { ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { busSubject } from './bus.constants.js';
+import { natsConnectionOptions } from './nats-connection.js';
 
 /**
  * Nest's NATS server, subscribing each `@MessagePattern` on its subject within the bus namespace
@@ -41,13 +42,14 @@ export class NamespacedServerNats extends ServerNats {
 /**
  * Options for `app.connectMicroservice`: every replica subscribes in `queueGroup`, so NATS hands
  * each request to one of them. On shutdown the server unsubscribes first and closes after a grace
- * period, so requests already delivered still get their answer.
+ * period, so requests already delivered still get their answer. Credentials in the URL
+ * (`nats://user:password@host`) log the server in as that user.
  */
 export function natsServerOptions(natsUrl: string, queueGroup: string, namespace = ''): MicroserviceOptions {
   return {
     strategy: new NamespacedServerNats(
       {
-        servers: natsUrl,
+        ...natsConnectionOptions(natsUrl),
         queue: queueGroup,
         name: queueGroup,
         gracefulShutdown: true,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { natsUrlProblem } from '../bus/nats-connection.js';
 import { clockSpecProblem } from '../clock/clock-spec.js';
 import { DEFAULT_HTTP_SERVER_LIMITS } from '../http/http-server-limits.js';
 
@@ -28,9 +29,16 @@ const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/.+/;
  * `z.object({ ...CommonEnv, PORT: z.coerce.number().int().min(1).max(65535).default(3001) })`.
  */
 export const CommonEnv = {
+  /**
+   * `nats://user:password@host:4222` (or `nats://token@host:4222`) where the server requires
+   * authentication (docker/nats.conf); the credentials never reach a log line.
+   */
   NATS_URL: z
     .string()
-    .startsWith('nats://', { error: 'must start with nats://' })
+    .superRefine((value, context) => {
+      const problem = natsUrlProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    })
     .default('nats://127.0.0.1:4222'),
   REDIS_URL: z
     .string()

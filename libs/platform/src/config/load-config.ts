@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { redactUrlCredentials } from './redact-url.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -56,6 +57,6 @@ function describeProblem(issue: z.core.$ZodIssue, raw: string | undefined, isSet
     return issue.code === 'invalid_type' ? 'is required but not set' : issue.message;
   }
   const message = issue.message.replace(/^Invalid input: /, '');
-  // A URL's password (postgres://user:pw@host) is withheld like a secret.
-  return `${message}, got ${JSON.stringify(raw.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@'))}`;
+  // A URL's password or token (postgres://user:pw@host, nats://token@host) is withheld like a secret.
+  return `${message}, got ${JSON.stringify(redactUrlCredentials(raw))}`;
 }
