@@ -23,7 +23,7 @@ export const LoggingConfigSchema = z
       .default(8),
     LOGGING_ENQUEUE_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2000),
     ...BudgetEnv,
-    /** Bearer token of operators' reports over every advertiser; unset: advertisers' own reports only. */
+    /** Older name of ADMIN_TOKEN for reports over every advertiser; either token is accepted. */
     REPORTS_ADMIN_TOKEN: z.string().min(24, { error: 'must be at least 24 characters' }).optional(),
     /** How often the serve-time budget state is republished from the ledger. */
     BUDGET_REBUILD_MS: envInteger('a positive integer of milliseconds', 100).default(60_000),

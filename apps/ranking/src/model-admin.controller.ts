@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { AdminTokenGuard } from '@adfunnel/platform';
+import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { type ReloadOutcome, RankingModelService } from './ranking-model.service.js';
 
 export interface ServedModelView {
@@ -15,9 +16,10 @@ export interface ServedModelView {
 /**
  * Operator endpoints on the service's own (internal) HTTP port: deploy a new model version by
  * writing `MODELS_DIR/<model>/current` and calling POST /admin/model/reload (the file is also
- * watched, see RANKING_MODEL_WATCH_MS).
+ * watched, see RANKING_MODEL_WATCH_MS). Both need `Authorization: Bearer <ADMIN_TOKEN>`.
  */
 @Controller('admin/model')
+@UseGuards(AdminTokenGuard)
 export class ModelAdminController {
   constructor(private readonly model: RankingModelService) {}
 

@@ -23,6 +23,8 @@ import { RankingModule } from './ranking.module.js';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MODELS_DIR = path.join(REPO, 'models');
 const SPEC: MarketplaceSpec = { seed: 9, advertisers: 20, campaignsPerAdvertiser: 2, ads: 400, users: 20 };
+const ADMIN_TOKEN = `admin-${randomUUID()}`;
+const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
   const user = userAt(SPEC, 0);
@@ -88,7 +90,12 @@ describe(RankingModule.name, () => {
       queueGroup: QueueGroups.ranking,
       module: (env) =>
         RankingModule.forRoot(
-          parseConfig(RankingConfigSchema, { ...env, SQLITE_PATH: catalog.sqlitePath, MODELS_DIR }),
+          parseConfig(RankingConfigSchema, {
+            ...env,
+            SQLITE_PATH: catalog.sqlitePath,
+            MODELS_DIR,
+            ADMIN_TOKEN,
+          }),
         ),
     });
     baseUrl = stage.url;
@@ -136,12 +143,35 @@ describe(RankingModule.name, () => {
 
   it('shows the served model and reloads it over HTTP, answering unchanged when current has not moved', async () => {
     const current = (await readFile(path.join(MODELS_DIR, 'ranking', 'current'), 'utf8')).trim();
-    const shown = await fetch(`${baseUrl}/admin/model`);
+    const shown = await fetch(`${baseUrl}/admin/model`, { headers: asAdmin });
     expect(await shown.json()).toMatchObject({ name: 'ranking', version: current, retiring: 0 });
 
-    const reloaded = await fetch(`${baseUrl}/admin/model/reload`, { method: 'POST' });
+    const reloaded = await fetch(`${baseUrl}/admin/model/reload`, { method: 'POST', headers: asAdmin });
     expect(reloaded.status).toBe(200);
     expect(await reloaded.json()).toMatchObject({ outcome: 'unchanged', version: current });
+  });
+
+  it('refuses the admin endpoints without ADMIN_TOKEN, saying what to send', async () => {
+    const wrong = { authorization: `Bearer ${ADMIN_TOKEN}-not` };
+    for (const [method, route] of [
+      ['GET', '/admin/model'],
+      ['POST', '/admin/model/reload'],
+    ] as const) {
+      const missing = await fetch(`${baseUrl}${route}`, { method });
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="admin"');
+      expect(await missing.json()).toMatchObject({
+        code: 'unauthenticated',
+        message: 'no admin token: send the header "Authorization: Bearer <ADMIN_TOKEN>"',
+      });
+
+      const mismatched = await fetch(`${baseUrl}${route}`, { method, headers: wrong });
+      expect(mismatched.status).toBe(401);
+      expect(await mismatched.json()).toMatchObject({
+        code: 'unauthenticated',
+        message: "the admin token does not match this service's ADMIN_TOKEN",
+      });
+    }
   });
 
   describe('as a process', () => {

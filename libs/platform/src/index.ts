@@ -13,6 +13,8 @@ export * from './bus/bus.module.js';
 export * from './bus/nats-server-options.js';
 export * from './bus/nats-connection.js';
 export * from './config/redact-url.js';
+export * from './admin/admin-tokens.js';
+export * from './admin/admin-token.guard.js';
 export * from './validation/format-zod-error.js';
 export * from './validation/zod-validation.pipe.js';
 export * from './errors/request-id.js';

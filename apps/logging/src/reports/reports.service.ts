@@ -1,7 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { type CampaignDayReportRow, ReportQueryError, campaignDayReport } from '@adfunnel/event-store';
-import { InjectConfig, formatZodError } from '@adfunnel/platform';
+import { AdminTokens, InjectConfig, formatZodError } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -27,19 +26,18 @@ export interface CampaignReport {
 
 /**
  * Delivery reports from the ledger: an advertiser (its API key) sees its own campaigns; an operator
- * with REPORTS_ADMIN_TOKEN sees every advertiser's.
+ * with ADMIN_TOKEN (or REPORTS_ADMIN_TOKEN, its older name) sees every advertiser's.
  */
 @Injectable()
 export class ReportsService {
-  private readonly adminTokenHash: Buffer | undefined;
+  private readonly operatorTokens: AdminTokens;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly auth: AdvertiserAuthenticator,
     @InjectConfig() config: LoggingConfig,
   ) {
-    this.adminTokenHash =
-      config.REPORTS_ADMIN_TOKEN === undefined ? undefined : sha256(config.REPORTS_ADMIN_TOKEN);
+    this.operatorTokens = new AdminTokens([config.ADMIN_TOKEN, config.REPORTS_ADMIN_TOKEN]);
   }
 
   async campaigns(authorization: unknown, rawQuery: unknown): Promise<CampaignReport> {
@@ -70,17 +68,9 @@ export class ReportsService {
   }
 
   private async scopeOf(authorization: unknown): Promise<number | 'all'> {
-    if (
-      this.adminTokenHash !== undefined &&
-      timingSafeEqual(sha256(bearerToken(authorization)), this.adminTokenHash)
-    ) {
+    if (this.operatorTokens.configured && this.operatorTokens.accepts(bearerToken(authorization))) {
       return 'all';
     }
     return this.auth.advertiserOf(authorization);
   }
-}
-
-/** Equal-length digests, so the comparison takes the same time whatever the token. */
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }
