@@ -2,7 +2,7 @@ import { AdfunnelError } from '@adfunnel/contracts';
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { MISSING_JSON_BODY_MESSAGE } from '../http/json-body.parser.js';
-import { formatZodError } from './format-zod-error.js';
+import { SchemaRejectionError } from './schema-rejection.error.js';
 
 @Injectable()
 export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
@@ -15,6 +15,6 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
     }
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
-    throw new AdfunnelError('invalid_request', formatZodError(result.error));
+    throw new SchemaRejectionError(result.error);
   }
 }
