@@ -70,4 +70,9 @@ describe('AuctionConfigSchema', () => {
       'PACING_MIN_RATE: expected a probability in (0, 1], got "0"',
     );
   });
+
+  it('listens on 127.0.0.1 unless AUCTION_HOST opens it to other hosts', () => {
+    expect(parseConfig(AuctionConfigSchema, {}).AUCTION_HOST).toBe('127.0.0.1');
+    expect(parseConfig(AuctionConfigSchema, { AUCTION_HOST: '0.0.0.0' }).AUCTION_HOST).toBe('0.0.0.0');
+  });
 });

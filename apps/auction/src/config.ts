@@ -26,6 +26,7 @@ const parseReserveCpm = (raw: string): Parsed<number> => {
 
 export const AuctionConfigSchema = z.object({
   ...CommonEnv,
+  AUCTION_HOST: z.string().min(1).default('127.0.0.1'),
   AUCTION_PORT: envPort(3103),
   /** Floor on advertiser value, USD per 1000 impressions (0.5 = 0.0005 per impression). */
   AUCTION_RESERVE_CPM: number('a non-negative amount of USD per 1000 impressions')

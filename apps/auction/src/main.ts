@@ -8,6 +8,7 @@ const config = loadAuctionConfig();
 await runService({
   name: 'auction',
   module: AuctionModule.forRoot(config),
+  host: config.AUCTION_HOST,
   port: config.AUCTION_PORT,
   config,
   queueGroup: QueueGroups.auction,

@@ -50,4 +50,9 @@ describe('LoggingConfigSchema', () => {
       /LOGGING_STALLED_MS: expected an integer of milliseconds from 1000/,
     );
   });
+
+  it('listens on 127.0.0.1 unless LOGGING_HOST opens it to other hosts', () => {
+    expect(sut({ TRACKING_SECRET }).LOGGING_HOST).toBe('127.0.0.1');
+    expect(sut({ TRACKING_SECRET, LOGGING_HOST: '0.0.0.0' }).LOGGING_HOST).toBe('0.0.0.0');
+  });
 });

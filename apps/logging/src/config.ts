@@ -11,6 +11,7 @@ export const LoggingConfigSchema = z
   .object({
     ...CommonEnv,
     NODE_ENV: z.string().default('development'),
+    LOGGING_HOST: z.string().min(1).default('127.0.0.1'),
     LOGGING_PORT: envPort(3104),
     ...TrackingSecretEnv,
     ...TrackingPreviousSecretsEnv,

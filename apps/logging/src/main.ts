@@ -8,6 +8,7 @@ const config = loadConfig(LoggingConfigSchema);
 await runService({
   name: 'logging',
   module: LoggingModule.forRoot(config),
+  host: config.LOGGING_HOST,
   port: config.LOGGING_PORT,
   config,
   queueGroup: QueueGroups.logging,

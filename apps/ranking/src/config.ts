@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 export const RankingConfigSchema = z.object({
   ...CommonEnv,
+  RANKING_HOST: z.string().min(1).default('127.0.0.1'),
   RANKING_PORT: envPort(3102),
   /** Root of the model registry; relative paths resolve against the working directory. */
   MODELS_DIR: z.string().min(1).default('models'),

@@ -8,6 +8,7 @@ const config = loadRankingConfig();
 await runService({
   name: 'ranking',
   module: RankingModule.forRoot(config),
+  host: config.RANKING_HOST,
   port: config.RANKING_PORT,
   config,
   queueGroup: QueueGroups.ranking,

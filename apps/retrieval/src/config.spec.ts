@@ -45,4 +45,9 @@ describe('RetrievalConfigSchema', () => {
       'FREQUENCY_WINDOW_HOURS_DEFAULT: expected a whole number of hours from 1 to 8760, got "1.5"',
     );
   });
+
+  it('listens on 127.0.0.1 unless RETRIEVAL_HOST opens it to other hosts', () => {
+    expect(parseConfig(RetrievalConfigSchema, {}).RETRIEVAL_HOST).toBe('127.0.0.1');
+    expect(parseConfig(RetrievalConfigSchema, { RETRIEVAL_HOST: '0.0.0.0' }).RETRIEVAL_HOST).toBe('0.0.0.0');
+  });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 export const RetrievalConfigSchema = z.object({
   ...CommonEnv,
+  RETRIEVAL_HOST: z.string().min(1).default('127.0.0.1'),
   RETRIEVAL_PORT: envPort(3101),
   /** HNSW search breadth: higher recalls more and costs more per query. */
   RETRIEVAL_EF_SEARCH: envInteger('a positive integer', 1, 100_000).default(128),

@@ -8,6 +8,7 @@ const config = loadRetrievalConfig();
 await runService({
   name: 'retrieval',
   module: RetrievalModule.forRoot(config),
+  host: config.RETRIEVAL_HOST,
   port: config.RETRIEVAL_PORT,
   config,
   queueGroup: QueueGroups.retrieval,

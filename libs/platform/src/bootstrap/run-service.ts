@@ -46,7 +46,7 @@ export interface RunServiceOptions {
   /** The app's config: the NATS URL and BUS_NAMESPACE it serves on, and how it logs. */
   config: ServiceRuntimeConfig;
   port: number;
-  /** Default 0.0.0.0 (reachable from other containers). */
+  /** Default 127.0.0.1: only this machine; 0.0.0.0 where other containers must reach it (compose). */
   host?: string;
   /** Also serve the module's `@MessagePattern` handlers over NATS, as one replica of this queue group. */
   queueGroup?: string;
@@ -90,7 +90,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 /** Like runService, but throws instead of exiting; tests use it to start services in-process. */
 export async function startService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const log = new Logger('Bootstrap');
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? '127.0.0.1';
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const limits = httpLimitsOf(options.config);
   const adapter = new FastifyAdapter({
