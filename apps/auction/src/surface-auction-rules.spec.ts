@@ -41,14 +41,14 @@ describe(surfaceAuctionRules.name, () => {
 
   it('prefers the mechanism a request names', () => {
     const rules = surfaceAuctionRules(parseConfig(AuctionConfigSchema, {})).search;
-    const request = {
+    const request: AuctionRequest = {
       requestId: 'r',
       deadlineAt: 0,
       surface: 'search',
       device: 'mobile',
       slots: 1,
       adIds: [],
-    } as const;
+    };
     expect(mechanismFor(request, rules)).toBe('gsp');
     expect(mechanismFor({ ...request, mechanism: 'vcg' }, rules)).toBe('vcg');
   });
