@@ -1,5 +1,10 @@
 import { connect } from '@nats-io/transport-node';
-import { type RedisPersistenceReport, readRedisPersistence, redisCliFor } from '@adfunnel/platform';
+import {
+  type RedisPersistenceReport,
+  natsConnectionOptions,
+  readRedisPersistence,
+  redisCliFor,
+} from '@adfunnel/platform';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -33,7 +38,11 @@ export async function preflight(urls: {
   const result: Preflight = { problems: [] };
   await checkRedis(urls.redisUrl, result);
   try {
-    const nc = await connect({ servers: urls.natsUrl, timeout: CONNECT_TIMEOUT_MS, maxReconnectAttempts: 0 });
+    const nc = await connect({
+      ...natsConnectionOptions(urls.natsUrl),
+      timeout: CONNECT_TIMEOUT_MS,
+      maxReconnectAttempts: 0,
+    });
     await nc.close();
   } catch (err) {
     result.problems.push({

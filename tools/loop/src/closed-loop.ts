@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,8 @@ export interface LoopResult {
 export class ClosedLoop {
   private readonly started = performance.now();
   private readonly runId = `loop_${Date.now().toString(36)}_${process.pid}`;
+  /** The funnel's ADMIN_TOKEN: deploys and model checks go through ranking's /admin endpoints. */
+  private readonly adminToken = randomBytes(24).toString('hex');
   private readonly serviceLines: string[] = [];
 
   constructor(private readonly o: LoopOptions) {}
@@ -115,7 +118,7 @@ export class ClosedLoop {
       await launcher.start();
       this.step(
         `funnel up: gateway ${launcher.url('gateway')}, ranking ${launcher.url('ranking')}, ` +
-          `NATS ${this.o.natsUrl} in bus namespace ${this.runId}`,
+          `NATS ${new URL(this.o.natsUrl).host} in bus namespace ${this.runId}`,
       );
 
       const before = await this.drive('before', launcher, work, apiKeysPath);
@@ -187,6 +190,7 @@ export class ClosedLoop {
         MODELS_DIR: modelsDir,
         REDIS_URL: this.o.redisUrl,
         NATS_URL: this.o.natsUrl,
+        ADMIN_TOKEN: this.adminToken,
         // Deploys go through POST /admin/model/reload, so the loop knows when the swap happened.
         RANKING_MODEL_WATCH_MS: '0',
       },
@@ -310,14 +314,17 @@ export class ClosedLoop {
     version: string,
   ): Promise<{ outcome: string; ms: number }> {
     await this.point(modelsDir, 'current', version);
-    const res = await fetch(`${launcher.url('ranking')}/admin/model/reload`, { method: 'POST' });
+    const res = await fetch(`${launcher.url('ranking')}/admin/model/reload`, {
+      method: 'POST',
+      headers: this.asAdmin(),
+    });
     const body = (await res.json()) as { outcome: string; ms: number; message?: string };
     if (res.status !== 200) throw new Error(`reload of ${version} answered ${res.status}: ${body.message}`);
     return body;
   }
 
   private async servedVersion(launcher: FunnelLauncher): Promise<string> {
-    const res = await fetch(`${launcher.url('ranking')}/admin/model`);
+    const res = await fetch(`${launcher.url('ranking')}/admin/model`, { headers: this.asAdmin() });
     return ((await res.json()) as { version: string }).version;
   }
 
@@ -371,11 +378,15 @@ export class ClosedLoop {
   private async retired(launcher: FunnelLauncher): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const res = await fetch(`${launcher.url('ranking')}/admin/model`);
+      const res = await fetch(`${launcher.url('ranking')}/admin/model`, { headers: this.asAdmin() });
       if (((await res.json()) as { retiring: number }).retiring === 0) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the old model pool did not close within 30 s of a reload');
+  }
+
+  private asAdmin(): Record<string, string> {
+    return { authorization: `Bearer ${this.adminToken}` };
   }
 
   private resolveVersion(modelsDir: string, version: string): Promise<ResolvedModel> {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommonEnv, loadConfig } from '@adfunnel/platform';
+import { CommonEnv, loadConfig, redactUrlCredentials } from '@adfunnel/platform';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { readAdvertiserApiKeys } from './advertiser-api-keys.js';
@@ -139,7 +139,7 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
     const natsUrl = args.nats ?? envNatsUrl;
     probe = await NatsStageProbe.connect(natsUrl, 5000, busNamespace);
     log(
-      `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${natsUrl}, ` +
+      `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${redactUrlCredentials(natsUrl)}, ` +
         (busNamespace === '' ? 'no BUS_NAMESPACE' : `BUS_NAMESPACE ${busNamespace}`),
     );
   }

@@ -5,7 +5,7 @@ import {
   type ScoreRequest,
   type ScoreResponse,
 } from '@adfunnel/contracts';
-import { BusClient, busSubject } from '@adfunnel/platform';
+import { BusClient, busSubject, redactUrlCredentials } from '@adfunnel/platform';
 
 /** The stages the oracle asks directly. */
 export type OracleStage = 'retrieval' | 'ranking';
@@ -47,7 +47,7 @@ export class NatsStageProbe implements StageProbe {
   route(stage: OracleStage): string {
     const pattern = stage === 'retrieval' ? Rpc.retrievalCandidates.pattern : Rpc.rankingScore.pattern;
     const namespace = this.namespace === '' ? 'no BUS_NAMESPACE' : `BUS_NAMESPACE ${this.namespace}`;
-    return `subject ${busSubject(pattern, this.namespace)} on ${this.natsUrl} (${namespace})`;
+    return `subject ${busSubject(pattern, this.namespace)} on ${redactUrlCredentials(this.natsUrl)} (${namespace})`;
   }
 
   async close(): Promise<void> {
