@@ -106,6 +106,7 @@ describe(AdServingService.name, () => {
   let bus: FakeBus;
   let published: unknown[][];
   let recordDurable: boolean;
+  let idClaimable: boolean;
   let sut: AdServingService;
 
   beforeEach(() => {
@@ -115,12 +116,14 @@ describe(AdServingService.name, () => {
     bus.handlers.set(Rpc.auctionRun.pattern, (p) => Promise.resolve(auctionOf(p as AuctionRequest)));
     published = [];
     recordDurable = true;
+    idClaimable = true;
     const profiles = {
       userContext: () => Promise.resolve(user),
     } as unknown as UserProfileService;
     const ads = [1, 2, 3].map((id) => ad(id, id));
     const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
     const writer = {
+      claim: () => Promise.resolve(idClaimable),
       write: (...args: unknown[]) => {
         published.push(args);
         return Promise.resolve(recordDurable);
@@ -169,6 +172,23 @@ describe(AdServingService.name, () => {
     expect(published).toHaveLength(1);
     expect(answer.ads).toEqual([]);
     expect(answer.degraded).toEqual(['served_record_unavailable']);
+    expect(answer.ranking).toBe('none');
+    expect(answer.modelVersion).toBeNull();
+  });
+
+  it('runs no stage, so reserves no budget, when the request id cannot be claimed', async () => {
+    idClaimable = false;
+
+    const answer = await sut.serve(request, 'req-unclaimed');
+
+    expect(bus.calls).toEqual([]);
+    expect(published).toEqual([]);
+    expect(answer).toMatchObject({
+      ads: [],
+      ranking: 'none',
+      degraded: ['served_record_unavailable'],
+      stages: { retrieval: 'skipped', ranking: 'skipped', auction: 'skipped' },
+    });
   });
 
   it('answers in retrieval order, priced without predictions, when ranking fails', async () => {
@@ -329,7 +349,10 @@ describe(AdServingService.name, () => {
         userContext: () => new Promise((resolve) => setTimeout(() => resolve(user), 30)),
       } as unknown as UserProfileService,
       new FakeCatalogSnapshots(catalogSnapshot('cat-1', [ad(1, 1)])).asService(),
-      { write: () => Promise.resolve(true) } as unknown as ServedRecordWriter,
+      {
+        claim: () => Promise.resolve(true),
+        write: () => Promise.resolve(true),
+      } as unknown as ServedRecordWriter,
       clock,
       tight,
     );

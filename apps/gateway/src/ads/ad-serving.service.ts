@@ -72,6 +72,25 @@ export class AdServingService {
       }
     };
 
+    // Before any work: a reused id is refused (409), and without Redis no serve could be recorded.
+    const claimStarted = performance.now();
+    const claimed = await this.servedRecords.claim(requestId);
+    timings['claim'] = round(performance.now() - claimStarted);
+    if (!claimed) {
+      timings['total'] = round(performance.now() - started);
+      const degraded: Degradation[] = ['served_record_unavailable'];
+      return {
+        requestId,
+        ads: [],
+        ranking: 'none',
+        modelVersion: null,
+        personalized: false,
+        degraded,
+        stages,
+        timingsMs: timings,
+      };
+    }
+
     const profileStarted = performance.now();
     const user = await this.profiles.userContext(request);
     timings['profile'] = round(performance.now() - profileStarted);
@@ -124,20 +143,19 @@ export class AdServingService {
     const recorded = await this.servedRecords.write(request, trace, assembled, degraded);
     timings['record'] = round(performance.now() - recordStarted);
     if (!recorded) degraded.push('served_record_unavailable');
-    const ads = recorded ? assembled : [];
-    timings['total'] = round(performance.now() - started);
     this.logger.debug({
       msg: 'served',
       requestId,
-      ads: ads.length,
+      ads: recorded ? assembled.length : 0,
       budgetDropped: auction?.budgetDropped ?? 0,
       stages,
       timings,
     });
-    const ranking: Ranking = auction === null ? 'none' : scores ? 'model' : 'retrieval_order';
+    const ranking: Ranking = auction === null || !recorded ? 'none' : scores ? 'model' : 'retrieval_order';
+    timings['total'] = round(performance.now() - started);
     return {
       requestId,
-      ads,
+      ads: recorded ? assembled : [],
       ranking,
       modelVersion: ranking === 'model' ? (scores?.modelVersion ?? null) : null,
       personalized: user.known,

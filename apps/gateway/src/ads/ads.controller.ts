@@ -3,14 +3,10 @@ import { RateLimited, ZodValidationPipe } from '@adfunnel/platform';
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AdServingService } from './ad-serving.service.js';
-import { ServedRecordWriter } from './served-record.writer.js';
 
 @Controller('v1/ads')
 export class AdsController {
-  constructor(
-    private readonly serving: AdServingService,
-    private readonly servedRecords: ServedRecordWriter,
-  ) {}
+  constructor(private readonly serving: AdServingService) {}
 
   @Post()
   @HttpCode(200)
@@ -19,11 +15,6 @@ export class AdsController {
     @Body(new ZodValidationPipe(AdRequestSchema)) body: AdRequest,
     @Req() req: FastifyRequest,
   ): Promise<AdResponse> {
-    await this.servedRecords.claim(req.id);
-    try {
-      return await this.serving.serve(body, req.id);
-    } finally {
-      this.servedRecords.release(req.id);
-    }
+    return this.serving.serve(body, req.id);
   }
 }

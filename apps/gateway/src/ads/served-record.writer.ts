@@ -54,8 +54,6 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly featureSpec = featureSpecFingerprint();
   private waiting: PendingRecord[] = [];
   private adding: Promise<void> | undefined;
-  /** Request ids whose claim Redis did not answer: their uniqueness is unknown, so they are never recorded. */
-  private readonly unclaimed = new Set<string>();
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
@@ -82,10 +80,11 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Claims `requestId` before the funnel runs. A request id already claimed is refused (409); when
-   * Redis does not answer, the request goes on unclaimed and its answer will carry no ads.
+   * Claims `requestId` before the funnel runs: true once claimed. A request id already claimed is
+   * refused (409). False when Redis does not answer: the id's uniqueness is unknown and no record
+   * could be written either, so the caller serves no ads (and reserves no budget for them).
    */
-  async claim(requestId: string): Promise<void> {
+  async claim(requestId: string): Promise<boolean> {
     let claimed: string | null;
     try {
       claimed = await this.redis.set(
@@ -96,13 +95,12 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
         'NX',
       );
     } catch (err) {
-      this.unclaimed.add(requestId);
       this.logger.warn({
         msg: 'request id not claimed: Redis did not answer',
         requestId,
         error: (err as Error).message,
       });
-      return;
+      return false;
     }
     if (claimed === null) {
       throw new AdfunnelError(
@@ -111,11 +109,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
         'duplicate_request_id',
       );
     }
-  }
-
-  /** Forgets a request's claim outcome once it is answered. */
-  release(requestId: string): void {
-    this.unclaimed.delete(requestId);
+    return true;
   }
 
   /** Resolves true once the record is in Redis (or there is nothing to record), false if it is not. */
@@ -126,13 +120,6 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     degraded: Degradation[],
   ): Promise<boolean> {
     if (ads.length === 0) return true;
-    if (this.unclaimed.has(trace.requestId)) {
-      this.logger.warn({
-        msg: 'served record not written: the request id was not claimed',
-        requestId: trace.requestId,
-      });
-      return false;
-    }
     const record = this.toRecord(request, trace, ads, degraded);
     return new Promise<boolean>((resolve) => {
       let settled = false;
