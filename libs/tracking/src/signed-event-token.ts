@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { TrackingClaims, TrackingTokenKind } from '@adfunnel/contracts';
 import { SignedClaimsSchema, TrackingClaimsSchema, describeClaimIssues } from './tracking-claims.schema.js';
-import { TRACKING_KEY_ID, type TrackingKey, TrackingKeyring } from './tracking-keyring.js';
+import { TRACKING_KEY_ID, type TrackingKey, TrackingKeyring, trackingKeyId } from './tracking-keyring.js';
 import { TrackingTokenError } from './tracking-token.error.js';
 
 /** Far above any real token (about 300 chars); bounds the work an attacker can ask for. */
@@ -17,15 +17,13 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  */
 export class SignedEventToken {
   static sign(claims: TrackingClaims, secret: string): string {
-    const key = new TrackingKeyring(secret).current;
+    const kid = trackingKeyId(secret);
     const parsed = TrackingClaimsSchema.safeParse(claims);
     if (!parsed.success) {
       throw new TypeError(`cannot sign invalid tracking claims: ${describeClaimIssues(parsed.error)}`);
     }
-    const payload = Buffer.from(JSON.stringify({ ...parsed.data, kid: key.id }), 'utf8').toString(
-      'base64url',
-    );
-    return `${payload}.${mac(payload, key.secret).toString('base64url')}`;
+    const payload = Buffer.from(JSON.stringify({ ...parsed.data, kid }), 'utf8').toString('base64url');
+    return `${payload}.${mac(payload, secret).toString('base64url')}`;
   }
 
   /**
