@@ -217,7 +217,14 @@ describe(startService.name, () => {
     expect(body.info['redis']?.status).toBe('up');
     expect(body.info['database']?.status).toBe('up');
     expect(body.info['feature']).toEqual({ status: 'up', ready: true });
-    expect(Object.keys(body.info).sort()).toEqual(['database', 'feature', 'nats', 'redis']);
+    expect(body.info['rejectedMessages']?.status).toBe('up');
+    expect(Object.keys(body.info).sort()).toEqual([
+      'database',
+      'feature',
+      'nats',
+      'redis',
+      'rejectedMessages',
+    ]);
   });
 
   it('answers 503 naming the failing probe when a dependency is down', async () => {
