@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, parseConfig } from '@adfunnel/platform';
-import { GatewayConfigSchema } from './config.js';
+import { GatewayConfigSchema, parseGatewayConfig } from './config.js';
 
 describe('GatewayConfigSchema', () => {
   const TRACKING_SECRET = 'a-private-secret-of-forty-characters-long';
@@ -8,6 +8,20 @@ describe('GatewayConfigSchema', () => {
   it('has working defaults for a local run', () => {
     const sut = parseConfig(GatewayConfigSchema, { TRACKING_SECRET });
     expect(sut).toMatchObject({ GATEWAY_PORT: 3100, GATEWAY_DEADLINE_MS: 250, RETRIEVAL_CANDIDATES: 200 });
+  });
+
+  it('points tracking URLs at logging on this host, following LOGGING_PORT, unless TRACKING_BASE_URL is set', () => {
+    expect(parseGatewayConfig({ TRACKING_SECRET }).TRACKING_BASE_URL).toBe('http://127.0.0.1:3104');
+    expect(parseGatewayConfig({ TRACKING_SECRET, LOGGING_PORT: '4104' }).TRACKING_BASE_URL).toBe(
+      'http://127.0.0.1:4104',
+    );
+    expect(
+      parseGatewayConfig({
+        TRACKING_SECRET,
+        LOGGING_PORT: '4104',
+        TRACKING_BASE_URL: 'https://t.example.com',
+      }).TRACKING_BASE_URL,
+    ).toBe('https://t.example.com');
   });
 
   it('names the variable that is wrong', () => {

@@ -1,4 +1,4 @@
-import { CommonEnv, envInteger, envPort, loadConfig } from '@adfunnel/platform';
+import { CommonEnv, type Env, envInteger, envPort, loadConfig, parseConfig } from '@adfunnel/platform';
 import { refuseWeakTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { z } from 'zod';
 
@@ -10,8 +10,13 @@ export const GatewayConfigSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     GATEWAY_HOST: z.string().default('127.0.0.1'),
     GATEWAY_PORT: envPort(3100),
-    /** Base URL of the logging service as product surfaces reach it; tracking URLs point there. */
-    TRACKING_BASE_URL: z.url().default('http://127.0.0.1:3104'),
+    /**
+     * Base URL of the logging service as product surfaces reach it; tracking URLs point there.
+     * Default: logging on this host, at LOGGING_PORT.
+     */
+    TRACKING_BASE_URL: z.url().optional(),
+    /** Where logging listens (logging's own value), for the default TRACKING_BASE_URL. */
+    LOGGING_PORT: envPort(3104),
     ...TrackingSecretEnv,
     TRACKING_TTL_MS: ms(24 * 3600 * 1000),
     /** The whole request, from receipt to answer. */
@@ -37,8 +42,20 @@ export const GatewayConfigSchema = z
     PROFILE_CACHE_TTL_MS: ms(60_000),
   })
   .superRefine(refuseWeakTrackingSecretInProduction);
-export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema> & { TRACKING_BASE_URL: string };
+
+/** The validated environment with TRACKING_BASE_URL resolved (it follows LOGGING_PORT unless set). */
+export function parseGatewayConfig(env: Env): GatewayConfig {
+  return withTrackingBaseUrl(parseConfig(GatewayConfigSchema, env));
+}
 
 export function loadGatewayConfig(): GatewayConfig {
-  return loadConfig(GatewayConfigSchema);
+  return withTrackingBaseUrl(loadConfig(GatewayConfigSchema));
+}
+
+function withTrackingBaseUrl(config: z.infer<typeof GatewayConfigSchema>): GatewayConfig {
+  return {
+    ...config,
+    TRACKING_BASE_URL: config.TRACKING_BASE_URL ?? `http://127.0.0.1:${config.LOGGING_PORT}`,
+  };
 }

@@ -13,7 +13,7 @@ import {
 import type { BusClient, Clock } from '@adfunnel/platform';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { SignedEventToken } from '@adfunnel/tracking';
-import { GatewayConfigSchema } from '../config.js';
+import { parseGatewayConfig } from '../config.js';
 import { AdServingService } from './ad-serving.service.js';
 import type { ServedRecordWriter } from './served-record.writer.js';
 import type { UserProfileService } from './user-profile.service.js';
@@ -92,7 +92,7 @@ describe(AdServingService.name, () => {
     device: 'mobile',
     slots: 2,
   };
-  const config = GatewayConfigSchema.parse({ TRACKING_SECRET: 'test-secret-0123456789' });
+  const config = parseGatewayConfig({ TRACKING_SECRET: 'test-secret-0123456789' });
   // The funnel's clock, far from the wall clock: a simulated day.
   const simulatedNow = Date.UTC(2030, 0, 1, 9);
   const clock: Clock = { now: () => simulatedNow };
@@ -339,7 +339,7 @@ describe(AdServingService.name, () => {
   );
 
   it('calls no stage once the deadline has passed, and says the stages timed out', async () => {
-    const tight = GatewayConfigSchema.parse({
+    const tight = parseGatewayConfig({
       TRACKING_SECRET: 'test-secret-0123456789',
       GATEWAY_DEADLINE_MS: 20,
     });

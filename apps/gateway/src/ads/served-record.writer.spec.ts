@@ -10,7 +10,7 @@ import {
 } from '@adfunnel/features';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
-import { GatewayConfigSchema } from '../config.js';
+import { parseGatewayConfig } from '../config.js';
 import type { FunnelTrace } from './funnel-trace.js';
 import type { ServedQueue } from './served-queue.js';
 import { ServedRecordWriter } from './served-record.writer.js';
@@ -104,7 +104,7 @@ describe(ServedRecordWriter.name, () => {
 
   function writerWith(queue: FakeQueue, env: Record<string, string> = {}): ServedRecordWriter {
     const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
-    const config = GatewayConfigSchema.parse({ TRACKING_SECRET: 'test-secret-0123456789', ...env });
+    const config = parseGatewayConfig({ TRACKING_SECRET: 'test-secret-0123456789', ...env });
     return new ServedRecordWriter(catalog, config, queue as unknown as ServedQueue);
   }
 

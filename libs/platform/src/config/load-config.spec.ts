@@ -33,6 +33,11 @@ describe(parseConfig.name, () => {
       CATALOG_REFRESH_MS: 60_000,
       BUS_NAMESPACE: '',
       CLOCK: 'system',
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
+      HTTP_MAX_CONNECTIONS: 10_000,
+      RATE_LIMIT_PER_MINUTE: 0,
       PORT: 3001,
     });
   });
