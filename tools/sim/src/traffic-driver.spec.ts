@@ -59,6 +59,7 @@ class MarketplaceFunnel implements FunnelClient {
       modelVersion: 'test',
       personalized: true,
       degraded: [],
+      stages: { retrieval: 'ok', ranking: 'ok', auction: 'ok' },
       timingsMs: {},
     });
   }

@@ -341,7 +341,7 @@ describe(AdServingService.name, () => {
   it('calls no stage once the deadline has passed, and says the stages timed out', async () => {
     const tight = parseGatewayConfig({
       TRACKING_SECRET: 'test-secret-0123456789',
-      GATEWAY_DEADLINE_MS: 20,
+      GATEWAY_DEADLINE_MS: '20',
     });
     const slow = new AdServingService(
       bus as unknown as BusClient,
