@@ -23,6 +23,9 @@ start   checks that Redis and NATS (and PostgreSQL, with DATABASE_URL) answer, w
         other than the default SQLite file) when that file is missing, starts the five services
         (logging, retrieval, ranking, auction, gateway) as separate processes, waits until each
         is healthy, prints the URL and an example request, and stops everything on Ctrl-C.
+        A service that exits on its own is started again: to restart one service, send it
+        SIGTERM (e.g. pkill -f apps/ranking/dist/main.js); it drains and comes back with the
+        same environment.
         --no-seed skips the seed and the demo keys.
 
 Environment (all optional):
@@ -51,6 +54,8 @@ const COLORS: Record<FunnelApp, string> = {
 };
 
 const FunnelEnvSchema = z.object({ ...CommonEnv });
+/** A service that exits on its own (a crash, or SIGTERM to restart just it) is started again after this. */
+const RESTART_AFTER_MS = 1000;
 
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(FunnelEnvSchema);
@@ -79,6 +84,11 @@ async function start(args: string[]): Promise<void> {
     root: ROOT,
     env,
     onLine: (app, line) => process.stdout.write(`${COLORS[app]}${app.padEnd(9)}\x1b[0m ${line}\n`),
+    restartAfterMs: RESTART_AFTER_MS,
+    onExit: (app, code, signal) =>
+      process.stdout.write(
+        `${COLORS[app]}${app.padEnd(9)}\x1b[0m exited (${signal ?? `code ${code}`}); starting it again in ${RESTART_AFTER_MS / 1000} s\n`,
+      ),
   });
   let stopping = false;
   const stop = async () => {

@@ -53,6 +53,46 @@ createServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end(
 process.on('SIGTERM', () => process.exit(0));
 `;
 
+    it('starts an app that exited on its own again, and leaves one the launcher stopped alone', async () => {
+      const root = await mkdtemp(join(tmpdir(), 'funnel-launcher-'));
+      await mkdir(join(root, 'apps', 'logging', 'dist'), { recursive: true });
+      await writeFile(join(root, 'apps', 'logging', 'dist', 'main.js'), HEALTHY_APP);
+      const exits: string[] = [];
+      const sut = new FunnelLauncher({
+        root,
+        env: { LOGGING_PORT: String(await freePort()) },
+        apps: ['logging'],
+        restartAfterMs: 50,
+        onExit: (app, code, signal) => exits.push(`${app} ${signal ?? code}`),
+      });
+      try {
+        await sut.start();
+        const first = sut.pid('logging')!;
+
+        process.kill(first, 'SIGTERM');
+        const until = Date.now() + 20_000;
+        let restarted = false;
+        while (!restarted && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const pid = sut.pid('logging');
+          restarted =
+            pid !== undefined &&
+            pid !== first &&
+            (await fetch(`${sut.url('logging')}/health`).catch(() => undefined))?.status === 200;
+        }
+        expect(restarted).toBe(true);
+        expect(exits).toEqual(['logging 0']);
+
+        await sut.stop('logging');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(sut.isRunning('logging')).toBe(false);
+        expect(exits).toEqual(['logging 0']);
+      } finally {
+        await sut.stopAll();
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+
     it.each(['SIGKILL', 'SIGTERM'] as const)(
       'stops one app with %s and answers once a new process of it is healthy on the same port',
       async (signal) => {

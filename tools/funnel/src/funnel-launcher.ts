@@ -31,6 +31,14 @@ export interface FunnelLauncherOptions {
   apps?: readonly FunnelApp[];
   onLine?: (app: FunnelApp, line: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * Start an app again when it exits on its own (a crash, or an operator's SIGTERM to restart one
+   * service), after this many ms; undefined: leave it stopped. Apps stopped through the launcher
+   * stay stopped.
+   */
+  restartAfterMs?: number;
+  /** Told about an app that exited on its own, and whether it is being restarted. */
+  onExit?: (app: FunnelApp, code: number | null, signal: string | null) => void;
 }
 
 interface Running {
@@ -45,6 +53,9 @@ interface Running {
  */
 export class FunnelLauncher {
   private readonly running = new Map<FunnelApp, Running>();
+  /** Apps started and not since stopped through the launcher: only these are restarted. */
+  private readonly wanted = new Set<FunnelApp>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: FunnelLauncherOptions) {}
 
@@ -72,6 +83,7 @@ export class FunnelLauncher {
 
   async startApp(app: FunnelApp): Promise<void> {
     if (this.running.has(app)) throw new Error(`${app} is already running`);
+    this.wanted.add(app);
     // Otherwise another funnel's service on that port would answer the health check for ours.
     if (await portAnswers(this.port(app))) {
       throw new Error(
@@ -100,12 +112,37 @@ export class FunnelLauncher {
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     const exited = once(child, 'exit').then(([code]) => code as number | null);
-    this.running.set(app, { child, tail, exited });
+    const entry = { child, tail, exited };
+    this.running.set(app, entry);
     await this.waitHealthy(app);
+    void exited.then((code) => this.exitedOnItsOwn(app, entry, code));
+  }
+
+  /** An app that stopped without the launcher asking (still registered as running). */
+  private exitedOnItsOwn(app: FunnelApp, entry: Running, code: number | null): void {
+    if (this.running.get(app) !== entry) return;
+    this.running.delete(app);
+    this.options.onExit?.(app, code, entry.child.signalCode);
+    if (this.options.restartAfterMs !== undefined) this.restartLater(app, this.options.restartAfterMs);
+  }
+
+  /** Retries with a doubling delay (at most 30 s) until the app is healthy again or stopAll runs. */
+  private restartLater(app: FunnelApp, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.running.has(app) || !this.wanted.has(app)) return;
+      this.startApp(app).catch((err: unknown) => {
+        if (!this.wanted.has(app)) return;
+        this.options.onLine?.(app, `restart failed, trying again: ${(err as Error).message.split('\n')[0]}`);
+        this.restartLater(app, Math.min(delayMs * 2, 30_000));
+      });
+    }, delayMs);
+    this.restartTimers.add(timer);
   }
 
   /** Graceful stop: SIGTERM, then SIGKILL if the app has not exited within graceMs. */
   async stop(app: FunnelApp, graceMs = 10_000): Promise<void> {
+    this.wanted.delete(app);
     const running = this.running.get(app);
     if (!running) return;
     this.running.delete(app);
@@ -118,6 +155,7 @@ export class FunnelLauncher {
 
   /** Abrupt death, as in a crash: no graceful shutdown. */
   async kill(app: FunnelApp): Promise<void> {
+    this.wanted.delete(app);
     const running = this.running.get(app);
     if (!running) return;
     this.running.delete(app);
@@ -136,6 +174,9 @@ export class FunnelLauncher {
   }
 
   async stopAll(): Promise<void> {
+    this.wanted.clear();
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     const apps = [...this.running.keys()].reverse();
     await Promise.all(apps.map((app) => this.stop(app)));
   }
