@@ -1,9 +1,3 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdResponse } from '@adfunnel/contracts';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
@@ -18,18 +12,9 @@ import {
 } from '@adfunnel/testing';
 import pg from 'pg';
 import { z } from 'zod';
+import { AofRedis } from './support/aof-redis.js';
+import { freeBasePort } from './support/free-ports.js';
 import { ROOT, runCatalogCli } from './support/test-funnel.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /**
  * The served record's hand-off from the gateway to logging, through a Redis of the test's own that
@@ -42,36 +27,9 @@ describe('the served-record hand-off through Redis', () => {
   const schema = postgresTestSchema(runId);
   const db = new pg.Client({ connectionString: schema.databaseUrl.replace(/\?schema=.*/, '') });
   const output: string[] = [];
-  let dir: string;
-  let redisPort: number;
-  let redis: ChildProcess | undefined;
+  let redis: AofRedis;
   let stages: FunnelLauncher;
   let edge: FunnelLauncher;
-
-  const startRedis = async () => {
-    redis = spawn(
-      'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'],
-      { stdio: 'ignore' },
-    );
-    await eventually(
-      'redis to answer',
-      () =>
-        Promise.resolve(
-          spawnSync('redis-cli', ['-p', String(redisPort), 'ping'], { encoding: 'utf8' }).stdout.trim(),
-        ),
-      (reply) => reply === 'PONG',
-      { timeoutMs: 10_000, intervalMs: 100 },
-    );
-  };
-  const killRedis = async () => {
-    const child = redis;
-    redis = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  };
 
   const requestAds = async (userId: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${edge.url('gateway')}/v1/ads`, {
@@ -90,10 +48,8 @@ describe('the served-record hand-off through Redis', () => {
     ).rows.map((row) => ({ requestId: row.request_id, slot: Number(row.slot), adId: Number(row.ad_id) }));
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'adfunnel-handoff-'));
-    redisPort = await freePort();
-    await startRedis();
-    const basePort = 4600;
+    redis = await AofRedis.start();
+    const basePort = await freeBasePort();
     const env = {
       ...isolatedFunnelEnv({ runId, basePort, deadlineMs: 2000, stageTimeoutMs: 1000 }),
       DATABASE_URL: schema.databaseUrl,
@@ -116,7 +72,7 @@ describe('the served-record hand-off through Redis', () => {
     });
     edge = new FunnelLauncher({
       root: ROOT,
-      env: { ...env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, SERVED_RECORD_TIMEOUT_MS: '200' },
+      env: { ...env, REDIS_URL: redis.url, SERVED_RECORD_TIMEOUT_MS: '200' },
       apps: ['logging', 'gateway'],
       onLine,
       readyTimeoutMs: 90_000,
@@ -134,11 +90,10 @@ describe('the served-record hand-off through Redis', () => {
   afterAll(async () => {
     await edge?.stopAll();
     await stages?.stopAll();
-    await killRedis();
+    await redis?.stop();
     await db.end().catch(() => undefined);
     await schema.drop().catch(() => undefined);
     await deleteRedisKeys(runId);
-    await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('refuses a reused x-request-id with 409 and keeps the first request’s rows', async () => {
@@ -208,7 +163,7 @@ describe('the served-record hand-off through Redis', () => {
   }, 120_000);
 
   it('answers without ads, saying served_record_unavailable, while Redis is down, and serves again once it is back', async () => {
-    await killRedis();
+    await redis.crash();
     const { status, body } = await requestAds('u00042');
     const answer = body as unknown as AdResponse;
     expect(status).toBe(200);
@@ -218,7 +173,7 @@ describe('the served-record hand-off through Redis', () => {
     expect(health.status).toBe(503);
     expect(JSON.stringify(await health.json())).toContain('redis');
 
-    await startRedis();
+    await redis.start();
     const recovered = await eventually(
       'ads once Redis is back',
       async () => (await requestAds('u00042')).body as unknown as AdResponse,
