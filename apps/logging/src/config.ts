@@ -1,4 +1,5 @@
 import { BudgetEnv } from '@adfunnel/budget';
+import { DEFAULT_PERSIST_JOB_ATTEMPTS } from '@adfunnel/contracts';
 import { CommonEnv, envInteger, envPort } from '@adfunnel/platform';
 import {
   refuseWeakTrackingSecretInProduction,
@@ -30,7 +31,7 @@ export const LoggingConfigSchema = z
     BUDGET_REBUILD_MS: envInteger('a positive integer of milliseconds', 100).default(60_000),
     LOGGING_JOB_ATTEMPTS: envInteger('a positive integer', 1)
       .max(100, { error: 'expected at most 100' })
-      .default(8),
+      .default(DEFAULT_PERSIST_JOB_ATTEMPTS),
     /**
      * How long the jobs a dead worker held stay locked before a live one takes them up again (bull's
      * lockDuration and stalledInterval): a worker renews its locks every half of it.

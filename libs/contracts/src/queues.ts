@@ -15,6 +15,23 @@ export const JobNames = {
   persistServed: 'persist-served',
 } as const;
 
+/** How often a worker tries a job before keeping it in the failed set (logging's LOGGING_JOB_ATTEMPTS). */
+export const DEFAULT_PERSIST_JOB_ATTEMPTS = 8;
+
+/**
+ * Every persist job, whoever adds it: retried with exponential backoff from 500 ms (8 attempts take
+ * about two minutes), removed once stored, kept in the failed set when every attempt failed.
+ */
+export function persistJobOptions(jobId: string, attempts = DEFAULT_PERSIST_JOB_ATTEMPTS) {
+  return {
+    jobId,
+    attempts,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: true,
+    removeOnFail: false,
+  };
+}
+
 /** A verified tracking callback, ready to persist. `eventId` is deterministic, so a repeat is a no-op. */
 export interface TrackingEventJob {
   eventId: string;

@@ -5,13 +5,13 @@ import {
   type AdRequest,
   type Degradation,
   JobNames,
+  persistJobOptions,
   type ServedAd,
   type ServedRecord,
 } from '@adfunnel/contracts';
 import { FEATURE_SPEC, buildFeatureMatrix, featureSpecFingerprint } from '@adfunnel/features';
 import { InjectConfig } from '@adfunnel/platform';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type Bull from 'bull';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config.js';
 import type { FunnelTrace } from './funnel-trace.js';
@@ -19,14 +19,6 @@ import { SERVED_QUEUE, type ServedQueue } from './served-queue.js';
 
 /** A job's worth of records at most; more wait for the next add. */
 const MAX_RECORDS_PER_JOB = 200;
-
-/** As logging's own jobs: a worker that cannot store them retries for about two minutes, then keeps them as failed. */
-const SERVED_JOB_OPTIONS: Bull.JobOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: false,
-};
 
 interface PendingRecord {
   record: ServedRecord;
@@ -154,7 +146,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
       let durable = false;
       try {
         if (this.redis.status !== 'ready') throw new Error(`not connected to Redis (${this.redis.status})`);
-        await this.queue.add(JobNames.persistServed, { records }, { ...SERVED_JOB_OPTIONS, jobId });
+        await this.queue.add(JobNames.persistServed, { records }, persistJobOptions(jobId));
         durable = true;
       } catch (err) {
         this.logger.warn({

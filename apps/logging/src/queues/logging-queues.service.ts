@@ -1,6 +1,7 @@
 import {
   AdfunnelError,
   JobNames,
+  persistJobOptions,
   Queues,
   type ServedRecordJob,
   type TrackingEventJob,
@@ -8,7 +9,7 @@ import {
 import { InjectConfig } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import type { JobCounts, JobOptions, Queue } from 'bull';
+import type { JobCounts, Queue } from 'bull';
 import type { LoggingConfig } from '../config.js';
 
 export interface QueueDepth {
@@ -56,17 +57,8 @@ export class LoggingQueuesService implements BeforeApplicationShutdown {
   }
 
   private async add<T>(queue: Queue<T>, name: string, data: T, jobId: string): Promise<void> {
-    await this.withTimeout(queue, `job ${jobId}`, queue.add(name, data, this.jobOptions(jobId)));
-  }
-
-  private jobOptions(jobId: string): JobOptions {
-    return {
-      jobId,
-      attempts: this.config.LOGGING_JOB_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: true,
-      removeOnFail: false,
-    };
+    const options = persistJobOptions(jobId, this.config.LOGGING_JOB_ATTEMPTS);
+    await this.withTimeout(queue, `job ${jobId}`, queue.add(name, data, options));
   }
 
   private async withTimeout<T>(queue: Queue<T>, what: string, adding: Promise<unknown>): Promise<void> {
