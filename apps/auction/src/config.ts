@@ -1,14 +1,9 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { DEFAULT_PACING_PARAMETERS } from '@adfunnel/pacing';
-import {
-  DEFAULT_EXAMINATION,
-  DEFAULT_PREDICTION_PRIORS,
-  PRICING_MECHANISMS,
-  type PricingMechanism,
-} from '@adfunnel/utility';
+import { DEFAULT_EXAMINATION, DEFAULT_PREDICTION_PRIORS, PRICING_MECHANISMS } from '@adfunnel/utility';
 import { z } from 'zod';
-import { envBySurface, envExamination, parseExamination, type Parsed } from './surface-env.js';
+import { envBySurface, envExamination, parseExamination, parsedBy } from './surface-env.js';
 
 const number = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).refine(Number.isFinite, `expected ${what}`);
@@ -16,33 +11,23 @@ const probability = (what: string) =>
   number(what)
     .gt(0, { error: `expected ${what}` })
     .max(1, { error: `expected ${what}` });
+const usdCpm = number('a non-negative amount of USD per 1000 impressions').min(0, {
+  error: 'expected a non-negative amount of USD per 1000 impressions',
+});
 const mechanism = z.enum(PRICING_MECHANISMS, { error: `expected one of ${PRICING_MECHANISMS.join(', ')}` });
-const parseReserveCpm = (raw: string): Parsed<number> => {
-  const cpm = raw === '' ? Number.NaN : Number(raw);
-  return Number.isFinite(cpm) && cpm >= 0
-    ? { value: cpm }
-    : { problem: 'expected a non-negative amount of USD per 1000 impressions' };
-};
 
 export const AuctionConfigSchema = z.object({
   ...CommonEnv,
   AUCTION_HOST: z.string().min(1).default('127.0.0.1'),
   AUCTION_PORT: envPort(3103),
   /** Floor on advertiser value, USD per 1000 impressions (0.5 = 0.0005 per impression). */
-  AUCTION_RESERVE_CPM: number('a non-negative amount of USD per 1000 impressions')
-    .min(0, { error: 'expected a non-negative amount of USD per 1000 impressions' })
-    .default(0.5),
+  AUCTION_RESERVE_CPM: usdCpm.default(0.5),
   /** Surfaces with a reserve of their own, `search:1.2,related_items:0.8` (USD CPM). */
-  AUCTION_RESERVE_CPM_BY_SURFACE: envBySurface('USD CPM', parseReserveCpm),
+  AUCTION_RESERVE_CPM_BY_SURFACE: envBySurface('USD CPM', parsedBy(usdCpm)),
   /** The auction scored ads go through; gsp, vcg or first_price. */
   AUCTION_MECHANISM: mechanism.default('gsp'),
   /** Surfaces with a mechanism of their own, `search:vcg,home_feed:gsp`; a request's `mechanism` wins. */
-  AUCTION_MECHANISM_BY_SURFACE: envBySurface<PricingMechanism>(PRICING_MECHANISMS.join('|'), (raw) => {
-    const parsed = mechanism.safeParse(raw);
-    return parsed.success
-      ? { value: parsed.data }
-      : { problem: `expected one of ${PRICING_MECHANISMS.join(', ')}` };
-  }),
+  AUCTION_MECHANISM_BY_SURFACE: envBySurface(PRICING_MECHANISMS.join('|'), parsedBy(mechanism)),
   /** Examination probability by slot, `1,0.75,0.6,0.5`; later slots keep the last value. */
   AUCTION_EXAMINATION: envExamination(DEFAULT_EXAMINATION),
   /** Surfaces with their own examination curve, `search:1|0.6|0.4,home_feed:1|0.8`. */
@@ -53,9 +38,7 @@ export const AuctionConfigSchema = z.object({
     .max(1, { error: 'expected a probability in [0, 1]' })
     .default(0),
   /** Quality floor on utility per 1000 examined impressions, USD (0: off); a gate, not a price. */
-  AUCTION_MIN_UTILITY_CPM: number('a non-negative amount of USD per 1000 impressions')
-    .min(0, { error: 'expected a non-negative amount of USD per 1000 impressions' })
-    .default(0),
+  AUCTION_MIN_UTILITY_CPM: usdCpm.default(0),
   /** Click and conversion rates assumed for pricing when ranking gave no predictions. */
   AUCTION_PRIOR_CTR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCtr),
   AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCvr),

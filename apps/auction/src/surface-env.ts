@@ -37,6 +37,17 @@ export function envBySurface<T>(what: string, parse: (raw: string) => Parsed<T>)
     });
 }
 
+/**
+ * A per-surface value checked by its global variable's schema (without its default), so both refuse
+ * the same values with the same message; an empty value is refused like an unset one.
+ */
+export function parsedBy<T>(schema: z.ZodType<T>): (raw: string) => Parsed<T> {
+  return (raw) => {
+    const parsed = schema.safeParse(raw === '' ? undefined : raw);
+    return parsed.success ? { value: parsed.data } : { problem: parsed.error.issues[0].message };
+  };
+}
+
 /** `1,0.75,0.6` in the global variable, `1|0.75|0.6` inside a per-surface pair. */
 export function parseExamination(raw: string, separator: ',' | '|'): Parsed<Examination> {
   const values = raw.split(separator).map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
