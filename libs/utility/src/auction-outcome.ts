@@ -1,9 +1,9 @@
-import type { BidType } from '@adfunnel/contracts';
+import { PricingMechanismSchema, type BidType } from '@adfunnel/contracts';
 import type { Examination } from './examination.js';
 import type { UtilityWeights } from './utility.js';
 
-/** The auctions that rank scored ads; a surface or an experiment arm picks one. */
-export const PRICING_MECHANISMS = ['gsp', 'vcg', 'first_price'] as const;
+/** The auctions that rank scored ads; a surface or an experiment arm picks one (the wire's list). */
+export const PRICING_MECHANISMS = PricingMechanismSchema.options;
 export type PricingMechanism = (typeof PRICING_MECHANISMS)[number];
 
 /** How winners were chosen and priced: an auction, or retrieval order when ranking gave no scores. */
