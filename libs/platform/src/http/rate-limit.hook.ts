@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { RateLimitedError } from '../errors/rate-limited.error.js';
 import { RATE_LIMITED_ROUTE } from './rate-limited.decorator.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -8,7 +8,8 @@ const SWEEP_EVERY_MS = 60_000;
 
 /**
  * Counts requests to `@RateLimited()` routes per client before their body is read, and refuses the
- * ones over `perMinute` with 429. 0 turns it off. Each route has its own budget.
+ * ones over `perMinute` with 429. 0 turns it off. Each route has its own budget. The hook is attached
+ * to those routes as they are registered, so other routes do no rate-limit work at all.
  */
 export function installRateLimit(instance: FastifyInstance, perMinute: number): void {
   if (perMinute <= 0) return;
@@ -18,13 +19,20 @@ export function installRateLimit(instance: FastifyInstance, perMinute: number): 
     clearInterval(sweeper);
     done();
   });
-  instance.addHook('onRequest', (request, _reply, done) => {
-    const config = request.routeOptions.config as unknown as Record<string, unknown> | undefined;
-    if (config?.[RATE_LIMITED_ROUTE] !== true) {
-      done();
-      return;
-    }
-    const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
+  instance.addHook('onRoute', (routeOptions) => {
+    const config = routeOptions.config as unknown as Record<string, unknown> | undefined;
+    if (config?.[RATE_LIMITED_ROUTE] !== true) return;
+    const hook = rateLimitHook(limiter, routeOptions.url);
+    // A new array: Fastify's implicit HEAD route starts from a shallow copy of these options.
+    const existing = routeOptions.onRequest;
+    routeOptions.onRequest =
+      existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
+  });
+}
+
+function rateLimitHook(limiter: RateLimiter, url: string): onRequestHookHandler {
+  return (request, _reply, done) => {
+    const route = `${request.method} ${url}`;
     const apiKey = apiKeyOf(request);
     const keys = [`${route} ip ${request.ip}`];
     if (apiKey !== undefined) keys.push(`${route} key ${apiKey}`);
@@ -37,11 +45,11 @@ export function installRateLimit(instance: FastifyInstance, perMinute: number): 
     const who = decision.blocked.includes(0) ? `from ${request.ip}` : 'with this API key';
     done(
       new RateLimitedError(
-        `too many requests to ${route} ${who}: the limit is ${perMinute} a minute; retry in ${seconds} s`,
+        `too many requests to ${route} ${who}: the limit is ${limiter.perMinute} a minute; retry in ${seconds} s`,
         seconds,
       ),
     );
-  });
+  };
 }
 
 /** A digest, so the limiter does not keep API keys in memory. */
