@@ -1,31 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BudgetStore } from '@adfunnel/budget';
-import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import {
-  JobNames,
-  QueueGroups,
-  Queues,
-  type ServedAdClaims,
-  type ServedRecord,
-  type ServedRecordJob,
-} from '@adfunnel/contracts';
+import { JobNames, Queues, type ServedRecord, type ServedRecordJob } from '@adfunnel/contracts';
 import {
   CampaignDaySpendEntity,
   LedgerEntryEntity,
   ServedAdEntity,
   TrackingEventEntity,
-  migrateFunnelDatabase,
-  openFunnelDatabase,
 } from '@adfunnel/event-store';
-import { EMBEDDING_DIM } from '@adfunnel/features';
-import { parseConfig } from '@adfunnel/platform';
 import {
   TEST_REDIS_URL,
   type TestStage,
   deleteRedisKeys,
   eventually,
-  startTestStage,
   testDatabaseKinds,
   testRunId,
 } from '@adfunnel/testing';
@@ -35,29 +22,15 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { LoggingConfigSchema } from './config.js';
 import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { LoggingModule } from './logging.module.js';
 import { LoggingQueuesService } from './queues/logging-queues.service.js';
+import { adFactory, seedAcmeCatalog } from './testing/acme-catalog.js';
+import { startLoggingStage } from './testing/logging-test-stage.js';
+import { servedAdClaimsFactory } from './testing/served-ad-claims.factory.js';
 
 const SECRET = 'logging-int-spec-secret-0123456789';
 const LANDING_URL = 'https://shop.example.com/p/42?utm_source=adfunnel';
-
-function adFactory(id: number, campaignId: number, landingUrl: string): AdEntity {
-  return Object.assign(new AdEntity(), {
-    id,
-    campaignId,
-    advertiserId: 1,
-    title: `Ad ${id}`,
-    text: 'A fine product',
-    imageUrl: `https://img.example.com/${id}.png`,
-    landingUrl,
-    category: 'electronics',
-    embedding: new Float32Array(EMBEDDING_DIM).fill(0.1),
-    status: 'active' as const,
-    createdAt: Date.UTC(2025, 0, 1),
-  });
-}
 
 function servedRecordFactory(overrides: Partial<ServedRecord> = {}): ServedRecord {
   return {
@@ -100,24 +73,6 @@ function servedRecordFactory(overrides: Partial<ServedRecord> = {}): ServedRecor
   };
 }
 
-function claimsFactory(overrides: Partial<ServedAdClaims> = {}): ServedAdClaims {
-  const now = Date.now();
-  return {
-    v: 1,
-    r: `req-${randomUUID()}`,
-    u: 'u00001',
-    a: 42,
-    c: 10,
-    adv: 1,
-    s: 0,
-    bt: 'CPC',
-    p: 0.5,
-    t: now,
-    exp: now + 3_600_000,
-    ...overrides,
-  };
-}
-
 describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
   `${LoggingModule.name} on %s`,
   (_name, backend) => {
@@ -146,46 +101,13 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     beforeAll(async () => {
       const target = await backend.create();
       drop = target.drop;
-      const setup = await openFunnelDatabase(target.database);
-      try {
-        await migrateFunnelDatabase(setup);
-        await setup
-          .getRepository(AdvertiserEntity)
-          .save({ id: 1, name: 'Acme', createdAt: Date.UTC(2025, 0, 1) });
-        await setup.getRepository(CampaignEntity).save({
-          id: 10,
-          advertiserId: 1,
-          name: 'Acme clicks',
-          status: 'active',
-          bidType: 'CPC',
-          bid: 0.8,
-          dailyBudget: 100,
-          targetCountries: [],
-          targetDevices: [],
-          createdAt: Date.UTC(2025, 0, 1),
-        });
-        await setup
-          .getRepository(AdEntity)
-          .save([adFactory(42, 10, LANDING_URL), adFactory(43, 10, 'https://shop.example.com/p/43')]);
-      } finally {
-        await setup.destroy();
-      }
-
-      stage = await startTestStage({
-        name: 'logging',
-        queueGroup: QueueGroups.logging,
-        module: (env) =>
-          LoggingModule.forRoot(
-            parseConfig(LoggingConfigSchema, {
-              ...env,
-              ...target.env,
-              REDIS_URL: TEST_REDIS_URL,
-              TRACKING_SECRET: SECRET,
-              LOGGING_QUEUE_PREFIX: prefix,
-              BUDGET_KEY_PREFIX: prefix,
-            }),
-          ),
+      await seedAcmeCatalog(target.database, {
+        ads: [
+          adFactory({ id: 42, campaignId: 10, landingUrl: LANDING_URL }),
+          adFactory({ id: 43, campaignId: 10 }),
+        ],
       });
+      stage = await startLoggingStage(prefix, { ...target.env, TRACKING_SECRET: SECRET });
       baseUrl = stage.url;
       db = stage.app.get(DataSource);
       queues = stage.app.get(LoggingQueuesService);
@@ -198,7 +120,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('stores a repeated impression once and redirects a click to the catalog landing URL', async () => {
-      const claims = claimsFactory();
+      const claims = servedAdClaimsFactory();
       const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
 
       const [first, second] = await Promise.all([fetch(urls.impressionUrl), fetch(urls.impressionUrl)]);
@@ -234,7 +156,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('charges a CPM impression a thousandth of the price', async () => {
-      const claims = claimsFactory({ a: 43, bt: 'CPM', p: 3 });
+      const claims = servedAdClaimsFactory({ a: 43, bt: 'CPM', p: 3 });
       const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
       expect((await fetch(impressionUrl)).status).toBe(204);
       const [row] = await eventually(
@@ -246,7 +168,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('no longer takes a click token as a conversion (conversions: POST /v1/conversions with an API key)', async () => {
-      const claims = claimsFactory({ bt: 'CPA', p: 12 });
+      const claims = servedAdClaimsFactory({ bt: 'CPA', p: 12 });
       const token = new URL(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl).searchParams.get(
         't',
       )!;
@@ -261,7 +183,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('refuses a forged, tampered, expired or missing token with 400 and says why', async () => {
-      const claims = claimsFactory();
+      const claims = servedAdClaimsFactory();
       const { impressionUrl, clickUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
       const forged = trackingUrls({
         baseUrl,
@@ -294,7 +216,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
         message: expect.stringMatching(/invalid tracking token/),
       });
 
-      const old = claimsFactory({ t: Date.now() - 7_200_000, exp: Date.now() - 3_600_000 });
+      const old = servedAdClaimsFactory({ t: Date.now() - 7_200_000, exp: Date.now() - 3_600_000 });
       const expired = await fetch(trackingUrls({ baseUrl, claims: old, secret: SECRET }).impressionUrl);
       expect(expired.status).toBe(400);
       expect(await expired.json()).toMatchObject({ message: expect.stringContaining('(expired)') });
@@ -311,7 +233,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('checks but does not count a HEAD request (link prefetchers)', async () => {
-      const claims = claimsFactory();
+      const claims = servedAdClaimsFactory();
       const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
       expect((await fetch(urls.impressionUrl, { method: 'HEAD' })).status).toBe(204);
       const head = await fetch(urls.clickUrl, { method: 'HEAD', redirect: 'manual' });
@@ -322,7 +244,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('answers 404 for a click on an ad the catalog does not have, and does not bill it', async () => {
-      const claims = claimsFactory({ a: 999 });
+      const claims = servedAdClaimsFactory({ a: 999 });
       const response = await fetch(trackingUrls({ baseUrl, claims, secret: SECRET }).clickUrl, {
         redirect: 'manual',
       });
@@ -387,7 +309,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
     });
 
     it('charges the ledger, publishes the spend to the serve-time budget state, and rebuilds it from the ledger', async () => {
-      const claims = claimsFactory({ a: 43, bt: 'CPM', p: 4, r: `budget-${prefix}` });
+      const claims = servedAdClaimsFactory({ a: 43, bt: 'CPM', p: 4, r: `budget-${prefix}` });
       const { impressionUrl } = trackingUrls({ baseUrl, claims, secret: SECRET });
       expect((await fetch(impressionUrl)).status).toBe(204);
       await eventually(

@@ -1,27 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdEntity, AdvertiserApiKeyService, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import {
-  CLICK_ID_PARAM,
-  QueueGroups,
-  Queues,
-  type ServedAdClaims,
-  type TrackingEventJob,
-} from '@adfunnel/contracts';
+import { CLICK_ID_PARAM, Queues, type TrackingEventJob } from '@adfunnel/contracts';
 import {
   LedgerEntryEntity,
   TrackingEventEntity,
   migrateFunnelDatabase,
   openFunnelDatabase,
 } from '@adfunnel/event-store';
-import { EMBEDDING_DIM } from '@adfunnel/features';
-import { parseConfig } from '@adfunnel/platform';
 import {
   TEST_REDIS_URL,
   type TestStage,
   deleteRedisKeys,
   eventually,
-  startTestStage,
   testDatabaseKinds,
   testRunId,
 } from '@adfunnel/testing';
@@ -30,9 +21,10 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { LoggingConfigSchema } from '../config.js';
-import { LoggingModule } from '../logging.module.js';
 import { LoggingQueuesService } from '../queues/logging-queues.service.js';
+import { adFactory } from '../testing/acme-catalog.js';
+import { startLoggingStage } from '../testing/logging-test-stage.js';
+import { servedAdClaimsFactory } from '../testing/served-ad-claims.factory.js';
 import { conversionRejectionsKey } from './conversion-redis-state.service.js';
 
 const SECRET = 'conversions-int-spec-secret-0123456789';
@@ -50,36 +42,8 @@ const ACME_AD = {
 /** The other advertiser's ad, on a campaign that attributes conversions for one day only. */
 const OTHER_AD = { id: 52, campaignId: 20, landingUrl: 'https://other.example.com/p/52' };
 
-function adFactory(ad: typeof ACME_AD, advertiserId: number): AdEntity {
-  return Object.assign(new AdEntity(), {
-    ...ad,
-    advertiserId,
-    title: `Ad ${ad.id}`,
-    text: 'A fine product',
-    imageUrl: `https://img.example.com/${ad.id}.png`,
-    category: 'electronics',
-    embedding: new Float32Array(EMBEDDING_DIM).fill(0.1),
-    status: 'active' as const,
-    createdAt: CREATED,
-  });
-}
-
-function claimsFactory(ad: typeof ACME_AD, advertiserId: number): ServedAdClaims {
-  const now = Date.now();
-  return {
-    v: 1,
-    r: `req-${randomUUID()}`,
-    u: 'u00001',
-    a: ad.id,
-    c: ad.campaignId,
-    adv: advertiserId,
-    s: 0,
-    bt: 'CPA',
-    p: 12,
-    t: now,
-    exp: now + 3_600_000,
-  };
-}
+const claimsFactory = (ad: typeof ACME_AD, advertiserId: number) =>
+  servedAdClaimsFactory({ a: ad.id, c: ad.campaignId, adv: advertiserId, bt: 'CPA', p: 12 });
 
 describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))(
   'POST /v1/conversions on %s',
@@ -156,7 +120,12 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
             createdAt: CREATED,
           },
         ]);
-        await setup.getRepository(AdEntity).save([adFactory(ACME_AD, ACME), adFactory(OTHER_AD, OTHER)]);
+        await setup
+          .getRepository(AdEntity)
+          .save([
+            adFactory({ ...ACME_AD, advertiserId: ACME }),
+            adFactory({ ...OTHER_AD, advertiserId: OTHER }),
+          ]);
         const apiKeys = new AdvertiserApiKeyService(setup);
         [keys.acme, keys.other] = (await apiKeys.issue([ACME, OTHER], 'test')).map((k) => k.key);
         const [revoked] = await apiKeys.issue([ACME], 'revoked');
@@ -166,21 +135,10 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
         await setup.destroy();
       }
 
-      stage = await startTestStage({
-        name: 'logging',
-        queueGroup: QueueGroups.logging,
-        module: (env) =>
-          LoggingModule.forRoot(
-            parseConfig(LoggingConfigSchema, {
-              ...env,
-              ...target.env,
-              REDIS_URL: TEST_REDIS_URL,
-              TRACKING_SECRET: SECRET,
-              LOGGING_QUEUE_PREFIX: prefix,
-              BUDGET_KEY_PREFIX: prefix,
-              REPORTS_ADMIN_TOKEN: ADMIN_TOKEN,
-            }),
-          ),
+      stage = await startLoggingStage(prefix, {
+        ...target.env,
+        TRACKING_SECRET: SECRET,
+        REPORTS_ADMIN_TOKEN: ADMIN_TOKEN,
       });
       baseUrl = stage.url;
       db = stage.app.get(DataSource);

@@ -1,45 +1,22 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import { QueueGroups, type ServedAdClaims } from '@adfunnel/contracts';
-import { TrackingEventEntity, migrateFunnelDatabase, openFunnelDatabase } from '@adfunnel/event-store';
-import { EMBEDDING_DIM } from '@adfunnel/features';
-import { parseConfig } from '@adfunnel/platform';
+import type { ServedAdClaims } from '@adfunnel/contracts';
+import { TrackingEventEntity } from '@adfunnel/event-store';
 import {
-  TEST_REDIS_URL,
   type TestDatabase,
   type TestStage,
   deleteRedisKeys,
   eventually,
-  startTestStage,
   testDatabaseKinds,
   testRunId,
 } from '@adfunnel/testing';
 import { trackingKeyId, trackingUrls } from '@adfunnel/tracking';
 import { DataSource } from 'typeorm';
-import { LoggingConfigSchema } from '../config.js';
-import { LoggingModule } from '../logging.module.js';
+import { adFactory, seedAcmeCatalog } from '../testing/acme-catalog.js';
+import { startLoggingStage } from '../testing/logging-test-stage.js';
+import { servedAdClaimsFactory } from '../testing/served-ad-claims.factory.js';
 
-const LANDING_URL = 'https://shop.example.com/p/42';
 const secret = () => randomBytes(32).toString('base64url');
-
-function claimsFactory(overrides: Partial<ServedAdClaims> = {}): ServedAdClaims {
-  const now = Date.now();
-  return {
-    v: 1,
-    r: `req-${randomUUID()}`,
-    u: 'u00001',
-    a: 42,
-    c: 10,
-    adv: 1,
-    s: 0,
-    bt: 'CPC',
-    p: 0.5,
-    t: now,
-    exp: now + 3_600_000,
-    ...overrides,
-  };
-}
 
 /**
  * A rotation as an operator runs it: logging restarted with the new TRACKING_SECRET and the old one
@@ -54,21 +31,7 @@ describe('tracking secret rotation in logging', () => {
 
   const start = async (env: Record<string, string>) => {
     await stage?.close();
-    stage = await startTestStage({
-      name: 'logging',
-      queueGroup: QueueGroups.logging,
-      module: (stageEnv) =>
-        LoggingModule.forRoot(
-          parseConfig(LoggingConfigSchema, {
-            ...stageEnv,
-            ...target.env,
-            ...env,
-            REDIS_URL: TEST_REDIS_URL,
-            LOGGING_QUEUE_PREFIX: prefix,
-            BUDGET_KEY_PREFIX: prefix,
-          }),
-        ),
-    });
+    stage = await startLoggingStage(prefix, { ...target.env, ...env });
     return stage.url;
   };
   const click = async (baseUrl: string, claims: ServedAdClaims, signedWith: string) => {
@@ -81,42 +44,7 @@ describe('tracking secret rotation in logging', () => {
 
   beforeAll(async () => {
     target = await testDatabaseKinds('logging_rotation')[0].create();
-    const setup = await openFunnelDatabase(target.database);
-    try {
-      await migrateFunnelDatabase(setup);
-      await setup
-        .getRepository(AdvertiserEntity)
-        .save({ id: 1, name: 'Acme', createdAt: Date.UTC(2025, 0, 1) });
-      await setup.getRepository(CampaignEntity).save({
-        id: 10,
-        advertiserId: 1,
-        name: 'Acme clicks',
-        status: 'active',
-        bidType: 'CPC',
-        bid: 0.8,
-        dailyBudget: 100,
-        targetCountries: [],
-        targetDevices: [],
-        createdAt: Date.UTC(2025, 0, 1),
-      });
-      await setup.getRepository(AdEntity).save(
-        Object.assign(new AdEntity(), {
-          id: 42,
-          campaignId: 10,
-          advertiserId: 1,
-          title: 'Ad 42',
-          text: 'A fine product',
-          imageUrl: 'https://img.example.com/42.png',
-          landingUrl: LANDING_URL,
-          category: 'electronics',
-          embedding: new Float32Array(EMBEDDING_DIM).fill(0.1),
-          status: 'active' as const,
-          createdAt: Date.UTC(2025, 0, 1),
-        }),
-      );
-    } finally {
-      await setup.destroy();
-    }
+    await seedAcmeCatalog(target.database, { ads: [adFactory({ id: 42, campaignId: 10 })] });
   });
 
   afterAll(async () => {
@@ -127,12 +55,12 @@ describe('tracking secret rotation in logging', () => {
 
   it('keeps accepting clicks signed before the rotation until the old secret is dropped, and never a forged one', async () => {
     const before = await start({ TRACKING_SECRET: oldSecret });
-    const servedBefore = claimsFactory();
-    const clickedBefore = claimsFactory();
+    const servedBefore = servedAdClaimsFactory();
+    const clickedBefore = servedAdClaimsFactory();
     expect((await click(before, clickedBefore, oldSecret)).status).toBe(302);
 
     const rotated = await start({ TRACKING_SECRET: newSecret, TRACKING_PREVIOUS_SECRETS: oldSecret });
-    const servedAfter = claimsFactory();
+    const servedAfter = servedAdClaimsFactory();
     expect((await click(rotated, servedBefore, oldSecret)).status).toBe(302);
     expect((await click(rotated, servedAfter, newSecret)).status).toBe(302);
     await eventually(
@@ -141,7 +69,7 @@ describe('tracking secret rotation in logging', () => {
       (rows) => rows.length === 2,
     );
 
-    const million = claimsFactory({ p: 1_000_000 });
+    const million = servedAdClaimsFactory({ p: 1_000_000 });
     expect(await click(rotated, million, secret())).toEqual({
       status: 400,
       body: expect.objectContaining({
@@ -159,12 +87,12 @@ describe('tracking secret rotation in logging', () => {
     expect(await claimingTheKey.json()).toMatchObject({ reason: 'bad_signature' });
 
     const retired = await start({ TRACKING_SECRET: newSecret });
-    const late = claimsFactory();
+    const late = servedAdClaimsFactory();
     expect(await click(retired, late, oldSecret)).toEqual({
       status: 400,
       body: expect.objectContaining({ reason: 'unknown_key' }),
     });
-    expect((await click(retired, claimsFactory(), newSecret)).status).toBe(302);
+    expect((await click(retired, servedAdClaimsFactory(), newSecret)).status).toBe(302);
     expect(await clicksOf(million.r)).toEqual([]);
     expect(await clicksOf(late.r)).toEqual([]);
   }, 60_000);
