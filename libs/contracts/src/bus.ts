@@ -76,6 +76,8 @@ export type ScoreResponse = z.infer<typeof ScoreResponseSchema>;
 
 /** The auctions a request may ask for (an experiment arm); `retrieval_order` only ever answers. */
 export const PricingMechanismSchema = z.enum(['gsp', 'vcg', 'first_price']);
+/** What an auction answer says ran: one of those, or retrieval order when there were no predictions. */
+export const MechanismSchema = z.enum([...PricingMechanismSchema.options, 'retrieval_order']);
 
 export const AuctionRequestSchema = z.strictObject({
   ...StageHeader,
@@ -108,7 +110,7 @@ export const AuctionWinnerSchema = z.object({
 export type AuctionWinner = z.infer<typeof AuctionWinnerSchema>;
 
 export const AuctionResponseSchema = z.object({
-  mechanism: z.enum([...PricingMechanismSchema.options, 'retrieval_order']),
+  mechanism: MechanismSchema,
   winners: z.array(AuctionWinnerSchema),
   reservePerImpression: z.number(),
   considered: z.number().int(),

@@ -1,4 +1,4 @@
-import { PricingMechanismSchema, type BidType } from '@adfunnel/contracts';
+import { MechanismSchema, PricingMechanismSchema, type BidType } from '@adfunnel/contracts';
 import type { Examination } from './examination.js';
 import type { UtilityWeights } from './utility.js';
 
@@ -7,7 +7,7 @@ export const PRICING_MECHANISMS = PricingMechanismSchema.options;
 export type PricingMechanism = (typeof PRICING_MECHANISMS)[number];
 
 /** How winners were chosen and priced: an auction, or retrieval order when ranking gave no scores. */
-export const MECHANISMS = [...PRICING_MECHANISMS, 'retrieval_order'] as const;
+export const MECHANISMS = MechanismSchema.options;
 export type Mechanism = (typeof MECHANISMS)[number];
 
 /** An ad ranking has scored: its campaign's bid and the model's predictions. */
