@@ -1,6 +1,7 @@
 import { AdvertiserApiKeyService } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { Injectable } from '@nestjs/common';
+import { bearerTokenOf } from '@adfunnel/platform';
 
 export type CredentialFailure = 'missing_credentials' | 'invalid_credentials';
 
@@ -33,15 +34,15 @@ export class AdvertiserAuthenticator {
 }
 
 export function bearerToken(authorization: unknown): string {
-  if (authorization === undefined || authorization === '') {
+  const token = bearerTokenOf(authorization);
+  if (token === undefined) {
     throw new CredentialsError(
       'missing_credentials',
       'no API key: send the header "Authorization: Bearer <API key>" (npm run catalog -- api-keys issue)',
     );
   }
-  const match = typeof authorization === 'string' ? /^Bearer +(\S+)$/i.exec(authorization.trim()) : null;
-  if (match?.[1] === undefined) {
+  if (token === null) {
     throw new CredentialsError('invalid_credentials', 'the Authorization header must be "Bearer <API key>"');
   }
-  return match[1];
+  return token;
 }
