@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,11 +77,22 @@ export interface LoopResult {
 export class ClosedLoop {
   private readonly started = performance.now();
   private readonly runId = `loop_${Date.now().toString(36)}_${process.pid}`;
-  /** The funnel's ADMIN_TOKEN: deploys and model checks go through ranking's /admin endpoints. */
-  private readonly adminToken = randomBytes(24).toString('hex');
+  /**
+   * The funnel's own bus namespace, prefixes, ports and secrets; its ADMIN_TOKEN also opens ranking's
+   * /admin endpoints to the deploys and model checks.
+   */
+  private readonly funnelEnv: Record<string, string>;
   private readonly serviceLines: string[] = [];
 
-  constructor(private readonly o: LoopOptions) {}
+  constructor(private readonly o: LoopOptions) {
+    // Both runs should see the same (undegraded) funnel on a busy 2-core machine.
+    this.funnelEnv = isolatedFunnelEnv({
+      runId: this.runId,
+      basePort: o.basePort,
+      deadlineMs: 2000,
+      stageTimeoutMs: 1000,
+    });
+  }
 
   async run(): Promise<LoopResult> {
     const work = await mkdtemp(join(tmpdir(), 'adfunnel-loop-'));
@@ -179,18 +189,11 @@ export class ClosedLoop {
     return new FunnelLauncher({
       root: this.o.root,
       env: {
-        // Both runs should see the same (undegraded) funnel on a busy 2-core machine.
-        ...isolatedFunnelEnv({
-          runId: this.runId,
-          basePort: this.o.basePort,
-          deadlineMs: 2000,
-          stageTimeoutMs: 1000,
-        }),
+        ...this.funnelEnv,
         SQLITE_PATH: sqlitePath,
         MODELS_DIR: modelsDir,
         REDIS_URL: this.o.redisUrl,
         NATS_URL: this.o.natsUrl,
-        ADMIN_TOKEN: this.adminToken,
         // Deploys go through POST /admin/model/reload, so the loop knows when the swap happened.
         RANKING_MODEL_WATCH_MS: '0',
       },
@@ -386,7 +389,7 @@ export class ClosedLoop {
   }
 
   private asAdmin(): Record<string, string> {
-    return { authorization: `Bearer ${this.adminToken}` };
+    return { authorization: `Bearer ${this.funnelEnv.ADMIN_TOKEN}` };
   }
 
   private resolveVersion(modelsDir: string, version: string): Promise<ResolvedModel> {
