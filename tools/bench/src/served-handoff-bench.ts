@@ -6,7 +6,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JobNames, Queues, type ServedRecord, type ServedRecordJob } from '@adfunnel/contracts';
+import {
+  JobNames,
+  Queues,
+  type ServedRecord,
+  type ServedRecordJob,
+  persistJobOptions,
+} from '@adfunnel/contracts';
 import { FEATURE_SPEC } from '@adfunnel/features';
 import { type JetStreamClient, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
@@ -102,17 +108,13 @@ function servedRecord(n: number, slots: number): ServedRecord {
 /** Resolves once the record is durable where it was handed; the answer may go out then. */
 type HandOff = (record: ServedRecord) => Promise<void>;
 
-const jobOptions = (jobId: string): Bull.JobOptions => ({
-  jobId,
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: false,
-});
-
 function bullPerRequest(queue: Bull.Queue<ServedRecordJob>): HandOff {
   return async (record) => {
-    await queue.add(JobNames.persistServed, { records: [record] }, jobOptions(`served:${record.requestId}`));
+    await queue.add(
+      JobNames.persistServed,
+      { records: [record] },
+      persistJobOptions(`served:${record.requestId}`),
+    );
   };
 }
 
@@ -130,7 +132,11 @@ function bullGrouped(queue: Bull.Queue<ServedRecordJob>): HandOff {
       waiting = [];
       const records = batch.map((w) => w.record);
       try {
-        await queue.add(JobNames.persistServed, { records }, jobOptions(`served:${records[0].requestId}`));
+        await queue.add(
+          JobNames.persistServed,
+          { records },
+          persistJobOptions(`served:${records[0].requestId}`),
+        );
         batch.forEach((w) => w.done());
       } catch (error) {
         batch.forEach((w) => w.done(error as Error));
