@@ -17,7 +17,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  */
 export class SignedEventToken {
   static sign(claims: TrackingClaims, secret: string): string {
-    const kid = trackingKeyId(secret);
+    const kid = signingKeyId(secret);
     const parsed = TrackingClaimsSchema.safeParse(claims);
     if (!parsed.success) {
       throw new TypeError(`cannot sign invalid tracking claims: ${describeClaimIssues(parsed.error)}`);
@@ -88,6 +88,14 @@ export class SignedEventToken {
     const { kid: _kid, ...claims } = parsed.data;
     return claims;
   }
+}
+
+/** The gateway signs every token with one secret: its id is hashed once, not for each of them. */
+let lastSigningKey: TrackingKey | undefined;
+
+function signingKeyId(secret: string): string {
+  if (lastSigningKey?.secret !== secret) lastSigningKey = { id: trackingKeyId(secret), secret };
+  return lastSigningKey.id;
 }
 
 /**
