@@ -37,7 +37,7 @@ export interface FunnelLauncherOptions {
    * stay stopped.
    */
   restartAfterMs?: number;
-  /** Told about an app that exited on its own, and whether it is being restarted. */
+  /** Told about an app that exited on its own (before any restart). */
   onExit?: (app: FunnelApp, code: number | null, signal: string | null) => void;
 }
 
@@ -131,13 +131,24 @@ export class FunnelLauncher {
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.running.has(app) || !this.wanted.has(app)) return;
-      this.startApp(app).catch((err: unknown) => {
+      this.startApp(app).catch(async (err: unknown) => {
         if (!this.wanted.has(app)) return;
+        // Not healthy in time but still alive: a process of its own would block every later attempt.
+        await this.abandon(app);
         this.options.onLine?.(app, `restart failed, trying again: ${(err as Error).message.split('\n')[0]}`);
         this.restartLater(app, Math.min(delayMs * 2, 30_000));
       });
     }, delayMs);
     this.restartTimers.add(timer);
+  }
+
+  /** Drops an app's process (SIGKILL) without changing whether the launcher wants it running. */
+  private async abandon(app: FunnelApp): Promise<void> {
+    const running = this.running.get(app);
+    if (!running) return;
+    this.running.delete(app);
+    running.child.kill('SIGKILL');
+    await running.exited;
   }
 
   /** Graceful stop: SIGTERM, then SIGKILL if the app has not exited within graceMs. */
@@ -156,11 +167,7 @@ export class FunnelLauncher {
   /** Abrupt death, as in a crash: no graceful shutdown. */
   async kill(app: FunnelApp): Promise<void> {
     this.wanted.delete(app);
-    const running = this.running.get(app);
-    if (!running) return;
-    this.running.delete(app);
-    running.child.kill('SIGKILL');
-    await running.exited;
+    await this.abandon(app);
   }
 
   /**
