@@ -3,6 +3,7 @@ import {
   type RedisPersistenceReport,
   natsConnectionOptions,
   readRedisPersistence,
+  redactUrlUserinfo,
   redisCliFor,
 } from '@adfunnel/platform';
 import { Redis } from 'ioredis';
@@ -47,7 +48,7 @@ export async function preflight(urls: {
   } catch (err) {
     result.problems.push({
       dependency: 'NATS',
-      url: redacted(urls.natsUrl),
+      url: redactUrlUserinfo(urls.natsUrl),
       reason: reasonOf(err),
       howToStart:
         'nats-server -js -a 127.0.0.1 -p 4222 &   (or: docker compose -f docker/compose.yml up -d nats)',
@@ -71,7 +72,7 @@ async function checkRedis(redisUrl: string, result: Preflight): Promise<void> {
     } catch (err) {
       result.problems.push({
         dependency: 'Redis',
-        url: redacted(redisUrl),
+        url: redactUrlUserinfo(redisUrl),
         reason: reasonOf(err),
         howToStart:
           `redis-server --daemonize yes --bind 127.0.0.1 --port ${portOf(redisUrl, 6379)} ` +
@@ -102,7 +103,7 @@ async function checkPostgres(databaseUrl: string, problems: PreflightProblem[]):
   } catch (err) {
     problems.push({
       dependency: 'PostgreSQL',
-      url: redacted(databaseUrl),
+      url: redactUrlUserinfo(databaseUrl),
       reason: reasonOf(err),
       howToStart:
         'sudo service postgresql start   (or: docker compose -f docker/compose.yml up -d postgres; ' +
@@ -124,7 +125,7 @@ export function formatPreflight(preflight: Preflight, redisUrl: string): string 
       `  ${p.howToStart}`,
     );
   }
-  const at = redacted(redisUrl);
+  const at = redactUrlUserinfo(redisUrl);
   const report = preflight.redisPersistence;
   if (preflight.redisPersistenceError !== undefined) {
     lines.push(
@@ -168,10 +169,6 @@ function reasonOf(err: unknown): string {
   }
   if (err instanceof Error) return err.message || ((err as NodeJS.ErrnoException).code ?? err.name);
   return String(err);
-}
-
-function redacted(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 function portOf(url: string, fallback: number): number {

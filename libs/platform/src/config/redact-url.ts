@@ -12,3 +12,8 @@ export function redactUrlCredentials(url: string): string {
   const shown = colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`;
   return `${url.slice(0, start + 2)}${shown}${url.slice(at)}`;
 }
+
+/** A URL with its whole user part hidden (`redis://***@host:6379`), for dependency problems and health. */
+export function redactUrlUserinfo(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/app-config.constants.js';
+import { redactUrlUserinfo } from '../config/redact-url.js';
 import { type HealthProbe, RegisterHealthProbe } from './health-probe.js';
 import { type RedisPersistence, readRedisPersistence, redisCliFor } from './redis-persistence.js';
 
@@ -55,7 +56,7 @@ export class RedisProbe implements HealthProbe, OnApplicationBootstrap, OnApplic
       reply = await client.ping();
     } catch (err) {
       const reason = this.lastError ?? (err instanceof Error ? err.message : String(err));
-      throw new Error(`cannot reach Redis at ${redactUrl(this.redisUrl)}: ${reason}`, { cause: err });
+      throw new Error(`cannot reach Redis at ${redactUrlUserinfo(this.redisUrl)}: ${reason}`, { cause: err });
     }
     if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
     const rttMs = Math.round((performance.now() - started) * 100) / 100;
@@ -87,7 +88,7 @@ export class RedisProbe implements HealthProbe, OnApplicationBootstrap, OnApplic
 
   /** A dev Redis without AOF may serve the funnel, but not silently: what a crash loses is said once. */
   private async warnUnlessDurable(): Promise<void> {
-    const at = redactUrl(this.redisUrl);
+    const at = redactUrlUserinfo(this.redisUrl);
     try {
       const report = await readRedisPersistence(this.connection(), redisCliFor(this.redisUrl));
       if (report.warnings.length === 0) {
@@ -118,7 +119,7 @@ export class RedisProbe implements HealthProbe, OnApplicationBootstrap, OnApplic
       // Without a listener ioredis reports every failed reconnect as an unhandled error event.
       this.client.on('error', (err: Error) => {
         this.lastError = err.message;
-        this.logger.debug(`redis ${redactUrl(this.redisUrl)}: ${err.message}`);
+        this.logger.debug(`redis ${redactUrlUserinfo(this.redisUrl)}: ${err.message}`);
       });
       this.client.on('ready', () => {
         this.lastError = undefined;
@@ -126,8 +127,4 @@ export class RedisProbe implements HealthProbe, OnApplicationBootstrap, OnApplic
     }
     return this.client;
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
