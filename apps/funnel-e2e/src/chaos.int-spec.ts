@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { FUNNEL_APPS, type FunnelApp, FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
-import { TEST_NATS_URL, postgresTestSchema, testRunId } from '@adfunnel/testing';
+import { type ScratchRedis, TEST_NATS_URL, postgresTestSchema, testRunId } from '@adfunnel/testing';
 import pg from 'pg';
-import { AofRedis } from './support/aof-redis.js';
+import { startAofRedis } from './support/aof-redis.js';
 import { ChaosLoad } from './support/chaos-load.js';
 import { formatReconciliation, reconcile } from './support/chaos-reconciliation.js';
 import { freeBasePort } from './support/free-ports.js';
@@ -40,7 +40,7 @@ describe('the funnel through crashes and restarts under load', () => {
   const schema = postgresTestSchema(runId);
   const db = new pg.Client({ connectionString: schema.databaseUrl.replace(/\?schema=.*/, '') });
   const output: string[] = [];
-  let redis: AofRedis;
+  let redis: ScratchRedis;
   let launcher: FunnelLauncher;
 
   const withOutput = (err: unknown) =>
@@ -49,7 +49,7 @@ describe('the funnel through crashes and restarts under load', () => {
     });
 
   beforeAll(async () => {
-    redis = await AofRedis.start();
+    redis = await startAofRedis();
     const env = {
       ...isolatedFunnelEnv({ runId, basePort: await freeBasePort(), deadlineMs: 2000, stageTimeoutMs: 1000 }),
       DATABASE_URL: schema.databaseUrl,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdResponse } from '@adfunnel/contracts';
 import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import {
+  type ScratchRedis,
   TEST_NATS_URL,
   TEST_REDIS_URL,
   connectTestBus,
@@ -12,7 +13,7 @@ import {
 } from '@adfunnel/testing';
 import pg from 'pg';
 import { z } from 'zod';
-import { AofRedis } from './support/aof-redis.js';
+import { startAofRedis } from './support/aof-redis.js';
 import { freeBasePort } from './support/free-ports.js';
 import { ROOT, runCatalogCli } from './support/test-funnel.js';
 
@@ -27,7 +28,7 @@ describe('the served-record hand-off through Redis', () => {
   const schema = postgresTestSchema(runId);
   const db = new pg.Client({ connectionString: schema.databaseUrl.replace(/\?schema=.*/, '') });
   const output: string[] = [];
-  let redis: AofRedis;
+  let redis: ScratchRedis;
   let stages: FunnelLauncher;
   let edge: FunnelLauncher;
 
@@ -48,7 +49,7 @@ describe('the served-record hand-off through Redis', () => {
     ).rows.map((row) => ({ requestId: row.request_id, slot: Number(row.slot), adId: Number(row.ad_id) }));
 
   beforeAll(async () => {
-    redis = await AofRedis.start();
+    redis = await startAofRedis();
     const basePort = await freeBasePort();
     const env = {
       ...isolatedFunnelEnv({ runId, basePort, deadlineMs: 2000, stageTimeoutMs: 1000 }),

@@ -5,3 +5,5 @@ export * from './fake-catalog-snapshots.js';
 export * from './seeded-catalog.js';
 export * from './test-stage.js';
 export * from './test-databases.js';
+export * from './free-port.js';
+export * from './scratch-redis.js';

@@ -1,68 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { RedisProbe } from '@adfunnel/platform';
+import { ScratchRedis, freePort } from '@adfunnel/testing';
 import { Redis } from 'ioredis';
 import { formatPreflight, preflight } from './preflight.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
-
-/** A redis-server of the test's own, on a free port and in a scratch directory, started with `args`. */
-class ScratchRedis {
-  private child: ChildProcess | undefined;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'adfunnel-preflight-'));
-  url = '';
-
-  constructor(private readonly args: string[]) {}
-
-  async start(): Promise<void> {
-    const port = await freePort();
-    this.url = `redis://127.0.0.1:${port}`;
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...this.args],
-      { stdio: 'ignore' },
-    );
-    this.child = child;
-    const redis = new Redis(this.url, {
-      lazyConnect: true,
-      retryStrategy: () => 50,
-      maxRetriesPerRequest: null,
-    });
-    try {
-      await redis.ping();
-    } finally {
-      redis.disconnect();
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function probeOf(redisUrl: string): Promise<Record<string, unknown>> {
   const sut = new RedisProbe({ REDIS_URL: redisUrl });
@@ -75,8 +20,10 @@ async function probeOf(redisUrl: string): Promise<Record<string, unknown>> {
 
 describe('preflight and the Redis health probe', () => {
   describe('a Redis without AOF', () => {
-    const redis = new ScratchRedis(['--appendonly', 'no']);
-    beforeAll(() => redis.start());
+    let redis: ScratchRedis;
+    beforeAll(async () => {
+      redis = await ScratchRedis.start(['--appendonly', 'no']);
+    });
     afterAll(() => redis.stop());
 
     it('is up in /health, reported as not persisting, with a warning', async () => {
@@ -124,8 +71,10 @@ describe('preflight and the Redis health probe', () => {
   });
 
   describe('a Redis with AOF fsynced every second', () => {
-    const redis = new ScratchRedis(['--appendonly', 'yes', '--appendfsync', 'everysec']);
-    beforeAll(() => redis.start());
+    let redis: ScratchRedis;
+    beforeAll(async () => {
+      redis = await ScratchRedis.start(['--appendonly', 'yes', '--appendfsync', 'everysec']);
+    });
     afterAll(() => redis.stop());
 
     it('is up in /health as aof-everysec, without a warning', async () => {
@@ -150,9 +99,14 @@ describe('preflight and the Redis health probe', () => {
   });
 
   describe('a managed Redis that refuses CONFIG', () => {
-    const withAof = new ScratchRedis(['--appendonly', 'yes', '--rename-command', 'CONFIG', '']);
-    const withoutAof = new ScratchRedis(['--appendonly', 'no', '--rename-command', 'CONFIG', '']);
-    beforeAll(() => Promise.all([withAof.start(), withoutAof.start()]));
+    let withAof: ScratchRedis;
+    let withoutAof: ScratchRedis;
+    beforeAll(async () => {
+      [withAof, withoutAof] = await Promise.all([
+        ScratchRedis.start(['--appendonly', 'yes', '--rename-command', 'CONFIG', '']),
+        ScratchRedis.start(['--appendonly', 'no', '--rename-command', 'CONFIG', '']),
+      ]);
+    });
     afterAll(() => Promise.all([withAof.stop(), withoutAof.stop()]));
 
     it('is read from INFO persistence and INFO memory instead', async () => {
@@ -171,8 +125,10 @@ describe('preflight and the Redis health probe', () => {
   });
 
   describe('at the start of a service', () => {
-    const redis = new ScratchRedis(['--appendonly', 'no']);
-    beforeAll(() => redis.start());
+    let redis: ScratchRedis;
+    beforeAll(async () => {
+      redis = await ScratchRedis.start(['--appendonly', 'no']);
+    });
     afterAll(() => redis.stop());
 
     it('the probe warns loudly about a Redis that does not persist, with the commands that fix it', async () => {
@@ -196,8 +152,7 @@ describe('preflight and the Redis health probe', () => {
   });
 
   it('reports a PostgreSQL that does not answer, and how to start it', async () => {
-    const redis = new ScratchRedis(['--appendonly', 'yes']);
-    await redis.start();
+    const redis = await ScratchRedis.start(['--appendonly', 'yes']);
     try {
       const databaseUrl = `postgres://adfunnel:secret@127.0.0.1:${await freePort()}/adfunnel`;
       const checked = await preflight({ redisUrl: redis.url, natsUrl: NATS_URL, databaseUrl });
@@ -221,8 +176,7 @@ describe('preflight and the Redis health probe', () => {
   });
 
   it('passes a PostgreSQL that answers', async () => {
-    const redis = new ScratchRedis(['--appendonly', 'yes']);
-    await redis.start();
+    const redis = await ScratchRedis.start(['--appendonly', 'yes']);
     try {
       const checked = await preflight({
         redisUrl: redis.url,

@@ -1,17 +1,5 @@
 import { createServer } from 'node:net';
 
-/** A loopback port nothing listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
 /** The first of `count` consecutive free ports, for a funnel whose services take basePort + 0..4. */
 export async function freeBasePort(count = 5): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
