@@ -6,3 +6,4 @@ export * from './assert-feature-spec.js';
 export * from './resolve-current-model.js';
 export * from './onnx-worker-pool.js';
 export * from './current-pointer-watcher.js';
+export * from './model-rollout.js';
