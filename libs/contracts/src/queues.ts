@@ -8,11 +8,14 @@ import { BidTypeSchema, DeviceSchema, type EventType, SurfaceSchema } from './do
 export const Queues = {
   events: 'adfunnel-events',
   served: 'adfunnel-served',
+  /** Ranking adds the shadow model's scores beside the live ones (only while a shadow runs). */
+  shadow: 'adfunnel-shadow',
 } as const;
 
 export const JobNames = {
   persistEvent: 'persist-event',
   persistServed: 'persist-served',
+  persistShadow: 'persist-shadow',
 } as const;
 
 /** How often a worker tries a job before keeping it in the failed set (logging's LOGGING_JOB_ATTEMPTS). */
@@ -63,6 +66,8 @@ export const ServedAdRecordSchema = z.strictObject({
   price: z.number(),
   pCtr: z.number().nullable(),
   pCvr: z.number().nullable(),
+  /** P(hide | shown) as ranking predicted it; absent in records of older gateways or models without a hide head. */
+  pHide: z.number().nullable().optional(),
   /** The exact feature row ranking scored this ad with; null when ranking was skipped. */
   features: z.array(z.number()).nullable(),
 });
@@ -105,3 +110,37 @@ export type ServedRecord = z.infer<typeof ServedRecordSchema>;
  */
 export const ServedRecordJobSchema = z.strictObject({ records: z.array(ServedRecordSchema).min(1) });
 export type ServedRecordJob = z.infer<typeof ServedRecordJobSchema>;
+
+/**
+ * One request's candidates as the live model and a shadow model scored them (same feature rows,
+ * index i of every array is adIds[i]); the comparison report joins them to the served ads' outcomes.
+ */
+export const ShadowScoreRecordSchema = z
+  .strictObject({
+    requestId: z.string().min(1).max(128),
+    scoredAt: z.number().int(),
+    surface: SurfaceSchema,
+    liveVersion: z.string().min(1).max(128),
+    shadowVersion: z.string().min(1).max(128),
+    adIds: z.array(z.number().int()).min(1),
+    livePCtr: z.array(z.number()),
+    livePCvr: z.array(z.number()),
+    shadowPCtr: z.array(z.number()),
+    shadowPCvr: z.array(z.number()),
+  })
+  .superRefine((record, context) => {
+    for (const key of ['livePCtr', 'livePCvr', 'shadowPCtr', 'shadowPCvr'] as const) {
+      if (record[key].length !== record.adIds.length) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `has ${record[key].length} scores for ${record.adIds.length} adIds`,
+        });
+      }
+    }
+  });
+export type ShadowScoreRecord = z.infer<typeof ShadowScoreRecordSchema>;
+
+/** Records ranking scored while its previous add was in flight; rows are keyed `${requestId}:${shadowVersion}`. */
+export const ShadowScoreJobSchema = z.strictObject({ records: z.array(ShadowScoreRecordSchema).min(1) });
+export type ShadowScoreJob = z.infer<typeof ShadowScoreJobSchema>;
