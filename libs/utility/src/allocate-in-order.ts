@@ -1,4 +1,5 @@
 import type { AuctionOutcome, PricedWinner, UnscoredCandidate } from './auction-outcome.js';
+import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
 import { ceilToMicros } from './money.js';
 import { DEFAULT_PREDICTION_PRIORS, type PredictionPriors } from './prediction-priors.js';
@@ -20,11 +21,13 @@ export interface InOrderInput {
   readonly priors?: PredictionPriors;
   /** Reported on each winner; the reserve price does not depend on it. */
   readonly examination?: Examination;
+  /** DEFAULT_DIVERSITY (one ad per advertiser) when absent. */
+  readonly diversity?: Diversity;
 }
 
 /**
- * Degraded allocation when ranking failed: slots are filled in the given order, one ad per advertiser
- * (its first that can pay the reserve), and every winner pays the reserve, converted to its bid unit
+ * Degraded allocation when ranking failed: slots are filled in the given order within the diversity
+ * caps (by default one ad per advertiser: its first that can pay the reserve), and every winner pays the reserve, converted to its bid unit
  * with the priors, never above its bid. Ads whose bid is worth less than the reserve at the priors
  * are skipped.
  */
@@ -32,40 +35,39 @@ export function allocateInOrder(input: InOrderInput): AuctionOutcome {
   const { candidates, slots, reservePerImpression } = input;
   const priors = input.priors ?? DEFAULT_PREDICTION_PRIORS;
   const examination = input.examination ?? DEFAULT_EXAMINATION;
+  const diversity = input.diversity ?? DEFAULT_DIVERSITY;
   requireSlots(slots);
+  requireDiversity(diversity);
   requireExamination(examination);
   requireNonNegative('reservePerImpression', reservePerImpression);
   requirePositiveProbability('priors.pCtr', priors.pCtr);
   requirePositiveProbability('priors.pCvr', priors.pCvr);
 
   const reserveKey = comparableUtility(reservePerImpression);
-  const seen = new Set<number>();
-  const winners: PricedWinner[] = [];
-  let eligible = 0;
-  for (const candidate of candidates) {
+  const payable = candidates.flatMap((candidate) => {
     const atPriors = { ...candidate, pCtr: priors.pCtr, pCvr: priors.pCvr };
     const breakdown = forCandidate(candidate.adId, () => utility(atPriors));
-    if (comparableUtility(breakdown.valuePerImpression) < reserveKey) continue;
-    if (seen.has(candidate.advertiserId)) continue;
-    seen.add(candidate.advertiserId);
-    eligible++;
-    if (winners.length >= slots) continue;
+    return comparableUtility(breakdown.valuePerImpression) < reserveKey ? [] : [{ atPriors, breakdown }];
+  });
+  const kept = withinCaps(payable, diversity, (entry) => entry.atPriors);
+  const winners: PricedWinner[] = kept.slice(0, slots).map(({ atPriors, breakdown }, slot) => {
     const reservePrice = priceInBidUnit({ ...atPriors, valuePerImpression: reservePerImpression });
-    winners.push({
-      slot: winners.length,
-      adId: candidate.adId,
-      campaignId: candidate.campaignId,
-      advertiserId: candidate.advertiserId,
-      bidType: candidate.bidType,
-      bid: candidate.bid,
-      price: Math.min(candidate.bid, ceilToMicros(reservePrice)),
+    return {
+      slot,
+      adId: atPriors.adId,
+      campaignId: atPriors.campaignId,
+      advertiserId: atPriors.advertiserId,
+      bidType: atPriors.bidType,
+      bid: atPriors.bid,
+      price: Math.min(atPriors.bid, ceilToMicros(reservePrice)),
       valuePerImpression: breakdown.valuePerImpression,
       utility: breakdown.utility,
-      examination: examinationAt(examination, winners.length),
+      examination: examinationAt(examination, slot),
       pCtr: null,
       pCvr: null,
-    });
-  }
+    };
+  });
+  const eligible = kept.length;
   return {
     mechanism: 'retrieval_order',
     winners,

@@ -1,4 +1,5 @@
 import { MechanismSchema, PricingMechanismSchema, type BidType } from '@adfunnel/contracts';
+import type { Diversity } from './diversity.js';
 import type { Examination } from './examination.js';
 import type { UtilityWeights } from './utility.js';
 
@@ -20,6 +21,8 @@ export interface AuctionCandidate {
   readonly bid: number;
   readonly pCtr: number;
   readonly pCvr: number;
+  /** The creative's category, for the diversity cap; absent: not counted against any. */
+  readonly category?: string;
 }
 
 /** An ad with a bid but no predictions (ranking failed or was skipped). */
@@ -34,6 +37,8 @@ export interface AuctionInput {
   /** By slot; DEFAULT_EXAMINATION when absent. */
   readonly examination?: Examination;
   readonly floors?: QualityFloors;
+  /** Per-advertiser and per-category caps; DEFAULT_DIVERSITY (one ad per advertiser) when absent. */
+  readonly diversity?: Diversity;
 }
 
 /**
@@ -79,8 +84,8 @@ export interface AuctionOutcome {
   /** Candidates given to the mechanism. */
   readonly considered: number;
   /**
-   * Candidates that could take a slot: meeting the reserve and the quality floors, and the best of
-   * their advertiser.
+   * Candidates that could take a slot: meeting the reserve and the quality floors, and within the
+   * diversity caps (by default the best of their advertiser).
    */
   readonly eligible: number;
 }

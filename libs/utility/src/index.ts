@@ -10,3 +10,5 @@ export * from './first-price.js';
 export * from './run-auction.js';
 export * from './allocate-in-order.js';
 export * from './billing-day.js';
+export * from './diversity.js';
+export * from './ad-layout.js';

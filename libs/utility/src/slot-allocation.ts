@@ -1,5 +1,6 @@
 import type { AuctionCandidate, AuctionInput, QualityFloors } from './auction-outcome.js';
 import { NO_QUALITY_FLOORS } from './auction-outcome.js';
+import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
 import { forCandidate, requireNonNegative, requireProbability, requireSlots } from './range-checks.js';
 import {
@@ -40,6 +41,14 @@ export interface Placement {
  * CPM ads bid exactly the reserve: the reserve is per impression, wherever the slot). The gain of
  * one more click slot, examination[m] c_m - q_{slots-m-1}, only falls as m grows, so W is concave
  * and m is the number of leading gains >= 0 (a tie goes to the click ad).
+ *
+ * Diversity (at most maxPerAdvertiser ads of one advertiser and maxPerCategory of one category) is
+ * applied first and greedily: ads compete in utility order and one whose advertiser or category is
+ * full is skipped (withinCaps). With the default, one ad per advertiser and no category cap, that
+ * is the advertiser's best ad. Under tighter caps the greedy choice is not always the optimum (a
+ * top ad can use up a category two others would have shared); diversity.spec.ts compares it with
+ * brute force on small markets. Pricing uses the same capped lists, so GSP's next competitor and
+ * VCG's welfare without an ad respect the caps too.
  */
 export interface SlotAllocation {
   readonly placements: readonly Placement[];
@@ -55,6 +64,19 @@ export interface SlotAllocation {
   /** m: how many of the top slots go to click-priced ads. */
   readonly clickSlots: number;
   readonly weights: UtilityWeights;
+  /** Every ad past the reserve and floors, best first, before the diversity caps. */
+  readonly pool: readonly Scored[];
+  readonly diversity: Diversity;
+}
+
+/** Click-priced and CPM utilities, best first, each list cut at slots + 1. */
+export interface KindLists {
+  readonly clickAds: readonly Scored[];
+  readonly impressionAds: readonly Scored[];
+  readonly clicks: readonly number[];
+  readonly impressions: readonly number[];
+  /** Ads the caps kept, before the cut. */
+  readonly kept: number;
 }
 
 export function allocateSlots(input: AuctionInput): SlotAllocation {
@@ -62,21 +84,16 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
   const weights = input.weights ?? DEFAULT_UTILITY_WEIGHTS;
   const examination = input.examination ?? DEFAULT_EXAMINATION;
   const floors = input.floors ?? NO_QUALITY_FLOORS;
+  const diversity = input.diversity ?? DEFAULT_DIVERSITY;
   requireSlots(slots);
   requireNonNegative('reservePerImpression', reservePerImpression);
   requireWeights(weights);
   requireExamination(examination);
   requireFloors(floors);
+  requireDiversity(diversity);
 
-  const ranked = rankOnePerAdvertiser(candidates, reservePerImpression, floors, weights);
-  const clickAds: Scored[] = [];
-  const impressionAds: Scored[] = [];
-  for (const entry of ranked) {
-    const list = entry.candidate.bidType === 'CPM' ? impressionAds : clickAds;
-    if (list.length <= slots) list.push(entry);
-  }
-  const clicks = clickAds.map((a) => a.breakdown.utility);
-  const impressions = impressionAds.map((a) => a.breakdown.utility);
+  const pool = rankEligible(candidates, reservePerImpression, floors, weights);
+  const { clickAds, impressionAds, clicks, impressions, kept } = kindLists(pool, diversity, slots);
   const reserveUtility = weights.advertiserValue * reservePerImpression;
   const clickSlots = splitPoint(clicks, impressions, reserveUtility, examination, slots);
 
@@ -105,7 +122,7 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
   }
   return {
     placements,
-    eligible: ranked.length,
+    eligible: kept,
     slots,
     examination,
     clicks,
@@ -113,6 +130,31 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
     reserveUtility,
     clickSlots,
     weights,
+    pool,
+    diversity,
+  };
+}
+
+/** The pool under the diversity caps, split by kind; `without` competes as if it had not entered. */
+export function kindLists(
+  pool: readonly Scored[],
+  diversity: Diversity,
+  slots: number,
+  without?: Scored,
+): KindLists {
+  const capped = withinCaps(pool, diversity, (entry) => entry.candidate, without);
+  const clickAds: Scored[] = [];
+  const impressionAds: Scored[] = [];
+  for (const entry of capped) {
+    const list = entry.candidate.bidType === 'CPM' ? impressionAds : clickAds;
+    if (list.length <= slots) list.push(entry);
+  }
+  return {
+    clickAds,
+    impressionAds,
+    clicks: clickAds.map((a) => a.breakdown.utility),
+    impressions: impressionAds.map((a) => a.breakdown.utility),
+    kept: capped.length,
   };
 }
 
@@ -158,7 +200,7 @@ export function welfare(
   return total;
 }
 
-function rankOnePerAdvertiser(
+function rankEligible(
   candidates: readonly AuctionCandidate[],
   reservePerImpression: number,
   floors: QualityFloors,
@@ -176,15 +218,7 @@ function rankOnePerAdvertiser(
     scored.push({ candidate, breakdown, rankKey });
   }
   scored.sort((a, b) => b.rankKey - a.rankKey || a.candidate.adId - b.candidate.adId);
-
-  const seen = new Set<number>();
-  const ranked: Scored[] = [];
-  for (const entry of scored) {
-    if (seen.has(entry.candidate.advertiserId)) continue;
-    seen.add(entry.candidate.advertiserId);
-    ranked.push(entry);
-  }
-  return ranked;
+  return scored;
 }
 
 function requireFloors(floors: QualityFloors): void {

@@ -1,6 +1,6 @@
 import type { AuctionInput, AuctionOutcome } from './auction-outcome.js';
 import { chargeValue, outcomeOf } from './priced-winner.js';
-import { allocateSlots, welfare, type Placement, type SlotAllocation } from './slot-allocation.js';
+import { allocateSlots, kindLists, welfare, type Placement, type SlotAllocation } from './slot-allocation.js';
 
 /**
  * Vickrey-Clarke-Groves over the welfare-maximizing slot assignment (allocateSlots): each winner
@@ -9,7 +9,10 @@ import { allocateSlots, welfare, type Placement, type SlotAllocation } from './s
  * ads alone and no reserve this is the textbook sum over the slots below,
  *   sum_{k>s} (e[k-1] - e[k]) c_k   (e[slots] = 0, c_k = 0 past the last ad),
  * and the ad pays it divided by e[s] per examined impression. Truthful: bidding one's value is a
- * dominant strategy, and the charge never exceeds the ad's utility in its slot.
+ * dominant strategy, and the charge never exceeds the ad's utility in its slot. The welfare without
+ * an ad reruns the diversity caps without it, so an ad its advertiser's or category's cap kept out
+ * competes for its slot. Under caps tighter than one per advertiser the allocation is greedy (see
+ * allocateSlots), so the externality can exceed the ad's own value; the price is then its bid.
  */
 export function runVcg(input: AuctionInput): AuctionOutcome {
   const allocation = allocateSlots(input);
@@ -24,13 +27,13 @@ export function runVcg(input: AuctionInput): AuctionOutcome {
 }
 
 function welfareWithout(allocation: SlotAllocation, placement: Placement): number {
-  const without = (list: readonly number[]) => [
-    ...list.slice(0, placement.rank),
-    ...list.slice(placement.rank + 1),
-  ];
-  return placement.kind === 'click'
-    ? welfareOf(allocation, without(allocation.clicks), allocation.impressions)
-    : welfareOf(allocation, allocation.clicks, without(allocation.impressions));
+  const { clicks, impressions } = kindLists(
+    allocation.pool,
+    allocation.diversity,
+    allocation.slots,
+    placement.scored,
+  );
+  return welfareOf(allocation, clicks, impressions);
 }
 
 function welfareOf(
