@@ -79,6 +79,18 @@ export const PricingMechanismSchema = z.enum(['gsp', 'vcg', 'first_price']);
 /** What an auction answer says ran: one of those, or retrieval order when there were no predictions. */
 export const MechanismSchema = z.enum([...PricingMechanismSchema.options, 'retrieval_order']);
 
+/**
+ * The weights of the auction's utility terms (libs/utility/README.md): advertiser value, user value,
+ * hide cost, fatigue cost. Dimensionless, at most 100; only the advertiser's must be > 0.
+ */
+const utilityWeight = z.number().min(0).max(100);
+export const UtilityWeightsSchema = z.strictObject({
+  advertiserValue: utilityWeight.gt(0),
+  userValue: utilityWeight,
+  hide: utilityWeight,
+  fatigue: utilityWeight,
+});
+
 export const AuctionRequestSchema = z.strictObject({
   ...StageHeader,
   surface: SurfaceSchema,
@@ -91,6 +103,11 @@ export const AuctionRequestSchema = z.strictObject({
   predictions: z.object({ pCtr: z.array(z.number()), pCvr: z.array(z.number()) }).optional(),
   /** Overrides the surface's configured mechanism; absent: AUCTION_MECHANISM(_BY_SURFACE) decides. */
   mechanism: PricingMechanismSchema.optional(),
+  /**
+   * Overrides some of the surface's utility weights (an experiment arm); weights it does not name
+   * keep AUCTION_UTILITY_WEIGHTS(_BY_SURFACE).
+   */
+  utilityWeights: UtilityWeightsSchema.partial().optional(),
 });
 export type AuctionRequest = z.infer<typeof AuctionRequestSchema>;
 
@@ -115,6 +132,8 @@ export const AuctionResponseSchema = z.object({
   reservePerImpression: z.number(),
   considered: z.number().int(),
   eligible: z.number().int(),
+  /** The utility weights the auction ranked by; absent in retrieval order, which uses none. */
+  utilityWeights: UtilityWeightsSchema.optional(),
   /**
    * Winners left out because their campaign's budget could not hold their reservation; their slots
    * stay empty. Absent when no budget check ran.

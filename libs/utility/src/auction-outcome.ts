@@ -1,7 +1,7 @@
 import { MechanismSchema, PricingMechanismSchema, type BidType } from '@adfunnel/contracts';
 import type { Diversity } from './diversity.js';
 import type { Examination } from './examination.js';
-import type { UtilityWeights } from './utility.js';
+import type { UtilityScales, UtilityWeights } from './utility.js';
 
 /** The auctions that rank scored ads; a surface or an experiment arm picks one (the wire's list). */
 export const PRICING_MECHANISMS = PricingMechanismSchema.options;
@@ -21,12 +21,14 @@ export interface AuctionCandidate {
   readonly bid: number;
   readonly pCtr: number;
   readonly pCvr: number;
+  /** P(hide | examined), read like pCtr; absent: no hide term. */
+  readonly pHide?: number;
   /** The creative's category, for the diversity cap; absent: not counted against any. */
   readonly category?: string;
 }
 
 /** An ad with a bid but no predictions (ranking failed or was skipped). */
-export type UnscoredCandidate = Omit<AuctionCandidate, 'pCtr' | 'pCvr'>;
+export type UnscoredCandidate = Omit<AuctionCandidate, 'pCtr' | 'pCvr' | 'pHide'>;
 
 export interface AuctionInput {
   readonly candidates: readonly AuctionCandidate[];
@@ -34,6 +36,10 @@ export interface AuctionInput {
   /** Minimum advertiser value an ad must bring, USD per impression (a 0.5 CPM floor is 0.0005). */
   readonly reservePerImpression: number;
   readonly weights?: UtilityWeights;
+  /** The money the non-bid terms are counted in; DEFAULT_UTILITY_SCALES when absent. */
+  readonly scales?: UtilityScales;
+  /** The user's recent ad exposure (decayed ads served); absent: unknown, no fatigue term. */
+  readonly userExposure?: number;
   /** By slot; DEFAULT_EXAMINATION when absent. */
   readonly examination?: Examination;
   readonly floors?: QualityFloors;

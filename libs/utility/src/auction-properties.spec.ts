@@ -11,6 +11,7 @@ import { runAuction } from './run-auction.js';
 import { runGsp } from './gsp.js';
 import { runVcg } from './vcg.js';
 import { allocateSlots } from './slot-allocation.js';
+import { DEFAULT_UTILITY_SCALES, DEFAULT_UTILITY_WEIGHTS, utility, utilityContext } from './utility.js';
 import { priceInBidUnit, valuePerImpression } from './value-per-impression.js';
 
 /** Seeded generator (mulberry32) so every run draws the same markets. */
@@ -46,22 +47,52 @@ function randomMarket(random: () => number, maxAds = 7): AuctionInput {
   return { candidates, slots, reservePerImpression: random() < 0.3 ? 0 : random() * 0.003, examination };
 }
 
+/**
+ * A random market whose ads carry pHide, for a user with some recent exposure, ranked with random
+ * weights on all four terms: the non-bid terms range from well below 0 to above the ads' values.
+ */
+function randomUserMarket(random: () => number, maxAds = 7): AuctionInput {
+  const market = randomMarket(random, maxAds);
+  return {
+    ...market,
+    candidates: market.candidates.map((c) => (random() < 0.8 ? { ...c, pHide: random() * 0.05 } : c)),
+    weights: {
+      advertiserValue: 0.5 + 1.5 * random(),
+      userValue: 2 * random(),
+      hide: 2 * random(),
+      fatigue: 2 * random(),
+    },
+    scales: { ...DEFAULT_UTILITY_SCALES, usdPerClick: 2 * random() },
+    userExposure: random() < 0.2 ? undefined : 10 * random(),
+  };
+}
+
 function slotUtility(candidate: AuctionCandidate, examination: Examination, slot: number): number {
   const value = valuePerImpression(candidate);
   return candidate.bidType === 'CPM' ? value : examinationAt(examination, slot) * value;
 }
 
-/** The best assignment by enumeration: every ad in at most one slot, an empty slot worth the reserve. */
+/** The ad's utility with the market's weights and user, in the slot. */
+function weightedSlotUtility(input: AuctionInput, candidate: AuctionCandidate, slot: number): number {
+  const context = utilityContext(input.scales ?? DEFAULT_UTILITY_SCALES, input.userExposure);
+  const u = utility(candidate, input.weights ?? DEFAULT_UTILITY_WEIGHTS, context).utility;
+  return candidate.bidType === 'CPM' ? u : examinationAt(input.examination!, slot) * u;
+}
+
+/**
+ * The best assignment by enumeration: every ad in at most one slot, an empty slot worth the reserve
+ * (times the advertiser-value weight), ads below the reserve left out.
+ */
 function bruteForceWelfare(input: AuctionInput, without?: number): number {
-  const examination = input.examination!;
   const ads = input.candidates.filter((c) => c.adId !== without);
+  const emptySlot = (input.weights ?? DEFAULT_UTILITY_WEIGHTS).advertiserValue * input.reservePerImpression;
   const best = (slot: number, used: Set<number>): number => {
     if (slot === input.slots) return 0;
-    let top = input.reservePerImpression + best(slot + 1, used);
+    let top = emptySlot + best(slot + 1, used);
     for (const ad of ads) {
       if (used.has(ad.adId) || valuePerImpression(ad) < input.reservePerImpression) continue;
       used.add(ad.adId);
-      top = Math.max(top, slotUtility(ad, examination, slot) + best(slot + 1, used));
+      top = Math.max(top, weightedSlotUtility(input, ad, slot) + best(slot + 1, used));
       used.delete(ad.adId);
     }
     return top;
@@ -238,3 +269,84 @@ describe('auction mechanisms (seeded random markets)', () => {
     expect(mean(2) / mean(0)).toBeGreaterThan(1);
   });
 });
+
+describe('auction mechanisms with user value, hide and fatigue terms (seeded random markets)', () => {
+  it('allocates the assignment of largest total utility, empty slots at the reserve', () => {
+    const random = seeded(21);
+    for (let round = 0; round < ROUNDS; round++) {
+      const input = randomUserMarket(random);
+      const allocation = allocateSlots(input);
+      const emptySlot = input.weights!.advertiserValue * input.reservePerImpression;
+      const total =
+        allocation.placements.reduce((sum, p) => sum + p.slotUtility, 0) +
+        (input.slots - allocation.placements.length) * emptySlot;
+      expect(total).toBeCloseTo(bruteForceWelfare(input), 10);
+    }
+  });
+
+  it('stays individually rational: 0 <= price <= bid, expected payment <= expected value, and >= the reserve', () => {
+    const random = seeded(22);
+    for (let round = 0; round < ROUNDS; round++) {
+      const input = randomUserMarket(random);
+      for (const mechanism of PRICING_MECHANISMS) {
+        for (const w of runAuction(mechanism, input).winners) {
+          expect(w.price).toBeLessThanOrEqual(w.bid);
+          expect(w.price).toBeGreaterThanOrEqual(0);
+          const perExamined =
+            w.bidType === 'CPM' ? 1 / 1000 : w.bidType === 'CPC' ? w.pCtr! : w.pCtr! * w.pCvr!;
+          expect(w.price * perExamined).toBeLessThanOrEqual(w.valuePerImpression + 1e-12);
+          if (mechanism === 'first_price') expect(w.price).toBe(w.bid);
+          else if (w.price < w.bid)
+            expect(w.price * perExamined).toBeGreaterThanOrEqual(input.reservePerImpression - 1e-12);
+        }
+      }
+    }
+  });
+
+  it('is monotone: raising a bid never lowers the slot nor drops the ad', () => {
+    const random = seeded(23);
+    for (let round = 0; round < ROUNDS; round++) {
+      const input = randomUserMarket(random);
+      const ad = input.candidates[Math.floor(random() * input.candidates.length)];
+      const before = slotOf(input, ad.adId);
+      const after = slotOf(withBid(input, ad.adId, ad.bid * (1 + 3 * random()) + 0.01), ad.adId);
+      expect(after).toBeLessThanOrEqual(before);
+    }
+  });
+
+  it('GSP charges the least bid that keeps the slot: a micro more keeps it, two less lose it', () => {
+    const random = seeded(24);
+    for (let round = 0; round < ROUNDS; round++) {
+      const input = randomUserMarket(random);
+      for (const w of runGsp(input).winners) {
+        const over = Math.min(w.bid, w.price + 0.000001);
+        expect(slotOf(withBid(input, w.adId, over), w.adId)).toBe(w.slot);
+        const under = w.price - 0.000002;
+        if (under > 0 && w.price < w.bid)
+          expect(slotOf(withBid(input, w.adId, under), w.adId)).toBeGreaterThan(w.slot);
+      }
+    }
+  });
+
+  it('with the weights at their defaults, gives the prices of the advertiser value alone', () => {
+    const random = seeded(25);
+    for (let round = 0; round < ROUNDS; round++) {
+      const input = randomUserMarket(random);
+      const plain = { ...input, weights: DEFAULT_UTILITY_WEIGHTS };
+      const bare = { ...randomMarketOf(input), weights: undefined };
+      for (const mechanism of PRICING_MECHANISMS) {
+        expect(runAuction(mechanism, plain).winners).toEqual(runAuction(mechanism, bare).winners);
+      }
+    }
+  });
+});
+
+/** The market without pHide, scales or exposure. */
+function randomMarketOf(input: AuctionInput): AuctionInput {
+  return {
+    candidates: input.candidates.map(({ pHide: _pHide, ...c }) => c),
+    slots: input.slots,
+    reservePerImpression: input.reservePerImpression,
+    examination: input.examination,
+  };
+}

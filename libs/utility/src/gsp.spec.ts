@@ -4,6 +4,7 @@ import type { AuctionCandidate } from './auction-outcome.js';
 import { runGsp } from './gsp.js';
 import { FLAT_EXAMINATION } from './examination.js';
 import { MICROS_PER_USD } from './money.js';
+import { DEFAULT_UTILITY_WEIGHTS } from './utility.js';
 import { valuePerImpression } from './value-per-impression.js';
 
 /** 0.50 USD CPM floor = 0.0005 USD per impression. */
@@ -344,7 +345,7 @@ describe(runGsp.name, () => {
           candidates: [ok],
           slots: 1,
           reservePerImpression: RESERVE,
-          weights: { advertiserValue: 0 },
+          weights: { ...DEFAULT_UTILITY_WEIGHTS, advertiserValue: 0 },
         }),
       ).toThrow(/weights.advertiserValue must be a finite number > 0, got 0/);
     });

@@ -7,7 +7,7 @@ import {
   type Placement,
   type SlotAllocation,
 } from './slot-allocation.js';
-import { valueNeededFor } from './utility.js';
+import { criticalValue } from './utility.js';
 
 /**
  * Generalized second price over the welfare-maximizing slot assignment (allocateSlots): one ad per
@@ -19,14 +19,21 @@ import { valueNeededFor } from './utility.js';
  *   examined impression, so a reserve-bound ad low on the page pays reserve / e[s];
  * - the CPM ad j-th among CPM ads needs u >= q_{j+1} (the next one, or the reserve), and, in the
  *   last slot, u > e[m] c_m (the click ad that would take its slot).
- * With no CPM ads and no binding reserve this is the classic rule: pay the next ad's value.
+ * With no CPM ads and no binding reserve this is the classic rule: pay the next ad's value. The
+ * threshold is a utility; criticalValue turns it into the advertiser value that reaches it (the
+ * ad's own non-bid terms count toward it) and keeps it at or above the reserve.
  */
 export function runGsp(input: AuctionInput): AuctionOutcome {
   const allocation = allocateSlots(input);
   const winners = allocation.placements.map((placement) =>
     chargeValue(
       placement,
-      valueNeededFor(gspThreshold(allocation, placement), placement.scored.breakdown, allocation.weights),
+      criticalValue(
+        gspThreshold(allocation, placement),
+        placement.scored.breakdown,
+        allocation.weights,
+        input.reservePerImpression,
+      ),
     ),
   );
   return outcomeOf('gsp', input, allocation, winners);

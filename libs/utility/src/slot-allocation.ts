@@ -5,10 +5,13 @@ import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examinatio
 import { forCandidate, requireNonNegative, requireProbability, requireSlots } from './range-checks.js';
 import {
   comparableUtility,
+  DEFAULT_UTILITY_SCALES,
   DEFAULT_UTILITY_WEIGHTS,
   requireWeights,
   utility,
+  utilityContext,
   type UtilityBreakdown,
+  type UtilityContext,
   type UtilityWeights,
 } from './utility.js';
 
@@ -82,6 +85,7 @@ export interface KindLists {
 export function allocateSlots(input: AuctionInput): SlotAllocation {
   const { candidates, slots, reservePerImpression } = input;
   const weights = input.weights ?? DEFAULT_UTILITY_WEIGHTS;
+  const context = utilityContext(input.scales ?? DEFAULT_UTILITY_SCALES, input.userExposure);
   const examination = input.examination ?? DEFAULT_EXAMINATION;
   const floors = input.floors ?? NO_QUALITY_FLOORS;
   const diversity = input.diversity ?? DEFAULT_DIVERSITY;
@@ -92,7 +96,7 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
   requireFloors(floors);
   requireDiversity(diversity);
 
-  const pool = rankEligible(candidates, reservePerImpression, floors, weights);
+  const pool = rankEligible(candidates, reservePerImpression, floors, weights, context);
   const { clickAds, impressionAds, clicks, impressions, kept } = kindLists(pool, diversity, slots);
   const reserveUtility = weights.advertiserValue * reservePerImpression;
   const clickSlots = splitPoint(clicks, impressions, reserveUtility, examination, slots);
@@ -205,16 +209,20 @@ function rankEligible(
   reservePerImpression: number,
   floors: QualityFloors,
   weights: UtilityWeights,
+  context: UtilityContext,
 ): Scored[] {
   const reserveKey = comparableUtility(reservePerImpression);
+  // An ad worth less than an empty slot takes none: only non-bid terms below 0 make it so.
+  const emptySlotKey = comparableUtility(weights.advertiserValue * reservePerImpression);
   const minUtilityKey = comparableUtility(floors.minUtility);
   const scored: Array<Scored & { rankKey: number }> = [];
   for (const candidate of candidates) {
-    const breakdown = forCandidate(candidate.adId, () => utility(candidate, weights));
+    const breakdown = forCandidate(candidate.adId, () => utility(candidate, weights, context));
     if (candidate.pCtr < floors.minPCtr) continue;
     const rankKey = comparableUtility(breakdown.utility);
     if (rankKey < minUtilityKey) continue;
     if (comparableUtility(breakdown.valuePerImpression) < reserveKey) continue;
+    if (rankKey < emptySlotKey) continue;
     scored.push({ candidate, breakdown, rankKey });
   }
   scored.sort((a, b) => b.rankKey - a.rankKey || a.candidate.adId - b.candidate.adId);

@@ -1,5 +1,6 @@
 import type { AuctionInput, AuctionOutcome } from './auction-outcome.js';
 import { chargeValue, outcomeOf } from './priced-winner.js';
+import { criticalValue } from './utility.js';
 import { allocateSlots, kindLists, welfare, type Placement, type SlotAllocation } from './slot-allocation.js';
 
 /**
@@ -21,7 +22,12 @@ export function runVcg(input: AuctionInput): AuctionOutcome {
     const othersWithIt = total - placement.slotUtility;
     const payment = Math.max(0, welfareWithout(allocation, placement) - othersWithIt);
     const perExamined = placement.kind === 'click' ? payment / placement.examination : payment;
-    return chargeValue(placement, perExamined / allocation.weights.advertiserValue);
+    // The ad gives back its externality less its own non-bid terms: (perExamined - otherTerms) / w_adv.
+    const { breakdown } = placement.scored;
+    return chargeValue(
+      placement,
+      criticalValue(perExamined, breakdown, allocation.weights, input.reservePerImpression),
+    );
   });
   return outcomeOf('vcg', input, allocation, winners);
 }
