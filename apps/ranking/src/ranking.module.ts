@@ -6,6 +6,7 @@ import { ModelAdminController } from './model-admin.controller.js';
 import { RankingModelModule } from './ranking-model.module.js';
 import { RankingController } from './ranking.controller.js';
 import { RankingService } from './ranking.service.js';
+import { ModelRolloutModule } from './shadow/model-rollout.module.js';
 
 @Module({})
 export class RankingModule {
@@ -13,7 +14,7 @@ export class RankingModule {
     return serviceModule(RankingModule, {
       name: 'ranking',
       config,
-      imports: [CatalogModule.forService(config), RankingModelModule],
+      imports: [CatalogModule.forService(config), RankingModelModule, ModelRolloutModule],
       controllers: [RankingController, ModelAdminController],
       providers: [RankingService],
     });

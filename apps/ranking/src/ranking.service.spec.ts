@@ -8,6 +8,8 @@ import { Logger } from '@nestjs/common';
 import { RankingConfigSchema } from './config.js';
 import { RankingModelService } from './ranking-model.service.js';
 import { RankingService } from './ranking.service.js';
+import { ShadowLogPublisher } from './shadow/shadow-log.publisher.js';
+import { ShadowModelService } from './shadow/shadow-model.service.js';
 
 const MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -40,7 +42,11 @@ describe(RankingService.name, () => {
     const config = RankingConfigSchema.parse({ MODELS_DIR, RANKING_WORKERS: '1' });
     model = new RankingModelService(await RankingModelService.resolve(config), config);
     await model.onModuleInit();
-    sut = new RankingService(catalog.asService(), model);
+    sut = new RankingService(
+      catalog.asService(),
+      model,
+      new ShadowModelService(config, model, new ShadowLogPublisher(config)),
+    );
   });
   afterAll(async () => {
     await model.onModuleDestroy();

@@ -10,6 +10,7 @@ import {
 import { assertBeforeDeadline } from '@adfunnel/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { RankingModelService } from './ranking-model.service.js';
+import { ShadowModelService } from './shadow/shadow-model.service.js';
 
 const LISTED_UNKNOWN_IDS = 10;
 
@@ -21,6 +22,7 @@ export class RankingService {
   constructor(
     private readonly catalog: CatalogSnapshotService,
     private readonly model: RankingModelService,
+    private readonly shadow: ShadowModelService,
   ) {}
 
   async score(request: ScoreRequest, now = Date.now()): Promise<ScoreResponse> {
@@ -53,7 +55,13 @@ export class RankingService {
       ads,
     );
     const featuresMs = performance.now() - started;
-    const { pCtr, pCvr, modelVersion } = await this.model.score(features, ads.length, dim);
+    const { pCtr, pCvr, modelVersion } = await this.shadow.alongside(
+      { requestId, surface: request.surface, adIds },
+      features,
+      ads.length,
+      dim,
+      () => this.model.score(features, ads.length, dim),
+    );
     this.logger.debug({
       msg: 'scored',
       requestId,

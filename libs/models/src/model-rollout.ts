@@ -137,6 +137,21 @@ export async function rollbackVersion(
   });
 }
 
+/**
+ * Puts both pointers back as they were read before a change (a change the service could not load):
+ * `previous` first, then `current`, like a promote.
+ */
+export async function restorePointers(
+  modelsRoot: string,
+  name: string,
+  pointers: RolloutPointers,
+): Promise<void> {
+  const root = resolve(modelsRoot, name);
+  if (pointers.previous === undefined) await rm(join(root, PREVIOUS_FILE), { force: true });
+  else await writePointer(join(root, PREVIOUS_FILE), pointers.previous);
+  if (pointers.current !== undefined) await writePointer(join(root, CURRENT_FILE), pointers.current);
+}
+
 /** Writes a pointer file by rename, so a reader (the watcher, a restart) never sees half a name. */
 export async function writePointer(path: string, version: string): Promise<void> {
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
