@@ -7,3 +7,4 @@ export * from './resolve-current-model.js';
 export * from './onnx-worker-pool.js';
 export * from './current-pointer-watcher.js';
 export * from './model-rollout.js';
+export * from './calibration/index.js';

@@ -1,0 +1,128 @@
+import type { BidType, Surface } from '@adfunnel/contracts';
+import { describe, expect, it } from '@jest/globals';
+import { calibrationReport } from './calibration-report.js';
+import {
+  type LoggedOutcome,
+  applyCalibrationMap,
+  estimateExamination,
+  fitCalibrators,
+} from './position-aware-calibration.js';
+
+/** Impressions whose true P(click | examined) is `scale` x predicted, shown in slot s with examination[s]. */
+function logged({
+  n,
+  scale,
+  examination,
+  surface = 'home_feed',
+  bidType = 'CPC',
+  modelVersion = 'v1',
+  seed = 7,
+}: {
+  n: number;
+  scale: number;
+  examination: number[];
+  surface?: Surface;
+  bidType?: BidType;
+  modelVersion?: string | null;
+  seed?: number;
+}): LoggedOutcome[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const slot = i % examination.length;
+    const predicted = 0.01 + 0.09 * random();
+    const clicked = random() < examination[slot] * Math.min(1, scale * predicted);
+    return { surface, bidType, modelVersion, slot, predicted, clicked };
+  });
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EXAMINATION = [1, 0.7, 0.49];
+
+describe(estimateExamination.name, () => {
+  it('recovers P(examine | slot) from the logs, slot 0 as examined', () => {
+    const sut = estimateExamination(logged({ n: 120_000, scale: 1.25, examination: EXAMINATION }));
+    const e = sut.get('home_feed')!;
+    expect(e[0]).toBe(1);
+    expect(e[1]).toBeCloseTo(0.7, 1);
+    expect(e[2]).toBeCloseTo(0.49, 1);
+  });
+});
+
+describe(fitCalibrators.name, () => {
+  it.each(['platt', 'isotonic'] as const)(
+    '%s: maps predictions to the observed P(click | examined), position accounted for',
+    (method) => {
+      const outcomes = logged({ n: 120_000, scale: 1.25, examination: EXAMINATION });
+      const [sut, ...others] = fitCalibrators(outcomes, { method, minClicks: 100 });
+      expect(others).toEqual([]);
+      expect(sut).toMatchObject({ modelVersion: 'v1', surface: 'home_feed', bidType: null });
+      for (const p of [0.02, 0.05, 0.08]) {
+        // Isotonic steps are noisier than Platt's two parameters on the same data.
+        expect(Math.abs(applyCalibrationMap(sut.map, p) / (1.25 * p) - 1)).toBeLessThan(0.1);
+      }
+      const calibrated = outcomes.map((o) => ({ ...o, predicted: applyCalibrationMap(sut.map, o.predicted) }));
+      expect(calibrationReport(calibrated, outcomes).overall.ratio).toBeCloseTo(1, 1);
+    },
+  );
+
+  it('fits each model version and bid type apart, and skips groups under the minimum of clicks', () => {
+    const outcomes = [
+      ...logged({ n: 60_000, scale: 1.25, examination: EXAMINATION, bidType: 'CPC', seed: 1 }),
+      ...logged({ n: 60_000, scale: 0.8, examination: EXAMINATION, bidType: 'CPM', seed: 2 }),
+      ...logged({ n: 2_000, scale: 1, examination: EXAMINATION, modelVersion: 'v2', seed: 3 }),
+      ...logged({ n: 2_000, scale: 1, examination: EXAMINATION, modelVersion: null, seed: 4 }),
+    ];
+    const sut = fitCalibrators(outcomes, { method: 'platt', minClicks: 500 });
+    expect(sut.map((c) => `${c.modelVersion}/${c.surface}/${c.bidType}`).sort()).toEqual([
+      'v1/home_feed/CPC',
+      'v1/home_feed/CPM',
+      'v1/home_feed/null',
+    ]);
+    const cpc = sut.find((c) => c.bidType === 'CPC')!;
+    const cpm = sut.find((c) => c.bidType === 'CPM')!;
+    expect(applyCalibrationMap(cpc.map, 0.05) / 0.0625).toBeCloseTo(1, 1);
+    expect(applyCalibrationMap(cpm.map, 0.05) / 0.04).toBeCloseTo(1, 1);
+  });
+
+  it('keeps the order of predictions (Platt is strictly increasing)', () => {
+    const [sut] = fitCalibrators(logged({ n: 30_000, scale: 0.9, examination: EXAMINATION }), {
+      method: 'platt',
+      minClicks: 50,
+    });
+    const mapped = [0.01, 0.011, 0.05, 0.051].map((p) => applyCalibrationMap(sut.map, p));
+    expect([...mapped].sort((a, b) => a - b)).toEqual(mapped);
+    expect(new Set(mapped).size).toBe(4);
+  });
+});
+
+describe(calibrationReport.name, () => {
+  it('says a model predicting 80% of the examined click rate has a ratio near 0.8, with an interval', () => {
+    const outcomes = [
+      ...logged({ n: 60_000, scale: 1.25, examination: EXAMINATION, seed: 5 }),
+      ...logged({ n: 30_000, scale: 1.25, examination: [1, 0.6, 0.36], surface: 'search', seed: 6 }),
+    ];
+    const sut = calibrationReport(outcomes);
+    expect(sut.impressions).toBe(90_000);
+    expect(sut.bySurface.map((g) => g.key)).toEqual(['home_feed', 'search']);
+    for (const group of [sut.overall, ...sut.bySurface]) {
+      expect(group.ratio).toBeCloseTo(0.8, 1);
+      expect(group.slot0.ratio).toBeCloseTo(0.8, 1);
+      expect(group.ci95![0]).toBeLessThan(group.ratio!);
+      expect(group.ci95![1]).toBeGreaterThan(group.ratio!);
+    }
+    expect(sut.examination.search![1]).toBeCloseTo(0.6, 1);
+    const populated = sut.reliability.filter((b) => b.impressions > 0);
+    expect(populated.reduce((n, b) => n + b.impressions, 0)).toBe(90_000);
+    for (const bin of populated) expect(bin.observed! / bin.meanPredicted!).toBeCloseTo(1.25, 0);
+  });
+});

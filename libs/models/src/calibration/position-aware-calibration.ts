@@ -1,0 +1,189 @@
+import type { BidType, Surface } from '@adfunnel/contracts';
+import { type IsotonicFit, type WeightedPoint, applyIsotonic, fitIsotonic } from './isotonic-regression.js';
+import { type PlattFit, applyPlatt, fitPlatt, logit } from './platt-scaling.js';
+
+export const CALIBRATION_METHODS = ['platt', 'isotonic'] as const;
+export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
+
+/** One logged impression: what was predicted for it and whether it was clicked. */
+export interface LoggedOutcome {
+  surface: Surface;
+  bidType: BidType;
+  modelVersion: string | null;
+  /** 0-based position it was shown in. */
+  slot: number;
+  /** P(click | examined) as predicted. */
+  predicted: number;
+  clicked: boolean;
+}
+
+export type CalibrationMap =
+  | { kind: 'identity' }
+  | ({ kind: 'platt' } & PlattFit)
+  | ({ kind: 'isotonic' } & IsotonicFit);
+
+export const IDENTITY_MAP: CalibrationMap = Object.freeze({ kind: 'identity' });
+
+export function applyCalibrationMap(map: CalibrationMap, p: number): number {
+  switch (map.kind) {
+    case 'identity':
+      return p;
+    case 'platt':
+      return applyPlatt(map, p);
+    case 'isotonic':
+      return Math.min(1, Math.max(0, applyIsotonic(map, p)));
+  }
+}
+
+/** A fitted map for one model version on one surface, for one bid type or (null) all of them. */
+export interface Calibrator {
+  modelVersion: string;
+  surface: Surface;
+  bidType: BidType | null;
+  map: CalibrationMap;
+  impressions: number;
+  clicks: number;
+  /** P(examine | slot) on the surface, slot 0 = 1, estimated with the map (shared by its bid types). */
+  examination: number[];
+}
+
+export interface CalibrationFitOptions {
+  method: CalibrationMethod;
+  /** Fewer clicks than this in a group: no calibrator for it (a bid type falls back to its surface's). */
+  minClicks: number;
+  /** Platt's pull towards the identity, in pseudo-observations. */
+  prior?: number;
+}
+
+/** Impressions of one slot whose predictions share a bin 0.1 wide in log-odds. */
+interface Cell {
+  slot: number;
+  impressions: number;
+  clicks: number;
+  sumPredicted: number;
+}
+
+const BIN_WIDTH = 0.1;
+const MIN_EXAMINATION = 0.01;
+const ROUNDS = 6;
+
+function cellsOf(outcomes: readonly LoggedOutcome[]): Cell[] {
+  const cells = new Map<string, Cell>();
+  for (const o of outcomes) {
+    const key = `${o.slot}:${Math.floor(logit(o.predicted) / BIN_WIDTH)}`;
+    let cell = cells.get(key);
+    if (cell === undefined) {
+      cell = { slot: o.slot, impressions: 0, clicks: 0, sumPredicted: 0 };
+      cells.set(key, cell);
+    }
+    cell.impressions += 1;
+    cell.clicks += o.clicked ? 1 : 0;
+    cell.sumPredicted += o.predicted;
+  }
+  return [...cells.values()];
+}
+
+function fitMap(method: CalibrationMethod, points: WeightedPoint[], prior: number): CalibrationMap {
+  return method === 'platt'
+    ? { kind: 'platt', ...fitPlatt(points, prior) }
+    : { kind: 'isotonic', ...fitIsotonic(points) };
+}
+
+/**
+ * An impression in slot s counts as examination[s] examined impressions (the examination hypothesis,
+ * as in PAL and inverse-propensity weighting): the point is the click rate per examined impression.
+ */
+function pointsOf(cells: readonly Cell[], examination: readonly number[]): WeightedPoint[] {
+  return cells.map((c) => {
+    const e = examinationOf(examination, c.slot);
+    return { x: c.sumPredicted / c.impressions, y: c.clicks / (c.impressions * e), w: c.impressions * e };
+  });
+}
+
+function examinationOf(examination: readonly number[], slot: number): number {
+  return examination[Math.min(slot, examination.length - 1)] ?? 1;
+}
+
+/** e[0] = 1; e[s] = clicks in s / clicks the map expects of examined ads in s. */
+function examinationGiven(cells: readonly Cell[], map: CalibrationMap): number[] {
+  const slots = Math.max(0, ...cells.map((c) => c.slot)) + 1;
+  const clicks = new Array<number>(slots).fill(0);
+  const expected = new Array<number>(slots).fill(0);
+  for (const c of cells) {
+    clicks[c.slot] += c.clicks;
+    expected[c.slot] += c.impressions * applyCalibrationMap(map, c.sumPredicted / c.impressions);
+  }
+  return clicks.map((k, s) =>
+    s === 0 || expected[s] === 0 ? 1 : Math.min(1, Math.max(MIN_EXAMINATION, k / expected[s])),
+  );
+}
+
+function fitJointly(
+  cells: readonly Cell[],
+  method: CalibrationMethod,
+  prior: number,
+): { map: CalibrationMap; examination: number[] } {
+  // Alternate: examination given the map (identity first), then the map given examination.
+  let examination = examinationGiven(cells, IDENTITY_MAP);
+  let map = fitMap(method, pointsOf(cells, examination), prior);
+  for (let round = 1; round < ROUNDS; round++) {
+    examination = examinationGiven(cells, map);
+    map = fitMap(method, pointsOf(cells, examination), prior);
+  }
+  return { map, examination };
+}
+
+/**
+ * P(examine | slot) per surface from the outcomes alone, slot 0 taken as examined (as training does),
+ * estimated jointly with a calibration map of the predictions (Platt): what the monitor divides by.
+ */
+export function estimateExamination(outcomes: readonly LoggedOutcome[]): Map<Surface, number[]> {
+  const bySurface = groupBy(outcomes, (o) => o.surface);
+  return new Map(
+    [...bySurface].map(([surface, rows]) => [surface, fitJointly(cellsOf(rows), 'platt', 1).examination]),
+  );
+}
+
+/**
+ * Calibrators per model version and surface (all bid types pooled, which also fixes the surface's
+ * examination), then per bid type with that examination, for every group with at least `minClicks`
+ * clicks. Outcomes without a model version are skipped: no calibrator applies to a version it was
+ * not fitted on.
+ */
+export function fitCalibrators(
+  outcomes: readonly LoggedOutcome[],
+  { method, minClicks, prior = 1 }: CalibrationFitOptions,
+): Calibrator[] {
+  const fitted: Calibrator[] = [];
+  const clicksOf = (rows: readonly LoggedOutcome[]) => rows.reduce((n, o) => n + (o.clicked ? 1 : 0), 0);
+  const byGroup = groupBy(
+    outcomes.filter((o) => o.modelVersion !== null),
+    (o) => `${o.modelVersion}\u0000${o.surface}`,
+  );
+  for (const rows of byGroup.values()) {
+    const clicks = clicksOf(rows);
+    if (clicks < minClicks) continue;
+    const { modelVersion, surface } = rows[0];
+    const { map, examination } = fitJointly(cellsOf(rows), method, prior);
+    const base = { modelVersion: modelVersion!, surface, examination };
+    fitted.push({ ...base, bidType: null, map, impressions: rows.length, clicks });
+    for (const [bidType, ofType] of groupBy(rows, (o) => o.bidType)) {
+      const typeClicks = clicksOf(ofType);
+      if (typeClicks < minClicks || ofType.length === rows.length) continue;
+      const typeMap = fitMap(method, pointsOf(cellsOf(ofType), examination), prior);
+      fitted.push({ ...base, bidType, map: typeMap, impressions: ofType.length, clicks: typeClicks });
+    }
+  }
+  return fitted;
+}
+
+export function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
