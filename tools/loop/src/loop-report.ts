@@ -43,6 +43,17 @@ export function buildReport(result: LoopResult): LoopReport {
 
 type Cell = number | null | undefined;
 type Row = [string, Cell, Cell, (v: number) => string, OracleFigure?];
+type Replay = keyof NonNullable<
+  NonNullable<NonNullable<SimSummary['oracle']>['welfare']>['replayEfficiency']
+>;
+
+/** The allocation rule replayed on the retrieved ads, each step closer to the truth (tools/sim oracle). */
+const REPLAYS: [string, Replay][] = [
+  ['  rule replayed: model predictions', 'model'],
+  ['  rule replayed: true probabilities', 'trueProbabilities'],
+  ['  + bids replaced by true values', 'trueValues'],
+  ['  + true examination curve', 'trueValuesTrueExamination'],
+];
 
 export function formatReport(report: LoopReport): string {
   const { before: b, after: a } = report;
@@ -92,6 +103,15 @@ export function formatReport(report: LoopReport): string {
       percent,
       'efficiency',
     ],
+    ...((b.oracle?.welfare?.replayEfficiency ?? a.oracle?.welfare?.replayEfficiency) ? REPLAYS : []).map(
+      ([name, key]): Row => [
+        name,
+        b.oracle?.welfare?.replayEfficiency?.[key],
+        a.oracle?.welfare?.replayEfficiency?.[key],
+        percent,
+        'efficiency',
+      ],
+    ),
     ['held-out logs: logloss', report.heldOut.before.logloss, report.heldOut.after.logloss, fixed(5)],
     ['held-out logs: AUC', report.heldOut.before.auc, report.heldOut.after.auc, fixed(4)],
   ];

@@ -39,6 +39,13 @@ export interface SimSummary {
       oracleEligible: number;
       efficiency: number | null;
       efficiencyGivenRetrieved: number | null;
+      /** The allocation rule replayed on the retrieved ads, / the best of them (absent in older runs). */
+      replayEfficiency?: {
+        model: number | null;
+        trueProbabilities: number | null;
+        trueValues: number | null;
+        trueValuesTrueExamination: number | null;
+      };
     } | null;
     /** Why each null figure is null. */
     missing: Partial<Record<OracleFigure, string>>;

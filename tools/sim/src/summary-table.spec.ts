@@ -64,6 +64,7 @@ describe(formatSummaryTable.name, () => {
         retrievalLimit: 50,
         retrieved,
         pCtr: retrieved.map((adId) => oracle.pClickExamined(user, adId, ctx)),
+        pCvr: retrieved.map(() => 0.1),
         shown: retrieved.slice(0, 3).map((adId, slot) => ({ slot, adId })),
         drawSeed: i,
       });
@@ -73,6 +74,8 @@ describe(formatSummaryTable.name, () => {
     expect(s.oracle!.missing).toEqual({});
     expect(formatSummaryTable(s)).not.toMatch(/n\/a|probes failed|warning/);
     expect(formatSummaryTable(s)).toMatch(/ranking AUC \(Bayes\) +0\.\d{4} \(0\.\d{4}\)/);
+    expect(formatSummaryTable(s)).toMatch(/rule on retrieved: model \/ true p +\d+\.\d% \/ \d+\.\d%/);
+    expect(formatSummaryTable(s)).toMatch(/\+ true values \/ \+ true examination +\d+\.\d% \/ \d+\.\d%/);
     expect(oracleWarnings(s.oracle)).toEqual([]);
   });
 });

@@ -64,7 +64,7 @@ export function formatSummaryTable(s: RunSummary): string {
         ['distinct users', int(s.engagement.users)],
         [
           'tracking errors',
-          `impression ${s.trackingErrors.impression}, click ${s.trackingErrors.click}, conversion ${s.trackingErrors.conversion}`,
+          `impression ${s.trackingErrors.impression}, click ${s.trackingErrors.click}, conversion ${s.trackingErrors.conversion}, hide ${s.trackingErrors.hide}`,
         ],
       ],
     ],
@@ -137,6 +137,14 @@ export function formatSummaryTable(s: RunSummary): string {
         [
           'welfare given retrieval',
           `${usd(w.oracleRetrieved)}: chosen ${pct(w.efficiencyGivenRetrieved, 1)}, retrieval ${pct(w.retrievalEfficiency, 1)}`,
+        ],
+        [
+          'rule on retrieved: model / true p',
+          `${pct(w.replayEfficiency.model, 1)} / ${pct(w.replayEfficiency.trueProbabilities, 1)}`,
+        ],
+        [
+          '  + true values / + true examination',
+          `${pct(w.replayEfficiency.trueValues, 1)} / ${pct(w.replayEfficiency.trueValuesTrueExamination, 1)}`,
         ],
       );
     } else rows.push(['welfare vs oracle', missing(o.missing.welfare)]);

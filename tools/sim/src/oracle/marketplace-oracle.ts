@@ -11,6 +11,7 @@ import {
   groundTruth,
 } from '@adfunnel/simulator';
 import { type Allocation, type ValuedAd, bestAllocation } from './allocation.js';
+import type { ReplayAd } from './welfare-decomposition.js';
 
 export interface OracleContext {
   surface: Surface;
@@ -125,6 +126,31 @@ export class MarketplaceOracle {
       advertiserId: this.campaignOfAd(adId).advertiserId,
       value: this.expectedValue(user, adId, ctx),
     }));
+  }
+
+  /** The ads with their campaigns' bids, the model's predictions (aligned, or null) and the truth. */
+  replayAds(
+    user: UserLatent,
+    adIds: readonly number[],
+    ctx: OracleContext,
+    model: { pCtr: readonly number[]; pCvr: readonly number[] } | null,
+  ): ReplayAd[] {
+    return adIds.map((adId, i) => {
+      const row = this.ads.indexOf(adId);
+      const campaignIndex = this.ads.campaignIndexOf(row);
+      const campaign = this.campaigns[campaignIndex];
+      return {
+        adId,
+        campaignId: campaign.id,
+        advertiserId: campaign.advertiserId,
+        bidType: campaign.bidType,
+        bid: campaign.bid,
+        model: model === null ? null : { pCtr: model.pCtr[i], pCvr: model.pCvr[i] },
+        truePClick: this.ads.pClickExamined(user, row, ctx),
+        truePConversion: this.ads.pConversion(user, row),
+        valuePerConversion: this.valuePerConversion[campaignIndex],
+      };
+    });
   }
 
   /** The best one-ad-per-advertiser allocation of `slots` among all eligible ads. */

@@ -4,6 +4,7 @@ import { allocationWelfare, bestAllocation } from './allocation.js';
 import type { MarketplaceOracle, OracleContext } from './marketplace-oracle.js';
 import { type RankingMetrics, RankingMetricsAccumulator } from './ranking-metrics.js';
 import { recall } from './retrieval-recall.js';
+import { replayWelfare, type WelfareReplay } from './welfare-decomposition.js';
 
 /** What the driver learned about one sampled request, from the funnel and from the stages directly. */
 export interface OracleObservation {
@@ -16,6 +17,8 @@ export interface OracleObservation {
   retrieved: readonly number[];
   /** Ranking's pCtr for `retrieved`, aligned; null when ranking did not answer. */
   pCtr: readonly number[] | null;
+  /** Ranking's pCvr, aligned like pCtr; absent or null: the model replay is left out. */
+  pCvr?: readonly number[] | null;
   /** What the gateway served. */
   shown: readonly { slot: number; adId: number }[];
   /** Seed of this request's label draws. */
@@ -46,6 +49,14 @@ export interface WelfareOracleMetrics {
   efficiencyGivenRetrieved: number | null;
   /** oracleRetrieved / oracleEligible: what retrieval loses. */
   retrievalEfficiency: number | null;
+  /**
+   * The funnel's allocation rule replayed on the retrieved ads with the model's predictions, then
+   * the true probabilities, then true values too, then the true examination curve (WelfareReplay),
+   * USD summed like chosen. `model` is null unless ranking answered every sampled request.
+   */
+  replay: WelfareReplay;
+  /** Each replay / oracleRetrieved: where the gap between chosen and oracleRetrieved comes from. */
+  replayEfficiency: { [K in keyof WelfareReplay]: number | null };
 }
 
 /** The oracle's direct calls to one stage. */
@@ -88,6 +99,12 @@ export class OracleMetricsAccumulator {
   private chosen = 0;
   private oracleRetrieved = 0;
   private oracleEligible = 0;
+  private readonly replay: WelfareReplay = {
+    model: 0,
+    trueProbabilities: 0,
+    trueValues: 0,
+    trueValuesTrueExamination: 0,
+  };
   private readonly ranking = new RankingMetricsAccumulator();
   private readonly probes: Record<OracleStage, ProbeTally>;
 
@@ -143,7 +160,29 @@ export class OracleMetricsAccumulator {
       o.shown.map((s) => ({ slot: s.slot, value: this.oracle.expectedValue(user, s.adId, ctx) })),
       examination,
     );
-    const retrieved = o.retrieved.filter((adId) => this.oracle.isEligible(adId, ctx.country, ctx.device));
+    const kept = o.retrieved.flatMap((adId, i) =>
+      this.oracle.isEligible(adId, ctx.country, ctx.device) ? [i] : [],
+    );
+    const retrieved = kept.map((i) => o.retrieved[i]);
+    const scores =
+      o.pCtr !== null && o.pCvr !== undefined && o.pCvr !== null ? { pCtr: o.pCtr, pCvr: o.pCvr } : null;
+    const replayed = replayWelfare(
+      this.oracle.replayAds(
+        user,
+        retrieved,
+        ctx,
+        scores === null
+          ? null
+          : { pCtr: kept.map((i) => scores.pCtr[i]), pCvr: kept.map((i) => scores.pCvr[i]) },
+      ),
+      o.slots,
+      examination,
+    );
+    this.replay.model =
+      this.replay.model === null || replayed.model === null ? null : this.replay.model + replayed.model;
+    this.replay.trueProbabilities += replayed.trueProbabilities;
+    this.replay.trueValues += replayed.trueValues;
+    this.replay.trueValuesTrueExamination += replayed.trueValuesTrueExamination;
     this.oracleRetrieved += bestAllocation(
       this.oracle.valued(user, retrieved, ctx),
       o.slots,
@@ -184,6 +223,13 @@ export class OracleMetricsAccumulator {
         efficiency: ratio(this.chosen, this.oracleEligible),
         efficiencyGivenRetrieved: ratio(this.chosen, this.oracleRetrieved),
         retrievalEfficiency: ratio(this.oracleRetrieved, this.oracleEligible),
+        replay: { ...this.replay },
+        replayEfficiency: {
+          model: this.replay.model === null ? null : ratio(this.replay.model, this.oracleRetrieved),
+          trueProbabilities: ratio(this.replay.trueProbabilities, this.oracleRetrieved),
+          trueValues: ratio(this.replay.trueValues, this.oracleRetrieved),
+          trueValuesTrueExamination: ratio(this.replay.trueValuesTrueExamination, this.oracleRetrieved),
+        },
       },
       missing: {},
       warnings: [],
