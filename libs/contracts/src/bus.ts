@@ -60,6 +60,13 @@ export type ScoreRequest = z.infer<typeof ScoreRequestSchema>;
 export const ScoreResponseSchema = z.object({
   modelVersion: z.string(),
   pCtr: z.array(z.number()),
+  /**
+   * The model's own pCTR per ad when ranking calibrated pCtr (RANKING_CALIBRATION); absent when no
+   * calibrator applied, pCtr being the model's then.
+   */
+  pCtrRaw: z.array(z.number()).optional(),
+  /** Which calibrator set produced pCtr (`<modelVersion>@<fitted at>`); absent with pCtrRaw. */
+  calibration: z.string().optional(),
   pCvr: z.array(z.number()),
   /**
    * What the model inputs were computed from: the feature-spec fingerprint and the catalog snapshot.

@@ -65,6 +65,8 @@ export const ServedAdRecordSchema = z.strictObject({
   bid: z.number(),
   price: z.number(),
   pCtr: z.number().nullable(),
+  /** The model's pCTR when ranking calibrated pCtr; absent or null when no calibrator applied. */
+  pCtrRaw: z.number().nullable().optional(),
   pCvr: z.number().nullable(),
   /** P(hide | shown) as ranking predicted it; absent in records of older gateways or models without a hide head. */
   pHide: z.number().nullable().optional(),

@@ -6,3 +6,4 @@ export * from './event-store-schema.js';
 export * from './event-store.js';
 export * from './funnel-database.js';
 export * from './campaign-day-report.js';
+export * from './logged-click-outcomes.js';

@@ -81,6 +81,7 @@ function toRow(record: ServedRecord, ad: ServedRecord['ads'][number]): ServedAdE
     bid: ad.bid,
     price: ad.price,
     pCtr: ad.pCtr,
+    pCtrRaw: ad.pCtrRaw ?? null,
     pCvr: ad.pCvr,
     modelVersion: record.modelVersion,
     degraded: record.degraded,

@@ -52,6 +52,10 @@ export class ServedAdEntity {
   @Column({ name: 'p_ctr', type: 'double precision', nullable: true })
   pCtr!: number | null;
 
+  /** The model's pCTR before calibration; null when no calibrator applied (pCtr is then the model's). */
+  @Column({ name: 'p_ctr_raw', type: 'double precision', nullable: true })
+  pCtrRaw!: number | null;
+
   @Column({ name: 'p_cvr', type: 'double precision', nullable: true })
   pCvr!: number | null;
 

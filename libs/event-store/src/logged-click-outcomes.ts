@@ -1,0 +1,73 @@
+import type { BidType, Surface } from '@adfunnel/contracts';
+import type { DataSource } from 'typeorm';
+import { ServedAdEntity } from './entities/served-ad.entity.js';
+import { TrackingEventEntity } from './entities/tracking-event.entity.js';
+
+/** One served ad that ranking scored, and whether it was clicked. */
+export interface LoggedClickOutcome {
+  servedAt: number;
+  surface: Surface;
+  bidType: BidType;
+  modelVersion: string | null;
+  slot: number;
+  /** What the auction used (calibrated when a calibrator applied). */
+  pCtr: number;
+  /** The model's own pCTR: pCtrRaw when a calibrator applied, else pCtr. */
+  pCtrModel: number;
+  calibrated: boolean;
+  clicked: boolean;
+}
+
+export interface LoggedOutcomeWindow {
+  /** Served at or after this (epoch ms, the funnel's clock). */
+  since: number;
+  /** Served before this: leaves out the most recent impressions, whose clicks may not be in yet. */
+  until: number;
+  /** At most this many, the most recent first. */
+  limit: number;
+}
+
+/** The scored served ads of a window with their click labels: what calibration is fitted and checked on. */
+export async function loggedClickOutcomes(
+  ds: DataSource,
+  { since, until, limit }: LoggedOutcomeWindow,
+): Promise<LoggedClickOutcome[]> {
+  const clicks = ds
+    .getRepository(TrackingEventEntity)
+    .createQueryBuilder('e')
+    .select('1')
+    .where('e.requestId = s.requestId')
+    .andWhere('e.slot = s.slot')
+    .andWhere("e.type = 'click'");
+  const rows = await ds
+    .getRepository(ServedAdEntity)
+    .createQueryBuilder('s')
+    .select('s.servedAt', 'servedAt')
+    .addSelect('s.surface', 'surface')
+    .addSelect('s.bidType', 'bidType')
+    .addSelect('s.modelVersion', 'modelVersion')
+    .addSelect('s.slot', 'slot')
+    .addSelect('s.pCtr', 'pCtr')
+    .addSelect('s.pCtrRaw', 'pCtrRaw')
+    .addSelect(`CASE WHEN EXISTS (${clicks.getQuery()}) THEN 1 ELSE 0 END`, 'clicked')
+    .where('s.pCtr IS NOT NULL')
+    .andWhere('s.servedAt >= :since AND s.servedAt < :until', { since, until })
+    .orderBy('s.servedAt', 'DESC')
+    .limit(limit)
+    .getRawMany<Record<string, unknown>>();
+  return rows.map((row) => {
+    const pCtr = Number(row['pCtr']);
+    const raw = row['pCtrRaw'];
+    return {
+      servedAt: Number(row['servedAt']),
+      surface: row['surface'] as Surface,
+      bidType: row['bidType'] as BidType,
+      modelVersion: (row['modelVersion'] as string | null) ?? null,
+      slot: Number(row['slot']),
+      pCtr,
+      pCtrModel: raw === null || raw === undefined ? pCtr : Number(raw),
+      calibrated: raw !== null && raw !== undefined,
+      clicked: Number(row['clicked']) === 1,
+    };
+  });
+}
