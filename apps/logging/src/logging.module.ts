@@ -11,6 +11,8 @@ import {
 import { EventsProcessor } from './event-store/events.processor.js';
 import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { AdvertiserAuthenticator } from './advertiser-auth/advertiser-authenticator.service.js';
+import { CalibrationReportController } from './reports/calibration-report.controller.js';
+import { CalibrationReportService } from './reports/calibration-report.service.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { ReportsService } from './reports/reports.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
@@ -39,13 +41,19 @@ export class LoggingModule {
           stalledMs: config.LOGGING_STALLED_MS,
         }),
       ],
-      controllers: [TrackingController, ConversionsController, ReportsController],
+      controllers: [
+        TrackingController,
+        ConversionsController,
+        ReportsController,
+        CalibrationReportController,
+      ],
       providers: [
         EventsService,
         LandingPageService,
         AdvertiserApiKeyService,
         AdvertiserAuthenticator,
         ReportsService,
+        CalibrationReportService,
         { provide: ClickLookup, useClass: EventsClickLookup },
         ConversionRedisState,
         ConversionsService,
