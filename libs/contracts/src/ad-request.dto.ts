@@ -45,6 +45,9 @@ export const ServedAdSchema = z.object({
   tracking: z.object({
     impressionUrl: z.string().describe('Fire when the ad is shown (returns 204)'),
     clickUrl: z.string().describe('Send the user here on click (302 to the landing page)'),
+    hideUrl: z
+      .string()
+      .describe('Fire when the user hides the ad ("not interested"; returns 204, never billed)'),
   }),
 });
 export type ServedAd = z.infer<typeof ServedAdSchema>;

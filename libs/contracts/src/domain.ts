@@ -29,7 +29,7 @@ export const PACING_MODES = ['even', 'asap'] as const;
 export const PacingSchema = z.enum(PACING_MODES);
 export type Pacing = z.infer<typeof PacingSchema>;
 
-export const EVENT_TYPES = ['impression', 'click', 'conversion'] as const;
+export const EVENT_TYPES = ['impression', 'click', 'conversion', 'hide'] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
 

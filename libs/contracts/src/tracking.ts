@@ -2,9 +2,10 @@ import type { BidType } from './domain.js';
 
 /**
  * The events a served ad's tracking URLs report, one signed token each: a token is good for its own
- * endpoint only, so a leaked impression URL cannot be replayed as a click.
+ * endpoint only, so a leaked impression URL cannot be replayed as a click, nor a click URL as a hide.
+ * A hide is the user's "not interested" on an ad they were shown: negative feedback, never billed.
  */
-export const TRACKING_TOKEN_KINDS = ['impression', 'click'] as const;
+export const TRACKING_TOKEN_KINDS = ['impression', 'click', 'hide'] as const;
 export type TrackingTokenKind = (typeof TRACKING_TOKEN_KINDS)[number];
 
 /** What a signed tracking URL asserts; compact keys because it travels in every URL. */

@@ -26,6 +26,8 @@ export interface CampaignDayReportRow {
   impressions: number;
   clicks: number;
   conversions: number;
+  /** Shown ads the user hid ("not interested"): negative feedback, never billed. */
+  hides: number;
   /** Spend as a percentage of the day's budget (0 for a zero budget). */
   deliveryPct: number;
 }
@@ -86,6 +88,7 @@ export async function campaignDayReport(
         impressions: 0,
         clicks: 0,
         conversions: 0,
+        hides: 0,
         deliveryPct: 0,
       };
       rows.set(key, row);
@@ -111,6 +114,7 @@ export async function campaignDayReport(
     if (count.type === 'impression') row.impressions = n;
     else if (count.type === 'click') row.clicks = n;
     else if (count.type === 'conversion') row.conversions = n;
+    else if (count.type === 'hide') row.hides = n;
   }
 
   const unbudgeted = [...rows.values()].filter((r) => r.budgetMicros < 0);

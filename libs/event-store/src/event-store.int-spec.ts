@@ -218,6 +218,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${EventStore.name} on 
       impressions: 0,
       clicks: 120,
       conversions: 0,
+      hides: 0,
       deliveryPct: 100,
     });
     expect(report.find((r) => r.campaignId === 75)).toMatchObject({

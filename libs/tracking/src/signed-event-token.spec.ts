@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { TrackingClaims } from '@adfunnel/contracts';
+import { TRACKING_TOKEN_KINDS, type TrackingClaims, type TrackingTokenKind } from '@adfunnel/contracts';
 import { SignedEventToken } from './signed-event-token.js';
 import { TrackingKeyring, trackingKeyId } from './tracking-keyring.js';
 import { TrackingTokenError, type TrackingTokenFailure } from './tracking-token.error.js';
@@ -126,6 +126,27 @@ describe(SignedEventToken.name, () => {
       message: 'tracking token is an impression token, not a click token',
     });
     expect(sut.verify(impression, secret, servedAt, 'impression').k).toBe('impression');
+  });
+
+  it('accepts a hide token only on the hide endpoint, and no other token there', () => {
+    const tokens = Object.fromEntries(
+      TRACKING_TOKEN_KINDS.map((k) => [k, sut.sign(claimsFactory({ k }), secret)]),
+    ) as Record<TrackingTokenKind, string>;
+    expect(sut.verify(tokens.hide, secret, servedAt, 'hide').k).toBe('hide');
+    expect(failureOf(() => sut.verify(tokens.impression, secret, servedAt, 'hide'))).toEqual({
+      reason: 'wrong_type',
+      message: 'tracking token is an impression token, not a hide token',
+    });
+    expect(failureOf(() => sut.verify(tokens.click, secret, servedAt, 'hide'))).toEqual({
+      reason: 'wrong_type',
+      message: 'tracking token is a click token, not a hide token',
+    });
+    expect(failureOf(() => sut.verify(tokens.hide, secret, servedAt, 'impression')).reason).toBe(
+      'wrong_type',
+    );
+    expect(failureOf(() => sut.verify(tokens.hide, secret, servedAt, 'click')).message).toBe(
+      'tracking token is a hide token, not a click token',
+    );
   });
 
   it('calls a tampered token of the other kind bad_signature, not wrong_type', () => {

@@ -22,12 +22,18 @@ const claims: ServedAdClaims = {
 const tokenOf = (url: string) => new URL(url).searchParams.get('t')!;
 
 describe(trackingUrls.name, () => {
-  it('builds impression and click URLs, each with a token of its own kind over the claims', () => {
+  it('builds impression, click and hide URLs, each with a token of its own kind over the claims', () => {
     const sut = trackingUrls({ baseUrl: 'https://t.example.com/', claims, secret });
     const impression = new URL(sut.impressionUrl);
     const click = new URL(sut.clickUrl);
+    const hide = new URL(sut.hideUrl);
     expect(`${impression.origin}${impression.pathname}`).toBe('https://t.example.com/v1/events/impression');
     expect(`${click.origin}${click.pathname}`).toBe('https://t.example.com/v1/events/click');
+    expect(`${hide.origin}${hide.pathname}`).toBe('https://t.example.com/v1/events/hide');
+    expect(SignedEventToken.verify(tokenOf(sut.hideUrl), secret, 1_500, 'hide')).toEqual({
+      ...claims,
+      k: 'hide',
+    });
     expect(SignedEventToken.verify(tokenOf(sut.impressionUrl), secret, 1_500, 'impression')).toEqual({
       ...claims,
       k: 'impression',
@@ -46,6 +52,12 @@ describe(trackingUrls.name, () => {
     );
     expect(() => SignedEventToken.verify(tokenOf(sut.impressionUrl), secret, 1_500, 'click')).toThrow(
       'tracking token is an impression token, not a click token',
+    );
+    expect(() => SignedEventToken.verify(tokenOf(sut.impressionUrl), secret, 1_500, 'hide')).toThrow(
+      'tracking token is an impression token, not a hide token',
+    );
+    expect(() => SignedEventToken.verify(tokenOf(sut.hideUrl), secret, 1_500, 'click')).toThrow(
+      'tracking token is a hide token, not a click token',
     );
   });
 

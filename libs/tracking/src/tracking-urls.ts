@@ -1,4 +1,4 @@
-import type { ServedAdClaims } from '@adfunnel/contracts';
+import type { ServedAdClaims, TrackingTokenKind } from '@adfunnel/contracts';
 import { SignedEventToken } from './signed-event-token.js';
 
 export interface TrackingUrlsInput {
@@ -11,6 +11,7 @@ export interface TrackingUrlsInput {
 export interface TrackingUrls {
   impressionUrl: string;
   clickUrl: string;
+  hideUrl: string;
 }
 
 /** The signed URLs a served ad carries, each with a token of its own kind that only its endpoint accepts. */
@@ -28,10 +29,10 @@ export function trackingUrls({ baseUrl, claims, secret }: TrackingUrlsInput): Tr
     throw new TypeError('tracking baseUrl must not carry a query or fragment');
   }
   const base = baseUrl.replace(/\/+$/, '');
-  const token = (k: 'impression' | 'click') =>
-    encodeURIComponent(SignedEventToken.sign({ ...claims, k }, secret));
+  const token = (k: TrackingTokenKind) => encodeURIComponent(SignedEventToken.sign({ ...claims, k }, secret));
   return {
     impressionUrl: `${base}/v1/events/impression?t=${token('impression')}`,
     clickUrl: `${base}/v1/events/click?t=${token('click')}`,
+    hideUrl: `${base}/v1/events/hide?t=${token('hide')}`,
   };
 }

@@ -11,6 +11,7 @@ const COLUMNS = [
   'impr',
   'clicks',
   'conv',
+  'hides',
 ];
 
 const usd = (micros: number) => `$${(micros / 1_000_000).toFixed(2)}`;
@@ -29,6 +30,7 @@ export function reportTable(rows: readonly CampaignDayReportRow[]): string {
     String(r.impressions),
     String(r.clicks),
     String(r.conversions),
+    String(r.hides),
   ]);
   const sum = (pick: (r: CampaignDayReportRow) => number) => rows.reduce((n, r) => n + pick(r), 0);
   cells.push([
@@ -42,6 +44,7 @@ export function reportTable(rows: readonly CampaignDayReportRow[]): string {
     String(sum((r) => r.impressions)),
     String(sum((r) => r.clicks)),
     String(sum((r) => r.conversions)),
+    String(sum((r) => r.hides)),
   ]);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (row: readonly string[]) =>

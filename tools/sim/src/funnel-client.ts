@@ -8,6 +8,8 @@ export interface FunnelClient {
   impression(impressionUrl: string): Promise<void>;
   /** GET the click URL without following the redirect; expects 302. Returns the adf_click_id of the landing URL. */
   click(clickUrl: string): Promise<string>;
+  /** GET the hide URL (the user's "not interested"); expects 204. */
+  hide(hideUrl: string): Promise<void>;
   /** The advertiser's conversion API: POST {logging}/v1/conversions with its API key; expects 202. */
   conversion(conversion: ConversionPost): Promise<void>;
 }
@@ -27,7 +29,7 @@ export class FunnelCallError extends Error {
   override readonly name = 'FunnelCallError';
 
   constructor(
-    readonly call: 'ads' | 'impression' | 'click' | 'conversion',
+    readonly call: 'ads' | 'impression' | 'click' | 'conversion' | 'hide',
     readonly status: number,
     message: string,
   ) {
@@ -66,6 +68,10 @@ export class HttpFunnelClient implements FunnelClient {
 
   async impression(impressionUrl: string): Promise<void> {
     await this.expect('impression', impressionUrl, { method: 'GET' }, 204);
+  }
+
+  async hide(hideUrl: string): Promise<void> {
+    await this.expect('hide', hideUrl, { method: 'GET' }, 204);
   }
 
   async click(clickUrl: string): Promise<string> {

@@ -60,7 +60,7 @@ export interface RunSummary {
   /** conversions / clicks. */
   cvr: number | null;
   hides: number;
-  trackingErrors: { impression: number; click: number; conversion: number; samples: string[] };
+  trackingErrors: { impression: number; click: number; conversion: number; hide: number; samples: string[] };
   /** USD charged as logging charges it: CPM price/1000 per impression, CPC per click, CPA per conversion. */
   revenue: { total: number; CPM: number; CPC: number; CPA: number };
   /** USD the advertisers gained: value per conversion x conversions. */
@@ -102,7 +102,7 @@ export class RunStats {
   clicks = 0;
   conversions = 0;
   hides = 0;
-  readonly trackingErrors = { impression: 0, click: 0, conversion: 0 };
+  readonly trackingErrors = { impression: 0, click: 0, conversion: 0, hide: 0 };
   readonly trackingErrorSamples: string[] = [];
   readonly revenue: Record<BidType, number> = { CPM: 0, CPC: 0, CPA: 0 };
   advertiserValue = 0;

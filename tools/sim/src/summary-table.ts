@@ -64,7 +64,7 @@ export function formatSummaryTable(s: RunSummary): string {
         ['distinct users', int(s.engagement.users)],
         [
           'tracking errors',
-          `impression ${s.trackingErrors.impression}, click ${s.trackingErrors.click}, conversion ${s.trackingErrors.conversion}`,
+          `impression ${s.trackingErrors.impression}, click ${s.trackingErrors.click}, conversion ${s.trackingErrors.conversion}, hide ${s.trackingErrors.hide}`,
         ],
       ],
     ],

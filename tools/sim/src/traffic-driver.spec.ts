@@ -49,6 +49,7 @@ class MarketplaceFunnel implements FunnelClient {
         tracking: {
           impressionUrl: `http://logging.test/v1/events/impression?t=${t}`,
           clickUrl: `http://logging.test/v1/events/click?t=${t}`,
+          hideUrl: `http://logging.test/v1/events/hide?t=${t}`,
         },
       };
     });
@@ -73,6 +74,11 @@ class MarketplaceFunnel implements FunnelClient {
   click(url: string): Promise<string> {
     this.calls.push(`click ${url.split('t=')[1]}`);
     return Promise.resolve(`click-${url.split('t=')[1]}`);
+  }
+
+  hide(url: string): Promise<void> {
+    this.calls.push(`hide ${url.split('t=')[1]}`);
+    return Promise.resolve();
   }
 
   conversion(conversion: ConversionPost): Promise<void> {
@@ -164,7 +170,7 @@ describe(TrafficDriver.name, () => {
     funnel = new MarketplaceFunnel();
   });
 
-  it('fires an impression per returned ad, clicks only what it shows, converts only what it clicked', async () => {
+  it('fires an impression per returned ad, clicks only what it shows, converts only what it clicked, reports hides', async () => {
     const sut = new TrafficDriver(options, funnel, oracle, new TruthfulStages());
     const s = await sut.run();
     expect(s.requests).toBe(400);
@@ -180,6 +186,13 @@ describe(TrafficDriver.name, () => {
     );
     for (const c of funnel.calls.filter((c) => !c.startsWith('impression')))
       expect(impressions.has(c.split(' ')[1])).toBe(true);
+    // Every drawn hide is reported through its hide URL, and never on an ad that was clicked.
+    const hides = funnel.calls.filter((c) => c.startsWith('hide')).map((c) => c.split(' ')[1]);
+    expect(hides.length).toBe(s.hides);
+    expect(s.hides).toBeGreaterThan(0);
+    const clicked = new Set(funnel.calls.filter((c) => c.startsWith('click')).map((c) => c.split(' ')[1]));
+    for (const t of hides) expect(clicked.has(t)).toBe(false);
+    expect(s.trackingErrors.hide).toBe(0);
     const conversions = funnel.calls.filter((c) => c.startsWith('conversion'));
     expect(conversions.length).toBe(s.conversions);
     for (const c of conversions) {
@@ -307,6 +320,7 @@ describe(TrafficDriver.name, () => {
         ++n % 4 === 0 ? Promise.reject(new Error('503 unavailable')) : funnel.requestAds(body, id),
       impression: (u) => funnel.impression(u),
       click: (u) => funnel.click(u),
+      hide: (u) => funnel.hide(u),
       conversion: (u) => funnel.conversion(u),
     };
     const s = await new TrafficDriver({ ...options, maxRequests: 40 }, flaky, oracle, null).run();

@@ -87,8 +87,8 @@ export class SpecMismatchError extends Error {
 /**
  * Simulated users visit over simulated time, ask the real gateway for ads, and act on them through
  * the real tracking endpoints: an impression for every ad returned (a client renders all slots),
- * then examination by slot, clicks scaled by their fatigue, conversions posted back as the
- * advertiser would. One user's visits run in order, so their fatigue evolves the same way on every
+ * then examination by slot, clicks scaled by their fatigue, hides of examined ads not clicked,
+ * conversions posted back as the advertiser would. One user's visits run in order, so their fatigue evolves the same way on every
  * run; each visit draws from its own seeded stream, so concurrency does not change the outcome.
  */
 export class TrafficDriver {
@@ -267,7 +267,11 @@ export class TrafficDriver {
       this.stats.examined++;
       fatigue.recordExposure(at, response.irrelevance);
     }
-    if (response.hidden) this.stats.hides++;
+    if (response.hidden) {
+      // The user's hide, whether or not the funnel takes it; a refusal is a tracking error.
+      this.stats.hides++;
+      await this.track('hide', () => this.funnel.hide(ad.tracking.hideUrl));
+    }
     if (!response.clicked) return;
     let clickId = '';
     const clicked = () =>
@@ -292,7 +296,7 @@ export class TrafficDriver {
   }
 
   private async track(
-    kind: 'impression' | 'click' | 'conversion',
+    kind: 'impression' | 'click' | 'conversion' | 'hide',
     call: () => Promise<void>,
   ): Promise<boolean> {
     try {

@@ -35,7 +35,8 @@ export function openApiDocument(): OpenAPIObject {
       version: '1',
       description:
         'Ads for product surfaces: retrieval -> ranking -> auction under one deadline. Every answer carries ' +
-        'signed tracking URLs: fire `impressionUrl` when the ad is shown and send the user to `clickUrl` on click.',
+        'signed tracking URLs: fire `impressionUrl` when the ad is shown, send the user to `clickUrl` on click, and ' +
+        'fire `hideUrl` when the user hides the ad ("not interested"; never billed).',
     },
     paths: {
       '/v1/ads': {

@@ -52,6 +52,14 @@ export class EventsService {
   }
 
   /**
+   * "Not interested" on a shown ad: needs nothing else (no click), costs nothing, and is one event per
+   * served ad (its id is keyed like the impression's), so a repeat or a double tap is stored once.
+   */
+  async hide(token: unknown, options: TrackOptions = { count: true }): Promise<AcceptedEvent> {
+    return this.track('hide', this.verify(token, 'hide'), options);
+  }
+
+  /**
    * The landing URL is resolved first: a click that cannot land is refused, not billed. It carries
    * the click's event id as adf_click_id, which the advertiser posts back with a conversion.
    */

@@ -16,6 +16,14 @@ export class TrackingController {
     await this.events.impression(token, { count: request.method !== 'HEAD' });
   }
 
+  @Get('hide')
+  @HttpCode(204)
+  @RateLimited()
+  @Header('Cache-Control', 'no-store')
+  async hide(@Query('t') token: unknown, @Req() request: FastifyRequest): Promise<void> {
+    await this.events.hide(token, { count: request.method !== 'HEAD' });
+  }
+
   @Get('click')
   @Redirect()
   @RateLimited()
