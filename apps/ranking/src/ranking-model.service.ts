@@ -8,6 +8,7 @@ import {
   type RankingScores,
   type ResolvedModel,
   assertFeatureSpec,
+  rankingOutputsOf,
   resolveCurrentModel,
 } from '@adfunnel/models';
 import { InjectConfig } from '@adfunnel/platform';
@@ -161,6 +162,7 @@ export class RankingModelService implements OnModuleInit, OnModuleDestroy {
     const pool = await OnnxWorkerPool.open({
       modelPath: model.modelPath,
       dim: model.manifest.featureSpec.dim,
+      outputNames: rankingOutputsOf(model.manifest),
       workers: this.config.RANKING_WORKERS,
       label: label(model),
       logger: this.logger,

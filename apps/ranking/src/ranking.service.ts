@@ -55,7 +55,7 @@ export class RankingService {
       ads,
     );
     const featuresMs = performance.now() - started;
-    const { pCtr, pCvr, modelVersion } = await this.shadow.alongside(
+    const { pCtr, pCvr, pHide, modelVersion } = await this.shadow.alongside(
       { requestId, surface: request.surface, adIds },
       features,
       ads.length,
@@ -75,6 +75,7 @@ export class RankingService {
       modelVersion,
       pCtr: Array.from(pCtr),
       pCvr: Array.from(pCvr),
+      ...(pHide === undefined ? {} : { pHide: Array.from(pHide) }),
       featureSpec: this.featureSpec,
       catalogVersion: snapshot.version,
     };

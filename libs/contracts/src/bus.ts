@@ -69,6 +69,11 @@ export const ScoreResponseSchema = z.object({
   calibration: z.string().optional(),
   pCvr: z.array(z.number()),
   /**
+   * P(hide | examined) per ad (position-free like pCtr; a hide needs the ad examined and not clicked),
+   * from a model with a hide head; absent for a model without one.
+   */
+  pHide: z.array(z.number()).optional(),
+  /**
    * What the model inputs were computed from: the feature-spec fingerprint and the catalog snapshot.
    * A receiver that computes the same fingerprint from the same catalog version rebuilds the exact
    * rows with libs/features (the gateway does, for the winners it logs), so 200 rows of floats need
@@ -107,7 +112,14 @@ export const AuctionRequestSchema = z.strictObject({
   /** Whose frequency caps the winners count against; absent: none are counted. */
   userId: z.string().min(1).max(64).optional(),
   /** Absent when ranking failed: the auction then keeps retrieval order and prices at the reserve. */
-  predictions: z.object({ pCtr: z.array(z.number()), pCvr: z.array(z.number()) }).optional(),
+  predictions: z
+    .object({
+      pCtr: z.array(z.number()),
+      pCvr: z.array(z.number()),
+      /** P(hide | examined), parallel to adIds; absent when the model has no hide head. */
+      pHide: z.array(z.number()).optional(),
+    })
+    .optional(),
   /** Overrides the surface's configured mechanism; absent: AUCTION_MECHANISM(_BY_SURFACE) decides. */
   mechanism: PricingMechanismSchema.optional(),
   /**

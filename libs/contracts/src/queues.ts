@@ -68,7 +68,7 @@ export const ServedAdRecordSchema = z.strictObject({
   /** The model's pCTR when ranking calibrated pCtr; absent or null when no calibrator applied. */
   pCtrRaw: z.number().nullable().optional(),
   pCvr: z.number().nullable(),
-  /** P(hide | shown) as ranking predicted it; absent in records of older gateways or models without a hide head. */
+  /** P(hide | examined) as ranking predicted it; absent from older records and models without a hide head. */
   pHide: z.number().nullable().optional(),
   /** The exact feature row ranking scored this ad with; null when ranking was skipped. */
   features: z.array(z.number()).nullable(),

@@ -4,6 +4,7 @@ import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
 import { TrackingEventEntity } from './entities/tracking-event.entity.js';
 import { Ledger1764600000000 } from './migrations/1764600000000-ledger.migration.js';
+import { ServedPHide1764700000000 } from './migrations/1764700000000-served-p-hide.migration.js';
 import { ServedPCtrRaw1764800000000 } from './migrations/1764800000000-served-p-ctr-raw.migration.js';
 
 /** Give these to the catalog's DataSource (`entities`) in every process that reads or writes events. */
@@ -15,7 +16,11 @@ export const EVENT_STORE_ENTITIES = [
 ];
 
 /** In order, recorded in their own table, so the event store's schema evolves apart from the catalog's. */
-export const EVENT_STORE_MIGRATIONS = [Ledger1764600000000, ServedPCtrRaw1764800000000];
+export const EVENT_STORE_MIGRATIONS = [
+  Ledger1764600000000,
+  ServedPHide1764700000000,
+  ServedPCtrRaw1764800000000,
+];
 export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';
 
 /**

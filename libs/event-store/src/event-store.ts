@@ -7,7 +7,7 @@ import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
 import { TrackingEventEntity } from './entities/tracking-event.entity.js';
 
-/** 20 columns a row: 10,000 bound parameters per statement, under SQLite's and PostgreSQL's limits. */
+/** 21 columns a row: 10,500 bound parameters per statement, under SQLite's and PostgreSQL's limits. */
 const SERVED_ROWS_PER_INSERT = 500;
 
 /** What the charge of an event is held to: its campaign's daily budget now, and its advertiser's day. */

@@ -41,3 +41,19 @@ export const ModelManifestSchema = z.object({
   trainingData: z.object({ rows: z.number().int().positive(), seed: z.number().int() }).loose(),
 });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+
+/** The output a model with a hide head adds beside p_ctr and p_cvr: P(hide | examined). */
+export const HIDE_OUTPUT = 'p_hide';
+
+/**
+ * The outputs the worker pool reads from a model: p_ctr and p_cvr always, p_hide when the manifest
+ * lists it (models trained before the hide head have two outputs and keep serving, without pHide).
+ */
+export function rankingOutputsOf(manifest: Pick<ModelManifest, 'outputs'>): {
+  pCtr: string;
+  pCvr: string;
+  pHide?: string;
+} {
+  const hasHide = manifest.outputs.some((output) => output.name === HIDE_OUTPUT);
+  return { pCtr: 'p_ctr', pCvr: 'p_cvr', ...(hasHide ? { pHide: HIDE_OUTPUT } : {}) };
+}

@@ -5,6 +5,8 @@ import { AdfunnelError } from '@adfunnel/contracts';
 export interface RankingScores {
   pCtr: Float32Array;
   pCvr: Float32Array;
+  /** P(hide | examined): only from a pool opened with `outputNames.pHide` (a model with a hide head). */
+  pHide?: Float32Array;
 }
 
 /** Structural subset of Nest's Logger, so this library stays free of Nest. */
@@ -23,7 +25,8 @@ export interface OnnxWorkerPoolOptions {
   /** onnxruntime intra-op threads per session. Default 1: parallelism comes from the workers. */
   intraOpNumThreads?: number;
   inputName?: string;
-  outputNames?: { pCtr: string; pCvr: string };
+  /** `pHide` only for a model with a hide head (see `rankingOutputsOf`); without it the pool reads two outputs. */
+  outputNames?: { pCtr: string; pCvr: string; pHide?: string };
   /** Jobs allowed to wait for a worker before run() rejects with `unavailable`. Default 10,000. */
   maxQueued?: number;
   label?: string;
@@ -245,7 +248,7 @@ export class OnnxWorkerPool {
         modelPath: this.options.modelPath,
         intraOpNumThreads: this.options.intraOpNumThreads,
         inputName: this.options.inputName,
-        outputNames: [this.options.outputNames.pCtr, this.options.outputNames.pCvr],
+        outputNames: Object.values(this.options.outputNames).filter((n) => n !== undefined),
       },
     });
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
@@ -292,7 +295,12 @@ export class OnnxWorkerPool {
     slot.job = undefined;
     if (msg.type === 'result') {
       this.completed++;
-      job.resolve({ pCtr: msg.outputs[this.options.outputNames.pCtr], pCvr: msg.outputs[this.options.outputNames.pCvr] });
+      const { pCtr, pCvr, pHide } = this.options.outputNames;
+      job.resolve({
+        pCtr: msg.outputs[pCtr],
+        pCvr: msg.outputs[pCvr],
+        ...(pHide === undefined ? {} : { pHide: msg.outputs[pHide] }),
+      });
     } else {
       this.failed++;
       job.reject(new AdfunnelError('internal', `model ${this.label} failed on ${job.rows} rows: ${msg.message}`));

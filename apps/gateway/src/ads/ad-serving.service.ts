@@ -3,11 +3,13 @@ import {
   AdfunnelError,
   type AdRequest,
   type AdResponse,
+  type AuctionRequest,
   type Degradation,
   FUNNEL_STAGES,
   type FunnelStage,
   type Ranking,
   Rpc,
+  type ScoreResponse,
   type ServedAd,
   type StageOutcome,
 } from '@adfunnel/contracts';
@@ -129,14 +131,14 @@ export class AdServingService {
                 slots: request.slots,
                 adIds,
                 userId: user.userId,
-                ...(scores ? { predictions: { pCtr: scores.pCtr, pCvr: scores.pCvr } } : {}),
+                ...(scores ? { predictions: predictionsOf(scores) } : {}),
               },
               { timeoutMs },
             ),
           );
 
     const degraded = degradationsOf(stages);
-    const trace: FunnelTrace = { requestId, servedAt, user, scores, auction };
+    const trace: FunnelTrace = { requestId, servedAt, user, scores, scoredAdIds: adIds, auction };
     const assembled = this.assemble(request, trace);
     // An ad whose serve is not recorded can be neither billed nor attributed: no record, no ads.
     const recordStarted = performance.now();
@@ -207,6 +209,10 @@ export class AdServingService {
     }
     return ads;
   }
+}
+
+function predictionsOf({ pCtr, pCvr, pHide }: ScoreResponse): NonNullable<AuctionRequest['predictions']> {
+  return pHide === undefined ? { pCtr, pCvr } : { pCtr, pCvr, pHide };
 }
 
 const DEGRADATION_OF: Record<FunnelStage, Degradation> = {

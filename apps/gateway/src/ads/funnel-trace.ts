@@ -6,5 +6,7 @@ export interface FunnelTrace {
   servedAt: number;
   user: UserContext;
   scores: ScoreResponse | null;
+  /** The ads ranking scored, in the order of the scores' arrays. */
+  scoredAdIds?: readonly number[];
   auction: AuctionResponse | null;
 }

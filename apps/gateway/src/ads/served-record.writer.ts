@@ -176,6 +176,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     const { scores, auction } = trace;
     const rows = this.featureRows(request, trace, ads);
     const winners = new Map((auction?.winners ?? []).map((w) => [w.adId, w]));
+    const pHideOf = hideScores(trace);
     return {
       requestId: trace.requestId,
       servedAt: trace.servedAt,
@@ -198,6 +199,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
           price: winner.price,
           pCtr: winner.pCtr,
           pCvr: winner.pCvr,
+          ...(pHideOf ? { pHide: pHideOf.get(ad.adId) ?? null } : {}),
           features: rows ? Array.from(rows.subarray(i * FEATURE_SPEC.dim, (i + 1) * FEATURE_SPEC.dim)) : null,
         };
       }),
@@ -229,4 +231,11 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     const { interests, device, known } = trace.user;
     return buildFeatureMatrix({ interests, device, known }, request.surface, adInputs as CatalogAd[]);
   }
+}
+
+/** The model's P(hide | examined) by ad id, when it has a hide head; null (no pHide logged) otherwise. */
+function hideScores({ scores, scoredAdIds }: FunnelTrace): Map<number, number> | null {
+  if (scores?.pHide === undefined || scoredAdIds === undefined) return null;
+  const { pHide } = scores;
+  return new Map(scoredAdIds.map((adId, i) => [adId, pHide[i]] as const));
 }

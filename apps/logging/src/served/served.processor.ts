@@ -83,6 +83,7 @@ function toRow(record: ServedRecord, ad: ServedRecord['ads'][number]): ServedAdE
     pCtr: ad.pCtr,
     pCtrRaw: ad.pCtrRaw ?? null,
     pCvr: ad.pCvr,
+    pHide: ad.pHide ?? null,
     modelVersion: record.modelVersion,
     degraded: record.degraded,
     features: ad.features,

@@ -59,6 +59,10 @@ export class ServedAdEntity {
   @Column({ name: 'p_cvr', type: 'double precision', nullable: true })
   pCvr!: number | null;
 
+  /** P(hide | examined) as ranking predicted it; null before it was kept, or from a model without a hide head. */
+  @Column({ name: 'p_hide', type: 'double precision', nullable: true })
+  pHide!: number | null;
+
   @Column({ name: 'model_version', type: 'varchar', length: 128, nullable: true })
   modelVersion!: string | null;
 
