@@ -1,4 +1,5 @@
 import type { AuctionOutcome, PricedWinner, UnscoredCandidate } from './auction-outcome.js';
+import { reserveFor } from './campaign-reserve.js';
 import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
 import { ceilToMicros } from './money.js';
@@ -43,15 +44,16 @@ export function allocateInOrder(input: InOrderInput): AuctionOutcome {
   requirePositiveProbability('priors.pCtr', priors.pCtr);
   requirePositiveProbability('priors.pCvr', priors.pCvr);
 
-  const reserveKey = comparableUtility(reservePerImpression);
   const payable = candidates.flatMap((candidate) => {
     const atPriors = { ...candidate, pCtr: priors.pCtr, pCvr: priors.pCvr };
     const breakdown = forCandidate(candidate.adId, () => utility(atPriors));
-    return comparableUtility(breakdown.valuePerImpression) < reserveKey ? [] : [{ atPriors, breakdown }];
+    const reserve = reserveFor(candidate, reservePerImpression);
+    const pays = comparableUtility(breakdown.valuePerImpression) >= comparableUtility(reserve);
+    return pays ? [{ atPriors, breakdown, reserve }] : [];
   });
   const kept = withinCaps(payable, diversity, (entry) => entry.atPriors);
-  const winners: PricedWinner[] = kept.slice(0, slots).map(({ atPriors, breakdown }, slot) => {
-    const reservePrice = priceInBidUnit({ ...atPriors, valuePerImpression: reservePerImpression });
+  const winners: PricedWinner[] = kept.slice(0, slots).map(({ atPriors, breakdown, reserve }, slot) => {
+    const reservePrice = priceInBidUnit({ ...atPriors, valuePerImpression: reserve });
     return {
       slot,
       adId: atPriors.adId,

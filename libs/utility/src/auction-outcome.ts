@@ -25,6 +25,8 @@ export interface AuctionCandidate {
   readonly pHide?: number;
   /** The creative's category, for the diversity cap; absent: not counted against any. */
   readonly category?: string;
+  /** The campaign's own reserve, USD of advertiser value per examined impression (reserveFor). */
+  readonly reservePerImpression?: number;
 }
 
 /** An ad with a bid but no predictions (ranking failed or was skipped). */

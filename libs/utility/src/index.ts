@@ -3,6 +3,7 @@ export * from './prediction-priors.js';
 export * from './utility.js';
 export * from './money.js';
 export * from './auction-outcome.js';
+export * from './campaign-reserve.js';
 export * from './examination.js';
 export * from './gsp.js';
 export * from './vcg.js';

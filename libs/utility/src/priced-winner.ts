@@ -4,14 +4,15 @@ import type { Placement, SlotAllocation } from './slot-allocation.js';
 import { priceInBidUnit } from './value-per-impression.js';
 
 /**
- * A placement charged `value` USD per examined impression (per impression for CPM), converted to its
- * bid unit, rounded up to micros and capped at the bid.
+ * A placement charged `value` USD per examined impression (per impression for CPM), or its campaign's
+ * own reserve if that is more (reserveFor), converted to its bid unit, rounded up to micros and
+ * capped at the bid.
  */
 export function chargeValue(placement: Placement, value: number): PricedWinner {
   const { candidate } = placement.scored;
   const raw = priceInBidUnit({
     bidType: candidate.bidType,
-    valuePerImpression: Math.max(0, value),
+    valuePerImpression: Math.max(0, value, candidate.reservePerImpression ?? 0),
     pCtr: candidate.pCtr,
     pCvr: candidate.pCvr,
   });

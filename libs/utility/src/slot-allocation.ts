@@ -1,5 +1,6 @@
 import type { AuctionCandidate, AuctionInput, QualityFloors } from './auction-outcome.js';
 import { NO_QUALITY_FLOORS } from './auction-outcome.js';
+import { reserveFor } from './campaign-reserve.js';
 import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
 import { forCandidate, requireNonNegative, requireProbability, requireSlots } from './range-checks.js';
@@ -221,7 +222,8 @@ function rankEligible(
     if (candidate.pCtr < floors.minPCtr) continue;
     const rankKey = comparableUtility(breakdown.utility);
     if (rankKey < minUtilityKey) continue;
-    if (comparableUtility(breakdown.valuePerImpression) < reserveKey) continue;
+    const ownReserveKey = comparableUtility(reserveFor(candidate, reservePerImpression));
+    if (comparableUtility(breakdown.valuePerImpression) < Math.max(reserveKey, ownReserveKey)) continue;
     if (rankKey < emptySlotKey) continue;
     scored.push({ candidate, breakdown, rankKey });
   }
