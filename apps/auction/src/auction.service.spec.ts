@@ -182,6 +182,50 @@ describe(AuctionService.name, () => {
     });
   });
 
+  describe('allocation per surface and device', () => {
+    // ad 1 CPC 0.50 x 0.05 = 0.025 (advertiser 10) over ad 2 CPM 8 / 1000 = 0.008 (advertiser 20), both electronics
+    const twoAds = (overrides: Partial<AuctionRequest>) =>
+      request({
+        adIds: [2, 1],
+        slots: 2,
+        predictions: { pCtr: [0.01, 0.05], pCvr: [0.1, 0.1] },
+        ...overrides,
+      });
+    const withConfig = (env: Record<string, string>) =>
+      new AuctionService(
+        new FakeCatalogSnapshots(snapshot).asService(),
+        pacing,
+        clock,
+        AuctionConfigSchema.parse(env),
+      );
+
+    it('places each slot at the earliest named feed positions the surface’s spacing allows, and says where', () => {
+      const custom = withConfig({ AUCTION_AD_SPACING_BY_SURFACE: 'home_feed:3' });
+      const response = custom.run(twoAds({ adPositions: [1, 2, 3, 4, 9] }));
+      expect(AuctionResponseSchema.parse(response)).toEqual(response);
+      expect(response.winners.map((w) => [w.slot, w.position, w.adId])).toEqual([
+        [0, 1, 1],
+        [1, 4, 2],
+      ]);
+      // without named positions the ads form one block from position 0
+      expect(custom.run(twoAds({})).winners.map((w) => w.position)).toEqual([0, 1]);
+    });
+
+    it('fills no more slots than the ad load of the request’s surface and device', () => {
+      const custom = withConfig({ AUCTION_AD_LOAD_BY_SURFACE: 'home_feed.mobile:1' });
+      expect(custom.run(twoAds({ device: 'mobile' })).winners.map((w) => w.adId)).toEqual([1]);
+      expect(custom.run(twoAds({ device: 'desktop' })).winners.map((w) => w.adId)).toEqual([1, 2]);
+    });
+
+    it('caps ads per category: one electronics ad, the better one', () => {
+      const custom = withConfig({ AUCTION_MAX_ADS_PER_CATEGORY_BY_SURFACE: 'home_feed:1' });
+      const response = custom.run(twoAds({}));
+      expect(response.winners.map((w) => w.adId)).toEqual([1]);
+      expect(response.eligible).toBe(1);
+      expect(custom.run(twoAds({ surface: 'search' })).winners.map((w) => w.adId)).toEqual([1, 2]);
+    });
+  });
+
   it('keeps retrieval order and prices at the reserve with the priors when predictions are absent', () => {
     // ad 2 CPM: 0.0005 x 1000 = 0.50; ad 1 CPC: 0.0005 / 0.01 = 0.05 (its value at the prior, 0.50 x 0.01 = 0.005, clears the reserve)
     const response = sut.run(request({ adIds: [3, 2, 1], slots: 3 }));
@@ -252,5 +296,58 @@ describe(AuctionService.name, () => {
     sut.run(request({ adIds: [2] }), NOW + 5);
 
     expect(counted).toEqual([NOW, NOW + 5]);
+  });
+  describe('utility weights and user terms', () => {
+    // one slot: ad 1 CPC 0.50 x 0.02 = 0.010, ad 2 CPM 8 / 1000 = 0.008
+    const oneSlot = (overrides: Partial<AuctionRequest>) =>
+      request({
+        adIds: [2, 1],
+        slots: 1,
+        predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1], pHide: [0, 0.01] },
+        ...overrides,
+      });
+    const weighted = (weights: string) =>
+      new AuctionService(
+        new FakeCatalogSnapshots(snapshot).asService(),
+        pacing,
+        clock,
+        AuctionConfigSchema.parse({ AUCTION_UTILITY_WEIGHTS: weights }),
+      );
+
+    it('ranks by the hide term when it counts, and the answer says which weights applied', () => {
+      // ad 1 would cost 0.01 x 5 USD = 0.05 in hides, more than its 0.010: ad 2 wins at the reserve
+      const sut = weighted('userValue=0,hide=1,fatigue=0');
+      const response = sut.run(oneSlot({}));
+      expect(response.winners.map((w) => [w.adId, w.price])).toEqual([[2, 0.5]]);
+      expect(response.utilityWeights).toEqual({ advertiserValue: 1, userValue: 0, hide: 1, fatigue: 0 });
+      expect(AuctionResponseSchema.parse(response)).toEqual(response);
+      // an experiment arm turns the term off for its requests
+      const arm = sut.run(oneSlot({ utilityWeights: { hide: 0 } }));
+      expect(arm.winners.map((w) => [w.adId, w.price])).toEqual([[1, 0.4]]);
+      expect(arm.utilityWeights).toMatchObject({ hide: 0 });
+    });
+
+    it('takes the fatigue of the user it is given: the same for every ad, past some exposure no ad', () => {
+      const sut = weighted('userValue=0,hide=0,fatigue=1');
+      // fresh (1 / 400 = 0.0025 off both): ad 1 still wins and pays 0.40
+      expect(sut.run(oneSlot({}), NOW, 0).winners.map((w) => [w.adId, w.price])).toEqual([[1, 0.4]]);
+      // ten recent ads: 21 / 400 = 0.0525, more than either ad brings
+      expect(sut.run(oneSlot({}), NOW, 10).winners).toEqual([]);
+      expect(sut.run(oneSlot({}), NOW, undefined).winners).toHaveLength(1);
+    });
+
+    it('refuses pHide that does not align with adIds or is not a probability', () => {
+      const sut = weighted('hide=1');
+      expect(() =>
+        sut.run(oneSlot({ predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1], pHide: [0] } })),
+      ).toThrow('predictions.pHide has 1 entries but adIds has 2; they must align one to one');
+      expect(() =>
+        sut.run(oneSlot({ predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1], pHide: [0, 2] } })),
+      ).toThrow('predictions.pHide[1] (adId 1) must be a probability in [0, 1], got 2');
+    });
+
+    it('names no weights in retrieval order, which uses none', () => {
+      expect(weighted('hide=1').run(request({ adIds: [1, 2] })).utilityWeights).toBeUndefined();
+    });
   });
 });

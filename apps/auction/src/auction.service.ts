@@ -2,6 +2,7 @@ import { CatalogSnapshotService, type CatalogCampaign, type CatalogSnapshot } fr
 import { AdfunnelError, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import {
+  adLayout,
   allocateInOrder,
   runAuction,
   type AuctionCandidate,
@@ -12,9 +13,17 @@ import {
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuctionConfig } from './config.js';
 import { PacingService } from './pacing/pacing.service.js';
-import { mechanismFor, surfaceAuctionRules, type SurfaceAuctionRules } from './surface-auction-rules.js';
+import {
+  mechanismFor,
+  surfaceAuctionRules,
+  type AllocationRules,
+  type SurfaceAuctionRules,
+} from './surface-auction-rules.js';
 
 type Predictions = NonNullable<AuctionRequest['predictions']>;
+
+/** How many slots this request gets after ad load and spacing, and its device's allocation rules. */
+type Layout = AllocationRules & { readonly slots: number };
 
 interface Pool<C> {
   candidates: C[];
@@ -53,15 +62,26 @@ export class AuctionService {
       this.pacing.countRequest(now);
       const admits = (campaign: CatalogCampaign) => this.pacing.admits(requestId, campaign, now);
       const rules = this.rules[request.surface];
+      const allocation = rules.byDevice[request.device];
+      // Slot s goes to feed position positions[s]: the ad load and spacing bound the slots.
+      const positions = adLayout({
+        slots: request.slots,
+        adLoad: allocation.adLoad,
+        adPositions: request.adPositions,
+        minSpacing: allocation.minSpacing,
+      });
+      const layout: Layout = { slots: positions.length, ...allocation };
       const { outcome, unknown, inactive, paced } =
         request.predictions === undefined
-          ? this.inRetrievalOrder(request, rules, snapshot, admits)
-          : this.byAuction(request, rules, request.predictions, snapshot, admits);
+          ? this.inRetrievalOrder(request, layout, rules, snapshot, admits)
+          : this.byAuction(request, layout, rules, request.predictions, snapshot, admits);
       this.logger.debug({
         msg: 'auction run',
         requestId,
         surface: request.surface,
+        device: request.device,
         mechanism: outcome.mechanism,
+        slots: positions.length,
         considered: request.adIds.length,
         unknown,
         inactive,
@@ -75,6 +95,7 @@ export class AuctionService {
         mechanism: outcome.mechanism,
         winners: outcome.winners.map((w) => ({
           slot: w.slot,
+          position: positions[w.slot],
           adId: w.adId,
           campaignId: w.campaignId,
           advertiserId: w.advertiserId,
@@ -97,6 +118,7 @@ export class AuctionService {
 
   private byAuction(
     request: AuctionRequest,
+    layout: Layout,
     rules: SurfaceAuctionRules,
     predictions: Predictions,
     snapshot: CatalogSnapshot,
@@ -110,9 +132,10 @@ export class AuctionService {
     }));
     const outcome = runAuction(mechanismFor(request, rules), {
       candidates: pool.candidates,
-      slots: request.slots,
+      slots: layout.slots,
       reservePerImpression: rules.reservePerImpression,
-      examination: rules.examination,
+      examination: layout.examination,
+      diversity: layout.diversity,
       floors: rules.floors,
     });
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
@@ -120,6 +143,7 @@ export class AuctionService {
 
   private inRetrievalOrder(
     request: AuctionRequest,
+    layout: Layout,
     rules: SurfaceAuctionRules,
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
@@ -127,10 +151,11 @@ export class AuctionService {
     const pool = activeCandidates(request.adIds, snapshot, admits, (candidate) => candidate);
     const outcome = allocateInOrder({
       candidates: pool.candidates,
-      slots: request.slots,
+      slots: layout.slots,
       reservePerImpression: rules.reservePerImpression,
       priors: this.priors,
-      examination: rules.examination,
+      examination: layout.examination,
+      diversity: layout.diversity,
     });
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
@@ -179,6 +204,7 @@ function activeCandidates<C>(
           advertiserId: campaign.advertiserId,
           bidType: campaign.bidType,
           bid: campaign.bid,
+          category: ad.category,
         },
         i,
       ),

@@ -3,7 +3,14 @@ import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/
 import { DEFAULT_PACING_PARAMETERS } from '@adfunnel/pacing';
 import { DEFAULT_EXAMINATION, DEFAULT_PREDICTION_PRIORS, PRICING_MECHANISMS } from '@adfunnel/utility';
 import { z } from 'zod';
-import { envBySurface, envExamination, parseExamination, parsedBy } from './surface-env.js';
+import {
+  envBySurface,
+  envBySurfaceDevice,
+  envExamination,
+  envExaminationFile,
+  parseExamination,
+  parsedBy,
+} from './surface-env.js';
 
 const number = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).refine(Number.isFinite, `expected ${what}`);
@@ -14,6 +21,7 @@ const probability = (what: string) =>
 const usdCpm = number('a non-negative amount of USD per 1000 impressions').min(0, {
   error: 'expected a non-negative amount of USD per 1000 impressions',
 });
+const slotCount = (what: string) => envInteger(`an integer from 1 to 10 (${what})`, 1, 10);
 const mechanism = z.enum(PRICING_MECHANISMS, { error: `expected one of ${PRICING_MECHANISMS.join(', ')}` });
 
 export const AuctionConfigSchema = z.object({
@@ -30,8 +38,32 @@ export const AuctionConfigSchema = z.object({
   AUCTION_MECHANISM_BY_SURFACE: envBySurface(PRICING_MECHANISMS.join('|'), parsedBy(mechanism)),
   /** Examination probability by slot, `1,0.75,0.6,0.5`; later slots keep the last value. */
   AUCTION_EXAMINATION: envExamination(DEFAULT_EXAMINATION),
-  /** Surfaces with their own examination curve, `search:1|0.6|0.4,home_feed:1|0.8`. */
-  AUCTION_EXAMINATION_BY_SURFACE: envBySurface('p0|p1|...', (raw) => parseExamination(raw, '|')),
+  /**
+   * Surfaces (or one device of a surface) with their own examination curve,
+   * `search:1|0.6|0.4,search.mobile:1|0.5,home_feed:1|0.8`; wins over AUCTION_EXAMINATION_FILE.
+   */
+  AUCTION_EXAMINATION_BY_SURFACE: envBySurfaceDevice('p0|p1|...', (raw) => parseExamination(raw, '|')),
+  /** JSON curves by surface or surface.device, as `npm run report -- examination --write` fits them. */
+  AUCTION_EXAMINATION_FILE: envExaminationFile(),
+  /** Ad load: the most ads one answer carries, whatever `slots` asks (10: the request decides). */
+  AUCTION_AD_LOAD: slotCount('ads per answer').default(10),
+  /** Ad load by surface or surface.device, `home_feed:2,home_feed.mobile:1`. */
+  AUCTION_AD_LOAD_BY_SURFACE: envBySurfaceDevice('ads', parsedBy(slotCount('ads per answer'))),
+  /** Least distance between two ads' feed positions when a request names adPositions (1: adjacent). */
+  AUCTION_AD_SPACING: envInteger('an integer from 1 to 100 (feed positions)', 1, 100).default(1),
+  AUCTION_AD_SPACING_BY_SURFACE: envBySurfaceDevice(
+    'positions',
+    parsedBy(envInteger('an integer from 1 to 100 (feed positions)', 1, 100)),
+  ),
+  /** Diversity: the most ads of one advertiser in one answer (1: one per advertiser). */
+  AUCTION_MAX_ADS_PER_ADVERTISER: slotCount('ads per advertiser').default(1),
+  AUCTION_MAX_ADS_PER_ADVERTISER_BY_SURFACE: envBySurfaceDevice(
+    'ads',
+    parsedBy(slotCount('ads per advertiser')),
+  ),
+  /** Diversity: the most ads of one creative category in one answer (10: no cap). */
+  AUCTION_MAX_ADS_PER_CATEGORY: slotCount('ads per category').default(10),
+  AUCTION_MAX_ADS_PER_CATEGORY_BY_SURFACE: envBySurfaceDevice('ads', parsedBy(slotCount('ads per category'))),
   /** Quality floor: ads ranking predicts a lower click rate for take no slot (0: off). */
   AUCTION_MIN_PCTR: number('a probability in [0, 1]')
     .min(0, { error: 'expected a probability in [0, 1]' })

@@ -2,6 +2,20 @@ import { z } from 'zod';
 import { BidTypeSchema, CountrySchema, DeviceSchema, SurfaceSchema } from './domain.js';
 
 export const MAX_SLOTS = 10;
+export const MAX_AD_POSITIONS = 50;
+
+/**
+ * Where in a surface's feed ads may go: 0-based positions counting organic items and ads together,
+ * strictly increasing. The auction keeps the earliest that respect the surface's minimum spacing
+ * between ads and its ad load, at most `slots` of them.
+ */
+export const AdPositionsSchema = z
+  .array(z.number().int().min(0).max(999))
+  .min(1)
+  .max(MAX_AD_POSITIONS)
+  .refine((positions) => positions.every((p, i) => i === 0 || p > positions[i - 1]), {
+    message: 'must be strictly increasing (distinct feed positions, top first)',
+  });
 
 /** Body of `POST /v1/ads`: what a product surface sends when it has room for ads. */
 export const AdRequestSchema = z.strictObject({
@@ -14,7 +28,18 @@ export const AdRequestSchema = z.strictObject({
   surface: SurfaceSchema.describe('Where the ads are shown'),
   country: CountrySchema.describe('ISO 3166-1 alpha-2 country of the user'),
   device: DeviceSchema.describe('Device class of the user'),
-  slots: z.number().int().min(1).max(MAX_SLOTS).default(3).describe('How many ad slots to fill'),
+  slots: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SLOTS)
+    .default(3)
+    .describe("How many ad slots to fill at most (the surface's ad load may allow fewer)"),
+  adPositions: AdPositionsSchema.optional().describe(
+    'Feed positions (0-based, organic items and ads counted together, strictly increasing, at most 50, each ' +
+      "0-999) where ads may go; the answer uses the earliest that keep the surface's minimum spacing between " +
+      'ads, at most `slots`. Absent: the ads form one block at positions 0, 1, ...',
+  ),
   query: z
     .string()
     .max(256)
@@ -27,7 +52,11 @@ export type AdRequest = z.infer<typeof AdRequestSchema>;
 export type AdRequestInput = z.input<typeof AdRequestSchema>;
 
 export const ServedAdSchema = z.object({
-  slot: z.number().int().describe('0-based position on the surface'),
+  slot: z.number().int().describe("0-based rank among the answer's ads, top first"),
+  position: z
+    .number()
+    .int()
+    .describe('Where the ad goes in the feed: one of the adPositions asked for, or its slot when none were'),
   adId: z.number().int(),
   campaignId: z.number().int(),
   advertiserId: z.number().int(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AdPositionsSchema } from './ad-request.dto.js';
 import { BidTypeSchema, DeviceSchema, SurfaceSchema, UserContextSchema } from './domain.js';
 
 /**
@@ -107,7 +108,10 @@ export const AuctionRequestSchema = z.strictObject({
   ...StageHeader,
   surface: SurfaceSchema,
   device: DeviceSchema,
+  /** An upper bound: the surface's ad load and adPositions may leave fewer. */
   slots: z.number().int().min(1).max(10),
+  /** Feed positions ads may take (AdRequest.adPositions); absent: one block from position 0. */
+  adPositions: AdPositionsSchema.optional(),
   adIds: z.array(z.number().int()).max(2000),
   /** Whose frequency caps the winners count against; absent: none are counted. */
   userId: z.string().min(1).max(64).optional(),
@@ -132,6 +136,8 @@ export type AuctionRequest = z.infer<typeof AuctionRequestSchema>;
 
 export const AuctionWinnerSchema = z.object({
   slot: z.number().int(),
+  /** Its feed position (adPositions[k] for the k-th ad, or the slot); absent from older auctions. */
+  position: z.number().int().optional(),
   adId: z.number().int(),
   campaignId: z.number().int(),
   advertiserId: z.number().int(),

@@ -129,6 +129,7 @@ export class AdServingService {
                 surface: request.surface,
                 device: request.device,
                 slots: request.slots,
+                ...(request.adPositions ? { adPositions: request.adPositions } : {}),
                 adIds,
                 userId: user.userId,
                 ...(scores ? { predictions: predictionsOf(scores) } : {}),
@@ -199,6 +200,7 @@ export class AdServingService {
       });
       ads.push({
         slot: winner.slot,
+        position: winner.position ?? winner.slot,
         adId: winner.adId,
         campaignId: winner.campaignId,
         advertiserId: winner.advertiserId,
