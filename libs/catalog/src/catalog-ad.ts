@@ -24,6 +24,11 @@ export interface CatalogCampaign {
   /** Impressions per user per frequencyWindowHours; null: the serving default. */
   frequencyCap: number | null;
   frequencyWindowHours: number | null;
+  /**
+   * The campaign's own reserve, USD of advertiser value per 1000 impressions (AUCTION_RESERVE_CPM's
+   * unit); the auction applies the higher of it and the surface's. Null or absent: none of its own.
+   */
+  reserveCpm?: number | null;
 }
 
 /** An ad with its campaign, as retrieval, ranking and auction read it. All statuses; consumers filter. */

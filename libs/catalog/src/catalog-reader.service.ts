@@ -33,6 +33,7 @@ interface AdRow {
   pacing: string;
   frequencyCap: number | null;
   frequencyWindowHours: number | null;
+  reserveCpm: number | null;
 }
 
 /** Reads ads (with their campaign) and user profiles. Raw rows, not entities: 10k ads load in tens of ms. */
@@ -94,7 +95,8 @@ export class CatalogReader {
       .addSelect('c.clickWindowDays', 'clickWindowDays')
       .addSelect('c.pacing', 'pacing')
       .addSelect('c.frequencyCap', 'frequencyCap')
-      .addSelect('c.frequencyWindowHours', 'frequencyWindowHours');
+      .addSelect('c.frequencyWindowHours', 'frequencyWindowHours')
+      .addSelect('c.reserveCpm', 'reserveCpm');
   }
 }
 
@@ -125,6 +127,7 @@ function toCatalogAd(row: AdRow): CatalogAd {
       pacing: row.pacing as Pacing,
       frequencyCap: nullableNumber(row.frequencyCap),
       frequencyWindowHours: nullableNumber(row.frequencyWindowHours),
+      reserveCpm: nullableNumber(row.reserveCpm),
     },
   };
 }

@@ -10,7 +10,7 @@ export function catalogVersion(ads: readonly CatalogAd[]): string {
       `${ad.id}\u0001${ad.campaignId}\u0001${ad.advertiserId}\u0001${ad.status}\u0001${ad.category}\u0001${ad.title}\u0001` +
         `${ad.text}\u0001${ad.imageUrl}\u0001${ad.landingUrl}\u0001${c.status}\u0001${c.bidType}\u0001${c.bid}\u0001` +
         `${c.dailyBudget}\u0001${c.targetCountries.join(',')}\u0001${c.targetDevices.join(',')}\u0001${c.timezone}\u0001` +
-        `${c.clickWindowDays}\u0001${c.pacing}\u0001${c.frequencyCap ?? ''}\u0001${c.frequencyWindowHours ?? ''}\u0002`,
+        `${c.clickWindowDays}\u0001${c.pacing}\u0001${c.frequencyCap ?? ''}\u0001${c.frequencyWindowHours ?? ''}\u0001${c.reserveCpm ?? ''}\u0002`,
     );
     hash.update(new Uint8Array(ad.embedding.buffer, ad.embedding.byteOffset, ad.embedding.byteLength));
   }

@@ -13,7 +13,11 @@ import type { DatabaseConfig } from './database-config.js';
 
 // The seeded catalog (seeding, reading it back, snapshots) is tested in libs/catalog-seed.
 const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
-const ALL_MIGRATIONS = ['CatalogSchema1764000000000', 'CampaignMoneySettings1764200000000'];
+const ALL_MIGRATIONS = [
+  'CatalogSchema1764000000000',
+  'CampaignMoneySettings1764200000000',
+  'CampaignReserve1764800000000',
+];
 
 Logger.overrideLogger(['error', 'warn']);
 
@@ -60,7 +64,7 @@ describe.each([
     const sut = new CatalogStartupCheck(ds, {});
 
     await expect(sut.assertReady()).rejects.toThrow(
-      'database has 2 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000); ' +
+      `database has 3 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
         'run `npm run catalog -- migrate`',
     );
   });

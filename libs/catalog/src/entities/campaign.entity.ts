@@ -56,6 +56,10 @@ export class CampaignEntity {
   @Column({ name: 'frequency_window_hours', type: 'integer', nullable: true })
   frequencyWindowHours!: number | null;
 
+  /** The campaign's own reserve, USD of advertiser value per 1000 impressions; null: the surface's. */
+  @Column({ name: 'reserve_cpm', type: 'double precision', nullable: true })
+  reserveCpm!: number | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 }

@@ -1,5 +1,10 @@
 import { CatalogSchema1764000000000 } from './1764000000000-catalog-schema.migration.js';
 import { CampaignMoneySettings1764200000000 } from './1764200000000-campaign-money-settings.migration.js';
+import { CampaignReserve1764800000000 } from './1764800000000-campaign-reserve.migration.js';
 
 /** In order; TypeORM records each by name in the `catalog_migrations` table. */
-export const CATALOG_MIGRATIONS = [CatalogSchema1764000000000, CampaignMoneySettings1764200000000];
+export const CATALOG_MIGRATIONS = [
+  CatalogSchema1764000000000,
+  CampaignMoneySettings1764200000000,
+  CampaignReserve1764800000000,
+];
