@@ -17,6 +17,8 @@ import { ReportsController } from './reports/reports.controller.js';
 import { ReportsService } from './reports/reports.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
 import { ServedProcessor } from './served/served.processor.js';
+import { ShadowReportController } from './reports/shadow-report.controller.js';
+import { ShadowProcessor } from './shadow/shadow.processor.js';
 import { ClickLookup } from './tracking/click-lookup.js';
 import { ConversionRedisState } from './tracking/conversion-redis-state.service.js';
 import { ConversionsController } from './tracking/conversions.controller.js';
@@ -46,6 +48,7 @@ export class LoggingModule {
         ConversionsController,
         ReportsController,
         CalibrationReportController,
+        ShadowReportController,
       ],
       providers: [
         EventsService,
@@ -63,6 +66,7 @@ export class LoggingModule {
         SpendPublisher,
         EventsProcessor,
         ServedProcessor,
+        ShadowProcessor,
       ],
     });
   }

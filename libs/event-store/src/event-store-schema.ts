@@ -2,10 +2,12 @@ import { DataSource, MigrationExecutor } from 'typeorm';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
+import { ShadowScoreEntity } from './entities/shadow-score.entity.js';
 import { TrackingEventEntity } from './entities/tracking-event.entity.js';
 import { Ledger1764600000000 } from './migrations/1764600000000-ledger.migration.js';
 import { ServedPHide1764700000000 } from './migrations/1764700000000-served-p-hide.migration.js';
 import { ServedPCtrRaw1764800000000 } from './migrations/1764800000000-served-p-ctr-raw.migration.js';
+import { ShadowScores1764900000000 } from './migrations/1764900000000-shadow-scores.migration.js';
 
 /** Give these to the catalog's DataSource (`entities`) in every process that reads or writes events. */
 export const EVENT_STORE_ENTITIES = [
@@ -13,6 +15,7 @@ export const EVENT_STORE_ENTITIES = [
   ServedAdEntity,
   LedgerEntryEntity,
   CampaignDaySpendEntity,
+  ShadowScoreEntity,
 ];
 
 /** In order, recorded in their own table, so the event store's schema evolves apart from the catalog's. */
@@ -20,6 +23,7 @@ export const EVENT_STORE_MIGRATIONS = [
   Ledger1764600000000,
   ServedPHide1764700000000,
   ServedPCtrRaw1764800000000,
+  ShadowScores1764900000000,
 ];
 export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';
 

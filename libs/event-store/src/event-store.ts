@@ -5,6 +5,7 @@ import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunne
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
+import { ShadowScoreEntity } from './entities/shadow-score.entity.js';
 import { TrackingEventEntity } from './entities/tracking-event.entity.js';
 
 /** 21 columns a row: 10,500 bound parameters per statement, under SQLite's and PostgreSQL's limits. */
@@ -65,6 +66,18 @@ export class EventStore {
         await runner.release();
       }
       return stored;
+    });
+  }
+
+  /** Ranking's shadow log; a row already there (a redelivered job) is left as it is. Returns how many were new. */
+  insertShadowScores(rows: ShadowScoreEntity[]): Promise<number> {
+    return this.write(async () => {
+      const runner = this.ds.createQueryRunner();
+      try {
+        return await insertIgnoringDuplicates(runner, ShadowScoreEntity, rows);
+      } finally {
+        await runner.release();
+      }
     });
   }
 

@@ -1,5 +1,6 @@
 export * from './entities/tracking-event.entity.js';
 export * from './entities/served-ad.entity.js';
+export * from './entities/shadow-score.entity.js';
 export * from './entities/ledger-entry.entity.js';
 export * from './entities/campaign-day-spend.entity.js';
 export * from './event-store-schema.js';
@@ -7,3 +8,5 @@ export * from './event-store.js';
 export * from './funnel-database.js';
 export * from './campaign-day-report.js';
 export * from './logged-click-outcomes.js';
+export * from './shadow-comparison.js';
+export * from './shadow-comparison-report.js';

@@ -17,7 +17,11 @@ export interface LoggingQueuesOptions {
 @Module({})
 export class LoggingQueuesModule {
   static forRoot(options: LoggingQueuesOptions): DynamicModule {
-    const queues = BullModule.registerQueue({ name: Queues.events }, { name: Queues.served });
+    const queues = BullModule.registerQueue(
+      { name: Queues.events },
+      { name: Queues.served },
+      { name: Queues.shadow },
+    );
     return {
       module: LoggingQueuesModule,
       imports: [
