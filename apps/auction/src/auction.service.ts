@@ -205,12 +205,19 @@ function activeCandidates<C>(
           bidType: campaign.bidType,
           bid: campaign.bid,
           category: ad.category,
+          ...ownReserve(campaign),
         },
         i,
       ),
     );
   });
   return pool;
+}
+
+/** The campaign's own reserve (the catalog's reserve_cpm) in the auction's unit, USD per impression. */
+function ownReserve(campaign: CatalogCampaign): { reservePerImpression?: number } {
+  const cpm = campaign.reserveCpm;
+  return cpm === null || cpm === undefined ? {} : { reservePerImpression: cpm / 1000 };
 }
 
 function checkPredictions(adIds: readonly number[], predictions: Predictions): void {
