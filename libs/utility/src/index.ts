@@ -13,3 +13,4 @@ export * from './allocate-in-order.js';
 export * from './billing-day.js';
 export * from './diversity.js';
 export * from './ad-layout.js';
+export * from './examination-fit.js';

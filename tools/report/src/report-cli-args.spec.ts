@@ -33,6 +33,40 @@ describe(parseReportCliArgs.name, () => {
     expect(() => parseReportCliArgs(['campaigns', '--from', 'x', '--color'])).toThrow(/--color/);
   });
 
+  it('reads an examination fit over a window, with its threshold and output file', () => {
+    expect(parseReportCliArgs(['examination'])).toEqual({
+      command: 'examination',
+      minImpressions: 200,
+      json: false,
+    });
+    expect(
+      parseReportCliArgs([
+        'examination',
+        '--since',
+        '2026-12-01T00:00:00Z',
+        '--until',
+        '2026-12-02',
+        '--min-impressions',
+        '50',
+        '--write',
+        'var/examination.json',
+      ]),
+    ).toEqual({
+      command: 'examination',
+      since: Date.UTC(2026, 11, 1),
+      until: Date.UTC(2026, 11, 2),
+      minImpressions: 50,
+      write: 'var/examination.json',
+      json: false,
+    });
+    expect(() => parseReportCliArgs(['examination', '--min-impressions', '0'])).toThrow(
+      '--min-impressions must be a positive integer, got "0"',
+    );
+    expect(() => parseReportCliArgs(['examination', '--since', 'yesterday'])).toThrow(
+      '--since must be an ISO date or date-time, got "yesterday"',
+    );
+  });
+
   it('asks for help', () => {
     expect(parseReportCliArgs(['--help']).command).toBe('help');
   });

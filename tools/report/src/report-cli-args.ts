@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export const REPORT_CLI_HELP = `Usage: npm run report -- campaigns --from YYYY-MM-DD [--to YYYY-MM-DD] [options]
+       npm run report -- examination [--since ISO] [--until ISO] [--min-impressions N] [--write FILE]
 
 Delivery per campaign per billing day, from the spend ledger and the event store of the database
 in DATABASE_URL (PostgreSQL) or SQLITE_PATH (default var/adfunnel.sqlite).
@@ -12,13 +13,21 @@ in DATABASE_URL (PostgreSQL) or SQLITE_PATH (default var/adfunnel.sqlite).
   --campaign ID         only this campaign
   --json                one JSON array, amounts in integer micro-USD, instead of the table
   -h, --help            this text
+
+  examination           P(examine | slot) per surface and per surface.device, fitted on the scored
+                        served ads whose impression was logged: each slot's clicks over the clicks
+                        their pCTRs predict, divided by slot 0's, made non-increasing
+  --since, --until      served in [since, until) on the funnel's clock (ISO date-time; default: all)
+  --min-impressions N   a slot with fewer impressions ends its curve (default 200)
+  --write FILE          also write the curves as JSON for AUCTION_EXAMINATION_FILE
+  --json                the fit per slot as JSON instead of the table
 `;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export interface ReportCliArgs {
+export interface CampaignsReportArgs {
   command: 'campaigns' | 'help';
   from: string;
   to: string;
@@ -26,6 +35,19 @@ export interface ReportCliArgs {
   campaignId?: number;
   json: boolean;
 }
+
+export interface ExaminationReportArgs {
+  command: 'examination';
+  since?: number;
+  until?: number;
+  minImpressions: number;
+  write?: string;
+  json: boolean;
+}
+
+export type ReportCliArgs = CampaignsReportArgs | ExaminationReportArgs;
+
+const REPORTS = ['campaigns', 'examination'];
 
 export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
   let parsed;
@@ -39,6 +61,10 @@ export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
         to: { type: 'string' },
         advertiser: { type: 'string' },
         campaign: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        'min-impressions': { type: 'string' },
+        write: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -49,15 +75,32 @@ export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
   const { values, positionals } = parsed;
   if (values.help) return { command: 'help', from: '', to: '', json: false };
   const [command, ...rest] = positionals;
-  if (command !== 'campaigns') {
+  if (command === undefined || !REPORTS.includes(command)) {
     throw new UsageError(
-      command === undefined ? 'name a report: campaigns' : `unknown report "${command}" (expected campaigns)`,
+      command === undefined
+        ? `name a report: ${REPORTS.join(', ')}`
+        : `unknown report "${command}" (expected ${REPORTS.join(' or ')})`,
     );
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (command === 'examination') {
+    const minImpressions = values['min-impressions'] ?? '200';
+    const min = Number(minImpressions);
+    if (!Number.isSafeInteger(min) || min < 1) {
+      throw new UsageError(`--min-impressions must be a positive integer, got "${minImpressions}"`);
+    }
+    return {
+      command,
+      minImpressions: min,
+      json: values.json,
+      ...(values.since === undefined ? {} : { since: instant('--since', values.since) }),
+      ...(values.until === undefined ? {} : { until: instant('--until', values.until) }),
+      ...(values.write === undefined ? {} : { write: values.write }),
+    };
+  }
   if (values.from === undefined) throw new UsageError('--from is required (a billing day as YYYY-MM-DD)');
   return {
-    command,
+    command: 'campaigns',
     from: values.from,
     to: values.to ?? values.from,
     json: values.json,
@@ -66,6 +109,12 @@ export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
       : { advertiserId: positiveId('--advertiser', values.advertiser) }),
     ...(values.campaign === undefined ? {} : { campaignId: positiveId('--campaign', values.campaign) }),
   };
+}
+
+function instant(flag: string, value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`${flag} must be an ISO date or date-time, got "${value}"`);
+  return ms;
 }
 
 function positiveId(flag: string, value: string): number {

@@ -4,8 +4,22 @@ import { ReportQueryError, campaignDayReport, openFunnelDatabase } from '@adfunn
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { REPORT_CLI_HELP, type ReportCliArgs, UsageError, parseReportCliArgs } from './report-cli-args.js';
+import { writeFile } from 'node:fs/promises';
+import {
+  REPORT_CLI_HELP,
+  type ExaminationReportArgs,
+  type ReportCliArgs,
+  UsageError,
+  parseReportCliArgs,
+} from './report-cli-args.js';
+import {
+  examinationCurves,
+  examinationEnv,
+  examinationFile,
+  examinationTable,
+} from './examination-report.js';
 import { reportTable } from './report-table.js';
+import { slotClickTotals } from './slot-click-totals.js';
 
 const ReportCliEnv = z.object({ DATABASE_URL: CommonEnv.DATABASE_URL, SQLITE_PATH: CommonEnv.SQLITE_PATH });
 
@@ -26,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let ds: DataSource | undefined;
   try {
     ds = await openFunnelDatabase({ databaseUrl: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
+    if (args.command === 'examination') return await examinationReport(ds, args);
     const { command: _command, json, ...query } = args;
     const rows = await campaignDayReport(ds, query);
     process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : reportTable(rows));
@@ -36,6 +51,23 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await ds?.destroy().catch(() => undefined);
   }
+}
+
+async function examinationReport(ds: DataSource, args: ExaminationReportArgs): Promise<number> {
+  const totals = await slotClickTotals(ds, { since: args.since, until: args.until });
+  const curves = examinationCurves(totals, args.minImpressions);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(curves, null, 2)}\n`);
+  } else {
+    process.stdout.write(examinationTable(curves));
+    if (curves.length > 0)
+      process.stdout.write(`\nAUCTION_EXAMINATION_BY_SURFACE=${examinationEnv(curves)}\n`);
+  }
+  if (args.write !== undefined) {
+    await writeFile(args.write, `${JSON.stringify(examinationFile(curves), null, 2)}\n`);
+    process.stderr.write(`wrote ${curves.length} curves to ${args.write} (AUCTION_EXAMINATION_FILE)\n`);
+  }
+  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));
