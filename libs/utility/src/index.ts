@@ -14,3 +14,4 @@ export * from './billing-day.js';
 export * from './diversity.js';
 export * from './ad-layout.js';
 export * from './examination-fit.js';
+export * from './reserve-fit.js';
