@@ -19,16 +19,19 @@ export const RankingConfigSchema = z.object({
    * once where the file system delivers events); 0 turns the watch off. POST /admin/model/reload works either way.
    */
   RANKING_MODEL_WATCH_MS: envInteger('a non-negative integer of milliseconds (0 disables)', 0).default(2_000),
-  /** Share of requests a shadow model (POST /admin/model/shadow) also scores, 0-1; a request's id decides. */
+  /**
+   * Share of requests a shadow model (POST /admin/model/shadow) also scores, 0-1, unless the call names
+   * one; a request's id decides. The shadow's inference takes CPU the live workers would use.
+   */
   RANKING_SHADOW_SAMPLE: z.coerce
     .number({ error: 'expected a number from 0 to 1' })
     .min(0, { error: 'expected a number from 0 to 1' })
     .max(1, { error: 'expected a number from 0 to 1' })
-    .default(1),
+    .default(0.1),
   /** Inference worker threads of a shadow model, apart from the live model's. */
   RANKING_SHADOW_WORKERS: envInteger('an integer from 1 to 64', 1, 64).default(1),
   /** Shadow scorings queued or running at most; a request beyond it is not shadowed, and counted. */
-  RANKING_SHADOW_MAX_PENDING: envInteger('an integer from 1 to 10000', 1, 10_000).default(8),
+  RANKING_SHADOW_MAX_PENDING: envInteger('an integer from 1 to 10000', 1, 10_000).default(4),
   /** Shadow records waiting for their add to Redis at most; beyond it they are dropped, and counted. */
   RANKING_SHADOW_MAX_BUFFERED: envInteger('an integer from 1 to 100000', 1, 100_000).default(2_000),
   /** Key prefix of the logging queues in Redis (logging's own value): shadow records are added there. */

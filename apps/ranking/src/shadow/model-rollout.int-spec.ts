@@ -154,7 +154,7 @@ describe('ranking model rollout (shadow, promote, rollback)', () => {
   it('shadows a candidate: the answer is the live model`s, and both scores are logged side by side', async () => {
     const before = await score(requestFactory());
 
-    const started = await admin('POST', 'shadow', { version: candidate });
+    const started = await admin('POST', 'shadow', { version: candidate, sample: 1 });
     expect(started).toMatchObject({ status: 200 });
     expect(started.body).toMatchObject({ active: true, version: candidate, liveVersion: live, sample: 1 });
 
@@ -178,7 +178,7 @@ describe('ranking model rollout (shadow, promote, rollback)', () => {
 
     const status = await admin('GET', 'shadow');
     expect(status.body).toMatchObject({
-      counts: { requests: 1, scored: 1, droppedBusy: 0, shadowFailed: 0 },
+      counts: { requests: 1, scored: 1, droppedBusy: 0, droppedLiveBusy: 0, shadowFailed: 0 },
       log: { logged: 1, failed: 0, dropped: 0 },
     });
   });

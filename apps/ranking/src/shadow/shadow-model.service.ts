@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { AdfunnelError, type ShadowScoreRecord, type Surface } from '@adfunnel/contracts';
 import { FEATURE_SPEC } from '@adfunnel/features';
-import { OnnxWorkerPool, type PoolStats, type ResolvedModel, servableVersion } from '@adfunnel/models';
+import {
+  OnnxWorkerPool,
+  type PoolStats,
+  type ResolvedModel,
+  rankingOutputsOf,
+  servableVersion,
+} from '@adfunnel/models';
 import { InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { RankingConfig } from '../config.js';
@@ -16,6 +22,8 @@ export interface ShadowCounts {
   sampledOut: number;
   /** Not shadowed because RANKING_SHADOW_MAX_PENDING scorings were already queued or running. */
   droppedBusy: number;
+  /** Not shadowed because live requests were waiting for a worker when its turn came: live goes first. */
+  droppedLiveBusy: number;
   /** Not shadowed because the live model failed on them. */
   liveFailed: number;
   /** The shadow model failed on them (the error is logged). */
@@ -57,8 +65,8 @@ interface Shadow {
  * A candidate model that scores the same feature rows as the live one, strictly off the answer path:
  * a request admitted to the shadow hands over a copy of its matrix, and the shadow scores it on its
  * own worker threads only after the live scores are back; the answer never waits for it. At most
- * RANKING_SHADOW_MAX_PENDING scorings wait or run; a request beyond that is not shadowed and is
- * counted. Each shadowed request's live and shadow scores go to logging's shadow queue.
+ * RANKING_SHADOW_MAX_PENDING scorings wait or run, and none starts while live requests wait for a
+ * live worker; a request left out either way is counted. Each shadowed request's live and shadow scores go to logging's shadow queue.
  */
 @Injectable()
 export class ShadowModelService implements OnModuleDestroy {
@@ -104,6 +112,7 @@ export class ShadowModelService implements OnModuleDestroy {
       const pool = await OnnxWorkerPool.open({
         modelPath: model.modelPath,
         dim: model.manifest.featureSpec.dim,
+        outputNames: rankingOutputsOf(model.manifest),
         workers: this.config.RANKING_SHADOW_WORKERS,
         label: `shadow ${label(model)}`,
         logger: this.logger,
@@ -202,6 +211,10 @@ export class ShadowModelService implements OnModuleDestroy {
     dim: number,
     live: VersionedScores,
   ): Promise<void> {
+    if ((this.live.status().pool?.queued ?? 0) > 0) {
+      shadow.counts.droppedLiveBusy += 1;
+      return;
+    }
     let scores;
     try {
       scores = await shadow.pool.run(features, rows, dim);
@@ -266,7 +279,15 @@ function rounded(scores: Float32Array): number[] {
 }
 
 function zeroCounts(): ShadowCounts {
-  return { requests: 0, sampledOut: 0, droppedBusy: 0, liveFailed: 0, shadowFailed: 0, scored: 0 };
+  return {
+    requests: 0,
+    sampledOut: 0,
+    droppedBusy: 0,
+    droppedLiveBusy: 0,
+    liveFailed: 0,
+    shadowFailed: 0,
+    scored: 0,
+  };
 }
 
 function label(model: ResolvedModel): string {
