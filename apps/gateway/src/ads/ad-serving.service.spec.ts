@@ -15,6 +15,7 @@ import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { SignedEventToken } from '@adfunnel/tracking';
 import { parseGatewayConfig } from '../config.js';
 import { AdServingService } from './ad-serving.service.js';
+import type { FunnelTrace } from './funnel-trace.js';
 import type { ServedRecordWriter } from './served-record.writer.js';
 import type { UserProfileService } from './user-profile.service.js';
 
@@ -162,6 +163,25 @@ describe(AdServingService.name, () => {
       pCvr: scores.pCvr,
     });
     expect(published).toHaveLength(1);
+  });
+
+  it("passes a hide head's pHide to the auction and the served record, and a hide URL with every ad", async () => {
+    const pHide = [0.02, 0.3, 0.01];
+    bus.handlers.set(Rpc.rankingScore.pattern, () => Promise.resolve({ ...scores, pHide }));
+
+    const answer = await sut.serve(request, 'req-hide');
+
+    expect((bus.calls[2].payload as AuctionRequest).predictions).toEqual({
+      pCtr: scores.pCtr,
+      pCvr: scores.pCvr,
+      pHide,
+    });
+    const [, trace] = published[0] as [unknown, FunnelTrace];
+    expect(trace.scoredAdIds).toEqual(candidates.adIds);
+    expect(trace.scores?.pHide).toEqual(pHide);
+    for (const served of answer.ads) {
+      expect(served.tracking.hideUrl).toMatch(/^http:\/\/127\.0\.0\.1:3104\/v1\/events\/hide\?t=/);
+    }
   });
 
   it('answers without ads, saying why, when the served record could not be written', async () => {

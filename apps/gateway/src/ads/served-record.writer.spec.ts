@@ -127,6 +127,30 @@ describe(ServedRecordWriter.name, () => {
     expect(sent[0].ads[1].features).toEqual(Array.from(expected.subarray(FEATURE_SPEC.dim)));
   });
 
+  it("logs each ad's pHide from a model with a hide head, looked up by ad id, and none from a model without", async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+    const withHide = trace('cat-1');
+    // Ranking scored three candidates; ads 9 and 7 won, in that candidate order.
+    withHide.scores = {
+      ...withHide.scores!,
+      pCtr: [0.2, 0.5, 0.1],
+      pCvr: [0.4, 0.5, 0.3],
+      pHide: [0.03, 0.5, 0.01],
+    };
+    withHide.scoredAdIds = [9, 11, 7];
+
+    await sut.write(request, withHide, served, []);
+    await sut.write(request, traceOf('r2'), served, []);
+
+    const [hide, none] = queue.jobs.flatMap((job) => job.records);
+    expect(hide.ads.map((ad) => [ad.adId, ad.pHide])).toEqual([
+      [7, 0.01],
+      [9, 0.03],
+    ]);
+    expect(none.ads.every((ad) => !('pHide' in ad))).toBe(true);
+  });
+
   it('logs no rows when ranking scored against another catalog version', async () => {
     const queue = new FakeQueue();
     const sut = writerWith(queue);

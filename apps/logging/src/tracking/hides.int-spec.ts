@@ -37,13 +37,13 @@ describe.each(testDatabaseKinds('hides').map((b) => [b.name, b] as const))(
       stage = await startLoggingStage(prefix, { ...target.env, TRACKING_SECRET: SECRET });
       db = stage.app.get(DataSource);
       queues = stage.app.get(LoggingQueuesService);
-    });
+    }, 60_000);
 
     afterAll(async () => {
       await stage?.close();
       await deleteRedisKeys(prefix);
       await drop?.();
-    });
+    }, 60_000);
 
     it('stores a hide once, without a click, unbilled, however often it is replayed', async () => {
       const claims = servedAdClaimsFactory({ bt: 'CPM', p: 4 });
