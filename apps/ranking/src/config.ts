@@ -1,3 +1,4 @@
+import { CALIBRATION_METHODS } from '@adfunnel/models';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { z } from 'zod';
 
@@ -41,6 +42,23 @@ export const RankingConfigSchema = z.object({
     .default('adfunnel'),
   /** How long one add of shadow records to Redis may take before it counts as failed. */
   RANKING_SHADOW_LOG_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2_000),
+  /** Calibrate pCTR per model version, surface and bid type on the logged clicks before answering. */
+  RANKING_CALIBRATION: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
+  RANKING_CALIBRATION_METHOD: z
+    .enum(CALIBRATION_METHODS, { error: `expected one of ${CALIBRATION_METHODS.join(', ')}` })
+    .default('platt'),
+  /** How often the calibrators are refitted from the event store, off the request path. */
+  RANKING_CALIBRATION_REFRESH_MS: envInteger('a positive integer of milliseconds', 1_000).default(30_000),
+  /** The sliding window they are fitted on, back from now (the funnel's clock). */
+  RANKING_CALIBRATION_WINDOW_MS: envInteger('a positive integer of milliseconds', 1).default(3_600_000),
+  /** The most recent impressions of the window a fit reads, at most. */
+  RANKING_CALIBRATION_MAX_IMPRESSIONS: envInteger('an integer from 1 to 1000000', 1, 1_000_000).default(
+    50_000,
+  ),
+  /** Impressions younger than this are left out: their clicks may still come. */
+  RANKING_CALIBRATION_SETTLE_MS: envInteger('a non-negative integer of milliseconds', 0).default(5_000),
+  /** A model version's surface (or bid type) with fewer clicks in the window is not calibrated (identity). */
+  RANKING_CALIBRATION_MIN_CLICKS: envInteger('a positive integer', 1).default(100),
 });
 
 export type RankingConfig = z.output<typeof RankingConfigSchema>;

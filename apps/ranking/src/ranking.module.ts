@@ -1,6 +1,9 @@
 import { CatalogModule } from '@adfunnel/catalog';
+import { EVENT_STORE_ENTITIES } from '@adfunnel/event-store';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { CalibrationAdminController } from './calibration/calibration-admin.controller.js';
+import { ServingCalibration } from './calibration/serving-calibration.service.js';
 import type { RankingConfig } from './config.js';
 import { ModelAdminController } from './model-admin.controller.js';
 import { RankingModelModule } from './ranking-model.module.js';
@@ -14,9 +17,14 @@ export class RankingModule {
     return serviceModule(RankingModule, {
       name: 'ranking',
       config,
-      imports: [CatalogModule.forService(config), RankingModelModule, ModelRolloutModule],
-      controllers: [RankingController, ModelAdminController],
-      providers: [RankingService],
+      imports: [
+        // The event store's entities: calibration reads the logged impressions and clicks.
+        CatalogModule.forService(config, { entities: EVENT_STORE_ENTITIES }),
+        RankingModelModule,
+        ModelRolloutModule,
+      ],
+      controllers: [RankingController, ModelAdminController, CalibrationAdminController],
+      providers: [RankingService, ServingCalibration],
     });
   }
 }

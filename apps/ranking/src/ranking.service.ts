@@ -8,7 +8,8 @@ import {
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import { assertBeforeDeadline } from '@adfunnel/platform';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { ServingCalibration } from './calibration/serving-calibration.service.js';
 import { RankingModelService } from './ranking-model.service.js';
 import { ShadowModelService } from './shadow/shadow-model.service.js';
 
@@ -23,6 +24,7 @@ export class RankingService {
     private readonly catalog: CatalogSnapshotService,
     private readonly model: RankingModelService,
     private readonly shadow: ShadowModelService,
+    @Optional() private readonly calibration?: ServingCalibration,
   ) {}
 
   async score(request: ScoreRequest, now = Date.now()): Promise<ScoreResponse> {
@@ -73,12 +75,23 @@ export class RankingService {
     });
     return {
       modelVersion,
-      pCtr: Array.from(pCtr),
+      ...this.calibrated(modelVersion, request, pCtr),
       pCvr: Array.from(pCvr),
       ...(pHide === undefined ? {} : { pHide: Array.from(pHide) }),
       featureSpec: this.featureSpec,
       catalogVersion: snapshot.version,
     };
+  }
+
+  /** pCtr through the model version's calibrator, the model's own beside it; the model's alone without one. */
+  private calibrated(
+    modelVersion: string,
+    { surface, adIds }: ScoreRequest,
+    pCtr: Float32Array,
+  ): Pick<ScoreResponse, 'pCtr' | 'pCtrRaw' | 'calibration'> {
+    const calibrated = this.calibration?.apply(modelVersion, surface, adIds, pCtr);
+    if (!calibrated) return { pCtr: Array.from(pCtr) };
+    return { pCtr: calibrated.pCtr, pCtrRaw: Array.from(pCtr), calibration: calibrated.id };
   }
 }
 

@@ -177,6 +177,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     const rows = this.featureRows(request, trace, ads);
     const winners = new Map((auction?.winners ?? []).map((w) => [w.adId, w]));
     const pHideOf = hideScores(trace);
+    const pCtrRawOf = rawCtrScores(trace);
     return {
       requestId: trace.requestId,
       servedAt: trace.servedAt,
@@ -198,6 +199,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
           bid: winner.bid,
           price: winner.price,
           pCtr: winner.pCtr,
+          ...(pCtrRawOf ? { pCtrRaw: pCtrRawOf.get(ad.adId) ?? null } : {}),
           pCvr: winner.pCvr,
           ...(pHideOf ? { pHide: pHideOf.get(ad.adId) ?? null } : {}),
           features: rows ? Array.from(rows.subarray(i * FEATURE_SPEC.dim, (i + 1) * FEATURE_SPEC.dim)) : null,
@@ -238,4 +240,11 @@ function hideScores({ scores, scoredAdIds }: FunnelTrace): Map<number, number> |
   if (scores?.pHide === undefined || scoredAdIds === undefined) return null;
   const { pHide } = scores;
   return new Map(scoredAdIds.map((adId, i) => [adId, pHide[i]] as const));
+}
+
+/** The model's pCTR by ad id before ranking calibrated it; null when no calibrator applied. */
+function rawCtrScores({ scores, scoredAdIds }: FunnelTrace): Map<number, number> | null {
+  if (scores?.pCtrRaw === undefined || scoredAdIds === undefined) return null;
+  const { pCtrRaw } = scores;
+  return new Map(scoredAdIds.map((adId, i) => [adId, pCtrRaw[i]] as const));
 }

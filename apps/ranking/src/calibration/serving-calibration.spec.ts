@@ -1,0 +1,150 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ScoreRequest, ScoreResponseSchema, type Surface } from '@adfunnel/contracts';
+import { type LoggedOutcome, applyCalibrationMap } from '@adfunnel/models';
+import { SystemClock } from '@adfunnel/platform';
+import { userAt } from '@adfunnel/simulator';
+import { FakeCatalogSnapshots, SMALL_MARKETPLACE, catalogSnapshot } from '@adfunnel/testing';
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { type RankingConfig, RankingConfigSchema } from '../config.js';
+import { RankingModelService } from '../ranking-model.service.js';
+import { RankingService } from '../ranking.service.js';
+import { ShadowLogPublisher } from '../shadow/shadow-log.publisher.js';
+import { ShadowModelService } from '../shadow/shadow-model.service.js';
+import { ServingCalibration } from './serving-calibration.service.js';
+
+const MODELS_DIR = fileURLToPath(new URL('../../../../models', import.meta.url));
+const NOW = Date.UTC(2025, 5, 1, 12);
+
+function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
+  const user = userAt(SMALL_MARKETPLACE, 2);
+  return {
+    requestId: 'req-1',
+    deadlineAt: NOW + 50,
+    user: {
+      userId: user.id,
+      country: user.country,
+      device: user.device,
+      interests: Array.from(user.interests),
+      known: true,
+    },
+    surface: 'search',
+    adIds: [5, 17, 3, 250],
+    ...overrides,
+  };
+}
+
+/** Slot-0 impressions of `modelVersion` on `surface` clicked at 1.25 x what the model predicted. */
+function underPredicted(modelVersion: string, surface: Surface, n = 40_000): LoggedOutcome[] {
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: n }, () => {
+    const predicted = 0.01 + 0.1 * random();
+    return {
+      surface,
+      bidType: 'CPC',
+      modelVersion,
+      slot: 0,
+      predicted,
+      clicked: random() < 1.25 * predicted,
+    };
+  });
+}
+
+describe(ServingCalibration.name, () => {
+  const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-test'));
+  let config: RankingConfig;
+  let model: RankingModelService;
+
+  /** The calibrators are given their outcomes (install), so the event store is never read. */
+  const calibrationWith = (env: Record<string, string> = {}) =>
+    new ServingCalibration(
+      RankingConfigSchema.parse({ ...env, MODELS_DIR }),
+      {} as DataSource,
+      catalog.asService(),
+      new SystemClock(),
+    );
+  const rankingWith = (calibration: ServingCalibration) =>
+    new RankingService(
+      catalog.asService(),
+      model,
+      new ShadowModelService(config, model, new ShadowLogPublisher(config)),
+      calibration,
+    );
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    config = RankingConfigSchema.parse({ MODELS_DIR, RANKING_WORKERS: '1' });
+    model = new RankingModelService(await RankingModelService.resolve(config), config);
+    await model.onModuleInit();
+  });
+  afterAll(async () => {
+    await model.onModuleDestroy();
+  });
+
+  it('answers the calibrated pCTR of the served model version, the model own beside it, and names the calibrator', async () => {
+    const version = model.current().version;
+    const calibration = calibrationWith();
+    const set = calibration.install(underPredicted(version, 'search'), NOW);
+    const sut = rankingWith(calibration);
+
+    const response = await sut.score(requestFactory(), NOW);
+
+    expect(ScoreResponseSchema.parse(response)).toEqual(response);
+    const raw = await rankingWith(calibrationWith({ RANKING_CALIBRATION: 'off' })).score(
+      requestFactory(),
+      NOW,
+    );
+    expect(response.pCtrRaw).toEqual(raw.pCtr);
+    const [searchCalibrator] = set.calibrators;
+    expect(response.pCtr).toEqual(raw.pCtr.map((p) => applyCalibrationMap(searchCalibrator.map, p)));
+    response.pCtr.forEach((p, i) => expect(p / raw.pCtr[i]).toBeGreaterThan(1.1));
+    expect(response.calibration).toBe(`${version}@${new Date(NOW).toISOString()}`);
+    expect(response.pCvr).toEqual(raw.pCvr);
+  });
+
+  it('never applies a calibrator fitted for another model version, or another surface', async () => {
+    const calibration = calibrationWith();
+    calibration.install([
+      ...underPredicted('some-other-version', 'search'),
+      ...underPredicted(model.current().version, 'home_feed'),
+    ]);
+    const sut = rankingWith(calibration);
+    const raw = await rankingWith(calibrationWith({ RANKING_CALIBRATION: 'off' })).score(
+      requestFactory(),
+      NOW,
+    );
+
+    const response = await sut.score(requestFactory(), NOW);
+
+    expect(response.pCtr).toEqual(raw.pCtr);
+    expect(response).not.toHaveProperty('pCtrRaw');
+    expect(response).not.toHaveProperty('calibration');
+    expect(
+      calibration
+        .status()
+        .calibrators.map((c) => c.modelVersion)
+        .sort(),
+    ).toEqual([model.current().version, 'some-other-version']);
+  });
+
+  it('leaves a version uncalibrated until its window holds RANKING_CALIBRATION_MIN_CLICKS clicks', async () => {
+    const calibration = calibrationWith({ RANKING_CALIBRATION_MIN_CLICKS: '100000' });
+    calibration.install(underPredicted(model.current().version, 'search'));
+
+    const response = await rankingWith(calibration).score(requestFactory(), NOW);
+
+    expect(response).not.toHaveProperty('pCtrRaw');
+    expect(calibration.status()).toMatchObject({ enabled: true, impressions: 40_000, calibrators: [] });
+  });
+
+  it('serves the model pCTR when RANKING_CALIBRATION is off, whatever is installed', async () => {
+    const calibration = calibrationWith({ RANKING_CALIBRATION: 'off' });
+    calibration.install(underPredicted(model.current().version, 'search'));
+
+    const response = await rankingWith(calibration).score(requestFactory(), NOW);
+
+    expect(response).not.toHaveProperty('pCtrRaw');
+  });
+});
