@@ -25,12 +25,17 @@ export interface LoggedOutcomeWindow {
   until: number;
   /** At most this many, the most recent first. */
   limit: number;
+  /** Only requests whose id starts so (a traffic run's own, e.g. `sim-<run>-`). */
+  requestIdPrefix?: string;
+  modelVersion?: string;
+  /** Only impressions a calibrator applied to (true), or none did (false). */
+  calibrated?: boolean;
 }
 
 /** The scored served ads of a window with their click labels: what calibration is fitted and checked on. */
 export async function loggedClickOutcomes(
   ds: DataSource,
-  { since, until, limit }: LoggedOutcomeWindow,
+  { since, until, limit, requestIdPrefix, modelVersion, calibrated }: LoggedOutcomeWindow,
 ): Promise<LoggedClickOutcome[]> {
   const clicks = ds
     .getRepository(TrackingEventEntity)
@@ -39,7 +44,7 @@ export async function loggedClickOutcomes(
     .where('e.requestId = s.requestId')
     .andWhere('e.slot = s.slot')
     .andWhere("e.type = 'click'");
-  const rows = await ds
+  const query = ds
     .getRepository(ServedAdEntity)
     .createQueryBuilder('s')
     .select('s.servedAt', 'servedAt')
@@ -51,10 +56,14 @@ export async function loggedClickOutcomes(
     .addSelect('s.pCtrRaw', 'pCtrRaw')
     .addSelect(`CASE WHEN EXISTS (${clicks.getQuery()}) THEN 1 ELSE 0 END`, 'clicked')
     .where('s.pCtr IS NOT NULL')
-    .andWhere('s.servedAt >= :since AND s.servedAt < :until', { since, until })
-    .orderBy('s.servedAt', 'DESC')
-    .limit(limit)
-    .getRawMany<Record<string, unknown>>();
+    .andWhere('s.servedAt >= :since AND s.servedAt < :until', { since, until });
+  if (requestIdPrefix !== undefined) {
+    const prefix = `${requestIdPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query.andWhere("s.requestId LIKE :prefix ESCAPE '\\'", { prefix });
+  }
+  if (modelVersion !== undefined) query.andWhere('s.modelVersion = :modelVersion', { modelVersion });
+  if (calibrated !== undefined) query.andWhere(`s.pCtrRaw IS ${calibrated ? 'NOT NULL' : 'NULL'}`);
+  const rows = await query.orderBy('s.servedAt', 'DESC').limit(limit).getRawMany<Record<string, unknown>>();
   return rows.map((row) => {
     const pCtr = Number(row['pCtr']);
     const raw = row['pCtrRaw'];

@@ -6,7 +6,7 @@ import { type CalibrationMonitor, CalibrationReportService } from './calibration
 export class CalibrationReportController {
   constructor(private readonly reports: CalibrationReportService) {}
 
-  /** ?windowMs=3600000&limit=50000&settleMs=0 */
+  /** ?windowMs=3600000&limit=50000&settleMs=0, optionally &requestIdPrefix=sim-1-&modelVersion=v&calibrated=true */
   @Get('calibration')
   @RateLimited()
   @Header('Cache-Control', 'no-store')

@@ -20,6 +20,8 @@ interface Served {
   pCtrRaw: number | null;
   clicked: boolean;
   servedAt?: number;
+  /** Request ids start with this (default `req-`). */
+  requestId?: string;
 }
 
 /** `n` served ads alike, the first `clicks` of them clicked. */
@@ -31,7 +33,7 @@ function rowsOf(ads: Served[], now: number): { served: ServedAdEntity[]; clicks:
   const servedRows: ServedAdEntity[] = [];
   const clicks: TrackingEventEntity[] = [];
   for (const ad of ads) {
-    const requestId = `req-${randomUUID()}`;
+    const requestId = `${ad.requestId ?? 'req-'}${randomUUID()}`;
     const servedAt = ad.servedAt ?? now - 60_000;
     const common = { requestId, userId: 'u00001', adId: 42, campaignId: 10, advertiserId: 1, slot: ad.slot };
     servedRows.push({
@@ -128,6 +130,16 @@ describe.each(testDatabaseKinds('calibration').map((b) => [b.name, b] as const))
             pCtr: null,
             pCtrRaw: null,
           }),
+          ...served(5, 1, {
+            surface: 'search',
+            bidType: 'CPC',
+            modelVersion: 'v3',
+            slot: 0,
+            pCtr: 0.02,
+            pCtrRaw: null,
+            requestId: 'req-run7-',
+            servedAt: now - 10_800_000,
+          }),
           ...served(50, 0, {
             surface: 'search',
             bidType: 'CPM',
@@ -188,9 +200,17 @@ describe.each(testDatabaseKinds('calibration').map((b) => [b.name, b] as const))
 
     it('takes the window and the number of impressions from the query', async () => {
       const wide = (await (await get('?windowMs=86400000')).json()) as CalibrationMonitor;
-      expect(wide.window.impressions).toBe(650);
+      expect(wide.window.impressions).toBe(655);
       const few = (await (await get('?limit=10')).json()) as CalibrationMonitor;
       expect(few.window.impressions).toBe(10);
+      const calibrated = (await (await get('?calibrated=true')).json()) as CalibrationMonitor;
+      expect(calibrated.window).toMatchObject({ impressions: 400, calibratedShare: 1 });
+      const v1 = (await (await get('?modelVersion=v1&calibrated=false')).json()) as CalibrationMonitor;
+      expect(v1.served.bySurface.map((g) => [g.key, g.impressions])).toEqual([['search', 200]]);
+      const run = (await (
+        await get('?requestIdPrefix=req-run7-&windowMs=86400000')
+      ).json()) as CalibrationMonitor;
+      expect(run.window.impressions).toBe(5);
     });
 
     it('needs the operator token, and says what is wrong with a bad query', async () => {

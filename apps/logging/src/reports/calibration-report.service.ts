@@ -21,6 +21,14 @@ const CalibrationQuerySchema = z.strictObject({
   limit: z.coerce.number().int().positive().max(500_000).default(50_000),
   /** Leave out impressions younger than this, whose clicks may still come. */
   settleMs: z.coerce.number().int().nonnegative().max(HOUR_MS).default(0),
+  /** Only requests whose id starts so: one traffic run's (the simulator's are `sim-<run id>-<n>`). */
+  requestIdPrefix: z.string().min(1).max(128).optional(),
+  modelVersion: z.string().min(1).max(128).optional(),
+  /** Only impressions ranking calibrated (true), or only those it did not (false). */
+  calibrated: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export interface CalibrationMonitor {
@@ -60,10 +68,10 @@ export class CalibrationReportService {
     }
     const parsed = CalibrationQuerySchema.safeParse(rawQuery ?? {});
     if (!parsed.success) throw new AdfunnelError('invalid_request', formatZodError(parsed.error));
-    const { windowMs, limit, settleMs } = parsed.data;
+    const { windowMs, limit, settleMs, ...only } = parsed.data;
     const until = this.clock.now() - settleMs;
     const since = until - windowMs;
-    const rows = await loggedClickOutcomes(this.dataSource, { since, until, limit });
+    const rows = await loggedClickOutcomes(this.dataSource, { since, until, limit, ...dropUndefined(only) });
     const model: LoggedOutcome[] = rows.map((r) => ({ ...r, predicted: r.pCtrModel }));
     const served: LoggedOutcome[] = rows.map((r) => ({ ...r, predicted: r.pCtr }));
     return {
@@ -78,4 +86,10 @@ export class CalibrationReportService {
       model: calibrationReport(model),
     };
   }
+}
+
+function dropUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
