@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Trains the ranking model (multi-task MLP: pCTR and pCVR) and exports ONNX plus a manifest.
+"""Trains the ranking model (multi-task MLP: pCTR, pCVR and pHide) and exports ONNX plus a manifest.
 
 Reads the datasets written by generate-clicks (format: tools/training/README.md) with numpy only,
 trains with PyTorch on the CPU, evaluates on the validation split against the simulator's true
@@ -22,7 +22,9 @@ import torch
 from torch import nn
 
 DATASET_FORMAT = "adfunnel-ranking-clicks"
-LABEL_COLUMNS = ["click", "conversion", "true_ctr", "true_cvr"]
+LABEL_COLUMNS = ["click", "conversion", "true_ctr", "true_cvr", "hidden", "true_hide"]
+# Datasets written before hides were logged: no hide label, and a model without a hide head.
+LEGACY_LABEL_COLUMNS = LABEL_COLUMNS[:4]
 ONNX_OPSET = 17  # the newest torch 1.13 exports; onnxruntime 1.30 runs up to 23
 EPS = 1e-7
 
@@ -39,6 +41,7 @@ def parse_args(argv):
     p.add_argument("--hidden", default="128,64", help="trunk layer widths, comma separated")
     p.add_argument("--head", type=int, default=32, help="hidden width of each task head")
     p.add_argument("--cvr-weight", type=float, default=1.0, help="weight of the pCVR loss")
+    p.add_argument("--hide-weight", type=float, default=1.0, help="weight of the pHide loss")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--parity-rows", type=int, default=8, help="validation rows stored for the ONNX parity test")
@@ -74,8 +77,9 @@ def load_split(data_dir, split):
     if meta.get("format") != DATASET_FORMAT or meta.get("formatVersion") != 1:
         fail(f"{meta_path} is not a {DATASET_FORMAT} v1 dataset")
     rows, dim = meta["columns"]["features"]["shape"]
-    if meta["columns"]["labels"]["names"] != LABEL_COLUMNS:
-        fail(f"{meta_path}: label columns {meta['columns']['labels']['names']}, expected {LABEL_COLUMNS}")
+    names = meta["columns"]["labels"]["names"]
+    if names not in (LABEL_COLUMNS, LEGACY_LABEL_COLUMNS):
+        fail(f"{meta_path}: label columns {names}, expected {LABEL_COLUMNS} (or {LEGACY_LABEL_COLUMNS})")
 
     def read(column, width):
         path = os.path.join(directory, meta["columns"][column]["file"])
@@ -84,7 +88,10 @@ def load_split(data_dir, split):
             fail(f"{path} holds {values.size} float32 values, expected {rows} x {width}")
         return values.reshape(rows, width)
 
-    features, labels = read("features", dim), read("labels", len(LABEL_COLUMNS))
+    features, labels = read("features", dim), read("labels", len(names))
+    if names == LEGACY_LABEL_COLUMNS:
+        labels = np.concatenate([labels, np.full((rows, 2), np.nan, dtype=np.float32)], axis=1)
+    meta["hasHide"] = names == LABEL_COLUMNS
     context = None
     column = meta["columns"].get("context")
     if column is not None:
@@ -97,9 +104,9 @@ def load_split(data_dir, split):
 
 
 class Ranker(nn.Module):
-    """Shared trunk, one head per task; returns logits."""
+    """Shared trunk, one head per task; returns logits (ctr, cvr, and hide when it has that head)."""
 
-    def __init__(self, dim, hidden, head):
+    def __init__(self, dim, hidden, head, hide=True):
         super().__init__()
         layers, width = [], dim
         for h in hidden:
@@ -108,22 +115,25 @@ class Ranker(nn.Module):
         self.trunk = nn.Sequential(*layers)
         self.ctr = nn.Sequential(nn.Linear(width, head), nn.ReLU(), nn.Linear(head, 1))
         self.cvr = nn.Sequential(nn.Linear(width, head), nn.ReLU(), nn.Linear(head, 1))
+        self.hide = nn.Sequential(nn.Linear(width, head), nn.ReLU(), nn.Linear(head, 1)) if hide else None
 
     def forward(self, x):
         h = self.trunk(x)
-        return self.ctr(h).squeeze(-1), self.cvr(h).squeeze(-1)
+        logits = (self.ctr(h).squeeze(-1), self.cvr(h).squeeze(-1))
+        return logits + (self.hide(h).squeeze(-1),) if self.hide is not None else logits
 
 
 class Probabilities(nn.Module):
-    """What serving runs: features [N, dim] -> p_ctr [N], p_cvr [N] (pCVR is p(conversion | click))."""
+    """What serving runs: features [N, dim] -> p_ctr [N], p_cvr [N] and, with a hide head, p_hide [N].
+    pCVR is P(conversion | click); pHide is P(hide | examined), the chance an examined ad is hidden
+    (hides only happen to ads not clicked, so it is at most 1 - pCTR in the data)."""
 
     def __init__(self, ranker):
         super().__init__()
         self.ranker = ranker
 
     def forward(self, features):
-        ctr_logit, cvr_logit = self.ranker(features)
-        return torch.sigmoid(ctr_logit), torch.sigmoid(cvr_logit)
+        return tuple(torch.sigmoid(logit) for logit in self.ranker(features))
 
 
 class PositionBias(nn.Module):
@@ -147,14 +157,14 @@ class PositionBias(nn.Module):
 
 
 def predict(model, features, batch=65536):
+    """(p_ctr, p_cvr, p_hide) as numpy arrays; p_hide is None for a model without a hide head."""
     model.eval()
-    ctr, cvr = [], []
+    heads = []
     with torch.no_grad():
         for start in range(0, features.shape[0], batch):
-            a, b = Probabilities(model)(torch.from_numpy(features[start : start + batch]))
-            ctr.append(a.numpy())
-            cvr.append(b.numpy())
-    return np.concatenate(ctr), np.concatenate(cvr)
+            heads.append([p.numpy() for p in Probabilities(model)(torch.from_numpy(features[start : start + batch]))])
+    outputs = [np.concatenate([chunk[i] for chunk in heads]) for i in range(len(heads[0]))]
+    return outputs[0], outputs[1], outputs[2] if len(outputs) > 2 else None
 
 
 def auc(scores, labels):
@@ -206,16 +216,21 @@ def head_metrics(predicted, observed, true_p):
 
 
 def evaluate(model, features, labels, context=None, position=None):
-    p_ctr, p_cvr = predict(model, features)
+    p_ctr, p_cvr, p_hide = predict(model, features)
     if position is not None:
-        # Against logged clicks the served probability is scaled by the chance the slot was examined.
+        # Against logged events the served probability is scaled by the chance the slot was examined.
         with torch.no_grad():
-            p_ctr = p_ctr * torch.exp(position.log_prob(torch.from_numpy(context))).numpy()
+            examined = torch.exp(position.log_prob(torch.from_numpy(context))).numpy()
+        p_ctr = p_ctr * examined
+        p_hide = p_hide * examined if p_hide is not None else None
     clicked = labels[:, 0] > 0.5
-    return {
+    metrics = {
         "ctr": head_metrics(p_ctr, labels[:, 0], labels[:, 2]),
         "cvr": head_metrics(p_cvr[clicked], labels[clicked, 1], labels[clicked, 3]),
     }
+    if p_hide is not None:
+        metrics["hide"] = head_metrics(p_hide, labels[:, 4], labels[:, 5])
+    return metrics
 
 
 def seed_everything(seed, threads):
@@ -227,7 +242,8 @@ def seed_everything(seed, threads):
 
 
 def click_loss_sum(ctr_logit, click, log_exam):
-    """BCE summed over rows of P(click) = sigmoid(ctr_logit) x exp(log_exam)."""
+    """BCE summed over rows of P(event | shown) = sigmoid(logit) x exp(log_exam): a click, or a hide
+    (which also needs the ad examined)."""
     log_p = torch.clamp(nn.functional.logsigmoid(ctr_logit) + log_exam, max=-1e-6)
     return -(click * log_p + (1 - click) * torch.log1p(-torch.exp(log_p))).sum()
 
@@ -236,6 +252,7 @@ def train(model, features, labels, args, context=None, position=None):
     x = torch.from_numpy(features)
     click = torch.from_numpy(np.ascontiguousarray(labels[:, 0]))
     conversion = torch.from_numpy(np.ascontiguousarray(labels[:, 1]))
+    hidden = torch.from_numpy(np.ascontiguousarray(labels[:, 4]))
     ctx = torch.from_numpy(context) if context is not None else None
     groups = [{"params": model.parameters()}]
     if position is not None:
@@ -250,30 +267,46 @@ def train(model, features, labels, args, context=None, position=None):
         model.train()
         started = time.time()
         order = torch.randperm(rows, generator=shuffler)
-        total_ctr = total_cvr = 0.0
+        total_ctr = total_cvr = total_hide = 0.0
         clicked_rows = 0
         for start in range(0, rows, args.batch_size):
             idx = order[start : start + args.batch_size]
-            ctr_logit, cvr_logit = model(x[idx])
-            if position is not None:
-                loss_ctr = click_loss_sum(ctr_logit, click[idx], position.log_prob(ctx[idx]))
+            logits = model(x[idx])
+            ctr_logit, cvr_logit = logits[0], logits[1]
+            log_exam = position.log_prob(ctx[idx]) if position is not None else None
+            if log_exam is not None:
+                loss_ctr = click_loss_sum(ctr_logit, click[idx], log_exam)
             else:
                 loss_ctr = bce(ctr_logit, click[idx])
+            # pHide is P(hide | examined) over every row: a clicked row is a negative (no hide after a click).
+            loss_hide = ctr_logit.sum() * 0
+            if len(logits) > 2:
+                if log_exam is not None:
+                    loss_hide = click_loss_sum(logits[2], hidden[idx], log_exam)
+                else:
+                    loss_hide = bce(logits[2], hidden[idx])
             # pCVR is p(conversion | click): only clicked rows carry a conversion label.
             mask = click[idx] > 0.5
             n_clicked = int(mask.sum())
             loss_cvr = bce(cvr_logit[mask], conversion[idx][mask]) if n_clicked else ctr_logit.sum() * 0
-            loss = loss_ctr / idx.numel() + args.cvr_weight * loss_cvr / max(n_clicked, 1)
+            loss = (
+                loss_ctr / idx.numel()
+                + args.cvr_weight * loss_cvr / max(n_clicked, 1)
+                + args.hide_weight * loss_hide / idx.numel()
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total_ctr += float(loss_ctr)
             total_cvr += float(loss_cvr)
+            total_hide += float(loss_hide)
             clicked_rows += n_clicked
         scheduler.step()
         print(
             f"epoch {epoch}/{args.epochs}: train logloss ctr {total_ctr / rows:.5f} "
-            f"cvr|click {total_cvr / max(clicked_rows, 1):.5f} ({time.time() - started:.1f} s)",
+            f"cvr|click {total_cvr / max(clicked_rows, 1):.5f}"
+            + (f" hide {total_hide / rows:.5f}" if model.hide is not None else "")
+            + f" ({time.time() - started:.1f} s)",
             flush=True,
         )
 
@@ -286,15 +319,20 @@ def weights_digest(model):
     return digest.hexdigest()
 
 
+def output_names(model):
+    return ["p_ctr", "p_cvr"] + (["p_hide"] if model.hide is not None else [])
+
+
 def export_onnx(model, dim, path):
     model.eval()
+    outputs = output_names(model)
     torch.onnx.export(
         Probabilities(model),
         torch.zeros(2, dim),
         path,
         input_names=["features"],
-        output_names=["p_ctr", "p_cvr"],
-        dynamic_axes={"features": {0: "N"}, "p_ctr": {0: "N"}, "p_cvr": {0: "N"}},
+        output_names=outputs,
+        dynamic_axes={"features": {0: "N"}, **{name: {0: "N"} for name in outputs}},
         opset_version=ONNX_OPSET,
         do_constant_folding=True,
     )
@@ -347,7 +385,10 @@ def main(argv):
         slots = int(max(train_ctx[:, 0].max(), val_ctx[:, 0].max())) + 1
         position = PositionBias(len(surfaces), slots)
 
-    model = Ranker(dim, hidden, args.head)
+    has_hide = bool(train_meta["hasHide"] and val_meta["hasHide"])
+    if not has_hide:
+        print("no hide labels in the data (written before hides were logged): a model without a hide head", flush=True)
+    model = Ranker(dim, hidden, args.head, hide=has_hide)
     started = time.time()
     train(model, train_x, train_y, args, train_ctx if use_position else None, position)
     train_seconds = time.time() - started
@@ -371,7 +412,7 @@ def main(argv):
     export_onnx(model, dim, os.path.join(out_dir, "model.onnx"))
 
     parity_x = np.ascontiguousarray(val_x[: args.parity_rows])
-    parity_ctr, parity_cvr = predict(model, parity_x)
+    parity_ctr, parity_cvr, parity_hide = predict(model, parity_x)
     write_json(
         os.path.join(out_dir, "parity.json"),
         {
@@ -381,6 +422,7 @@ def main(argv):
             "features": [[float(v) for v in row] for row in parity_x],
             "pCtr": [float(v) for v in parity_ctr],
             "pCvr": [float(v) for v in parity_cvr],
+            **({"pHide": [float(v) for v in parity_hide]} if parity_hide is not None else {}),
         },
     )
 
@@ -397,7 +439,19 @@ def main(argv):
             "outputs": [
                 {"name": "p_ctr", "dtype": "float32", "shape": ["N"], "description": "P(click | examined)"},
                 {"name": "p_cvr", "dtype": "float32", "shape": ["N"], "description": "P(conversion | click)"},
-            ],
+            ]
+            + (
+                [
+                    {
+                        "name": "p_hide",
+                        "dtype": "float32",
+                        "shape": ["N"],
+                        "description": "P(hide | examined): examined, not clicked, and hidden",
+                    }
+                ]
+                if has_hide
+                else []
+            ),
             **({"description": args.description} if args.description else {}),
             "metrics": metrics,
             "trainingData": {
@@ -409,13 +463,15 @@ def main(argv):
                 "sampling": train_meta.get("sampling"),
             },
             "training": {
-                "architecture": f"mlp trunk {hidden}, heads [{args.head}] x 2 (ctr, cvr|click)",
+                "architecture": f"mlp trunk {hidden}, heads [{args.head}] x "
+                + ("3 (ctr, cvr|click, hide)" if has_hide else "2 (ctr, cvr|click)"),
                 "parameters": int(parameters),
                 "epochs": args.epochs,
                 "batchSize": args.batch_size,
                 "lr": args.lr,
                 "weightDecay": args.weight_decay,
                 "cvrWeight": args.cvr_weight,
+                **({"hideWeight": args.hide_weight} if has_hide else {}),
                 "seed": args.seed,
                 "seconds": round(train_seconds, 1),
                 "torch": torch.__version__,

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     : resolve(target, (await readFile(join(target, 'current'), 'utf8')).trim());
   const report = await checkOnnxParity(dir);
   process.stdout.write(
-    `onnx parity ${dir}: ${report.rows} rows, max |p_onnx - p_torch| = ${report.maxAbsDiff.toExponential(2)}\n`,
+    `onnx parity ${dir}: ${report.rows} rows x ${report.heads.join(', ')}, max |p_onnx - p_torch| = ${report.maxAbsDiff.toExponential(2)}\n`,
   );
 }
 

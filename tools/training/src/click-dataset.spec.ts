@@ -45,6 +45,24 @@ describe(generateClickDataset.name, () => {
     expect(Math.abs(summary.ctr - summary.meanTrueCtr!)).toBeLessThan(0.005);
   });
 
+  it('labels hides only on rows not clicked, at about the true P(hide | examined)', () => {
+    const sut = generateClickDataset({ marketplace: SPEC, rows: 20_000, seed: 3, split: 'train' }, market);
+
+    let hides = 0;
+    let trueHide = 0;
+    for (let r = 0; r < sut.rows; r++) {
+      const [click, , trueCtr, , hidden, pHide] = sut.labels.subarray(r * W, (r + 1) * W);
+      expect(hidden === 0 || hidden === 1).toBe(true);
+      if (click === 1) expect(hidden).toBe(0);
+      expect(pHide > 0 && pHide < 1 - trueCtr).toBe(true);
+      hides += hidden;
+      trueHide += pHide;
+    }
+    expect(summarizeLabels(sut).hides).toBe(hides);
+    // 20,000 draws at a rate of a few percent: a standard error of about 0.0015.
+    expect(Math.abs(hides - trueHide) / sut.rows).toBeLessThan(0.006);
+  });
+
   it('hides the profile of about coldStartShare of the rows, as serving does for unknown users', () => {
     const sut = generateClickDataset({ marketplace: SPEC, rows: 10_000, seed: 4, split: 'train' }, market);
     const dim = FEATURE_SPEC.dim;
@@ -93,7 +111,14 @@ describe(writeClickDataset.name, () => {
         fingerprint: featureSpecFingerprint(),
         dim: FEATURE_SPEC.dim,
       });
-      expect(back.meta.columns.labels.names).toEqual(['click', 'conversion', 'true_ctr', 'true_cvr']);
+      expect(back.meta.columns.labels.names).toEqual([
+        'click',
+        'conversion',
+        'true_ctr',
+        'true_cvr',
+        'hidden',
+        'true_hide',
+      ]);
       const raw = await readFile(join(dir, 'features.f32'));
       expect(raw.byteLength).toBe(300 * FEATURE_SPEC.dim * 4);
       expect(raw.readFloatLE(0)).toBe(dataset.features[0]);

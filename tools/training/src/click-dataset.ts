@@ -10,8 +10,11 @@ import {
   userAt,
 } from '@adfunnel/simulator';
 
-/** Columns of labels.f32, in order. */
-export const LABEL_COLUMNS = ['click', 'conversion', 'true_ctr', 'true_cvr'] as const;
+/**
+ * Columns of labels.f32, in order. `hidden`: the user hid the ad (only possible when it was examined
+ * and not clicked); `true_hide` the simulator's P(hide | examined) of the row (NaN for logs).
+ */
+export const LABEL_COLUMNS = ['click', 'conversion', 'true_ctr', 'true_cvr', 'hidden', 'true_hide'] as const;
 
 export interface ClickSampling {
   /** Share of ads drawn from the user's interest topics (the rest uniformly), like retrieval serves. */
@@ -63,7 +66,8 @@ export class MarketplaceSample {
 /**
  * Draws (user, ad, surface, device) impressions from the simulator with their click and conversion
  * outcomes. Click ~ Bernoulli(pClickExamined): the position-free probability ranking predicts;
- * conversion ~ Bernoulli(pConversion) only after a click, so it is p(conversion | click).
+ * conversion ~ Bernoulli(pConversion) only after a click, so it is p(conversion | click); hidden only
+ * when not clicked, so that P(hidden) is the simulator's P(hide | examined).
  */
 export function generateClickDataset(
   options: ClickDatasetOptions,
@@ -101,12 +105,17 @@ export function generateClickDataset(
 
     const trueCtr = groundTruth.pClickExamined(user, ad, { surface, device });
     const trueCvr = groundTruth.pConversion(user, ad);
+    // Slot 0 is examined: P(hide | examined) = (1 - ctr) x P(hide | examined, no click), fresh user.
+    const trueHide = groundTruth.pHide(user, ad, { surface, device, position: 0 });
     const click = rng.bernoulli(trueCtr);
     const conversion = click && rng.bernoulli(trueCvr);
+    const hidden = !click && rng.bernoulli(trueHide / (1 - trueCtr));
     labels[r * width] = click ? 1 : 0;
     labels[r * width + 1] = conversion ? 1 : 0;
     labels[r * width + 2] = trueCtr;
     labels[r * width + 3] = trueCvr;
+    labels[r * width + 4] = hidden ? 1 : 0;
+    labels[r * width + 5] = trueHide;
   }
   return { rows, dim, features, labels };
 }
@@ -123,6 +132,7 @@ export interface LabelSummary {
   rows: number;
   clicks: number;
   conversions: number;
+  hides: number;
   ctr: number;
   cvr: number;
   /** Null for exported logs: the true probabilities are unknown. */
@@ -133,16 +143,19 @@ export function summarizeLabels(dataset: ClickDataset): LabelSummary {
   const width = LABEL_COLUMNS.length;
   let clicks = 0;
   let conversions = 0;
+  let hides = 0;
   let trueCtr = 0;
   for (let r = 0; r < dataset.rows; r++) {
     clicks += dataset.labels[r * width];
     conversions += dataset.labels[r * width + 1];
+    hides += dataset.labels[r * width + 4];
     trueCtr += dataset.labels[r * width + 2];
   }
   return {
     rows: dataset.rows,
     clicks,
     conversions,
+    hides,
     ctr: clicks / dataset.rows,
     cvr: clicks > 0 ? conversions / clicks : 0,
     meanTrueCtr: trueCtr / dataset.rows,

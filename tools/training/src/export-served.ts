@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       const line = (name: string, s: typeof report.train) =>
-        `${name}: ${s.rows} rows, ${s.clicks} clicks (ctr ${(s.ctr * 100).toFixed(2)}%), ${s.conversions} conversions`;
+        `${name}: ${s.rows} rows, ${s.clicks} clicks (ctr ${(s.ctr * 100).toFixed(2)}%), ${s.conversions} conversions, ${s.hides} hides`;
       process.stdout.write(
         `exported ${report.read} served ads to ${report.out} in ${report.ms} ms\n` +
           `  ${line('train', report.train)}\n  ${line('validation', report.validation)}\n` +

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${split}: ${rows} rows x ${dataset.dim} -> ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
         `clicks ${summary.clicks} (ctr ${summary.ctr.toFixed(4)}), conversions ${summary.conversions} ` +
-        `(cvr|click ${summary.cvr.toFixed(4)})\n`,
+        `(cvr|click ${summary.cvr.toFixed(4)}), hides ${summary.hides}\n`,
     );
   }
 }

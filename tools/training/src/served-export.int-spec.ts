@@ -12,7 +12,7 @@ import {
   openFunnelDatabase,
 } from '@adfunnel/event-store';
 import { FEATURE_SPEC } from '@adfunnel/features';
-import { OnnxWorkerPool, resolveModelVersion } from '@adfunnel/models';
+import { OnnxWorkerPool, rankingOutputsOf, resolveModelVersion } from '@adfunnel/models';
 import { Rng } from '@adfunnel/simulator';
 import type { DataSource } from 'typeorm';
 import { type DatasetMeta } from './dataset-files.js';
@@ -34,6 +34,7 @@ interface Shown {
   impression: boolean;
   click: boolean;
   conversion: boolean;
+  hidden: boolean;
 }
 
 /** A served row as logging stores it, features rounded to float32 as ranking computed them. */
@@ -56,6 +57,7 @@ function servedFactory(rng: Rng, requestId: string, slot: number, withFeatures: 
     price: 0.5,
     pCtr: 0.05,
     pCvr: 0.1,
+    pHide: null,
     modelVersion: 'cold',
     degraded: [],
     features: withFeatures ? features : null,
@@ -112,9 +114,12 @@ describe('served-ad export and training round trip', () => {
         // Clicks follow the first feature, so a model can learn something.
         const click = impression && rng.next() < 0.05 + 0.5 * (row.features?.[0] ?? 0) ** 2;
         const conversion = click && rng.next() < 0.3;
+        // Hides follow the second feature; one client also sends a hide after a click, which stays a click.
+        const hideSent = impression && (click ? r % 7 === 0 : rng.next() < 0.4 * (row.features?.[1] ?? 0));
         if (impression) events.push(eventFactory(row, 'impression'));
         if (click) events.push(eventFactory(row, 'click'));
         if (conversion) events.push(eventFactory(row, 'conversion'));
+        if (hideSent) events.push(eventFactory(row, 'hide'));
         if (ranked && impression) {
           shown.push({
             id: row.id,
@@ -125,6 +130,7 @@ describe('served-ad export and training round trip', () => {
             impression,
             click,
             conversion,
+            hidden: hideSent && !click,
           });
         }
       }
@@ -166,15 +172,22 @@ describe('served-ad export and training round trip', () => {
       expect(features).toHaveLength(rows.length * DIM);
       rows.forEach((s, i) => {
         expect(Array.from(features.subarray(i * DIM, (i + 1) * DIM))).toEqual(s.features);
-        expect(labels[i * 4]).toBe(s.click ? 1 : 0);
-        expect(labels[i * 4 + 1]).toBe(s.conversion ? 1 : 0);
-        expect(Number.isNaN(labels[i * 4 + 2]) && Number.isNaN(labels[i * 4 + 3])).toBe(true);
+        const [click, conversion, trueCtr, trueCvr, hidden, trueHide] = labels.subarray(i * 6, (i + 1) * 6);
+        expect([click, conversion, hidden]).toEqual([
+          s.click ? 1 : 0,
+          s.conversion ? 1 : 0,
+          s.hidden ? 1 : 0,
+        ]);
+        expect([trueCtr, trueCvr, trueHide].every(Number.isNaN)).toBe(true);
         expect([context[i * 2], meta.columns.context!.surfaces[context[i * 2 + 1]]]).toEqual([
           s.slot,
           s.surface,
         ]);
       });
+      expect(meta.columns.labels.names).toContain('hidden');
       expect(meta.summary.clicks).toBe(rows.filter((s) => s.click).length);
+      expect(meta.summary.hides).toBe(rows.filter((s) => s.hidden).length);
+      expect(meta.summary.hides).toBeGreaterThan(0);
     }
   });
 
@@ -216,17 +229,27 @@ describe('served-ad export and training round trip', () => {
     const [version] = (await readdir(join(models, 'ranking'))).filter((f) => f !== 'current');
     const model = await resolveModelVersion(models, 'ranking', version);
     expect(model.manifest.metrics['ctr']).toMatchObject({ bayesLogloss: null });
+    expect(output).toMatch(/validation hide: auc/);
+    expect(model.manifest.outputs.map((o) => o.name)).toEqual(['p_ctr', 'p_cvr', 'p_hide']);
+    expect(model.manifest.metrics['hide']).toMatchObject({ bayesLogloss: null });
     expect(model.manifest.trainingData).toMatchObject({ source: { kind: 'served-log' } });
 
     const parity = JSON.parse(await readFile(join(model.dir, 'parity.json'), 'utf8')) as {
       rows: number;
       features: number[][];
       pCtr: number[];
+      pHide: number[];
     };
-    const pool = await OnnxWorkerPool.open({ modelPath: model.modelPath, dim: DIM, workers: 1 });
+    const pool = await OnnxWorkerPool.open({
+      modelPath: model.modelPath,
+      dim: DIM,
+      workers: 1,
+      outputNames: rankingOutputsOf(model.manifest),
+    });
     try {
       const scores = await pool.run(Float32Array.from(parity.features.flat()), parity.rows, DIM);
       parity.pCtr.forEach((p, i) => expect(scores.pCtr[i]).toBeCloseTo(p, 5));
+      parity.pHide.forEach((p, i) => expect(scores.pHide![i]).toBeCloseTo(p, 5));
       for (const p of scores.pCtr) expect(p > 0 && p < 1).toBe(true);
     } finally {
       await pool.close();

@@ -60,15 +60,16 @@ interface JoinedRow {
   impression: number | string;
   click: number | string;
   conversion: number | string;
+  hide: number | string;
 }
 
-const NAN_LABELS = [Number.NaN, Number.NaN];
+const NAN = Number.NaN;
 
 /**
  * Writes the served-ad log as a training dataset in the format the trainer reads (README): one row
  * per ad shown (served with its feature row and an impression event), its features exactly the
- * float32 row ranking scored, labels `click` and `conversion` from the tracking events of the same
- * (request, slot, ad), and `true_ctr`/`true_cvr` NaN (unknown outside the simulator). A side column
+ * float32 row ranking scored, labels `click`, `conversion` and `hidden` from the tracking events of
+ * the same (request, slot, ad), and `true_*` NaN (unknown outside the simulator). A side column
  * `context.i32` keeps slot and surface, for position-bias correction at training time. Rows are read
  * in keyset-paged batches and appended to the files, so memory stays flat whatever the log size.
  */
@@ -153,7 +154,8 @@ async function readBatch(
   const sql = `
     SELECT s.id AS id, s.request_id AS request_id, s.slot AS slot, s.surface AS surface,
            s.model_version AS model_version, s.features AS features, s.feature_dim AS feature_dim,
-           ${flag('impression')} AS impression, ${flag('click')} AS click, ${flag('conversion')} AS conversion
+           ${flag('impression')} AS impression, ${flag('click')} AS click,
+           ${flag('conversion')} AS conversion, ${flag('hide')} AS hide
       FROM ${quote(served, postgres)} s
       LEFT JOIN ${quote(events, postgres)} e
         ON e.request_id = s.request_id AND e.slot = s.slot AND e.ad_id = s.ad_id
@@ -189,6 +191,7 @@ class SplitWriter {
   private rows = 0;
   private clicks = 0;
   private conversions = 0;
+  private hides = 0;
   private features: number[][] = [];
   private labels: number[] = [];
   private context: number[] = [];
@@ -225,12 +228,15 @@ class SplitWriter {
     if (surface < 0) throw new Error(`served row ${row.id} has unknown surface "${row.surface}"`);
     const click = Number(row.click) === 1 ? 1 : 0;
     const conversion = click === 1 && Number(row.conversion) === 1 ? 1 : 0;
+    // A hide is a "not interested" on an ad not clicked; a client that sends both keeps the click.
+    const hidden = click === 0 && Number(row.hide) === 1 ? 1 : 0;
     this.features.push(features);
-    this.labels.push(click, conversion, ...NAN_LABELS);
+    this.labels.push(click, conversion, NAN, NAN, hidden, NAN);
     this.context.push(Number(row.slot), surface);
     this.rows++;
     this.clicks += click;
     this.conversions += conversion;
+    this.hides += hidden;
   }
 
   async flush(): Promise<void> {
@@ -261,6 +267,7 @@ class SplitWriter {
       rows: this.rows,
       clicks: this.clicks,
       conversions: this.conversions,
+      hides: this.hides,
       ctr: this.rows > 0 ? this.clicks / this.rows : 0,
       cvr: this.clicks > 0 ? this.conversions / this.clicks : 0,
       meanTrueCtr: null,
