@@ -67,6 +67,38 @@ describe(parseReportCliArgs.name, () => {
     );
   });
 
+  it('reads a reserve fit with the reserve the log was served under', () => {
+    expect(parseReportCliArgs(['reserves'])).toEqual({
+      command: 'reserves',
+      currentCpm: 0.5,
+      minAuctions: 200,
+      json: false,
+    });
+    expect(
+      parseReportCliArgs([
+        'reserves',
+        '--current-cpm',
+        '1.2',
+        '--min-auctions',
+        '50',
+        '--since',
+        '2026-12-01',
+      ]),
+    ).toEqual({
+      command: 'reserves',
+      currentCpm: 1.2,
+      minAuctions: 50,
+      since: Date.UTC(2026, 11, 1),
+      json: false,
+    });
+    expect(() => parseReportCliArgs(['reserves', '--current-cpm=-1'])).toThrow(
+      '--current-cpm must be a non-negative USD CPM, got "-1"',
+    );
+    expect(() => parseReportCliArgs(['reserves', '--min-auctions', 'x'])).toThrow(
+      '--min-auctions must be a positive integer, got "x"',
+    );
+  });
+
   it('asks for help', () => {
     expect(parseReportCliArgs(['--help']).command).toBe('help');
   });

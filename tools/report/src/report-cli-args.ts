@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 export const REPORT_CLI_HELP = `Usage: npm run report -- campaigns --from YYYY-MM-DD [--to YYYY-MM-DD] [options]
        npm run report -- examination [--since ISO] [--until ISO] [--min-impressions N] [--write FILE]
+       npm run report -- reserves [--since ISO] [--until ISO] [--current-cpm USD] [--min-auctions N]
 
 Delivery per campaign per billing day, from the spend ledger and the event store of the database
 in DATABASE_URL (PostgreSQL) or SQLITE_PATH (default var/adfunnel.sqlite).
@@ -21,6 +22,17 @@ in DATABASE_URL (PostgreSQL) or SQLITE_PATH (default var/adfunnel.sqlite).
   --min-impressions N   a slot with fewer impressions ends its curve (default 200)
   --write FILE          also write the curves as JSON for AUCTION_EXAMINATION_FILE
   --json                the fit per slot as JSON instead of the table
+
+  reserves              the revenue-maximising reserve per surface and per surface.BIDTYPE, fitted
+                        on the scored top-slot winners of the served-ad log (Ostrovsky-Schwarz:
+                        each logged auction replayed with its winner's value and its competing bid,
+                        the price it paid, under every reserve; libs/utility fitReserve), with the
+                        AUCTION_RESERVE_CPM_BY_SURFACE value the auction reads
+  --since, --until      served in [since, until) on the funnel's clock (ISO date-time; default: all)
+  --current-cpm USD     the reserve the log was served under, USD CPM (default 0.5, the auction's);
+                        lower reserves are not considered (competing bids below it were censored)
+  --min-auctions N      a surface or bid type with fewer top-slot auctions gets no fit (default 200)
+  --json                the fits as JSON instead of the table
 `;
 
 export class UsageError extends Error {
@@ -45,9 +57,18 @@ export interface ExaminationReportArgs {
   json: boolean;
 }
 
-export type ReportCliArgs = CampaignsReportArgs | ExaminationReportArgs;
+export interface ReservesReportArgs {
+  command: 'reserves';
+  since?: number;
+  until?: number;
+  currentCpm: number;
+  minAuctions: number;
+  json: boolean;
+}
 
-const REPORTS = ['campaigns', 'examination'];
+export type ReportCliArgs = CampaignsReportArgs | ExaminationReportArgs | ReservesReportArgs;
+
+const REPORTS = ['campaigns', 'examination', 'reserves'];
 
 export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
   let parsed;
@@ -65,6 +86,8 @@ export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
         until: { type: 'string' },
         'min-impressions': { type: 'string' },
         write: { type: 'string' },
+        'current-cpm': { type: 'string' },
+        'min-auctions': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -96,6 +119,24 @@ export function parseReportCliArgs(argv: readonly string[]): ReportCliArgs {
       ...(values.since === undefined ? {} : { since: instant('--since', values.since) }),
       ...(values.until === undefined ? {} : { until: instant('--until', values.until) }),
       ...(values.write === undefined ? {} : { write: values.write }),
+    };
+  }
+  if (command === 'reserves') {
+    const currentCpm = Number(values['current-cpm'] ?? '0.5');
+    if (!Number.isFinite(currentCpm) || currentCpm < 0) {
+      throw new UsageError(`--current-cpm must be a non-negative USD CPM, got "${values['current-cpm']}"`);
+    }
+    const minAuctions = Number(values['min-auctions'] ?? '200');
+    if (!Number.isSafeInteger(minAuctions) || minAuctions < 1) {
+      throw new UsageError(`--min-auctions must be a positive integer, got "${values['min-auctions']}"`);
+    }
+    return {
+      command,
+      currentCpm,
+      minAuctions,
+      json: values.json,
+      ...(values.since === undefined ? {} : { since: instant('--since', values.since) }),
+      ...(values.until === undefined ? {} : { until: instant('--until', values.until) }),
     };
   }
   if (values.from === undefined) throw new UsageError('--from is required (a billing day as YYYY-MM-DD)');

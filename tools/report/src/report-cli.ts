@@ -9,6 +9,7 @@ import {
   REPORT_CLI_HELP,
   type ExaminationReportArgs,
   type ReportCliArgs,
+  type ReservesReportArgs,
   UsageError,
   parseReportCliArgs,
 } from './report-cli-args.js';
@@ -19,6 +20,8 @@ import {
   examinationTable,
 } from './examination-report.js';
 import { reportTable } from './report-table.js';
+import { fitReserves, reserveEnv, reserveTable } from './reserve-report.js';
+import { servedTopAuctions } from './served-top-auctions.js';
 import { slotClickTotals } from './slot-click-totals.js';
 
 const ReportCliEnv = z.object({ DATABASE_URL: CommonEnv.DATABASE_URL, SQLITE_PATH: CommonEnv.SQLITE_PATH });
@@ -41,6 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     ds = await openFunnelDatabase({ databaseUrl: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
     if (args.command === 'examination') return await examinationReport(ds, args);
+    if (args.command === 'reserves') return await reservesReport(ds, args);
     const { command: _command, json, ...query } = args;
     const rows = await campaignDayReport(ds, query);
     process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : reportTable(rows));
@@ -67,6 +71,19 @@ async function examinationReport(ds: DataSource, args: ExaminationReportArgs): P
     await writeFile(args.write, `${JSON.stringify(examinationFile(curves), null, 2)}\n`);
     process.stderr.write(`wrote ${curves.length} curves to ${args.write} (AUCTION_EXAMINATION_FILE)\n`);
   }
+  return 0;
+}
+
+async function reservesReport(ds: DataSource, args: ReservesReportArgs): Promise<number> {
+  const auctions = await servedTopAuctions(ds, { since: args.since, until: args.until });
+  const fitted = fitReserves(auctions, args.currentCpm, args.minAuctions);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(fitted, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(reserveTable(fitted, args.currentCpm));
+  const env = reserveEnv(fitted);
+  if (env !== '') process.stdout.write(`\nAUCTION_RESERVE_CPM_BY_SURFACE=${env}\n`);
   return 0;
 }
 
