@@ -113,6 +113,9 @@ describe(RankingModule.name, () => {
     const current = (await readFile(path.join(MODELS_DIR, 'ranking', 'current'), 'utf8')).trim();
     expect(response.modelVersion).toBe(current);
     expect(response.pCtr).toHaveLength(200);
+    // The committed model has a hide head: P(hide | examined) per candidate, a probability.
+    expect(response.pHide).toHaveLength(200);
+    expect(response.pHide!.every((p) => p > 0 && p < 1)).toBe(true);
     expect(response.featureSpec).toBe(featureSpecFingerprint());
   });
 
