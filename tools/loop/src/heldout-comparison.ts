@@ -24,7 +24,8 @@ interface SplitMeta {
   rows: number;
   columns: {
     features: { file: string; shape: [number, number] };
-    labels: { file: string };
+    /** shape[1] is 4 in exports written before hides were logged, 6 since (click first in both). */
+    labels: { file: string; shape: [number, number] };
     context?: { file: string; surfaces: string[] };
   };
 }
@@ -59,7 +60,8 @@ export async function compareOnHeldOut(
       exam[r] = bySlot?.[context[r * 2]] ?? 1;
     }
   }
-  const clicks = Float64Array.from({ length: rows }, (_, r) => labels[r * 4]);
+  const width = meta.columns.labels.shape[1];
+  const clicks = Float64Array.from({ length: rows }, (_, r) => labels[r * width]);
   const pBefore = await scoreAll(before, features, rows, dim, exam);
   const pAfter = await scoreAll(after, features, rows, dim, exam);
   const differences = new Float64Array(rows);
