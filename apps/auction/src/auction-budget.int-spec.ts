@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BudgetStore, reservationMicros } from '@adfunnel/budget';
+import { BudgetStore, FrequencyCapStore, reservationMicros } from '@adfunnel/budget';
 import { CatalogSnapshotService } from '@adfunnel/catalog';
 import { type AuctionRequest, type AuctionResponse, QueueGroups, Rpc } from '@adfunnel/contracts';
 import { parseConfig } from '@adfunnel/platform';
@@ -130,6 +130,33 @@ describe(`${AuctionModule.name} reserving budget for its winners`, () => {
       { timeoutMs: 2_000 },
     );
     for (const winner of answer.winners) expect(state[String(winner.campaignId)]).toBe('1');
+  });
+
+  it("adds the winners to the user's exposure, which the fatigue term reads on the next request", async () => {
+    await deleteRedisKeys(prefix);
+    const caps = new FrequencyCapStore(redis, prefix);
+    const halfLifeMs = 3 * 3_600_000;
+    const first = await replicas[0].bus.call(Rpc.auctionRun, requestFactory({ userId: 'u-tired' }));
+    expect(first.winners.length).toBeGreaterThan(0);
+    await eventually(
+      'the exposure to be counted',
+      () => caps.exposure('u-tired', Date.now(), halfLifeMs),
+      (exposure) => exposure > first.winners.length - 0.01,
+      { timeoutMs: 2_000 },
+    );
+    // 400 more: one more ad costs about 1 USD x 801 / 20^2 = 2 USD, more than any of these CPM ads brings
+    await caps.recordServed('u-tired', [], Date.now(), { ads: 400, halfLifeMs });
+    const tired = await replicas[1].bus.call(
+      Rpc.auctionRun,
+      requestFactory({ userId: 'u-tired', utilityWeights: { fatigue: 1 } }),
+    );
+    expect(tired.winners).toEqual([]);
+    expect(tired.utilityWeights).toMatchObject({ fatigue: 1 });
+    const arm = await replicas[1].bus.call(
+      Rpc.auctionRun,
+      requestFactory({ userId: 'u-tired', utilityWeights: { fatigue: 0 } }),
+    );
+    expect(arm.winners.length).toBeGreaterThan(0);
   });
 
   it('reports Redis on /health', async () => {

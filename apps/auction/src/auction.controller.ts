@@ -3,6 +3,7 @@ import { assertBeforeDeadline, Clock, ZodValidationPipe } from '@adfunnel/platfo
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuctionService } from './auction.service.js';
+import { UserExposureService } from './budget/user-exposure.service.js';
 import { WinnerAdmissionService } from './budget/winner-admission.service.js';
 
 @Controller()
@@ -10,6 +11,7 @@ export class AuctionController {
   constructor(
     private readonly auction: AuctionService,
     private readonly admission: WinnerAdmissionService,
+    private readonly exposure: UserExposureService,
     private readonly clock: Clock,
   ) {}
 
@@ -21,6 +23,11 @@ export class AuctionController {
     assertBeforeDeadline('auction', request);
     // One instant per request: its pacing decisions, billing day and reservations agree.
     const now = this.clock.now();
-    return this.admission.admit(request, this.auction.run(request, now), now);
+    // The one Redis read before the auction, and only when the fatigue term counts.
+    const userExposure =
+      this.auction.weightsFor(request).fatigue > 0
+        ? await this.exposure.read(request.requestId, request.userId, now)
+        : undefined;
+    return this.admission.admit(request, this.auction.run(request, now, userExposure), now);
   }
 }

@@ -297,4 +297,57 @@ describe(AuctionService.name, () => {
 
     expect(counted).toEqual([NOW, NOW + 5]);
   });
+  describe('utility weights and user terms', () => {
+    // one slot: ad 1 CPC 0.50 x 0.02 = 0.010, ad 2 CPM 8 / 1000 = 0.008
+    const oneSlot = (overrides: Partial<AuctionRequest>) =>
+      request({
+        adIds: [2, 1],
+        slots: 1,
+        predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1], pHide: [0, 0.01] },
+        ...overrides,
+      });
+    const weighted = (weights: string) =>
+      new AuctionService(
+        new FakeCatalogSnapshots(snapshot).asService(),
+        pacing,
+        clock,
+        AuctionConfigSchema.parse({ AUCTION_UTILITY_WEIGHTS: weights }),
+      );
+
+    it('ranks by the hide term when it counts, and the answer says which weights applied', () => {
+      // ad 1 would cost 0.01 x 5 USD = 0.05 in hides, more than its 0.010: ad 2 wins at the reserve
+      const sut = weighted('userValue=0,hide=1,fatigue=0');
+      const response = sut.run(oneSlot({}));
+      expect(response.winners.map((w) => [w.adId, w.price])).toEqual([[2, 0.5]]);
+      expect(response.utilityWeights).toEqual({ advertiserValue: 1, userValue: 0, hide: 1, fatigue: 0 });
+      expect(AuctionResponseSchema.parse(response)).toEqual(response);
+      // an experiment arm turns the term off for its requests
+      const arm = sut.run(oneSlot({ utilityWeights: { hide: 0 } }));
+      expect(arm.winners.map((w) => [w.adId, w.price])).toEqual([[1, 0.4]]);
+      expect(arm.utilityWeights).toMatchObject({ hide: 0 });
+    });
+
+    it('takes the fatigue of the user it is given: the same for every ad, past some exposure no ad', () => {
+      const sut = weighted('userValue=0,hide=0,fatigue=1');
+      // fresh (1 / 400 = 0.0025 off both): ad 1 still wins and pays 0.40
+      expect(sut.run(oneSlot({}), NOW, 0).winners.map((w) => [w.adId, w.price])).toEqual([[1, 0.4]]);
+      // ten recent ads: 21 / 400 = 0.0525, more than either ad brings
+      expect(sut.run(oneSlot({}), NOW, 10).winners).toEqual([]);
+      expect(sut.run(oneSlot({}), NOW, undefined).winners).toHaveLength(1);
+    });
+
+    it('refuses pHide that does not align with adIds or is not a probability', () => {
+      const sut = weighted('hide=1');
+      expect(() =>
+        sut.run(oneSlot({ predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1], pHide: [0] } })),
+      ).toThrow('predictions.pHide has 1 entries but adIds has 2; they must align one to one');
+      expect(() =>
+        sut.run(oneSlot({ predictions: { pCtr: [0.1, 0.02], pCvr: [0.1, 0.1], pHide: [0, 2] } })),
+      ).toThrow('predictions.pHide[1] (adId 1) must be a probability in [0, 1], got 2');
+    });
+
+    it('names no weights in retrieval order, which uses none', () => {
+      expect(weighted('hide=1').run(request({ adIds: [1, 2] })).utilityWeights).toBeUndefined();
+    });
+  });
 });

@@ -9,6 +9,8 @@ import {
   type AuctionOutcome,
   type PredictionPriors,
   type UnscoredCandidate,
+  type UtilityScales,
+  type UtilityWeights,
 } from '@adfunnel/utility';
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuctionConfig } from './config.js';
@@ -16,11 +18,18 @@ import { PacingService } from './pacing/pacing.service.js';
 import {
   mechanismFor,
   surfaceAuctionRules,
+  utilityWeightsFor,
   type AllocationRules,
   type SurfaceAuctionRules,
 } from './surface-auction-rules.js';
 
 type Predictions = NonNullable<AuctionRequest['predictions']>;
+
+/** The weights the request ranks by, and its user's recent ad exposure (undefined: unknown). */
+interface UtilityTerms {
+  readonly weights: UtilityWeights;
+  readonly userExposure: number | undefined;
+}
 
 /** How many slots this request gets after ad load and spacing, and its device's allocation rules. */
 type Layout = AllocationRules & { readonly slots: number };
@@ -43,6 +52,7 @@ export class AuctionService {
   private readonly logger = new Logger(AuctionService.name);
   private readonly rules: Record<AuctionRequest['surface'], SurfaceAuctionRules>;
   private readonly priors: PredictionPriors;
+  private readonly scales: UtilityScales;
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
@@ -52,9 +62,21 @@ export class AuctionService {
   ) {
     this.rules = surfaceAuctionRules(config);
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
+    this.scales = {
+      usdPerClick: config.AUCTION_USER_VALUE_USD_PER_CLICK,
+      usdPerHide: config.AUCTION_HIDE_COST_USD,
+      fatigueUsd: config.AUCTION_FATIGUE_COST_USD,
+      fatigueCapacity: config.AUCTION_FATIGUE_CAPACITY,
+    };
   }
 
-  run(request: AuctionRequest, now = this.clock.now()): AuctionResponse {
+  /** The utility weights a request ranks by: its surface's, with the request's own over them. */
+  weightsFor(request: AuctionRequest): UtilityWeights {
+    return utilityWeightsFor(request, this.rules[request.surface]);
+  }
+
+  /** `userExposure`: the user's recent ads (decayed count), for the fatigue term; undefined: unknown. */
+  run(request: AuctionRequest, now = this.clock.now(), userExposure?: number): AuctionResponse {
     const started = performance.now();
     const { requestId } = request;
     try {
@@ -62,6 +84,7 @@ export class AuctionService {
       this.pacing.countRequest(now);
       const admits = (campaign: CatalogCampaign) => this.pacing.admits(requestId, campaign, now);
       const rules = this.rules[request.surface];
+      const terms: UtilityTerms = { weights: utilityWeightsFor(request, rules), userExposure };
       const allocation = rules.byDevice[request.device];
       // Slot s goes to feed position positions[s]: the ad load and spacing bound the slots.
       const positions = adLayout({
@@ -74,7 +97,7 @@ export class AuctionService {
       const { outcome, unknown, inactive, paced } =
         request.predictions === undefined
           ? this.inRetrievalOrder(request, layout, rules, snapshot, admits)
-          : this.byAuction(request, layout, rules, request.predictions, snapshot, admits);
+          : this.byAuction(request, layout, rules, request.predictions, snapshot, admits, terms);
       this.logger.debug({
         msg: 'auction run',
         requestId,
@@ -87,6 +110,8 @@ export class AuctionService {
         inactive,
         paced,
         eligible: outcome.eligible,
+        utilityWeights: outcome.mechanism === 'retrieval_order' ? undefined : terms.weights,
+        userExposure,
         winners: outcome.winners.map((w) => w.adId),
         catalogVersion: snapshot.version,
         ms: Math.round((performance.now() - started) * 1000) / 1000,
@@ -109,6 +134,7 @@ export class AuctionService {
         reservePerImpression: outcome.reservePerImpression,
         considered: request.adIds.length,
         eligible: outcome.eligible,
+        ...(outcome.mechanism !== 'retrieval_order' && { utilityWeights: terms.weights }),
       };
     } catch (error) {
       this.logFailure(requestId, error);
@@ -123,12 +149,14 @@ export class AuctionService {
     predictions: Predictions,
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
+    terms: UtilityTerms,
   ): { outcome: AuctionOutcome } & Omit<Pool<AuctionCandidate>, 'candidates'> {
     checkPredictions(request.adIds, predictions);
     const pool = activeCandidates(request.adIds, snapshot, admits, (candidate, i): AuctionCandidate => ({
       ...candidate,
       pCtr: predictions.pCtr[i],
       pCvr: predictions.pCvr[i],
+      pHide: predictions.pHide?.[i],
     }));
     const outcome = runAuction(mechanismFor(request, rules), {
       candidates: pool.candidates,
@@ -137,6 +165,9 @@ export class AuctionService {
       examination: layout.examination,
       diversity: layout.diversity,
       floors: rules.floors,
+      weights: terms.weights,
+      scales: this.scales,
+      userExposure: terms.userExposure,
     });
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
@@ -221,8 +252,9 @@ function ownReserve(campaign: CatalogCampaign): { reservePerImpression?: number 
 }
 
 function checkPredictions(adIds: readonly number[], predictions: Predictions): void {
-  for (const field of ['pCtr', 'pCvr'] as const) {
+  for (const field of ['pCtr', 'pCvr', 'pHide'] as const) {
     const values = predictions[field];
+    if (values === undefined) continue;
     if (values.length !== adIds.length) {
       throw new AdfunnelError(
         'invalid_request',

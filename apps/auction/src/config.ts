@@ -1,7 +1,13 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { DEFAULT_PACING_PARAMETERS } from '@adfunnel/pacing';
-import { DEFAULT_EXAMINATION, DEFAULT_PREDICTION_PRIORS, PRICING_MECHANISMS } from '@adfunnel/utility';
+import {
+  DEFAULT_EXAMINATION,
+  DEFAULT_PREDICTION_PRIORS,
+  DEFAULT_UTILITY_SCALES,
+  PRICING_MECHANISMS,
+  type UtilityWeights,
+} from '@adfunnel/utility';
 import { z } from 'zod';
 import {
   envBySurface,
@@ -11,6 +17,7 @@ import {
   parseExamination,
   parsedBy,
 } from './surface-env.js';
+import { envUtilityWeights, parseUtilityWeights } from './utility-weights-env.js';
 
 const number = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).refine(Number.isFinite, `expected ${what}`);
@@ -22,7 +29,16 @@ const usdCpm = number('a non-negative amount of USD per 1000 impressions').min(0
   error: 'expected a non-negative amount of USD per 1000 impressions',
 });
 const slotCount = (what: string) => envInteger(`an integer from 1 to 10 (${what})`, 1, 10);
+const usd = number('a non-negative amount of USD').min(0, { error: 'expected a non-negative amount of USD' });
 const mechanism = z.enum(PRICING_MECHANISMS, { error: `expected one of ${PRICING_MECHANISMS.join(', ')}` });
+
+/** The advertiser's value alone, as the auction ranked before the user terms (README, "The utility function"). */
+export const DEFAULT_AUCTION_UTILITY_WEIGHTS: UtilityWeights = Object.freeze({
+  advertiserValue: 1,
+  userValue: 0,
+  hide: 0,
+  fatigue: 0,
+});
 
 export const AuctionConfigSchema = z.object({
   ...CommonEnv,
@@ -71,6 +87,24 @@ export const AuctionConfigSchema = z.object({
     .default(0),
   /** Quality floor on utility per 1000 examined impressions, USD (0: off); a gate, not a price. */
   AUCTION_MIN_UTILITY_CPM: usdCpm.default(0),
+  /**
+   * Weights of the utility's terms, `advertiserValue=1,userValue=1,hide=1,fatigue=1` (those not
+   * named keep DEFAULT_AUCTION_UTILITY_WEIGHTS); `userValue=0,hide=0,fatigue=0` ranks by bids alone.
+   */
+  AUCTION_UTILITY_WEIGHTS: envUtilityWeights(DEFAULT_AUCTION_UTILITY_WEIGHTS),
+  /** Surfaces with some weights of their own, `search:hide=2|fatigue=0`; a request's utilityWeights win. */
+  AUCTION_UTILITY_WEIGHTS_BY_SURFACE: envBySurface('name=weight|...', (raw) => parseUtilityWeights(raw, '|')),
+  /** What a click is worth on the user's side, USD: the user-value term is pCTR x this. */
+  AUCTION_USER_VALUE_USD_PER_CLICK: usd.default(DEFAULT_UTILITY_SCALES.usdPerClick),
+  /** What a hide costs, USD: the hide term is pHide x this. */
+  AUCTION_HIDE_COST_USD: usd.default(DEFAULT_UTILITY_SCALES.usdPerHide),
+  /** The fatigue curve: a user AUCTION_FATIGUE_CAPACITY recent ads deep has lost this many USD. */
+  AUCTION_FATIGUE_COST_USD: usd.default(DEFAULT_UTILITY_SCALES.fatigueUsd),
+  AUCTION_FATIGUE_CAPACITY: number('a positive number of ads')
+    .gt(0, { error: 'expected a positive number of ads' })
+    .default(DEFAULT_UTILITY_SCALES.fatigueCapacity),
+  /** A user's exposure (ads served, on the funnel's clock) halves every this long. */
+  AUCTION_EXPOSURE_HALF_LIFE_MS: envInteger('a positive integer of milliseconds', 1).default(3 * 3_600_000),
   /** Click and conversion rates assumed for pricing when ranking gave no predictions. */
   AUCTION_PRIOR_CTR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCtr),
   AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCvr),

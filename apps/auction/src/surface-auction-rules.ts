@@ -1,5 +1,11 @@
 import { DEVICES, SURFACES, type AuctionRequest, type Device, type Surface } from '@adfunnel/contracts';
-import type { Diversity, Examination, PricingMechanism, QualityFloors } from '@adfunnel/utility';
+import type {
+  Diversity,
+  Examination,
+  PricingMechanism,
+  QualityFloors,
+  UtilityWeights,
+} from '@adfunnel/utility';
 import type { AuctionConfig } from './config.js';
 import { settingFor } from './surface-env.js';
 
@@ -21,6 +27,7 @@ export interface SurfaceAuctionRules {
   /** USD per impression. */
   readonly reservePerImpression: number;
   readonly floors: QualityFloors;
+  readonly utilityWeights: UtilityWeights;
 }
 
 export function surfaceAuctionRules(config: AuctionConfig): Record<Surface, SurfaceAuctionRules> {
@@ -36,6 +43,10 @@ export function surfaceAuctionRules(config: AuctionConfig): Record<Surface, Surf
       reservePerImpression:
         (config.AUCTION_RESERVE_CPM_BY_SURFACE[surface] ?? config.AUCTION_RESERVE_CPM) / 1000,
       floors,
+      utilityWeights: Object.freeze({
+        ...config.AUCTION_UTILITY_WEIGHTS,
+        ...config.AUCTION_UTILITY_WEIGHTS_BY_SURFACE[surface],
+      }),
     });
   }
   return rules;
@@ -76,4 +87,11 @@ function allocationRules(config: AuctionConfig, surface: Surface): Record<Device
 /** The request's own mechanism (an experiment arm) if it names one, else its surface's. */
 export function mechanismFor(request: AuctionRequest, rules: SurfaceAuctionRules): PricingMechanism {
   return request.mechanism ?? rules.mechanism;
+}
+
+/** The surface's utility weights with those the request names (an experiment arm) over them. */
+export function utilityWeightsFor(request: AuctionRequest, rules: SurfaceAuctionRules): UtilityWeights {
+  return request.utilityWeights === undefined
+    ? rules.utilityWeights
+    : { ...rules.utilityWeights, ...request.utilityWeights };
 }

@@ -125,7 +125,17 @@ export const RECORD_SERVED = new RedisScript(
   `
 local now = tonumber(ARGV[1])
 local keep = 0
-for i = 2, #ARGV, 2 do
+local ads, halfLife = tonumber(ARGV[2]), tonumber(ARGV[3])
+if ads > 0 then
+  -- The user's ad exposure: a count decayed by half every halfLife ms, stamped with when it was.
+  local state = redis.call('HMGET', KEYS[1], 'exposure:n', 'exposure:at')
+  local n, at = tonumber(state[1] or '') or 0, tonumber(state[2] or '') or now
+  local t = math.max(now, at)
+  n = n * math.pow(2, -(t - at) / halfLife) + ads
+  redis.call('HSET', KEYS[1], 'exposure:n', string.format('%.9g', n), 'exposure:at', string.format('%d', t))
+  keep = 10 * halfLife
+end
+for i = 4, #ARGV, 2 do
   local campaign, window = ARGV[i], tonumber(ARGV[i + 1])
   local sinceField = campaign .. ':since'
   local since = tonumber(redis.call('HGET', KEYS[1], sinceField) or '')

@@ -71,4 +71,26 @@ describe(FrequencyCapStore.name, () => {
     await sut.recordServed(user, served(1), NOW + 2);
     expect(await redis.pttl(sut.keys.frequency(user))).toBeGreaterThan(24 * HOUR - 5_000);
   });
+
+  it('keeps the user ad exposure beside the caps, halving every half-life', async () => {
+    const user = nextUser();
+    const halfLifeMs = HOUR;
+    expect(await sut.exposure(user, NOW, halfLifeMs)).toBe(0);
+    // three ads, no campaign capped: only the exposure moves
+    await sut.recordServed(user, [], NOW, { ads: 3, halfLifeMs });
+    expect(await sut.exposure(user, NOW, halfLifeMs)).toBeCloseTo(3, 6);
+    expect(await sut.exposure(user, NOW + HOUR, halfLifeMs)).toBeCloseTo(1.5, 6);
+    await sut.recordServed(user, served(1), NOW + HOUR, { ads: 1, halfLifeMs });
+    expect(await sut.exposure(user, NOW + 3 * HOUR, halfLifeMs)).toBeCloseTo(2.5 / 4, 6);
+    // a stamp ahead of the reader's clock is read as now
+    expect(await sut.exposure(user, NOW, halfLifeMs)).toBeCloseTo(2.5, 6);
+    expect(await sut.cappedCampaigns(user, caps, NOW + HOUR + 1)).toEqual(new Set());
+    expect(await redis.pttl(sut.keys.frequency(user))).toBeGreaterThan(10 * HOUR - 5_000);
+  });
+
+  it('refuses a fractional count of ads', async () => {
+    await expect(sut.recordServed(nextUser(), [], NOW, { ads: 1.5, halfLifeMs: HOUR })).rejects.toThrow(
+      'exposure needs a whole number of ads >= 0 and a positive half-life, got 1.5 ads, 3600000 ms',
+    );
+  });
 });

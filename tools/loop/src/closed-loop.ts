@@ -39,6 +39,8 @@ export interface LoopOptions {
   redisUrl: string;
   python: string;
   keep: boolean;
+  /** Extra variables for the funnel's services (--funnel-env); the run's isolation variables win. */
+  funnelEnv: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -189,6 +191,7 @@ export class ClosedLoop {
     return new FunnelLauncher({
       root: this.o.root,
       env: {
+        ...this.o.funnelEnv,
         ...this.funnelEnv,
         SQLITE_PATH: sqlitePath,
         MODELS_DIR: modelsDir,

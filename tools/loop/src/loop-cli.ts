@@ -50,6 +50,8 @@ Options:
   --python PATH         Python with torch and numpy (default /usr/bin/python3)
   --json PATH           also write the full report as JSON
   --keep                keep the working directory (catalog, exported data, models, sim summaries)
+  --funnel-env K=V      a variable for the funnel's services, repeatable (e.g. AUCTION_UTILITY_WEIGHTS=hide=0
+                        to compare utility weights on the same traffic); the run's own isolation wins
   -h, --help
 
 Exit status: 0 when the loop ran, 1 when a step failed, 2 on a usage error.`;
@@ -57,6 +59,21 @@ Exit status: 0 when the loop ran, 1 when a step failed, 2 on a usage error.`;
 function fail(message: string): never {
   process.stderr.write(`loop: ${message}\n\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** `--funnel-env K=V` pairs; a variable named twice is a usage error. */
+function funnelEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = pair.slice(0, at);
+    if (at < 1 || !/^[A-Z][A-Z0-9_]*$/.test(key)) {
+      fail(`--funnel-env expects KEY=VALUE with an upper-case variable name, got "${pair}"`);
+    }
+    if (key in env) fail(`--funnel-env names ${key} twice`);
+    env[key] = pair.slice(at + 1);
+  }
+  return env;
 }
 
 function integer(values: Record<string, unknown>, name: string, min: number): number {
@@ -97,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
         python: { type: 'string', default: '/usr/bin/python3' },
         json: { type: 'string' },
         keep: { type: 'boolean', default: false },
+        'funnel-env': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -144,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
     redisUrl: values.redis,
     python: values.python,
     keep: values.keep,
+    funnelEnv: funnelEnv(values['funnel-env']),
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const torch = spawnSync(options.python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });

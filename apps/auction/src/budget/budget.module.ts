@@ -2,9 +2,13 @@ import { BudgetRedis, BudgetStore, FrequencyCapStore } from '@adfunnel/budget';
 import { APP_CONFIG, RedisProbe } from '@adfunnel/platform';
 import { Logger, Module } from '@nestjs/common';
 import type { AuctionConfig } from '../config.js';
+import { UserExposureService } from './user-exposure.service.js';
 import { WinnerAdmissionService } from './winner-admission.service.js';
 
-/** The auction's side of the shared budget state: it reserves budget for winners and counts their serves. */
+/**
+ * The auction's side of the shared budget state: it reserves budget for winners, counts their serves
+ * and reads the user's ad exposure.
+ */
 @Module({
   providers: [
     {
@@ -32,8 +36,9 @@ import { WinnerAdmissionService } from './winner-admission.service.js';
         new FrequencyCapStore(redis.client, config.BUDGET_KEY_PREFIX),
     },
     WinnerAdmissionService,
+    UserExposureService,
     RedisProbe,
   ],
-  exports: [WinnerAdmissionService, BudgetRedis, BudgetStore],
+  exports: [WinnerAdmissionService, UserExposureService, BudgetRedis, BudgetStore],
 })
 export class BudgetModule {}

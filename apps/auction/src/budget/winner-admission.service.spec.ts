@@ -173,7 +173,7 @@ describe(WinnerAdmissionService.name, () => {
     expect(admitted).toMatchObject({ mechanism: 'gsp', considered: 3, eligible: 3 });
   });
 
-  it("counts the admitted winners against the user's caps, each in its campaign's window", async () => {
+  it("counts the admitted winners against the user's caps, each in its campaign's window, and in its exposure", async () => {
     reserve.mockResolvedValue([true, true, false]);
 
     await sut.admit(request, response, NOW);
@@ -185,6 +185,7 @@ describe(WinnerAdmissionService.name, () => {
         { campaignId: 200, windowHours: 6 },
       ],
       NOW,
+      { ads: 2, halfLifeMs: 3 * 3_600_000 },
     );
   });
 

@@ -27,7 +27,7 @@ const WARN_EVERY_MS = 10_000;
  * The last step of an auction: every winner must hold a reservation on its campaign's budget for the
  * day, taken for all winners of the request in one atomic Redis call; a winner the budget cannot
  * hold is dropped (its slot stays empty, nothing moves up). The admitted winners then count against
- * the user's frequency caps, without the answer waiting for it. Without Redis no ad is served: an
+ * the user's frequency caps and ad exposure, without the answer waiting for it. Without Redis no ad is served: an
  * ad that cannot be reserved could overspend.
  */
 @Injectable()
@@ -36,6 +36,7 @@ export class WinnerAdmissionService {
   private readonly reservationMs: number;
   private readonly priors: PredictionPriors;
   private readonly defaultCap: FrequencyCap;
+  private readonly exposureHalfLifeMs: number;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -49,6 +50,7 @@ export class WinnerAdmissionService {
     this.reservationMs = config.BUDGET_RESERVATION_MS;
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
     this.defaultCap = defaultFrequencyCap(config);
+    this.exposureHalfLifeMs = config.AUCTION_EXPOSURE_HALF_LIFE_MS;
   }
 
   async admit(
@@ -125,12 +127,12 @@ export class WinnerAdmissionService {
       const cap = frequencyCapOf(campaign, this.defaultCap);
       return cap === undefined ? [] : [{ campaignId: campaign.id, windowHours: cap.windowHours }];
     });
-    if (served.length === 0) return;
-    this.frequencyCaps.recordServed(userId, served, now).catch((error: unknown) => {
+    const exposure = { ads: campaigns.length, halfLifeMs: this.exposureHalfLifeMs };
+    this.frequencyCaps.recordServed(userId, served, now, exposure).catch((error: unknown) => {
       if (now - this.lastWarnAt < WARN_EVERY_MS) return;
       this.lastWarnAt = now;
       this.logger.warn({
-        msg: 'frequency caps not counted',
+        msg: 'frequency caps and exposure not counted',
         requestId,
         userId,
         error: this.redis.explain(error),
