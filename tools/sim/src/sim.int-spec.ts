@@ -121,11 +121,13 @@ describe('sim run against the real funnel', () => {
     expect(summary.errors).toBe(0);
     expect(summary.fillRate).toBeGreaterThan(0.9);
     expect(summary.impressions).toBe(summary.adsReturned);
-    expect(summary.trackingErrors).toMatchObject({ impression: 0, click: 0, conversion: 0 });
+    expect(summary.trackingErrors).toMatchObject({ impression: 0, click: 0, conversion: 0, hide: 0 });
     expect(summary.clicks).toBeGreaterThan(0);
     expect(summary.clicks).toBeLessThanOrEqual(summary.examined);
     expect(summary.examined).toBeLessThanOrEqual(summary.impressions);
     expect(summary.conversions).toBeLessThanOrEqual(summary.clicks);
+    // Every hide drawn went through its signed hideUrl and was accepted (hide errors 0 above).
+    expect(summary.hides).toBeGreaterThan(0);
     // Posted with the advertisers' keys and the click ids of the landing URLs, and accepted (errors 0 above).
     expect(summary.conversions).toBeGreaterThan(0);
     expect(summary.degradedShare).toBeLessThanOrEqual(0.1);
@@ -135,10 +137,11 @@ describe('sim run against the real funnel', () => {
     expect(stderr).toMatch(/100%/);
   });
 
-  it('leaves in the event store exactly the events it counted, charged as it counted them', async () => {
+  it('leaves in the event store exactly the events it counted (hides too, unbilled), charged as it counted them', async () => {
     const expected = [
       ['click', summary.clicks],
       ['conversion', summary.conversions],
+      ['hide', summary.hides],
       ['impression', summary.impressions],
     ].filter(([, n]) => n !== 0);
     const rows = await eventually(
