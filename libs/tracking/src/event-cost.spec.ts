@@ -12,6 +12,9 @@ describe(eventCostMicros.name, () => {
     ['impression', 'CPC', 0.4, 0],
     ['conversion', 'CPA', 12, 12_000_000],
     ['click', 'CPA', 12, 0],
+    ['hide', 'CPM', 2.5, 0],
+    ['hide', 'CPC', 0.4, 0],
+    ['hide', 'CPA', 12, 0],
   ] as const)('charges a %s under %s at %d: %d micros', (type, bidType, price, expected) => {
     expect(eventCostMicros(type, bidType, price)).toBe(expected);
   });
