@@ -40,8 +40,11 @@ export const RankingConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
     .default('adfunnel'),
-  /** How long one add of shadow records to Redis may take before it counts as failed. */
-  RANKING_SHADOW_LOG_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2_000),
+  /**
+   * How long one add of shadow records to Redis may take before it counts as failed (no request waits
+   * on it; it only bounds how long records queue behind a stalled Redis).
+   */
+  RANKING_SHADOW_LOG_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(10_000),
   /** Calibrate pCTR per model version, surface and bid type on the logged clicks before answering. */
   RANKING_CALIBRATION: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   RANKING_CALIBRATION_METHOD: z

@@ -17,7 +17,10 @@ const MAX_RECORDS_PER_JOB = 100;
 export interface ShadowLogCounts {
   /** Records added to logging's queue. */
   logged: number;
-  /** Records whose add failed (Redis down or slow); each failure is also logged. */
+  /**
+   * Records whose add was not confirmed (Redis down, or no answer within RANKING_SHADOW_LOG_TIMEOUT_MS);
+   * each is also logged. A timed-out add may still land: rows are keyed, so none is stored twice.
+   */
   failed: number;
   /** Records dropped because RANKING_SHADOW_MAX_BUFFERED were already waiting. */
   dropped: number;
