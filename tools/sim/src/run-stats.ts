@@ -1,6 +1,7 @@
 import type { AdResponse, BidType } from '@adfunnel/contracts';
 import { DAY_SECONDS, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { OracleMetrics } from './oracle/oracle-metrics.js';
+import type { RequestOutcomes } from './request-outcomes.js';
 
 export interface RunInfo {
   gateway: string;
@@ -68,6 +69,8 @@ export interface RunSummary {
   engagement: {
     clicksPerRequest: number | null;
     hidesPerRequest: number | null;
+    /** hides x 1000 / impressions. */
+    hidesPerThousandImpressions: number | null;
     /** Mean over requests of the user's fatigue multiplier when the request was made (1 = fresh). */
     meanFatigueMultiplier: number | null;
     users: number;
@@ -76,6 +79,8 @@ export interface RunSummary {
   latencyMs: { p50: number; p95: number; p99: number; max: number } | null;
   byDay: DaySummary[];
   oracle: OracleMetrics | null;
+  /** Each request's impressions, clicks, conversions, hides, revenue and value: what sim compare pairs. */
+  perRequest?: RequestOutcomes;
 }
 
 interface DayCounters {
@@ -192,6 +197,7 @@ export class RunStats {
       engagement: {
         clicksPerRequest: per(this.clicks, this.answered),
         hidesPerRequest: per(this.hides, this.answered),
+        hidesPerThousandImpressions: per(1000 * this.hides, this.impressions),
         meanFatigueMultiplier: per(this.fatigueSum, this.requests),
         users: this.users.size,
       },

@@ -58,7 +58,10 @@ export function formatSummaryTable(s: RunSummary): string {
         ['examined', `${int(s.examined)} (${pct(s.impressions > 0 ? s.examined / s.impressions : null, 1)})`],
         ['clicks / CTR', `${int(s.clicks)} / ${pct(s.ctr)}`],
         ['conversions / CVR', `${int(s.conversions)} / ${pct(s.cvr)}`],
-        ['hides', int(s.hides)],
+        [
+          'hides',
+          `${int(s.hides)} (${num(s.engagement.hidesPerThousandImpressions, 2)} per 1000 impressions)`,
+        ],
         ['clicks per request', num(s.engagement.clicksPerRequest)],
         ['mean fatigue multiplier', num(s.engagement.meanFatigueMultiplier, 3)],
         ['distinct users', int(s.engagement.users)],

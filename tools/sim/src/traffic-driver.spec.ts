@@ -204,6 +204,18 @@ describe(TrafficDriver.name, () => {
     }
     expect(s.revenue.total).toBeCloseTo(s.revenue.CPM + s.revenue.CPC + s.revenue.CPA, 9);
     expect(s.budgets.totalSpend).toBeCloseTo(s.revenue.total, 9);
+    // The per-request outcomes (what sim compare pairs) add up to the run's totals.
+    const total = (column: number[]) => column.reduce((x, y) => x + y, 0);
+    const per = s.perRequest!;
+    expect(per.seq).toHaveLength(s.requests);
+    expect([total(per.impressions), total(per.clicks), total(per.conversions), total(per.hides)]).toEqual([
+      s.impressions,
+      s.clicks,
+      s.conversions,
+      s.hides,
+    ]);
+    expect(total(per.revenue)).toBeCloseTo(s.revenue.total, 9);
+    expect(total(per.advertiserValue)).toBeCloseTo(s.advertiserValue, 9);
     expect(s.advertiserValue).toBeGreaterThan(0);
   });
 

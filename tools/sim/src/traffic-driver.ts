@@ -22,6 +22,7 @@ import {
 import type { FunnelClient } from './funnel-client.js';
 import type { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { OracleMetricsAccumulator } from './oracle/oracle-metrics.js';
+import { RequestOutcomeLog, type OutcomeField } from './request-outcomes.js';
 import { RunStats, type RunSummary } from './run-stats.js';
 import type { StageProbe } from './stage-probe.js';
 
@@ -95,6 +96,7 @@ export class TrafficDriver {
   private readonly stats = new RunStats();
   private readonly fatigue = new Map<number, FatigueState>();
   private readonly oracleMetrics: OracleMetricsAccumulator;
+  private readonly outcomes = new RequestOutcomeLog();
   private simulatedStart = Number.NaN;
   private simulatedEnd = Number.NaN;
   private completed = 0;
@@ -175,7 +177,7 @@ export class TrafficDriver {
     }
     this.report(launched, started);
     if (this.fatal !== null) throw this.fatal;
-    return this.stats.summary(
+    const summary = this.stats.summary(
       {
         gateway: o.gateway,
         spec: o.spec,
@@ -190,6 +192,8 @@ export class TrafficDriver {
       (campaignId) => this.oracle.campaign(campaignId).dailyBudget,
       this.probe === null || o.oracleSample === 0 ? null : this.oracleMetrics.result(),
     );
+    summary.perRequest = this.outcomes.columns();
+    return summary;
   }
 
   scheduleLag(): ScheduleLag {
@@ -208,6 +212,7 @@ export class TrafficDriver {
     const fatigue = this.fatigueOf(arrival.userIndex, user);
     const engagement = fatigue.engagementAt(arrival.at);
     this.stats.recordRequest(arrival.userIndex, arrival.at, engagement.multiplier);
+    this.outcomes.open(arrival.seq);
     const surface = SURFACES[rng.weightedIndex(SURFACES.map((s) => SURFACE_MIX[s]))];
     const body: AdRequestInput = {
       userId: user.id,
@@ -230,7 +235,7 @@ export class TrafficDriver {
     const shown = [...answer.ads].sort((a, b) => a.slot - b.slot);
     for (const ad of shown) this.checkAgainstSpec(ad);
     for (const ad of shown) {
-      await this.actOn(ad, requestId, user, surface, engagement, fatigue, arrival.at, rng);
+      await this.actOn(ad, requestId, arrival.seq, user, surface, engagement, fatigue, arrival.at, rng);
     }
 
     const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
@@ -243,6 +248,7 @@ export class TrafficDriver {
   private async actOn(
     ad: ServedAd,
     requestId: string,
+    seq: number,
     user: SimUser,
     surface: Surface,
     engagement: Engagement,
@@ -259,9 +265,15 @@ export class TrafficDriver {
       rng,
     );
     const { bidType, amount } = ad.price;
+    const tally = (field: OutcomeField, x = 1) => this.outcomes.add(seq, field, x);
+    const charge = (usd: number) => {
+      this.stats.charge(ad.campaignId, bidType, usd, at);
+      tally('revenue', usd);
+    };
     if (await this.track('impression', () => this.funnel.impression(ad.tracking.impressionUrl))) {
       this.stats.recordImpression(at);
-      if (bidType === 'CPM') this.stats.charge(ad.campaignId, bidType, amount / 1000, at);
+      tally('impressions');
+      if (bidType === 'CPM') charge(amount / 1000);
     }
     if (response.examined) {
       this.stats.examined++;
@@ -270,6 +282,7 @@ export class TrafficDriver {
     if (response.hidden) {
       // The user's hide, whether or not the funnel takes it; a refusal is a tracking error.
       this.stats.hides++;
+      tally('hides');
       await this.track('hide', () => this.funnel.hide(ad.tracking.hideUrl));
     }
     if (!response.clicked) return;
@@ -280,7 +293,8 @@ export class TrafficDriver {
       });
     if (!(await this.track('click', clicked))) return;
     this.stats.recordClick(at);
-    if (bidType === 'CPC') this.stats.charge(ad.campaignId, bidType, amount, at);
+    tally('clicks');
+    if (bidType === 'CPC') charge(amount);
     if (!response.converted) return;
     // The advertiser's own order id: unique per shown ad of this run, so every simulated purchase counts once.
     const conversion = {
@@ -290,9 +304,12 @@ export class TrafficDriver {
       conversionId: `${requestId}:${ad.slot}`,
     };
     if (!(await this.track('conversion', () => this.funnel.conversion(conversion)))) return;
+    const value = this.oracle.valuePerConversionOfCampaign(ad.campaignId);
     this.stats.conversions++;
-    this.stats.advertiserValue += this.oracle.valuePerConversionOfCampaign(ad.campaignId);
-    if (bidType === 'CPA') this.stats.charge(ad.campaignId, bidType, amount, at);
+    this.stats.advertiserValue += value;
+    tally('conversions');
+    tally('advertiserValue', value);
+    if (bidType === 'CPA') charge(amount);
   }
 
   private async track(
