@@ -56,6 +56,7 @@ function servedFactory(rng: Rng, requestId: string, slot: number, withFeatures: 
     bid: 1,
     price: 0.5,
     pCtr: 0.05,
+    pCtrRaw: null,
     pCvr: 0.1,
     pHide: null,
     modelVersion: 'cold',
