@@ -49,6 +49,7 @@ function rowsOf(ads: Served[], now: number): { served: ServedAdEntity[]; clicks:
       pCtr: ad.pCtr,
       pCtrRaw: ad.pCtrRaw,
       pCvr: 0.1,
+      pHide: null,
       modelVersion: ad.modelVersion,
       degraded: [],
       features: null,
