@@ -77,6 +77,12 @@ export class FunnelLauncher {
     return { ...(NATS_URL === undefined ? {} : { NATS_URL }), BUS_NAMESPACE: BUS_NAMESPACE ?? '' };
   }
 
+  /** What a process that reads the operators' endpoints (the simulator's calibration report) needs. */
+  operatorEnv(): Record<string, string> {
+    const { ADMIN_TOKEN } = this.options.env;
+    return ADMIN_TOKEN === undefined ? {} : { ADMIN_TOKEN };
+  }
+
   async start(): Promise<void> {
     for (const app of this.options.apps ?? FUNNEL_APPS) await this.startApp(app);
   }

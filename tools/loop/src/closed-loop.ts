@@ -88,12 +88,16 @@ export class ClosedLoop {
 
   constructor(private readonly o: LoopOptions) {
     // Both runs should see the same (undegraded) funnel on a busy 2-core machine.
-    this.funnelEnv = isolatedFunnelEnv({
-      runId: this.runId,
-      basePort: o.basePort,
-      deadlineMs: 2000,
-      stageTimeoutMs: 1000,
-    });
+    this.funnelEnv = {
+      ...isolatedFunnelEnv({
+        runId: this.runId,
+        basePort: o.basePort,
+        deadlineMs: 2000,
+        stageTimeoutMs: 1000,
+      }),
+      // A phase lasts about half a minute: refit the calibrators often enough to serve them in it.
+      RANKING_CALIBRATION_REFRESH_MS: '5000',
+    };
   }
 
   async run(): Promise<LoopResult> {

@@ -55,6 +55,29 @@ const REPLAYS: [string, Replay][] = [
   ['  + true examination curve', 'trueValuesTrueExamination'],
 ];
 
+/**
+ * Predicted / observed logged clicks per surface (logging's monitor, position accounted for): the
+ * model's own pCTR, then as served after ranking's calibration stage, on the impressions it calibrated.
+ */
+function calibrationRows(b: SimSummary, a: SimSummary): Row[] {
+  const surfaces = [...new Set([b, a].flatMap((s) => s.calibration?.bySurface.map((c) => c.surface) ?? []))];
+  if (surfaces.length === 0) return [];
+  const of = (s: SimSummary, surface: string) => s.calibration?.bySurface.find((c) => c.surface === surface);
+  return [
+    ['calibrated impressions', b.calibration?.calibratedShare, a.calibration?.calibratedShare, percent],
+    ...surfaces.flatMap((surface): Row[] => [
+      [`${surface}: model / clicks`, of(b, surface)?.model, of(a, surface)?.model, fixed(3)],
+      [`  calibrated: model`, of(b, surface)?.calibrated.model, of(a, surface)?.calibrated.model, fixed(3)],
+      [
+        `  calibrated: served`,
+        of(b, surface)?.calibrated.served,
+        of(a, surface)?.calibrated.served,
+        fixed(3),
+      ],
+    ]),
+  ];
+}
+
 export function formatReport(report: LoopReport): string {
   const { before: b, after: a } = report;
   const rows: Row[] = [
@@ -112,6 +135,7 @@ export function formatReport(report: LoopReport): string {
         'efficiency',
       ],
     ),
+    ...calibrationRows(b, a),
     ['held-out logs: logloss', report.heldOut.before.logloss, report.heldOut.after.logloss, fixed(5)],
     ['held-out logs: AUC', report.heldOut.before.auc, report.heldOut.after.auc, fixed(4)],
   ];

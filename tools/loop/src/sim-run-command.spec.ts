@@ -15,13 +15,11 @@ const spec = { seed: 42, advertisers: 60, campaignsPerAdvertiser: 3, ads: 3000, 
 
 describe(simRunCommand.name, () => {
   it("runs the simulator on the funnel's NATS and in its bus namespace, so its oracle is answered", () => {
-    const launcher = new FunnelLauncher({
-      root: '/repo',
-      env: {
-        ...isolatedFunnelEnv({ runId: 'loop_x_1', basePort: 4300, deadlineMs: 2000, stageTimeoutMs: 1000 }),
-        NATS_URL: 'nats://127.0.0.1:4222',
-      },
-    });
+    const env = {
+      ...isolatedFunnelEnv({ runId: 'loop_x_1', basePort: 4300, deadlineMs: 2000, stageTimeoutMs: 1000 }),
+      NATS_URL: 'nats://127.0.0.1:4222',
+    };
+    const launcher = new FunnelLauncher({ root: '/repo', env });
 
     const sut = simRunCommand({
       root: '/repo',
@@ -32,7 +30,12 @@ describe(simRunCommand.name, () => {
       apiKeysPath: '/tmp/api-keys.json',
     });
 
-    expect(sut.env).toEqual({ NATS_URL: 'nats://127.0.0.1:4222', BUS_NAMESPACE: 'loop_x_1' });
+    // ADMIN_TOKEN opens logging's calibration monitor, which the driver reads after the run.
+    expect(sut.env).toEqual({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      BUS_NAMESPACE: 'loop_x_1',
+      ADMIN_TOKEN: env.ADMIN_TOKEN,
+    });
     expect(sut.args.slice(0, 4)).toEqual([
       '/repo/tools/sim/dist/sim-cli.js',
       'run',
@@ -49,5 +52,6 @@ describe(simRunCommand.name, () => {
     ]);
     // The loop's own catalog has keys of its own: the demo keys of npm start would be refused.
     expect(flag('--api-keys')).toBe('/tmp/api-keys.json');
+    expect(flag('--logging')).toBe('http://127.0.0.1:4304');
   });
 });

@@ -28,6 +28,8 @@ export function simRunCommand(o: {
     'run',
     '--gateway',
     o.launcher.url('gateway'),
+    '--logging',
+    o.launcher.url('logging'),
     '--spec-seed',
     String(o.spec.seed),
     '--spec-advertisers',
@@ -57,5 +59,6 @@ export function simRunCommand(o: {
     '--api-keys',
     o.apiKeysPath,
   ];
-  return { args, env: o.launcher.busClientEnv() };
+  // ADMIN_TOKEN (in the environment, not argv): the driver reads logging's calibration monitor after the run.
+  return { args, env: { ...o.launcher.busClientEnv(), ...o.launcher.operatorEnv() } };
 }

@@ -21,6 +21,16 @@ export interface SimSummary {
   revenue: { total: number };
   advertiserValue: number;
   run: { wallSeconds: number; requestsPerWallSecond: number };
+  /** Predicted / observed clicks per surface from logging's monitor (absent without ADMIN_TOKEN). */
+  calibration?: {
+    calibratedShare: number;
+    bySurface: {
+      surface: string;
+      model: number | null;
+      served: number | null;
+      calibrated: { impressions: number; model: number | null; served: number | null };
+    }[];
+  };
   oracle: {
     sampledRequests: number;
     probes: Record<'retrieval' | 'ranking', { route: string; asked: number; failed: number }>;

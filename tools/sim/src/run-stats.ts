@@ -1,6 +1,7 @@
 import type { AdResponse, BidType } from '@adfunnel/contracts';
 import { DAY_SECONDS, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { OracleMetrics } from './oracle/oracle-metrics.js';
+import type { RunCalibration } from './run-calibration.js';
 import type { RequestOutcomes } from './request-outcomes.js';
 
 export interface RunInfo {
@@ -81,6 +82,11 @@ export interface RunSummary {
   oracle: OracleMetrics | null;
   /** Each request's impressions, clicks, conversions, hides, revenue and value: what sim compare pairs. */
   perRequest?: RequestOutcomes;
+  /**
+   * Predicted / observed clicks per surface from logging's calibration monitor, for this run's
+   * requests; absent without ADMIN_TOKEN (the CLI reads it after the run).
+   */
+  calibration?: RunCalibration;
 }
 
 interface DayCounters {

@@ -22,7 +22,9 @@ Seeded: the same seed against the same funnel makes the same users do the same t
 
 Options:
   --gateway URL            Gateway base URL (default http://127.0.0.1:3100).
-  --logging URL            Where conversions are posted (default: the origin of the tracking URLs).
+  --logging URL            Where conversions are posted (default: the origin of the tracking URLs)
+                           and, with ADMIN_TOKEN set, logging's calibration monitor is read for
+                           the run's requests (default http://127.0.0.1:3104).
   --api-keys FILE          The advertisers' API keys, as \`npm run catalog -- api-keys issue
                            --advertiser all --out FILE\` writes them (default ${DEFAULT_API_KEYS_FILE},
                            which npm start writes for the demo catalog).

@@ -16,6 +16,7 @@ import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { ProgressBar } from './progress-bar.js';
 import { SIM_CLI_HELP, type SimRunArgs, UsageError, parseSimCliArgs } from './sim-cli-args.js';
 import { NatsStageProbe, type StageProbe } from './stage-probe.js';
+import { readRunCalibration } from './run-calibration.js';
 import { formatSummaryTable, oracleWarnings } from './summary-table.js';
 import { TrafficDriver } from './traffic-driver.js';
 
@@ -23,7 +24,12 @@ const SimCliEnv = z.object({
   NATS_URL: CommonEnv.NATS_URL,
   REDIS_URL: CommonEnv.REDIS_URL,
   BUS_NAMESPACE: CommonEnv.BUS_NAMESPACE,
+  /** Opens logging's calibration monitor, read for the run's requests after it. */
+  ADMIN_TOKEN: CommonEnv.ADMIN_TOKEN,
 });
+
+/** Where `npm start` runs logging (LOGGING_PORT's default); --logging names another. */
+const DEFAULT_LOGGING_URL = 'http://127.0.0.1:3104';
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'day') return mainDay(argv.slice(1));
@@ -43,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
   Logger.overrideLogger(['error', 'fatal']);
   try {
     const env = loadConfig(SimCliEnv);
-    await run(args, env.NATS_URL, env.BUS_NAMESPACE);
+    await run(args, env.NATS_URL, env.BUS_NAMESPACE, env.ADMIN_TOKEN);
     return 0;
   } catch (error) {
     process.stderr.write(`\nsim run failed: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -123,7 +129,12 @@ async function runDay(args: SimDayArgs, natsUrl: string, redisUrl: string): Prom
   if (args.keep) log(`catalog and ledger kept in ${result.workDir}`);
 }
 
-async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): Promise<void> {
+async function run(
+  args: SimRunArgs,
+  envNatsUrl: string,
+  busNamespace: string,
+  adminToken: string | undefined,
+): Promise<void> {
   await checkGateway(args.gateway);
   const log = (line: string) => void process.stderr.write(`sim: ${line}\n`);
   const apiKeys = await readAdvertiserApiKeys(args.apiKeys);
@@ -144,6 +155,7 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
     );
   }
   const bar = new ProgressBar(process.stderr, { requests: args.maxRequests, durationMs: args.durationMs });
+  const runId = randomBytes(4).toString('hex');
   const driver = new TrafficDriver(
     {
       spec: args.spec,
@@ -159,7 +171,7 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
       oracleSample: args.oracleSample,
       retrievalLimit: args.retrievalLimit,
       gateway: args.gateway,
-      runId: randomBytes(4).toString('hex'),
+      runId,
     },
     new HttpFunnelClient({
       gatewayUrl: args.gateway,
@@ -179,6 +191,19 @@ async function run(args: SimRunArgs, envNatsUrl: string, busNamespace: string): 
   try {
     const summary = await driver.run();
     bar.finish();
+    if (adminToken !== undefined) {
+      const loggingUrl = args.logging ?? DEFAULT_LOGGING_URL;
+      try {
+        summary.calibration = await readRunCalibration({
+          loggingUrl,
+          adminToken,
+          requestIdPrefix: `sim-${runId}-`,
+          impressions: summary.impressions,
+        });
+      } catch (error) {
+        log(`calibration: logging's monitor at ${loggingUrl} did not answer: ${(error as Error).message}`);
+      }
+    } else log("calibration: not read (set ADMIN_TOKEN to read logging's calibration monitor for this run)");
     process.stdout.write(formatSummaryTable(summary));
     for (const line of oracleWarnings(summary.oracle)) log(line);
     if (args.json !== undefined) {

@@ -1,4 +1,5 @@
 import type { OracleFigure, OracleMetrics } from './oracle/oracle-metrics.js';
+import { calibrationRows } from './run-calibration.js';
 import type { RunSummary } from './run-stats.js';
 
 type Row = [string, string];
@@ -93,6 +94,8 @@ export function formatSummaryTable(s: RunSummary): string {
       ],
     ],
   ];
+  if (s.calibration !== undefined)
+    sections.push(['calibration (logged clicks)', calibrationRows(s.calibration)]);
   const o = s.oracle;
   if (o !== null) {
     const failed = o.probes.retrieval.failed + o.probes.ranking.failed;
