@@ -5,6 +5,16 @@ import { epochMs, jsonNumbers, jsonStrings } from '@adfunnel/catalog';
 /** One ad in one answer, with the exact features ranking scored it with: the row training joins labels to. */
 @Entity('served_ads')
 @Index('IDX_served_ads_request_id', ['requestId'])
+@Index('IDX_served_ads_calibration', [
+  'servedAt',
+  'surface',
+  'bidType',
+  'modelVersion',
+  'slot',
+  'pCtr',
+  'pCtrRaw',
+  'requestId',
+])
 export class ServedAdEntity {
   /** `${requestId}:${slot}` */
   @PrimaryColumn({ type: 'varchar', length: 160, primaryKeyConstraintName: 'PK_served_ads' })

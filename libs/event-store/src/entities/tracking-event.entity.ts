@@ -7,6 +7,7 @@ import { epochMs } from '@adfunnel/catalog';
 @Index('IDX_tracking_events_request_id', ['requestId'])
 @Index('IDX_tracking_events_campaign_occurred', ['campaignId', 'occurredAt'])
 @Index('IDX_tracking_events_campaign_day', ['campaignId', 'billingDay'])
+@Index('IDX_tracking_events_type_served', ['type', 'servedAt', 'requestId', 'slot'])
 export class TrackingEventEntity {
   @PrimaryColumn({
     name: 'event_id',
