@@ -20,6 +20,13 @@ describe(fitPlatt.name, () => {
     expect(Math.abs(sut.b)).toBeLessThan(0.5);
   });
 
+  it('moves only the intercept when the slope is not to be fitted', () => {
+    const points = [0.01, 0.1].map((x) => ({ x, y: sigmoid(0.5 * logit(x) + 0.3), w: 10_000 }));
+    const sut = fitPlatt(points, 0, false);
+    expect(sut.a).toBe(1);
+    expect(Math.abs(sut.b)).toBeGreaterThan(0);
+  });
+
   it('scales a model that predicts 80% of the observed rate up to it', () => {
     const points = [0.01, 0.02, 0.04].map((x) => ({ x, y: x / 0.8, w: 50_000 }));
     const sut = fitPlatt(points);

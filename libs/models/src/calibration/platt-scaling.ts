@@ -23,8 +23,9 @@ export function sigmoid(z: number): number {
  * Platt scaling (Platt 1999) on logit(x): weighted logistic regression of the outcome rate y (a
  * fraction in [0, 1]) on logit(x), by Newton's method. `prior` adds that many pseudo-observations'
  * worth of a Gaussian pull towards the identity (a = 1, b = 0), so a small window cannot swing it far.
+ * With `fitSlope` false only b moves (a shift of the log-odds), which a few dozen clicks can carry.
  */
-export function fitPlatt(points: readonly WeightedPoint[], prior = 1): PlattFit {
+export function fitPlatt(points: readonly WeightedPoint[], prior = 1, fitSlope = true): PlattFit {
   let { a, b } = IDENTITY_PLATT;
   const used = points.filter((p) => p.w > 0);
   for (let iteration = 0; iteration < 50; iteration++) {
@@ -45,10 +46,14 @@ export function fitPlatt(points: readonly WeightedPoint[], prior = 1): PlattFit 
       hab += s * z;
       hbb += s;
     }
-    const det = haa * hbb - hab * hab;
-    if (!(det > 0)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
+    let da = 0;
+    let db = gb / hbb;
+    if (fitSlope) {
+      const det = haa * hbb - hab * hab;
+      if (!(det > 0)) break;
+      da = (hbb * ga - hab * gb) / det;
+      db = (haa * gb - hab * ga) / det;
+    }
     a -= da;
     b -= db;
     if (Math.abs(da) < 1e-9 && Math.abs(db) < 1e-9) break;

@@ -53,6 +53,8 @@ export interface CalibrationFitOptions {
   minClicks: number;
   /** Platt's pull towards the identity, in pseudo-observations. */
   prior?: number;
+  /** Platt fits its slope only from this many clicks on; below, the log-odds shift alone (default 500). */
+  slopeMinClicks?: number;
 }
 
 /** Impressions of one slot whose predictions share a bin 0.1 wide in log-odds. */
@@ -83,9 +85,15 @@ function cellsOf(outcomes: readonly LoggedOutcome[]): Cell[] {
   return [...cells.values()];
 }
 
-function fitMap(method: CalibrationMethod, points: WeightedPoint[], prior: number): CalibrationMap {
+interface MapFit {
+  method: CalibrationMethod;
+  prior: number;
+  fitSlope: boolean;
+}
+
+function fitMap({ method, prior, fitSlope }: MapFit, points: WeightedPoint[]): CalibrationMap {
   return method === 'platt'
-    ? { kind: 'platt', ...fitPlatt(points, prior) }
+    ? { kind: 'platt', ...fitPlatt(points, prior, fitSlope) }
     : { kind: 'isotonic', ...fitIsotonic(points) };
 }
 
@@ -118,17 +126,13 @@ function examinationGiven(cells: readonly Cell[], map: CalibrationMap): number[]
   );
 }
 
-function fitJointly(
-  cells: readonly Cell[],
-  method: CalibrationMethod,
-  prior: number,
-): { map: CalibrationMap; examination: number[] } {
+function fitJointly(cells: readonly Cell[], fit: MapFit): { map: CalibrationMap; examination: number[] } {
   // Alternate: examination given the map (identity first), then the map given examination.
   let examination = examinationGiven(cells, IDENTITY_MAP);
-  let map = fitMap(method, pointsOf(cells, examination), prior);
+  let map = fitMap(fit, pointsOf(cells, examination));
   for (let round = 1; round < ROUNDS; round++) {
     examination = examinationGiven(cells, map);
-    map = fitMap(method, pointsOf(cells, examination), prior);
+    map = fitMap(fit, pointsOf(cells, examination));
   }
   return { map, examination };
 }
@@ -140,7 +144,10 @@ function fitJointly(
 export function estimateExamination(outcomes: readonly LoggedOutcome[]): Map<Surface, number[]> {
   const bySurface = groupBy(outcomes, (o) => o.surface);
   return new Map(
-    [...bySurface].map(([surface, rows]) => [surface, fitJointly(cellsOf(rows), 'platt', 1).examination]),
+    [...bySurface].map(([surface, rows]) => [
+      surface,
+      fitJointly(cellsOf(rows), { method: 'platt', prior: 1, fitSlope: true }).examination,
+    ]),
   );
 }
 
@@ -152,7 +159,7 @@ export function estimateExamination(outcomes: readonly LoggedOutcome[]): Map<Sur
  */
 export function fitCalibrators(
   outcomes: readonly LoggedOutcome[],
-  { method, minClicks, prior = 1 }: CalibrationFitOptions,
+  { method, minClicks, prior = 1, slopeMinClicks = 500 }: CalibrationFitOptions,
 ): Calibrator[] {
   const fitted: Calibrator[] = [];
   const clicksOf = (rows: readonly LoggedOutcome[]) => rows.reduce((n, o) => n + (o.clicked ? 1 : 0), 0);
@@ -164,13 +171,18 @@ export function fitCalibrators(
     const clicks = clicksOf(rows);
     if (clicks < minClicks) continue;
     const { modelVersion, surface } = rows[0];
-    const { map, examination } = fitJointly(cellsOf(rows), method, prior);
+    const { map, examination } = fitJointly(cellsOf(rows), {
+      method,
+      prior,
+      fitSlope: clicks >= slopeMinClicks,
+    });
     const base = { modelVersion: modelVersion!, surface, examination };
     fitted.push({ ...base, bidType: null, map, impressions: rows.length, clicks });
     for (const [bidType, ofType] of groupBy(rows, (o) => o.bidType)) {
       const typeClicks = clicksOf(ofType);
       if (typeClicks < minClicks || ofType.length === rows.length) continue;
-      const typeMap = fitMap(method, pointsOf(cellsOf(ofType), examination), prior);
+      const typeFit = { method, prior, fitSlope: typeClicks >= slopeMinClicks };
+      const typeMap = fitMap(typeFit, pointsOf(cellsOf(ofType), examination));
       fitted.push({ ...base, bidType, map: typeMap, impressions: ofType.length, clicks: typeClicks });
     }
   }
