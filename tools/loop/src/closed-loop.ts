@@ -41,6 +41,8 @@ export interface LoopOptions {
   keep: boolean;
   /** Extra variables for the funnel's services (--funnel-env); the run's isolation variables win. */
   funnelEnv: Record<string, string>;
+  /** The pointer under models/ranking whose version serves the first run (--start-model). */
+  startModel: string;
   log: (line: string) => void;
 }
 
@@ -109,9 +111,9 @@ export class ClosedLoop {
     try {
       this.step(`working in ${work}`);
       await cp(join(this.o.root, 'models', 'ranking'), join(modelsDir, 'ranking'), { recursive: true });
-      const coldStart = await this.pointer(modelsDir, 'cold-start');
+      const coldStart = await this.pointer(modelsDir, this.o.startModel);
       await this.point(modelsDir, 'current', coldStart);
-      this.step(`models copied; current = cold-start ranking@${coldStart}`);
+      this.step(`models copied; current = ${this.o.startModel} ranking@${coldStart}`);
 
       ds = await openFunnelDatabase({ sqlitePath });
       await migrateFunnelDatabase(ds);

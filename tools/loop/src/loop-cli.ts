@@ -50,6 +50,8 @@ Options:
   --python PATH         Python with torch and numpy (default /usr/bin/python3)
   --json PATH           also write the full report as JSON
   --keep                keep the working directory (catalog, exported data, models, sim summaries)
+  --start-model NAME    the pointer under models/ranking that serves the first run (default cold-start;
+                        current: the repository's model; the table still heads that column cold-start)
   --funnel-env K=V      a variable for the funnel's services, repeatable (e.g. AUCTION_UTILITY_WEIGHTS=hide=0
                         to compare utility weights on the same traffic); the run's own isolation wins
   -h, --help
@@ -115,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'string' },
         keep: { type: 'boolean', default: false },
         'funnel-env': { type: 'string', multiple: true, default: [] },
+        'start-model': { type: 'string', default: 'cold-start' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -163,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
     python: values.python,
     keep: values.keep,
     funnelEnv: funnelEnv(values['funnel-env']),
+    startModel: values['start-model'],
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const torch = spawnSync(options.python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
