@@ -151,6 +151,30 @@ describe(ServedRecordWriter.name, () => {
     expect(none.ads.every((ad) => !('pHide' in ad))).toBe(true);
   });
 
+  it("logs each ad's pCtrRaw beside the calibrated pCtr when ranking calibrated, and none when it did not", async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+    const calibrated = trace('cat-1');
+    calibrated.scores = {
+      ...calibrated.scores!,
+      pCtr: [0.25, 0.6, 0.15],
+      pCtrRaw: [0.2, 0.5, 0.1],
+      calibration: 'm@2026-12-02T00:00:00.000Z',
+      pCvr: [0.4, 0.5, 0.3],
+    };
+    calibrated.scoredAdIds = [9, 11, 7];
+
+    await sut.write(request, calibrated, served, []);
+    await sut.write(request, traceOf('r2'), served, []);
+
+    const [withRaw, none] = queue.jobs.flatMap((job) => job.records);
+    expect(withRaw.ads.map((ad) => [ad.adId, ad.pCtrRaw])).toEqual([
+      [7, 0.1],
+      [9, 0.2],
+    ]);
+    expect(none.ads.every((ad) => !('pCtrRaw' in ad))).toBe(true);
+  });
+
   it('logs no rows when ranking scored against another catalog version', async () => {
     const queue = new FakeQueue();
     const sut = writerWith(queue);
