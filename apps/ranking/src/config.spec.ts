@@ -18,4 +18,18 @@ describe('RankingConfigSchema', () => {
       ADMIN_TOKEN: token,
     });
   });
+
+  it('calibrates with Platt maps refitted every 30 s on the last hour by default, and refuses an unknown method', () => {
+    expect(parseConfig(RankingConfigSchema, {})).toMatchObject({
+      RANKING_CALIBRATION: 'on',
+      RANKING_CALIBRATION_METHOD: 'platt',
+      RANKING_CALIBRATION_REFRESH_MS: 30_000,
+      RANKING_CALIBRATION_WINDOW_MS: 3_600_000,
+      RANKING_CALIBRATION_MIN_CLICKS: 100,
+    });
+    expect(parseConfig(RankingConfigSchema, { RANKING_CALIBRATION: 'off' }).RANKING_CALIBRATION).toBe('off');
+    expect(() => parseConfig(RankingConfigSchema, { RANKING_CALIBRATION_METHOD: 'beta' })).toThrow(
+      /RANKING_CALIBRATION_METHOD: expected one of platt, isotonic/,
+    );
+  });
 });
