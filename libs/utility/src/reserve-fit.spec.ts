@@ -66,6 +66,16 @@ describe(fitReserve.name, () => {
     expect(sut.revenueAtFitted).toBeCloseTo(5 / 12, 2);
   });
 
+  it('keeps the reserve in force when a higher one gains less than the tolerance', () => {
+    // Reserve 1 earns 1 + 1 = 2 against 0.99 + 1 = 1.99 at 0.5: 0.5% more, above 0.1% but below 1%.
+    const auctions = [
+      { value: 1, competingBid: 0.99 },
+      { value: 2, competingBid: 1 },
+    ];
+    expect(fitReserve(auctions, 0.5)!.reservePerImpression).toBe(1);
+    expect(fitReserve(auctions, 0.5, 0.01)!.reservePerImpression).toBe(0.5);
+  });
+
   it('never goes below the reserve in force (lower ones were censored in the log)', () => {
     const sut = fitReserve([{ value: 0.4, competingBid: 0.3 }], 0.3)!;
     expect(sut.reservePerImpression).toBe(0.4);

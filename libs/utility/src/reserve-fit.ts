@@ -32,10 +32,16 @@ export interface ReserveFit {
  * runner-up is worth at most the competing bid, below r too). Competing bids under the reserve in
  * force were logged as that reserve (censored), so only reserves at or above `currentReserve` are
  * evaluated. R is piecewise increasing between logged values, so its maximum is at `currentReserve`
- * or at a logged value: those are the candidates, scanned in O(n log n). Ties go to the lower reserve.
+ * or at a logged value: those are the candidates, scanned in O(n log n). The lowest reserve within
+ * `tolerance` of the best revenue is kept (DEFAULT_RESERVE_TOLERANCE).
  */
-export function fitReserve(auctions: readonly LoggedAuction[], currentReserve: number): ReserveFit | null {
+export function fitReserve(
+  auctions: readonly LoggedAuction[],
+  currentReserve: number,
+  tolerance = DEFAULT_RESERVE_TOLERANCE,
+): ReserveFit | null {
   requireNonNegative('currentReserve', currentReserve);
+  requireNonNegative('tolerance', tolerance);
   auctions.forEach((a, i) => {
     requireNonNegative(`auctions[${i}].value`, a.value);
     requireNonNegative(`auctions[${i}].competingBid`, a.competingBid);
@@ -48,7 +54,7 @@ export function fitReserve(auctions: readonly LoggedAuction[], currentReserve: n
   const bids = [...new Set(auctions.map((a) => a.competingBid))].sort((a, b) => a - b);
   const count = new Fenwick(bids.length);
   const sum = new Fenwick(bids.length);
-  let best = { reserve: currentReserve, total: revenueAtCurrent * n };
+  const candidates = [{ reserve: currentReserve, total: revenueAtCurrent * n }];
   let inTotal = 0;
   let i = 0;
   while (i < n && byValue[i].value >= currentReserve) {
@@ -63,8 +69,13 @@ export function fitReserve(auctions: readonly LoggedAuction[], currentReserve: n
     }
     const below = lowerBound(bids, r);
     const total = inTotal + r * count.prefix(below) - sum.prefix(below);
-    if (total > best.total || (total === best.total && r < best.reserve)) best = { reserve: r, total };
+    candidates.push({ reserve: r, total });
   }
+  const top = Math.max(...candidates.map((c) => c.total));
+  // The lowest reserve within `tolerance` of the best: on a flat curve, sampling noise picks the argmax.
+  const best = candidates
+    .filter((c) => c.total >= top * (1 - tolerance))
+    .reduce((a, b) => (b.reserve < a.reserve ? b : a));
   const unfilled = auctions.filter((a) => a.value < best.reserve).length;
   return {
     reservePerImpression: best.reserve,
@@ -74,6 +85,13 @@ export function fitReserve(auctions: readonly LoggedAuction[], currentReserve: n
     unfilledShare: unfilled / n,
   };
 }
+
+/**
+ * fitReserve keeps the lowest reserve whose replayed revenue is within this share of the best: a
+ * thick market's R(r) is flat until r nears the competing bids, and a higher reserve there buys
+ * nothing in the log while it costs what the replay leaves out (lower slots, budgets, bidders' reaction).
+ */
+export const DEFAULT_RESERVE_TOLERANCE = 0.001;
 
 /** R(r): mean revenue per logged auction under reserve r. */
 export function meanRevenue(auctions: readonly LoggedAuction[], reserve: number): number {

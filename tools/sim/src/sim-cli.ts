@@ -8,6 +8,7 @@ import { CommonEnv, loadConfig, redactUrlCredentials } from '@adfunnel/platform'
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { readAdvertiserApiKeys } from './advertiser-api-keys.js';
+import { runCompare } from './compare/compare-command.js';
 import { formatPacingDay } from './day/pacing-day-table.js';
 import { SIM_DAY_HELP, type SimDayArgs, parseSimDayArgs } from './day/sim-day-args.js';
 import { SimulatedDay } from './day/simulated-day.js';
@@ -33,6 +34,7 @@ const DEFAULT_LOGGING_URL = 'http://127.0.0.1:3104';
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'day') return mainDay(argv.slice(1));
+  if (argv[0] === 'compare') return runCompare(argv.slice(1), stdout, stderr);
   let args;
   try {
     args = parseSimCliArgs(argv);
@@ -56,6 +58,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 }
+
+const stdout = (text: string) => void process.stdout.write(text);
+const stderr = (text: string) => void process.stderr.write(text);
 
 async function mainDay(argv: readonly string[]): Promise<number> {
   let args;
