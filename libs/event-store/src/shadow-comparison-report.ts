@@ -64,7 +64,7 @@ export async function shadowComparisonReport(
     for (const ad of shown.get(row.requestId) ?? []) {
       const i = row.adIds.indexOf(ad.adId);
       if (i < 0) continue;
-      group.impressions.push({ live: row.livePCtr[i]!, shadow: row.shadowPCtr[i]!, clicked: ad.clicked });
+      group.impressions.push({ live: row.livePCtr[i], shadow: row.shadowPCtr[i], clicked: ad.clicked });
     }
   }
   return [...groups.values()].map(({ rows, impressions }) => {
@@ -72,8 +72,8 @@ export async function shadowComparisonReport(
       .map((r) => spearman(r.livePCtr, r.shadowPCtr))
       .filter((c): c is number => c !== null);
     return {
-      liveVersion: rows[0]!.liveVersion,
-      shadowVersion: rows[0]!.shadowVersion,
+      liveVersion: rows[0].liveVersion,
+      shadowVersion: rows[0].shadowVersion,
       requests: rows.length,
       ...compareShadow(impressions),
       candidateRankCorrelation:

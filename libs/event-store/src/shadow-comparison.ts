@@ -56,9 +56,9 @@ export function headFigures(predictions: readonly number[], labels: readonly boo
   let sum = 0;
   let clicks = 0;
   for (let i = 0; i < n; i++) {
-    const p = Math.min(1 - EPSILON, Math.max(EPSILON, predictions[i]!));
+    const p = Math.min(1 - EPSILON, Math.max(EPSILON, predictions[i]));
     loss -= labels[i] ? Math.log(p) : Math.log(1 - p);
-    sum += predictions[i]!;
+    sum += predictions[i];
     if (labels[i]) clicks += 1;
   }
   return {
@@ -77,7 +77,7 @@ export function rocAuc(scores: readonly number[], labels: readonly boolean[]): n
   const ranks = averageRanks(scores);
   let positiveRanks = 0;
   labels.forEach((label, i) => {
-    if (label) positiveRanks += ranks[i]!;
+    if (label) positiveRanks += ranks[i];
   });
   return (positiveRanks - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
@@ -93,8 +93,8 @@ export function spearman(a: readonly number[], b: readonly number[]): number | n
   let va = 0;
   let vb = 0;
   for (let i = 0; i < a.length; i++) {
-    const da = ra[i]! - mean;
-    const db = rb[i]! - mean;
+    const da = ra[i] - mean;
+    const db = rb[i] - mean;
     cov += da * db;
     va += da * da;
     vb += db * db;
@@ -104,13 +104,13 @@ export function spearman(a: readonly number[], b: readonly number[]): number | n
 
 /** 1-based ranks, ties sharing their mean rank. */
 function averageRanks(values: readonly number[]): number[] {
-  const order = values.map((_, i) => i).sort((x, y) => values[x]! - values[y]!);
+  const order = values.map((_, i) => i).sort((x, y) => values[x] - values[y]);
   const ranks = new Array<number>(values.length);
   for (let start = 0; start < order.length;) {
     let end = start + 1;
-    while (end < order.length && values[order[end]!] === values[order[start]!]) end += 1;
+    while (end < order.length && values[order[end]] === values[order[start]]) end += 1;
     const rank = (start + end + 1) / 2;
-    for (let k = start; k < end; k++) ranks[order[k]!] = rank;
+    for (let k = start; k < end; k++) ranks[order[k]] = rank;
     start = end;
   }
   return ranks;
