@@ -315,7 +315,7 @@ describe(AuctionService.name, () => {
       );
 
     it('ranks by the hide term when it counts, and the answer says which weights applied', () => {
-      // ad 1 would cost 0.01 x 5 USD = 0.05 in hides, more than its 0.010: ad 2 wins at the reserve
+      // ad 1 would cost 0.01 x 2 USD = 0.02 in hides, more than its 0.010: ad 2 wins at the reserve
       const sut = weighted('userValue=0,hide=1,fatigue=0');
       const response = sut.run(oneSlot({}));
       expect(response.winners.map((w) => [w.adId, w.price])).toEqual([[2, 0.5]]);

@@ -49,7 +49,7 @@ describe('utility weights in the auction config', () => {
   it('defaults the scales and the exposure half-life', () => {
     expect(parseConfig(AuctionConfigSchema, {})).toMatchObject({
       AUCTION_USER_VALUE_USD_PER_CLICK: 1,
-      AUCTION_HIDE_COST_USD: 5,
+      AUCTION_HIDE_COST_USD: 2,
       AUCTION_FATIGUE_COST_USD: 1,
       AUCTION_FATIGUE_CAPACITY: 20,
       AUCTION_EXPOSURE_HALF_LIFE_MS: 3 * 3_600_000,

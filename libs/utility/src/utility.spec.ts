@@ -38,16 +38,16 @@ describe(utility.name, () => {
   });
 
   it('adds user value, subtracts hide and fatigue costs, each in USD per impression and weighted', () => {
-    // user 0.05 x 1 = 0.05; hide 0.01 x 5 = 0.05; fatigue at 9 recent ads: 1 x 19 / 400 = 0.0475
+    // user 0.05 x 1 = 0.05; hide 0.01 x 2 = 0.02; fatigue at 9 recent ads: 1 x 19 / 400 = 0.0475
     const context = utilityContext(DEFAULT_UTILITY_SCALES, 9);
     const weights = { advertiserValue: 1, userValue: 2, hide: 0.5, fatigue: 1 };
     const sut = utility({ ...CPC, pHide: 0.01 }, weights, context);
     expect(sut.userValue).toBeCloseTo(0.05, 12);
-    expect(sut.hideCost).toBeCloseTo(0.05, 12);
+    expect(sut.hideCost).toBeCloseTo(0.02, 12);
     expect(sut.fatigueCost).toBeCloseTo(0.0475, 12);
-    // 2 x 0.05 - 0.5 x 0.05 - 0.0475 = 0.0275
-    expect(sut.otherTerms).toBeCloseTo(0.0275, 12);
-    expect(sut.utility).toBeCloseTo(0.02 + 0.0275, 12);
+    // 2 x 0.05 - 0.5 x 0.02 - 0.0475 = 0.0425
+    expect(sut.otherTerms).toBeCloseTo(0.0425, 12);
+    expect(sut.utility).toBeCloseTo(0.02 + 0.0425, 12);
   });
 
   it('has no hide term without pHide and no fatigue term when the exposure is unknown', () => {
@@ -107,16 +107,17 @@ describe('second-price auctions with the user terms', () => {
   });
 
   it('ranks a likelier-hidden ad below a safer one, which pays for the gap in other terms', () => {
-    // values 0.40 x 0.05 = 0.020 and 0.30 x 0.05 = 0.015; hide costs 0.02 x 5 = 0.10 and 0
+    // values 0.40 x 0.05 = 0.020 and 0.30 x 0.05 = 0.015; hide costs 0.02 x 2 = 0.04 and 0
     const risky = ad(1, { bid: 0.4, pHide: 0.02 });
     const safe = ad(2, { bid: 0.3, pHide: 0 });
     const input = { candidates: [risky, safe], slots: 1, reservePerImpression: 0 };
     expect(runGsp(input).winners.map((w) => w.adId)).toEqual([1]);
     const sut = runGsp({ ...input, weights: { ...DEFAULT_UTILITY_WEIGHTS, hide: 1 } });
     expect(sut.winners.map((w) => w.adId)).toEqual([2]);
-    // risky, at 0.020 - 0.100 = -0.080, is worth less than the empty slot; safe pays the slot's 0
+    // risky, at 0.020 - 0.040 = -0.020, is worth less than the empty slot; safe pays the slot's 0
     expect(sut.winners[0].price).toBe(0);
-    // with the reserve at 0.5 CPM it pays at least the reserve: 0.0005 / 0.05 = 0.01 per click
+    // with user value on, risky (0.030) is beaten by safe (0.065), which pays max(reserve, 0) per
+    // impression: 0.0005 / 0.05 = 0.01 per click
     const reserved = runGsp({ ...input, reservePerImpression: 0.0005, weights: { ...ALL_ON, fatigue: 0 } });
     expect(reserved.winners[0]).toMatchObject({ adId: 2, price: 0.01 });
   });

@@ -42,12 +42,12 @@ export interface UtilityScales {
 
 /**
  * A click worth 1 USD to the user side (of the order of the CPC bids the marketplace sees), a hide
- * 5 clicks (an explicit complaint, after which the user's engagement with the advertiser is gone),
+ * 2 clicks (an explicit complaint; at 5 the hide term took most ads off the closed loop's pages),
  * and a user 20 recent ads deep has lost 1 USD of engagement.
  */
 export const DEFAULT_UTILITY_SCALES: UtilityScales = Object.freeze({
   usdPerClick: 1,
-  usdPerHide: 5,
+  usdPerHide: 2,
   fatigueUsd: 1,
   fatigueCapacity: 20,
 });
