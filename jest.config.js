@@ -38,6 +38,8 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
+      // Jest 30 does not apply a project's testTimeout (tests ran with 5 s): package.json's test:int
+      // passes --testTimeout=120000 as well.
       testTimeout: 120000,
     },
   ],
