@@ -16,22 +16,22 @@ describe(parseUtilityWeights.name, () => {
 
   it('says what was wrong: an unknown name, a name twice, a weight out of range', () => {
     expect(parseUtilityWeights('quality=1', ',')).toEqual({
-      problem: expect.stringContaining('names among advertiserValue, userValue, hide, fatigue') as string,
+      problem: expect.stringContaining('names among advertiserValue, userValue, hide, fatigue'),
     });
     expect(parseUtilityWeights('quality=1', ',')).toMatchObject({
-      problem: expect.stringContaining('"quality=1" is not one') as string,
+      problem: expect.stringContaining('"quality=1" is not one'),
     });
     expect(parseUtilityWeights('hide=1,hide=2', ',')).toMatchObject({
-      problem: expect.stringContaining('hide is named twice') as string,
+      problem: expect.stringContaining('hide is named twice'),
     });
     expect(parseUtilityWeights('hide=101', ',')).toMatchObject({
-      problem: expect.stringMatching(/hide: .*100/) as string,
+      problem: expect.stringMatching(/hide: .*100/),
     });
     expect(parseUtilityWeights('advertiserValue=0', ',')).toMatchObject({
-      problem: expect.stringMatching(/advertiserValue: .*0/) as string,
+      problem: expect.stringMatching(/advertiserValue: .*0/),
     });
     expect(parseUtilityWeights('userValue=lots', ',')).toMatchObject({
-      problem: expect.stringContaining('userValue: ') as string,
+      problem: expect.stringContaining('userValue: '),
     });
   });
 });

@@ -15,7 +15,7 @@ const spec = { seed: 42, advertisers: 60, campaignsPerAdvertiser: 3, ads: 3000, 
 
 describe(simRunCommand.name, () => {
   it("runs the simulator on the funnel's NATS and in its bus namespace, so its oracle is answered", () => {
-    const env = {
+    const env: Record<string, string> = {
       ...isolatedFunnelEnv({ runId: 'loop_x_1', basePort: 4300, deadlineMs: 2000, stageTimeoutMs: 1000 }),
       NATS_URL: 'nats://127.0.0.1:4222',
     };
@@ -34,7 +34,7 @@ describe(simRunCommand.name, () => {
     expect(sut.env).toEqual({
       NATS_URL: 'nats://127.0.0.1:4222',
       BUS_NAMESPACE: 'loop_x_1',
-      ADMIN_TOKEN: env.ADMIN_TOKEN,
+      ADMIN_TOKEN: env['ADMIN_TOKEN'],
     });
     expect(sut.args.slice(0, 4)).toEqual([
       '/repo/tools/sim/dist/sim-cli.js',

@@ -1,8 +1,8 @@
 import type { AdResponse, BidType } from '@adfunnel/contracts';
 import { DAY_SECONDS, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { OracleMetrics } from './oracle/oracle-metrics.js';
-import type { RunCalibration } from './run-calibration.js';
 import type { RequestOutcomes } from './request-outcomes.js';
+import type { RunCalibration } from './run-calibration.js';
 
 export interface RunInfo {
   gateway: string;

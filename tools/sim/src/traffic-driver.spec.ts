@@ -41,6 +41,7 @@ class MarketplaceFunnel implements FunnelClient {
       this.advertiserOf.set(t, campaign.advertiserId);
       return {
         slot,
+        position: slot,
         adId: adId + this.shiftIds,
         campaignId: campaign.id,
         advertiserId: campaign.advertiserId,
