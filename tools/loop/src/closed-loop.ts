@@ -197,6 +197,16 @@ export class ClosedLoop {
     return new FunnelLauncher({
       root: this.o.root,
       env: {
+        // A run lasts minutes of wall clock at whatever hour it starts: even pacing against the day's
+        // target curve would hold campaigns back by the hour it ran at, and the second phase, which
+        // follows the first one's spend, more than the first. `sim day` measures pacing on a clock
+        // of its own; --funnel-env PACING=on turns it back on here.
+        PACING: 'off',
+        // The same compression: a served CPC or CPA ad holds its expected cost until its click is
+        // charged or the reservation lapses (15 min by default), so a day's traffic driven in a
+        // minute piles up a day's reservations and the auction drops winners whose campaign cannot
+        // hold one more. The simulated users click at once, so 10 s of wall clock covers them.
+        BUDGET_RESERVATION_MS: '10000',
         ...this.o.funnelEnv,
         ...this.funnelEnv,
         SQLITE_PATH: sqlitePath,
