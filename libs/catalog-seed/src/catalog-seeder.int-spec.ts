@@ -98,7 +98,8 @@ describe.each([
     const unmigrated = await createDataSource(configFor('unmigrated'));
     try {
       await expect(seedCatalog(unmigrated, SPEC)).rejects.toThrow(
-        'database has 2 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000); ' +
+        'database has 3 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000, ' +
+          'CampaignReserve1764800000000); ' +
           'run `npm run catalog -- migrate` first',
       );
     } finally {

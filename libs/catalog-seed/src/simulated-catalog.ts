@@ -41,6 +41,8 @@ export function simulatedCatalogAds(spec: MarketplaceSpec): CatalogAd[] {
         pacing: campaign.pacing,
         frequencyCap: campaign.frequencyCap,
         frequencyWindowHours: campaign.frequencyWindowHours,
+        // The demo marketplace sets no campaign its own reserve: the surface's applies.
+        reserveCpm: null,
       },
     };
   });

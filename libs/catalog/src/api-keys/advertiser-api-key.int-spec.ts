@@ -73,7 +73,10 @@ describe.each([
     }
 
     ds = await createDataSource(config);
-    expect(await runCatalogMigrations(ds)).toEqual(['CampaignMoneySettings1764200000000']);
+    expect(await runCatalogMigrations(ds)).toEqual([
+      'CampaignMoneySettings1764200000000',
+      'CampaignReserve1764800000000',
+    ]);
     sut = new AdvertiserApiKeyService(ds);
     await ds.getRepository(AdvertiserEntity).save([
       { id: 2, name: 'Tokyo Goods', timezone: 'Asia/Tokyo', createdAt: CREATED },
