@@ -1,3 +1,4 @@
+import { Rng } from '@adfunnel/simulator';
 import { OUTCOME_FIELDS, type OutcomeField, type RequestOutcomes } from '../request-outcomes.js';
 import type { RunSummary } from '../run-stats.js';
 
@@ -207,8 +208,9 @@ export function bootstrapRatioDifference(
   seed: number,
   resamples = BOOTSTRAP_RESAMPLES,
 ): Interval | null {
-  const random = mulberry32(seed);
-  const pick = (n: number) => Math.floor(random() * n);
+  // The simulator's seeded generator: the same seed draws the same resamples.
+  const random = Rng.derive(seed, 'bootstrap');
+  const pick = (n: number) => random.int(n);
   const draws: number[] = [];
   for (let k = 0; k < resamples; k++) {
     let na = 0;
@@ -245,15 +247,4 @@ export function variance(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += (x - mean) ** 2;
   return s / (xs.length - 1);
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
