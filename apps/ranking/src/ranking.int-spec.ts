@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueGroups, Rpc, ScoreResponseSchema, type ScoreRequest } from '@adfunnel/contracts';
 import { type BusClient, parseConfig } from '@adfunnel/platform';
-import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
+import type { MarketplaceSpec } from '@adfunnel/simulator';
 import {
   type SeededCatalog,
   TEST_NATS_URL,
@@ -16,6 +16,7 @@ import {
   seededSqliteCatalog,
   startTestStage,
   testRunId,
+  knownUserContext,
 } from '@adfunnel/testing';
 import { RankingConfigSchema } from './config.js';
 import { RankingModule } from './ranking.module.js';
@@ -27,17 +28,10 @@ const ADMIN_TOKEN = `admin-${randomUUID()}`;
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
-  const user = userAt(SPEC, 0);
   return {
     requestId: `req-${randomUUID()}`,
     deadlineAt: Date.now() + 5_000,
-    user: {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-      known: true,
-    },
+    user: knownUserContext(SPEC, 0),
     surface: 'home_feed',
     adIds: Array.from({ length: 200 }, (_, i) => i + 1),
     ...overrides,

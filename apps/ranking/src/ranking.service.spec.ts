@@ -2,8 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdfunnelError, type ScoreRequest, ScoreResponseSchema } from '@adfunnel/contracts';
 import { FEATURE_SPEC, buildFeatureMatrix, featureSpecFingerprint } from '@adfunnel/features';
-import { userAt } from '@adfunnel/simulator';
-import { FakeCatalogSnapshots, SMALL_MARKETPLACE, catalogAds, catalogSnapshot } from '@adfunnel/testing';
+import {
+  FakeCatalogSnapshots,
+  SMALL_MARKETPLACE,
+  catalogAds,
+  catalogSnapshot,
+  knownUserContext,
+} from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RankingConfigSchema } from './config.js';
 import { RankingModelService } from './ranking-model.service.js';
@@ -15,17 +20,10 @@ const MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
 const NOW = Date.UTC(2025, 5, 1, 12);
 
 function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
-  const user = userAt(SMALL_MARKETPLACE, 2);
   return {
     requestId: 'req-1',
     deadlineAt: NOW + 50,
-    user: {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-      known: true,
-    },
+    user: knownUserContext(SMALL_MARKETPLACE, 2),
     surface: 'search',
     adIds: [5, 17, 3, 250],
     ...overrides,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CampaignEntity, CatalogSnapshotService } from '@adfunnel/catalog';
 import { CandidatesResponseSchema, QueueGroups, Rpc, type CandidatesRequest } from '@adfunnel/contracts';
 import { parseConfig } from '@adfunnel/platform';
-import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
+import type { MarketplaceSpec } from '@adfunnel/simulator';
 import {
   type SeededCatalog,
   type TestStage,
@@ -11,6 +11,7 @@ import {
   seededSqliteCatalog,
   startTestStage,
   testRunId,
+  knownUserContext,
 } from '@adfunnel/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
@@ -22,17 +23,10 @@ import { RetrievalService } from './retrieval.service.js';
 const SPEC: MarketplaceSpec = { seed: 9, advertisers: 30, campaignsPerAdvertiser: 3, ads: 2500, users: 50 };
 
 function requestFactory(overrides: Partial<CandidatesRequest> = {}): CandidatesRequest {
-  const user = userAt(SPEC, 0);
   return {
     requestId: `req-${randomUUID()}`,
     deadlineAt: Date.now() + 5_000,
-    user: {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-      known: true,
-    },
+    user: knownUserContext(SPEC, 0),
     surface: 'home_feed',
     limit: 200,
     ...overrides,

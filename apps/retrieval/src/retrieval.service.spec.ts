@@ -1,8 +1,12 @@
 import { describe, it, expect, beforeAll, beforeEach } from '@jest/globals';
 import { AdfunnelError, CandidatesResponseSchema, type CandidatesRequest } from '@adfunnel/contracts';
 import { TOPIC_COUNT } from '@adfunnel/features';
-import { userAt } from '@adfunnel/simulator';
-import { FakeCatalogSnapshots, SMALL_MARKETPLACE, catalogSnapshot } from '@adfunnel/testing';
+import {
+  FakeCatalogSnapshots,
+  SMALL_MARKETPLACE,
+  catalogSnapshot,
+  knownUserContext,
+} from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RetrievalConfigSchema } from './config.js';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
@@ -11,17 +15,10 @@ import { RetrievalService } from './retrieval.service.js';
 const NOW = Date.UTC(2025, 5, 1, 12);
 
 function requestFactory(overrides: Partial<CandidatesRequest> = {}): CandidatesRequest {
-  const user = userAt(SMALL_MARKETPLACE, 3);
   return {
     requestId: 'req-1',
     deadlineAt: NOW + 50,
-    user: {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-      known: true,
-    },
+    user: knownUserContext(SMALL_MARKETPLACE, 3),
     surface: 'home_feed',
     limit: 100,
     ...overrides,

@@ -7,3 +7,4 @@ export * from './test-stage.js';
 export * from './test-databases.js';
 export * from './free-port.js';
 export * from './scratch-redis.js';
+export * from './user-context.factory.js';

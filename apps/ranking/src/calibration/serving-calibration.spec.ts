@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ScoreRequest, ScoreResponseSchema, type Surface } from '@adfunnel/contracts';
 import { type LoggedOutcome, applyCalibrationMap } from '@adfunnel/models';
 import { SystemClock } from '@adfunnel/platform';
-import { userAt } from '@adfunnel/simulator';
-import { FakeCatalogSnapshots, SMALL_MARKETPLACE, catalogSnapshot } from '@adfunnel/testing';
+import {
+  FakeCatalogSnapshots,
+  SMALL_MARKETPLACE,
+  catalogSnapshot,
+  knownUserContext,
+} from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type RankingConfig, RankingConfigSchema } from '../config.js';
@@ -18,17 +22,10 @@ const MODELS_DIR = fileURLToPath(new URL('../../../../models', import.meta.url))
 const NOW = Date.UTC(2025, 5, 1, 12);
 
 function requestFactory(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
-  const user = userAt(SMALL_MARKETPLACE, 2);
   return {
     requestId: 'req-1',
     deadlineAt: NOW + 50,
-    user: {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-      known: true,
-    },
+    user: knownUserContext(SMALL_MARKETPLACE, 2),
     surface: 'search',
     adIds: [5, 17, 3, 250],
     ...overrides,

@@ -15,7 +15,7 @@ import {
   type ShadowScoreRecord,
 } from '@adfunnel/contracts';
 import { parseConfig } from '@adfunnel/platform';
-import { type MarketplaceSpec, userAt } from '@adfunnel/simulator';
+import type { MarketplaceSpec } from '@adfunnel/simulator';
 import {
   type SeededCatalog,
   TEST_REDIS_URL,
@@ -25,6 +25,7 @@ import {
   seededSqliteCatalog,
   startTestStage,
   testRunId,
+  knownUserContext,
 } from '@adfunnel/testing';
 import Bull from 'bull';
 import { RankingConfigSchema } from '../config.js';
@@ -36,17 +37,10 @@ const ADMIN_TOKEN = `admin-${randomUUID()}`;
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 function requestFactory(): ScoreRequest {
-  const user = userAt(SPEC, 0);
   return {
     requestId: `req-${randomUUID()}`,
     deadlineAt: Date.now() + 5_000,
-    user: {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      interests: Array.from(user.interests),
-      known: true,
-    },
+    user: knownUserContext(SPEC, 0),
     surface: 'home_feed',
     adIds: Array.from({ length: 50 }, (_, i) => i + 1),
   };
