@@ -44,9 +44,13 @@ export const AdRequestSchema = z.strictObject({
     .string()
     .max(256)
     .optional()
-    .describe(
-      'Search query, for the search surface. Accepted and validated, but not used by retrieval or ranking yet',
-    ),
+    .describe('Search query, for the search surface: retrieval matches its words and meaning against the ads'),
+  contextAdId: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('The item the ads are shown next to, for the related_items surface: retrieval finds ads like it'),
 });
 export type AdRequest = z.infer<typeof AdRequestSchema>;
 export type AdRequestInput = z.input<typeof AdRequestSchema>;

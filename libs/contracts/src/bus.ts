@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { AdPositionsSchema } from './ad-request.dto.js';
-import { BidTypeSchema, DeviceSchema, SurfaceSchema, UserContextSchema } from './domain.js';
+import {
+  BidTypeSchema,
+  CandidateSourceSchema,
+  DeviceSchema,
+  SurfaceSchema,
+  UserContextSchema,
+} from './domain.js';
 
 /**
  * One typed request-reply call over the bus: the NATS subject, and the schemas both sides compile
@@ -35,6 +41,10 @@ export const CandidatesRequestSchema = z.strictObject({
   user: UserContextSchema,
   surface: SurfaceSchema,
   limit: z.number().int().min(1).max(2000),
+  /** The search query (search surface). */
+  query: z.string().max(256).optional(),
+  /** The item the ads are shown next to (related_items surface). */
+  contextAdId: z.number().int().positive().optional(),
 });
 export type CandidatesRequest = z.infer<typeof CandidatesRequestSchema>;
 
@@ -42,7 +52,7 @@ export type CandidatesRequest = z.infer<typeof CandidatesRequestSchema>;
 export const CandidatesResponseSchema = z.object({
   adIds: z.array(z.number().int()),
   scores: z.array(z.number()),
-  sources: z.array(z.enum(['ann', 'exact', 'popular'])),
+  sources: z.array(CandidateSourceSchema),
   indexVersion: z.string(),
   eligible: z.number().int().describe('Ads that passed targeting for this request'),
 });

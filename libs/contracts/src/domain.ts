@@ -33,14 +33,64 @@ export const EVENT_TYPES = ['impression', 'click', 'conversion', 'hide'] as cons
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
 
+/**
+ * Where a retrieval candidate came from: personalized nearest neighbours (`ann` through HNSW, `exact`
+ * when the eligible set is small enough to scan), `popular` (prior value per impression, the cold-start
+ * list), `query` (the search query or context item embedded and searched), `lexical` (the query's words
+ * matched against ad text), `context` (ads like the item the ads are shown next to), `trending` (recent
+ * engagement in the user's country) and `retargeting` (advertisers the user engaged with).
+ */
+export const CANDIDATE_SOURCES = [
+  'ann',
+  'exact',
+  'popular',
+  'query',
+  'lexical',
+  'context',
+  'trending',
+  'retargeting',
+] as const;
+export const CandidateSourceSchema = z.enum(CANDIDATE_SOURCES);
+export type CandidateSource = z.infer<typeof CandidateSourceSchema>;
+
+/** Most recent entries kept per list of a user's activity state. */
+export const MAX_RECENT_ACTIVITY = 20;
+
+/**
+ * What the funnel has observed a user do, from the events it logged itself (impressions, clicks, hides,
+ * conversions, search queries): never the simulator's ground truth. Counts are exponentially decayed
+ * (half-life configured where the state is written) and indexed by the category taxonomy of
+ * libs/features (an ad's category is what its advertiser declared).
+ */
+export const UserActivitySchema = z.strictObject({
+  impressionsByCategory: z.array(z.number().min(0)),
+  clicksByCategory: z.array(z.number().min(0)),
+  hidesByCategory: z.array(z.number().min(0)),
+  conversionsByCategory: z.array(z.number().min(0)),
+  /** Ads the user clicked or converted on, most recent first. */
+  recentAdIds: z.array(z.number().int().positive()).max(MAX_RECENT_ACTIVITY),
+  /** Advertisers of those ads, most recent first, distinct. */
+  recentAdvertiserIds: z.array(z.number().int().positive()).max(MAX_RECENT_ACTIVITY),
+  /** The user's recent search queries, most recent first, distinct. */
+  recentQueries: z.array(z.string().max(256)).max(MAX_RECENT_ACTIVITY),
+  /** Epoch ms of the last event folded in. */
+  updatedAt: z.number().int().min(0),
+});
+export type UserActivity = z.infer<typeof UserActivitySchema>;
+
 /** Everything the funnel knows about the person behind a request, computed once by the gateway. */
 export const UserContextSchema = z.strictObject({
   userId: z.string().min(1).max(64),
   country: CountrySchema,
   device: DeviceSchema,
-  /** Interest profile over the topic taxonomy of libs/features (non-negative, sums to ~1; all zero = unknown user). */
+  /**
+   * Category affinity over the taxonomy of libs/features, inferred from the user's logged activity
+   * (non-negative, sums to ~1; all zero = no activity yet). Never the simulator's true interests.
+   */
   interests: z.array(z.number().min(0).max(1)),
-  /** False when the user has no stored profile (cold start): retrieval leans on popularity. */
+  /** False when the funnel has seen no activity from the user (cold start): retrieval leans on popularity. */
   known: z.boolean(),
+  /** The activity `interests` was inferred from; absent for a user with none. */
+  activity: UserActivitySchema.optional(),
 });
 export type UserContext = z.infer<typeof UserContextSchema>;
