@@ -49,9 +49,9 @@ describe('preflight and the Redis health probe', () => {
         'every queued event and served record waiting in Redis, and the budget counters',
       );
       expect(printed).toContain(`redis-cli -p ${port} config set appendonly yes`);
-      expect(printed).toContain(`redis-cli -p ${port} config set appendfsync everysec`);
+      expect(printed).toContain(`redis-cli -p ${port} config set appendfsync always`);
       expect(printed).toContain(
-        'redis-server --appendonly yes --appendfsync everysec --maxmemory-policy noeviction',
+        'redis-server --appendonly yes --appendfsync always --maxmemory-policy noeviction',
       );
     });
 
@@ -70,19 +70,19 @@ describe('preflight and the Redis health probe', () => {
     });
   });
 
-  describe('a Redis with AOF fsynced every second', () => {
+  describe('a Redis with AOF fsynced on every write', () => {
     let redis: ScratchRedis;
     beforeAll(async () => {
-      redis = await ScratchRedis.start(['--appendonly', 'yes', '--appendfsync', 'everysec']);
+      redis = await ScratchRedis.start(['--appendonly', 'yes', '--appendfsync', 'always']);
     });
     afterAll(() => redis.stop());
 
-    it('is up in /health as aof-everysec, without a warning', async () => {
+    it('is up in /health as aof-always, without a warning', async () => {
       const health = await probeOf(redis.url);
 
       expect(health).toEqual({
         rttMs: expect.any(Number),
-        persistence: 'aof-everysec',
+        persistence: 'aof-always',
         evictionPolicy: 'noeviction',
       });
     });
@@ -93,8 +93,29 @@ describe('preflight and the Redis health probe', () => {
 
       expect(checked.problems).toEqual([]);
       expect(printed).toBe(
-        `Redis at ${redis.url} persists: AOF, fsync every second; maxmemory-policy noeviction.\n`,
+        `Redis at ${redis.url} persists: AOF, fsync on every write; maxmemory-policy noeviction.\n`,
       );
+    });
+  });
+
+  describe('a Redis with AOF fsynced every second', () => {
+    let redis: ScratchRedis;
+    beforeAll(async () => {
+      redis = await ScratchRedis.start(['--appendonly', 'yes', '--appendfsync', 'everysec']);
+    });
+    afterAll(() => redis.stop());
+
+    it('makes the preflight warn that a crash can lose the last seconds of acknowledged jobs', async () => {
+      const checked = await preflight({ redisUrl: redis.url, natsUrl: NATS_URL });
+      const printed = formatPreflight(checked, redis.url).replace(ANSI, '');
+      const port = new URL(redis.url).port;
+
+      expect(checked.redisPersistence?.persistence).toBe('aof-everysec');
+      expect(printed).toContain(
+        `WARNING: Redis at ${redis.url} can lose queued jobs (AOF, fsync every second;`,
+      );
+      expect(printed).toContain('up to the last ~2 s of acknowledged');
+      expect(printed).toContain(`redis-cli -p ${port} config set appendfsync always`);
     });
   });
 

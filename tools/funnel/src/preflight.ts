@@ -76,7 +76,7 @@ async function checkRedis(redisUrl: string, result: Preflight): Promise<void> {
         reason: reasonOf(err),
         howToStart:
           `redis-server --daemonize yes --bind 127.0.0.1 --port ${portOf(redisUrl, 6379)} ` +
-          '--appendonly yes --appendfsync everysec --maxmemory-policy noeviction' +
+          '--appendonly yes --appendfsync always --maxmemory-policy noeviction' +
           '   (or: docker compose -f docker/compose.yml up -d redis)',
       });
       return;

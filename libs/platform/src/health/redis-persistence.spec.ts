@@ -10,7 +10,7 @@ function settings(overrides: Partial<RedisPersistenceSettings> = {}): RedisPersi
   return {
     source: 'config',
     appendonly: true,
-    appendfsync: 'everysec',
+    appendfsync: 'always',
     save: '',
     maxmemoryPolicy: 'noeviction',
     ...overrides,
@@ -18,11 +18,11 @@ function settings(overrides: Partial<RedisPersistenceSettings> = {}): RedisPersi
 }
 
 describe(classifyRedisPersistence.name, () => {
-  it('reports AOF fsynced every second with noeviction as durable, without warnings', () => {
+  it('reports AOF fsynced on every write with noeviction as durable, without warnings', () => {
     const sut = classifyRedisPersistence(settings());
 
     expect(sut).toEqual({
-      persistence: 'aof-everysec',
+      persistence: 'aof-always',
       evictionPolicy: 'noeviction',
       source: 'config',
       persists: true,
@@ -32,8 +32,17 @@ describe(classifyRedisPersistence.name, () => {
     });
   });
 
+  it('warns that an AOF fsynced every second can lose the last seconds of acknowledged writes in a crash', () => {
+    const sut = classifyRedisPersistence(settings({ appendfsync: 'everysec' }));
+
+    expect(sut.persistence).toBe('aof-everysec');
+    expect(sut.persists).toBe(true);
+    expect(sut.warnings).toEqual([expect.stringContaining('up to the last ~2 s of acknowledged')]);
+    expect(sut.fixes).toEqual(['redis-cli config set appendfsync always']);
+  });
+
   it('names the fsync policy of an AOF', () => {
-    expect(classifyRedisPersistence(settings({ appendfsync: 'always' })).persistence).toBe('aof-always');
+    expect(classifyRedisPersistence(settings({ appendfsync: 'everysec' })).persistence).toBe('aof-everysec');
     expect(classifyRedisPersistence(settings({ appendfsync: undefined })).persistence).toBe('aof');
   });
 
@@ -43,11 +52,11 @@ describe(classifyRedisPersistence.name, () => {
     expect(sut.persistence).toBe('aof-no-fsync');
     expect(sut.persists).toBe(true);
     expect(sut.warnings).toEqual([expect.stringContaining('crash of the machine')]);
-    expect(sut.fixes).toEqual(['redis-cli config set appendfsync everysec']);
+    expect(sut.fixes).toEqual(['redis-cli config set appendfsync always']);
   });
 
   it('prefers the AOF when RDB snapshots are on as well', () => {
-    expect(classifyRedisPersistence(settings({ save: '3600 1' })).persistence).toBe('aof-everysec');
+    expect(classifyRedisPersistence(settings({ save: '3600 1' })).persistence).toBe('aof-always');
   });
 
   it('reports RDB snapshots without AOF as not persisting what came after the last snapshot', () => {
@@ -69,9 +78,9 @@ describe(classifyRedisPersistence.name, () => {
     );
     expect(sut.fixes).toEqual([
       'redis-cli -p 6380 config set appendonly yes',
-      'redis-cli -p 6380 config set appendfsync everysec',
+      'redis-cli -p 6380 config set appendfsync always',
       expect.stringMatching(/^redis-cli -p 6380 config rewrite/),
-      'or start Redis with: redis-server --appendonly yes --appendfsync everysec --maxmemory-policy noeviction',
+      'or start Redis with: redis-server --appendonly yes --appendfsync always --maxmemory-policy noeviction',
     ]);
   });
 

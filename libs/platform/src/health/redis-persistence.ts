@@ -41,9 +41,9 @@ const FSYNC: Record<string, RedisPersistence> = {
 
 const aofFix = (cli: string): string[] => [
   `${cli} config set appendonly yes`,
-  `${cli} config set appendfsync everysec`,
+  `${cli} config set appendfsync always`,
   `${cli} config rewrite   (keeps both across restarts when Redis runs from a config file)`,
-  'or start Redis with: redis-server --appendonly yes --appendfsync everysec --maxmemory-policy noeviction',
+  'or start Redis with: redis-server --appendonly yes --appendfsync always --maxmemory-policy noeviction',
 ];
 const WAITING = 'every queued event and served record waiting in Redis, and the budget counters';
 
@@ -63,15 +63,23 @@ export function classifyRedisPersistence(
   const persists = settings.appendonly;
   switch (persistence) {
     case 'aof-always':
-    case 'aof-everysec':
     case 'aof':
+      break;
+    case 'aof-everysec':
+      // Redis postpones the AOF write while a background fsync is slow (up to 2 s) and replies anyway.
+      warnings.push(
+        'Redis fsyncs its AOF every second (appendfsync everysec): while the disk is slow it postpones the ' +
+          'write and still acknowledges, so a crash of Redis can lose up to the last ~2 s of acknowledged ' +
+          'events and served records',
+      );
+      fixes.push(`${redisCli} config set appendfsync always`);
       break;
     case 'aof-no-fsync':
       warnings.push(
         'Redis writes its AOF but leaves fsync to the OS (appendfsync no): a crash of the machine loses ' +
           'the writes of the last ~30 s',
       );
-      fixes.push(`${redisCli} config set appendfsync everysec`);
+      fixes.push(`${redisCli} config set appendfsync always`);
       break;
     case 'rdb':
       warnings.push(
@@ -92,7 +100,7 @@ export function classifyRedisPersistence(
         `Redis has no AOF (aof_enabled:0; CONFIG is disabled, so its snapshots are unknown): a crash loses ${WAITING} ` +
           'written since the last snapshot, if any',
       );
-      fixes.push("turn AOF on (appendonly yes, appendfsync everysec) in the Redis provider's settings");
+      fixes.push("turn AOF on (appendonly yes, appendfsync always) in the Redis provider's settings");
       break;
     default:
       persistence satisfies never;
