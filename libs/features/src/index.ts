@@ -3,3 +3,4 @@ export * from './content-embedding.js';
 export * from './feature-spec.js';
 export * from './feature-builder.js';
 export * from './interest-profile.js';
+export * from './text-tokens.js';
