@@ -4,3 +4,4 @@ export * from './feature-spec.js';
 export * from './feature-builder.js';
 export * from './interest-profile.js';
 export * from './text-tokens.js';
+export * from './two-tower-spec.js';
