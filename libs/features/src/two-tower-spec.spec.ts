@@ -12,6 +12,7 @@ import {
   type TwoTowerRequest,
   denseOffsets,
   encodeAdTowerInputs,
+  tokenLayout,
   encodeUserTowerInputs,
   fnv1a32,
   hashBucket,
@@ -140,13 +141,30 @@ describe(encodeAdTowerInputs.name, () => {
 
   it('lays out ids, text and dense features per ad', () => {
     const sut = encodeAdTowerInputs([ad(), ad({ id: 2, categoryIndex: 0 })]);
-    const dim = TWO_TOWER_SPEC.ad.denseDim;
+    const { denseDim, tokenLength } = TWO_TOWER_SPEC.ad;
+    const layout = tokenLayout(TWO_TOWER_SPEC.ad);
     expect(sut.rows).toBe(2);
-    expect(sut.ad_id[0]).toBe(hashBucket('ad', 1, AD_ID_BUCKETS));
-    expect(sut.ad_text).toHaveLength(2 * 2 * AD_MAX_WORDS);
-    expect(sut.ad_dense[4]).toBe(1);
-    expect(sut.ad_dense[dim]).toBe(1);
-    expect(sut.ad_dense[TOPIC_COUNT]).toBeCloseTo(0.1, 6);
+    expect(sut.tokens).toHaveLength(2 * tokenLength);
+    expect(sut.tokens[layout['ad_id'].column]).toBe(hashBucket('ad', 1, AD_ID_BUCKETS));
+    const text = layout['ad_text'];
+    expect(sut.tokens[text.column]).toBe(text.base + hashBucket('w', 'acme', TOKEN_BUCKETS));
+    expect(sut.tokens[tokenLength - 1]).toBe(0);
+    expect(sut.dense[4]).toBe(1);
+    expect(sut.dense[denseDim]).toBe(1);
+    expect(sut.dense[TOPIC_COUNT]).toBeCloseTo(0.1, 6);
+  });
+
+  it('gives every id input a bucket range of its own in the shared table', () => {
+    const layout = tokenLayout(TWO_TOWER_SPEC.ad);
+    const sut = encodeAdTowerInputs([ad()]);
+    for (const input of TWO_TOWER_SPEC.ad.ids) {
+      const { column, base } = layout[input.name];
+      for (const id of sut.tokens.subarray(column, column + input.length)) {
+        if (id !== 0) expect(id - base).toBeGreaterThan(0);
+        if (id !== 0) expect(id - base).toBeLessThan(input.buckets);
+      }
+    }
+    expect(TWO_TOWER_SPEC.ad.tokenBuckets).toBe(AD_ID_BUCKETS + 1024 + TOKEN_BUCKETS);
   });
 
   it('refuses a bad category or embedding', () => {
@@ -160,8 +178,8 @@ describe(encodeUserTowerInputs.name, () => {
 
   it('matches the fixtures', () => {
     const sut = asPlain(encodeUserTowerInputs(fixtures.requests, lookup));
-    const { user_dense: dense, ...ids } = sut;
-    const { user_dense: expectedDense, ...expectedIds } = fixtures.userInputs;
+    const { dense, ...ids } = sut;
+    const { dense: expectedDense, ...expectedIds } = fixtures.userInputs;
     expect(ids).toEqual(expectedIds);
     (dense as number[]).forEach((v, i) => expect(v).toBeCloseTo((expectedDense as number[])[i], 6));
   });
@@ -169,11 +187,13 @@ describe(encodeUserTowerInputs.name, () => {
   it('encodes a user without activity from the context alone', () => {
     const sut = encodeUserTowerInputs([{ device: 'mobile', country: 'US', surface: 'home_feed' }], lookup);
     const o = denseOffsets(TWO_TOWER_SPEC.user);
-    expect(Array.from(sut.history_ads)).toEqual(new Array(MAX_RECENT_ACTIVITY).fill(0));
-    expect(sut.user_dense[o['user.known']]).toBe(0);
-    expect(sut.user_dense[o['ctx.device']]).toBe(1);
-    expect(sut.user_dense[o['ctx.surface']]).toBe(1);
-    expect(sut.user_dense.reduce((s, v) => s + v, 0)).toBe(3);
+    expect(Array.from(sut.tokens)).toEqual(new Array(TWO_TOWER_SPEC.user.tokenLength).fill(0));
+    expect(sut.tokens).toHaveLength(TWO_TOWER_SPEC.user.tokenLength);
+    expect(MAX_RECENT_ACTIVITY).toBe(20);
+    expect(sut.dense[o['user.known']]).toBe(0);
+    expect(sut.dense[o['ctx.device']]).toBe(1);
+    expect(sut.dense[o['ctx.surface']]).toBe(1);
+    expect(sut.dense.reduce((s, v) => s + v, 0)).toBe(3);
   });
 
   it('refuses an unknown device or surface and activity of another taxonomy', () => {

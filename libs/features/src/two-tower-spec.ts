@@ -1,5 +1,6 @@
 import { COUNTRIES, DEVICES, MAX_RECENT_ACTIVITY, SURFACES } from '@adfunnel/contracts';
 import { EMBEDDING_DIM } from './content-embedding.js';
+import { textTokens } from './text-tokens.js';
 import { TOPIC_COUNT, TOPICS } from './topics.js';
 
 /**
@@ -28,12 +29,21 @@ export interface DenseGroup {
   readonly description: string;
 }
 
+/**
+ * One tower's inputs. The ONNX tower (tools/training/two_tower.py) takes two tensors: `tokens`, int64
+ * [N, tokenLength], every id input side by side (columns in `ids` order), each shifted into its own
+ * range of one shared embedding table (`tokenBuckets` rows: input k's bucket b is row base_k + b, base_k
+ * the buckets of the inputs before it; 0 pads), pooled as a mean over the non-zero ids; and `dense`,
+ * float32 [N, denseDim].
+ */
 export interface TowerSpec {
   readonly ids: readonly IdInput[];
-  /** Name of the float32 [N, denseDim] input. */
-  readonly denseName: string;
   readonly dense: readonly DenseGroup[];
   readonly denseDim: number;
+  /** Columns of `tokens`: the sum of the id inputs' lengths. */
+  readonly tokenLength: number;
+  /** Rows of the shared token table: the sum of the id inputs' buckets. */
+  readonly tokenBuckets: number;
 }
 
 export interface TwoTowerSpec {
@@ -54,15 +64,16 @@ export const QUERY_MAX_WORDS = 8;
 /** Recent queries of the activity whose tokens feed the user tower, most recent first. */
 export const HISTORY_QUERIES = 5;
 
-export const TOKEN_BUCKETS = 32768;
-export const AD_ID_BUCKETS = 16384;
-export const ADVERTISER_ID_BUCKETS = 4096;
+export const TOKEN_BUCKETS = 8192;
+export const AD_ID_BUCKETS = 8192;
+export const ADVERTISER_ID_BUCKETS = 1024;
 
-const tower = (ids: IdInput[], denseName: string, dense: DenseGroup[]): TowerSpec => ({
+const tower = (ids: IdInput[], dense: DenseGroup[]): TowerSpec => ({
   ids,
-  denseName,
   dense,
   denseDim: dense.reduce((sum, g) => sum + g.dim, 0),
+  tokenLength: ids.reduce((sum, i) => sum + i.length, 0),
+  tokenBuckets: ids.reduce((sum, i) => sum + i.buckets, 0),
 });
 
 /** The single definition of the two-tower model's inputs. */
@@ -71,7 +82,7 @@ export const TWO_TOWER_SPEC: TwoTowerSpec = {
   version: 1,
   hash: 'fnv1a32-utf8: bucket = 1 + fnv1a32(namespace ":" value) mod (buckets - 1); 0 pads',
   tokenizer:
-    'nfkc-lower-alnum-runs: words = runs of letters/digits of NFKC(text).toLowerCase(); w:word, b:word word',
+    'textTokens: runs of letters/digits of text.toLowerCase(); words (w:word) then bigrams (b:word word)',
   ad: tower(
     [
       { name: 'ad_id', length: 1, buckets: AD_ID_BUCKETS, description: 'the ad id (ad:<id>)' },
@@ -88,7 +99,6 @@ export const TWO_TOWER_SPEC: TwoTowerSpec = {
         description: `words then bigrams of title and text, the first ${AD_MAX_WORDS} words`,
       },
     ],
-    'ad_dense',
     [
       { name: 'ad.category', dim: TOPIC_COUNT, description: 'one-hot of the declared category over TOPICS' },
       { name: 'ad.embedding', dim: EMBEDDING_DIM, description: "the catalog's visual embedding of the ad" },
@@ -127,7 +137,6 @@ export const TWO_TOWER_SPEC: TwoTowerSpec = {
         description: 'the ad the ads are shown next to (related_items), ad:<id>',
       },
     ],
-    'user_dense',
     [
       { name: 'user.known', dim: 1, description: '1 when the activity holds any event' },
       {
@@ -159,6 +168,19 @@ export const TWO_TOWER_SPEC: TwoTowerSpec = {
   vocabularies: { topics: TOPICS, devices: DEVICES, countries: COUNTRIES, surfaces: SURFACES },
 };
 
+/** Where each id input sits in a tower's `tokens`: its first column and the base of its bucket range. */
+export function tokenLayout(spec: TowerSpec): Readonly<Record<string, { column: number; base: number }>> {
+  const layout: Record<string, { column: number; base: number }> = {};
+  let column = 0;
+  let base = 0;
+  for (const input of spec.ids) {
+    layout[input.name] = { column, base };
+    column += input.length;
+    base += input.buckets;
+  }
+  return layout;
+}
+
 /** Offsets of each dense group of a tower, by name. */
 export function denseOffsets(spec: TowerSpec): Readonly<Record<string, number>> {
   const offsets: Record<string, number> = {};
@@ -174,7 +196,7 @@ export function denseOffsets(spec: TowerSpec): Readonly<Record<string, number>> 
 export function twoTowerSpecFingerprint(spec: TwoTowerSpec = TWO_TOWER_SPEC): string {
   const towerJson = (t: TowerSpec) => ({
     ids: t.ids.map((i) => [i.name, i.length, i.buckets]),
-    dense: [t.denseName, t.dense.map((g) => [g.name, g.dim])],
+    dense: t.dense.map((g) => [g.name, g.dim]),
   });
   const canonical = JSON.stringify({
     name: spec.name,
@@ -224,11 +246,9 @@ export function hashBucket(namespace: string, value: string | number, buckets: n
   return 1 + (fnv1a32(`${namespace}:${value}`) % (buckets - 1));
 }
 
-const WORD = /[\p{L}\p{N}]+/gu;
-
-/** Runs of letters and digits of the NFKC-normalized, lower-cased text. */
+/** The funnel's one tokenizer (text-tokens.ts): lower-cased runs of letters and digits. */
 export function tokenize(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(WORD) ?? [];
+  return textTokens(text);
 }
 
 /**
@@ -275,37 +295,51 @@ export interface TwoTowerAd {
   readonly embedding: ArrayLike<number>;
 }
 
-/** Row-major ad tower inputs for N ads: one array per input of `TWO_TOWER_SPEC.ad`. */
-export interface AdTowerInputs {
+/** One tower's two tensors for `rows` rows, row-major (see TowerSpec). */
+export interface TowerInputs {
   readonly rows: number;
-  readonly ad_id: Int32Array;
-  readonly advertiser_id: Int32Array;
-  readonly ad_text: Int32Array;
-  readonly ad_dense: Float32Array;
+  /** [rows, tokenLength]: bucket ids shifted into the shared table, 0 pads. */
+  readonly tokens: Int32Array;
+  /** [rows, denseDim]. */
+  readonly dense: Float32Array;
 }
 
-const AD_DENSE = denseOffsets(TWO_TOWER_SPEC.ad);
-const USER_DENSE = denseOffsets(TWO_TOWER_SPEC.user);
-const AD_TEXT_LENGTH = 2 * AD_MAX_WORDS;
+const AD = TWO_TOWER_SPEC.ad;
+const USER = TWO_TOWER_SPEC.user;
+const AD_DENSE = denseOffsets(AD);
+const USER_DENSE = denseOffsets(USER);
+const AD_TOKENS = tokenLayout(AD);
+const USER_TOKENS = tokenLayout(USER);
 
-export function encodeAdTowerInputs(ads: readonly TwoTowerAd[]): AdTowerInputs {
-  const n = ads.length;
-  const dim = TWO_TOWER_SPEC.ad.denseDim;
-  const inputs: AdTowerInputs = {
-    rows: n,
-    ad_id: new Int32Array(n),
-    advertiser_id: new Int32Array(n),
-    ad_text: new Int32Array(n * AD_TEXT_LENGTH),
-    ad_dense: new Float32Array(n * dim),
+function towerInputs(spec: TowerSpec, rows: number): TowerInputs {
+  return {
+    rows,
+    tokens: new Int32Array(rows * spec.tokenLength),
+    dense: new Float32Array(rows * spec.denseDim),
   };
-  for (let i = 0; i < n; i++) {
+}
+
+/** Adds the input's base to the non-zero ids it wrote at tokens[at..at+length). */
+function shift(tokens: Int32Array, at: number, length: number, base: number): void {
+  if (base === 0) return;
+  for (let j = at; j < at + length; j++) if (tokens[j] !== 0) tokens[j] += base;
+}
+
+export function encodeAdTowerInputs(ads: readonly TwoTowerAd[]): TowerInputs {
+  const inputs = towerInputs(AD, ads.length);
+  const { tokens, dense } = inputs;
+  for (let i = 0; i < ads.length; i++) {
     const ad = ads[i];
-    inputs.ad_id[i] = hashBucket('ad', ad.id, AD_ID_BUCKETS);
-    inputs.advertiser_id[i] = hashBucket('adv', ad.advertiserId, ADVERTISER_ID_BUCKETS);
-    writeTextIds([ad.title, ad.text], AD_MAX_WORDS, TOKEN_BUCKETS, inputs.ad_text, i * AD_TEXT_LENGTH);
-    const row = i * dim;
-    inputs.ad_dense[row + AD_DENSE['ad.category'] + categoryOf(ad)] = 1;
-    writeEmbedding(ad, inputs.ad_dense, row + AD_DENSE['ad.embedding']);
+    const t = i * AD.tokenLength;
+    tokens[t + AD_TOKENS['ad_id'].column] = AD_TOKENS['ad_id'].base + hashBucket('ad', ad.id, AD_ID_BUCKETS);
+    tokens[t + AD_TOKENS['advertiser_id'].column] =
+      AD_TOKENS['advertiser_id'].base + hashBucket('adv', ad.advertiserId, ADVERTISER_ID_BUCKETS);
+    const text = AD_TOKENS['ad_text'];
+    writeTextIds([ad.title, ad.text], AD_MAX_WORDS, TOKEN_BUCKETS, tokens, t + text.column);
+    shift(tokens, t + text.column, 2 * AD_MAX_WORDS, text.base);
+    const row = i * AD.denseDim;
+    dense[row + AD_DENSE['ad.category'] + categoryOf(ad)] = 1;
+    writeEmbedding(ad, dense, row + AD_DENSE['ad.embedding']);
   }
   return inputs;
 }
@@ -337,73 +371,61 @@ export interface TwoTowerRequest {
 /** Finds a catalog ad's category and visual embedding (the history embedding and the context ad). */
 export type TwoTowerAdLookup = (adId: number) => Pick<TwoTowerAd, 'categoryIndex' | 'embedding'> | undefined;
 
-export interface UserTowerInputs {
-  readonly rows: number;
-  readonly history_ads: Int32Array;
-  readonly history_advertisers: Int32Array;
-  readonly query_tokens: Int32Array;
-  readonly history_query_tokens: Int32Array;
-  readonly context_ad: Int32Array;
-  readonly user_dense: Float32Array;
-}
-
 /** Encodes `requests` (one row each) for the user tower. */
 export function encodeUserTowerInputs(
   requests: readonly TwoTowerRequest[],
   lookup: TwoTowerAdLookup,
-): UserTowerInputs {
-  const n = requests.length;
-  const dim = TWO_TOWER_SPEC.user.denseDim;
-  const inputs: UserTowerInputs = {
-    rows: n,
-    history_ads: new Int32Array(n * MAX_RECENT_ACTIVITY),
-    history_advertisers: new Int32Array(n * MAX_RECENT_ACTIVITY),
-    query_tokens: new Int32Array(n * 2 * QUERY_MAX_WORDS),
-    history_query_tokens: new Int32Array(n * 4 * QUERY_MAX_WORDS),
-    context_ad: new Int32Array(n),
-    user_dense: new Float32Array(n * dim),
-  };
-  for (let i = 0; i < n; i++) writeUserRow(requests[i], lookup, inputs, i);
+): TowerInputs {
+  const inputs = towerInputs(USER, requests.length);
+  for (let i = 0; i < requests.length; i++) writeUserRow(requests[i], lookup, inputs, i);
   return inputs;
 }
 
-function writeUserRow(
-  r: TwoTowerRequest,
-  lookup: TwoTowerAdLookup,
-  inputs: UserTowerInputs,
-  i: number,
+function writeIds(
+  ids: readonly number[],
+  namespace: string,
+  input: string,
+  buckets: number,
+  tokens: Int32Array,
+  t: number,
 ): void {
-  const dense = inputs.user_dense;
-  const row = i * TWO_TOWER_SPEC.user.denseDim;
+  const { column, base } = USER_TOKENS[input];
+  ids.slice(0, MAX_RECENT_ACTIVITY).forEach((id, k) => {
+    tokens[t + column + k] = base + hashBucket(namespace, id, buckets);
+  });
+}
+
+function writeUserRow(r: TwoTowerRequest, lookup: TwoTowerAdLookup, inputs: TowerInputs, i: number): void {
+  const { tokens, dense } = inputs;
+  const t = i * USER.tokenLength;
+  const row = i * USER.denseDim;
   const activity = r.activity ?? undefined;
   if (activity !== undefined) {
     const ads = activity.recentAdIds.slice(0, MAX_RECENT_ACTIVITY);
-    ads.forEach((id, k) => {
-      inputs.history_ads[i * MAX_RECENT_ACTIVITY + k] = hashBucket('ad', id, AD_ID_BUCKETS);
-    });
-    activity.recentAdvertiserIds.slice(0, MAX_RECENT_ACTIVITY).forEach((id, k) => {
-      inputs.history_advertisers[i * MAX_RECENT_ACTIVITY + k] = hashBucket('adv', id, ADVERTISER_ID_BUCKETS);
-    });
+    writeIds(ads, 'ad', 'history_ads', AD_ID_BUCKETS, tokens, t);
+    writeIds(activity.recentAdvertiserIds, 'adv', 'history_advertisers', ADVERTISER_ID_BUCKETS, tokens, t);
+    const queries = USER_TOKENS['history_query_tokens'];
     writeTextIds(
       activity.recentQueries.slice(0, HISTORY_QUERIES),
       2 * QUERY_MAX_WORDS,
       TOKEN_BUCKETS,
-      inputs.history_query_tokens,
-      i * 4 * QUERY_MAX_WORDS,
+      tokens,
+      t + queries.column,
     );
+    shift(tokens, t + queries.column, 4 * QUERY_MAX_WORDS, queries.base);
     const totals = [
       writeShare(activity.impressionsByCategory, dense, row + USER_DENSE['user.impression_share']),
       writeShare(activity.clicksByCategory, dense, row + USER_DENSE['user.click_share']),
       writeShare(activity.hidesByCategory, dense, row + USER_DENSE['user.hide_share']),
       sum(checkCategories(activity.conversionsByCategory)),
     ];
-    totals.forEach((t, k) => {
-      dense[row + USER_DENSE['user.log_totals'] + k] = Math.log1p(t);
+    totals.forEach((total, k) => {
+      dense[row + USER_DENSE['user.log_totals'] + k] = Math.log1p(total);
     });
-    const known = totals.some((t) => t > 0) || ads.length > 0 || activity.recentQueries.length > 0;
+    const known = totals.some((total) => total > 0) || ads.length > 0 || activity.recentQueries.length > 0;
     dense[row + USER_DENSE['user.known']] = known ? 1 : 0;
-    // The mean of the recent ads' embeddings, as a unit vector: what the heuristic retrieval searched with.
-    // Summed in float64 (Python sums the same way), written as float32 once normalized.
+    // The recent ads' mean embedding as a unit vector (what the heuristic retrieval searches with),
+    // summed in float64 as the Python encoder does, written as float32 once normalized.
     const mean = new Float64Array(EMBEDDING_DIM);
     for (const id of ads) {
       const ad = lookup(id);
@@ -416,17 +438,14 @@ function writeUserRow(
   const country = (COUNTRIES as readonly string[]).indexOf(r.country);
   dense[row + USER_DENSE['ctx.country'] + (country < 0 ? COUNTRIES.length : country)] = 1;
   dense[row + USER_DENSE['ctx.surface'] + indexIn(SURFACES, r.surface, 'surface')] = 1;
-  const words = writeTextIds(
-    [r.query ?? ''],
-    QUERY_MAX_WORDS,
-    TOKEN_BUCKETS,
-    inputs.query_tokens,
-    i * 2 * QUERY_MAX_WORDS,
-  );
-  dense[row + USER_DENSE['ctx.has_query']] = words > 0 ? 1 : 0;
+  const query = USER_TOKENS['query_tokens'];
+  const ids = writeTextIds([r.query ?? ''], QUERY_MAX_WORDS, TOKEN_BUCKETS, tokens, t + query.column);
+  shift(tokens, t + query.column, 2 * QUERY_MAX_WORDS, query.base);
+  dense[row + USER_DENSE['ctx.has_query']] = ids > 0 ? 1 : 0;
   const contextAdId = r.contextAdId ?? undefined;
   if (contextAdId !== undefined) {
-    inputs.context_ad[i] = hashBucket('ad', contextAdId, AD_ID_BUCKETS);
+    const context = USER_TOKENS['context_ad'];
+    tokens[t + context.column] = context.base + hashBucket('ad', contextAdId, AD_ID_BUCKETS);
     const ad = lookup(contextAdId);
     if (ad !== undefined) {
       dense[row + USER_DENSE['ctx.ad_present']] = 1;
