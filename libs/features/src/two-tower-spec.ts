@@ -54,6 +54,13 @@ export interface TwoTowerSpec {
   readonly tokenizer: string;
   readonly ad: TowerSpec;
   readonly user: TowerSpec;
+  /** Words kept per ad and per query, recent queries read, recent ads and advertisers read. */
+  readonly limits: {
+    readonly adMaxWords: number;
+    readonly queryMaxWords: number;
+    readonly historyQueries: number;
+    readonly historyLength: number;
+  };
   readonly vocabularies: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -165,6 +172,12 @@ export const TWO_TOWER_SPEC: TwoTowerSpec = {
       { name: 'ctx.ad_embedding', dim: EMBEDDING_DIM, description: 'visual embedding of the context ad' },
     ],
   ),
+  limits: {
+    adMaxWords: AD_MAX_WORDS,
+    queryMaxWords: QUERY_MAX_WORDS,
+    historyQueries: HISTORY_QUERIES,
+    historyLength: MAX_RECENT_ACTIVITY,
+  },
   vocabularies: { topics: TOPICS, devices: DEVICES, countries: COUNTRIES, surfaces: SURFACES },
 };
 
@@ -205,7 +218,7 @@ export function twoTowerSpecFingerprint(spec: TwoTowerSpec = TWO_TOWER_SPEC): st
     tokenizer: spec.tokenizer,
     ad: towerJson(spec.ad),
     user: towerJson(spec.user),
-    constants: [AD_MAX_WORDS, QUERY_MAX_WORDS, HISTORY_QUERIES],
+    limits: spec.limits,
     vocabularies: Object.keys(spec.vocabularies)
       .sort()
       .map((k) => [k, spec.vocabularies[k]]),
