@@ -1,6 +1,7 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { z } from 'zod';
+import { QuotaEnv } from './sources/quotas.js';
 
 export const RetrievalConfigSchema = z.object({
   ...CommonEnv,
@@ -10,6 +11,22 @@ export const RetrievalConfigSchema = z.object({
   RETRIEVAL_EF_SEARCH: envInteger('a positive integer', 1, 100_000).default(128),
   /** Eligible sets smaller than this many ads are scanned exactly instead of searched through HNSW. */
   RETRIEVAL_EXACT_THRESHOLD: envInteger('a non-negative integer (0 = always use HNSW)', 0).default(4000),
+  /**
+   * Each surface's candidate sources, their shares of the limit and their merge priority,
+   * `lexical:0.6,query:0.3,ann:0.1` (RETRIEVAL_QUOTAS_HOME_FEED, _SEARCH, _RELATED_ITEMS; unset: DEFAULT_QUOTAS).
+   */
+  ...QuotaEnv,
+  /**
+   * The personalized ANN fetches this many times its candidates and keeps the best by similarity x
+   * the campaign's prior value per impression; 1 keeps the nearest by similarity alone.
+   */
+  RETRIEVAL_ANN_OVERFETCH: envInteger('an integer from 1 to 20', 1, 20).default(1),
+  /** Best lexical hits whose embeddings the `query` source searches around. */
+  RETRIEVAL_QUERY_SEEDS: envInteger('an integer from 1 to 1000', 1, 1000).default(20),
+  /** How often the trending ads per country are reloaded from Redis, off the request path. */
+  RETRIEVAL_TRENDING_REFRESH_MS: envInteger('a positive integer of milliseconds', 1).default(5000),
+  /** Trending ads kept per country. */
+  RETRIEVAL_TRENDING_LIMIT: envInteger('an integer from 1 to 10000', 1, 10_000).default(500),
   ...BudgetEnv,
   ...FrequencyCapEnv,
   /** How often the campaigns that have spent their daily budget are reloaded from Redis. */

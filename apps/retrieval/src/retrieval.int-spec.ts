@@ -89,8 +89,41 @@ describe(RetrievalModule.name, () => {
     // Below RETRIEVAL_EXACT_THRESHOLD (4000 by default) eligible ads, the index scans them exactly.
     const source =
       response.eligible < app.get(IndexLifecycleService).current().exactThreshold ? 'exact' : 'ann';
-    expect(response.sources).toEqual(Array(200).fill(source));
+    // The home feed's quotas: personalized 60%, popular 15%, and the personalized source backfills the
+    // trending and retargeting shares this user has nothing for.
+    expect(response.sources.filter((s) => s === source)).toHaveLength(170);
+    expect(response.sources.filter((s) => s === 'popular')).toHaveLength(30);
     expect(response.indexVersion).toBe(app.get(IndexLifecycleService).current().version);
+  });
+
+  it("answers a search mostly with the lexical hits for the query's product", async () => {
+    const ads = app.get(CatalogSnapshotService).snapshot().ads;
+    const byId = new Map(ads.map((ad) => [ad.id, ad]));
+    const product = 'wireless earbuds';
+
+    const response = await candidates(requestFactory({ surface: 'search', query: product, limit: 20 }));
+
+    const lexical = response.adIds.filter((_, i) => response.sources[i] === 'lexical');
+    expect(response.adIds).toHaveLength(20);
+    expect(lexical.length).toBeGreaterThanOrEqual(12);
+    expect(lexical.every((id) => byId.get(id)!.title.endsWith(`: ${product}`))).toBe(true);
+    const electronics = response.adIds.filter((id) => byId.get(id)!.category === 'electronics');
+    expect(electronics.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('answers a related-items request with ads like the context ad, without the ad itself', async () => {
+    const ads = app.get(CatalogSnapshotService).snapshot().ads;
+    const byId = new Map(ads.map((ad) => [ad.id, ad]));
+    const context = ads[100];
+
+    const response = await candidates(
+      requestFactory({ surface: 'related_items', contextAdId: context.id, limit: 50 }),
+    );
+
+    expect(response.adIds).not.toContain(context.id);
+    expect(response.sources.slice(0, 30)).toEqual(Array(30).fill('context'));
+    const alike = response.adIds.slice(0, 30).filter((id) => byId.get(id)!.category === context.category);
+    expect(alike.length).toBeGreaterThanOrEqual(20);
   });
 
   it('rejects a malformed request naming the bad field', async () => {

@@ -6,6 +6,7 @@ import type { RetrievalConfig } from './config.js';
 import { IndexLifecycleModule } from './index/index-lifecycle.module.js';
 import { RetrievalController } from './retrieval.controller.js';
 import { RetrievalService } from './retrieval.service.js';
+import { CandidateSourcesModule } from './sources/candidate-sources.module.js';
 
 @Module({})
 export class RetrievalModule {
@@ -13,7 +14,12 @@ export class RetrievalModule {
     return serviceModule(RetrievalModule, {
       name: 'retrieval',
       config,
-      imports: [CatalogModule.forService(config), IndexLifecycleModule, BudgetStateModule],
+      imports: [
+        CatalogModule.forService(config),
+        IndexLifecycleModule,
+        BudgetStateModule,
+        CandidateSourcesModule,
+      ],
       controllers: [RetrievalController],
       providers: [RetrievalService],
     });

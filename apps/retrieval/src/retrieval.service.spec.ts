@@ -4,13 +4,17 @@ import { TOPIC_COUNT } from '@adfunnel/features';
 import {
   FakeCatalogSnapshots,
   SMALL_MARKETPLACE,
+  catalogAds,
   catalogSnapshot,
   knownUserContext,
 } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
-import { RetrievalConfigSchema } from './config.js';
+import { RetrievalConfigSchema, type RetrievalConfig } from './config.js';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 import { RetrievalService } from './retrieval.service.js';
+import { CandidateSources } from './sources/candidate-sources.js';
+import { TrendingAds } from './sources/trending-ads.js';
+import { ActivityUserQueryVector } from './sources/user-query-vector.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12);
 
@@ -33,13 +37,18 @@ describe(RetrievalService.name, () => {
     Logger.overrideLogger(false);
   });
 
+  const ads = catalogAds();
+  const byId = new Map(ads.map((ad) => [ad.id, ad]));
+
   beforeEach(() => {
-    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1'));
-    lifecycle = new IndexLifecycleService(
-      catalog.asService(),
-      RetrievalConfigSchema.parse({ RETRIEVAL_EXACT_THRESHOLD: '0' }),
-    );
-    sut = new RetrievalService(lifecycle);
+    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads));
+    const config: RetrievalConfig = RetrievalConfigSchema.parse({ RETRIEVAL_EXACT_THRESHOLD: '0' });
+    lifecycle = new IndexLifecycleService(catalog.asService(), config);
+    const sources = new CandidateSources(new ActivityUserQueryVector(), new TrendingAds(null, 100, 5000), {
+      annOverfetch: config.RETRIEVAL_ANN_OVERFETCH,
+      querySeeds: config.RETRIEVAL_QUERY_SEEDS,
+    });
+    sut = new RetrievalService(lifecycle, sources, config);
   });
 
   it('answers not_ready until the index is built', () => {
@@ -60,8 +69,15 @@ describe(RetrievalService.name, () => {
 
       expect(CandidatesResponseSchema.parse(response)).toEqual(response);
       expect(response.adIds).toHaveLength(100);
+      expect(new Set(response.adIds).size).toBe(100);
       expect(response.scores).toHaveLength(100);
-      expect(response.sources).toEqual(Array(100).fill('ann'));
+      // Home feed: the personalized quota (60%), popular (15%); trending and retargeting have nothing
+      // for this user, so the personalized source backfills their share.
+      expect(response.sources).toEqual([
+        ...Array(60).fill('ann'),
+        ...Array(15).fill('popular'),
+        ...Array(25).fill('ann'),
+      ]);
       expect(response.indexVersion).toBe(lifecycle.current().version);
       expect(response.eligible).toBe(
         lifecycle.current().eligibleCount(request.user.country, request.user.device),
@@ -78,6 +94,57 @@ describe(RetrievalService.name, () => {
       expect(response.adIds).toEqual(
         lifecycle.current().popular({ country: unknown.country, device: unknown.device, k: 20 }).adIds,
       );
+    });
+
+    it("fills a search request mostly with the lexical hits for the query's product, then ads like them", () => {
+      const user = requestFactory().user;
+      const eligibleAd = ads.find(
+        (ad) =>
+          ad.status === 'active' &&
+          ad.campaign.status === 'active' &&
+          (ad.campaign.targetCountries.length === 0 || ad.campaign.targetCountries.includes(user.country)) &&
+          (ad.campaign.targetDevices.length === 0 || ad.campaign.targetDevices.includes(user.device)),
+      )!;
+      const product = eligibleAd.title.split(': ')[1];
+
+      const response = sut.candidates(requestFactory({ surface: 'search', query: product, limit: 15 }), NOW);
+
+      const lexical = response.adIds.filter((_, i) => response.sources[i] === 'lexical');
+      expect(response.adIds).toHaveLength(15);
+      // The lexical quota (60%) first, every one naming the product; ads like them fill the rest.
+      expect(response.sources.slice(0, 9)).toEqual(Array(9).fill('lexical'));
+      expect(lexical.every((id) => byId.get(id)!.title.endsWith(`: ${product}`))).toBe(true);
+      expect(response.sources.slice(9)).toContain('query');
+      expect(response.sources.every((s) => ['lexical', 'query', 'ann'].includes(s))).toBe(true);
+      const onTopic = response.adIds.filter((id) => byId.get(id)!.category === eligibleAd.category);
+      expect(onTopic.length).toBeGreaterThanOrEqual(13);
+    });
+
+    it('keeps weak lexical matches (a brand word alone) out and fills from ads like the strong ones', () => {
+      const response = sut.candidates(
+        requestFactory({ surface: 'search', query: 'studio headphones', limit: 100 }),
+        NOW,
+      );
+
+      const lexical = response.adIds.filter((_, i) => response.sources[i] === 'lexical');
+      expect(lexical.length).toBeGreaterThan(0);
+      expect(lexical.every((id) => byId.get(id)!.title.endsWith(': studio headphones'))).toBe(true);
+      expect(response.adIds).toHaveLength(100);
+    });
+
+    it('fills a related-items request mostly with ads like the context ad, leaving the ad itself out', () => {
+      const context = ads[42];
+
+      const response = sut.candidates(
+        requestFactory({ surface: 'related_items', contextAdId: context.id, limit: 50 }),
+        NOW,
+      );
+
+      expect(response.adIds).toHaveLength(50);
+      expect(response.adIds).not.toContain(context.id);
+      expect(response.sources.slice(0, 30)).toEqual(Array(30).fill('context'));
+      const near = response.adIds.slice(0, 30).filter((id) => byId.get(id)!.category === context.category);
+      expect(near.length).toBeGreaterThan(20);
     });
 
     it('answers timeout when the deadline has already passed', () => {

@@ -4,6 +4,7 @@ import { AdfunnelError } from '@adfunnel/contracts';
 import { InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
+import { CandidateCatalog } from '../sources/candidate-catalog.js';
 
 export interface IndexBuildFailure {
   readonly catalogVersion: string;
@@ -12,7 +13,8 @@ export interface IndexBuildFailure {
 }
 
 /**
- * Owns the live AdIndex: builds it from the catalog snapshot at startup and again whenever the
+ * Owns the live AdIndex and the CandidateCatalog built beside it from the same snapshot (lexical
+ * index, embeddings by ad, ads by advertiser): builds both at startup and again whenever the
  * catalog version changes. A new index is built aside while the old one keeps serving, then swapped
  * in with one assignment; a failed rebuild keeps the old index and is reported by the health probe.
  */
@@ -21,6 +23,7 @@ export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDe
   private readonly logger = new Logger(IndexLifecycleService.name);
   private readonly options: Omit<AdIndexOptions, 'catalogVersion'>;
   private index: AdIndex | undefined;
+  private candidateCatalog: CandidateCatalog | undefined;
   /** Newest snapshot not yet indexed; a change during a build waits here, intermediate ones are skipped. */
   private pending: CatalogSnapshot | undefined;
   private building: Promise<void> | undefined;
@@ -57,6 +60,14 @@ export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDe
     return this.index;
   }
 
+  /** The candidate catalog of the index in service, swapped in with it; AdfunnelError('not_ready') like current(). */
+  candidates(): CandidateCatalog {
+    if (this.candidateCatalog === undefined) {
+      throw new AdfunnelError('not_ready', 'the ad index is not built yet');
+    }
+    return this.candidateCatalog;
+  }
+
   /** For health: the index in service (if any) and the last failed rebuild since it was swapped in. */
   status(): { index: AdIndex | undefined; building: boolean; lastFailure: IndexBuildFailure | undefined } {
     return { index: this.index, building: this.building !== undefined, lastFailure: this.failure };
@@ -79,7 +90,10 @@ export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDe
           ...this.options,
           catalogVersion: next.version,
         });
+        const candidates = CandidateCatalog.build(built, next.ads);
+        // One synchronous step: a request sees the old pair or the new one, never a mix.
         this.index = built;
+        this.candidateCatalog = candidates;
         this.failure = undefined;
         this.logger.log(
           `ad index ${built.version} in service: ${built.size} of ${next.ads.length} ads servable, ` +

@@ -1,0 +1,139 @@
+import type { AdIndex } from '@adfunnel/ad-index';
+import type { CatalogAd } from '@adfunnel/catalog';
+import { LexicalIndex, type LexicalIndexOptions } from './lexical-index.js';
+
+/** What the candidate sources read of one catalog ad. */
+export interface CandidateAd {
+  readonly id: number;
+  readonly campaignId: number;
+  readonly advertiserId: number;
+  /** The catalog's (visual) embedding, scaled to unit length. */
+  readonly embedding: Float32Array;
+}
+
+/**
+ * The ads one request may see: the AdIndex's targeting (its popularity list for the request's country
+ * and device, so the rules live in one place) less the campaigns the request excludes.
+ */
+export interface EligibleAds {
+  readonly count: number;
+  admits(adId: number): boolean;
+  /** The ad's prior value per impression (USD at average rates), 0 when not eligible. */
+  prior(adId: number): number;
+}
+
+const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
+/** (country, device) pairs whose eligible sets are kept; countries no campaign targets share one set. */
+const ELIGIBLE_CACHE_SIZE = 64;
+
+/**
+ * Everything the candidate sources search, built from one catalog snapshot next to its AdIndex and
+ * swapped in with it: the index, a lexical index over ad titles and texts, each ad's unit embedding
+ * (every catalog ad, so a paused ad still works as a related-items context or a recent engagement)
+ * and the ads of each advertiser. Immutable once built.
+ */
+export class CandidateCatalog {
+  private readonly eligibleSets = new Map<string, ReadonlyMap<number, number>>();
+
+  private constructor(
+    readonly index: AdIndex,
+    readonly lexical: LexicalIndex,
+    private readonly ads: ReadonlyMap<number, CandidateAd>,
+    private readonly byAdvertiser: ReadonlyMap<number, readonly number[]>,
+    private readonly byCampaign: ReadonlyMap<number, readonly number[]>,
+  ) {}
+
+  static build(
+    index: AdIndex,
+    ads: readonly CatalogAd[],
+    lexicalOptions: LexicalIndexOptions = {},
+  ): CandidateCatalog {
+    const byId = new Map<number, CandidateAd>();
+    const byAdvertiser = new Map<number, number[]>();
+    const byCampaign = new Map<number, number[]>();
+    const push = (map: Map<number, number[]>, key: number, adId: number) => {
+      const list = map.get(key);
+      if (list === undefined) map.set(key, [adId]);
+      else list.push(adId);
+    };
+    for (const ad of ads) {
+      byId.set(ad.id, {
+        id: ad.id,
+        campaignId: ad.campaign.id,
+        advertiserId: ad.advertiserId,
+        embedding: unit(ad.embedding),
+      });
+      push(byAdvertiser, ad.advertiserId, ad.id);
+      push(byCampaign, ad.campaign.id, ad.id);
+    }
+    const lexical = LexicalIndex.build(
+      ads.map((ad) => ({ id: ad.id, fields: [ad.title, ad.text] })),
+      lexicalOptions,
+    );
+    return new CandidateCatalog(index, lexical, byId, byAdvertiser, byCampaign);
+  }
+
+  get version(): string {
+    return this.index.version;
+  }
+
+  ad(adId: number): CandidateAd | undefined {
+    return this.ads.get(adId);
+  }
+
+  adsOfAdvertiser(advertiserId: number): readonly number[] {
+    return this.byAdvertiser.get(advertiserId) ?? [];
+  }
+
+  eligible(
+    country: string,
+    device: string,
+    excludeCampaigns: ReadonlySet<number> = NO_CAMPAIGNS,
+  ): EligibleAds {
+    const priors = this.eligibleSet(country, device);
+    let excludedCount = 0;
+    for (const campaignId of excludeCampaigns) {
+      for (const adId of this.byCampaign.get(campaignId) ?? []) if (priors.has(adId)) excludedCount++;
+    }
+    const admits = (adId: number): boolean => {
+      if (!priors.has(adId)) return false;
+      return excludeCampaigns.size === 0 || !excludeCampaigns.has(this.ads.get(adId)!.campaignId);
+    };
+    return {
+      count: priors.size - excludedCount,
+      admits,
+      prior: (adId) => (admits(adId) ? priors.get(adId)! : 0),
+    };
+  }
+
+  private eligibleSet(country: string, device: string): ReadonlyMap<number, number> {
+    const key = `${country}|${device}`;
+    const hit = this.eligibleSets.get(key);
+    if (hit !== undefined) {
+      this.eligibleSets.delete(key);
+      this.eligibleSets.set(key, hit);
+      return hit;
+    }
+    const priors = new Map<number, number>();
+    if (this.index.size > 0) {
+      const all = this.index.popular({ country, device, k: this.index.size });
+      all.adIds.forEach((adId, i) => priors.set(adId, all.scores[i]));
+    }
+    this.eligibleSets.set(key, priors);
+    if (this.eligibleSets.size > ELIGIBLE_CACHE_SIZE) {
+      this.eligibleSets.delete(this.eligibleSets.keys().next().value!);
+    }
+    return priors;
+  }
+}
+
+function unit(embedding: ArrayLike<number>): Float32Array {
+  const out = Float32Array.from(embedding);
+  let norm = 0;
+  for (let d = 0; d < out.length; d++) norm += out[d] * out[d];
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let d = 0; d < out.length; d++) out[d] *= inv;
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CandidateSource } from '@adfunnel/contracts';
+import { parseConfig, ConfigError } from '@adfunnel/platform';
+import { RetrievalConfigSchema } from '../config.js';
+import { mergeCandidates, type SourceCandidates } from './merge-candidates.js';
+import { DEFAULT_QUOTAS, parseQuotas, quotaCounts } from './quotas.js';
+
+function list(source: CandidateSource, adIds: number[]): SourceCandidates {
+  return { adIds, scores: adIds.map((id) => id / 100), sources: adIds.map(() => source) };
+}
+
+describe(mergeCandidates.name, () => {
+  const quotas = parseQuotas('lexical:0.5,query:0.3,ann:0.2');
+
+  it('fills each source its quota, in priority order', () => {
+    const merged = mergeCandidates(
+      quotas,
+      [list('lexical', [1, 2, 3, 4, 5, 6, 7]), list('query', [11, 12, 13, 14]), list('ann', [21, 22, 23])],
+      10,
+    );
+
+    expect(merged.adIds).toEqual([1, 2, 3, 4, 5, 11, 12, 13, 21, 22]);
+    expect(merged.sources).toEqual([...Array(5).fill('lexical'), ...Array(3).fill('query'), 'ann', 'ann']);
+    expect(merged.scores).toEqual([0.01, 0.02, 0.03, 0.04, 0.05, 0.11, 0.12, 0.13, 0.21, 0.22]);
+    expect(merged.taken).toEqual({ lexical: 5, query: 3, ann: 2 });
+  });
+
+  it('keeps an ad two sources found with the first, its score and label, and takes the next instead', () => {
+    const merged = mergeCandidates(
+      quotas,
+      [list('lexical', [1, 2, 3, 4, 5]), list('query', [3, 11, 1, 12, 13]), list('ann', [11, 21, 22])],
+      10,
+    );
+
+    expect(merged.adIds).toEqual([1, 2, 3, 4, 5, 11, 12, 13, 21, 22]);
+    expect(new Set(merged.adIds).size).toBe(10);
+    expect(merged.sources[merged.adIds.indexOf(3)]).toBe('lexical');
+    expect(merged.scores[merged.adIds.indexOf(3)]).toBe(0.03);
+    expect(merged.sources[merged.adIds.indexOf(11)]).toBe('query');
+  });
+
+  it('backfills a short source from the next sources in priority order, up to the limit', () => {
+    const merged = mergeCandidates(
+      quotas,
+      [list('lexical', [1, 2]), list('query', [11, 12, 13, 14, 15, 16]), list('ann', [21, 22, 23, 24, 25])],
+      10,
+    );
+
+    // lexical has 2 of its 5; query fills its 3, ann its 2, then query's rest and ann's next backfill.
+    expect(merged.adIds).toEqual([1, 2, 11, 12, 13, 21, 22, 14, 15, 16]);
+    expect(merged.taken).toEqual({ lexical: 2, query: 6, ann: 2 });
+  });
+
+  it('backfills what shares summing below 1 leave', () => {
+    const merged = mergeCandidates(parseQuotas('context:0.5'), [list('context', [1, 2, 3, 4, 5, 6])], 4);
+
+    expect(merged.adIds).toEqual([1, 2, 3, 4]);
+  });
+
+  it('answers fewer than the limit only when every source is spent', () => {
+    const merged = mergeCandidates(
+      quotas,
+      [list('lexical', [1]), list('query', []), list('ann', [1, 2])],
+      10,
+    );
+
+    expect(merged.adIds).toEqual([1, 2]);
+    expect(merged.sources).toEqual(['lexical', 'ann']);
+  });
+
+  it('never takes an excluded ad', () => {
+    const merged = mergeCandidates(
+      parseQuotas('context:0.6,ann:0.4'),
+      [list('context', [7, 1, 2]), list('ann', [7, 3])],
+      5,
+      new Set([7]),
+    );
+
+    expect(merged.adIds).toEqual([1, 2, 3]);
+  });
+
+  it('refuses lists that do not line up with the quotas or with themselves', () => {
+    expect(() => mergeCandidates(quotas, [list('lexical', [1])], 5)).toThrow(
+      new RangeError('1 candidate lists for 3 quotas'),
+    );
+    expect(() =>
+      mergeCandidates(
+        quotas,
+        [{ adIds: [1, 2], scores: [1], sources: ['lexical', 'lexical'] }, list('query', []), list('ann', [])],
+        5,
+      ),
+    ).toThrow(new RangeError('source lexical answered 2 ads, 1 scores and 2 labels'));
+  });
+});
+
+describe(quotaCounts.name, () => {
+  it('hands the rounding remainder to the largest fractions, never above the limit', () => {
+    expect(quotaCounts(parseQuotas('lexical:0.5,query:0.3,ann:0.2'), 200)).toEqual([100, 60, 40]);
+    expect(quotaCounts(parseQuotas('ann:0.6,trending:0.15,retargeting:0.1,popular:0.15'), 7)).toEqual([
+      4, 1, 1, 1,
+    ]);
+    expect(quotaCounts(parseQuotas('ann:0.34,popular:0.33,trending:0.33'), 1)).toEqual([1, 0, 0]);
+    expect(quotaCounts(parseQuotas('ann:0.5'), 9)).toEqual([5]);
+  });
+});
+
+describe(parseQuotas.name, () => {
+  it('keeps the sources in the order given, with their shares', () => {
+    expect(parseQuotas(' query:0.3 , lexical:0.7')).toEqual([
+      { source: 'query', share: 0.3 },
+      { source: 'lexical', share: 0.7 },
+    ]);
+  });
+
+  it.each([
+    ['', 'got none'],
+    ['lexical', '"lexical" is not one'],
+    ['lexical:0.5:1', '"lexical:0.5:1" is not one'],
+    ['exact:0.5', '"exact" is not a source'],
+    ['lexical:0.5,lexical:0.2', 'lexical is named twice'],
+    ['lexical:0', 'lexical has share "0"'],
+    ['lexical:abc', 'lexical has share "abc"'],
+    ['lexical:', 'lexical has share ""'],
+    ['lexical:0.7,query:0.5', 'the shares sum to 1.2'],
+  ])('refuses %j: %s', (raw, problem) => {
+    expect(() => parseQuotas(raw)).toThrow(
+      new RangeError(
+        'expected <source>:<share> pairs separated by commas, in merge priority, sources among ann, popular, ' +
+          `query, lexical, context, trending, retargeting, shares in (0, 1] summing to at most 1; ${problem}`,
+      ),
+    );
+  });
+});
+
+describe('RETRIEVAL_QUOTAS_<SURFACE>', () => {
+  it('defaults each surface to its own sources', () => {
+    const config = parseConfig(RetrievalConfigSchema, {});
+
+    expect(config.RETRIEVAL_QUOTAS_HOME_FEED).toEqual(DEFAULT_QUOTAS.home_feed);
+    expect(config.RETRIEVAL_QUOTAS_SEARCH.map((q) => q.source)).toEqual(['lexical', 'query', 'ann']);
+    expect(config.RETRIEVAL_QUOTAS_RELATED_ITEMS[0]).toEqual({ source: 'context', share: 0.6 });
+  });
+
+  it('replaces a surface default whole', () => {
+    const config = parseConfig(RetrievalConfigSchema, { RETRIEVAL_QUOTAS_SEARCH: 'query:1' });
+
+    expect(config.RETRIEVAL_QUOTAS_SEARCH).toEqual([{ source: 'query', share: 1 }]);
+    expect(config.RETRIEVAL_QUOTAS_HOME_FEED).toEqual(DEFAULT_QUOTAS.home_feed);
+  });
+
+  it('names the variable and what is wrong with it', () => {
+    let error: unknown;
+    try {
+      parseConfig(RetrievalConfigSchema, { RETRIEVAL_QUOTAS_HOME_FEED: 'ann:0.9,popular:0.2' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.variable)).toEqual(['RETRIEVAL_QUOTAS_HOME_FEED']);
+    expect((error as ConfigError).message).toContain('RETRIEVAL_QUOTAS_HOME_FEED: expected <source>:<share>');
+    expect((error as ConfigError).message).toContain('the shares sum to 1.1');
+  });
+});

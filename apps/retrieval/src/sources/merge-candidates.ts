@@ -1,0 +1,72 @@
+import type { CandidateSource } from '@adfunnel/contracts';
+import { quotaCounts, type QuotaSource, type SurfaceQuotas } from './quotas.js';
+
+/** One source's candidates, best first, as parallel arrays; scores are on the source's own scale. */
+export interface SourceCandidates {
+  readonly adIds: readonly number[];
+  readonly scores: readonly number[];
+  /** Each candidate's label: usually the source's name; `ann` also answers `exact` or `popular`. */
+  readonly sources: readonly CandidateSource[];
+}
+
+export interface MergedCandidates {
+  readonly adIds: number[];
+  readonly scores: number[];
+  readonly sources: CandidateSource[];
+  /** Candidates each quota source contributed (quota and backfill together). */
+  readonly taken: Partial<Record<QuotaSource, number>>;
+}
+
+export const NO_CANDIDATES: SourceCandidates = { adIds: [], scores: [], sources: [] };
+
+/**
+ * Merges the sources of one surface into at most `limit` candidates. First every source, in quota
+ * order, fills its quota (quotaCounts) with ads not taken yet: an ad two sources found stays with
+ * the first, with its score and label. Then what quotas left unfilled (a source with fewer
+ * candidates than its quota, shares summing below 1) is backfilled from each source's next
+ * candidates, again in quota order, until `limit` is reached or every source is spent. `exclude`
+ * (e.g. the item the ads are shown next to) is never taken.
+ */
+export function mergeCandidates(
+  quotas: SurfaceQuotas,
+  lists: readonly SourceCandidates[],
+  limit: number,
+  exclude: ReadonlySet<number> = new Set(),
+): MergedCandidates {
+  if (lists.length !== quotas.length) {
+    throw new RangeError(`${lists.length} candidate lists for ${quotas.length} quotas`);
+  }
+  lists.forEach((list, i) => {
+    if (list.scores.length !== list.adIds.length || list.sources.length !== list.adIds.length) {
+      throw new RangeError(
+        `source ${quotas[i].source} answered ${list.adIds.length} ads, ${list.scores.length} scores ` +
+          `and ${list.sources.length} labels`,
+      );
+    }
+  });
+  const counts = quotaCounts(quotas, limit);
+  const adIds: number[] = [];
+  const scores: number[] = [];
+  const sources: CandidateSource[] = [];
+  const taken: Partial<Record<QuotaSource, number>> = {};
+  const seen = new Set<number>(exclude);
+  const cursors = lists.map(() => 0);
+  const take = (i: number, until: number) => {
+    const list = lists[i];
+    let got = 0;
+    while (got < until && adIds.length < limit && cursors[i] < list.adIds.length) {
+      const at = cursors[i]++;
+      const adId = list.adIds[at];
+      if (seen.has(adId)) continue;
+      seen.add(adId);
+      adIds.push(adId);
+      scores.push(list.scores[at]);
+      sources.push(list.sources[at]);
+      got++;
+    }
+    if (got > 0) taken[quotas[i].source] = (taken[quotas[i].source] ?? 0) + got;
+  };
+  for (let i = 0; i < lists.length; i++) take(i, counts[i]);
+  for (let i = 0; i < lists.length && adIds.length < limit; i++) take(i, limit);
+  return { adIds, scores, sources, taken };
+}
