@@ -140,6 +140,31 @@ describe(AdServingService.name, () => {
     );
   });
 
+  it("passes a search's query and a related-items context ad on to retrieval", async () => {
+    await sut.serve({ ...request, surface: 'search', query: 'wireless earbuds' }, 'req-q');
+    await sut.serve({ ...request, surface: 'related_items', contextAdId: 2 }, 'req-c');
+
+    const asked = bus.calls.filter((c) => c.pattern === Rpc.retrievalCandidates.pattern);
+    expect(asked[0].payload).toMatchObject({ surface: 'search', query: 'wireless earbuds' });
+    expect(asked[0].payload).not.toHaveProperty('contextAdId');
+    expect(asked[1].payload).toMatchObject({ surface: 'related_items', contextAdId: 2 });
+    expect(asked[1].payload).not.toHaveProperty('query');
+  });
+
+  it('refuses a context ad the catalog does not have, before any stage runs', async () => {
+    await expect(
+      sut.serve({ ...request, surface: 'related_items', contextAdId: 99 }, 'req-x'),
+    ).rejects.toThrow(
+      new AdfunnelError(
+        'invalid_request',
+        'contextAdId 99 is not an ad in the catalog',
+        'unknown_context_ad',
+      ),
+    );
+    expect(bus.calls).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
   it('runs retrieval, ranking and auction and answers with creatives and signed tracking URLs', async () => {
     const answer = await sut.serve(request, 'req-1');
 

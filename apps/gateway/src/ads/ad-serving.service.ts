@@ -39,6 +39,14 @@ export class AdServingService {
   ) {}
 
   async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
+    // Ads like an item the catalog does not have cannot be found: refused (400) before any work.
+    if (request.contextAdId !== undefined && !this.catalog.snapshot().byId.has(request.contextAdId)) {
+      throw new AdfunnelError(
+        'invalid_request',
+        `contextAdId ${request.contextAdId} is not an ad in the catalog`,
+        'unknown_context_ad',
+      );
+    }
     // Serve time (tokens, billing) follows the funnel's clock; the deadline is wall time.
     const servedAt = this.clock.now();
     const started = performance.now();
@@ -100,7 +108,15 @@ export class AdServingService {
     const candidates = await stage('retrieval', this.config.RETRIEVAL_TIMEOUT_MS, (timeoutMs) =>
       this.bus.call(
         Rpc.retrievalCandidates,
-        { requestId, deadlineAt, user, surface: request.surface, limit: this.config.RETRIEVAL_CANDIDATES },
+        {
+          requestId,
+          deadlineAt,
+          user,
+          surface: request.surface,
+          limit: this.config.RETRIEVAL_CANDIDATES,
+          ...(request.query === undefined ? {} : { query: request.query }),
+          ...(request.contextAdId === undefined ? {} : { contextAdId: request.contextAdId }),
+        },
         { timeoutMs },
       ),
     );
