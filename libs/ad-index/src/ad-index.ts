@@ -20,12 +20,40 @@ export interface IndexableAd {
 
 export type CandidateSource = 'ann' | 'exact' | 'popular';
 
+/**
+ * How a (country, device) bucket is searched, fixed at build time from how many ads it may see:
+ * - `exact`: a scan of a packed copy of the bucket's vectors (fewer than `exactThreshold` eligible);
+ * - `graph`: the catalog-wide graph with no filter, when the bucket sees every ad, or over-fetching
+ *   k / share neighbours and dropping the ineligible when it sees at least half of them;
+ * - `bucket-graph`: a graph of the bucket's own ads, searched with no filter;
+ * - `filtered-graph`: the catalog-wide graph behind hnswlib's filter, which calls into JS once per
+ *   node it considers (about 0.5 µs each, and k / share of them): the fallback for buckets the
+ *   bucket-graph budget does not cover.
+ */
+export type SearchStrategy = 'exact' | 'graph' | 'bucket-graph' | 'filtered-graph';
+
 export interface AdIndexOptions {
   readonly catalogVersion: string;
-  /** HNSW search breadth; higher is slower and recalls more. */
+  /**
+   * Length of the ad and query vectors: EMBEDDING_DIM for content embeddings (the default), the
+   * output width of a learned tower for its embeddings.
+   */
+  readonly dim?: number;
+  /** HNSW search breadth; higher is slower and recalls more. hnswlib searches with at least k. */
   readonly efSearch?: number;
   /** Eligible sets smaller than this are scanned exactly instead of searched through HNSW. */
   readonly exactThreshold?: number;
+  /**
+   * Buckets that see at least `exactThreshold` ads but at most this share of the catalog get an HNSW
+   * graph of their own (0 turns that off): hnswlib's filtered search on the catalog-wide graph gets
+   * slower and recalls less the fewer ads the filter admits.
+   */
+  readonly bucketGraphMaxShare?: number;
+  /**
+   * Cap on the ads in all bucket graphs together, as a multiple of the catalog size: each costs its
+   * share of the catalog graph's memory and build time again. Smallest buckets are served first.
+   */
+  readonly bucketGraphBudget?: number;
   readonly m?: number;
   readonly efConstruction?: number;
   /** Rates that value the popular list; the auction's defaults unless given. */
@@ -58,13 +86,26 @@ export interface RetrievalResult {
 
 export const AD_INDEX_DEFAULTS = {
   efSearch: 128,
-  exactThreshold: 4000,
+  // Measured at 1M ads x 64 dims (tools/bench, retrieval-scale-bench): a scan of a packed bucket
+  // costs about 0.045 ms per 1,000 ads while the bucket stays in cache (0.44 ms p50 at 10,000 ads,
+  // 1.4 ms at 30,000), against about 1 ms for a k = 500 search of a bucket graph; below 20,000 ads
+  // the scan is as fast, exact, and costs no graph (at most 5 MB of vectors per bucket at 64 dims).
+  exactThreshold: 20_000,
+  bucketGraphMaxShare: 0.5,
+  bucketGraphBudget: 1,
   m: 16,
   efConstruction: 200,
   sliceSize: 250,
 } as const;
 
 const HNSW_RANDOM_SEED = 100;
+/**
+ * Over-fetching from the catalog graph takes k / share neighbours: up to twice k here, cheaper than
+ * hnswlib's JS filter; below it the filter (or a bucket graph) is the better deal.
+ */
+const OVERFETCH_MIN_SHARE = 0.5;
+/** Margin on k / share, so that an unlucky neighbourhood rarely leaves the over-fetch short. */
+const OVERFETCH_MARGIN = 1.25;
 
 interface Prepared {
   readonly ids: Float64Array;
@@ -74,14 +115,20 @@ interface Prepared {
   readonly slotsByCampaign: ReadonlyMap<number, readonly number[]>;
 }
 
+/** The per-bucket search structure; `packed` holds `slots`' vectors back to back, in that order. */
+type BucketPlan =
+  | { readonly strategy: 'exact'; readonly slots: Int32Array; readonly packed: Float32Array }
+  | { readonly strategy: 'graph' | 'filtered-graph'; readonly share: number }
+  | { readonly strategy: 'bucket-graph'; readonly graph: HnswIndex };
+
 const NO_SLOTS: ReadonlySet<number> = new Set();
 
 /**
  * The searchable ad index of one catalog snapshot: HNSW (inner product over unit vectors, i.e. cosine)
- * over active ads of active campaigns, targeting precomputed per (country, device), an exact scan for
- * small eligible sets (hnswlib calls the JS filter once per visited node, which gets slow when the
- * filter admits few ads) and a popularity list for users without interests. Immutable once built:
- * a new snapshot gets a new index, swapped in whole.
+ * over active ads of active campaigns, targeting precomputed per (country, device), and per bucket the
+ * cheapest structure that keeps recall (see SearchStrategy): an exact scan for small eligible sets,
+ * a graph of their own for mid-sized ones, the catalog graph for the rest; plus a popularity list for
+ * users without interests. Immutable once built: a new snapshot gets a new index, swapped in whole.
  */
 export class AdIndex {
   readonly version: string;
@@ -91,10 +138,12 @@ export class AdIndex {
     readonly catalogVersion: string,
     readonly builtAt: Date,
     readonly buildMs: number,
+    readonly dim: number,
     readonly efSearch: number,
     readonly exactThreshold: number,
     private readonly data: Prepared,
     private readonly hnsw: HnswIndex,
+    private readonly plans: readonly BucketPlan[],
   ) {
     this.size = data.ids.length;
     this.version = `${catalogVersion}@${builtAt.toISOString()}`;
@@ -120,10 +169,19 @@ export class AdIndex {
 
   private static *construct(ads: readonly IndexableAd[], options: AdIndexOptions): Generator<void, AdIndex> {
     const startedAt = performance.now();
+    const dim = positiveInt('dim', options.dim ?? EMBEDDING_DIM);
     const efSearch = positiveInt('efSearch', options.efSearch ?? AD_INDEX_DEFAULTS.efSearch);
     const exactThreshold = nonNegativeInt(
       'exactThreshold',
       options.exactThreshold ?? AD_INDEX_DEFAULTS.exactThreshold,
+    );
+    const maxShare = unitShare(
+      'bucketGraphMaxShare',
+      options.bucketGraphMaxShare ?? AD_INDEX_DEFAULTS.bucketGraphMaxShare,
+    );
+    const budget = nonNegative(
+      'bucketGraphBudget',
+      options.bucketGraphBudget ?? AD_INDEX_DEFAULTS.bucketGraphBudget,
     );
     const m = positiveInt('m', options.m ?? AD_INDEX_DEFAULTS.m);
     const efConstruction = positiveInt(
@@ -132,35 +190,62 @@ export class AdIndex {
     );
     const sliceSize = positiveInt('sliceSize', options.sliceSize ?? AD_INDEX_DEFAULTS.sliceSize);
 
-    const data = AdIndex.prepare(ads, options.priors ?? DEFAULT_PREDICTION_PRIORS);
+    const data = AdIndex.prepare(ads, dim, options.priors ?? DEFAULT_PREDICTION_PRIORS);
     const n = data.ids.length;
-    const hnsw = new HierarchicalNSW('ip', EMBEDDING_DIM);
-    // hnswlib rejects an index of capacity 0; an empty catalog still gets a valid (empty) index.
-    hnsw.initIndex({ maxElements: Math.max(1, n), m, efConstruction, randomSeed: HNSW_RANDOM_SEED });
-    hnsw.setEf(efSearch);
-    const point = new Array<number>(EMBEDDING_DIM);
-    for (let slot = 0; slot < n; slot++) {
-      const offset = slot * EMBEDDING_DIM;
-      for (let d = 0; d < EMBEDDING_DIM; d++) point[d] = data.vectors[offset + d]!;
-      hnsw.addPoint(point, slot);
-      if ((slot + 1) % sliceSize === 0 && slot + 1 < n) yield;
+    const point = new Array<number>(dim);
+    let added = 0;
+    /** A graph over `slots`, labelled by slot, yielding every `sliceSize` points added. */
+    function* graphOf(count: number, slotAt: (i: number) => number): Generator<void, HnswIndex> {
+      const graph = new HierarchicalNSW('ip', dim);
+      // hnswlib rejects an index of capacity 0; an empty catalog still gets a valid (empty) index.
+      graph.initIndex({ maxElements: Math.max(1, count), m, efConstruction, randomSeed: HNSW_RANDOM_SEED });
+      graph.setEf(efSearch);
+      for (let i = 0; i < count; i++) {
+        const slot = slotAt(i);
+        for (let d = 0; d < dim; d++) point[d] = data.vectors[slot * dim + d]!;
+        graph.addPoint(point, slot);
+        if (++added % sliceSize === 0) yield;
+      }
+      return graph;
+    }
+
+    const hnsw = yield* graphOf(n, (i) => i);
+    const sets = data.eligibility.sets;
+    const strategies = planStrategies(
+      sets.map((set) => set.slots.length),
+      n,
+      { exactThreshold, maxShare, budget },
+    );
+    const plans: BucketPlan[] = [];
+    for (const set of sets) {
+      const strategy = strategies[set.bucket];
+      if (strategy === 'exact') {
+        const slots = Int32Array.from(set.slots).sort();
+        plans.push({ strategy, slots, packed: packVectors(data.vectors, slots, dim) });
+      } else if (strategy === 'bucket-graph') {
+        plans.push({ strategy, graph: yield* graphOf(set.slots.length, (i) => set.slots[i]) });
+      } else {
+        plans.push({ strategy, share: set.slots.length / n });
+      }
     }
     return new AdIndex(
       options.catalogVersion,
       new Date(),
       performance.now() - startedAt,
+      dim,
       efSearch,
       exactThreshold,
       data,
       hnsw,
+      plans,
     );
   }
 
-  private static prepare(ads: readonly IndexableAd[], priors: PredictionPriors): Prepared {
+  private static prepare(ads: readonly IndexableAd[], dim: number, priors: PredictionPriors): Prepared {
     const active = ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
     const n = active.length;
     const ids = new Float64Array(n);
-    const vectors = new Float32Array(n * EMBEDDING_DIM);
+    const vectors = new Float32Array(n * dim);
     const prior = new Float64Array(n);
     const seen = new Set<number>();
     const slotsByCampaign = new Map<number, number[]>();
@@ -172,7 +257,7 @@ export class AdIndex {
       const campaignSlots = slotsByCampaign.get(ad.campaign.id);
       if (campaignSlots === undefined) slotsByCampaign.set(ad.campaign.id, [slot]);
       else campaignSlots.push(slot);
-      writeUnitVector(ad, vectors, slot * EMBEDDING_DIM);
+      writeUnitVector(ad, dim, vectors, slot * dim);
       prior[slot] = priorValuePerImpression(ad.campaign, priors);
     }
     const order = Int32Array.from({ length: n }, (_, i) => i).sort(
@@ -189,15 +274,21 @@ export class AdIndex {
     return this.data.eligibility.bucketCount;
   }
 
+  /** How a request from this country and device is searched (see SearchStrategy). */
+  strategyFor(country: string, device: string): SearchStrategy {
+    return this.plans[this.data.eligibility.lookup(country, device).bucket].strategy;
+  }
+
   /** Nearest eligible ads to the query; falls back to `popular` when the query has no signal. */
   search(query: RetrievalQuery): RetrievalResult {
     const k = positiveInt('k', query.k);
     const embedding = query.embedding;
-    if (embedding.length !== EMBEDDING_DIM) {
-      throw new RangeError(`query embedding has ${embedding.length} dimensions, expected ${EMBEDDING_DIM}`);
+    const dim = this.dim;
+    if (embedding.length !== dim) {
+      throw new RangeError(`query embedding has ${embedding.length} dimensions, expected ${dim}`);
     }
     let zero = true;
-    for (let d = 0; d < EMBEDDING_DIM; d++) {
+    for (let d = 0; d < dim; d++) {
       const v = embedding[d];
       if (!Number.isFinite(v))
         throw new RangeError(`query embedding has a non-finite value at dimension ${d}`);
@@ -210,26 +301,32 @@ export class AdIndex {
     const eligible = set.slots.length - excluded.size;
     const want = Math.min(k, eligible);
     if (want === 0) return { adIds: [], scores: [], sources: [], eligible: 0 };
-    if (eligible < this.exactThreshold) return this.exactScan(embedding, set, want, excluded, eligible);
+    const plan = this.plans[set.bucket];
+    if (plan.strategy === 'exact') return this.packedScan(embedding, plan, want, excluded, eligible);
 
-    const bitmap = set.bitmap;
-    const filter =
-      excluded.size > 0
-        ? (label: number) => bitmap[label] === 1 && !excluded.has(label)
-        : set.admitsAll
-          ? undefined
-          : (label: number) => bitmap[label] === 1;
-    const found = this.hnsw.searchKnn(Array.from(embedding), want, filter);
-    const adIds = found.neighbors.map((slot) => this.data.ids[slot]);
-    const scores = found.distances.map((distance) => 1 - distance);
-    const sources: CandidateSource[] = adIds.map(() => 'ann');
-    if (adIds.length < want) {
-      // The filtered graph walk can strand itself in a region with few eligible ads: top up exactly.
-      const skip = new Set([...excluded, ...found.neighbors]);
-      const topUp = this.exactScan(embedding, set, want - adIds.length, skip, eligible);
-      return mergeByScore({ adIds, scores, sources, eligible }, topUp);
+    const q = Array.from(embedding);
+    // Excluded ads are few (a handful of campaigns): fetching that many more and dropping them keeps
+    // hnswlib's per-node JS filter out of the search.
+    if (plan.strategy !== 'filtered-graph' && excluded.size <= k) {
+      const graph = plan.strategy === 'bucket-graph' ? plan.graph : this.hnsw;
+      const share = plan.strategy === 'bucket-graph' || set.admitsAll ? 1 : plan.share;
+      const fetch = Math.min(
+        graph.getCurrentCount(),
+        share === 1 ? want + excluded.size : Math.ceil(((want + excluded.size) / share) * OVERFETCH_MARGIN),
+      );
+      const found = graph.searchKnn(q, fetch);
+      const adIds: number[] = [];
+      const scores: number[] = [];
+      for (let i = 0; i < found.neighbors.length && adIds.length < want; i++) {
+        const slot = found.neighbors[i];
+        if (set.bitmap[slot] === 1 && !excluded.has(slot)) {
+          adIds.push(this.data.ids[slot]);
+          scores.push(1 - found.distances[i]);
+        }
+      }
+      if (adIds.length === want) return { adIds, scores, sources: adIds.map(() => 'ann'), eligible };
     }
-    return { adIds, scores, sources, eligible };
+    return this.filteredSearch(q, set, want, excluded, eligible);
   }
 
   /** Eligible ads by the cold-start prior (expected USD per impression at average rates), best first. */
@@ -255,6 +352,34 @@ export class AdIndex {
     return this.data.eligibility.lookup(country, device).slots.length;
   }
 
+  /** The catalog graph behind hnswlib's JS filter, topped up exactly if the walk strands itself. */
+  private filteredSearch(
+    q: number[],
+    set: EligibleSet,
+    want: number,
+    excluded: ReadonlySet<number>,
+    eligible: number,
+  ): RetrievalResult {
+    const bitmap = set.bitmap;
+    const filter =
+      excluded.size > 0
+        ? (label: number) => bitmap[label] === 1 && !excluded.has(label)
+        : set.admitsAll
+          ? undefined
+          : (label: number) => bitmap[label] === 1;
+    const found = this.hnsw.searchKnn(q, want, filter);
+    const adIds = found.neighbors.map((slot) => this.data.ids[slot]);
+    const scores = found.distances.map((distance) => 1 - distance);
+    const sources: CandidateSource[] = adIds.map(() => 'ann');
+    if (adIds.length < want) {
+      // The filtered graph walk can strand itself in a region with few eligible ads: top up exactly.
+      const skip = new Set([...excluded, ...found.neighbors]);
+      const topUp = this.gatherScan(q, set, want - adIds.length, skip, eligible);
+      return mergeByScore({ adIds, scores, sources, eligible }, topUp);
+    }
+    return { adIds, scores, sources, eligible };
+  }
+
   private excludedSlots(set: EligibleSet, campaigns: ReadonlySet<number> | undefined): ReadonlySet<number> {
     if (campaigns === undefined || campaigns.size === 0) return NO_SLOTS;
     const slots = new Set<number>();
@@ -266,7 +391,30 @@ export class AdIndex {
     return slots;
   }
 
-  private exactScan(
+  /** Exact top `want` of a small bucket, reading its packed copy front to back. */
+  private packedScan(
+    embedding: ArrayLike<number>,
+    plan: { readonly slots: Int32Array; readonly packed: Float32Array },
+    want: number,
+    skip: ReadonlySet<number>,
+    eligible: number,
+  ): RetrievalResult {
+    const { ids } = this.data;
+    const { slots, packed } = plan;
+    const dim = this.dim;
+    const q = Float64Array.from(embedding);
+    const top = new TopK(want);
+    const skips = skip.size > 0;
+    for (let i = 0; i < slots.length; i++) {
+      if (skips && skip.has(slots[i])) continue;
+      top.push(dot(q, packed, i * dim, dim), ids[slots[i]]);
+    }
+    const { ids: adIds, scores } = top.drain();
+    return { adIds, scores, sources: adIds.map(() => 'exact'), eligible };
+  }
+
+  /** Exact top `want` of any bucket from the catalog-wide vectors: the rare top-up of a graph walk. */
+  private gatherScan(
     embedding: ArrayLike<number>,
     set: EligibleSet,
     want: number,
@@ -274,28 +422,84 @@ export class AdIndex {
     eligible: number,
   ): RetrievalResult {
     const { ids, vectors } = this.data;
+    const dim = this.dim;
     const q = Float64Array.from(embedding);
     const top = new TopK(want);
-    const skips = skip.size > 0;
     for (const slot of set.slots) {
-      if (skips && skip.has(slot)) continue;
-      const offset = slot * EMBEDDING_DIM;
-      let s = 0;
-      for (let d = 0; d < EMBEDDING_DIM; d++) s += q[d] * vectors[offset + d];
-      top.push(s, ids[slot]);
+      if (skip.has(slot)) continue;
+      top.push(dot(q, vectors, slot * dim, dim), ids[slot]);
     }
     const { ids: adIds, scores } = top.drain();
     return { adIds, scores, sources: adIds.map(() => 'exact'), eligible };
   }
 }
 
-function writeUnitVector(ad: IndexableAd, into: Float32Array, offset: number): void {
+/** Budget and thresholds that `planStrategies` chooses with; see AdIndexOptions. */
+export interface StrategyLimits {
+  readonly exactThreshold: number;
+  readonly maxShare: number;
+  readonly budget: number;
+}
+
+/**
+ * The search strategy of each bucket from its eligible count: exact below the threshold, the catalog
+ * graph when the bucket sees every ad, a bucket graph for the smallest buckets above the threshold
+ * while the budget lasts, the catalog graph over-fetched or filtered for the rest.
+ */
+export function planStrategies(
+  eligibleCounts: readonly number[],
+  catalogSize: number,
+  limits: StrategyLimits,
+): SearchStrategy[] {
+  const strategies = eligibleCounts.map((count): SearchStrategy => {
+    if (count === 0 || count < limits.exactThreshold) return 'exact';
+    if (count === catalogSize || count / catalogSize >= OVERFETCH_MIN_SHARE) return 'graph';
+    return 'filtered-graph';
+  });
+  let room = limits.budget * catalogSize;
+  const bySize = [...eligibleCounts.keys()].sort((a, b) => eligibleCounts[a] - eligibleCounts[b] || a - b);
+  for (const bucket of bySize) {
+    const count = eligibleCounts[bucket];
+    if (strategies[bucket] === 'exact' || count === catalogSize) continue;
+    if (count / catalogSize > limits.maxShare || count > room) continue;
+    strategies[bucket] = 'bucket-graph';
+    room -= count;
+  }
+  return strategies;
+}
+
+function packVectors(vectors: Float32Array, slots: Int32Array, dim: number): Float32Array {
+  const packed = new Float32Array(slots.length * dim);
+  for (let i = 0; i < slots.length; i++) {
+    packed.set(vectors.subarray(slots[i] * dim, (slots[i] + 1) * dim), i * dim);
+  }
+  return packed;
+}
+
+/** Inner product of `q` with the `dim` values of `v` from `offset`, four lanes at a time. */
+function dot(q: Float64Array, v: Float32Array, offset: number, dim: number): number {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  let d = 0;
+  for (; d + 3 < dim; d += 4) {
+    a0 += q[d] * v[offset + d];
+    a1 += q[d + 1] * v[offset + d + 1];
+    a2 += q[d + 2] * v[offset + d + 2];
+    a3 += q[d + 3] * v[offset + d + 3];
+  }
+  for (; d < dim; d++) a0 += q[d] * v[offset + d];
+  return a0 + a1 + (a2 + a3);
+}
+
+function writeUnitVector(ad: IndexableAd, dim: number, into: Float32Array, offset: number): void {
   const e = ad.embedding;
-  if (e.length !== EMBEDDING_DIM) {
-    throw new RangeError(`ad ${ad.id} has a ${e.length}-dimensional embedding, expected ${EMBEDDING_DIM}`);
+  if (e.length !== dim) {
+    throw new RangeError(`ad ${ad.id} has a ${e.length}-dimensional embedding, expected ${dim}`);
   }
   let norm = 0;
-  for (let d = 0; d < EMBEDDING_DIM; d++) {
+  for (let d = 0; d < dim; d++) {
     const v = e[d];
     if (!Number.isFinite(v))
       throw new RangeError(`ad ${ad.id} has a non-finite embedding value at dimension ${d}`);
@@ -304,7 +508,7 @@ function writeUnitVector(ad: IndexableAd, into: Float32Array, offset: number): v
   if (norm === 0) throw new RangeError(`ad ${ad.id} has an all-zero embedding`);
   // Re-normalising makes inner product equal cosine even if a stored vector drifted from unit length.
   const inv = 1 / Math.sqrt(norm);
-  for (let d = 0; d < EMBEDDING_DIM; d++) into[offset + d] = e[d] * inv;
+  for (let d = 0; d < dim; d++) into[offset + d] = e[d] * inv;
 }
 
 function mergeByScore(a: RetrievalResult, b: RetrievalResult): RetrievalResult {
@@ -333,5 +537,17 @@ function positiveInt(name: string, value: number): number {
 function nonNegativeInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0)
     throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  return value;
+}
+
+function unitShare(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new RangeError(`${name} must be a share between 0 and 1, got ${value}`);
   return value;
 }

@@ -12,6 +12,8 @@ export interface EligibleSet {
   readonly slots: Int32Array;
   /** True when every indexed ad is eligible, so a search needs no filter at all. */
   readonly admitsAll: boolean;
+  /** Position of this set in `EligibilityTable.sets`, so an index can keep per-bucket structures. */
+  readonly bucket: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export class EligibilityTable {
   private constructor(
     private readonly countries: ReadonlyMap<string, number>,
     private readonly devices: ReadonlyMap<string, number>,
-    private readonly sets: readonly EligibleSet[],
+    private readonly bucketSets: readonly EligibleSet[],
   ) {}
 
   /**
@@ -73,19 +75,24 @@ export class EligibilityTable {
         const slot = order[i];
         if (bitmap[slot] === 1) slots[j++] = slot;
       }
-      return { bitmap, slots, admitsAll: slots.length === n };
+      return { bitmap, slots, admitsAll: slots.length === n, bucket };
     });
     return new EligibilityTable(countries, devices, sets);
   }
 
+  /** Every bucket's set, indexed by `EligibleSet.bucket`. */
+  get sets(): readonly EligibleSet[] {
+    return this.bucketSets;
+  }
+
   get bucketCount(): number {
-    return this.sets.length;
+    return this.bucketSets.length;
   }
 
   lookup(country: string, device: string): EligibleSet {
     const deviceBuckets = this.devices.size + 1;
     const c = this.countries.get(country) ?? this.countries.size;
     const d = this.devices.get(device) ?? this.devices.size;
-    return this.sets[c * deviceBuckets + d];
+    return this.bucketSets[c * deviceBuckets + d];
   }
 }
