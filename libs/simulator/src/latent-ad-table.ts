@@ -52,6 +52,14 @@ export class LatentAdTable {
     return campaignIndexOfAd(this.spec, adIndex);
   }
 
+  /** The topic the ad is mostly about (the first of equal weights): its category in the catalog. */
+  dominantTopic(adIndex: number): number {
+    const offset = adIndex * TOPIC_COUNT;
+    let best = 0;
+    for (let k = 1; k < TOPIC_COUNT; k++) if (this.topics[offset + k] > this.topics[offset + best]) best = k;
+    return best;
+  }
+
   affinity(user: UserLatent, adIndex: number): number {
     const offset = adIndex * TOPIC_COUNT;
     let s = 0;

@@ -85,7 +85,19 @@ const STATUS_WEIGHTS: [CampaignStatus, number][] = [
 ];
 const BID_MEDIAN: Record<BidType, number> = { CPM: 4, CPC: 0.6, CPA: 15 };
 
-const BRAND_HEADS = ['Nova', 'Blue', 'Peak', 'Urban', 'Bright', 'North', 'Swift', 'Golden', 'Clear', 'Wild'];
+/** First words of advertiser names (and so of ad brands). */
+export const BRAND_HEADS = [
+  'Nova',
+  'Blue',
+  'Peak',
+  'Urban',
+  'Bright',
+  'North',
+  'Swift',
+  'Golden',
+  'Clear',
+  'Wild',
+];
 const BRAND_TAILS = [
   'Works',
   'Goods',
@@ -98,7 +110,8 @@ const BRAND_TAILS = [
   'Studio',
   'Depot',
 ];
-const PRODUCTS: Record<string, readonly string[]> = {
+/** Products an ad of each topic names in its title and text (the simulated searches name them too). */
+export const PRODUCTS: Record<string, readonly string[]> = {
   fashion: ['sneakers', 'denim jacket', 'summer dress', 'wool coat'],
   electronics: ['wireless earbuds', '4K monitor', 'smartwatch', 'USB-C hub'],
   home: ['linen bedding', 'ceramic cookware', 'floor lamp', 'storage set'],

@@ -1,6 +1,7 @@
 import type { AdResponse, BidType } from '@adfunnel/contracts';
 import { DAY_SECONDS, type MarketplaceSpec } from '@adfunnel/simulator';
 import type { OracleMetrics } from './oracle/oracle-metrics.js';
+import type { TopicMatchMetrics } from './oracle/topic-match.js';
 import type { RequestOutcomes } from './request-outcomes.js';
 import type { RunCalibration } from './run-calibration.js';
 
@@ -82,6 +83,8 @@ export interface RunSummary {
   oracle: OracleMetrics | null;
   /** Each request's impressions, clicks, conversions, hides, revenue and value: what sim compare pairs. */
   perRequest?: RequestOutcomes;
+  /** Served ads of the request's topic (oracle): the search query's, the related item's. */
+  topicMatch?: TopicMatchMetrics;
   /**
    * Predicted / observed clicks per surface from logging's calibration monitor, for this run's
    * requests; absent without ADMIN_TOKEN (the CLI reads it after the run).

@@ -1,4 +1,5 @@
 import type { OracleFigure, OracleMetrics } from './oracle/oracle-metrics.js';
+import type { TopicMatch } from './oracle/topic-match.js';
 import { calibrationRows } from './run-calibration.js';
 import type { RunSummary } from './run-stats.js';
 
@@ -94,6 +95,17 @@ export function formatSummaryTable(s: RunSummary): string {
       ],
     ],
   ];
+  if (s.topicMatch !== undefined) {
+    const share = (m: TopicMatch) =>
+      `${pct(m.share, 1)} (${int(m.onTopic)} of ${int(m.served)} ads, ${int(m.requests)} requests)`;
+    sections.push([
+      'relevance (oracle)',
+      [
+        ["search: served ads of the query's topic", share(s.topicMatch.search)],
+        ["related items: of the item's topic", share(s.topicMatch.relatedItems)],
+      ],
+    ]);
+  }
   if (s.calibration !== undefined)
     sections.push(['calibration (logged clicks)', calibrationRows(s.calibration)]);
   const o = s.oracle;

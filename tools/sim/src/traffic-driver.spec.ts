@@ -8,7 +8,8 @@ import type {
   ScoreResponse,
   ServedAd,
 } from '@adfunnel/contracts';
-import { DEMO_MARKETPLACE, adAt, campaignAt, userAt } from '@adfunnel/simulator';
+import { TOPICS } from '@adfunnel/features';
+import { DEMO_MARKETPLACE, PRODUCTS, adAt, campaignAt, userAt } from '@adfunnel/simulator';
 import type { ConversionPost, FunnelClient } from './funnel-client.js';
 import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import type { StageProbe } from './stage-probe.js';
@@ -218,6 +219,59 @@ describe(TrafficDriver.name, () => {
     expect(total(per.revenue)).toBeCloseTo(s.revenue.total, 9);
     expect(total(per.advertiserValue)).toBeCloseTo(s.advertiserValue, 9);
     expect(s.advertiserValue).toBeGreaterThan(0);
+  });
+
+  it("searches name a product of the user's top topic, related items carry an ad of a liked topic, and both are measured", async () => {
+    const bodies: AdRequestInput[] = [];
+    const requestAds = funnel.requestAds.bind(funnel);
+    funnel.requestAds = async (body, requestId) => {
+      bodies.push(body);
+      return requestAds(body, requestId);
+    };
+    const probed: CandidatesRequest[] = [];
+    const stages = new TruthfulStages();
+    const candidates = stages.candidates.bind(stages);
+    stages.candidates = (request) => {
+      probed.push(request);
+      return candidates(request);
+    };
+
+    const summary = await new TrafficDriver(options, funnel, oracle, stages).run();
+
+    const searches = bodies.filter((b) => b.surface === 'search');
+    const related = bodies.filter((b) => b.surface === 'related_items');
+    expect(searches.length).toBeGreaterThan(50);
+    expect(related.length).toBeGreaterThan(30);
+    for (const body of searches) {
+      const user = userAt(spec, Number(body.userId.slice(1)) - 1);
+      const top = user.interests.indexOf(Math.max(...user.interests));
+      expect(PRODUCTS[TOPICS[top]].some((p) => body.query === p || body.query?.endsWith(` ${p}`))).toBe(true);
+      expect(body).not.toHaveProperty('contextAdId');
+    }
+    const bare = searches.filter((b) => Object.values(PRODUCTS).some((ps) => ps.includes(b.query!)));
+    expect(bare.length).toBeGreaterThan(0);
+    expect(bare.length).toBeLessThan(searches.length);
+    let liking = 0;
+    for (const body of related) {
+      expect(body).not.toHaveProperty('query');
+      const user = userAt(spec, Number(body.userId.slice(1)) - 1);
+      liking += user.interests[oracle.topicOfAd(body.contextAdId!)];
+    }
+    // Context topics are drawn from the user's interests: far above a uniform topic's 1/16.
+    expect(liking / related.length).toBeGreaterThan(2 / TOPICS.length);
+    for (const body of bodies.filter((b) => b.surface === 'home_feed')) {
+      expect(body).not.toHaveProperty('query');
+      expect(body).not.toHaveProperty('contextAdId');
+    }
+    // The oracle probe asks retrieval the same question the gateway was asked.
+    expect(probed.some((r) => r.query !== undefined)).toBe(true);
+    expect(probed.some((r) => r.contextAdId !== undefined)).toBe(true);
+    const m = summary.topicMatch!;
+    expect(m.search.requests).toBe(searches.length);
+    expect(m.relatedItems.requests).toBe(related.length);
+    expect(m.search.served).toBeGreaterThan(0);
+    expect(m.search.share).toBe(m.search.onTopic / m.search.served);
+    expect(m.relatedItems.share).not.toBeNull();
   });
 
   it('is repeatable: the same seed makes the same users do the same things, whatever the concurrency', async () => {

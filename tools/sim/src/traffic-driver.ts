@@ -9,8 +9,10 @@ import {
 import { TOPICS, TOPIC_COUNT } from '@adfunnel/features';
 import {
   type Arrival,
+  BRAND_HEADS,
   type Engagement,
   FatigueState,
+  PRODUCTS,
   type MarketplaceSpec,
   Rng,
   type SimUser,
@@ -22,6 +24,7 @@ import {
 import type { FunnelClient } from './funnel-client.js';
 import type { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { OracleMetricsAccumulator } from './oracle/oracle-metrics.js';
+import { TopicMatchAccumulator } from './oracle/topic-match.js';
 import { RequestOutcomeLog, type OutcomeField } from './request-outcomes.js';
 import { RunStats, type RunSummary } from './run-stats.js';
 import type { StageProbe } from './stage-probe.js';
@@ -96,6 +99,7 @@ export class TrafficDriver {
   private readonly stats = new RunStats();
   private readonly fatigue = new Map<number, FatigueState>();
   private readonly oracleMetrics: OracleMetricsAccumulator;
+  private readonly topicMatch = new TopicMatchAccumulator();
   private readonly outcomes = new RequestOutcomeLog();
   private simulatedStart = Number.NaN;
   private simulatedEnd = Number.NaN;
@@ -193,6 +197,7 @@ export class TrafficDriver {
       this.probe === null || o.oracleSample === 0 ? null : this.oracleMetrics.result(),
     );
     summary.perRequest = this.outcomes.columns();
+    summary.topicMatch = this.topicMatch.result();
     return summary;
   }
 
@@ -214,13 +219,18 @@ export class TrafficDriver {
     this.stats.recordRequest(arrival.userIndex, arrival.at, engagement.multiplier);
     this.outcomes.open(arrival.seq);
     const surface = SURFACES[rng.weightedIndex(SURFACES.map((s) => SURFACE_MIX[s]))];
+    // Its own stream, so what the query or context item is does not shift the visit's other draws.
+    const topicRng = Rng.derive(o.seed, 'request-topic', arrival.seq);
+    const search = surface === 'search' ? searchQuery(user, topicRng) : null;
+    const context = surface === 'related_items' ? this.contextAd(user, topicRng) : null;
     const body: AdRequestInput = {
       userId: user.id,
       surface,
       country: user.country,
       device: user.device,
       slots: o.slots,
-      ...(surface === 'search' ? { query: searchQuery(user) } : {}),
+      ...(search === null ? {} : { query: search.query }),
+      ...(context === null ? {} : { contextAdId: context.adId }),
     };
     const requestId = `sim-${o.runId}-${arrival.seq}`;
     const t0 = performance.now();
@@ -234,14 +244,27 @@ export class TrafficDriver {
     this.stats.recordAnswer(answer, o.slots, performance.now() - t0);
     const shown = [...answer.ads].sort((a, b) => a.slot - b.slot);
     for (const ad of shown) this.checkAgainstSpec(ad);
+    const servedTopics = shown.map((ad) => this.oracle.topicOfAd(ad.adId));
+    if (search !== null) this.topicMatch.add('search', search.topic, servedTopics);
+    if (context !== null) this.topicMatch.add('relatedItems', context.topic, servedTopics);
     for (const ad of shown) {
       await this.actOn(ad, requestId, arrival.seq, user, surface, engagement, fatigue, arrival.at, rng);
     }
 
     const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
     if (this.probe !== null && sampling.next() < o.oracleSample) {
-      await this.observe(user, surface, answer, requestId, sampling.nextUint32());
+      const asked = {
+        ...(search === null ? {} : { query: search.query }),
+        ...(context === null ? {} : { contextAdId: context.adId }),
+      };
+      await this.observe(user, surface, asked, answer, requestId, sampling.nextUint32());
     }
+  }
+
+  /** An item shown on a related-items page: an ad of a topic drawn from the user's true interests. */
+  private contextAd(user: SimUser, rng: Rng): { adId: number; topic: number } {
+    const topic = rng.weightedIndex(user.interests);
+    return { adId: rng.pick(Array.from(this.oracle.adsOfTopic(topic))), topic };
   }
 
   /** One ad in one slot: rendered (impression), maybe examined, clicked, converted, or hidden. */
@@ -329,6 +352,7 @@ export class TrafficDriver {
   private async observe(
     user: SimUser,
     surface: Surface,
+    asked: { query?: string; contextAdId?: number },
     answer: AdResponse,
     requestId: string,
     drawSeed: number,
@@ -350,6 +374,7 @@ export class TrafficDriver {
         user: context,
         surface,
         limit: o.retrievalLimit,
+        ...asked,
       });
     } catch (err) {
       this.oracleMetrics.probeFailed('retrieval', (err as Error).message);
@@ -436,10 +461,19 @@ export class TrafficDriver {
   }
 }
 
-function searchQuery(user: SimUser): string {
+/** Searches that also name a brand word ("Nova sneakers"). */
+export const BRANDED_QUERY_SHARE = 0.3;
+
+/**
+ * What a simulated user searches for: a product of their top true interest topic (the words the
+ * marketplace's ad titles use), sometimes with a brand word before it.
+ */
+export function searchQuery(user: SimUser, rng: Rng): { query: string; topic: number } {
   let top = 0;
   for (let k = 1; k < user.interests.length; k++) if (user.interests[k] > user.interests[top]) top = k;
-  return TOPICS[top];
+  const product = rng.pick(PRODUCTS[TOPICS[top]]);
+  const query = rng.bernoulli(BRANDED_QUERY_SHARE) ? `${rng.pick(BRAND_HEADS)} ${product}` : product;
+  return { query, topic: top };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -18,6 +18,17 @@ describe(MarketplaceOracle.name, () => {
   const user = userAt(small, 5);
   const ctx = { surface: 'home_feed' as const, device: user.device, country: user.country };
 
+  it("gives each ad's dominant true topic, its catalog category, and the ads of each topic", () => {
+    let listed = 0;
+    for (let topic = 0; topic < 16; topic++) {
+      for (const adId of sut.adsOfTopic(topic)) expect(adAt(small, adId - 1).categoryIndex).toBe(topic);
+      listed += sut.adsOfTopic(topic).length;
+    }
+    expect(listed).toBe(small.ads);
+    expect(sut.topicOfAd(7)).toBe(adAt(small, 6).categoryIndex);
+    expect(() => sut.adsOfTopic(16)).toThrow(new RangeError('topic 16 outside 0..15'));
+  });
+
   it('admits exactly the ads of active campaigns whose targeting matches, as retrieval filters', () => {
     const rows = new Set(sut.eligibleRows(ctx.country, ctx.device));
     for (let i = 0; i < small.ads; i++) {

@@ -1,5 +1,6 @@
 import { TopK } from '@adfunnel/ad-index';
 import type { Device, Surface } from '@adfunnel/contracts';
+import { TOPIC_COUNT } from '@adfunnel/features';
 import {
   LatentAdTable,
   type MarketplaceSpec,
@@ -35,6 +36,7 @@ export interface RankedAds {
  */
 export class MarketplaceOracle {
   private readonly eligibleCache = new Map<string, Int32Array>();
+  private byTopic: Int32Array[] | undefined;
 
   private constructor(
     readonly spec: MarketplaceSpec,
@@ -62,6 +64,23 @@ export class MarketplaceOracle {
     }
     while (c <= count) start[c++] = spec.ads;
     return new MarketplaceOracle(spec, ads, campaigns, values, start);
+  }
+
+  /** The ad's dominant true topic (index into TOPICS), which is also its catalog category. */
+  topicOfAd(adId: number): number {
+    return this.ads.dominantTopic(this.ads.indexOf(adId));
+  }
+
+  /** Ids of the ads whose dominant topic is `topic`, every status, in id order. */
+  adsOfTopic(topic: number): Int32Array {
+    if (this.byTopic === undefined) {
+      const lists = Array.from({ length: TOPIC_COUNT }, () => [] as number[]);
+      for (let i = 0; i < this.ads.size; i++) lists[this.ads.dominantTopic(i)].push(i + 1);
+      this.byTopic = lists.map((l) => Int32Array.from(l));
+    }
+    const ads = this.byTopic[topic];
+    if (ads === undefined) throw new RangeError(`topic ${topic} outside 0..${TOPIC_COUNT - 1}`);
+    return ads;
   }
 
   campaignOfAd(adId: number): SimCampaign {
