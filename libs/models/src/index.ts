@@ -8,3 +8,5 @@ export * from './onnx-worker-pool.js';
 export * from './current-pointer-watcher.js';
 export * from './model-rollout.js';
 export * from './calibration/index.js';
+export * from './two-tower-manifest.js';
+export * from './two-tower-model.js';
