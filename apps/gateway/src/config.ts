@@ -1,5 +1,6 @@
 import { CommonEnv, type Env, envInteger, envPort, loadConfig, parseConfig } from '@adfunnel/platform';
 import { refuseWeakTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
+import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
 
 const ms = (fallback: number) => envInteger('a positive integer of milliseconds', 1).default(fallback);
@@ -38,8 +39,15 @@ export const GatewayConfigSchema = z
     GATEWAY_BODY_LIMIT_BYTES: envInteger('a size in bytes from 1024 to 1048576', 1024, 1_048_576).default(
       16_384,
     ),
+    /** Users whose activity state is cached (0: none), each for PROFILE_CACHE_TTL_MS at most. */
     PROFILE_CACHE_SIZE: envInteger('a non-negative integer (0 disables the cache)', 0).default(50_000),
-    PROFILE_CACHE_TTL_MS: ms(60_000),
+    /** Kept short: a click must show in the user's next requests within seconds. */
+    PROFILE_CACHE_TTL_MS: envInteger(
+      'an integer of milliseconds from 0 to 5000 (0 disables the cache)',
+      0,
+      5000,
+    ).default(1000),
+    ...UserActivityEnv,
   })
   .superRefine(refuseWeakTrackingSecretInProduction);
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema> & { TRACKING_BASE_URL: string };

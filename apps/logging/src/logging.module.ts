@@ -2,6 +2,7 @@ import { AdvertiserApiKeyService, CatalogModule } from '@adfunnel/catalog';
 import { EVENT_STORE_ENTITIES } from '@adfunnel/event-store';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ActivityRecorder } from './activity/activity-recorder.service.js';
 import type { LoggingConfig } from './config.js';
 import {
   BillingContexts,
@@ -64,6 +65,7 @@ export class LoggingModule {
         EventStoreStartupCheck,
         BillingContexts,
         SpendPublisher,
+        ActivityRecorder,
         EventsProcessor,
         ServedProcessor,
         ShadowProcessor,

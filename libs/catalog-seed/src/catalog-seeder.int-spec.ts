@@ -98,8 +98,8 @@ describe.each([
     const unmigrated = await createDataSource(configFor('unmigrated'));
     try {
       await expect(seedCatalog(unmigrated, SPEC)).rejects.toThrow(
-        'database has 3 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000, ' +
-          'CampaignReserve1764800000000); ' +
+        'database has 4 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000, ' +
+          'CampaignReserve1764800000000, UserProfilesDeclared1765000000000); ' +
           'run `npm run catalog -- migrate` first',
       );
     } finally {
@@ -161,11 +161,13 @@ describe.each([
     expect((await sut.findAd(42))?.title).toBe(adAt(SPEC, 41).title);
     expect(await sut.findAd(5000)).toBeNull();
     const user = userAt(SPEC, 9);
+    // What the user declares, and nothing of the simulator's ground truth (interests are inferred).
     expect(await sut.findUserProfile('u00010')).toEqual({
       userId: 'u00010',
       country: user.country,
       device: user.device,
-      interests: Array.from(user.interests),
+      ageBand: null,
+      gender: null,
     });
     expect(await sut.findUserProfile('nobody')).toBeNull();
   });

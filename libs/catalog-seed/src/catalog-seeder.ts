@@ -118,13 +118,15 @@ export async function seedCatalog(
       createdAt: SEED_EPOCH_MS,
     };
   });
+  // What a user declares only: the simulated user's interests are the simulator's ground truth.
   const userProfiles = await fill(UserProfileEntity, 'user_profiles', spec.users, (i) => {
     const u = userAt(spec, i);
     return {
       userId: u.id,
       country: u.country,
       device: u.device,
-      interests: Array.from(u.interests),
+      ageBand: null,
+      gender: null,
       updatedAt: SEED_EPOCH_MS,
     };
   });

@@ -47,12 +47,13 @@ export interface CatalogAd {
   campaign: CatalogCampaign;
 }
 
+/** What a user declared; interests are inferred from logged activity (libs/user-activity), not stored here. */
 export interface CatalogUserProfile {
   userId: string;
   country: string;
   device: string;
-  /** Interest profile over the TOPICS of libs/features. */
-  interests: number[];
+  ageBand: string | null;
+  gender: string | null;
 }
 
 /** One immutable load of the catalog; a refresh swaps in a new object, never mutates this one. */

@@ -65,7 +65,8 @@ export class CatalogReader {
       userId: profile.userId,
       country: profile.country,
       device: profile.device,
-      interests: profile.interests,
+      ageBand: profile.ageBand,
+      gender: profile.gender,
     };
   }
 

@@ -5,8 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { createDataSource, migrationsPending, runCatalogMigrations } from './catalog-data-source.js';
+import { CatalogReader } from './catalog-reader.service.js';
+import { databaseOptions } from './database-options.js';
+import { CATALOG_MIGRATIONS } from './migrations/catalog-migrations.js';
 import { CatalogStartupCheck } from './catalog-startup-check.service.js';
 import { CatalogModule } from './catalog.module.js';
 import type { DatabaseConfig } from './database-config.js';
@@ -17,6 +20,7 @@ const ALL_MIGRATIONS = [
   'CatalogSchema1764000000000',
   'CampaignMoneySettings1764200000000',
   'CampaignReserve1764800000000',
+  'UserProfilesDeclared1765000000000',
 ];
 
 Logger.overrideLogger(['error', 'warn']);
@@ -64,7 +68,7 @@ describe.each([
     const sut = new CatalogStartupCheck(ds, {});
 
     await expect(sut.assertReady()).rejects.toThrow(
-      `database has 3 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
+      `database has 4 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
         'run `npm run catalog -- migrate`',
     );
   });
@@ -76,6 +80,41 @@ describe.each([
 
     const diff = await ds.driver.createSchemaBuilder().log();
     expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('drops the interests a profile held before, keeping what the user declared', async () => {
+    const upgrade = configFor('profiles');
+    // Up to the migration before: a profile row with the interests the seed used to copy in.
+    const before = new DataSource({
+      ...databaseOptions(upgrade),
+      migrations: CATALOG_MIGRATIONS.slice(0, 3),
+    });
+    await before.initialize();
+    try {
+      await runCatalogMigrations(before);
+      const schema = before.options.type === 'postgres' ? before.options.schema : undefined;
+      const table = schema === undefined ? '"user_profiles"' : `"${schema}"."user_profiles"`;
+      await before.query(
+        `INSERT INTO ${table} (user_id, country, device, interests, updated_at) VALUES ('u1', 'DE', 'tablet', '[0.5,0.5]', 1)`,
+      );
+    } finally {
+      await before.destroy();
+    }
+    const after = await createDataSource(upgrade);
+    try {
+      expect(await runCatalogMigrations(after)).toEqual(['UserProfilesDeclared1765000000000']);
+      const columns = (await after.createQueryRunner().getTable('user_profiles'))!.columns.map((c) => c.name);
+      expect(columns.sort()).toEqual(['age_band', 'country', 'device', 'gender', 'updated_at', 'user_id']);
+      expect(await new CatalogReader(after).findUserProfile('u1')).toEqual({
+        userId: 'u1',
+        country: 'DE',
+        device: 'tablet',
+        ageBand: null,
+        gender: null,
+      });
+    } finally {
+      await after.destroy();
+    }
   });
 
   it('refuses to start on an empty catalog unless ads are optional', async () => {

@@ -44,13 +44,17 @@ export const AdRequestSchema = z.strictObject({
     .string()
     .max(256)
     .optional()
-    .describe('Search query, for the search surface: retrieval matches its words and meaning against the ads'),
+    .describe(
+      'Search query, for the search surface: retrieval matches its words and meaning against the ads',
+    ),
   contextAdId: z
     .number()
     .int()
     .positive()
     .optional()
-    .describe('The item the ads are shown next to, for the related_items surface: retrieval finds ads like it'),
+    .describe(
+      'The item the ads are shown next to, for the related_items surface: retrieval finds ads like it',
+    ),
 });
 export type AdRequest = z.infer<typeof AdRequestSchema>;
 export type AdRequestInput = z.input<typeof AdRequestSchema>;
@@ -88,12 +92,15 @@ export type ServedAd = z.infer<typeof ServedAdSchema>;
 /**
  * `served_record_unavailable`: the served record could not be written to Redis in time, so the answer
  * carries no ads (an ad whose serve is not recorded can be neither billed nor attributed).
+ * `user_activity_unavailable`: the user's activity state could not be read, so the request was served
+ * as a cold-start user's.
  */
 export const DEGRADATIONS = [
   'ranking_unavailable',
   'auction_unavailable',
   'retrieval_unavailable',
   'served_record_unavailable',
+  'user_activity_unavailable',
 ] as const;
 export type Degradation = (typeof DEGRADATIONS)[number];
 

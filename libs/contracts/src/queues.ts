@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BidTypeSchema, DeviceSchema, type EventType, SurfaceSchema } from './domain.js';
+import { BidTypeSchema, DeviceSchema, type EventType, SurfaceSchema, UserActivitySchema } from './domain.js';
 
 /**
  * Bull queues (Redis) the logging service works off, with the payload of each job. Logging adds the
@@ -87,6 +87,15 @@ export const ServedRecordSchema = z
     modelVersion: z.string().nullable(),
     featureDim: z.number().int().nullable(),
     degraded: z.array(z.string()),
+    /** The request's search query; logging folds it into the user's activity, once per request. */
+    query: z.string().max(256).optional(),
+    /** The item the ads were shown next to (related_items surface). */
+    contextAdId: z.number().int().positive().optional(),
+    /**
+     * The activity state the request was served with (UserContext.activity), so training rebuilds what
+     * serving saw; null or absent for a user without activity.
+     */
+    userActivity: UserActivitySchema.nullable().optional(),
     ads: z.array(ServedAdRecordSchema),
   })
   .superRefine((record, context) => {

@@ -8,6 +8,7 @@ import { Ledger1764600000000 } from './migrations/1764600000000-ledger.migration
 import { ServedPHide1764700000000 } from './migrations/1764700000000-served-p-hide.migration.js';
 import { ServedPCtrRaw1764800000000 } from './migrations/1764800000000-served-p-ctr-raw.migration.js';
 import { ShadowScores1764900000000 } from './migrations/1764900000000-shadow-scores.migration.js';
+import { ServedRequestContext1765000000000 } from './migrations/1765000000000-served-request-context.migration.js';
 import { ServedAdsCalibrationIndex1765100000000 } from './migrations/1765100000000-served-ads-calibration-index.migration.js';
 
 /** Give these to the catalog's DataSource (`entities`) in every process that reads or writes events. */
@@ -25,6 +26,7 @@ export const EVENT_STORE_MIGRATIONS = [
   ServedPHide1764700000000,
   ServedPCtrRaw1764800000000,
   ShadowScores1764900000000,
+  ServedRequestContext1765000000000,
   ServedAdsCalibrationIndex1765100000000,
 ];
 export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';

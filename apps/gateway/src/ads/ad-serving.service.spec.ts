@@ -108,6 +108,8 @@ describe(AdServingService.name, () => {
   let published: unknown[][];
   let recordDurable: boolean;
   let idClaimable: boolean;
+  let activityUnavailable: boolean;
+  let profileTimes: number[];
   let sut: AdServingService;
 
   beforeEach(() => {
@@ -118,8 +120,13 @@ describe(AdServingService.name, () => {
     published = [];
     recordDurable = true;
     idClaimable = true;
+    activityUnavailable = false;
+    profileTimes = [];
     const profiles = {
-      userContext: () => Promise.resolve(user),
+      userContext: (_request: AdRequest, now: number) => {
+        profileTimes.push(now);
+        return Promise.resolve({ user, activityUnavailable });
+      },
     } as unknown as UserProfileService;
     const ads = [1, 2, 3].map((id) => ad(id, id));
     const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
@@ -391,7 +398,8 @@ describe(AdServingService.name, () => {
     const slow = new AdServingService(
       bus as unknown as BusClient,
       {
-        userContext: () => new Promise((resolve) => setTimeout(() => resolve(user), 30)),
+        userContext: () =>
+          new Promise((resolve) => setTimeout(() => resolve({ user, activityUnavailable: false }), 30)),
       } as unknown as UserProfileService,
       new FakeCatalogSnapshots(catalogSnapshot('cat-1', [ad(1, 1)])).asService(),
       {
@@ -411,6 +419,17 @@ describe(AdServingService.name, () => {
       degraded: ['retrieval_unavailable'],
       stages: { retrieval: 'timeout', ranking: 'skipped', auction: 'skipped' },
     });
+  });
+
+  it('reads the user at the funnel clock, and serves a user whose activity is unreadable, saying so', async () => {
+    const answer = await sut.serve(request, 'req-activity-ok');
+    expect(profileTimes).toEqual([simulatedNow]);
+    expect(answer.degraded).toEqual([]);
+
+    activityUnavailable = true;
+    const degraded = await sut.serve(request, 'req-activity-down');
+    expect(degraded.ads).toHaveLength(2);
+    expect(degraded.degraded).toEqual(['user_activity_unavailable']);
   });
 
   it('gives no stage more time than is left before the request deadline', async () => {

@@ -102,7 +102,7 @@ export class AdServingService {
     }
 
     const profileStarted = performance.now();
-    const user = await this.profiles.userContext(request);
+    const { user, activityUnavailable } = await this.profiles.userContext(request, servedAt);
     timings['profile'] = round(performance.now() - profileStarted);
 
     const candidates = await stage('retrieval', this.config.RETRIEVAL_TIMEOUT_MS, (timeoutMs) =>
@@ -155,6 +155,7 @@ export class AdServingService {
           );
 
     const degraded = degradationsOf(stages);
+    if (activityUnavailable) degraded.unshift('user_activity_unavailable');
     const trace: FunnelTrace = { requestId, servedAt, user, scores, scoredAdIds: adIds, auction };
     const assembled = this.assemble(request, trace);
     // An ad whose serve is not recorded can be neither billed nor attributed: no record, no ads.

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CatalogAd } from '@adfunnel/catalog';
-import type { AdRequest, ServedAd, ServedRecord, ServedRecordJob } from '@adfunnel/contracts';
+import {
+  type AdRequest,
+  type ServedAd,
+  type ServedRecord,
+  type ServedRecordJob,
+  ServedRecordSchema,
+} from '@adfunnel/contracts';
 import {
   FEATURE_SPEC,
   TOPIC_COUNT,
@@ -9,6 +15,7 @@ import {
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { foldEvent, foldQuery } from '@adfunnel/user-activity';
 import { Logger } from '@nestjs/common';
 import { parseGatewayConfig } from '../config.js';
 import type { FunnelTrace } from './funnel-trace.js';
@@ -256,5 +263,31 @@ describe(ServedRecordWriter.name, () => {
 
     queue.redisDown = true;
     expect(await sut.claim('r-unclaimed')).toBe(false);
+  });
+
+  it('hands logging the request query, its context item and the activity the user was served with', async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+    const activity = foldQuery(
+      foldEvent(null, { type: 'click', adId: 7, advertiserId: 7, categoryIndex: 3, at: 1 }),
+      'desk lamp',
+      1,
+    );
+    const withActivity: FunnelTrace = { ...traceOf('r-query'), user: { ...user, activity } };
+    const searched: AdRequest = { ...request, query: 'Desk lamp', contextAdId: 9 };
+
+    expect(await sut.write(searched, withActivity, served, [])).toBe(true);
+    expect(await sut.write(request, traceOf('r-plain'), served, [])).toBe(true);
+
+    const [record, plain] = queue.jobs.flatMap((job) => job.records);
+    expect(ServedRecordSchema.parse(record)).toMatchObject({
+      requestId: 'r-query',
+      query: 'Desk lamp',
+      contextAdId: 9,
+      userActivity: activity,
+    });
+    expect(plain).toMatchObject({ requestId: 'r-plain', userActivity: null });
+    expect(plain).not.toHaveProperty('query');
+    expect(plain).not.toHaveProperty('contextAdId');
   });
 });

@@ -188,6 +188,9 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
       modelVersion: scores?.modelVersion ?? null,
       featureDim: rows ? FEATURE_SPEC.dim : null,
       degraded,
+      ...(request.query === undefined ? {} : { query: request.query }),
+      ...(request.contextAdId === undefined ? {} : { contextAdId: request.contextAdId }),
+      userActivity: trace.user.activity ?? null,
       ads: ads.map((ad, i) => {
         const winner = winners.get(ad.adId)!;
         return {

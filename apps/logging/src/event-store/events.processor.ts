@@ -4,11 +4,15 @@ import { Clock, InjectConfig } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { ActivityRecorder } from '../activity/activity-recorder.service.js';
 import type { LoggingConfig } from '../config.js';
 import { BillingContexts } from './event-store.providers.js';
 import { SpendPublisher } from './spend-publisher.service.js';
 
-/** Worker for `Queues.events`: records each tracking event once, and charges it to the ledger. */
+/**
+ * Worker for `Queues.events`: records each tracking event once, charges it to the ledger, and folds it
+ * into the user's activity (only when stored for the first time, so a repeat counts nothing).
+ */
 @Injectable()
 export class EventsProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(EventsProcessor.name);
@@ -19,6 +23,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
     private readonly store: EventStore,
     private readonly billing: BillingContexts,
     private readonly spend: SpendPublisher,
+    private readonly activity: ActivityRecorder,
     private readonly clock: Clock,
   ) {}
 
@@ -34,6 +39,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
   async persist(job: TrackingEventJob, receivedAt = this.clock.now()): Promise<RecordedEvent> {
     const recorded = await this.store.record(job, await this.billing.of(job), receivedAt);
     await this.spend.published(job, recorded);
+    if (recorded.stored) await this.activity.eventStored(job);
     return recorded;
   }
 

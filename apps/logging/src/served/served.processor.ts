@@ -10,11 +10,13 @@ import { InjectConfig, formatZodError } from '@adfunnel/platform';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { ActivityRecorder } from '../activity/activity-recorder.service.js';
 import type { LoggingConfig } from '../config.js';
 
 /**
  * Worker for `Queues.served`, which the gateway fills before it answers: one served_ads row per ad
- * shown, with the features ranking used. A job that does not hold valid records is failed for good
+ * shown, with the features ranking used and the request's query, context item and the user activity
+ * it was served with; then each request's query goes into the user's activity, once per request. A job that does not hold valid records is failed for good
  * (kept in the failed set for inspection), never stored.
  */
 @Injectable()
@@ -25,6 +27,7 @@ export class ServedProcessor implements OnApplicationBootstrap {
     @InjectConfig() private readonly config: LoggingConfig,
     @InjectQueue(Queues.served) private readonly queue: Queue<ServedRecordJob>,
     private readonly store: EventStore,
+    private readonly activity: ActivityRecorder,
   ) {}
 
   /** Registered here rather than with @Process so the concurrency comes from config. */
@@ -37,7 +40,11 @@ export class ServedProcessor implements OnApplicationBootstrap {
   }
 
   async persist(records: readonly ServedRecord[]): Promise<number> {
-    return this.store.insertServedAds(records.flatMap((record) => record.ads.map((ad) => toRow(record, ad))));
+    const stored = await this.store.insertServedAds(
+      records.flatMap((record) => record.ads.map((ad) => toRow(record, ad))),
+    );
+    await this.activity.served(records);
+    return stored;
   }
 
   private async handle(job: Job<ServedRecordJob>): Promise<void> {
@@ -88,5 +95,8 @@ function toRow(record: ServedRecord, ad: ServedRecord['ads'][number]): ServedAdE
     degraded: record.degraded,
     features: ad.features,
     featureDim: ad.features === null ? null : record.featureDim,
+    query: record.query ?? null,
+    contextAdId: record.contextAdId ?? null,
+    userActivity: record.userActivity ?? null,
   };
 }

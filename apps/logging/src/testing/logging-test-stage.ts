@@ -5,7 +5,7 @@ import { LoggingConfigSchema } from '../config.js';
 import { LoggingModule } from '../logging.module.js';
 
 /**
- * The logging app in-process on this machine's Redis, its queues and budget keys under `prefix`, with
+ * The logging app in-process on this machine's Redis, its queues, budget and user activity keys under `prefix`, with
  * `env` (the database, TRACKING_SECRET, ...) on top of the stage's own.
  */
 export function startLoggingStage(prefix: string, env: Record<string, string>): Promise<TestStage> {
@@ -20,6 +20,7 @@ export function startLoggingStage(prefix: string, env: Record<string, string>): 
           REDIS_URL: TEST_REDIS_URL,
           LOGGING_QUEUE_PREFIX: prefix,
           BUDGET_KEY_PREFIX: prefix,
+          USER_ACTIVITY_KEY_PREFIX: prefix,
         }),
       ),
   });

@@ -76,6 +76,7 @@ describe.each([
     expect(await runCatalogMigrations(ds)).toEqual([
       'CampaignMoneySettings1764200000000',
       'CampaignReserve1764800000000',
+      'UserProfilesDeclared1765000000000',
     ]);
     sut = new AdvertiserApiKeyService(ds);
     await ds.getRepository(AdvertiserEntity).save([

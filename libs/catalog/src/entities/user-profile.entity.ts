@@ -1,7 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { epochMs } from '../transformers/epoch-ms.transformer.js';
-import { jsonNumbers } from '../transformers/json-array.transformer.js';
 
+/**
+ * What a user declared about themselves. Interests are not here: serving infers them from the activity
+ * the funnel logged (libs/user-activity), never from a stored profile.
+ */
 @Entity('user_profiles')
 export class UserProfileEntity {
   @PrimaryColumn({
@@ -18,9 +21,13 @@ export class UserProfileEntity {
   @Column({ type: 'varchar', length: 16 })
   device!: string;
 
-  /** Interest profile over the 16 TOPICS of libs/features. */
-  @Column({ type: 'text', transformer: jsonNumbers })
-  interests!: number[];
+  /** Declared age band, e.g. `25-34`; null when not given. */
+  @Column({ name: 'age_band', type: 'varchar', length: 16, nullable: true })
+  ageBand!: string | null;
+
+  /** Declared gender; null when not given. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  gender!: string | null;
 
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
   updatedAt!: number;

@@ -1,5 +1,5 @@
-import type { BidType } from '@adfunnel/contracts';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { BidType, UserActivity } from '@adfunnel/contracts';
+import { Column, Entity, Index, PrimaryColumn, type ValueTransformer } from 'typeorm';
 import { epochMs, jsonNumbers, jsonStrings } from '@adfunnel/catalog';
 
 /** One ad in one answer, with the exact features ranking scored it with: the row training joins labels to. */
@@ -85,4 +85,27 @@ export class ServedAdEntity {
 
   @Column({ name: 'feature_dim', type: 'integer', nullable: true })
   featureDim!: number | null;
+
+  /**
+   * The request's search query, its context item (related_items) and the user's activity state serving
+   * read, the same on every slot of a request; null when the request had none or was served before
+   * they were kept (optional here so rows built before them still type-check).
+   */
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  query?: string | null;
+
+  @Column({ name: 'context_ad_id', type: 'integer', nullable: true })
+  contextAdId?: number | null;
+
+  @Column({ name: 'user_activity', type: 'text', nullable: true, transformer: jsonObject<UserActivity>() })
+  userActivity?: UserActivity | null;
+}
+
+/** A JSON object in a text column (SQLite and PostgreSQL alike); null stays null. */
+function jsonObject<T extends object>(): ValueTransformer {
+  return {
+    to: (value: T | null | undefined) =>
+      value === null || value === undefined ? value : JSON.stringify(value),
+    from: (value: string | null) => (value === null || value === undefined ? null : (JSON.parse(value) as T)),
+  };
 }
