@@ -27,12 +27,45 @@ const FRAMEWORK_AND_IO_PACKAGES = [
 /** Approximate nearest-neighbour search: a native addon that computes in memory, no I/O. */
 const ANN_PACKAGE = 'hnswlib-node';
 
-/** Pure libraries: no Node I/O module, none of `bannedPackages`. */
-const pureLibraryImports = (bannedPackages) => ({
+/**
+ * Serving and training see what users declare and what the funnel logged, never the simulator's
+ * ground truth (its users' true interests, latent topics, true probabilities). Only the simulator,
+ * the catalog seed (which copies the simulated ads' observable fields: title, text, category, image
+ * URL, visual embedding), the test fixtures, the tools that drive and judge the simulation (sim, loop,
+ * bench, catalog) and test code may import it. libs/user-activity/src/simulator-boundary.spec.ts
+ * checks the same by reading the sources.
+ */
+const SIMULATOR_IMPORT = {
+  name: '@adfunnel/simulator',
+  message:
+    "serving and training may not read the simulator's ground truth; use what users declare and the funnel logged (libs/user-activity)",
+};
+const SIMULATOR_BOUNDARY_FILES = ['apps/**/*.ts', 'libs/**/*.ts', 'tools/training/**/*.ts'];
+const SIMULATOR_BOUNDARY_EXEMPT = [
+  'libs/simulator/**',
+  'libs/catalog-seed/**',
+  'libs/testing/**',
+  'apps/funnel-e2e/**',
+  '**/*.spec.ts',
+  '**/*.int-spec.ts',
+  '**/src/testing/**',
+  // The synthetic cold-start dataset is drawn from the simulator by design (npm run train without
+  // logs); training from the funnel's logs may not read it.
+  'tools/training/src/click-dataset.ts',
+  'tools/training/src/generate-clicks.ts',
+  'tools/training/src/bench-ranking-pool.ts',
+  'tools/training/src/dataset-files.ts',
+];
+
+/** Pure libraries: no Node I/O module, none of `bannedPackages`, and (`simulator`) not the simulator. */
+const pureLibraryImports = (bannedPackages, { simulator = true } = {}) => ({
   'no-restricted-imports': [
     'error',
     {
-      paths: IO_MODULES.map((name) => ({ name, message: 'pure libraries do no I/O' })),
+      paths: [
+        ...IO_MODULES.map((name) => ({ name, message: 'pure libraries do no I/O' })),
+        ...(simulator ? [SIMULATOR_IMPORT] : []),
+      ],
       patterns: [{ group: bannedPackages, message: 'pure libraries import no framework and no I/O' }],
     },
   ],
@@ -145,16 +178,27 @@ export default tseslint.config(
     },
   },
   {
+    // Before the pure-library blocks, which repeat the simulator ban in their own rule options (a
+    // later block's no-restricted-imports replaces an earlier one's).
+    files: SIMULATOR_BOUNDARY_FILES,
+    ignores: SIMULATOR_BOUNDARY_EXEMPT,
+    rules: { 'no-restricted-imports': ['error', { paths: [SIMULATOR_IMPORT] }] },
+  },
+  {
     files: [
       'libs/contracts/**/*.ts',
       'libs/features/**/*.ts',
-      'libs/simulator/**/*.ts',
       'libs/utility/**/*.ts',
       'libs/tracking/**/*.ts',
       'libs/pacing/**/*.ts',
     ],
     ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
     rules: pureLibraryImports([...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE]),
+  },
+  {
+    files: ['libs/simulator/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: pureLibraryImports([...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE], { simulator: false }),
   },
   {
     files: ['libs/ad-index/**/*.ts'],
