@@ -1,5 +1,6 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
+import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
 import { QuotaEnv } from './sources/quotas.js';
 
@@ -27,6 +28,8 @@ export const RetrievalConfigSchema = z.object({
   RETRIEVAL_TRENDING_REFRESH_MS: envInteger('a positive integer of milliseconds', 1).default(5000),
   /** Trending ads kept per country. */
   RETRIEVAL_TRENDING_LIMIT: envInteger('an integer from 1 to 10000', 1, 10_000).default(500),
+  /** Where the trending source reads (USER_ACTIVITY_KEY_PREFIX, TRENDING_HALF_LIFE_MS): logging's values. */
+  ...UserActivityEnv,
   ...BudgetEnv,
   ...FrequencyCapEnv,
   /** How often the campaigns that have spent their daily budget are reloaded from Redis. */

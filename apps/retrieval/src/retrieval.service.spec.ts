@@ -71,13 +71,15 @@ describe(RetrievalService.name, () => {
       expect(response.adIds).toHaveLength(100);
       expect(new Set(response.adIds).size).toBe(100);
       expect(response.scores).toHaveLength(100);
-      // Home feed: the personalized quota (60%), popular (15%); trending and retargeting have nothing
-      // for this user, so the personalized source backfills their share.
-      expect(response.sources).toEqual([
-        ...Array(60).fill('ann'),
-        ...Array(15).fill('popular'),
-        ...Array(25).fill('ann'),
-      ]);
+      // Home feed: the personalized quota (60%), then the eligible ads of the advertisers the user
+      // clicked (up to 10%), popular (15%); trending has nothing yet, so the personalized source
+      // backfills what is left.
+      const count = (source: string) => response.sources.filter((s) => s === source).length;
+      expect(response.sources.slice(0, 60)).toEqual(Array(60).fill('ann'));
+      expect(count('retargeting')).toBeGreaterThan(0);
+      expect(count('retargeting')).toBeLessThanOrEqual(10);
+      expect(count('popular')).toBe(15);
+      expect(count('ann')).toBe(85 - count('retargeting'));
       expect(response.indexVersion).toBe(lifecycle.current().version);
       expect(response.eligible).toBe(
         lifecycle.current().eligibleCount(request.user.country, request.user.device),
@@ -86,7 +88,8 @@ describe(RetrievalService.name, () => {
 
     it('falls back to the popularity list for a user without interests', () => {
       const request = requestFactory();
-      const unknown = { ...request.user, known: false, interests: new Array<number>(TOPIC_COUNT).fill(0) };
+      const { activity: _none, ...declared } = request.user;
+      const unknown = { ...declared, known: false, interests: new Array<number>(TOPIC_COUNT).fill(0) };
 
       const response = sut.candidates({ ...request, user: unknown, limit: 20 }, NOW);
 

@@ -3,23 +3,22 @@ import { Module } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
 import { CandidateSources } from './candidate-sources.js';
 import { TrendingAds, type TrendingReader } from './trending-ads.js';
+import { TrendingRedisReader } from './trending-redis-reader.js';
 import { ActivityUserQueryVector, UserQueryVector } from './user-query-vector.js';
-
-/** Where the trending source reads per-country engagement; null: the source answers nothing. */
-export const TRENDING_READER = Symbol('TRENDING_READER');
 
 /**
  * The candidate sources and what they hold beyond the index: the user query vector (the seam a
- * learned user tower replaces: provide another UserQueryVector) and the trending lists.
+ * learned user tower replaces: provide another UserQueryVector) and the trending lists, refreshed
+ * from logging's per-country sets in Redis.
  */
 @Module({
   providers: [
     { provide: UserQueryVector, useClass: ActivityUserQueryVector },
-    { provide: TRENDING_READER, useValue: null },
+    TrendingRedisReader,
     {
       provide: TrendingAds,
-      inject: [TRENDING_READER, APP_CONFIG],
-      useFactory: (reader: TrendingReader | null, config: RetrievalConfig) =>
+      inject: [TrendingRedisReader, APP_CONFIG],
+      useFactory: (reader: TrendingReader, config: RetrievalConfig) =>
         new TrendingAds(reader, config.RETRIEVAL_TRENDING_LIMIT, config.RETRIEVAL_TRENDING_REFRESH_MS),
     },
     {
