@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TwoTowerAdminController } from './two-tower-admin.controller.js';
+import { TwoTowerRetrievalService } from './two-tower-retrieval.service.js';
+
+/** The two-tower model in service and its admin endpoints; RetrievalService asks it for the personalized candidates. */
+@Module({
+  controllers: [TwoTowerAdminController],
+  providers: [TwoTowerRetrievalService],
+  exports: [TwoTowerRetrievalService],
+})
+export class TwoTowerModule {}
