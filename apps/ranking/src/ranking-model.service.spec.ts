@@ -156,8 +156,9 @@ describe(RankingModelService.name, () => {
     await writeFile(path, JSON.stringify(manifest));
 
     await expect(RankingModelService.resolve(config)).rejects.toThrow(
-      `model ranking@${version} was trained on feature spec ${FEATURE_SPEC.name} v1 fp=0123456789abcdef dim=73 ` +
-        `but this build computes ${FEATURE_SPEC.name} v1 fp=${featureSpecFingerprint()} dim=73; retrain with npm run train`,
+      `model ranking@${version} was trained on feature spec ${FEATURE_SPEC.name} v${FEATURE_SPEC.version} ` +
+        `fp=0123456789abcdef dim=${FEATURE_SPEC.dim} but this build computes ${FEATURE_SPEC.name} ` +
+        `v${FEATURE_SPEC.version} fp=${featureSpecFingerprint()} dim=${FEATURE_SPEC.dim}; retrain with npm run train`,
     );
   });
 

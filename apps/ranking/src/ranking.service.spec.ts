@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdfunnelError, type ScoreRequest, ScoreResponseSchema } from '@adfunnel/contracts';
-import { FEATURE_SPEC, buildFeatureMatrix, featureSpecFingerprint } from '@adfunnel/features';
+import {
+  FEATURE_SPEC,
+  buildFeatureMatrix,
+  featureRequestOf,
+  featureSpecFingerprint,
+} from '@adfunnel/features';
 import {
   FakeCatalogSnapshots,
   SMALL_MARKETPLACE,
@@ -62,8 +67,12 @@ describe(RankingService.name, () => {
     for (const p of [...response.pCtr, ...response.pCvr]) expect(p > 0 && p < 1).toBe(true);
     const byId = new Map(catalogAds().map((ad) => [ad.id, ad]));
     const expected = buildFeatureMatrix(
-      { interests: request.user.interests, device: request.user.device, known: true },
-      'search',
+      featureRequestOf(
+        request.user,
+        'search',
+        { query: request.query, contextAdId: request.contextAdId },
+        byId,
+      ),
       request.adIds.map((id) => byId.get(id)!),
     );
     const direct = await model.score(expected, request.adIds.length, FEATURE_SPEC.dim);

@@ -5,6 +5,7 @@ import {
   FEATURE_SPEC,
   assertInterestProfile,
   buildFeatureMatrix,
+  featureRequestOf,
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import { assertBeforeDeadline } from '@adfunnel/platform';
@@ -52,8 +53,12 @@ export class RankingService {
     const started = performance.now();
     const dim = FEATURE_SPEC.dim;
     const features = buildFeatureMatrix(
-      { interests: user.interests, device: user.device, known: user.known },
-      request.surface,
+      featureRequestOf(
+        { interests: user.interests, device: user.device, known: user.known, activity: user.activity },
+        request.surface,
+        { query: request.query, contextAdId: request.contextAdId },
+        snapshot.byId,
+      ),
       ads,
     );
     const featuresMs = performance.now() - started;

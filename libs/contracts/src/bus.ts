@@ -65,6 +65,10 @@ export const ScoreRequestSchema = z.strictObject({
   user: UserContextSchema,
   surface: SurfaceSchema,
   adIds: z.array(z.number().int()).min(1).max(2000),
+  /** The search query (search surface): ranking matches its words against each ad's text. */
+  query: z.string().max(256).optional(),
+  /** The item the ads are shown next to (related_items surface). */
+  contextAdId: z.number().int().positive().optional(),
 });
 export type ScoreRequest = z.infer<typeof ScoreRequestSchema>;
 

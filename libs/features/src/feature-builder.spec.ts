@@ -1,53 +1,151 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildFeatureMatrix } from './feature-builder.js';
+import { type AdFeatureInput, buildFeatureMatrix, featureRequestOf } from './feature-builder.js';
 import { FEATURE_OFFSETS, FEATURE_SPEC, featureSpecFingerprint } from './feature-spec.js';
-import { EMBEDDING_DIM, embedTopicMixture, userEmbedding } from './content-embedding.js';
+import { EMBEDDING_DIM } from './content-embedding.js';
 import { TOPIC_COUNT, topicIndex } from './topics.js';
 
-function interestsIn(topic: string): Float32Array {
-  const v = new Float32Array(TOPIC_COUNT);
-  v[topicIndex(topic)] = 1;
+function oneHot(index: number, length: number): Float32Array {
+  const v = new Float32Array(length);
+  v[index] = 1;
   return v;
 }
 
+function affinityFor(topic: string): Float32Array {
+  return oneHot(topicIndex(topic), TOPIC_COUNT);
+}
+
+function countsFor(topic: string, n: number): number[] {
+  return Array.from(affinityFor(topic), (v) => v * n);
+}
+
+const O = FEATURE_OFFSETS;
+
 describe(buildFeatureMatrix.name, () => {
-  const electronics = {
+  const earbuds: AdFeatureInput = {
+    id: 11,
+    advertiserId: 3,
     categoryIndex: topicIndex('electronics'),
-    embedding: embedTopicMixture(interestsIn('electronics')),
+    embedding: oneHot(0, EMBEDDING_DIM),
+    title: 'Nova Labs wireless earbuds',
+    text: 'Wireless earbuds: free shipping',
   };
-  const garden = { categoryIndex: topicIndex('garden'), embedding: embedTopicMixture(interestsIn('garden')) };
-  const user = { interests: interestsIn('electronics'), device: 'mobile' as const, known: true };
+  const hose: AdFeatureInput = {
+    id: 12,
+    advertiserId: 4,
+    categoryIndex: topicIndex('garden'),
+    embedding: oneHot(1, EMBEDDING_DIM),
+    title: 'Wild Co garden hose',
+    text: 'Garden hose: new arrivals',
+  };
+  const user = {
+    interests: affinityFor('electronics'),
+    device: 'mobile' as const,
+    known: true,
+    activity: {
+      impressionsByCategory: countsFor('electronics', 9),
+      clicksByCategory: countsFor('electronics', 2),
+      hidesByCategory: countsFor('garden', 1),
+      recentAdIds: [11],
+      recentAdvertiserIds: [3],
+    },
+  };
 
   it('lays out one row of FEATURE_SPEC.dim per ad with the user part repeated', () => {
-    const sut = buildFeatureMatrix(user, 'search', [electronics, garden]);
+    const sut = buildFeatureMatrix({ user, surface: 'search' }, [earbuds, hose]);
     expect(sut).toHaveLength(2 * FEATURE_SPEC.dim);
     const row0 = sut.subarray(0, FEATURE_SPEC.dim);
     const row1 = sut.subarray(FEATURE_SPEC.dim);
-    expect(Array.from(row0.subarray(0, FEATURE_OFFSETS['ad.category']))).toEqual(
-      Array.from(row1.subarray(0, FEATURE_OFFSETS['ad.category'])),
+    expect(Array.from(row0.subarray(0, O['ad.category']))).toEqual(
+      Array.from(row1.subarray(0, O['ad.category'])),
     );
-    expect(row0[FEATURE_OFFSETS['ad.category'] + topicIndex('electronics')]).toBe(1);
-    expect(row1[FEATURE_OFFSETS['ad.category'] + topicIndex('garden')]).toBe(1);
+    expect(row0[O['ad.category'] + topicIndex('electronics')]).toBe(1);
+    expect(row1[O['ad.category'] + topicIndex('garden')]).toBe(1);
+    expect(row0[O['user.activity']]).toBeCloseTo(Math.log1p(9));
+    expect(row0[O['user.activity'] + 1]).toBeCloseTo(Math.log1p(2));
+    expect(row0[O['user.activity'] + 2]).toBeCloseTo(Math.log1p(1));
   });
 
-  it('scores the matching ad closer in the cross features', () => {
-    const sut = buildFeatureMatrix(user, 'home_feed', [electronics, garden]);
-    const cos = FEATURE_OFFSETS['cross.cosine'];
-    expect(sut[cos]).toBeCloseTo(1, 5);
-    expect(sut[FEATURE_SPEC.dim + cos]).toBeLessThan(0.9);
-    expect(sut[FEATURE_OFFSETS['cross.category_interest']]).toBe(1);
+  it('reads the category affinity, exposure and hides of the ad category', () => {
+    const sut = buildFeatureMatrix({ user, surface: 'home_feed' }, [earbuds, hose]);
+    const second = FEATURE_SPEC.dim;
+    expect(sut[O['cross.category_affinity']]).toBe(1);
+    expect(sut[second + O['cross.category_affinity']]).toBe(0);
+    expect(sut[O['cross.category_exposure']]).toBeCloseTo(Math.log1p(9));
+    expect(sut[second + O['cross.category_exposure'] + 1]).toBeCloseTo(Math.log1p(1));
   });
 
-  it('zeroes the cosine for an unknown user', () => {
-    const sut = buildFeatureMatrix({ ...user, known: false }, 'home_feed', [electronics]);
-    expect(sut[FEATURE_OFFSETS['cross.cosine']]).toBe(0);
-    expect(sut[FEATURE_OFFSETS['user.known']]).toBe(0);
+  it('marks the ad and the advertiser the user engaged with, and the cosine to what they engaged with', () => {
+    const sut = buildFeatureMatrix({ user, surface: 'home_feed', recentAds: [earbuds] }, [earbuds, hose]);
+    const second = FEATURE_SPEC.dim;
+    expect([sut[O['cross.engaged']], sut[O['cross.engaged'] + 1]]).toEqual([1, 1]);
+    expect([sut[second + O['cross.engaged']], sut[second + O['cross.engaged'] + 1]]).toEqual([0, 0]);
+    expect(sut[O['cross.recent_cosine']]).toBeCloseTo(1);
+    expect(sut[second + O['cross.recent_cosine']]).toBeCloseTo(0);
   });
 
-  it('rejects a profile of the wrong length with a message', () => {
-    expect(() => buildFeatureMatrix({ ...user, interests: [1, 0] }, 'search', [electronics])).toThrow(
-      /expected 16/,
+  it("matches the query's words against the ad's title and text", () => {
+    const sut = buildFeatureMatrix({ user, surface: 'search', query: 'Wireless earbuds case' }, [
+      earbuds,
+      hose,
+    ]);
+    expect(sut[O['cross.query_match']]).toBeCloseTo(2 / 3);
+    expect(sut[O['cross.query_match'] + 1]).toBeCloseTo(2 / 3);
+    expect(sut[FEATURE_SPEC.dim + O['cross.query_match']]).toBe(0);
+  });
+
+  it('compares every ad with the context item', () => {
+    const sut = buildFeatureMatrix({ user, surface: 'related_items', contextAd: hose }, [earbuds, hose]);
+    const second = FEATURE_SPEC.dim;
+    expect([sut[O['cross.context']], sut[O['cross.context'] + 1]]).toEqual([0, 0]);
+    expect(sut[second + O['cross.context']]).toBeCloseTo(1);
+    expect(sut[second + O['cross.context'] + 1]).toBe(1);
+  });
+
+  it('leaves every activity feature 0 for a user without activity', () => {
+    const cold = { interests: new Float32Array(TOPIC_COUNT), device: 'desktop' as const, known: false };
+    const sut = buildFeatureMatrix({ user: cold, surface: 'home_feed' }, [earbuds]);
+    expect(sut[O['user.known']]).toBe(0);
+    for (const name of ['user.activity', 'cross.recent_cosine', 'cross.category_exposure', 'cross.engaged']) {
+      expect(sut[O[name]]).toBe(0);
+    }
+  });
+
+  it('rejects an affinity or activity of the wrong length with a message', () => {
+    expect(() =>
+      buildFeatureMatrix({ user: { ...user, interests: [1, 0] }, surface: 'search' }, [earbuds]),
+    ).toThrow(/expected 16/);
+    const activity = { ...user.activity, hidesByCategory: [0] };
+    expect(() => buildFeatureMatrix({ user: { ...user, activity }, surface: 'search' }, [earbuds])).toThrow(
+      'user activity hidesByCategory has 1 entries, expected 16',
     );
+  });
+});
+
+describe(featureRequestOf.name, () => {
+  it('looks up the recently engaged ads that still exist and the context item', () => {
+    const ad = (id: number): AdFeatureInput => ({
+      id,
+      categoryIndex: 0,
+      embedding: oneHot(id, EMBEDDING_DIM),
+    });
+    const catalog = new Map([5, 6, 7].map((id) => [id, ad(id)]));
+    const user = {
+      interests: new Float32Array(TOPIC_COUNT),
+      device: 'mobile' as const,
+      known: true,
+      activity: {
+        impressionsByCategory: new Array<number>(TOPIC_COUNT).fill(0),
+        clicksByCategory: new Array<number>(TOPIC_COUNT).fill(0),
+        hidesByCategory: new Array<number>(TOPIC_COUNT).fill(0),
+        recentAdIds: [7, 99, 5],
+        recentAdvertiserIds: [],
+      },
+    };
+
+    const sut = featureRequestOf(user, 'related_items', { contextAdId: 6, query: undefined }, catalog);
+
+    expect(sut.recentAds).toEqual([ad(7), ad(5)]);
+    expect(sut.contextAd).toEqual(ad(6));
   });
 });
 
@@ -59,13 +157,5 @@ describe(featureSpecFingerprint.name, () => {
       groups: [...FEATURE_SPEC.groups, { name: 'x', dim: 1, description: '' }],
     };
     expect(featureSpecFingerprint(changed)).not.toBe(featureSpecFingerprint());
-  });
-});
-
-describe(userEmbedding.name, () => {
-  it('returns a unit vector of EMBEDDING_DIM', () => {
-    const sut = userEmbedding(interestsIn('books'));
-    expect(sut).toHaveLength(EMBEDDING_DIM);
-    expect(Math.hypot(...sut)).toBeCloseTo(1, 5);
   });
 });

@@ -17,21 +17,55 @@ export interface FeatureSpec {
   readonly vocabularies: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * Only what a real ad server sees: the user's declared context and logged activity (libs/contracts
+ * UserActivity), the request's query and context item, and what the advertiser provided (category,
+ * text, the image's visual embedding). Decayed counts enter as log1p.
+ */
 const groups: FeatureGroup[] = [
-  { name: 'user.interests', dim: TOPIC_COUNT, description: 'interest profile over TOPICS' },
-  { name: 'user.known', dim: 1, description: '1 when the user has a stored profile' },
+  { name: 'user.affinity', dim: TOPIC_COUNT, description: 'category affinity inferred from activity' },
+  { name: 'user.known', dim: 1, description: '1 when the funnel has seen activity from the user' },
+  {
+    name: 'user.activity',
+    dim: 3,
+    description: 'log1p of decayed impressions (fatigue proxy), clicks and hides over all categories',
+  },
   { name: 'ctx.device', dim: DEVICES.length, description: 'one-hot over DEVICES' },
   { name: 'ctx.surface', dim: SURFACES.length, description: 'one-hot over SURFACES' },
   { name: 'ad.category', dim: TOPIC_COUNT, description: 'one-hot of the ad category over TOPICS' },
-  { name: 'ad.embedding', dim: EMBEDDING_DIM, description: 'content embedding of the ad' },
-  { name: 'cross.cosine', dim: 1, description: 'user embedding . ad embedding' },
-  { name: 'cross.category_interest', dim: 1, description: "user's interest in the ad category" },
+  { name: 'ad.embedding', dim: EMBEDDING_DIM, description: 'visual embedding of the ad image' },
+  {
+    name: 'cross.recent_cosine',
+    dim: 1,
+    description: "ad embedding . mean embedding of the user's recently engaged ads (0 without any)",
+  },
+  { name: 'cross.category_affinity', dim: 1, description: "the user's affinity for the ad category" },
+  {
+    name: 'cross.category_exposure',
+    dim: 2,
+    description: 'log1p of decayed impressions and hides of the ad category for this user',
+  },
+  {
+    name: 'cross.engaged',
+    dim: 2,
+    description: '1 when the user recently engaged with this ad; with this advertiser',
+  },
+  {
+    name: 'cross.query_match',
+    dim: 2,
+    description: "share of the query's words in the ad's title and text; in its title alone",
+  },
+  {
+    name: 'cross.context',
+    dim: 2,
+    description: 'ad embedding . context item embedding; 1 when of the context item category',
+  },
 ];
 
 /** The single definition of the ranking model's input, used by serving and by training data. */
 export const FEATURE_SPEC: FeatureSpec = {
   name: 'adfunnel-ranking-features',
-  version: 1,
+  version: 2,
   groups,
   dim: groups.reduce((sum, g) => sum + g.dim, 0),
   vocabularies: { topics: TOPICS, devices: DEVICES, surfaces: SURFACES },

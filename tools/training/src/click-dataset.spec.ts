@@ -63,14 +63,15 @@ describe(generateClickDataset.name, () => {
     expect(Math.abs(hides - trueHide) / sut.rows).toBeLessThan(0.006);
   });
 
-  it('hides the profile of about coldStartShare of the rows, as serving does for unknown users', () => {
+  it('gives about coldStartShare of the rows no activity, as serving sees users it never logged', () => {
     const sut = generateClickDataset({ marketplace: SPEC, rows: 10_000, seed: 4, split: 'train' }, market);
     const dim = FEATURE_SPEC.dim;
     let unknown = 0;
     for (let r = 0; r < sut.rows; r++) {
       if (sut.features[r * dim + FEATURE_OFFSETS['user.known']] === 0) {
         unknown++;
-        expect(sut.features[r * dim + FEATURE_OFFSETS['cross.cosine']]).toBe(0);
+        expect(sut.features[r * dim + FEATURE_OFFSETS['cross.recent_cosine']]).toBe(0);
+        expect(sut.features[r * dim + FEATURE_OFFSETS['user.activity']]).toBe(0);
       }
     }
     expect(unknown / sut.rows).toBeCloseTo(DEFAULT_SAMPLING.coldStartShare, 1);

@@ -1,5 +1,5 @@
 import { DEVICES, type Device, SURFACES, type Surface } from '@adfunnel/contracts';
-import { FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import { type ActivityFeatureInput, FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
 import {
   type MarketplaceSpec,
   Rng,
@@ -96,9 +96,19 @@ export function generateClickDataset(
       : DEVICES[rng.int(DEVICES.length)];
     const known = !rng.bernoulli(sampling.coldStartShare);
 
+    const history = known ? simulatedHistory(rng, market, user) : null;
     buildFeatureMatrix(
-      { interests: known ? user.interests : unknownInterests, device, known },
-      surface,
+      {
+        user: {
+          interests: history?.affinity ?? unknownInterests,
+          device,
+          known,
+          ...(history ? { activity: history.activity } : {}),
+        },
+        surface,
+        ...(history ? { recentAds: history.recentAds } : {}),
+        ...requestContext(rng, market, user, surface),
+      },
       [ad],
       features.subarray(r * dim, (r + 1) * dim),
     );
@@ -118,6 +128,77 @@ export function generateClickDataset(
     labels[r * width + 5] = trueHide;
   }
   return { rows, dim, features, labels };
+}
+
+/**
+ * What the request carried, as the traffic driver sends it: a search names the product of an ad of a
+ * category the user likes; a related-items rail sits next to such an ad. The simulated click does not
+ * depend on either (the simulator's users click by interest), so these features help only as far as
+ * the query and the context item reveal the user's interests.
+ */
+function requestContext(
+  rng: Rng,
+  market: MarketplaceSample,
+  user: SimUser,
+  surface: Surface,
+): { query?: string; contextAd?: SimAd } {
+  if (surface === 'search') {
+    const title = drawAd(rng, market, user, 0.9).title;
+    return { query: title.slice(title.indexOf(': ') + 2) };
+  }
+  if (surface === 'related_items') return { contextAd: drawAd(rng, market, user, 0.9) };
+  return {};
+}
+
+/** Clicks of a simulated history: what the funnel would have logged for the user before this row. */
+const HISTORY_CLICKS_MAX = 12;
+/** Impressions logged per click in the history (a CTR of about 4%). */
+const HISTORY_IMPRESSIONS_PER_CLICK = 25;
+
+interface SimulatedHistory {
+  affinity: Float32Array;
+  activity: ActivityFeatureInput;
+  recentAds: SimAd[];
+}
+
+/**
+ * The activity a funnel would have logged for the user: a few clicks on ads of the categories they
+ * like (drawn from their interests, as logged clicks follow them) among many impressions. Features
+ * see only this history, never the interests it was drawn from: the dataset then has what serving
+ * has (affinity = smoothed share of clicks per category, as inferred from activity).
+ */
+function simulatedHistory(rng: Rng, market: MarketplaceSample, user: SimUser): SimulatedHistory {
+  const clicks = new Array<number>(TOPIC_COUNT).fill(0);
+  const impressions = new Array<number>(TOPIC_COUNT).fill(0);
+  const hides = new Array<number>(TOPIC_COUNT).fill(0);
+  const recentAds: SimAd[] = [];
+  const n = rng.int(HISTORY_CLICKS_MAX + 1);
+  for (let i = 0; i < n; i++) {
+    const ad = drawAd(rng, market, user, 0.8);
+    clicks[ad.categoryIndex] += 1;
+    if (recentAds.length < 20) recentAds.push(ad);
+  }
+  for (let i = 0; i < (n + 1) * HISTORY_IMPRESSIONS_PER_CLICK; i++) {
+    const category = rng.int(TOPIC_COUNT);
+    impressions[category] += 1;
+    if (rng.bernoulli(0.01)) hides[category] += 1;
+  }
+  for (let k = 0; k < TOPIC_COUNT; k++) impressions[k] += clicks[k];
+  const affinity = new Float32Array(TOPIC_COUNT);
+  let total = 0;
+  for (let k = 0; k < TOPIC_COUNT; k++) total += clicks[k];
+  if (total > 0) for (let k = 0; k < TOPIC_COUNT; k++) affinity[k] = clicks[k] / total;
+  return {
+    affinity,
+    activity: {
+      impressionsByCategory: impressions,
+      clicksByCategory: clicks,
+      hidesByCategory: hides,
+      recentAdIds: recentAds.map((ad) => ad.id),
+      recentAdvertiserIds: [...new Set(recentAds.map((ad) => ad.advertiserId))],
+    },
+    recentAds,
+  };
 }
 
 function drawAd(rng: Rng, market: MarketplaceSample, user: SimUser, interestShare: number): SimAd {

@@ -128,7 +128,15 @@ export class AdServingService {
         : await stage('ranking', this.config.RANKING_TIMEOUT_MS, (timeoutMs) =>
             this.bus.call(
               Rpc.rankingScore,
-              { requestId, deadlineAt, user, surface: request.surface, adIds },
+              {
+                requestId,
+                deadlineAt,
+                user,
+                surface: request.surface,
+                adIds,
+                ...(request.query === undefined ? {} : { query: request.query }),
+                ...(request.contextAdId === undefined ? {} : { contextAdId: request.contextAdId }),
+              },
               { timeoutMs },
             ),
           );

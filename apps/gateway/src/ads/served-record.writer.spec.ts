@@ -11,6 +11,7 @@ import {
   FEATURE_SPEC,
   TOPIC_COUNT,
   buildFeatureMatrix,
+  featureRequestOf,
   embedTopicMixture,
   featureSpecFingerprint,
 } from '@adfunnel/features';
@@ -124,8 +125,12 @@ describe(ServedRecordWriter.name, () => {
     expect(await sut.write(request, trace('cat-1'), served, [])).toBe(true);
 
     const expected = buildFeatureMatrix(
-      { interests: user.interests, device: 'desktop', known: true },
-      'search',
+      featureRequestOf(
+        { interests: user.interests, device: 'desktop', known: true, activity: user.activity },
+        'search',
+        { query: request.query, contextAdId: request.contextAdId },
+        new Map(ads.map((ad) => [ad.id, ad])),
+      ),
       ads,
     );
     const sent = queue.jobs.flatMap((job) => job.records);

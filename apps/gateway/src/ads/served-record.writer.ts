@@ -9,7 +9,12 @@ import {
   type ServedAd,
   type ServedRecord,
 } from '@adfunnel/contracts';
-import { FEATURE_SPEC, buildFeatureMatrix, featureSpecFingerprint } from '@adfunnel/features';
+import {
+  FEATURE_SPEC,
+  buildFeatureMatrix,
+  featureRequestOf,
+  featureSpecFingerprint,
+} from '@adfunnel/features';
 import { InjectConfig } from '@adfunnel/platform';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -233,8 +238,16 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     }
     const adInputs = ads.map((ad) => snapshot.byId.get(ad.adId));
     if (adInputs.some((ad) => ad === undefined)) return null;
-    const { interests, device, known } = trace.user;
-    return buildFeatureMatrix({ interests, device, known }, request.surface, adInputs as CatalogAd[]);
+    const { interests, device, known, activity } = trace.user;
+    return buildFeatureMatrix(
+      featureRequestOf(
+        { interests, device, known, activity },
+        request.surface,
+        { query: request.query, contextAdId: request.contextAdId },
+        snapshot.byId,
+      ),
+      adInputs as CatalogAd[],
+    );
   }
 }
 
