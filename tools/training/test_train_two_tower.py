@@ -149,7 +149,7 @@ class TrainTwoTowerTest(unittest.TestCase):
             text=True,
             check=False,
         )
-        self.assertEqual(run.returncode, 2)
+        self.assertEqual(run.returncode, 3)
         self.assertIn("too few to train", run.stderr)
 
 

@@ -55,9 +55,12 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def fail(message):
+TOO_FEW_CLICKS = 3  # exit status when the log holds too few clicks: train.sh skips the model then
+
+
+def fail(message, status=2):
     print(f"train_two_tower: {message}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(status)
 
 
 def read_jsonl(path):
@@ -180,7 +183,10 @@ def main(argv):
         flush=True,
     )
     if len(train_rows) < args.min_clicks or not val_rows:
-        fail(f"{len(train_rows)} training clicks and {len(val_rows)} held out: too few to train (--min-clicks)")
+        fail(
+            f"{len(train_rows)} training clicks and {len(val_rows)} held out: too few to train (--min-clicks)",
+            TOO_FEW_CLICKS,
+        )
 
     ad_tokens, ad_dense = encoder.ads(ads)
     train_tokens, train_dense = encoder.requests(train_rows, catalog)
