@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommonEnv, loadConfig, redactUrlCredentials } from '@adfunnel/platform';
+import { UserActivityEnv } from '@adfunnel/user-activity';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { readAdvertiserApiKeys } from './advertiser-api-keys.js';
@@ -16,7 +17,7 @@ import { HttpFunnelClient } from './funnel-client.js';
 import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import { ProgressBar } from './progress-bar.js';
 import { SIM_CLI_HELP, type SimRunArgs, UsageError, parseSimCliArgs } from './sim-cli-args.js';
-import { NatsStageProbe, type StageProbe } from './stage-probe.js';
+import { type ActivitySource, NatsStageProbe, type StageProbe } from './stage-probe.js';
 import { readRunCalibration } from './run-calibration.js';
 import { formatSummaryTable, oracleWarnings } from './summary-table.js';
 import { TrafficDriver } from './traffic-driver.js';
@@ -27,6 +28,9 @@ const SimCliEnv = z.object({
   BUS_NAMESPACE: CommonEnv.BUS_NAMESPACE,
   /** Opens logging's calibration monitor, read for the run's requests after it. */
   ADMIN_TOKEN: CommonEnv.ADMIN_TOKEN,
+  /** Where the funnel keeps users' activity, so the oracle asks retrieval about users as the gateway does. */
+  USER_ACTIVITY_KEY_PREFIX: UserActivityEnv.USER_ACTIVITY_KEY_PREFIX,
+  USER_ACTIVITY_HALF_LIFE_MS: UserActivityEnv.USER_ACTIVITY_HALF_LIFE_MS,
 });
 
 /** Where `npm start` runs logging (LOGGING_PORT's default); --logging names another. */
@@ -51,7 +55,11 @@ async function main(argv: readonly string[]): Promise<number> {
   Logger.overrideLogger(['error', 'fatal']);
   try {
     const env = loadConfig(SimCliEnv);
-    await run(args, env.NATS_URL, env.BUS_NAMESPACE, env.ADMIN_TOKEN);
+    await run(args, env.NATS_URL, env.BUS_NAMESPACE, env.ADMIN_TOKEN, {
+      redisUrl: env.REDIS_URL,
+      prefix: env.USER_ACTIVITY_KEY_PREFIX,
+      halfLifeMs: env.USER_ACTIVITY_HALF_LIFE_MS,
+    });
     return 0;
   } catch (error) {
     process.stderr.write(`\nsim run failed: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -139,6 +147,7 @@ async function run(
   envNatsUrl: string,
   busNamespace: string,
   adminToken: string | undefined,
+  activity: ActivitySource,
 ): Promise<void> {
   await checkGateway(args.gateway);
   const log = (line: string) => void process.stderr.write(`sim: ${line}\n`);
@@ -153,7 +162,7 @@ async function run(
   let probe: StageProbe | null = null;
   if (args.oracleSample > 0) {
     const natsUrl = args.nats ?? envNatsUrl;
-    probe = await NatsStageProbe.connect(natsUrl, 5000, busNamespace);
+    probe = await NatsStageProbe.connect(natsUrl, 5000, busNamespace, activity);
     log(
       `oracle: ${(args.oracleSample * 100).toFixed(0)}% of requests also asked of retrieval and ranking over ${redactUrlCredentials(natsUrl)}, ` +
         (busNamespace === '' ? 'no BUS_NAMESPACE' : `BUS_NAMESPACE ${busNamespace}`),

@@ -92,6 +92,9 @@ class MarketplaceFunnel implements FunnelClient {
 
 /** Stages that answer with the oracle's own top candidates and the true probabilities. */
 class TruthfulStages implements StageProbe {
+  /** Unset: the driver asks about every user as a cold-start one. */
+  userContext?: StageProbe['userContext'];
+
   candidates(request: CandidatesRequest): Promise<CandidatesResponse> {
     const user = userAt(spec, Number(request.user.userId.slice(1)) - 1);
     const ctx = { surface: request.surface, device: request.user.device, country: request.user.country };
@@ -230,6 +233,9 @@ describe(TrafficDriver.name, () => {
     };
     const probed: CandidatesRequest[] = [];
     const stages = new TruthfulStages();
+    // What the gateway would build from logged activity: here one affinity, never the true interests.
+    const observed = new Array<number>(TOPICS.length).fill(0).map((_, k) => (k === 2 ? 1 : 0));
+    stages.userContext = (declared) => Promise.resolve({ ...declared, interests: observed, known: true });
     const candidates = stages.candidates.bind(stages);
     stages.candidates = (request) => {
       probed.push(request);
@@ -266,6 +272,7 @@ describe(TrafficDriver.name, () => {
     // The oracle probe asks retrieval the same question the gateway was asked.
     expect(probed.some((r) => r.query !== undefined)).toBe(true);
     expect(probed.some((r) => r.contextAdId !== undefined)).toBe(true);
+    for (const r of probed) expect(r.user.interests).toEqual(observed);
     const m = summary.topicMatch!;
     expect(m.search.requests).toBe(searches.length);
     expect(m.relatedItems.requests).toBe(related.length);

@@ -233,6 +233,10 @@ export class TrafficDriver {
       ...(context === null ? {} : { contextAdId: context.adId }),
     };
     const requestId = `sim-${o.runId}-${arrival.seq}`;
+    const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
+    const sampled = this.probe !== null && sampling.next() < o.oracleSample;
+    // The context the gateway builds from the activity logged before this visit, read before it.
+    const probeUser = sampled ? await this.probeUserContext(user) : null;
     const t0 = performance.now();
     let answer: AdResponse;
     try {
@@ -251,13 +255,32 @@ export class TrafficDriver {
       await this.actOn(ad, requestId, arrival.seq, user, surface, engagement, fatigue, arrival.at, rng);
     }
 
-    const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
-    if (this.probe !== null && sampling.next() < o.oracleSample) {
+    if (sampled) {
       const asked = {
         ...(search === null ? {} : { query: search.query }),
         ...(context === null ? {} : { contextAdId: context.adId }),
       };
-      await this.observe(user, surface, asked, answer, requestId, sampling.nextUint32());
+      const drawSeed = sampling.nextUint32();
+      if (probeUser !== null)
+        await this.observe(user, probeUser, surface, asked, answer, requestId, drawSeed);
+    }
+  }
+
+  /**
+   * What the gateway passes the stages for this user: its activity as logging recorded it
+   * (StageProbe.userContext), never the simulator's interests; a cold-start user when the probe
+   * cannot tell. Null, counted as a failed retrieval probe, when reading the activity fails.
+   */
+  private async probeUserContext(user: SimUser): Promise<UserContext | null> {
+    const declared = { userId: user.id, country: user.country, device: user.device };
+    if (this.probe?.userContext === undefined) {
+      return { ...declared, interests: new Array<number>(TOPIC_COUNT).fill(0), known: false };
+    }
+    try {
+      return await this.probe.userContext(declared);
+    } catch (err) {
+      this.oracleMetrics.probeFailed('retrieval', `reading the user's activity: ${(err as Error).message}`);
+      return null;
     }
   }
 
@@ -351,6 +374,7 @@ export class TrafficDriver {
   /** Retrieval and ranking asked directly about the same request, then compared with the truth. */
   private async observe(
     user: SimUser,
+    context: UserContext,
     surface: Surface,
     asked: { query?: string; contextAdId?: number },
     answer: AdResponse,
@@ -358,14 +382,6 @@ export class TrafficDriver {
     drawSeed: number,
   ): Promise<void> {
     const o = this.options;
-    const context: UserContext = {
-      userId: user.id,
-      country: user.country,
-      device: user.device,
-      // As the gateway builds it: a user without a stored profile is asked about as unknown.
-      interests: answer.personalized ? Array.from(user.interests) : new Array<number>(TOPIC_COUNT).fill(0),
-      known: answer.personalized,
-    };
     const header = { requestId: `${requestId}-oracle`, deadlineAt: Date.now() + 5000 };
     let candidates;
     try {
