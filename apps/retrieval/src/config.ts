@@ -3,6 +3,7 @@ import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/
 import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
 import { QuotaEnv } from './sources/quotas.js';
+import { TwoTowerEnv } from './two-tower/two-tower.config.js';
 
 export const RetrievalConfigSchema = z.object({
   ...CommonEnv,
@@ -30,6 +31,8 @@ export const RetrievalConfigSchema = z.object({
   RETRIEVAL_TRENDING_LIMIT: envInteger('an integer from 1 to 10000', 1, 10_000).default(500),
   /** Where the trending source reads (USER_ACTIVITY_KEY_PREFIX, TRENDING_HALF_LIFE_MS): logging's values. */
   ...UserActivityEnv,
+  /** The two-tower model (MODELS_DIR, RETRIEVAL_MODEL, RETRIEVAL_TWO_TOWER, RETRIEVAL_MODEL_WATCH_MS). */
+  ...TwoTowerEnv,
   ...BudgetEnv,
   ...FrequencyCapEnv,
   /** How often the campaigns that have spent their daily budget are reloaded from Redis. */

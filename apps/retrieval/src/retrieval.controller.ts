@@ -18,6 +18,7 @@ export class RetrievalController {
     @Payload(new ZodValidationPipe(Rpc.retrievalCandidates.request)) request: CandidatesRequest,
   ): Promise<CandidatesResponse> {
     const exclude = await this.exclusions.forRequest(request.requestId, request.user.userId);
-    return this.retrieval.candidates(request, Date.now(), exclude);
+    const towers = await this.retrieval.towerCandidates(request, exclude);
+    return this.retrieval.candidates(request, Date.now(), exclude, towers);
   }
 }

@@ -7,6 +7,7 @@ import { IndexLifecycleModule } from './index/index-lifecycle.module.js';
 import { RetrievalController } from './retrieval.controller.js';
 import { RetrievalService } from './retrieval.service.js';
 import { CandidateSourcesModule } from './sources/candidate-sources.module.js';
+import { TwoTowerModule } from './two-tower/two-tower.module.js';
 
 @Module({})
 export class RetrievalModule {
@@ -19,6 +20,7 @@ export class RetrievalModule {
         IndexLifecycleModule,
         BudgetStateModule,
         CandidateSourcesModule,
+        TwoTowerModule,
       ],
       controllers: [RetrievalController],
       providers: [RetrievalService],

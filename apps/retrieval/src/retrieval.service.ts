@@ -1,12 +1,13 @@
 import type { CandidatesRequest, CandidatesResponse, Surface } from '@adfunnel/contracts';
 import { assertInterestProfile } from '@adfunnel/features';
 import { assertBeforeDeadline, InjectConfig } from '@adfunnel/platform';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { RetrievalConfig } from './config.js';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 import { CandidateSources } from './sources/candidate-sources.js';
 import { mergeCandidates } from './sources/merge-candidates.js';
 import { quotaVariable, type SurfaceQuotas } from './sources/quotas.js';
+import { type TowerAnswer, TwoTowerRetrievalService } from './two-tower/two-tower-retrieval.service.js';
 
 const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
 
@@ -23,6 +24,7 @@ export class RetrievalService {
     private readonly lifecycle: IndexLifecycleService,
     private readonly sources: CandidateSources,
     @InjectConfig() config: RetrievalConfig,
+    @Optional() private readonly towers?: TwoTowerRetrievalService,
   ) {
     this.quotas = {
       home_feed: config[quotaVariable('home_feed')],
@@ -31,11 +33,32 @@ export class RetrievalService {
     };
   }
 
-  /** `excludeCampaigns`: campaigns this request may not see (spent budget, frequency cap). */
+  /**
+   * The two-tower model's personalized candidates for `request` (user tower, then the ad tower's index
+   * of the same version and of the catalog in service), undefined when no model serves or the surface
+   * takes no `ann` share: the caller passes the answer to candidates(), which serves it as `ann`.
+   */
+  async towerCandidates(
+    request: CandidatesRequest,
+    excludeCampaigns: ReadonlySet<number> = NO_CAMPAIGNS,
+  ): Promise<TowerAnswer | undefined> {
+    if (this.towers === undefined || !this.quotas[request.surface].some((q) => q.source === 'ann')) {
+      return undefined;
+    }
+    const catalogVersion = this.lifecycle.candidates().index.catalogVersion;
+    return this.towers.personalized(request, catalogVersion, excludeCampaigns, request.limit);
+  }
+
+  /**
+   * `excludeCampaigns`: campaigns this request may not see (spent budget, frequency cap); `towers`:
+   * towerCandidates()'s answer, which replaces the heuristic `ann` source when it was computed on the
+   * catalog still in service.
+   */
   candidates(
     request: CandidatesRequest,
     now = Date.now(),
     excludeCampaigns: ReadonlySet<number> = NO_CAMPAIGNS,
+    towers?: TowerAnswer,
   ): CandidatesResponse {
     const { requestId, user } = request;
     assertBeforeDeadline('retrieval', request, now);
@@ -45,7 +68,12 @@ export class RetrievalService {
     const eligible = catalog.eligible(user.country, user.device, excludeCampaigns);
     const quotas = this.quotas[request.surface];
     const run = this.sources.forRequest({ request, catalog, eligible, excludeCampaigns, k: request.limit });
-    const answers = quotas.map((q) => run(q.source));
+    const tower = towers?.catalogVersion === catalog.index.catalogVersion ? towers : undefined;
+    const answers = quotas.map((q) =>
+      q.source === 'ann' && tower !== undefined
+        ? { candidates: tower, note: `two-tower ${tower.modelVersion}` }
+        : run(q.source),
+    );
     // The item the ads sit next to is not a candidate for its own rail.
     const exclude = new Set(request.contextAdId === undefined ? [] : [request.contextAdId]);
     const merged = mergeCandidates(
@@ -69,6 +97,7 @@ export class RetrievalService {
       taken: merged.taken,
       notes,
       indexVersion: catalog.version,
+      towerIndexVersion: tower?.indexVersion,
       ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
     return {
@@ -76,7 +105,8 @@ export class RetrievalService {
       scores: merged.scores,
       sources: merged.sources,
       eligible: eligible.count,
-      indexVersion: catalog.version,
+      // The tower index's version names the model version that embedded it (and its user vector).
+      indexVersion: tower === undefined ? catalog.version : `${catalog.version} ann:${tower.indexVersion}`,
     };
   }
 }

@@ -22,6 +22,8 @@ export interface TowerAnswer {
   readonly eligible: number;
   /** The tower index searched: its version names the model version that built it. */
   readonly indexVersion: string;
+  /** The catalog snapshot that index was built from. */
+  readonly catalogVersion: string;
   readonly modelVersion: string;
   /** User tower and search, milliseconds. */
   readonly ms: number;
@@ -86,7 +88,9 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
         modelRoot: join(resolve(this.config.MODELS_DIR), this.config.RETRIEVAL_MODEL),
         initialVersion: this.served?.model.version ?? '',
         pollMs: this.config.RETRIEVAL_MODEL_WATCH_MS,
-        onChange: () => this.reload(),
+        onChange: async () => {
+          await this.reload();
+        },
         onError: (err) => this.logger.error(`two-tower reload failed: ${err.message}`),
       });
       this.watcher.start();
@@ -208,6 +212,7 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
         sources: found.sources,
         eligible: found.eligible,
         indexVersion: s.version,
+        catalogVersion: s.catalogVersion,
         modelVersion: s.model.version,
         ms: performance.now() - started,
       };
