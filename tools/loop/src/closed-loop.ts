@@ -32,6 +32,8 @@ export interface LoopOptions {
     oracleSample: number;
   };
   epochs: number;
+  /** Epochs of the two-tower retrieval model (train_two_tower.py). */
+  twoTowerEpochs: number;
   reloadCycles: number;
   basePort: number;
   /** Shared with other funnels: this run's services and simulator talk in a bus namespace of their own. */
@@ -44,6 +46,16 @@ export interface LoopOptions {
   /** The pointer under models/ranking whose version serves the first run (--start-model). */
   startModel: string;
   log: (line: string) => void;
+}
+
+export interface RetrievalTraining {
+  export: { rows: number; clicks: number; withActivity: number; ads: number; columns: string[] };
+  version: string;
+  seconds: number;
+  /** Held-out recall@K (the latest clicks in time): the model, the most popular ads, the no-model heuristic. */
+  recallAtK: Record<string, Record<string, number | null>>;
+  heldOutClicks: number;
+  deploy: { ms: number; indexVersion: string | null };
 }
 
 export interface ReloadMemorySample {
@@ -68,6 +80,8 @@ export interface LoopResult {
   };
   training: { seconds: number; output: string[] };
   deploy: { ms: number; servedAfter: string };
+  /** The two-tower retrieval model trained on the same logs and served by retrieval in the second run. */
+  retrieval: RetrievalTraining;
   heldOut: HeldOutComparison;
   reloadMemory: { baselineRssMb: number; samples: ReloadMemorySample[] } | null;
   wallSeconds: number;
@@ -146,8 +160,10 @@ export class ClosedLoop {
       const exported = await this.exportLogs(dataDir, sqlitePath);
       const training = await this.train(dataDir, modelsDir);
       const trained = training.version;
+      const towers = await this.trainTowers(join(work, 'retrieval-data'), sqlitePath, modelsDir);
 
       const deploy = await this.deploy(launcher, modelsDir, trained);
+      const retrieval = { ...towers, deploy: await this.deployTowers(launcher, modelsDir, towers.version) };
       const after = await this.drive('after', launcher, work, apiKeysPath);
 
       const cold = await this.resolveVersion(modelsDir, coldStart);
@@ -173,6 +189,7 @@ export class ClosedLoop {
         export: exported,
         training: { seconds: training.seconds, output: training.output },
         deploy,
+        retrieval,
         heldOut,
         reloadMemory,
         wallSeconds: this.elapsed(),
@@ -213,8 +230,10 @@ export class ClosedLoop {
         MODELS_DIR: modelsDir,
         REDIS_URL: this.o.redisUrl,
         NATS_URL: this.o.natsUrl,
-        // Deploys go through POST /admin/model/reload, so the loop knows when the swap happened.
+        // Deploys go through POST /admin/model/reload (and /admin/retrieval-model/reload), so the loop
+        // knows when the swap happened.
         RANKING_MODEL_WATCH_MS: '0',
+        RETRIEVAL_MODEL_WATCH_MS: '0',
       },
       onLine: (app, line) => {
         this.serviceLines.push(`${app}: ${line}`);
@@ -315,6 +334,83 @@ export class ClosedLoop {
       seconds: Math.round((performance.now() - started) / 100) / 10,
       output: stdout.split('\n').filter((l) => l.startsWith('validation') || l.startsWith('P(examine')),
     };
+  }
+
+  /**
+   * The two-tower retrieval model from the same phase's logs: the retrieval export (served ads with the
+   * query, context ad and activity they were served with, and the catalog's ad fields), then
+   * train_two_tower.py into models/retrieval (no current yet: deployTowers points it).
+   */
+  private async trainTowers(
+    dataDir: string,
+    sqlitePath: string,
+    modelsDir: string,
+  ): Promise<Omit<RetrievalTraining, 'deploy'>> {
+    this.step('exporting the served-ad log for the two-tower retrieval model');
+    const { stdout: exported } = await this.exec(
+      process.execPath,
+      [join(this.o.root, 'tools', 'training', 'dist', 'export-retrieval.js'), '--out', dataDir, '--json'],
+      { env: { SQLITE_PATH: sqlitePath }, quiet: true },
+    );
+    const report = JSON.parse(exported) as RetrievalTraining['export'];
+    this.step(
+      `exported ${report.rows} served ads (${report.clicks} clicks, ${report.withActivity} with activity) ` +
+        `and ${report.ads} catalog ads; training both towers (${this.o.twoTowerEpochs} epochs)`,
+    );
+    const started = performance.now();
+    const root = join(modelsDir, 'retrieval');
+    const { stdout } = await this.exec(
+      this.o.python,
+      [
+        join(this.o.root, 'tools', 'training', 'train_two_tower.py'),
+        ...['--data', dataDir, '--out-root', root, '--epochs', String(this.o.twoTowerEpochs), '--no-current'],
+        ...['--description', `closed loop ${this.runId}: trained on the served-ad logs of the first run`],
+      ],
+      { prefix: 'two-tower' },
+    );
+    const match = /wrote retrieval@(\S+)/.exec(stdout);
+    if (!match) throw new Error(`train_two_tower.py did not say which version it wrote:\n${stdout}`);
+    const manifest = JSON.parse(await readFile(join(root, match[1], 'manifest.json'), 'utf8')) as {
+      metrics: { recallAtK: RetrievalTraining['recallAtK']; heldOutClicks: number };
+    };
+    return {
+      export: report,
+      version: match[1],
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      recallAtK: manifest.metrics.recallAtK,
+      heldOutClicks: manifest.metrics.heldOutClicks,
+    };
+  }
+
+  /** Points models/retrieval/current at the towers and has the running retrieval service swap them in. */
+  private async deployTowers(
+    launcher: FunnelLauncher,
+    modelsDir: string,
+    version: string,
+  ): Promise<RetrievalTraining['deploy']> {
+    this.step(
+      `deploying retrieval@${version} to the running retrieval service (both towers and their index)`,
+    );
+    const started = performance.now();
+    await this.point(modelsDir, 'current', version, 'retrieval');
+    const res = await fetch(`${launcher.url('retrieval')}/admin/retrieval-model/reload`, {
+      method: 'POST',
+      headers: this.asAdmin(),
+    });
+    const body = (await res.json()) as {
+      model: string | null;
+      indexVersion: string | null;
+      problem: string | null;
+    };
+    if (res.status !== 200 || body.model !== `retrieval@${version}`) {
+      throw new Error(
+        `retrieval did not take retrieval@${version} (HTTP ${res.status}, serving ${body.model ?? 'the heuristic'}): ` +
+          `${body.problem ?? JSON.stringify(body)}`,
+      );
+    }
+    const ms = Math.round(performance.now() - started);
+    this.step(`retrieval now serves ${body.model} with index ${body.indexVersion} (swap took ${ms} ms)`);
+    return { ms, indexVersion: body.indexVersion };
   }
 
   private async deploy(
@@ -428,8 +524,8 @@ export class ClosedLoop {
   }
 
   /** Write beside and rename: a reader never sees half a version name. */
-  private async point(modelsDir: string, name: string, version: string): Promise<void> {
-    const path = join(modelsDir, 'ranking', name);
+  private async point(modelsDir: string, name: string, version: string, model = 'ranking'): Promise<void> {
+    const path = join(modelsDir, model, name);
     await writeFile(`${path}.tmp`, `${version}\n`);
     await rename(`${path}.tmp`, path);
   }

@@ -42,7 +42,8 @@ Options:
   --spec-advertisers N  advertisers (default 60)
   --spec-ads N          ads (default 3000)
   --spec-users N        users in the catalog (default 2000)
-  --epochs N            training epochs (default 8)
+  --epochs N            ranking training epochs (default 8)
+  --two-tower-epochs N  two-tower retrieval training epochs (default 12)
   --reload-cycles N     reloads for the memory measurement (default 10; 0 skips it)
   --base-port N         gateway port; the others follow (+1..+4) (default 4300)
   --nats URL            NATS (default nats://127.0.0.1:4222); the run talks in a bus namespace of its own
@@ -109,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
         'spec-ads': { type: 'string', default: '3000' },
         'spec-users': { type: 'string', default: '2000' },
         epochs: { type: 'string', default: '8' },
+        'two-tower-epochs': { type: 'string', default: '12' },
         'reload-cycles': { type: 'string', default: '10' },
         'base-port': { type: 'string', default: '4300' },
         nats: { type: 'string', default: 'nats://127.0.0.1:4222' },
@@ -159,6 +161,7 @@ async function main(argv: string[]): Promise<number> {
       oracleSample,
     },
     epochs: integer(values, 'epochs', 1),
+    twoTowerEpochs: integer(values, 'two-tower-epochs', 1),
     reloadCycles: integer(values, 'reload-cycles', 0),
     basePort: integer(values, 'base-port', 1024),
     natsUrl: values.nats,

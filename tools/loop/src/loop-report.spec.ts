@@ -88,6 +88,24 @@ function loopResult(before: SimSummary, after: SimSummary): LoopResult {
     export: { read: 3600, train: { rows: 3000, clicks: 100 }, validation: { rows: 600, clicks: 20 } },
     training: { seconds: 3, output: [] },
     deploy: { ms: 50, servedAfter: 'fresh' },
+    retrieval: {
+      export: {
+        rows: 900,
+        clicks: 40,
+        withActivity: 850,
+        ads: 300,
+        columns: ['query', 'context_ad_id', 'user_activity'],
+      },
+      version: 'towers-1',
+      seconds: 4,
+      recallAtK: {
+        model: { '10': 0.2, '100': 0.6, '200': 0.8 },
+        popular: { '10': 0.1, '100': 0.4, '200': 0.6 },
+        heuristic: { '10': 0.15, '100': 0.5, '200': 0.7 },
+      },
+      heldOutClicks: 8,
+      deploy: { ms: 120, indexVersion: 'cat+retrieval@towers-1@t' },
+    },
     heldOut: {
       rows: 600,
       clicks: 20,
@@ -106,6 +124,15 @@ describe(formatReport.name, () => {
 
     expect(sut).toMatch(/^ranking logloss \(oracle draws\) +0\.23000 +0\.22000 +-0\.01000$/m);
     expect(sut).not.toMatch(/n\/a|WARNING/);
+  });
+
+  it('names the two-tower version the second run served and its held-out recall against the baselines', () => {
+    const sut = formatReport(buildReport(loopResult(simSummary(answered(0.23)), simSummary(answered(0.22)))));
+
+    expect(sut).toContain('after two-tower retrieval@towers-1 (trained on 40 clicks of 900 served ads');
+    expect(sut).toContain(
+      'held-out recall (latest 8 clicks): model @10 0.200 @100 0.600 @200 0.800; most popular @10 0.100',
+    );
   });
 
   it('says under the table why each oracle figure is n/a, run by run', () => {

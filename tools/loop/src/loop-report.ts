@@ -172,6 +172,15 @@ export function formatReport(report: LoopReport): string {
     `training data: ${report.export.train.rows} rows (${report.export.train.clicks} clicks) from ${report.export.read} served ads; ` +
       `training ${report.training.seconds} s; hot reload ${report.deploy.ms} ms`,
   ];
+  const rt = report.retrieval;
+  const recall = (name: string) =>
+    ['10', '100', '200'].map((k) => `@${k} ${rt.recallAtK[name]?.[k]?.toFixed(3) ?? 'n/a'}`).join(' ');
+  out.push(
+    `retrieval: before the activity heuristic, after two-tower retrieval@${rt.version} (trained on ` +
+      `${rt.export.clicks} clicks of ${rt.export.rows} served ads, ${rt.export.withActivity} with activity, in ${rt.seconds} s; swap ${rt.deploy.ms} ms)`,
+    `  held-out recall (latest ${rt.heldOutClicks} clicks): model ${recall('model')}; most popular ${recall('popular')}; ` +
+      `heuristic ${recall('heuristic')}`,
+  );
   if (report.memory && report.reloadMemory) {
     out.push(
       `ranking RSS across ${report.reloadMemory.samples.length} reloads: baseline ${report.reloadMemory.baselineRssMb.toFixed(0)} MB, ` +
