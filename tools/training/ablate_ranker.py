@@ -13,6 +13,7 @@ The modalities are named in MODALITIES below, by feature group (libs/features FE
 """
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -74,7 +75,8 @@ def run(args, train, val, names):
     has_hide = bool(meta["hasHide"])
     model = tr.Ranker(x_train.shape[1], [int(h) for h in args.hidden.split(",")], args.head, hide=has_hide)
     args.cvr_weight, args.hide_weight = 1.0, 1.0
-    tr.train(model, x_train, train_y, args, train_ctx if position else None, position)
+    with contextlib.redirect_stdout(sys.stderr):  # the epoch log; stdout carries the table or the JSON
+        tr.train(model, x_train, train_y, args, train_ctx if position else None, position)
     return tr.evaluate(model, x_val, val_y, val_ctx if position else None, position)
 
 
