@@ -1,6 +1,6 @@
 import type { UserContext } from '@adfunnel/contracts';
 import { type MarketplaceSpec, adAt, userAt } from '@adfunnel/simulator';
-import { categoryAffinity, emptyUserActivity, foldEvent } from '@adfunnel/user-activity';
+import { emptyUserActivity, foldEvent, userContextOf } from '@adfunnel/user-activity';
 
 /** When the factory's user clicked: a fixed time, so contexts are the same on every run. */
 export const KNOWN_USER_ACTIVITY_AT = Date.UTC(2026, 0, 1, 12);
@@ -27,12 +27,9 @@ export function knownUserContext(
     activity = foldEvent(activity, { ...event, type: 'click', at });
   });
   const now = KNOWN_USER_ACTIVITY_AT + clickedAdIndexes.length * 60_000;
-  return {
-    userId: declared.id,
-    country: declared.country,
-    device: declared.device,
-    interests: categoryAffinity(activity, now),
-    known: clickedAdIndexes.length > 0,
-    ...(clickedAdIndexes.length > 0 ? { activity } : {}),
-  };
+  return userContextOf(
+    { userId: declared.id, country: declared.country, device: declared.device },
+    activity,
+    now,
+  );
 }

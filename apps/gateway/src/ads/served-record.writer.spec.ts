@@ -282,7 +282,8 @@ describe(ServedRecordWriter.name, () => {
     const searched: AdRequest = { ...request, query: 'Desk lamp', contextAdId: 9 };
 
     expect(await sut.write(searched, withActivity, served, [])).toBe(true);
-    expect(await sut.write(request, traceOf('r-plain'), served, [])).toBe(true);
+    const coldStart: FunnelTrace = { ...traceOf('r-plain'), user: { ...user, activity: undefined } };
+    expect(await sut.write(request, coldStart, served, [])).toBe(true);
 
     const [record, plain] = queue.jobs.flatMap((job) => job.records);
     expect(ServedRecordSchema.parse(record)).toMatchObject({

@@ -1,11 +1,6 @@
 import type { AdRequest, UserActivity, UserContext } from '@adfunnel/contracts';
 import { InjectConfig } from '@adfunnel/platform';
-import {
-  UserActivityStore,
-  categoryAffinity,
-  hasActivity,
-  userActivityStoreOptions,
-} from '@adfunnel/user-activity';
+import { UserActivityStore, userActivityStoreOptions, userContextOf } from '@adfunnel/user-activity';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config.js';
@@ -63,6 +58,8 @@ export class UserProfileService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // A client still trying to connect has nothing to flush: stop its reconnects at once.
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -88,14 +85,7 @@ export class UserProfileService implements OnModuleInit, OnApplicationShutdown {
         });
       }
     }
-    const user: UserContext = {
-      userId: request.userId,
-      country: request.country,
-      device: request.device,
-      interests: categoryAffinity(activity, now, this.config.USER_ACTIVITY_HALF_LIFE_MS),
-      known: hasActivity(activity),
-      ...(hasActivity(activity) ? { activity } : {}),
-    };
+    const user = userContextOf(request, activity, now, this.config.USER_ACTIVITY_HALF_LIFE_MS);
     return { user, activityUnavailable };
   }
 
