@@ -31,7 +31,25 @@ const catalogAd = (id: number, topic: number): CatalogAd =>
 describe(ServedRecordWriter.name, () => {
   Logger.overrideLogger(false);
   const request: AdRequest = { userId: 'u1', surface: 'search', country: 'US', device: 'desktop', slots: 2 };
-  const user = { userId: 'u1', country: 'US', device: 'desktop' as const, interests: oneHot(3), known: true };
+  const counts = (n: number) => oneHot(3).map((v) => v * n);
+  const user = {
+    userId: 'u1',
+    country: 'US',
+    device: 'desktop' as const,
+    interests: oneHot(3),
+    known: true,
+    // The rows depend on the activity too: a recently clicked ad, its advertiser, the category's counts.
+    activity: {
+      impressionsByCategory: counts(12),
+      clicksByCategory: counts(2),
+      hidesByCategory: counts(1),
+      conversionsByCategory: counts(0),
+      recentAdIds: [9],
+      recentAdvertiserIds: [9],
+      recentQueries: [],
+      updatedAt: 1,
+    },
+  };
   const ads = [catalogAd(7, 3), catalogAd(9, 5)];
   const served = ads.map(
     (ad, slot) => ({ slot, adId: ad.id, campaignId: 1, advertiserId: ad.id }) as ServedAd,
