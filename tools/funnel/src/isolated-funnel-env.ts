@@ -21,9 +21,9 @@ export interface IsolatedFunnelOptions {
 
 /**
  * The environment of a funnel that shares this machine's NATS and Redis with others (a developer's
- * `npm start`, another test run) without touching them: its own bus namespace, bull and budget key
- * prefixes and ports, and secrets of its own (a test reads them from the returned env). The caller
- * adds its database and service URLs.
+ * `npm start`, another test run) without touching them: its own bus namespace, bull, budget and user
+ * activity key prefixes and ports, and secrets of its own (a test reads them from the returned env).
+ * The caller adds its database and service URLs.
  */
 export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string, string> {
   const port = (app: FunnelApp) => String(options.basePort + PORT_OFFSET[app]);
@@ -32,6 +32,7 @@ export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string
     BUS_NAMESPACE: options.runId,
     LOGGING_QUEUE_PREFIX: options.runId,
     BUDGET_KEY_PREFIX: options.runId,
+    USER_ACTIVITY_KEY_PREFIX: options.runId,
     TRACKING_BASE_URL: `http://127.0.0.1:${port('logging')}`,
     TRACKING_SECRET: randomBytes(32).toString('base64url'),
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
