@@ -40,6 +40,7 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--temperature", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay (L2) on every parameter")
     p.add_argument("--dim", type=int, default=32, help="embedding width of both towers (the index's dim)")
     p.add_argument("--hidden", default="128", help="hidden layer widths of each tower, comma separated")
     p.add_argument("--token-dim", type=int, default=32, help="width of the shared id/token table of each tower")
@@ -216,6 +217,7 @@ def main(argv):
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        weight_decay=args.weight_decay,
         temperature=args.temperature,
         logq=not args.no_logq,
         seed=args.seed,
@@ -320,6 +322,7 @@ def main(argv):
             "epochs": args.epochs,
             "batchSize": args.batch_size,
             "lr": args.lr,
+            "weightDecay": args.weight_decay,
             "temperature": args.temperature,
             "logq": not args.no_logq,
             "conversionWeight": args.conversion_weight,

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openFunnelDatabase } from '@adfunnel/event-store';
+import { Logger } from '@nestjs/common';
 import { exportRetrievalDataset } from './retrieval-export.js';
 
 const USAGE = `Usage: node tools/training/dist/export-retrieval.js --out <dir> [options]
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     fail(`--batch-size must be a positive integer, got "${values['batch-size']}"`);
   }
+  // The catalog reader logs through Nest, to stdout: keep stdout for the report (--json).
+  Logger.overrideLogger(false);
   const databaseUrl = process.env['DATABASE_URL'];
   const ds = await openFunnelDatabase({
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
