@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AdResponse } from '@adfunnel/contracts';
+import type { AdResponse, UserActivity } from '@adfunnel/contracts';
+import { eventually } from '@adfunnel/testing';
 import { TestFunnel } from './support/test-funnel.js';
 
 interface CampaignRow {
@@ -56,7 +57,8 @@ describe('the funnel across services', () => {
     expect(answer.requestId).toBe('e2e-first-request');
     expect(answer.ranking).toBe('model');
     expect(answer.degraded).toEqual([]);
-    expect(answer.personalized).toBe(true);
+    // A seeded user the funnel has logged nothing of yet: served cold, as any new user.
+    expect(answer.personalized).toBe(false);
     expect(answer.modelVersion).toEqual(expect.any(String));
     expect(answer.ads).toHaveLength(3);
     expect(answer.ads.map((a) => a.slot)).toEqual([0, 1, 2]);
@@ -133,6 +135,47 @@ describe('the funnel across services', () => {
     );
     expect(served[0].features).not.toBeNull();
     expect(Number(served[0].feature_dim)).toBeGreaterThan(0);
+  });
+
+  it("personalizes a user's next request from what logging stored, and logs the activity it was served with", async () => {
+    const userId = 'u00123';
+    const first = (
+      await funnel.requestAds(request({ userId, surface: 'search', query: 'Running Shoes' }), {
+        'x-request-id': 'e2e-activity-0',
+      })
+    ).body as unknown as AdResponse;
+    expect(first.personalized).toBe(false);
+    const clicked = first.ads[0];
+    expect((await fetch(clicked.tracking.impressionUrl)).status).toBe(204);
+    expect((await fetch(clicked.tracking.clickUrl, { redirect: 'manual' })).status).toBe(302);
+
+    // The gateway caches a user's activity for a second at most: the click shows within seconds.
+    let next = 0;
+    const answer = await eventually(
+      'a personalized answer',
+      async () =>
+        (await funnel.requestAds(request({ userId }), { 'x-request-id': `e2e-activity-${++next}` }))
+          .body as unknown as AdResponse,
+      (body) => body.personalized,
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(answer.degraded).toEqual([]);
+
+    const [row] = await funnel.eventually<{ user_activity: string | null; query: string | null }>(
+      `SELECT user_activity, query FROM served_ads WHERE request_id = $1 AND slot = 0`,
+      [answer.requestId],
+      (rows) => rows.length === 1,
+    );
+    const activity = JSON.parse(row.user_activity!) as UserActivity;
+    expect(activity.recentAdIds[0]).toBe(clicked.adId);
+    expect(activity.recentQueries).toEqual(['running shoes']);
+    expect(activity.clicksByCategory.reduce((a, b) => a + b)).toBeCloseTo(1, 3);
+    const [searched] = await funnel.eventually<{ query: string | null; user_activity: string | null }>(
+      `SELECT query, user_activity FROM served_ads WHERE request_id = 'e2e-activity-0' AND slot = 0`,
+      [],
+      (rows) => rows.length === 1,
+    );
+    expect(searched).toEqual({ query: 'Running Shoes', user_activity: null });
   });
 
   it('rejects a tampered tracking token with 400 and a message', async () => {
