@@ -89,10 +89,17 @@ describe(RetrievalModule.name, () => {
     // Below RETRIEVAL_EXACT_THRESHOLD (4000 by default) eligible ads, the index scans them exactly.
     const source =
       response.eligible < app.get(IndexLifecycleService).current().exactThreshold ? 'exact' : 'ann';
-    // The home feed's quotas: personalized 60%, popular 15%, and the personalized source backfills the
-    // trending and retargeting shares this user has nothing for.
-    expect(response.sources.filter((s) => s === source)).toHaveLength(170);
+    // The home feed's quotas: personalized 60% first, then trending, the advertisers the user clicked
+    // and popular (15%); the personalized source backfills what trending and retargeting lack.
+    expect(response.sources.slice(0, 120)).toEqual(Array(120).fill(source));
     expect(response.sources.filter((s) => s === 'popular')).toHaveLength(30);
+    expect(new Set(response.sources)).toEqual(
+      new Set([
+        source,
+        'popular',
+        ...response.sources.filter((s) => s === 'trending' || s === 'retargeting'),
+      ]),
+    );
     expect(response.indexVersion).toBe(app.get(IndexLifecycleService).current().version);
   });
 
@@ -121,7 +128,7 @@ describe(RetrievalModule.name, () => {
     );
 
     expect(response.adIds).not.toContain(context.id);
-    expect(response.sources.slice(0, 30)).toEqual(Array(30).fill('context'));
+    expect(response.sources.slice(0, 40)).toEqual(Array(40).fill('context'));
     const alike = response.adIds.slice(0, 30).filter((id) => byId.get(id)!.category === context.category);
     expect(alike.length).toBeGreaterThanOrEqual(20);
   });

@@ -118,7 +118,7 @@ describe(RetrievalService.name, () => {
       expect(response.sources.slice(0, 9)).toEqual(Array(9).fill('lexical'));
       expect(lexical.every((id) => byId.get(id)!.title.endsWith(`: ${product}`))).toBe(true);
       expect(response.sources.slice(9)).toContain('query');
-      expect(response.sources.every((s) => ['lexical', 'query', 'ann'].includes(s))).toBe(true);
+      expect(response.sources.every((s) => ['lexical', 'query'].includes(s))).toBe(true);
       const onTopic = response.adIds.filter((id) => byId.get(id)!.category === eligibleAd.category);
       expect(onTopic.length).toBeGreaterThanOrEqual(13);
     });
@@ -145,7 +145,7 @@ describe(RetrievalService.name, () => {
 
       expect(response.adIds).toHaveLength(50);
       expect(response.adIds).not.toContain(context.id);
-      expect(response.sources.slice(0, 30)).toEqual(Array(30).fill('context'));
+      expect(response.sources.slice(0, 40)).toEqual(Array(40).fill('context'));
       const near = response.adIds.slice(0, 30).filter((id) => byId.get(id)!.category === context.category);
       expect(near.length).toBeGreaterThan(20);
     });

@@ -137,8 +137,8 @@ describe('RETRIEVAL_QUOTAS_<SURFACE>', () => {
     const config = parseConfig(RetrievalConfigSchema, {});
 
     expect(config.RETRIEVAL_QUOTAS_HOME_FEED).toEqual(DEFAULT_QUOTAS.home_feed);
-    expect(config.RETRIEVAL_QUOTAS_SEARCH.map((q) => q.source)).toEqual(['lexical', 'query', 'ann']);
-    expect(config.RETRIEVAL_QUOTAS_RELATED_ITEMS[0]).toEqual({ source: 'context', share: 0.6 });
+    expect(config.RETRIEVAL_QUOTAS_SEARCH.map((q) => q.source)).toEqual(['lexical', 'query']);
+    expect(config.RETRIEVAL_QUOTAS_RELATED_ITEMS[0]).toEqual({ source: 'context', share: 0.8 });
   });
 
   it('replaces a surface default whole', () => {
