@@ -126,6 +126,17 @@ describe(formatReport.name, () => {
     expect(sut).not.toMatch(/n\/a|WARNING/);
   });
 
+  it('prints retrieval recall against the oracle when the runs measured it', () => {
+    const withRecall = (recall: number) => {
+      const s = simSummary(answered(0.22));
+      return { ...s, oracle: { ...s.oracle!, retrieval: { k: 200, recall, recallAt10: recall + 0.2 } } };
+    };
+    const sut = formatReport(buildReport(loopResult(withRecall(0.28), withRecall(0.27))));
+
+    expect(sut).toMatch(/^retrieval recall of oracle best 200 +28\.00% +27\.00% +-1\.00 pp$/m);
+    expect(sut).toMatch(/^ {2}of its top 10 +48\.00% +47\.00%/m);
+  });
+
   it('names the two-tower version the second run served and its held-out recall against the baselines', () => {
     const sut = formatReport(buildReport(loopResult(simSummary(answered(0.23)), simSummary(answered(0.22)))));
 

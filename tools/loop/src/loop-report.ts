@@ -55,6 +55,28 @@ const REPLAYS: [string, Replay][] = [
   ['  + true examination curve', 'trueValuesTrueExamination'],
 ];
 
+/** Retrieval's candidates against the oracle's best ads by true value; rows only for runs that measured it. */
+function retrievalRows(b: SimSummary, a: SimSummary): Row[] {
+  if (b.oracle?.retrieval === undefined && a.oracle?.retrieval === undefined) return [];
+  const k = b.oracle?.retrieval?.k ?? a.oracle?.retrieval?.k ?? 0;
+  return [
+    [
+      `retrieval recall of oracle best ${k}`,
+      b.oracle?.retrieval?.recall,
+      a.oracle?.retrieval?.recall,
+      percent,
+      'retrieval',
+    ],
+    [
+      '  of its top 10',
+      b.oracle?.retrieval?.recallAt10,
+      a.oracle?.retrieval?.recallAt10,
+      percent,
+      'retrieval',
+    ],
+  ];
+}
+
 /**
  * Predicted / observed logged clicks per surface (logging's monitor, position accounted for): the
  * model's own pCTR, then as served after ranking's calibration stage, on the impressions it calibrated.
@@ -92,6 +114,7 @@ export function formatReport(report: LoopReport): string {
     ['CVR (conversions / clicks)', b.cvr, a.cvr, percent],
     ['revenue (USD)', b.revenue.total, a.revenue.total, usd],
     ['advertiser value (USD)', b.advertiserValue, a.advertiserValue, usd],
+    ...retrievalRows(b, a),
     ['ranking logloss (oracle draws)', rank(b)?.logloss, rank(a)?.logloss, fixed(5), 'ranking'],
     ['  Bayes floor (same draws)', rank(b)?.bayesLogloss, rank(a)?.bayesLogloss, fixed(5), 'ranking'],
     ['  gap to the floor', gap(b), gap(a), fixed(5), 'ranking'],

@@ -34,6 +34,8 @@ export interface SimSummary {
   oracle: {
     sampledRequests: number;
     probes: Record<'retrieval' | 'ranking', { route: string; asked: number; failed: number }>;
+    /** Retrieval's candidates against the best `k` ads by true value (absent in older runs). */
+    retrieval?: { k: number; recall: number; recallAt10: number } | null;
     ranking: {
       rows: number;
       logloss: number;
