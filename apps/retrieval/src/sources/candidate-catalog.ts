@@ -1,5 +1,6 @@
 import type { AdIndex } from '@adfunnel/ad-index';
 import type { CatalogAd } from '@adfunnel/catalog';
+import { TOPIC_COUNT } from '@adfunnel/features';
 import { LexicalIndex, type LexicalIndexOptions } from './lexical-index.js';
 
 /** What the candidate sources read of one catalog ad. */
@@ -41,6 +42,7 @@ export class CandidateCatalog {
     private readonly ads: ReadonlyMap<number, CandidateAd>,
     private readonly byAdvertiser: ReadonlyMap<number, readonly number[]>,
     private readonly byCampaign: ReadonlyMap<number, readonly number[]>,
+    private readonly centroids: readonly (Float32Array | null)[],
   ) {}
 
   static build(
@@ -56,7 +58,13 @@ export class CandidateCatalog {
       if (list === undefined) map.set(key, [adId]);
       else list.push(adId);
     };
+    const sums: (Float32Array | null)[] = Array.from({ length: TOPIC_COUNT }, () => null);
     for (const ad of ads) {
+      const c = ad.categoryIndex;
+      if (Number.isInteger(c) && c >= 0 && c < TOPIC_COUNT) {
+        const sum = (sums[c] ??= new Float32Array(ad.embedding.length));
+        for (let d = 0; d < sum.length; d++) sum[d] += ad.embedding[d];
+      }
       byId.set(ad.id, {
         id: ad.id,
         campaignId: ad.campaign.id,
@@ -70,7 +78,16 @@ export class CandidateCatalog {
       ads.map((ad) => ({ id: ad.id, fields: [ad.title, ad.text] })),
       lexicalOptions,
     );
-    return new CandidateCatalog(index, lexical, byId, byAdvertiser, byCampaign);
+    const centroids = sums.map((sum) => (sum === null ? null : unitOrNull(sum)));
+    return new CandidateCatalog(index, lexical, byId, byAdvertiser, byCampaign, centroids);
+  }
+
+  /**
+   * The unit mean embedding of the catalog's ads of the category (what advertisers declared), null
+   * for a category without ads: how the catalog itself places a category in the embedding space.
+   */
+  categoryCentroid(categoryIndex: number): Float32Array | null {
+    return this.centroids[categoryIndex] ?? null;
   }
 
   get version(): string {
@@ -136,4 +153,10 @@ function unit(embedding: ArrayLike<number>): Float32Array {
     for (let d = 0; d < out.length; d++) out[d] *= inv;
   }
   return out;
+}
+
+function unitOrNull(v: Float32Array): Float32Array | null {
+  let norm = 0;
+  for (let d = 0; d < v.length; d++) norm += v[d] * v[d];
+  return norm > 0 ? unit(v) : null;
 }

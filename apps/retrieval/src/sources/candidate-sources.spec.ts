@@ -8,7 +8,12 @@ import { CandidateCatalog } from './candidate-catalog.js';
 import { CandidateSources, type SourceRequest } from './candidate-sources.js';
 import type { QuotaSource } from './quotas.js';
 import { TrendingAds, type TrendingAd, type TrendingReader } from './trending-ads.js';
-import { ActivityUserQueryVector, RECENT_AD_DECAY, recentAdsVector } from './user-query-vector.js';
+import {
+  ActivityUserQueryVector,
+  RECENT_AD_DECAY,
+  affinityVector,
+  recentAdsVector,
+} from './user-query-vector.js';
 
 /** The targeting rules restated from the catalog, to check every source against. */
 function eligibleFor(ad: CatalogAd, user: UserContext, exclude: ReadonlySet<number>): boolean {
@@ -135,8 +140,12 @@ describe(CandidateSources.name, () => {
       expect(recentAdsVector([999_999], catalog)).toBeNull();
     });
 
-    it('uses the inferred interests without recent ads, and the popular list without either', () => {
-      expect(run('ann').note).toBe('interests');
+    it('uses the inferred affinity over the catalog category centroids without recent ads, and the popular list without either', () => {
+      expect(run('ann').note).toBe('affinity');
+      const only = new Array<number>(TOPIC_COUNT).fill(0);
+      only[3] = 1;
+      expect(affinityVector(only, catalog)).toEqual(catalog.categoryCentroid(3));
+      expect(affinityVector(new Array<number>(TOPIC_COUNT).fill(0), catalog)).toBeNull();
       const cold = { ...user, known: false, interests: new Array<number>(TOPIC_COUNT).fill(0) };
       const answer = run('ann', { user: cold });
 

@@ -1,12 +1,11 @@
 import type { UserContext } from '@adfunnel/contracts';
-import { userEmbedding } from '@adfunnel/features';
 import type { CandidateCatalog } from './candidate-catalog.js';
 
 /** What the personalized search starts from, and from which signal (for the debug log). */
 export interface UserQuery {
   /** A unit vector in the ad embedding space; null: no signal, the popular list answers. */
   readonly vector: Float32Array | null;
-  readonly basis: 'recent_ads' | 'interests' | 'none';
+  readonly basis: 'recent_ads' | 'affinity' | 'none';
 }
 
 /**
@@ -23,17 +22,30 @@ export const RECENT_AD_DECAY = 0.8;
 /**
  * From what the funnel observed: the recency-weighted mean of the catalog embeddings of the ads the
  * user clicked or converted on (activity.recentAdIds, newest first), normalised; without any (or
- * none still in the catalog), the embedding of the category affinity inferred from activity
- * (`interests`); without that either, no vector.
+ * none still in the catalog), the category affinity inferred from activity (`interests`) over the
+ * catalog's category centroids (the mean embedding of each declared category's ads); without that
+ * either, no vector.
  */
 export class ActivityUserQueryVector extends UserQueryVector {
   queryFor(user: UserContext, catalog: CandidateCatalog): UserQuery {
     const recent = recentAdsVector(user.activity?.recentAdIds ?? [], catalog);
     if (recent !== null) return { vector: recent, basis: 'recent_ads' };
-    if (user.interests.some((x) => x > 0))
-      return { vector: userEmbedding(user.interests), basis: 'interests' };
+    const affinity = affinityVector(user.interests, catalog);
+    if (affinity !== null) return { vector: affinity, basis: 'affinity' };
     return { vector: null, basis: 'none' };
   }
+}
+
+/** Normalised affinity-weighted mean of the catalog's category centroids; null without affinity. */
+export function affinityVector(affinity: readonly number[], catalog: CandidateCatalog): Float32Array | null {
+  let sum: Float32Array | null = null;
+  for (let k = 0; k < affinity.length; k++) {
+    const centroid = affinity[k] > 0 ? catalog.categoryCentroid(k) : null;
+    if (centroid === null) continue;
+    sum ??= new Float32Array(centroid.length);
+    for (let d = 0; d < sum.length; d++) sum[d] += affinity[k] * centroid[d];
+  }
+  return sum === null ? null : normalized(sum);
 }
 
 /** Normalised recency-weighted mean of the ads' embeddings; null when none is in the catalog. */
