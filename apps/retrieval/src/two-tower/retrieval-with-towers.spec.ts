@@ -56,7 +56,8 @@ describe('RetrievalService with the two-tower model', () => {
       querySeeds: config.RETRIEVAL_QUERY_SEEDS,
     });
     sut = new RetrievalService(lifecycle, sources, config, towers);
-  });
+    // Two indexes of 1,500 ads and two tower workers: more than jest's 5 s default on a loaded machine.
+  }, 60_000);
   afterAll(async () => {
     await towers.onModuleDestroy();
     await rm(modelsDir, { recursive: true, force: true });
