@@ -1,7 +1,15 @@
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { COUNTRIES, DEVICES, type BidType } from '@adfunnel/contracts';
-import { EMBEDDING_DIM, userEmbedding } from '@adfunnel/features';
-import { Rng, adAt, campaignAt, campaignCount, userAt, type MarketplaceSpec } from '@adfunnel/simulator';
+import { EMBEDDING_DIM } from '@adfunnel/features';
+import {
+  Rng,
+  adAt,
+  campaignAt,
+  campaignCount,
+  embedTopicMixture,
+  userAt,
+  type MarketplaceSpec,
+} from '@adfunnel/simulator';
 import { DEFAULT_PREDICTION_PRIORS, valuePerImpression, type PredictionPriors } from '@adfunnel/utility';
 import { AdIndex, type IndexableAd, type RetrievalResult } from './ad-index.js';
 
@@ -118,7 +126,7 @@ describe(AdIndex.name, () => {
       const sut = AdIndex.build(ads, { catalogVersion: 'v1', exactThreshold });
 
       for (const [i, { country, device }] of requests.entries()) {
-        const embedding = userEmbedding(userAt(spec, i % spec.users).interests);
+        const embedding = embedTopicMixture(userAt(spec, i % spec.users).interests);
         const result = sut.search({ embedding, country, device, k: 200 });
 
         const expectedEligible = ads.filter((ad) => isEligible(ad, country, device)).length;
@@ -145,7 +153,7 @@ describe(AdIndex.name, () => {
       const sut = AdIndex.build(ads, { catalogVersion: 'v1' });
 
       const result = sut.search({
-        embedding: userEmbedding(userAt(spec, 0).interests),
+        embedding: embedTopicMixture(userAt(spec, 0).interests),
         country: 'ZZ',
         device: 'mobile',
         k: 2000,
@@ -278,7 +286,7 @@ describe(AdIndex.name, () => {
 
     it('ranks eligible ads by expected value per impression when the user has no interests', () => {
       const sut = AdIndex.build(ads, { catalogVersion: 'v1' });
-      const embedding = userEmbedding(new Array<number>(16).fill(0));
+      const embedding = new Float32Array(EMBEDDING_DIM);
 
       const result = sut.search({ embedding, country: 'US', device: 'mobile', k: 250 });
 

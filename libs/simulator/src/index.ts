@@ -6,3 +6,4 @@ export * from './user-response.js';
 export * from './advertiser-value.js';
 export * from './arrivals.js';
 export * from './latent-ad-table.js';
+export * from './latent-embedding.js';

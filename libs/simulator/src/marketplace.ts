@@ -1,6 +1,7 @@
 import type { BidType, CampaignStatus, Device } from '@adfunnel/contracts';
 import { BID_TYPES, COUNTRIES, DEVICES } from '@adfunnel/contracts';
-import { EMBEDDING_DIM, TOPIC_COUNT, TOPICS, embedTopicMixture, l2Normalize } from '@adfunnel/features';
+import { EMBEDDING_DIM, TOPIC_COUNT, TOPICS, l2Normalize } from '@adfunnel/features';
+import { embedTopicMixture } from './latent-embedding.js';
 import { Rng } from './rng.js';
 
 /** Size and seed of a simulated marketplace. Entity i of each kind depends only on (seed, kind, i). */

@@ -12,7 +12,7 @@ import {
   TOPIC_COUNT,
   buildFeatureMatrix,
   featureRequestOf,
-  embedTopicMixture,
+  EMBEDDING_DIM,
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
@@ -26,7 +26,11 @@ import { ServedRecordWriter } from './served-record.writer.js';
 const oneHot = (k: number) => Array.from({ length: TOPIC_COUNT }, (_, i) => (i === k ? 1 : 0));
 
 const catalogAd = (id: number, topic: number): CatalogAd =>
-  ({ id, categoryIndex: topic, embedding: embedTopicMixture(oneHot(topic)) }) as unknown as CatalogAd;
+  ({
+    id,
+    categoryIndex: topic,
+    embedding: Float32Array.from({ length: EMBEDDING_DIM }, (_, d) => (d === topic ? 1 : 0)),
+  }) as unknown as CatalogAd;
 
 describe(ServedRecordWriter.name, () => {
   Logger.overrideLogger(false);
