@@ -1,5 +1,6 @@
-import { DEVICES, type Device, SURFACES, type Surface } from '@adfunnel/contracts';
-import { type ActivityFeatureInput, FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import { DEVICES, type Device, SURFACES, type Surface, type UserActivity } from '@adfunnel/contracts';
+import { FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import { categoryAffinity, emptyUserActivity } from '@adfunnel/user-activity';
 import {
   type MarketplaceSpec,
   Rng,
@@ -157,7 +158,7 @@ const HISTORY_IMPRESSIONS_PER_CLICK = 25;
 
 interface SimulatedHistory {
   affinity: Float32Array;
-  activity: ActivityFeatureInput;
+  activity: UserActivity;
   recentAds: SimAd[];
 }
 
@@ -184,19 +185,18 @@ function simulatedHistory(rng: Rng, market: MarketplaceSample, user: SimUser): S
     if (rng.bernoulli(0.01)) hides[category] += 1;
   }
   for (let k = 0; k < TOPIC_COUNT; k++) impressions[k] += clicks[k];
-  const affinity = new Float32Array(TOPIC_COUNT);
-  let total = 0;
-  for (let k = 0; k < TOPIC_COUNT; k++) total += clicks[k];
-  if (total > 0) for (let k = 0; k < TOPIC_COUNT; k++) affinity[k] = clicks[k] / total;
+  const activity: UserActivity = {
+    ...emptyUserActivity(),
+    impressionsByCategory: impressions,
+    clicksByCategory: clicks,
+    hidesByCategory: hides,
+    recentAdIds: [...new Set(recentAds.map((ad) => ad.id))],
+    recentAdvertiserIds: [...new Set(recentAds.map((ad) => ad.advertiserId))],
+  };
+  // The affinity serving infers from the same counts (libs/user-activity), as of now.
   return {
-    affinity,
-    activity: {
-      impressionsByCategory: impressions,
-      clicksByCategory: clicks,
-      hidesByCategory: hides,
-      recentAdIds: recentAds.map((ad) => ad.id),
-      recentAdvertiserIds: [...new Set(recentAds.map((ad) => ad.advertiserId))],
-    },
+    affinity: Float32Array.from(categoryAffinity(activity, activity.updatedAt)),
+    activity,
     recentAds,
   };
 }
