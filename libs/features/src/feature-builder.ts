@@ -154,8 +154,8 @@ export function buildFeatureMatrix(
     if (recent) out[row + O['cross.recent_cosine']] = dotAt(ad.embedding, recent);
     out[row + O['cross.category_affinity']] = user.interests[c]!;
     if (activity) {
-      out[row + O['cross.category_exposure']] = Math.log1p(activity.impressionsByCategory[c]!);
-      out[row + O['cross.category_exposure'] + 1] = Math.log1p(activity.hidesByCategory[c]!);
+      out[row + O['cross.category_exposure']] = Math.log1p(activity.impressionsByCategory[c]);
+      out[row + O['cross.category_exposure'] + 1] = Math.log1p(activity.hidesByCategory[c]);
     }
     if (ad.id !== undefined && engagedAds.has(ad.id)) out[row + O['cross.engaged']] = 1;
     if (ad.advertiserId !== undefined && engagedAdvertisers.has(ad.advertiserId)) {
@@ -188,13 +188,13 @@ function adTokens(ad: AdFeatureInput): { title: ReadonlySet<string>; all: Readon
 
 function sum(values: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i]!;
+  for (let i = 0; i < values.length; i++) s += values[i];
   return s;
 }
 
 function dotAt(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
-  for (let d = 0; d < EMBEDDING_DIM; d++) s += a[d]! * b[d]!;
+  for (let d = 0; d < EMBEDDING_DIM; d++) s += a[d] * b[d];
   return s;
 }
 
@@ -202,7 +202,7 @@ function dotAt(a: ArrayLike<number>, b: ArrayLike<number>): number {
 function meanEmbedding(ads: readonly Pick<AdFeatureInput, 'embedding'>[]): Float32Array | null {
   if (ads.length === 0) return null;
   const mean = new Float32Array(EMBEDDING_DIM);
-  for (const ad of ads) for (let d = 0; d < EMBEDDING_DIM; d++) mean[d] += ad.embedding[d]!;
+  for (const ad of ads) for (let d = 0; d < EMBEDDING_DIM; d++) mean[d] += ad.embedding[d];
   let norm = 0;
   for (let d = 0; d < EMBEDDING_DIM; d++) norm += mean[d] * mean[d];
   if (norm === 0) return null;
