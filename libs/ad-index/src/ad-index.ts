@@ -27,8 +27,8 @@ export type CandidateSource = 'ann' | 'exact' | 'popular';
  *   k / share neighbours and dropping the ineligible when it sees at least half of them;
  * - `bucket-graph`: a graph of the bucket's own ads, searched with no filter;
  * - `filtered-graph`: the catalog-wide graph behind hnswlib's filter, which calls into JS once per
- *   node it considers (about 0.5 µs each, and k / share of them): the fallback for buckets the
- *   bucket-graph budget does not cover.
+ *   node it considers (0.5 to 2.5 µs each as measured, about k / share of them per search): the
+ *   fallback for buckets the bucket-graph budget does not cover.
  */
 export type SearchStrategy = 'exact' | 'graph' | 'bucket-graph' | 'filtered-graph';
 
@@ -86,10 +86,12 @@ export interface RetrievalResult {
 
 export const AD_INDEX_DEFAULTS = {
   efSearch: 128,
-  // Measured at 1M ads x 64 dims (tools/bench, retrieval-scale-bench): a scan of a packed bucket
-  // costs about 0.045 ms per 1,000 ads while the bucket stays in cache (0.44 ms p50 at 10,000 ads,
-  // 1.4 ms at 30,000), against about 1 ms for a k = 500 search of a bucket graph; below 20,000 ads
-  // the scan is as fast, exact, and costs no graph (at most 5 MB of vectors per bucket at 64 dims).
+  // Measured at 1M ads x 64 dims, k = 500 (npm run bench:retrieval, tools/bench/README.md): a packed
+  // scan of 10,000 ads takes 0.44 ms while it stays in cache and 1.4 ms p50 between searches of
+  // other buckets, with recall 1; a graph of those 10,000 answers in 0.6 ms but recalls only 0.954,
+  // since k is 5% of it, while a 100,000-ad bucket graph recalls 0.998. So buckets scan exactly up
+  // to 20,000 ads (about 2.5 ms cold at most, 5 MB of vectors per bucket at 64 dims) and get a graph
+  // above; a k much below 500 would favour a lower threshold.
   exactThreshold: 20_000,
   bucketGraphMaxShare: 0.5,
   bucketGraphBudget: 1,
