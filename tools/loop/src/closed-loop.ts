@@ -34,6 +34,11 @@ export interface LoopOptions {
   epochs: number;
   /** Epochs of the two-tower retrieval model (train_two_tower.py). */
   twoTowerEpochs: number;
+  /**
+   * `better`: the towers serve the second run only when their held-out recall@100 beats the no-model
+   * heuristic's (a model that loses offline is not deployed); `always`: they serve regardless.
+   */
+  deployTowers: 'better' | 'always';
   reloadCycles: number;
   basePort: number;
   /** Shared with other funnels: this run's services and simulator talk in a bus namespace of their own. */
@@ -55,7 +60,9 @@ export interface RetrievalTraining {
   /** Held-out recall@K (the latest clicks in time): the model, the most popular ads, the no-model heuristic. */
   recallAtK: Record<string, Record<string, number | null>>;
   heldOutClicks: number;
-  deploy: { ms: number; indexVersion: string | null };
+  /** Null when the towers were not deployed (they lost to the heuristic offline): `skipped` says why. */
+  deploy: { ms: number; indexVersion: string | null } | null;
+  skipped?: string;
 }
 
 export interface ReloadMemorySample {
@@ -69,6 +76,8 @@ export interface LoopResult {
   workDir: string;
   spec: MarketplaceSpec;
   traffic: LoopOptions['traffic'];
+  /** The models/ranking pointer the first run served (cold-start unless --start-model said otherwise). */
+  startModel: string;
   coldStart: string;
   trained: string;
   before: SimSummary;
@@ -163,7 +172,7 @@ export class ClosedLoop {
       const towers = await this.trainTowers(join(work, 'retrieval-data'), sqlitePath, modelsDir);
 
       const deploy = await this.deploy(launcher, modelsDir, trained);
-      const retrieval = { ...towers, deploy: await this.deployTowers(launcher, modelsDir, towers.version) };
+      const retrieval = await this.maybeDeployTowers(launcher, modelsDir, towers);
       const after = await this.drive('after', launcher, work, apiKeysPath);
 
       const cold = await this.resolveVersion(modelsDir, coldStart);
@@ -182,6 +191,7 @@ export class ClosedLoop {
         workDir: work,
         spec: this.o.spec,
         traffic: this.o.traffic,
+        startModel: this.o.startModel,
         coldStart,
         trained,
         before,
@@ -382,12 +392,30 @@ export class ClosedLoop {
     };
   }
 
+  /** Deploys the towers when they beat the heuristic offline (or `deployTowers` is `always`). */
+  private async maybeDeployTowers(
+    launcher: FunnelLauncher,
+    modelsDir: string,
+    towers: Omit<RetrievalTraining, 'deploy'>,
+  ): Promise<RetrievalTraining> {
+    const model = towers.recallAtK['model']?.['100'];
+    const heuristic = towers.recallAtK['heuristic']?.['100'];
+    if (this.o.deployTowers === 'better' && model != null && heuristic != null && model <= heuristic) {
+      const skipped =
+        `held-out recall@100 ${model.toFixed(3)} is not above the heuristic's ${heuristic.toFixed(3)}: ` +
+        'the second run keeps the heuristic (--deploy-towers always deploys anyway)';
+      this.step(`not deploying retrieval@${towers.version}: ${skipped}`);
+      return { ...towers, deploy: null, skipped };
+    }
+    return { ...towers, deploy: await this.deployTowers(launcher, modelsDir, towers.version) };
+  }
+
   /** Points models/retrieval/current at the towers and has the running retrieval service swap them in. */
   private async deployTowers(
     launcher: FunnelLauncher,
     modelsDir: string,
     version: string,
-  ): Promise<RetrievalTraining['deploy']> {
+  ): Promise<NonNullable<RetrievalTraining['deploy']>> {
     this.step(
       `deploying retrieval@${version} to the running retrieval service (both towers and their index)`,
     );

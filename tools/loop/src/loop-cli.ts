@@ -52,7 +52,9 @@ Options:
   --json PATH           also write the full report as JSON
   --keep                keep the working directory (catalog, exported data, models, sim summaries)
   --start-model NAME    the pointer under models/ranking that serves the first run (default cold-start;
-                        current: the repository's model; the table still heads that column cold-start)
+                        current: the repository's model)
+  --deploy-towers WHEN  better (default): the trained towers serve the second run only when their held-out
+                        recall@100 beats the no-model heuristic's; always: they serve regardless
   --funnel-env K=V      a variable for the funnel's services, repeatable (e.g. AUCTION_UTILITY_WEIGHTS=hide=0
                         to compare utility weights on the same traffic); the run's own isolation wins
   -h, --help
@@ -84,6 +86,11 @@ function integer(values: Record<string, unknown>, name: string, min: number): nu
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got "${text}"`);
   return n;
+}
+
+function deployTowersOf(text: unknown): 'better' | 'always' {
+  if (text === 'better' || text === 'always') return text;
+  fail(`--deploy-towers must be better or always, got "${String(text)}"`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -120,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
         keep: { type: 'boolean', default: false },
         'funnel-env': { type: 'string', multiple: true, default: [] },
         'start-model': { type: 'string', default: 'cold-start' },
+        'deploy-towers': { type: 'string', default: 'better' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -162,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
     },
     epochs: integer(values, 'epochs', 1),
     twoTowerEpochs: integer(values, 'two-tower-epochs', 1),
+    deployTowers: deployTowersOf(values['deploy-towers']),
     reloadCycles: integer(values, 'reload-cycles', 0),
     basePort: integer(values, 'base-port', 1024),
     natsUrl: values.nats,

@@ -81,6 +81,7 @@ function loopResult(before: SimSummary, after: SimSummary): LoopResult {
       slots: 3,
       oracleSample: 0.2,
     },
+    startModel: 'cold-start',
     coldStart: 'cold',
     trained: 'fresh',
     before,
@@ -144,6 +145,19 @@ describe(formatReport.name, () => {
     expect(sut).toContain(
       'held-out recall (latest 8 clicks): model @10 0.200 @100 0.600 @200 0.800; most popular @10 0.100',
     );
+  });
+
+  it('says when the towers were not deployed because they lost to the heuristic offline', () => {
+    const result = loopResult(simSummary(answered(0.23)), simSummary(answered(0.22)));
+    const skipped = {
+      ...result,
+      retrieval: { ...result.retrieval, deploy: null, skipped: 'recall@100 0.4 vs 0.5' },
+    };
+    const sut = formatReport(buildReport(skipped));
+
+    expect(sut).toContain('retrieval: the activity heuristic in both runs; two-tower retrieval@towers-1');
+    expect(sut).toContain('not deployed: recall@100 0.4 vs 0.5');
+    expect(sut).toMatch(/before \(cold-start cold\)/);
   });
 
   it('says under the table why each oracle figure is n/a, run by run', () => {

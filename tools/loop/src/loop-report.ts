@@ -162,7 +162,12 @@ export function formatReport(report: LoopReport): string {
     ['held-out logs: logloss', report.heldOut.before.logloss, report.heldOut.after.logloss, fixed(5)],
     ['held-out logs: AUC', report.heldOut.before.auc, report.heldOut.after.auc, fixed(4)],
   ];
-  const header = ['', `before (cold-start ${report.coldStart})`, `after (${report.trained})`, 'change'];
+  const header = [
+    '',
+    `before (${report.startModel} ${report.coldStart})`,
+    `after (${report.trained})`,
+    'change',
+  ];
   const missing = new MissingFigures();
   const cell = (v: Cell, f: (v: number) => string, phase: 'before' | 'after', figure?: OracleFigure) => {
     if (typeof v === 'number') return f(v);
@@ -199,8 +204,12 @@ export function formatReport(report: LoopReport): string {
   const recall = (name: string) =>
     ['10', '100', '200'].map((k) => `@${k} ${rt.recallAtK[name]?.[k]?.toFixed(3) ?? 'n/a'}`).join(' ');
   out.push(
-    `retrieval: before the activity heuristic, after two-tower retrieval@${rt.version} (trained on ` +
-      `${rt.export.clicks} clicks of ${rt.export.rows} served ads, ${rt.export.withActivity} with activity, in ${rt.seconds} s; swap ${rt.deploy.ms} ms)`,
+    rt.deploy === null
+      ? `retrieval: the activity heuristic in both runs; two-tower retrieval@${rt.version} (trained on ` +
+          `${rt.export.clicks} clicks of ${rt.export.rows} served ads, ${rt.export.withActivity} with activity, in ${rt.seconds} s) ` +
+          `not deployed: ${rt.skipped ?? 'it lost to the heuristic offline'}`
+      : `retrieval: before the activity heuristic, after two-tower retrieval@${rt.version} (trained on ` +
+          `${rt.export.clicks} clicks of ${rt.export.rows} served ads, ${rt.export.withActivity} with activity, in ${rt.seconds} s; swap ${rt.deploy.ms} ms)`,
     `  held-out recall (latest ${rt.heldOutClicks} clicks): model ${recall('model')}; most popular ${recall('popular')}; ` +
       `heuristic ${recall('heuristic')}`,
   );
