@@ -148,10 +148,10 @@ def train_two_tower(train, users, items, args):
 
 
 def sample_negatives(sets, users, generator, items):
-    """One item per row drawn uniformly from those the row's user has not interacted with (redrawn while
-    it hits a training item; a user who has every item keeps the last draw)."""
+    """One item per row drawn uniformly from those the row's user has not interacted with: the rows that
+    hit a training item are redrawn, fewer each round (a user who has every item keeps its last draw)."""
     neg = torch.randint(items, users.shape, generator=generator).numpy()
-    for _ in range(20):
+    for _ in range(1000):
         hit = sets.contains(users, neg)
         if not hit.any():
             break
