@@ -73,7 +73,7 @@ describe(OnnxWorkerPool.name, () => {
     await expect(sut.run(new Float32Array(10), 2, parity.dim)).rejects.toThrow(
       `feature matrix has 10 values, expected rows x dim = 2 x ${parity.dim}`,
     );
-    await expect(sut.run(new Float32Array(12), 1, 12)).rejects.toThrow(/dim 12 but model ranking-test takes 73/);
+    await expect(sut.run(new Float32Array(12), 1, 12)).rejects.toThrow(`dim 12 but model ranking-test takes ${FEATURE_SPEC.dim}`);
   });
 
   it('rejects the job of a worker that dies, naming it, and replaces the worker', async () => {
