@@ -121,6 +121,8 @@ class TrainSets:
 
 def train_two_tower(train, users, items, args):
     hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
+    # Seeded before the towers are built: their initial weights come from torch's global generator.
+    two_tower.seed_everything(args.seed, args.threads)
     model = two_tower.TwoTower(
         two_tower.TowerConfig(num_ids=users, id_dim=args.dim, hidden=hidden, out_dim=args.dim),
         two_tower.TowerConfig(num_ids=items, id_dim=args.dim, hidden=hidden, out_dim=args.dim),

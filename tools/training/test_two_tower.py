@@ -82,9 +82,24 @@ class HashTest(unittest.TestCase):
         self.assertTrue((m[m > 0] >= 1).all() and (m < 64).all())
 
 
+class DeterminismTest(unittest.TestCase):
+    def test_the_same_seed_gives_the_same_weights(self):
+        _, _, users, items, _ = planted(users=40)
+
+        def run():
+            sut.seed_everything(9, 1)
+            model = sut.TwoTower(sut.TowerConfig(num_ids=40, id_dim=8, hidden=(4,), out_dim=8),
+                                 sut.TowerConfig(num_ids=160, id_dim=8, hidden=(), out_dim=8))
+            sut.train(model, users, items, sut.TrainConfig(epochs=2, batch_size=32, seed=9), log=None)
+            return sut.embed(model.item, 160)
+
+        np.testing.assert_array_equal(run(), run())
+
+
 class PlantedStructureTest(unittest.TestCase):
     def test_an_ids_only_model_recovers_the_hidden_groups(self):
         user_group, item_group, users, items, test = planted()
+        sut.seed_everything(3, 1)
         model = sut.TwoTower(
             sut.TowerConfig(num_ids=len(user_group), id_dim=16, hidden=(), out_dim=16),
             sut.TowerConfig(num_ids=len(item_group), id_dim=16, hidden=(), out_dim=16),
@@ -109,6 +124,7 @@ class PlantedStructureTest(unittest.TestCase):
         noise = rng.normal(0, 0.3, (len(item_group), groups)).astype(np.float32)
         dense = np.eye(groups, dtype=np.float32)[item_group] + noise
         features = sut.Features(dense=dense, tokens=tokens)
+        sut.seed_everything(4, 1)
         model = sut.TwoTower(
             sut.TowerConfig(num_ids=len(user_group), id_dim=16, hidden=(), out_dim=16),
             sut.TowerConfig(num_ids=0, dense_dim=groups, token_buckets=97, token_dim=8, hidden=(32,), out_dim=16),

@@ -231,7 +231,8 @@ def _optimizers(model, config):
 
 def train(model, user_idx, item_idx, config: TrainConfig, user_features=None, item_features=None, log=print):
     """Trains on interactions (user_idx[i], item_idx[i]) with Adam and the logQ-corrected in-batch softmax.
-    Returns the mean training loss of each epoch."""
+    Returns the mean training loss of each epoch. The shuffling is seeded here; the initial weights are
+    drawn when the model is built, so call seed_everything before building it for a repeatable run."""
     seed_everything(config.seed, config.threads)
     users = torch.from_numpy(np.asarray(user_idx, dtype=np.int64))
     items = torch.from_numpy(np.asarray(item_idx, dtype=np.int64))
