@@ -215,7 +215,7 @@ def train_popular(train, users, items):
 
 def top_k(user_vecs, item_vecs, eval_users, sets, k, chunk):
     """Indices of the k best items by dot product for each evaluated user, training items excluded, best
-    first; ties go to the lower item index (a stable order for most-popular)."""
+    first, -1 past the user's last item; ties go to the lower item index (a stable order for most-popular)."""
     items = torch.from_numpy(np.ascontiguousarray(item_vecs))
     # Ties are broken by a tiny index penalty far below any score gap that matters in float32.
     k = min(k, item_vecs.shape[0])
@@ -229,7 +229,10 @@ def top_k(user_vecs, item_vecs, eval_users, sets, k, chunk):
             scores[row, torch.from_numpy(seen)] = float("-inf")
         # Stable tie-break: sort by (score desc, index asc) through a lexicographic key.
         scores = scores - order.unsqueeze(0) * 1e-12
-        out[start : start + batch.size] = torch.topk(scores, k, dim=1).indices.numpy().astype(np.int32)
+        best = torch.topk(scores, k, dim=1)
+        # A user with fewer than k items left gets -1 after them, never one of its train items.
+        best.indices[torch.isinf(best.values)] = -1
+        out[start : start + batch.size] = best.indices.numpy().astype(np.int32)
     return out
 
 

@@ -22,6 +22,8 @@ class RankingTest(unittest.TestCase):
         item_vecs = np.array([[3], [5], [3], [9], [1]], dtype=np.float32)
         top = sut.top_k(user_vecs, item_vecs, np.array([0, 1]), sets, 3, chunk=1)
         self.assertEqual(top.tolist(), [[3, 0, 2], [1, 2, 4]])
+        deep = sut.top_k(user_vecs, item_vecs, np.array([1]), sets, 5, chunk=4)
+        self.assertEqual(deep.tolist(), [[1, 2, 4, -1, -1]])  # padded, never a train item
 
     def test_negatives_are_items_the_user_has_not_interacted_with(self):
         train = np.array([[0, i] for i in range(8)] + [[1, 0]], dtype=np.int64)

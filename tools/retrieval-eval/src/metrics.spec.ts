@@ -40,6 +40,8 @@ describe('meanMetrics and meanOverlap', () => {
   it('measures the share of the exact top K an approximate list found, order aside', () => {
     expect(meanOverlap([2, 1, 9, 3, 4, 5], [1, 2, 3, 3, 4, 5], 3, 3)).toBeCloseTo((2 / 3 + 1) / 2, 12);
     expect(meanOverlap([2, 1, 9], [1, 2, 3], 3, 2)).toBe(1);
+    // -1 pads both lists past a user's last rankable item: the real entries count.
+    expect(meanOverlap([4, -1], [4, -1], 2, 2)).toBe(1);
   });
 });
 

@@ -86,11 +86,12 @@ export function meanOverlap(
   const users = exact.length / width;
   let total = 0;
   for (let u = 0; u < users; u++) {
+    // -1 pads a list past the user's last rankable item: the exact list's real entries are the truth.
     const truth = new Set<number>();
-    for (let r = 0; r < k; r++) truth.add(exact[u * width + r]);
+    for (let r = 0; r < k; r++) if (exact[u * width + r] >= 0) truth.add(exact[u * width + r]);
     let hits = 0;
     for (let r = 0; r < k; r++) if (truth.has(approx[u * width + r])) hits++;
-    total += hits / k;
+    total += truth.size === 0 ? 1 : hits / truth.size;
   }
   return users === 0 ? 1 : total / users;
 }
