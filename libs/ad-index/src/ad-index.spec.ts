@@ -11,7 +11,7 @@ import {
   type MarketplaceSpec,
 } from '@adfunnel/simulator';
 import { DEFAULT_PREDICTION_PRIORS, valuePerImpression, type PredictionPriors } from '@adfunnel/utility';
-import { AdIndex, type IndexableAd, type RetrievalResult } from './ad-index.js';
+import { AdIndex, POPULAR_PER_CAMPAIGN, type IndexableAd, type RetrievalResult } from './ad-index.js';
 
 type TestCampaign = IndexableAd['campaign'];
 
@@ -283,8 +283,24 @@ describe(AdIndex.name, () => {
         .map((ad) => ad.id)
         .sort((a, b) => value(b) - value(a) || a - b)
         .slice(0, k);
+    /** byValue, at most POPULAR_PER_CAMPAIGN per campaign first, then the others in value order. */
+    const byValueSpread = (value: (id: number) => number, k: number) => {
+      const campaignOf = new Map(ads.map((ad) => [ad.id, ad.campaign.id]));
+      const ranked = byValue(value, ads.length);
+      const taken = new Map<number, number>();
+      const first: number[] = [];
+      const rest: number[] = [];
+      for (const id of ranked) {
+        const n = taken.get(campaignOf.get(id)!) ?? 0;
+        if (n < POPULAR_PER_CAMPAIGN) {
+          taken.set(campaignOf.get(id)!, n + 1);
+          first.push(id);
+        } else rest.push(id);
+      }
+      return [...first, ...rest].slice(0, k);
+    };
 
-    it('ranks eligible ads by expected value per impression when the user has no interests', () => {
+    it('ranks eligible ads by expected value per impression when the user has no interests, a few per campaign first', () => {
       const sut = AdIndex.build(ads, { catalogVersion: 'v1' });
       const embedding = new Float32Array(EMBEDDING_DIM);
 
@@ -293,9 +309,10 @@ describe(AdIndex.name, () => {
       expect(result.sources).toEqual(Array(250).fill('popular'));
       expect(result.eligible).toBe(450);
       const value = valueAt(DEFAULT_PREDICTION_PRIORS);
-      const expected = byValue(value, 250);
+      const expected = byValueSpread(value, 250);
       expect(result.adIds).toEqual(expected);
       expect(result.scores).toEqual(expected.map(value));
+      expect(expected).not.toEqual(byValue(value, 250));
     });
 
     it('values the popular list at the priors it is given', () => {
@@ -306,9 +323,9 @@ describe(AdIndex.name, () => {
       const result = sut.popular({ country: 'US', device: 'mobile', k: 250 });
 
       const value = valueAt(priors);
-      const expected = byValue(value, 250);
+      const expected = byValueSpread(value, 250);
       expect(result.adIds).toEqual(expected);
-      expect(result.adIds).not.toEqual(byValue(valueAt(DEFAULT_PREDICTION_PRIORS), 250));
+      expect(result.adIds).not.toEqual(byValueSpread(valueAt(DEFAULT_PREDICTION_PRIORS), 250));
       expect(result.scores).toEqual(expected.map(value));
     });
 

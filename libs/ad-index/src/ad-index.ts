@@ -113,9 +113,19 @@ interface Prepared {
   readonly ids: Float64Array;
   readonly vectors: Float32Array;
   readonly prior: Float64Array;
+  /** The campaign id of each slot. */
+  readonly campaigns: Float64Array;
   readonly eligibility: EligibilityTable;
   readonly slotsByCampaign: ReadonlyMap<number, readonly number[]>;
 }
+
+/**
+ * At most this many ads of one campaign in the popular list before every eligible campaign has had
+ * its turn. The list answers every user the funnel knows nothing about, so without a cap it is the
+ * same few top-bid campaigns for all of them: once their budgets are reserved or spent (or their
+ * frequency caps reached), every cold-start request loses its whole candidate set at once.
+ */
+export const POPULAR_PER_CAMPAIGN = 2;
 
 /** The per-bucket search structure; `packed` holds `slots`' vectors back to back, in that order. */
 type BucketPlan =
@@ -249,6 +259,7 @@ export class AdIndex {
     const ids = new Float64Array(n);
     const vectors = new Float32Array(n * dim);
     const prior = new Float64Array(n);
+    const campaigns = new Float64Array(n);
     const seen = new Set<number>();
     const slotsByCampaign = new Map<number, number[]>();
     for (let slot = 0; slot < n; slot++) {
@@ -256,6 +267,7 @@ export class AdIndex {
       if (seen.has(ad.id)) throw new RangeError(`ad ${ad.id} appears twice in the catalog`);
       seen.add(ad.id);
       ids[slot] = ad.id;
+      campaigns[slot] = ad.campaign.id;
       const campaignSlots = slotsByCampaign.get(ad.campaign.id);
       if (campaignSlots === undefined) slotsByCampaign.set(ad.campaign.id, [slot]);
       else campaignSlots.push(slot);
@@ -269,7 +281,7 @@ export class AdIndex {
       active.map((ad) => ad.campaign),
       order,
     );
-    return { ids, vectors, prior, eligibility, slotsByCampaign };
+    return { ids, vectors, prior, campaigns, eligibility, slotsByCampaign };
   }
 
   get buckets(): number {
@@ -336,10 +348,21 @@ export class AdIndex {
     const k = positiveInt('k', query.k);
     const set = this.data.eligibility.lookup(query.country, query.device);
     const excluded = this.excludedSlots(set, query.excludeCampaigns);
+    // Best prior first, POPULAR_PER_CAMPAIGN per campaign; then the rest in prior order if k is not met.
     const top: number[] = [];
+    const skipped: number[] = [];
+    const perCampaign = new Map<number, number>();
     for (let i = 0; i < set.slots.length && top.length < k; i++) {
-      if (!excluded.has(set.slots[i])) top.push(set.slots[i]);
+      const slot = set.slots[i];
+      if (excluded.has(slot)) continue;
+      const campaign = this.data.campaigns[slot];
+      const taken = perCampaign.get(campaign) ?? 0;
+      if (taken < POPULAR_PER_CAMPAIGN) {
+        perCampaign.set(campaign, taken + 1);
+        top.push(slot);
+      } else skipped.push(slot);
     }
+    for (let i = 0; i < skipped.length && top.length < k; i++) top.push(skipped[i]);
     const adIds = top.map((slot) => this.data.ids[slot]);
     const scores = top.map((slot) => this.data.prior[slot]);
     return {
