@@ -9,12 +9,18 @@ import {
   postgresTestSchema,
   testRunId,
 } from '@adfunnel/testing';
+import { TOPICS } from '@adfunnel/features';
+import { UserActivityStore } from '@adfunnel/user-activity';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ROOT, runCatalogCli } from './support/test-funnel.js';
 
 const REQUESTS = 600;
 const IN_FLIGHT = 16;
 const TINY_BUDGET_USD = { CPM: 0.02, CPC: 0.6, CPA: 5 } as const;
+const USERS = 200;
+/** Clicks each user has in their history before the race, so candidates differ from user to user. */
+const HISTORY_CLICKS = 3;
 
 interface SpendRow {
   campaign_id: number;
@@ -46,11 +52,41 @@ describe('budgets under concurrent serving on several replicas', () => {
       NATS_URL: TEST_NATS_URL,
     };
     runCatalogCli(schema.databaseUrl, ['migrate']);
-    runCatalogCli(schema.databaseUrl, ['seed', '--advertisers', '30', '--ads', '600', '--users', '200']);
+    runCatalogCli(schema.databaseUrl, [
+      'seed',
+      '--advertisers',
+      '30',
+      '--ads',
+      '600',
+      '--users',
+      String(USERS),
+    ]);
     await db.connect();
     await db.query(`SET search_path TO ${runId}`);
     for (const [bidType, budget] of Object.entries(TINY_BUDGET_USD)) {
       await db.query(`UPDATE campaigns SET daily_budget = $1 WHERE bid_type = $2`, [budget, bidType]);
+    }
+    // Users with a few logged clicks each: cold users would all get the same popular list, and the
+    // race would be between a handful of campaigns instead of many.
+    const { rows: ads } = await db.query<{ id: number; advertiser_id: number; category: string }>(
+      'SELECT id, advertiser_id, category FROM ads ORDER BY id',
+    );
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const store = new UserActivityStore(redis, { prefix: env.USER_ACTIVITY_KEY_PREFIX });
+      for (let u = 0; u < USERS; u++) {
+        for (let c = 0; c < HISTORY_CLICKS; c++) {
+          const ad = ads[(u * 7919 + c * 104_729) % ads.length];
+          const event = {
+            adId: ad.id,
+            advertiserId: ad.advertiser_id,
+            categoryIndex: TOPICS.indexOf(ad.category),
+          };
+          await store.record(`u${String(u).padStart(5, '0')}`, { ...event, type: 'click', at: Date.now() });
+        }
+      }
+    } finally {
+      redis.disconnect();
     }
     const onLine = (app: string, line: string) => {
       output.push(`${app}: ${line}`);
@@ -97,7 +133,7 @@ describe('budgets under concurrent serving on several replicas', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            userId: `u${String(i % 200).padStart(5, '0')}`,
+            userId: `u${String(i % USERS).padStart(5, '0')}`,
             surface: 'home_feed',
             country: 'US',
             device: i % 3 === 0 ? 'desktop' : 'mobile',

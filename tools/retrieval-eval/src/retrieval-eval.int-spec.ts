@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,28 @@ import type { RetrievalEvalReport } from './retrieval-eval.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-/** Shared data sets live beside the checkout, in ../shared/data (RETRIEVAL_EVAL_DATA overrides). */
-const DATA = resolve(process.env['RETRIEVAL_EVAL_DATA'] ?? join(REPO, '..', 'shared', 'data'));
+/**
+ * Shared data sets live beside the checkout, in ../shared/data (RETRIEVAL_EVAL_DATA overrides). A
+ * clone made elsewhere from a local checkout (as CI clones one) finds them beside its origin.
+ */
+function sharedDataCandidates(): string[] {
+  const override = process.env['RETRIEVAL_EVAL_DATA'];
+  if (override !== undefined) return [resolve(override)];
+  const candidates = [join(REPO, '..', 'shared', 'data')];
+  try {
+    const origin = execFileSync('git', ['-C', REPO, 'config', '--get', 'remote.origin.url'], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .replace(/^file:\/\//, '');
+    if (origin.startsWith('/')) candidates.push(join(origin, '..', 'shared', 'data'));
+  } catch {
+    // Not a git checkout, or no origin: only the checkout's own neighbour.
+  }
+  return candidates;
+}
+const CANDIDATES = sharedDataCandidates();
+const DATA = CANDIDATES.find((dir) => existsSync(join(dir, 'movielens-100k', 'u.data'))) ?? CANDIDATES[0];
 const MOVIELENS = join(DATA, 'movielens-100k', 'u.data');
 const TEST_SHARE = 0.2;
 
@@ -46,8 +66,8 @@ describe('retrieval-eval on MovieLens-100k', () => {
   beforeAll(async () => {
     if (!existsSync(MOVIELENS)) {
       throw new Error(
-        `${MOVIELENS} not found: this test reads MovieLens-100k from ../shared/data/movielens-100k beside the ` +
-          'checkout (or $RETRIEVAL_EVAL_DATA/movielens-100k); it is not copied into the repository',
+        `MovieLens-100k not found in ${CANDIDATES.join(' or ')}: this test reads movielens-100k/u.data from ` +
+          '../shared/data beside the checkout or its origin (or $RETRIEVAL_EVAL_DATA); it is not copied into the repository',
       );
     }
     dir = await mkdtemp(join(tmpdir(), 'retrieval-eval-ml100k-'));
