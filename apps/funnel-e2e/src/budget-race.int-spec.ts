@@ -9,7 +9,7 @@ import {
   postgresTestSchema,
   testRunId,
 } from '@adfunnel/testing';
-import { TOPICS } from '@adfunnel/features';
+import { topicIndex } from '@adfunnel/features';
 import { UserActivityStore } from '@adfunnel/user-activity';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -73,14 +73,15 @@ describe('budgets under concurrent serving on several replicas', () => {
     );
     const redis = new Redis(TEST_REDIS_URL);
     try {
-      const store = new UserActivityStore(redis, { prefix: env.USER_ACTIVITY_KEY_PREFIX });
+      // isolatedFunnelEnv puts the run's activity keys under its run id (USER_ACTIVITY_KEY_PREFIX).
+      const store = new UserActivityStore(redis, { prefix: runId });
       for (let u = 0; u < USERS; u++) {
         for (let c = 0; c < HISTORY_CLICKS; c++) {
           const ad = ads[(u * 7919 + c * 104_729) % ads.length];
           const event = {
             adId: ad.id,
             advertiserId: ad.advertiser_id,
-            categoryIndex: TOPICS.indexOf(ad.category),
+            categoryIndex: topicIndex(ad.category),
           };
           await store.record(`u${String(u).padStart(5, '0')}`, { ...event, type: 'click', at: Date.now() });
         }
