@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { openFunnelDatabase } from '@adfunnel/event-store';
 import { Logger } from '@nestjs/common';
 import { exportRetrievalDataset } from './retrieval-export.js';
+import { parseTimeOption } from './export-common.js';
 
 const USAGE = `Usage: node tools/training/dist/export-retrieval.js --out <dir> [options]
 
@@ -27,13 +28,6 @@ Exit status: 0 on success, 1 when the export failed or found no rows, 2 on a usa
 function fail(message: string): never {
   process.stderr.write(`export-retrieval: ${message}\n\n${USAGE}\n`);
   process.exit(2);
-}
-
-function parseTime(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) fail(`--${name} must be epoch milliseconds or an ISO 8601 time, got "${text}"`);
-  return ms;
 }
 
 async function main(): Promise<void> {
@@ -72,8 +66,8 @@ async function main(): Promise<void> {
   try {
     const report = await exportRetrievalDataset(ds, {
       out: resolve(values.out),
-      since: parseTime('since', values.since),
-      until: parseTime('until', values.until),
+      since: parseTimeOption('since', values.since, fail),
+      until: parseTimeOption('until', values.until, fail),
       batchSize,
       onProgress: values.json ? undefined : (n) => process.stderr.write(`  ${n} rows read\n`),
     });

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openFunnelDatabase } from '@adfunnel/event-store';
 import { exportServedDataset } from './served-export.js';
+import { parseTimeOption } from './export-common.js';
 
 const USAGE = `Usage: node tools/training/dist/export-served.js --out <dir> [options]
 
@@ -27,13 +28,6 @@ Exit status: 0 on success, 1 when the export failed, 2 on a usage error.`;
 function fail(message: string): never {
   process.stderr.write(`export-served: ${message}\n\n${USAGE}\n`);
   process.exit(2);
-}
-
-function parseTime(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) fail(`--${name} must be epoch milliseconds or an ISO 8601 time, got "${text}"`);
-  return ms;
 }
 
 async function main(): Promise<void> {
@@ -76,8 +70,8 @@ async function main(): Promise<void> {
   try {
     const report = await exportServedDataset(ds, {
       out: resolve(values.out),
-      since: parseTime('since', values.since),
-      until: parseTime('until', values.until),
+      since: parseTimeOption('since', values.since, fail),
+      until: parseTimeOption('until', values.until, fail),
       modelVersion: values['model-version'],
       validationFraction: fraction,
       batchSize,

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { CatalogReader } from '@adfunnel/catalog';
 import { ServedAdEntity, TrackingEventEntity } from '@adfunnel/event-store';
 import { TWO_TOWER_SPEC, twoTowerSpecFingerprint } from '@adfunnel/features';
 import type { DataSource } from 'typeorm';
+import { quoteTable, writeChunk } from './export-common.js';
 
 export const RETRIEVAL_DATASET_FORMAT = 'adfunnel-retrieval-log';
 export const RETRIEVAL_ADS_FILE = 'ads.jsonl';
@@ -132,7 +133,7 @@ export async function exportRetrievalDataset(
         firstServedAt ??= row.servedAt;
         lastServedAt = row.servedAt;
       }
-      await write(stream, `${lines.join('\n')}\n`);
+      await writeChunk(stream, `${lines.join('\n')}\n`);
       const last = rows[rows.length - 1];
       after = { servedAt: Number(last.served_at), id: last.id };
       options.onProgress?.(report.rows);
@@ -203,8 +204,8 @@ async function readBatch(
     params.push(value);
     return postgres ? `$${params.length}` : '?';
   };
-  const served = quote(ds.getMetadata(ServedAdEntity).tablePath, postgres);
-  const events = quote(ds.getMetadata(TrackingEventEntity).tablePath, postgres);
+  const served = quoteTable(ds.getMetadata(ServedAdEntity).tablePath, postgres);
+  const events = quoteTable(ds.getMetadata(TrackingEventEntity).tablePath, postgres);
   const where: string[] = [];
   // Keyset on (served_at, id): the file comes out in time order, which the trainer's time split needs.
   if (after !== undefined) {
@@ -232,17 +233,4 @@ async function readBatch(
      ORDER BY s.served_at, s.id
      LIMIT ${param(limit)}`;
   return ds.query<JoinedRow[]>(sql, params);
-}
-
-function quote(tablePath: string, postgres: boolean): string {
-  return postgres
-    ? tablePath
-        .split('.')
-        .map((part) => `"${part}"`)
-        .join('.')
-    : `"${tablePath}"`;
-}
-
-function write(stream: WriteStream, chunk: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(chunk, (err) => (err ? reject(err) : resolve())));
 }

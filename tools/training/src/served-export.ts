@@ -22,6 +22,7 @@ import {
   featuresColumn,
   labelsColumn,
 } from './dataset-files.js';
+import { quoteTable, writeChunk } from './export-common.js';
 
 export interface ServedExportOptions {
   /** Output directory: `train/` and `validation/` are written under it. */
@@ -156,8 +157,8 @@ async function readBatch(
            s.model_version AS model_version, s.features AS features, s.feature_dim AS feature_dim,
            ${flag('impression')} AS impression, ${flag('click')} AS click,
            ${flag('conversion')} AS conversion, ${flag('hide')} AS hide
-      FROM ${quote(served, postgres)} s
-      LEFT JOIN ${quote(events, postgres)} e
+      FROM ${quoteTable(served, postgres)} s
+      LEFT JOIN ${quoteTable(events, postgres)} e
         ON e.request_id = s.request_id AND e.slot = s.slot AND e.ad_id = s.ad_id
      WHERE ${where.join(' AND ')}
      GROUP BY s.id, s.request_id, s.slot, s.surface, s.model_version, s.features, s.feature_dim
@@ -165,15 +166,6 @@ async function readBatch(
      ORDER BY s.id
      LIMIT ${param(limit)}`;
   return ds.query<JoinedRow[]>(sql, params);
-}
-
-function quote(tablePath: string, postgres: boolean): string {
-  return postgres
-    ? tablePath
-        .split('.')
-        .map((part) => `"${part}"`)
-        .join('.')
-    : `"${tablePath}"`;
 }
 
 /** FNV-1a of the request id scaled to [0, 1): the same request lands in the same split on every export. */
@@ -244,9 +236,9 @@ class SplitWriter {
     const matrix = new Float32Array(this.features.length * FEATURE_SPEC.dim);
     this.features.forEach((row, i) => matrix.set(row, i * FEATURE_SPEC.dim));
     await Promise.all([
-      write(this.streams.features, Buffer.from(matrix.buffer)),
-      write(this.streams.labels, Buffer.from(Float32Array.from(this.labels).buffer)),
-      write(this.streams.context, Buffer.from(Int32Array.from(this.context).buffer)),
+      writeChunk(this.streams.features, Buffer.from(matrix.buffer)),
+      writeChunk(this.streams.labels, Buffer.from(Float32Array.from(this.labels).buffer)),
+      writeChunk(this.streams.context, Buffer.from(Int32Array.from(this.context).buffer)),
     ]);
     this.features = [];
     this.labels = [];
@@ -307,8 +299,4 @@ class SplitWriter {
     };
     await writeFile(join(this.dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
   }
-}
-
-function write(stream: WriteStream, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(chunk, (err) => (err ? reject(err) : resolve())));
 }
