@@ -116,6 +116,40 @@ describe(`${RetrievalModule.name} with budget state and frequency caps`, () => {
     expect(after.eligible).toBeLessThan(before.eligible);
   });
 
+  it('leaves out a campaign while live reservations hold its whole budget, and serves it again once they are released', async () => {
+    const request = requestFactory(2);
+    const before = await candidates(request);
+    const campaign = campaignOf(before.adIds[0]);
+    const fromCampaign = (ids: number[]) => ids.filter((id) => campaignOf(id).id === campaign.id);
+    const day = billingDay(Date.now(), campaign.timezone);
+    const budget = usdToMicros(campaign.dailyBudget);
+    const reservation = { day, campaignId: campaign.id, reservationId: `held-${randomUUID()}:0` };
+    expect(
+      await budgets.reserve(
+        [{ ...reservation, amountMicros: budget, budgetMicros: budget }],
+        Date.now(),
+        60_000,
+      ),
+    ).toEqual([true]);
+
+    const held = await eventually(
+      `campaign ${campaign.id} to leave retrieval while its budget is reserved`,
+      () => candidates({ ...request, requestId: `req-${randomUUID()}` }),
+      (response) => fromCampaign(response.adIds).length === 0,
+      { timeoutMs: 5_000, intervalMs: REFRESH_MS },
+    );
+    expect(held.adIds).toHaveLength(100);
+    expect((await health(stage)).body.info?.['budget']).toMatchObject({ committedCampaigns: 1 });
+
+    expect(await budgets.release(day, campaign.id, reservation.reservationId)).toBe(true);
+    await eventually(
+      `campaign ${campaign.id} to come back once its reservation is released`,
+      () => candidates({ ...request, requestId: `req-${randomUUID()}` }),
+      (response) => fromCampaign(response.adIds).length > 0,
+      { timeoutMs: 5_000, intervalMs: REFRESH_MS },
+    );
+  });
+
   it('stops retrieving a campaign for a user who has been served it as often as its cap allows', async () => {
     const request = requestFactory(1);
     const before = await candidates(request);
@@ -146,7 +180,11 @@ describe(`${RetrievalModule.name} with budget state and frequency caps`, () => {
   it('reports the budget state and Redis on /health', async () => {
     const { status, body } = await health(stage);
     expect(status).toBe(200);
-    expect(body.info?.['budget']).toMatchObject({ status: 'up', exhaustedCampaigns: 1 });
+    expect(body.info?.['budget']).toMatchObject({
+      status: 'up',
+      exhaustedCampaigns: 1,
+      committedCampaigns: 0,
+    });
     expect(body.info?.['redis']).toMatchObject({ status: 'up' });
   });
 

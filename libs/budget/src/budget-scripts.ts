@@ -93,6 +93,24 @@ return admitted
 `,
 );
 
+/**
+ * Per campaign-day three KEYS (reservations, amounts, sum); ARGV[1] now (ms). Drops each one's
+ * expired reservations and returns what its live ones hold, one sum per triple, so a reader of
+ * the budget state never counts a reservation whose impression will not come.
+ */
+export const LIVE_RESERVED = new RedisScript(
+  'live-reserved',
+  `${DROP_EXPIRED}
+local sums = {}
+for i = 0, #KEYS / 3 - 1 do
+  local reservations, amounts, sum = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
+  dropExpired(reservations, amounts, sum, ARGV[1])
+  sums[i + 1] = redis.call('GET', sum) or '0'
+end
+return sums
+`,
+);
+
 /** KEYS reservations, amounts, sum; ARGV[1] the reservation id. Returns 1 when it was held. */
 export const RELEASE_RESERVATION = new RedisScript(
   'release',

@@ -79,18 +79,68 @@ describe(BudgetStore.name, () => {
       expect(ttl).toBeLessThanOrEqual(3 * 24 * 3600);
     });
 
-    it('names the campaigns whose spend has reached their budget', async () => {
+    it('names the campaigns whose spend has reached their threshold', async () => {
       const [spent, under, untouched] = [nextCampaign(), nextCampaign(), nextCampaign()];
       await sut.publishSpend(DAY, spent, 1_000);
       await sut.publishSpend(DAY, under, 999);
-      const budgets = new Map([
+      const thresholds = new Map([
         [spent, 1_000],
         [under, 1_000],
         [untouched, 1_000],
       ]);
-      expect(await sut.exhausted(DAY, budgets)).toEqual(new Set([spent]));
-      expect(await sut.exhausted('2026-12-02', budgets)).toEqual(new Set());
-      expect(await sut.exhausted(DAY, new Map())).toEqual(new Set());
+      expect(await sut.standing(DAY, thresholds, NOW)).toEqual({
+        exhausted: new Set([spent]),
+        committed: new Set(),
+      });
+      expect(await sut.standing('2026-12-02', thresholds, NOW)).toEqual({
+        exhausted: new Set(),
+        committed: new Set(),
+      });
+      expect(await sut.standing(DAY, new Map(), NOW)).toEqual({ exhausted: new Set(), committed: new Set() });
+    });
+  });
+
+  describe('standing with reservations', () => {
+    it('counts live reservations on top of the spend as committed, apart from the exhausted', async () => {
+      const [reserved, mixed, short, exhausted] = [
+        nextCampaign(),
+        nextCampaign(),
+        nextCampaign(),
+        nextCampaign(),
+      ];
+      await sut.reserve([item({ campaignId: reserved, amountMicros: 1_000 })], NOW, TTL_MS);
+      await sut.publishSpend(DAY, mixed, 600);
+      await sut.reserve([item({ campaignId: mixed, amountMicros: 400 })], NOW, TTL_MS);
+      await sut.reserve([item({ campaignId: short, amountMicros: 999 })], NOW, TTL_MS);
+      await sut.publishSpend(DAY, exhausted, 1_000);
+      const thresholds = new Map([reserved, mixed, short, exhausted].map((id) => [id, 1_000]));
+      expect(await sut.standing(DAY, thresholds, NOW + 1)).toEqual({
+        exhausted: new Set([exhausted]),
+        committed: new Set([reserved, mixed]),
+      });
+    });
+
+    it('stops counting a reservation once it expires, and drops it from the sum', async () => {
+      const id = nextCampaign();
+      await sut.reserve([item({ campaignId: id, amountMicros: 1_000 })], NOW, 1_000);
+      const thresholds = new Map([[id, 1_000]]);
+      expect((await sut.standing(DAY, thresholds, NOW + 999)).committed).toEqual(new Set([id]));
+      expect(await sut.reservedOf(DAY, id)).toBe(1_000);
+      expect((await sut.standing(DAY, thresholds, NOW + 1_000)).committed).toEqual(new Set());
+      expect(await sut.reservedOf(DAY, id)).toBe(0);
+      expect(await redis.zcard(sut.keys.reservations(DAY, id))).toBe(0);
+    });
+
+    it('frees a campaign when the impression it reserved for is charged', async () => {
+      const id = nextCampaign();
+      await sut.reserve([item({ campaignId: id, reservationId: 'st:0', amountMicros: 900 })], NOW, TTL_MS);
+      const thresholds = new Map([[id, 800]]);
+      expect((await sut.standing(DAY, thresholds, NOW)).committed).toEqual(new Set([id]));
+      await sut.settle(DAY, id, 'st:0', 500);
+      expect(await sut.standing(DAY, thresholds, NOW)).toEqual({
+        exhausted: new Set(),
+        committed: new Set(),
+      });
     });
   });
 

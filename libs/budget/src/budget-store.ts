@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { BudgetKeys } from './budget-keys.js';
-import { PUBLISH_SPEND, RELEASE_RESERVATION, RESERVE, SETTLE } from './budget-scripts.js';
+import { LIVE_RESERVED, PUBLISH_SPEND, RELEASE_RESERVATION, RESERVE, SETTLE } from './budget-scripts.js';
 
 /** A day's spend hash outlives the day in every time zone, and each write renews it. */
 const SPEND_TTL_SECONDS = 3 * 24 * 3600;
@@ -11,6 +11,17 @@ export interface SpendEntry {
   readonly campaignId: number;
   /** Charged spend of the campaign on that billing day so far, integer micro-USD. */
   readonly chargedMicros: number;
+}
+
+/** Campaigns that cannot take one more ad on a billing day, and why. */
+export interface BudgetStanding {
+  /** Charged spend alone has reached the threshold: out until the day ends or the budget rises. */
+  readonly exhausted: Set<number>;
+  /**
+   * Charged spend plus live reservations (served ads whose impressions are not charged yet) has
+   * reached it: out until impressions settle or reservations expire.
+   */
+  readonly committed: Set<number>;
 }
 
 export interface ReservationRequest {
@@ -147,11 +158,50 @@ export class BudgetStore {
     return released === 1;
   }
 
-  /** Campaigns whose published spend for the day has reached their budget (micros). */
-  async exhausted(day: string, budgets: ReadonlyMap<number, number>): Promise<Set<number>> {
-    const ids = [...budgets.keys()];
-    const spend = await this.spendOf(day, ids);
-    return new Set(ids.filter((id) => spend.get(id)! >= budgets.get(id)!));
+  /**
+   * Which campaigns of `thresholds` (campaign id -> micros at which it can take no more) have reached
+   * theirs on `day`, by charged spend (exhausted) or by spend plus live reservations (committed).
+   * One round trip reads every spend and reservation sum; only the campaigns those put at or past
+   * their threshold get their expired reservations dropped and their sum read again, so a
+   * reservation whose impression never came stops counting once it expires, and the common case
+   * writes nothing.
+   */
+  async standing(day: string, thresholds: ReadonlyMap<number, number>, now: number): Promise<BudgetStanding> {
+    const exhausted = new Set<number>();
+    const committed = new Set<number>();
+    const ids = [...thresholds.keys()];
+    if (ids.length === 0) return { exhausted, committed };
+    if (!Number.isSafeInteger(now)) throw new RangeError(`now must be epoch ms, got ${now}`);
+    const results = await this.redis
+      .pipeline()
+      .hmget(this.keys.spend(day), ...ids.map((id) => String(campaign(id))))
+      .mget(...ids.map((id) => this.keys.reservedSum(day, id)))
+      .exec();
+    const [spendReply, sumReply] = (results ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as (string | null)[];
+    });
+    const recheck: { id: number; spent: number }[] = [];
+    ids.forEach((id, i) => {
+      const spent = Number(spendReply[i] ?? 0);
+      const threshold = thresholds.get(id)!;
+      if (spent >= threshold) exhausted.add(id);
+      else if (spent + Number(sumReply[i] ?? 0) >= threshold) recheck.push({ id, spent });
+    });
+    if (recheck.length === 0) return { exhausted, committed };
+    const sums = (await LIVE_RESERVED.run(
+      this.redis,
+      recheck.flatMap(({ id }) => [
+        this.keys.reservations(day, id),
+        this.keys.reservationAmounts(day, id),
+        this.keys.reservedSum(day, id),
+      ]),
+      [now],
+    )) as string[];
+    recheck.forEach(({ id, spent }, i) => {
+      if (spent + Number(sums[i]) >= thresholds.get(id)!) committed.add(id);
+    });
+    return { exhausted, committed };
   }
 }
 

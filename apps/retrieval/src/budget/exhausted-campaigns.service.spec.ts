@@ -18,10 +18,14 @@ function adsFactory(): CatalogAd[] {
   }));
 }
 
+function standingOf(exhausted: number[], committed: number[] = []) {
+  return { exhausted: new Set(exhausted), committed: new Set(committed) };
+}
+
 describe(ExhaustedCampaignsService.name, () => {
   let ads: CatalogAd[];
   let catalog: FakeCatalogSnapshots;
-  let exhausted: jest.Mock<BudgetStore['exhausted']>;
+  let standing: jest.Mock<BudgetStore['standing']>;
   let sut: ExhaustedCampaignsService;
 
   beforeAll(() => {
@@ -31,8 +35,8 @@ describe(ExhaustedCampaignsService.name, () => {
   beforeEach(() => {
     ads = adsFactory();
     catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads));
-    exhausted = jest.fn<BudgetStore['exhausted']>().mockResolvedValue(new Set());
-    const store = { exhausted } as unknown as BudgetStore;
+    standing = jest.fn<BudgetStore['standing']>().mockResolvedValue(standingOf([]));
+    const store = { standing } as unknown as BudgetStore;
     const redis = {
       ready: () => Promise.resolve(true),
       explain: (error: Error) => error.message,
@@ -49,7 +53,7 @@ describe(ExhaustedCampaignsService.name, () => {
   it('asks for each time zone’s billing day, with the spend at which each active campaign cannot hold one more ad', async () => {
     await sut.refresh(NOW);
 
-    const asked = new Map(exhausted.mock.calls.map(([day, budgets]) => [day, budgets]));
+    const asked = new Map(standing.mock.calls.map(([day, thresholds]) => [day, thresholds]));
     expect([...asked.keys()].sort()).toEqual(['2026-12-01', '2026-12-02']);
     const active = new Map<number, CatalogAd['campaign']>();
     for (const ad of ads) if (ad.campaign.status === 'active') active.set(ad.campaign.id, ad.campaign);
@@ -68,16 +72,32 @@ describe(ExhaustedCampaignsService.name, () => {
   });
 
   it('serves the union of the zones’ exhausted campaigns', async () => {
-    exhausted.mockImplementation((day) => Promise.resolve(new Set(day === '2026-12-01' ? [2, 4] : [3])));
+    standing.mockImplementation((day) => Promise.resolve(standingOf(day === '2026-12-01' ? [2, 4] : [3])));
     await sut.refresh(NOW);
     expect(sut.current()).toEqual(new Set([2, 3, 4]));
-    expect(sut.status()).toEqual({ exhausted: 3, refreshedAt: NOW, failure: undefined });
+    expect(sut.status()).toEqual({ exhausted: 3, committed: 0, refreshedAt: NOW, failure: undefined });
+  });
+
+  it('also leaves out the campaigns whose budget live reservations hold, counted apart', async () => {
+    standing.mockImplementation((day) =>
+      Promise.resolve(day === '2026-12-01' ? standingOf([2], [4, 6]) : standingOf([], [3])),
+    );
+    await sut.refresh(NOW);
+    expect(sut.current()).toEqual(new Set([2, 3, 4, 6]));
+    expect(sut.status()).toMatchObject({ exhausted: 1, committed: 3 });
+    expect(standing.mock.calls.every(([, , now]) => now === NOW)).toBe(true);
+
+    // Their impressions were charged: the next refresh serves them again.
+    standing.mockResolvedValue(standingOf([2]));
+    await sut.refresh(NOW + 250);
+    expect(sut.current()).toEqual(new Set([2]));
+    expect(sut.status()).toMatchObject({ exhausted: 1, committed: 0 });
   });
 
   it('keeps the last known set while Redis fails, says so, and recovers', async () => {
-    exhausted.mockResolvedValue(new Set([2]));
+    standing.mockResolvedValue(standingOf([2]));
     await sut.refresh(NOW);
-    exhausted.mockRejectedValue(new Error('Connection is closed.'));
+    standing.mockRejectedValue(new Error('Connection is closed.'));
 
     await sut.refresh(NOW + 250);
     await sut.refresh(NOW + 500);
@@ -85,11 +105,12 @@ describe(ExhaustedCampaignsService.name, () => {
     expect(sut.current()).toEqual(new Set([2]));
     expect(sut.status()).toEqual({
       exhausted: 1,
+      committed: 0,
       refreshedAt: NOW,
       failure: { message: 'Connection is closed.', since: NOW + 250 },
     });
 
-    exhausted.mockResolvedValue(new Set([2, 6]));
+    standing.mockResolvedValue(standingOf([2, 6]));
     await sut.refresh(NOW + 750);
     expect(sut.current()).toEqual(new Set([2, 6]));
     expect(sut.status().failure).toBeUndefined();
@@ -98,7 +119,7 @@ describe(ExhaustedCampaignsService.name, () => {
   it('takes the billing day from the funnel clock when given no time', async () => {
     await sut.refresh();
 
-    expect(exhausted.mock.calls.map(([day]) => day).sort()).toEqual(['2026-12-01', '2026-12-02']);
+    expect(standing.mock.calls.map(([day]) => day).sort()).toEqual(['2026-12-01', '2026-12-02']);
     expect(sut.status().refreshedAt).toBe(NOW);
   });
 
@@ -106,6 +127,6 @@ describe(ExhaustedCampaignsService.name, () => {
     const broken = ads.map((ad) => ({ ...ad, campaign: { ...ad.campaign, timezone: 'Mars/Olympus' } }));
     catalog.publish(catalogSnapshot('cat-2', broken));
     await sut.refresh(NOW);
-    expect(exhausted.mock.calls.map(([day]) => day)).toEqual(['2026-12-01']);
+    expect(standing.mock.calls.map(([day]) => day)).toEqual(['2026-12-01']);
   });
 });

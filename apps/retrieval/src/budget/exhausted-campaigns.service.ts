@@ -9,7 +9,10 @@ import type { RetrievalConfig } from '../config.js';
 const STARTUP_WAIT_MS = 2_000;
 
 export interface ExhaustedCampaignsStatus {
+  /** Campaigns out for the day: their charged spend leaves no room for one more ad. */
   readonly exhausted: number;
+  /** Campaigns out for now: spend plus live reservations leaves no room until impressions settle. */
+  readonly committed: number;
   /** Epoch ms of the last refresh that reached Redis; undefined before the first. */
   readonly refreshedAt: number | undefined;
   /** The refresh failure since then, if any. */
@@ -23,15 +26,21 @@ interface BudgetsByZone {
 }
 
 /**
- * The campaigns whose charged spend has reached their daily budget on their advertiser's billing
- * day, held in memory for the index's eligibility and reloaded from Redis every BUDGET_REFRESH_MS. If
- * Redis is away the last known set stays in force, and health says so.
+ * The campaigns that cannot take one more ad on their advertiser's billing day, held in memory for the
+ * index's eligibility and reloaded from Redis every BUDGET_REFRESH_MS: those whose charged spend has
+ * reached their daily budget (exhausted), and those whose spend plus the reservations of served ads
+ * not yet charged has (committed). Leaving the committed out too matters as much: a campaign whose
+ * budget is all reserved keeps winning auctions whose reservation the auction then refuses, so its
+ * slot stays empty, and with every cold user shown the same popular list a few such campaigns
+ * emptied most answers. If Redis is away the last known set stays in force, and health says so.
  */
 @Injectable()
 export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExhaustedCampaignsService.name);
   private readonly refreshMs: number;
+  private excluded: ReadonlySet<number> = new Set();
   private exhausted: ReadonlySet<number> = new Set();
+  private committed = 0;
   private budgets: BudgetsByZone | undefined;
   private refreshedAt: number | undefined;
   private failure: { message: string; since: number } | undefined;
@@ -63,26 +72,42 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
     clearTimeout(this.timer);
   }
 
-  /** The campaigns to leave out of every request; never throws. */
+  /** The campaigns to leave out of every request (exhausted and committed); never throws. */
   current(): ReadonlySet<number> {
-    return this.exhausted;
+    return this.excluded;
   }
 
   status(): ExhaustedCampaignsStatus {
-    return { exhausted: this.exhausted.size, refreshedAt: this.refreshedAt, failure: this.failure };
+    return {
+      exhausted: this.exhausted.size,
+      committed: this.committed,
+      refreshedAt: this.refreshedAt,
+      failure: this.failure,
+    };
   }
 
   /** Reloads the set now; on failure keeps the previous one. Never rejects. */
   async refresh(now = this.clock.now()): Promise<void> {
     try {
       const zones = this.budgetsByZone(this.catalog.snapshot()).zones;
-      const sets = await Promise.all(
-        [...zones].map(([zone, budgets]) => this.store.exhausted(billingDay(now, zone), budgets)),
+      const standings = await Promise.all(
+        [...zones].map(([zone, thresholds]) => this.store.standing(billingDay(now, zone), thresholds, now)),
       );
       const exhausted = new Set<number>();
-      for (const set of sets) for (const id of set) exhausted.add(id);
+      const excluded = new Set<number>();
+      let committed = 0;
+      for (const standing of standings) {
+        for (const id of standing.exhausted) {
+          exhausted.add(id);
+          excluded.add(id);
+        }
+        for (const id of standing.committed) excluded.add(id);
+        committed += standing.committed.size;
+      }
       this.logChanges(exhausted);
       this.exhausted = exhausted;
+      this.excluded = excluded;
+      this.committed = committed;
       this.refreshedAt = now;
       if (this.failure !== undefined) {
         this.logger.log(`budget state reachable again after ${now - this.failure.since} ms`);
@@ -93,7 +118,7 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
       if (this.failure === undefined) {
         this.failure = { message, since: now };
         this.logger.warn(
-          `budget state refresh failed, serving with the last known ${this.exhausted.size} exhausted campaigns: ${message}`,
+          `budget state refresh failed, serving with the last known ${this.excluded.size} exhausted or committed campaigns: ${message}`,
         );
       } else {
         this.failure = { message, since: this.failure.since };
@@ -116,9 +141,9 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
   }
 
   /**
-   * Active campaigns grouped by time zone, computed once per catalog version, each with the spend at
-   * which it counts as exhausted: when what is left cannot hold one ad's reservation at its bid (the
-   * priors for CPC and CPA). Otherwise a campaign a few micros short of its budget would keep winning
+   * Active campaigns grouped by time zone, computed once per catalog version, each with the spend (or
+   * spend plus reservations) at which it can take no more: when what is left cannot hold one ad's
+   * reservation at its bid (the priors for CPC and CPA). Otherwise a campaign a few micros short of its budget would keep winning
    * slots whose reservation the auction then refuses, leaving them empty.
    */
   private budgetsByZone(snapshot: CatalogSnapshot): BudgetsByZone {
