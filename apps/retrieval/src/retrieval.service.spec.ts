@@ -135,6 +135,20 @@ describe(RetrievalService.name, () => {
       expect(response.adIds).toHaveLength(100);
     });
 
+    it('tops a search up from the popular list when no eligible ad has a word of the query, or there is none', () => {
+      const popularIds = (limit: number) => {
+        const { user } = requestFactory();
+        return lifecycle.current().popular({ country: user.country, device: user.device, k: limit }).adIds;
+      };
+      for (const query of ['zzyzx qwxv', undefined]) {
+        const response = sut.candidates(requestFactory({ surface: 'search', query, limit: 20 }), NOW);
+
+        expect(response.adIds).toHaveLength(20);
+        expect(response.sources).toEqual(Array(20).fill('popular'));
+        expect(response.adIds).toEqual(popularIds(20));
+      }
+    });
+
     it('fills a related-items request mostly with ads like the context ad, leaving the ad itself out', () => {
       const context = ads[42];
 

@@ -13,7 +13,8 @@ const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
 
 /**
  * Candidates for one request from the surface's sources (RETRIEVAL_QUOTAS_<SURFACE>), each over the
- * same eligible ads, merged by quota with duplicates dropped and unused quota backfilled.
+ * same eligible ads, merged by quota with duplicates dropped and unused quota backfilled (from the
+ * popular list last, when the surface's own sources cannot fill the limit).
  */
 @Injectable()
 export class RetrievalService {
@@ -76,11 +77,17 @@ export class RetrievalService {
     );
     // The item the ads sit next to is not a candidate for its own rail.
     const exclude = new Set(request.contextAdId === undefined ? [] : [request.contextAdId]);
+    // A surface whose sources ran dry (a search whose words no eligible ad has) is topped up from
+    // the popular list rather than answering short.
+    const lastResort = quotas.some((q) => q.source === 'popular')
+      ? undefined
+      : { source: 'popular' as const, candidates: () => run('popular').candidates };
     const merged = mergeCandidates(
       quotas,
       answers.map((a) => a.candidates),
       request.limit,
       exclude,
+      lastResort,
     );
     const notes = Object.fromEntries(
       quotas.flatMap((q, i) => (answers[i].note === undefined ? [] : [[q.source, answers[i].note]])),

@@ -68,6 +68,47 @@ describe(mergeCandidates.name, () => {
     expect(merged.sources).toEqual(['lexical', 'ann']);
   });
 
+  it('tops up from the last resort only once every source is spent, computing it only then', () => {
+    let asked = 0;
+    const popular = {
+      source: 'popular' as const,
+      candidates: () => {
+        asked++;
+        return list('popular', [2, 31, 32, 33]);
+      },
+    };
+    const short = mergeCandidates(
+      quotas,
+      [list('lexical', [1]), list('query', []), list('ann', [2])],
+      4,
+      new Set(),
+      popular,
+    );
+
+    expect(short.adIds).toEqual([1, 2, 31, 32]);
+    expect(short.sources).toEqual(['lexical', 'ann', 'popular', 'popular']);
+    expect(short.taken).toEqual({ lexical: 1, ann: 1, popular: 2 });
+
+    const full = mergeCandidates(
+      quotas,
+      [list('lexical', [1, 2]), list('query', [3]), list('ann', [4])],
+      4,
+      new Set(),
+      popular,
+    );
+    expect(full.adIds).toEqual([1, 2, 3, 4]);
+    expect(asked).toBe(1);
+  });
+
+  it('keeps the excluded ad out of the last resort too', () => {
+    const merged = mergeCandidates(parseQuotas('context:0.8'), [list('context', [])], 3, new Set([7]), {
+      source: 'popular',
+      candidates: () => list('popular', [7, 8, 9, 10]),
+    });
+
+    expect(merged.adIds).toEqual([8, 9, 10]);
+  });
+
   it('never takes an excluded ad', () => {
     const merged = mergeCandidates(
       parseQuotas('context:0.6,ann:0.4'),

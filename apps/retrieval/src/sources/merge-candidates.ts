@@ -24,35 +24,33 @@ export const NO_CANDIDATES: SourceCandidates = { adIds: [], scores: [], sources:
  * order, fills its quota (quotaCounts) with ads not taken yet: an ad two sources found stays with
  * the first, with its score and label. Then what quotas left unfilled (a source with fewer
  * candidates than its quota, shares summing below 1) is backfilled from each source's next
- * candidates, again in quota order, until `limit` is reached or every source is spent. `exclude`
- * (e.g. the item the ads are shown next to) is never taken.
+ * candidates, again in quota order, until `limit` is reached or every source is spent. Only then,
+ * if the limit is still not reached, `lastResort` (computed on demand: the popular list) tops it
+ * up, so a search whose words match no ad, or a rail without its item, still gets candidates.
+ * `exclude` (e.g. the item the ads are shown next to) is never taken.
  */
 export function mergeCandidates(
   quotas: SurfaceQuotas,
   lists: readonly SourceCandidates[],
   limit: number,
   exclude: ReadonlySet<number> = new Set(),
+  lastResort?: { readonly source: QuotaSource; readonly candidates: () => SourceCandidates },
 ): MergedCandidates {
   if (lists.length !== quotas.length) {
     throw new RangeError(`${lists.length} candidate lists for ${quotas.length} quotas`);
   }
-  lists.forEach((list, i) => {
-    if (list.scores.length !== list.adIds.length || list.sources.length !== list.adIds.length) {
-      throw new RangeError(
-        `source ${quotas[i].source} answered ${list.adIds.length} ads, ${list.scores.length} scores ` +
-          `and ${list.sources.length} labels`,
-      );
-    }
-  });
+  lists.forEach((list, i) => checked(quotas[i].source, list));
   const counts = quotaCounts(quotas, limit);
   const adIds: number[] = [];
   const scores: number[] = [];
   const sources: CandidateSource[] = [];
   const taken: Partial<Record<QuotaSource, number>> = {};
   const seen = new Set<number>(exclude);
+  const all = [...lists];
+  const labels = quotas.map((q) => q.source);
   const cursors = lists.map(() => 0);
   const take = (i: number, until: number) => {
-    const list = lists[i];
+    const list = all[i];
     let got = 0;
     while (got < until && adIds.length < limit && cursors[i] < list.adIds.length) {
       const at = cursors[i]++;
@@ -64,9 +62,25 @@ export function mergeCandidates(
       sources.push(list.sources[at]);
       got++;
     }
-    if (got > 0) taken[quotas[i].source] = (taken[quotas[i].source] ?? 0) + got;
+    if (got > 0) taken[labels[i]] = (taken[labels[i]] ?? 0) + got;
   };
   for (let i = 0; i < lists.length; i++) take(i, counts[i]);
   for (let i = 0; i < lists.length && adIds.length < limit; i++) take(i, limit);
+  if (lastResort !== undefined && adIds.length < limit) {
+    all.push(checked(lastResort.source, lastResort.candidates()));
+    labels.push(lastResort.source);
+    cursors.push(0);
+    take(all.length - 1, limit);
+  }
   return { adIds, scores, sources, taken };
+}
+
+function checked(source: QuotaSource, list: SourceCandidates): SourceCandidates {
+  if (list.scores.length !== list.adIds.length || list.sources.length !== list.adIds.length) {
+    throw new RangeError(
+      `source ${source} answered ${list.adIds.length} ads, ${list.scores.length} scores ` +
+        `and ${list.sources.length} labels`,
+    );
+  }
+  return list;
 }
