@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
-import { COUNTRIES, DEVICES, SURFACES } from '@adfunnel/contracts';
-import { Rng, userIdAt } from '@adfunnel/simulator';
+import { Rng } from '@adfunnel/simulator';
 import { type LatencySummary, summarize } from './latency-stats.js';
+import { RequestStream, type Vocabulary } from './request-mix.js';
 
 export interface LoadRunOptions {
   url: string;
@@ -11,6 +11,25 @@ export interface LoadRunOptions {
   seed: number;
   /** Sends this instead of an ad request (the baseline: GET /health). */
   baselinePath?: string;
+  /** Where search queries and related-items contexts come from; read before every request. */
+  vocabulary?: () => Vocabulary;
+  /** Each served ad seen, as it arrives (to build a vocabulary from answers). */
+  onServedAd?: (ad: { id: number; title: string }) => void;
+  /**
+   * Share of served ads whose impression URL is fired, in [0, 1]; 0 or absent fires none. Fired as
+   * a client would once the ad is shown: without delaying the next request, outside its latency.
+   */
+  impressions?: number;
+}
+
+/** The impression callbacks fired during a run, and how they went. */
+export interface ImpressionStats {
+  fired: number;
+  /** Answered 204. */
+  ok: number;
+  failed: number;
+  failureSamples: string[];
+  latency: LatencySummary;
 }
 
 export interface LoadRunResult {
@@ -23,6 +42,13 @@ export interface LoadRunResult {
   stages: Record<string, LatencySummary>;
   degraded: number;
   fill: number;
+  impressions: ImpressionStats;
+}
+
+interface ServedAdOnWire {
+  adId: number;
+  creative: { title: string };
+  tracking: { impressionUrl: string };
 }
 
 /**
@@ -61,8 +87,17 @@ function send(
 }
 
 /**
+ * The run waits this long at most, after its last request, for the impression callbacks still in
+ * flight, so their work falls inside the window whose CPU the bench samples.
+ */
+const IMPRESSION_DRAIN_MS = 10_000;
+
+/**
  * Closed-loop load: `concurrency` workers each send a request, wait for the answer, and send the next,
- * for `durationMs`. Latency is measured by the client around the whole HTTP exchange.
+ * for `durationMs`. Latency is measured by the client around the whole HTTP exchange. Impression
+ * callbacks (options.impressions) go out on their own connections as answers arrive, and the run
+ * returns once they have been answered (or after IMPRESSION_DRAIN_MS); throughput counts the ad
+ * requests' window only.
  */
 export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const latencies: number[] = [];
@@ -76,18 +111,37 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const endAt = started + options.durationMs;
 
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const impressionAgent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const adsUrl = new URL(`${options.url}/v1/ads`);
   const baselineUrl = new URL(`${options.url}${options.baselinePath ?? '/health'}`);
+  const vocabulary = options.vocabulary ?? (() => ({ titles: [], adIds: [] }));
+  const impressionShare = options.impressions ?? 0;
+  const impressionLatencies: number[] = [];
+  const impressions = { fired: 0, ok: 0, failed: 0, failureSamples: [] as string[] };
+  const inFlight = new Set<Promise<void>>();
+  const fireImpression = (url: string) => {
+    impressions.fired++;
+    const t0 = performance.now();
+    const done = send(impressionAgent, new URL(url), 'GET')
+      .then((res) => {
+        impressionLatencies.push(performance.now() - t0);
+        if (res.status === 204) impressions.ok++;
+        else throw new Error(`${res.status} ${res.text.slice(0, 200)}`);
+      })
+      .catch((err: unknown) => {
+        impressions.failed++;
+        if (impressions.failureSamples.length < 5) impressions.failureSamples.push((err as Error).message);
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  };
   const worker = async (w: number) => {
-    const rng = Rng.derive(options.seed, 'bench-worker', w);
+    const stream = new RequestStream(options.seed, w, options.users, vocabulary);
+    // Its own stream, so the share of impressions fired does not change the requests sent.
+    const impressionRng = Rng.derive(options.seed, 'bench-impressions', w);
     while (performance.now() < endAt) {
-      const body = {
-        userId: userIdAt(rng.int(options.users)),
-        surface: rng.pick(SURFACES),
-        country: rng.pick(COUNTRIES),
-        device: rng.pick(DEVICES),
-        slots: 3,
-      };
+      const body = stream.next();
+      const slots = body.slots ?? 3;
       const t0 = performance.now();
       try {
         const res = options.baselinePath
@@ -102,12 +156,18 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
         }
         if (options.baselinePath) continue;
         const answer = JSON.parse(text) as {
-          ads: unknown[];
+          ads: ServedAdOnWire[];
           degraded: string[];
           timingsMs: Record<string, number>;
         };
-        slotsAsked += body.slots;
+        slotsAsked += slots;
         slotsFilled += answer.ads.length;
+        for (const ad of answer.ads) {
+          options.onServedAd?.({ id: ad.adId, title: ad.creative.title });
+          if (impressionShare > 0 && impressionRng.bernoulli(impressionShare)) {
+            fireImpression(ad.tracking.impressionUrl);
+          }
+        }
         if (answer.degraded.length > 0) degraded++;
         for (const [stage, ms] of Object.entries(answer.timingsMs)) (stageSamples[stage] ??= []).push(ms);
       } catch (err) {
@@ -117,8 +177,13 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
-  agent.destroy();
   const elapsedS = (performance.now() - started) / 1000;
+  agent.destroy();
+  await Promise.race([
+    Promise.allSettled([...inFlight]),
+    new Promise((resolve) => setTimeout(resolve, IMPRESSION_DRAIN_MS).unref()),
+  ]);
+  impressionAgent.destroy();
   const stages: Record<string, LatencySummary> = {};
   for (const [stage, samples] of Object.entries(stageSamples)) stages[stage] = summarize(samples);
   return {
@@ -131,5 +196,6 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     stages,
     degraded,
     fill: slotsAsked === 0 ? 0 : slotsFilled / slotsAsked,
+    impressions: { ...impressions, latency: summarize(impressionLatencies) },
   };
 }
