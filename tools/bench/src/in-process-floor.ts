@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CatalogAd, CatalogReader, type DatabaseConfig, createDataSource } from '@adfunnel/catalog';
 import type { AdRequestInput, UserActivity, UserContext } from '@adfunnel/contracts';
@@ -14,8 +15,14 @@ import { Redis } from 'ioredis';
 import { FloorPipeline, type FloorOptions } from './floor-pipeline.js';
 import { type LatencySummary, summarize } from './latency-stats.js';
 
-/** Every ad of the catalog the funnel serves (all statuses), in id order. */
+/**
+ * Every ad of the catalog the funnel serves (all statuses), in id order. A SQLite file that does not
+ * exist is refused rather than created empty.
+ */
 export async function loadCatalogAds(database: DatabaseConfig): Promise<CatalogAd[]> {
+  if (database.databaseUrl === undefined && !existsSync(database.sqlitePath)) {
+    throw new Error(`no SQLite file at ${resolve(database.sqlitePath)}`);
+  }
   const ds = await createDataSource(database);
   try {
     return await new CatalogReader(ds).loadAds();
