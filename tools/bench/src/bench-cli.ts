@@ -28,10 +28,10 @@ Usage: npm run bench -- [--url http://127.0.0.1:3100] [--concurrency 8,32] [--du
                         [--warmup 3] [--users 10000] [--seed 1] [--impressions 1]
                         [--vocabulary catalog|answers] [--sqlite-path var/adfunnel.sqlite]
                         [--floor-requests 2000] [--models-dir models] [--ranking-model ranking]
-                        [--activity-prefix adfunnel] [--cpu auto|off] [--json]
+                        [--activity-prefix adfunnel] [--cpu auto|off] [--idle 5] [--json]
 
-For each concurrency: a warm-up, then a closed loop of that many requests in flight for --duration
-seconds. Prints p50/p95/p99 latency, throughput, errors, degraded answers, fill rate and the
+For each concurrency: an idle window (--idle), a warm-up, then a closed loop of that many requests
+in flight for --duration seconds. Prints p50/p95/p99 latency, throughput, errors, degraded answers, fill rate and the
 per-stage breakdown that the gateway reports (timingsMs), plus a baseline in the same process:
 GET /health at the same concurrency (the HTTP path plus its bus and database checks).
 
@@ -42,15 +42,18 @@ a query of 1-3 words of an ad title and related_items requests a contextAdId, dr
 "answers" uses the ads served during the first warm-up.
 --impressions <share>  share of served ads whose impression URL is fired, as a client showing them
                  would (default 1; 0 fires none). Fired without holding up the next request and
-                 outside its latency; counted apart. An impression settles the ad's budget
-                 reservation, so without them budgets lock up over a long run (README, Benchmark).
+                 outside its latency; counted apart. An impression charges a CPM ad, which settles
+                 its budget reservation, so without them budgets lock up over a long run (README,
+                 Benchmark); CPC and CPA ads keep theirs until clicked or expired (no clicks sent).
 
 CPU (Linux, --cpu auto): utime+stime from /proc/<pid>/stat, before and after each measured window,
 of the five services of the funnel whose gateway listens on --url's port (the gateway and the
 services started by the same parent), nats-server and redis-server, as ms of CPU per request per
 process and in total (clock ticks of getconf CLK_TCK: 10 ms each; fine over thousands of requests).
 nats-server and redis-server are shared with anything else on the machine. The bench client's own
-CPU (process.cpuUsage) is reported apart.
+CPU (process.cpuUsage) is reported apart. --idle <seconds> (default 5; 0 skips it) samples the same
+processes with no load before each level: their background CPU (catalog reloads, refresh timers,
+other users of NATS and Redis), and how much of the per-request figure it would account for.
 
 Floor (--floor-requests N, default 2000; 0 skips it): after each level, the same retrieval,
 ranking and auction work for the level's first N requests in this one process, without the bus,
@@ -79,6 +82,7 @@ const { values } = parseArgs({
     'ranking-model': { type: 'string', default: process.env['RANKING_MODEL'] ?? 'ranking' },
     'activity-prefix': { type: 'string', default: process.env['USER_ACTIVITY_KEY_PREFIX'] ?? 'adfunnel' },
     cpu: { type: 'string', default: 'auto' },
+    idle: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -138,6 +142,7 @@ interface LevelReport {
   errorSamples: string[];
   degraded: number;
   degradedShare: number;
+  degradedBy: Record<string, number>;
   fill: number;
   latency: LoadRunResult['latency'];
   stages: LoadRunResult['stages'];
@@ -150,6 +155,13 @@ interface LevelReport {
   cpuMsPerRequestByProcess: Record<string, number>;
   clientCpuMsPerRequest: number;
   cpuTicks: number | null;
+  /** Wall time between the two CPU samples (the load and the impressions' drain), s. */
+  cpuWindowSeconds: number;
+  /** Background: CPU ms per second of wall time of the sampled processes with no load (--idle). */
+  idleCpuMsPerSecond: number | null;
+  idleCpuMsPerSecondByProcess: Record<string, number>;
+  /** idleCpuMsPerSecond x cpuWindowSeconds / requests: the background's part of cpuMsPerRequest. */
+  idleCpuMsPerRequest: number | null;
   ticksPerSecond: number;
   cpuProcesses: WatchedProcess[];
   cpuNotes: string[];
@@ -166,6 +178,11 @@ function printRun(r: LoadRunResult, baseline: LoadRunResult): void {
   text.write(
     `\nconcurrency ${r.concurrency}: ${r.requests} requests, ${r.throughput.toFixed(0)} req/s, errors ${r.errors}, ` +
       `degraded ${r.degraded} (${f((100 * r.degraded) / Math.max(1, r.requests), 1)}%), fill ${(r.fill * 100).toFixed(1)}%\n` +
+      (r.degraded > 0
+        ? `  degraded answers by cause: ${Object.entries(r.degradedBy)
+            .map(([d, n]) => `${d} ${n}`)
+            .join(', ')}\n`
+        : '') +
       `  latency ms  p50 ${f(l.p50)}  p95 ${f(l.p95)}  p99 ${f(l.p99)}  max ${f(l.max)}\n` +
       `  baseline GET /health: p50 ${f(b.p50)} p99 ${f(b.p99)} ms, ${baseline.throughput.toFixed(0)} req/s; ` +
       `ratio p50 ${(l.p50 / b.p50).toFixed(1)}x, throughput ${(r.throughput / baseline.throughput).toFixed(2)}x\n`,
@@ -228,6 +245,7 @@ async function main(): Promise<void> {
   const vocabularyFrom = oneOf('vocabulary', values.vocabulary, ['catalog', 'answers'] as const);
   const floorRequests = nonNegativeInteger('floor-requests', values['floor-requests']);
   const cpuMode = oneOf('cpu', values.cpu, ['auto', 'off'] as const);
+  const idleSeconds = values.idle === '0' ? 0 : positiveNumber('idle', values.idle);
   const levels = values.concurrency.split(',').map((c) => positiveNumber('concurrency', c));
   const database = { databaseUrl: process.env['DATABASE_URL'], sqlitePath: values['sqlite-path'] };
   try {
@@ -271,6 +289,23 @@ async function main(): Promise<void> {
   const report: LevelReport[] = [];
   try {
     for (const [level, concurrency] of levels.entries()) {
+      const notes: string[] = [];
+      let processes: WatchedProcess[] = [];
+      if (cpuMode === 'auto') {
+        if (port === undefined) notes.push(`${url} is not on this machine: no CPU sampled`);
+        else {
+          const found = findFunnelProcesses(port);
+          processes = found.processes;
+          notes.push(...found.notes);
+        }
+      }
+      let idle: CpuPerRequest | undefined;
+      if (processes.length > 0 && idleSeconds > 0) {
+        const quiet = sampleCpu(processes);
+        await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+        // Divided by seconds instead of requests: ms of CPU per second of wall time.
+        idle = cpuPerRequest(processes, quiet, sampleCpu(processes), idleSeconds, ticksPerSecond);
+      }
       const warmup = await runLoad({
         url,
         concurrency,
@@ -296,18 +331,9 @@ async function main(): Promise<void> {
         baselinePath: '/health',
       });
 
-      const notes: string[] = [];
-      let processes: WatchedProcess[] = [];
-      if (cpuMode === 'auto') {
-        if (port === undefined) notes.push(`${url} is not on this machine: no CPU sampled`);
-        else {
-          const found = findFunnelProcesses(port);
-          processes = found.processes;
-          notes.push(...found.notes);
-        }
-      }
       const loadBefore = loads();
       const before = sampleCpu(processes);
+      const window0 = performance.now();
       const client0 = process.cpuUsage();
       const run = await runLoad({
         url,
@@ -320,6 +346,7 @@ async function main(): Promise<void> {
       });
       const clientCpu = process.cpuUsage(client0);
       const after = sampleCpu(processes);
+      const windowSeconds = (performance.now() - window0) / 1000;
       const loadAfter = loads();
       const cpu =
         processes.length > 0
@@ -331,8 +358,17 @@ async function main(): Promise<void> {
         );
       }
       const clientMs = (clientCpu.user + clientCpu.system) / 1000 / Math.max(1, run.requests);
+      const idleMsPerRequest =
+        idle === undefined || run.requests === 0 ? null : (idle.total * windowSeconds) / run.requests;
       printRun(run, baseline);
       printCpu(cpu, clientMs, notes, ticksPerSecond);
+      if (idle !== undefined) {
+        const parts = Object.entries(idle.byProcess).map(([name, ms]) => `${name} ${f(ms, 1)}`);
+        text.write(
+          `  idle for ${idleSeconds} s before the level: ${f(idle.total, 1)} CPU ms/s (${parts.join(', ')}), ` +
+            `about ${f(idleMsPerRequest ?? NaN)} ms of each request's figure at that rate\n`,
+        );
+      }
 
       let floorReport: LevelReport['floor'] = null;
       if (floor !== undefined) {
@@ -370,6 +406,7 @@ async function main(): Promise<void> {
         errorSamples: run.errorSamples,
         degraded: run.degraded,
         degradedShare: run.requests === 0 ? 0 : run.degraded / run.requests,
+        degradedBy: run.degradedBy,
         fill: run.fill,
         latency: run.latency,
         stages: run.stages,
@@ -380,6 +417,10 @@ async function main(): Promise<void> {
         cpuMsPerRequestByProcess: cpu?.byProcess ?? {},
         clientCpuMsPerRequest: clientMs,
         cpuTicks: cpu?.ticks ?? null,
+        cpuWindowSeconds: windowSeconds,
+        idleCpuMsPerSecond: idle?.total ?? null,
+        idleCpuMsPerSecondByProcess: idle?.byProcess ?? {},
+        idleCpuMsPerRequest: idleMsPerRequest,
         ticksPerSecond,
         cpuProcesses: processes,
         cpuNotes: notes,

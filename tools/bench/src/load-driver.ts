@@ -40,7 +40,10 @@ export interface LoadRunResult {
   throughput: number;
   latency: LatencySummary;
   stages: Record<string, LatencySummary>;
+  /** Answers with at least one degradation. */
   degraded: number;
+  /** Answers naming each degradation (an answer may name several). */
+  degradedBy: Record<string, number>;
   fill: number;
   impressions: ImpressionStats;
 }
@@ -105,6 +108,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const errorSamples: string[] = [];
   let errors = 0;
   let degraded = 0;
+  const degradedBy: Record<string, number> = {};
   let slotsAsked = 0;
   let slotsFilled = 0;
   const started = performance.now();
@@ -169,6 +173,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           }
         }
         if (answer.degraded.length > 0) degraded++;
+        for (const d of answer.degraded) degradedBy[d] = (degradedBy[d] ?? 0) + 1;
         for (const [stage, ms] of Object.entries(answer.timingsMs)) (stageSamples[stage] ??= []).push(ms);
       } catch (err) {
         errors++;
@@ -195,6 +200,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     latency: summarize(latencies),
     stages,
     degraded,
+    degradedBy,
     fill: slotsAsked === 0 ? 0 : slotsFilled / slotsAsked,
     impressions: { ...impressions, latency: summarize(impressionLatencies) },
   };
