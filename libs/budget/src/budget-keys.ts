@@ -26,6 +26,14 @@ export class BudgetKeys {
     return `${this.prefix}:reserved-sum:${checkDay(day)}:${checkCampaign(campaignId)}`;
   }
 
+  /**
+   * Hash campaignId -> the micros its latest reservation asked for (admitted or not) on the day: the
+   * size of "one more ad" at the predictions serving uses, which the priors can understate many times.
+   */
+  reservationSizes(day: string): string {
+    return `${this.prefix}:reservation-size:${checkDay(day)}`;
+  }
+
   /** Requests the auction saw in one UTC hour (`hourStartMs` on the hour). */
   pacingRequests(hourStartMs: number): string {
     if (!Number.isSafeInteger(hourStartMs) || hourStartMs % 3_600_000 !== 0) {

@@ -57,23 +57,26 @@ return raised
 );
 
 /**
- * Per item four KEYS (spend hash, reservations, amounts, sum) and four ARGV (campaignId,
- * reservationId, amount, budget) after ARGV now, expiresAt, ttl (ms). Items are taken in order: each
- * sees the reservations of the items before it. A reservation id already held is admitted again
- * without a second amount, so a retried request does not reserve twice.
+ * Per item five KEYS (spend hash, reservations, amounts, sum, the day's reservation sizes) and four
+ * ARGV (campaignId, reservationId, amount, budget) after ARGV now, expiresAt, ttl (ms). Items are
+ * taken in order: each sees the reservations of the items before it. A reservation id already held
+ * is admitted again without a second amount, so a retried request does not reserve twice. Every
+ * item's amount, admitted or not, is recorded as its campaign's latest reservation size.
  */
 export const RESERVE = new RedisScript(
   'reserve',
   `${DROP_EXPIRED}
 local now, expiresAt, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local admitted = {}
-for i = 0, #KEYS / 4 - 1 do
-  local spend, reservations, amounts, sum = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
+for i = 0, #KEYS / 5 - 1 do
+  local spend, reservations, amounts, sum, sizes = KEYS[5 * i + 1], KEYS[5 * i + 2], KEYS[5 * i + 3], KEYS[5 * i + 4], KEYS[5 * i + 5]
   local campaign, member, amount, budget = ARGV[4 * i + 4], ARGV[4 * i + 5], ARGV[4 * i + 6], ARGV[4 * i + 7]
   dropExpired(reservations, amounts, sum, now)
   if redis.call('ZSCORE', reservations, member) then
     admitted[i + 1] = 1
   else
+    redis.call('HSET', sizes, campaign, amount)
+    if redis.call('PTTL', sizes) < ttl then redis.call('PEXPIRE', sizes, ttl) end
     local spent = tonumber(redis.call('HGET', spend, campaign) or '0')
     local reserved = tonumber(redis.call('GET', sum) or '0')
     if spent + reserved + tonumber(amount) <= tonumber(budget) then
@@ -93,6 +96,14 @@ return admitted
 `,
 );
 
+/** KEYS reservations, amounts, sum; ARGV[1] the reservation id. Returns 1 when it was held. */
+export const RELEASE_RESERVATION = new RedisScript(
+  'release',
+  `${RELEASE}
+return release(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+`,
+);
+
 /**
  * Per campaign-day three KEYS (reservations, amounts, sum); ARGV[1] now (ms). Drops each one's
  * expired reservations and returns what its live ones hold, one sum per triple, so a reader of
@@ -108,14 +119,6 @@ for i = 0, #KEYS / 3 - 1 do
   sums[i + 1] = redis.call('GET', sum) or '0'
 end
 return sums
-`,
-);
-
-/** KEYS reservations, amounts, sum; ARGV[1] the reservation id. Returns 1 when it was held. */
-export const RELEASE_RESERVATION = new RedisScript(
-  'release',
-  `${RELEASE}
-return release(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 `,
 );
 

@@ -7,6 +7,11 @@ const DAY = '2026-12-01';
 const NOW = Date.UTC(2026, 11, 1, 12);
 const TTL_MS = 15 * 60_000;
 
+/** The same budget and one-ad estimate for each campaign. */
+function budgets(ids: number[], budgetMicros: number, oneAdMicros: number) {
+  return new Map(ids.map((id) => [id, { budgetMicros, oneAdMicros }]));
+}
+
 describe(BudgetStore.name, () => {
   const prefix = testRunId('budget');
   const clients: Redis[] = [];
@@ -79,15 +84,11 @@ describe(BudgetStore.name, () => {
       expect(ttl).toBeLessThanOrEqual(3 * 24 * 3600);
     });
 
-    it('names the campaigns whose spend has reached their threshold', async () => {
+    it('names the campaigns whose spend leaves no room for one more ad', async () => {
       const [spent, under, untouched] = [nextCampaign(), nextCampaign(), nextCampaign()];
       await sut.publishSpend(DAY, spent, 1_000);
       await sut.publishSpend(DAY, under, 999);
-      const thresholds = new Map([
-        [spent, 1_000],
-        [under, 1_000],
-        [untouched, 1_000],
-      ]);
+      const thresholds = budgets([spent, under, untouched], 1_000, 1);
       expect(await sut.standing(DAY, thresholds, NOW)).toEqual({
         exhausted: new Set([spent]),
         committed: new Set(),
@@ -111,9 +112,10 @@ describe(BudgetStore.name, () => {
       await sut.reserve([item({ campaignId: reserved, amountMicros: 1_000 })], NOW, TTL_MS);
       await sut.publishSpend(DAY, mixed, 600);
       await sut.reserve([item({ campaignId: mixed, amountMicros: 400 })], NOW, TTL_MS);
-      await sut.reserve([item({ campaignId: short, amountMicros: 999 })], NOW, TTL_MS);
+      // 500 held and 500 left: room for one more of its size.
+      await sut.reserve([item({ campaignId: short, amountMicros: 500 })], NOW, TTL_MS);
       await sut.publishSpend(DAY, exhausted, 1_000);
-      const thresholds = new Map([reserved, mixed, short, exhausted].map((id) => [id, 1_000]));
+      const thresholds = budgets([reserved, mixed, short, exhausted], 1_000, 1);
       expect(await sut.standing(DAY, thresholds, NOW + 1)).toEqual({
         exhausted: new Set([exhausted]),
         committed: new Set([reserved, mixed]),
@@ -123,7 +125,7 @@ describe(BudgetStore.name, () => {
     it('stops counting a reservation once it expires, and drops it from the sum', async () => {
       const id = nextCampaign();
       await sut.reserve([item({ campaignId: id, amountMicros: 1_000 })], NOW, 1_000);
-      const thresholds = new Map([[id, 1_000]]);
+      const thresholds = budgets([id], 1_000, 1);
       expect((await sut.standing(DAY, thresholds, NOW + 999)).committed).toEqual(new Set([id]));
       expect(await sut.reservedOf(DAY, id)).toBe(1_000);
       expect((await sut.standing(DAY, thresholds, NOW + 1_000)).committed).toEqual(new Set());
@@ -131,12 +133,31 @@ describe(BudgetStore.name, () => {
       expect(await redis.zcard(sut.keys.reservations(DAY, id))).toBe(0);
     });
 
+    it('takes one more ad as the larger of the estimate and the campaign’s latest reservation size', async () => {
+      const [a, b] = [nextCampaign(), nextCampaign()];
+      // a: 700 reserved, then a request for 400 refused; b: 700 reserved in 100s.
+      await sut.reserve([item({ campaignId: a, amountMicros: 700 })], NOW, TTL_MS);
+      expect(await sut.reserve([item({ campaignId: a, amountMicros: 400 })], NOW, TTL_MS)).toEqual([false]);
+      for (let i = 0; i < 7; i++)
+        await sut.reserve([item({ campaignId: b, amountMicros: 100 })], NOW, TTL_MS);
+      expect(await redis.hget(sut.keys.reservationSizes(DAY), String(a))).toBe('400');
+
+      // With 300 left each, the priors' estimate of 10 says both have room; a's last ask says it has not.
+      expect(await sut.standing(DAY, budgets([a, b], 1_000, 10), NOW)).toEqual({
+        exhausted: new Set(),
+        committed: new Set([a]),
+      });
+      // An estimate above the latest size wins.
+      expect((await sut.standing(DAY, budgets([a, b], 1_000, 301), NOW)).committed).toEqual(new Set([a, b]));
+    });
+
     it('frees a campaign when the impression it reserved for is charged', async () => {
       const id = nextCampaign();
-      await sut.reserve([item({ campaignId: id, reservationId: 'st:0', amountMicros: 900 })], NOW, TTL_MS);
-      const thresholds = new Map([[id, 800]]);
+      await sut.reserve([item({ campaignId: id, reservationId: 'st:0', amountMicros: 600 })], NOW, TTL_MS);
+      const thresholds = budgets([id], 1_000, 1);
+      // 400 left cannot hold another 600; charged at 300, 700 can.
       expect((await sut.standing(DAY, thresholds, NOW)).committed).toEqual(new Set([id]));
-      await sut.settle(DAY, id, 'st:0', 500);
+      await sut.settle(DAY, id, 'st:0', 300);
       expect(await sut.standing(DAY, thresholds, NOW)).toEqual({
         exhausted: new Set(),
         committed: new Set(),

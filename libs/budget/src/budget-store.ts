@@ -13,6 +13,12 @@ export interface SpendEntry {
   readonly chargedMicros: number;
 }
 
+/** A campaign's daily budget and what one more ad of it costs at least, integer micro-USD. */
+export interface CampaignBudget {
+  readonly budgetMicros: number;
+  readonly oneAdMicros: number;
+}
+
 /** Campaigns that cannot take one more ad on a billing day, and why. */
 export interface BudgetStanding {
   /** Charged spend alone has reached the threshold: out until the day ends or the budget rises. */
@@ -135,6 +141,7 @@ export class BudgetStore {
         this.keys.reservations(item.day, item.campaignId),
         this.keys.reservationAmounts(item.day, item.campaignId),
         this.keys.reservedSum(item.day, item.campaignId),
+        this.keys.reservationSizes(item.day),
       );
       const amount = micros('amountMicros', item.amountMicros);
       if (amount < 1) throw new RangeError(`a reservation needs at least 1 micro, got ${amount}`);
@@ -159,34 +166,45 @@ export class BudgetStore {
   }
 
   /**
-   * Which campaigns of `thresholds` (campaign id -> micros at which it can take no more) have reached
-   * theirs on `day`, by charged spend (exhausted) or by spend plus live reservations (committed).
-   * One round trip reads every spend and reservation sum; only the campaigns those put at or past
-   * their threshold get their expired reservations dropped and their sum read again, so a
+   * Which campaigns of `budgets` cannot take one more ad on `day`: by charged spend alone
+   * (exhausted), or by spend plus live reservations (committed). One more ad is the larger of the
+   * caller's estimate (`oneAdMicros`, e.g. at the prediction priors) and the campaign's latest
+   * reservation size that day, since a CPA reservation at the model's predictions can be many times
+   * the priors'. One round trip reads every spend, reservation sum and size; only the campaigns those
+   * put past their room get their expired reservations dropped and their sum read again, so a
    * reservation whose impression never came stops counting once it expires, and the common case
    * writes nothing.
    */
-  async standing(day: string, thresholds: ReadonlyMap<number, number>, now: number): Promise<BudgetStanding> {
+  async standing(
+    day: string,
+    budgets: ReadonlyMap<number, CampaignBudget>,
+    now: number,
+  ): Promise<BudgetStanding> {
     const exhausted = new Set<number>();
     const committed = new Set<number>();
-    const ids = [...thresholds.keys()];
+    const ids = [...budgets.keys()];
     if (ids.length === 0) return { exhausted, committed };
     if (!Number.isSafeInteger(now)) throw new RangeError(`now must be epoch ms, got ${now}`);
+    const fields = ids.map((id) => String(campaign(id)));
     const results = await this.redis
       .pipeline()
-      .hmget(this.keys.spend(day), ...ids.map((id) => String(campaign(id))))
+      .hmget(this.keys.spend(day), ...fields)
       .mget(...ids.map((id) => this.keys.reservedSum(day, id)))
+      .hmget(this.keys.reservationSizes(day), ...fields)
       .exec();
-    const [spendReply, sumReply] = (results ?? []).map(([error, value]) => {
+    const [spendReply, sumReply, sizeReply] = (results ?? []).map(([error, value]) => {
       if (error) throw error;
       return value as (string | null)[];
     });
-    const recheck: { id: number; spent: number }[] = [];
+    const recheck: { id: number; spent: number; threshold: number }[] = [];
     ids.forEach((id, i) => {
+      const { budgetMicros, oneAdMicros } = budgets.get(id)!;
+      const oneAd = Math.max(oneAdMicros, Number(sizeReply[i] ?? 0));
+      // The spend at which what is left cannot hold one more ad.
+      const threshold = budgetMicros - oneAd + 1;
       const spent = Number(spendReply[i] ?? 0);
-      const threshold = thresholds.get(id)!;
       if (spent >= threshold) exhausted.add(id);
-      else if (spent + Number(sumReply[i] ?? 0) >= threshold) recheck.push({ id, spent });
+      else if (spent + Number(sumReply[i] ?? 0) >= threshold) recheck.push({ id, spent, threshold });
     });
     if (recheck.length === 0) return { exhausted, committed };
     const sums = (await LIVE_RESERVED.run(
@@ -198,8 +216,8 @@ export class BudgetStore {
       ]),
       [now],
     )) as string[];
-    recheck.forEach(({ id, spent }, i) => {
-      if (spent + Number(sums[i]) >= thresholds.get(id)!) committed.add(id);
+    recheck.forEach(({ id, spent, threshold }, i) => {
+      if (spent + Number(sums[i]) >= threshold) committed.add(id);
     });
     return { exhausted, committed };
   }

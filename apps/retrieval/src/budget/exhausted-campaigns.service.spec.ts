@@ -50,10 +50,10 @@ describe(ExhaustedCampaignsService.name, () => {
     );
   });
 
-  it('asks for each time zone’s billing day, with the spend at which each active campaign cannot hold one more ad', async () => {
+  it('asks for each time zone’s billing day, with each active campaign’s budget and one ad at the priors', async () => {
     await sut.refresh(NOW);
 
-    const asked = new Map(standing.mock.calls.map(([day, thresholds]) => [day, thresholds]));
+    const asked = new Map(standing.mock.calls.map(([day, budgets]) => [day, budgets]));
     expect([...asked.keys()].sort()).toEqual(['2026-12-01', '2026-12-02']);
     const active = new Map<number, CatalogAd['campaign']>();
     for (const ad of ads) if (ad.campaign.status === 'active') active.set(ad.campaign.id, ad.campaign);
@@ -64,7 +64,10 @@ describe(ExhaustedCampaignsService.name, () => {
         price: campaign.bid,
         ...DEFAULT_PREDICTION_PRIORS,
       });
-      expect(asked.get(day)?.get(id)).toBe(Math.round(campaign.dailyBudget * 1e6) - oneAd + 1);
+      expect(asked.get(day)?.get(id)).toEqual({
+        budgetMicros: Math.round(campaign.dailyBudget * 1e6),
+        oneAdMicros: oneAd,
+      });
       if (campaign.bidType === 'CPM') expect(oneAd).toBe(Math.round((campaign.bid * 1e6) / 1000));
     }
     const asks = [...asked.values()].reduce((n, budgets) => n + budgets.size, 0);

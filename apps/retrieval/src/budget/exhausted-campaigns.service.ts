@@ -1,4 +1,4 @@
-import { BudgetRedis, BudgetStore, reservationMicros } from '@adfunnel/budget';
+import { BudgetRedis, BudgetStore, type CampaignBudget, reservationMicros } from '@adfunnel/budget';
 import { type CatalogSnapshot, CatalogSnapshotService } from '@adfunnel/catalog';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import { DEFAULT_PREDICTION_PRIORS, billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
@@ -21,8 +21,8 @@ export interface ExhaustedCampaignsStatus {
 
 interface BudgetsByZone {
   readonly version: string;
-  /** Time zone -> (campaign id -> daily budget in micros), active campaigns only. */
-  readonly zones: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  /** Time zone -> (campaign id -> daily budget and one ad at the priors), active campaigns only. */
+  readonly zones: ReadonlyMap<string, ReadonlyMap<number, CampaignBudget>>;
 }
 
 /**
@@ -91,7 +91,7 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
     try {
       const zones = this.budgetsByZone(this.catalog.snapshot()).zones;
       const standings = await Promise.all(
-        [...zones].map(([zone, thresholds]) => this.store.standing(billingDay(now, zone), thresholds, now)),
+        [...zones].map(([zone, budgets]) => this.store.standing(billingDay(now, zone), budgets, now)),
       );
       const exhausted = new Set<number>();
       const excluded = new Set<number>();
@@ -141,25 +141,26 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
   }
 
   /**
-   * Active campaigns grouped by time zone, computed once per catalog version, each with the spend (or
-   * spend plus reservations) at which it can take no more: when what is left cannot hold one ad's
-   * reservation at its bid (the priors for CPC and CPA). Otherwise a campaign a few micros short of its budget would keep winning
-   * slots whose reservation the auction then refuses, leaving them empty.
+   * Active campaigns grouped by time zone, computed once per catalog version, each with its daily
+   * budget and one ad's reservation at its bid and the priors (for CPC and CPA): the least room it
+   * needs to serve once more (the store raises it to the campaign's latest reservation size).
+   * Otherwise a campaign a few micros short of its budget would keep winning slots whose
+   * reservation the auction then refuses, leaving them empty.
    */
   private budgetsByZone(snapshot: CatalogSnapshot): BudgetsByZone {
     if (this.budgets?.version === snapshot.version) return this.budgets;
-    const zones = new Map<string, Map<number, number>>();
+    const zones = new Map<string, Map<number, CampaignBudget>>();
     for (const { campaign } of snapshot.ads) {
       if (campaign.status !== 'active') continue;
       const zone = this.zoneOf(campaign.id, campaign.timezone);
       let budgets = zones.get(zone);
-      if (budgets === undefined) zones.set(zone, (budgets = new Map<number, number>()));
-      const oneAd = reservationMicros({
+      if (budgets === undefined) zones.set(zone, (budgets = new Map<number, CampaignBudget>()));
+      const oneAdMicros = reservationMicros({
         bidType: campaign.bidType,
         price: campaign.bid,
         ...DEFAULT_PREDICTION_PRIORS,
       });
-      budgets.set(campaign.id, Math.max(0, usdToMicros(campaign.dailyBudget) - oneAd + 1));
+      budgets.set(campaign.id, { budgetMicros: usdToMicros(campaign.dailyBudget), oneAdMicros });
     }
     this.budgets = { version: snapshot.version, zones };
     return this.budgets;
