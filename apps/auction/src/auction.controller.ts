@@ -28,6 +28,10 @@ export class AuctionController {
       this.auction.weightsFor(request).fatigue > 0
         ? await this.exposure.read(request.requestId, request.userId, now)
         : undefined;
-    return this.admission.admit(request, this.auction.run(request, now, userExposure), now);
+    return this.admission.admit(
+      request,
+      (excludeCampaigns) => this.auction.run(request, now, userExposure, excludeCampaigns),
+      now,
+    );
   }
 }

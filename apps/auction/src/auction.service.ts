@@ -75,14 +75,24 @@ export class AuctionService {
     return utilityWeightsFor(request, this.rules[request.surface]);
   }
 
-  /** `userExposure`: the user's recent ads (decayed count), for the fatigue term; undefined: unknown. */
-  run(request: AuctionRequest, now = this.clock.now(), userExposure?: number): AuctionResponse {
+  /**
+   * `userExposure`: the user's recent ads (decayed count), for the fatigue term; undefined: unknown.
+   * `excludeCampaigns`: a rerun of the same request without the campaigns whose budget could not
+   * hold a winner of an earlier run; the request is counted for pacing once, by its first run.
+   */
+  run(
+    request: AuctionRequest,
+    now = this.clock.now(),
+    userExposure?: number,
+    excludeCampaigns?: ReadonlySet<number>,
+  ): AuctionResponse {
     const started = performance.now();
     const { requestId } = request;
     try {
       const snapshot = this.catalog.snapshot();
-      this.pacing.countRequest(now);
-      const admits = (campaign: CatalogCampaign) => this.pacing.admits(requestId, campaign, now);
+      if (excludeCampaigns === undefined) this.pacing.countRequest(now);
+      const admits = (campaign: CatalogCampaign) =>
+        excludeCampaigns?.has(campaign.id) !== true && this.pacing.admits(requestId, campaign, now);
       const rules = this.rules[request.surface];
       const terms: UtilityTerms = { weights: utilityWeightsFor(request, rules), userExposure };
       const allocation = rules.byDevice[request.device];
@@ -109,6 +119,7 @@ export class AuctionService {
         unknown,
         inactive,
         paced,
+        rerunWithout: excludeCampaigns === undefined ? undefined : [...excludeCampaigns],
         eligible: outcome.eligible,
         utilityWeights: outcome.mechanism === 'retrieval_order' ? undefined : terms.weights,
         userExposure,

@@ -103,6 +103,11 @@ export const AuctionConfigSchema = z.object({
   AUCTION_FATIGUE_CAPACITY: number('a positive number of ads')
     .gt(0, { error: 'expected a positive number of ads' })
     .default(DEFAULT_UTILITY_SCALES.fatigueCapacity),
+  /**
+   * Reruns of a request's auction without the campaigns whose budget could not hold a winner; 0 serves
+   * the admitted winners with gaps at once.
+   */
+  AUCTION_BUDGET_RERUNS: envInteger('an integer from 0 to 5', 0, 5).default(2),
   /** A user's exposure (ads served, on the funnel's clock) halves every this long. */
   AUCTION_EXPOSURE_HALF_LIFE_MS: envInteger('a positive integer of milliseconds', 1).default(3 * 3_600_000),
   /** Click and conversion rates assumed for pricing when ranking gave no predictions. */

@@ -174,10 +174,12 @@ export const AuctionResponseSchema = z.object({
   /** The utility weights the auction ranked by; absent in retrieval order, which uses none. */
   utilityWeights: UtilityWeightsSchema.optional(),
   /**
-   * Winners left out because their campaign's budget could not hold their reservation; their slots
-   * stay empty. Absent when no budget check ran.
+   * Winners refused because their campaign's budget could not hold their reservation, over every run
+   * of the auction (a rerun without them fills their slots when it can). Absent when no budget check ran.
    */
   budgetDropped: z.number().int().min(0).optional(),
+  /** Times the auction ran again without campaigns whose budget could not hold a winner. */
+  budgetReruns: z.number().int().min(0).optional(),
 });
 export type AuctionResponse = z.infer<typeof AuctionResponseSchema>;
 

@@ -10,7 +10,7 @@ import {
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { AuctionConfigSchema } from '../config.js';
-import { WinnerAdmissionService } from './winner-admission.service.js';
+import { type AuctionRun, WinnerAdmissionService } from './winner-admission.service.js';
 
 // 20:00 UTC on 1 December is 2 December in Tokyo.
 const NOW = Date.UTC(2026, 11, 1, 20);
@@ -95,7 +95,15 @@ describe(WinnerAdmissionService.name, () => {
     considered: 3,
     eligible: 3,
   };
+  /** The auction again without the excluded campaigns: the rest move up a slot each. */
+  const rerunnable: AuctionRun = (exclude) => ({
+    ...response,
+    winners: response.winners
+      .filter((w) => exclude?.has(w.campaignId) !== true)
+      .map((w, slot) => ({ ...w, slot })),
+  });
   let reserve: jest.Mock<BudgetStore['reserve']>;
+  let release: jest.Mock<BudgetStore['release']>;
   let recordServed: jest.Mock<FrequencyCapStore['recordServed']>;
   let sut: WinnerAdmissionService;
 
@@ -105,19 +113,24 @@ describe(WinnerAdmissionService.name, () => {
 
   beforeEach(() => {
     reserve = jest.fn<BudgetStore['reserve']>().mockResolvedValue([true, true, true]);
+    release = jest.fn<BudgetStore['release']>().mockResolvedValue(true);
     recordServed = jest.fn<FrequencyCapStore['recordServed']>().mockResolvedValue(undefined);
-    sut = new WinnerAdmissionService(
+    sut = admission({});
+  });
+
+  function admission(env: Record<string, string>): WinnerAdmissionService {
+    return new WinnerAdmissionService(
       new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService(),
-      { reserve } as unknown as BudgetStore,
+      { reserve, release } as unknown as BudgetStore,
       { recordServed } as unknown as FrequencyCapStore,
       { explain: (error: Error) => error.message } as unknown as BudgetRedis,
       { now: () => NOW },
-      AuctionConfigSchema.parse({ BUDGET_RESERVATION_MS: '60000', FREQUENCY_CAP_DEFAULT: '10' }),
+      AuctionConfigSchema.parse({ BUDGET_RESERVATION_MS: '60000', FREQUENCY_CAP_DEFAULT: '10', ...env }),
     );
-  });
+  }
 
   it('reserves every winner in one call: its billing day, expected cost and daily budget in micros', async () => {
-    await sut.admit(request, response, NOW);
+    await sut.admit(request, () => response, NOW);
 
     expect(reserve).toHaveBeenCalledTimes(1);
     expect(reserve).toHaveBeenCalledWith(
@@ -153,7 +166,7 @@ describe(WinnerAdmissionService.name, () => {
   });
 
   it('reserves on the funnel clock when given no time', async () => {
-    await sut.admit(request, response);
+    await sut.admit(request, () => response);
 
     expect(reserve.mock.calls[0][1]).toBe(NOW);
     expect(reserve.mock.calls[0][0].map((item) => item.day)).toEqual([
@@ -163,20 +176,72 @@ describe(WinnerAdmissionService.name, () => {
     ]);
   });
 
-  it('drops the winners the budget refused, leaving their slots empty, and counts them', async () => {
+  it('with reruns off, drops the winners the budget refused, leaving their slots empty, and counts them', async () => {
     reserve.mockResolvedValue([false, true, false]);
 
-    const admitted = await sut.admit(request, response, NOW);
+    const admitted = await admission({ AUCTION_BUDGET_RERUNS: '0' }).admit(request, rerunnable, NOW);
 
     expect(admitted.winners).toEqual([response.winners[1]]);
-    expect(admitted.budgetDropped).toBe(2);
+    expect(admitted).toMatchObject({ budgetDropped: 2, budgetReruns: 0 });
     expect(admitted).toMatchObject({ mechanism: 'gsp', considered: 3, eligible: 3 });
+    expect(release).not.toHaveBeenCalled();
+  });
+
+  it('reruns the auction without a refused campaign, after giving back the others’ reservations', async () => {
+    reserve.mockResolvedValueOnce([false, true, true]).mockResolvedValueOnce([true, true]);
+    const auction = jest.fn(rerunnable);
+
+    const admitted = await sut.admit(request, auction, NOW);
+
+    expect(auction.mock.calls.map(([exclude]) => exclude && [...exclude])).toEqual([undefined, [100]]);
+    expect(release.mock.calls).toEqual([
+      ['2026-12-02', 200, 'req-1:1'],
+      ['2026-12-01', 300, 'req-1:2'],
+    ]);
+    // The rerun's winners hold reservations of their new slots.
+    expect(reserve.mock.calls[1][0].map((item) => [item.campaignId, item.reservationId])).toEqual([
+      [200, 'req-1:0'],
+      [300, 'req-1:1'],
+    ]);
+    expect(admitted.winners.map((w) => [w.slot, w.campaignId])).toEqual([
+      [0, 200],
+      [1, 300],
+    ]);
+    expect(admitted).toMatchObject({ budgetDropped: 1, budgetReruns: 1 });
+    // Only the served winners count against the user's caps, once.
+    expect(recordServed).toHaveBeenCalledTimes(1);
+    expect(recordServed.mock.calls[0][1].map((c) => c.campaignId)).toEqual([200, 300]);
+  });
+
+  it('serves what the last allowed rerun admitted, with its gaps', async () => {
+    // Every run's first winner is refused.
+    reserve.mockImplementation((items) => Promise.resolve(items.map((_, i) => i !== 0)));
+
+    const admitted = await sut.admit(request, rerunnable, NOW);
+
+    // Runs: [100, 200, 300] -> [200, 300] -> [300]; the third, the second rerun, is the last.
+    expect(reserve).toHaveBeenCalledTimes(3);
+    expect(admitted.winners).toEqual([]);
+    expect(admitted).toMatchObject({ budgetDropped: 3, budgetReruns: 2 });
+  });
+
+  it('serves nothing when a reservation cannot be given back for the rerun, and says why', async () => {
+    reserve.mockResolvedValue([false, true, true]);
+    release.mockRejectedValue(new Error('Command timed out'));
+
+    await expect(sut.admit(request, rerunnable, NOW)).rejects.toThrow(
+      new AdfunnelError(
+        'unavailable',
+        'budget state unavailable while rerunning the auction: Command timed out',
+      ),
+    );
+    expect(recordServed).not.toHaveBeenCalled();
   });
 
   it("counts the admitted winners against the user's caps, each in its campaign's window, and in its exposure", async () => {
     reserve.mockResolvedValue([true, true, false]);
 
-    await sut.admit(request, response, NOW);
+    await sut.admit(request, rerunnable, NOW);
 
     expect(recordServed).toHaveBeenCalledWith(
       'u7',
@@ -190,22 +255,22 @@ describe(WinnerAdmissionService.name, () => {
   });
 
   it('counts nothing without a user id', async () => {
-    await sut.admit({ ...request, userId: undefined }, response, NOW);
+    await sut.admit({ ...request, userId: undefined }, () => response, NOW);
     expect(recordServed).not.toHaveBeenCalled();
   });
 
   it('answers without waiting for the frequency count, and a failed count fails nothing', async () => {
     recordServed.mockReturnValue(new Promise(() => undefined));
-    await expect(sut.admit(request, response, NOW)).resolves.toMatchObject({ budgetDropped: 0 });
+    await expect(sut.admit(request, () => response, NOW)).resolves.toMatchObject({ budgetDropped: 0 });
 
     recordServed.mockRejectedValue(new Error('Command timed out'));
-    await expect(sut.admit(request, response, NOW)).resolves.toMatchObject({ budgetDropped: 0 });
+    await expect(sut.admit(request, () => response, NOW)).resolves.toMatchObject({ budgetDropped: 0 });
   });
 
   it('serves nothing when the budget state cannot be reached, and says why', async () => {
     reserve.mockRejectedValue(new Error('Redis unreachable: connect ECONNREFUSED 127.0.0.1:6379'));
 
-    await expect(sut.admit(request, response, NOW)).rejects.toThrow(
+    await expect(sut.admit(request, () => response, NOW)).rejects.toThrow(
       new AdfunnelError(
         'unavailable',
         'budget state unavailable, no winner could be reserved: Redis unreachable: connect ECONNREFUSED 127.0.0.1:6379',
@@ -215,7 +280,7 @@ describe(WinnerAdmissionService.name, () => {
   });
 
   it('calls nobody for an auction without winners', async () => {
-    expect(await sut.admit(request, { ...response, winners: [] }, NOW)).toMatchObject({
+    expect(await sut.admit(request, () => ({ ...response, winners: [] }), NOW)).toMatchObject({
       winners: [],
       budgetDropped: 0,
     });

@@ -23,12 +23,19 @@ import type { AuctionConfig } from '../config.js';
 /** While Redis fails, one warning per this long rather than one per request. */
 const WARN_EVERY_MS = 10_000;
 
+/** An auction of one request: without `excludeCampaigns` its first run, with them a rerun. */
+export type AuctionRun = (excludeCampaigns?: ReadonlySet<number>) => AuctionResponse;
+
 /**
  * The last step of an auction: every winner must hold a reservation on its campaign's budget for the
- * day, taken for all winners of the request in one atomic Redis call; a winner the budget cannot
- * hold is dropped (its slot stays empty, nothing moves up). The admitted winners then count against
- * the user's frequency caps and ad exposure, without the answer waiting for it. Without Redis no ad is served: an
- * ad that cannot be reserved could overspend.
+ * day, taken for all winners of the request in one atomic Redis call. When the budget of some winner
+ * cannot hold it (retrieval's view of budgets is up to BUDGET_REFRESH_MS old, and concurrent
+ * requests race for the last of a budget), the reservations of the others are given back and the
+ * auction runs again without those campaigns, so the slot goes to the next ad at the price the new
+ * allocation sets instead of staying empty; after AUCTION_BUDGET_RERUNS reruns what is left is
+ * served with its gaps. The admitted winners then count against the user's frequency caps and ad
+ * exposure, without the answer waiting for it. Without Redis no ad is served: an ad that cannot be
+ * reserved could overspend.
  */
 @Injectable()
 export class WinnerAdmissionService {
@@ -37,6 +44,7 @@ export class WinnerAdmissionService {
   private readonly priors: PredictionPriors;
   private readonly defaultCap: FrequencyCap;
   private readonly exposureHalfLifeMs: number;
+  private readonly reruns: number;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -51,27 +59,73 @@ export class WinnerAdmissionService {
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
     this.defaultCap = defaultFrequencyCap(config);
     this.exposureHalfLifeMs = config.AUCTION_EXPOSURE_HALF_LIFE_MS;
+    this.reruns = config.AUCTION_BUDGET_RERUNS;
   }
 
+  /**
+   * Runs the auction and reserves its winners, rerunning it without the campaigns that could not be
+   * reserved. `budgetDropped` counts the winners refused over all runs; `budgetReruns` the reruns.
+   */
   async admit(
     request: AuctionRequest,
-    response: AuctionResponse,
+    auction: AuctionRun,
     now = this.clock.now(),
   ): Promise<AuctionResponse> {
-    if (response.winners.length === 0) return { ...response, budgetDropped: 0 };
-    const { requestId } = request;
+    const excluded = new Set<number>();
+    let response = auction();
+    let dropped = 0;
+    for (let rerun = 0; ; rerun++) {
+      if (response.winners.length === 0) return { ...response, budgetDropped: dropped, budgetReruns: rerun };
+      const { items, campaigns } = this.reservations(request.requestId, response.winners, now);
+      const admitted = await this.reserve(request.requestId, items, now);
+      const refused = response.winners.filter((_, i) => !admitted[i]);
+      dropped += refused.length;
+      if (refused.length === 0 || rerun >= this.reruns) {
+        const winners = response.winners.filter((_, i) => admitted[i]);
+        if (refused.length > 0) {
+          this.logger.debug({
+            msg: 'winners dropped for budget',
+            requestId: request.requestId,
+            campaigns: refused.map((w) => w.campaignId),
+            reruns: rerun,
+          });
+        }
+        if (request.userId !== undefined) {
+          this.countServed(
+            request.requestId,
+            request.userId,
+            campaigns.filter((_, i) => admitted[i]),
+            now,
+          );
+        }
+        return { ...response, winners, budgetDropped: dropped, budgetReruns: rerun };
+      }
+      await this.releaseAll(items.filter((_, i) => admitted[i]));
+      for (const winner of refused) excluded.add(winner.campaignId);
+      response = auction(excluded);
+    }
+  }
+
+  private reservations(
+    requestId: string,
+    winners: readonly AuctionWinner[],
+    now: number,
+  ): { items: ReservationRequest[]; campaigns: CatalogCampaign[] } {
     const { byId } = this.catalog.snapshot();
-    const campaigns = response.winners.map((winner) => {
+    const campaigns = winners.map((winner) => {
       const campaign = byId.get(winner.adId)?.campaign;
       if (campaign === undefined) {
         throw new AdfunnelError('internal', `winner ad ${winner.adId} is missing from the catalog snapshot`);
       }
       return campaign;
     });
-    const items = response.winners.map((winner, i) => this.reservation(requestId, winner, campaigns[i], now));
-    let admitted: boolean[];
+    const items = winners.map((winner, i) => this.reservation(requestId, winner, campaigns[i], now));
+    return { items, campaigns };
+  }
+
+  private async reserve(requestId: string, items: ReservationRequest[], now: number): Promise<boolean[]> {
     try {
-      admitted = await this.budgets.reserve(items, now, this.reservationMs);
+      return await this.budgets.reserve(items, now, this.reservationMs);
     } catch (error) {
       const reason = this.redis.explain(error);
       this.logger.warn({ msg: 'budget reservation failed; serving no ads', requestId, error: reason });
@@ -80,24 +134,20 @@ export class WinnerAdmissionService {
         `budget state unavailable, no winner could be reserved: ${reason}`,
       );
     }
-    const winners = response.winners.filter((_, i) => admitted[i]);
-    const dropped = response.winners.filter((_, i) => !admitted[i]);
-    if (dropped.length > 0) {
-      this.logger.debug({
-        msg: 'winners dropped for budget',
-        requestId,
-        campaigns: dropped.map((w) => w.campaignId),
-      });
-    }
-    if (request.userId !== undefined) {
-      this.countServed(
-        requestId,
-        request.userId,
-        campaigns.filter((_, i) => admitted[i]),
-        now,
+  }
+
+  /** Gives back a run's reservations before the rerun; one that cannot be (Redis) expires on its own. */
+  private async releaseAll(items: readonly ReservationRequest[]): Promise<void> {
+    try {
+      await Promise.all(
+        items.map((item) => this.budgets.release(item.day, item.campaignId, item.reservationId)),
+      );
+    } catch (error) {
+      throw new AdfunnelError(
+        'unavailable',
+        `budget state unavailable while rerunning the auction: ${this.redis.explain(error)}`,
       );
     }
-    return { ...response, winners, budgetDropped: dropped.length };
   }
 
   private reservation(
