@@ -1,13 +1,36 @@
 import { EMBEDDING_DIM } from '@adfunnel/features';
 import { DEFAULT_PREDICTION_PRIORS, type PredictionPriors } from '@adfunnel/utility';
-import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW as HnswIndex } from 'hnswlib-node';
-import { EligibilityTable, type EligibleSet, type TargetingRule } from './eligibility-table.js';
+import {
+  AD_INDEX_FORMAT_VERSION,
+  type IndexMeta,
+  type IndexSnapshot,
+  SavedIndexError,
+} from './ad-index-snapshot.js';
+import {
+  BucketGraphPlan,
+  type BucketPlan,
+  ExactPlan,
+  type GraphParams,
+  SharedGraphPlan,
+  makeRoom,
+  newGraph,
+  type SearchStrategy,
+  planStrategies,
+  sharedStrategy,
+} from './bucket-plans.js';
+import {
+  EligibilityTable,
+  type EligibleSet,
+  type SlotOrder,
+  type TargetingRule,
+} from './eligibility-table.js';
 import { priorValuePerImpression, type PricedCampaign } from './popularity-prior.js';
+import { RuleInterner, SlotColumns } from './slot-columns.js';
 import { TopK } from './top-k.js';
 
-// hnswlib-node is a CommonJS addon: its classes are only reachable through the default export in ESM.
-const { HierarchicalNSW } = hnswlib;
+export { planStrategies, type SearchStrategy, type StrategyLimits } from './bucket-plans.js';
+export * from './ad-index-snapshot.js';
 
 /** The part of a catalog ad the index reads; `CatalogAd` from @adfunnel/catalog satisfies it. */
 export interface IndexableAd {
@@ -16,24 +39,22 @@ export interface IndexableAd {
   readonly status: string;
   readonly embedding: ArrayLike<number>;
   readonly campaign: PricedCampaign & TargetingRule & { readonly status: string };
+  /**
+   * What the embedding was computed from, in the caller's terms (a hash of a tower's inputs): kept
+   * and saved with the vector, so a caller can reuse a loaded index's vectors instead of recomputing.
+   */
+  readonly vectorKey?: string;
 }
 
 export type CandidateSource = 'ann' | 'exact' | 'popular';
 
-/**
- * How a (country, device) bucket is searched, fixed at build time from how many ads it may see:
- * - `exact`: a scan of a packed copy of the bucket's vectors (fewer than `exactThreshold` eligible);
- * - `graph`: the catalog-wide graph with no filter, when the bucket sees every ad, or over-fetching
- *   k / share neighbours and dropping the ineligible when it sees at least half of them;
- * - `bucket-graph`: a graph of the bucket's own ads, searched with no filter;
- * - `filtered-graph`: the catalog-wide graph behind hnswlib's filter, which calls into JS once per
- *   node it considers (0.5 to 2.5 µs each as measured, about k / share of them per search): the
- *   fallback for buckets the bucket-graph budget does not cover.
- */
-export type SearchStrategy = 'exact' | 'graph' | 'bucket-graph' | 'filtered-graph';
-
 export interface AdIndexOptions {
   readonly catalogVersion: string;
+  /**
+   * What the vectors came from (a content embedding's fingerprint, a tower model's version): a
+   * saved index loads only for the caller that expects the same.
+   */
+  readonly embeddingVersion?: string;
   /**
    * Length of the ad and query vectors: EMBEDDING_DIM for content embeddings (the default), the
    * output width of a learned tower for its embeddings.
@@ -58,8 +79,19 @@ export interface AdIndexOptions {
   readonly efConstruction?: number;
   /** Rates that value the popular list; the auction's defaults unless given. */
   readonly priors?: PredictionPriors;
-  /** Points added between yields to the event loop in `buildInSlices`. */
+  /** Points added between yields to the event loop in `buildInSlices` and `compact`. */
   readonly sliceSize?: number;
+}
+
+/** What a caller expects of a saved index: the options it would build with, and the embedding its vectors must come from. */
+export type LoadExpectation = Omit<AdIndexOptions, 'catalogVersion'> & { readonly embeddingVersion: string };
+
+/** Where a snapshot handed to AdIndex.restore was read from, for the index's origin. */
+export interface SnapshotSource {
+  readonly dir: string;
+  readonly savedAt: string;
+  /** performance.now() when reading began: the load time reported counts from here. */
+  readonly startedAt: number;
 }
 
 export interface RetrievalQuery {
@@ -84,6 +116,42 @@ export interface RetrievalResult {
   readonly eligible: number;
 }
 
+/** One servable ad as the index keeps it: a unit vector, its prior and its interned targeting. */
+export interface IndexRow {
+  readonly id: number;
+  readonly campaignId: number;
+  readonly prior: number;
+  readonly rule: TargetingRule;
+  readonly vector: Float32Array;
+  readonly key: string | undefined;
+}
+
+/**
+ * What a catalog changes against the index's current state (`AdIndex.changes`): applied in place by
+ * `apply`, only to the state it was computed against.
+ */
+export interface IndexChanges {
+  /** The index state these were computed against (AdIndex.generation). */
+  readonly generation: number;
+  readonly added: readonly IndexRow[];
+  /** Rows whose vector, targeting, prior, campaign or key differ; `vectorChanged` tells which need graph work. */
+  readonly updated: readonly (IndexRow & { readonly vectorChanged: boolean })[];
+  readonly removed: readonly number[];
+  readonly unchanged: number;
+}
+
+export interface AppliedChanges {
+  readonly added: number;
+  readonly updated: number;
+  readonly removed: number;
+  readonly ms: number;
+}
+
+/** Where the index in hand came from: built from ads, or loaded from a saved directory. */
+export type IndexOrigin =
+  | { readonly kind: 'built'; readonly ms: number }
+  | { readonly kind: 'loaded'; readonly ms: number; readonly dir: string; readonly savedAt: string };
+
 export const AD_INDEX_DEFAULTS = {
   efSearch: 128,
   // Measured at 1M ads x 64 dims, k = 500 (npm run bench:retrieval, tools/bench/README.md): a packed
@@ -100,24 +168,26 @@ export const AD_INDEX_DEFAULTS = {
   sliceSize: 250,
 } as const;
 
-const HNSW_RANDOM_SEED = 100;
-/**
- * Over-fetching from the catalog graph takes k / share neighbours: up to twice k here, cheaper than
- * hnswlib's JS filter; below it the filter (or a bucket graph) is the better deal.
- */
-const OVERFETCH_MIN_SHARE = 0.5;
+/** `embeddingVersion` of an index whose builder named none. */
+export const UNSPECIFIED_EMBEDDING = 'unspecified';
+
+/** Every build and search setting, checked: what the index keeps and a saved one records. */
+export interface IndexParams extends GraphParams {
+  readonly embeddingVersion: string;
+  readonly exactThreshold: number;
+  readonly maxShare: number;
+  readonly budget: number;
+  readonly priors: PredictionPriors;
+  readonly sliceSize: number;
+}
+
 /** Margin on k / share, so that an unlucky neighbourhood rarely leaves the over-fetch short. */
 const OVERFETCH_MARGIN = 1.25;
-
-interface Prepared {
-  readonly ids: Float64Array;
-  readonly vectors: Float32Array;
-  readonly prior: Float64Array;
-  /** The campaign id of each slot. */
-  readonly campaigns: Float64Array;
-  readonly eligibility: EligibilityTable;
-  readonly slotsByCampaign: ReadonlyMap<number, readonly number[]>;
-}
+/**
+ * Vector components within this of the index's copy count as unchanged: a vector normalised once
+ * more (a loaded index's vector handed back) differs in the last bit, a real change by far more.
+ */
+const VECTOR_TOLERANCE = 1e-6;
 
 /**
  * At most this many ads of one campaign in the popular list before every eligible campaign has had
@@ -127,43 +197,73 @@ interface Prepared {
  */
 export const POPULAR_PER_CAMPAIGN = 2;
 
-/** The per-bucket search structure; `packed` holds `slots`' vectors back to back, in that order. */
-type BucketPlan =
-  | { readonly strategy: 'exact'; readonly slots: Int32Array; readonly packed: Float32Array }
-  | { readonly strategy: 'graph' | 'filtered-graph'; readonly share: number }
-  | { readonly strategy: 'bucket-graph'; readonly graph: HnswIndex };
-
 const NO_SLOTS: ReadonlySet<number> = new Set();
 
 /**
- * The searchable ad index of one catalog snapshot: HNSW (inner product over unit vectors, i.e. cosine)
- * over active ads of active campaigns, targeting precomputed per (country, device), and per bucket the
+ * The searchable ad index of a catalog: HNSW (inner product over unit vectors, i.e. cosine) over
+ * active ads of active campaigns, targeting precomputed per (country, device), and per bucket the
  * cheapest structure that keeps recall (see SearchStrategy): an exact scan for small eligible sets,
  * a graph of their own for mid-sized ones, the catalog graph for the rest; plus a popularity list for
- * users without interests. Immutable once built: a new snapshot gets a new index, swapped in whole.
+ * users without interests.
+ *
+ * A catalog change is applied in place (`changes`, then `apply`), synchronously, so a search sees the
+ * state before or after a change set, never a mix: a removed ad is marked deleted in the graphs (its
+ * slot reused by a later ad), a changed vector updated where it is. Deleted points still cost search
+ * time and recall, so `needsCompaction` tells when to rebuild (`compact`) and swap the result in.
+ * `save` and `load` keep the index across restarts, refusing one of another embedding or layout.
  */
 export class AdIndex {
-  readonly version: string;
-  readonly size: number;
+  private catalog: string;
+  private generationCount = 0;
+  private saving = 0;
+  private readonly free: number[] = [];
+  private readonly slotOf = new Map<number, number>();
+  private readonly slotsByCampaign = new Map<number, Set<number>>();
+  private readonly rules = new RuleInterner();
+  private readonly point: number[];
+  private readonly changeCounts = { added: 0, updated: 0, removed: 0 };
+  /** Best prior first, then the smaller ad id: the order of every eligible list. */
+  private readonly order: SlotOrder = (a, b) => {
+    const { prior, ids } = this.columns;
+    return prior[b] - prior[a] || ids[a] - ids[b];
+  };
 
   private constructor(
-    readonly catalogVersion: string,
+    readonly params: IndexParams,
+    catalogVersion: string,
     readonly builtAt: Date,
+    /** How long the HNSW build took (the original build, for a loaded index). */
     readonly buildMs: number,
-    readonly dim: number,
-    readonly efSearch: number,
-    readonly exactThreshold: number,
-    private readonly data: Prepared,
+    private source: IndexOrigin,
+    private readonly columns: SlotColumns,
+    private readonly table: EligibilityTable,
     private readonly hnsw: HnswIndex,
-    private readonly plans: readonly BucketPlan[],
+    private readonly plans: BucketPlan[],
   ) {
-    this.size = data.ids.length;
-    this.version = `${catalogVersion}@${builtAt.toISOString()}`;
+    this.catalog = catalogVersion;
+    this.point = new Array<number>(params.dim);
+    for (let slot = 0; slot < columns.used; slot++) {
+      if (!columns.isLive(slot)) {
+        this.free.push(slot);
+        continue;
+      }
+      this.slotOf.set(columns.ids[slot], slot);
+      this.campaignSlots(columns.campaigns[slot]).add(slot);
+      // A loaded index's rules come as plain objects: intern them so identity comparison holds.
+      columns.rules[slot] = this.rules.intern(columns.rules[slot]!);
+    }
+    // Lowest slot reused first.
+    this.free.reverse();
   }
 
   /** Builds in one go; blocks the event loop for the whole HNSW construction. */
   static build(ads: readonly IndexableAd[], options: AdIndexOptions): AdIndex {
-    const steps = AdIndex.construct(ads, options);
+    const params = resolveParams(options);
+    const steps = AdIndex.construct(
+      prepareRows(ads, params, new RuleInterner()),
+      params,
+      options.catalogVersion,
+    );
     for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
   }
 
@@ -172,49 +272,134 @@ export class AdIndex {
    * keeps answering (from its previous index) and health checks stay green during a rebuild.
    */
   static async buildInSlices(ads: readonly IndexableAd[], options: AdIndexOptions): Promise<AdIndex> {
-    const steps = AdIndex.construct(ads, options);
+    const params = resolveParams(options);
+    const rows = prepareRows(ads, params, new RuleInterner());
+    return AdIndex.runInSlices(AdIndex.construct(rows, params, options.catalogVersion));
+  }
+
+  /**
+   * The index a snapshot (`persist`'s, written out and read back) describes, if it was built from the
+   * embedding and with the layout `expected` names: otherwise a SavedIndexError, reason `mismatch`
+   * naming each difference (the caller builds instead), or `corrupt` when the parts do not fit
+   * together. Searches with `expected.efSearch`, whatever the snapshot was made with.
+   */
+  static restore(snapshot: IndexSnapshot, expected: LoadExpectation, source?: SnapshotSource): AdIndex {
+    const startedAt = source?.startedAt ?? performance.now();
+    const params = resolveParams({ catalogVersion: '', ...expected });
+    const { meta } = snapshot;
+    const differences = metaMismatches(meta, params);
+    if (differences.length > 0) {
+      throw new SavedIndexError('mismatch', `saved ad index does not fit: ${differences.join('; ')}`);
+    }
+    const corrupt = (what: string) =>
+      new SavedIndexError('corrupt', `saved ad index is inconsistent: ${what}`);
+    const n = meta.counts.slots;
+    const { dim } = params;
+    for (const [name, length, expectedLength] of [
+      ['ids', snapshot.ids.length, n],
+      ['prior', snapshot.prior.length, n],
+      ['campaigns', snapshot.campaigns.length, n],
+      ['vectors', snapshot.vectors.length, n * dim],
+      ['rules', snapshot.rules.length, n],
+      ['keys', snapshot.keys?.length ?? n, n],
+      ['buckets', meta.buckets.length, meta.counts.buckets],
+      ['catalog graph points', snapshot.graph.getCurrentCount(), n],
+      ['catalog graph dimensions', snapshot.graph.getNumDimensions(), dim],
+    ] as const) {
+      if (length !== expectedLength) throw corrupt(`${name}: ${length}, expected ${expectedLength}`);
+    }
+    const columns = new SlotColumns(dim, n);
+    columns.ids.set(snapshot.ids);
+    columns.prior.set(snapshot.prior);
+    columns.campaigns.set(snapshot.campaigns);
+    columns.vectors.set(snapshot.vectors);
+    const rules = meta.rules.map(([targetCountries, targetDevices]) => ({ targetCountries, targetDevices }));
+    const live: number[] = [];
+    for (let slot = 0; slot < n; slot++) {
+      columns.allocate();
+      const r = snapshot.rules[slot];
+      if (r === -1) continue;
+      if (!(r >= 0 && r < rules.length)) throw corrupt(`slot ${slot} names rule ${r} of ${rules.length}`);
+      columns.rules[slot] = rules[r];
+      columns.keys[slot] = snapshot.keys?.[slot] ?? undefined;
+      live.push(slot);
+    }
+    if (live.length !== meta.counts.live)
+      throw corrupt(`${live.length} live slots, the meta says ${meta.counts.live}`);
+    const order = Int32Array.from(live).sort(
+      (a, b) => columns.prior[b] - columns.prior[a] || columns.ids[a] - columns.ids[b],
+    );
+    const table = EligibilityTable.build(columns.rules, order, n, meta.buckets);
+    const layout = table.layout;
+    if (
+      layout.length !== meta.buckets.length ||
+      layout.some(
+        (key, i) => key.country !== meta.buckets[i].country || key.device !== meta.buckets[i].device,
+      )
+    ) {
+      throw corrupt("the buckets do not match the slots' targeting");
+    }
+    snapshot.graph.setEf(params.efSearch);
+    const plans = meta.buckets.map(({ strategy }, bucket): BucketPlan => {
+      const set = table.sets[bucket];
+      const graph = snapshot.bucketGraphs.get(bucket);
+      if ((strategy === 'bucket-graph') !== (graph !== undefined)) {
+        throw corrupt(
+          `bucket ${bucket} is ${strategy} ${graph === undefined ? 'without' : 'with'} a graph of its own`,
+        );
+      }
+      if (strategy === 'exact') return new ExactPlan(dim, set.slots, columns.vectors);
+      if (graph === undefined) return new SharedGraphPlan(strategy === 'graph' ? 'graph' : 'filtered-graph');
+      if (graph.getNumDimensions() !== dim)
+        throw corrupt(`bucket ${bucket}'s graph has ${graph.getNumDimensions()} dimensions`);
+      graph.setEf(params.efSearch);
+      const deleted = new Set(graph.getIdsList().filter((label) => set.bitmap[label] !== 1));
+      return new BucketGraphPlan(graph, deleted);
+    });
+    const index = new AdIndex(
+      params,
+      meta.catalogVersion,
+      new Date(meta.builtAt),
+      meta.buildMs,
+      { kind: 'loaded', ms: 0, dir: source?.dir ?? '', savedAt: source?.savedAt ?? '' },
+      columns,
+      table,
+      snapshot.graph,
+      plans,
+    );
+    index.source = { ...index.source, ms: performance.now() - startedAt };
+    return index;
+  }
+
+  private static async runInSlices(steps: Generator<void, AdIndex>): Promise<AdIndex> {
     for (let step = steps.next(); ; step = steps.next()) {
       if (step.done) return step.value;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  private static *construct(ads: readonly IndexableAd[], options: AdIndexOptions): Generator<void, AdIndex> {
+  private static *construct(
+    rows: readonly IndexRow[],
+    params: IndexParams,
+    catalogVersion: string,
+  ): Generator<void, AdIndex> {
     const startedAt = performance.now();
-    const dim = positiveInt('dim', options.dim ?? EMBEDDING_DIM);
-    const efSearch = positiveInt('efSearch', options.efSearch ?? AD_INDEX_DEFAULTS.efSearch);
-    const exactThreshold = nonNegativeInt(
-      'exactThreshold',
-      options.exactThreshold ?? AD_INDEX_DEFAULTS.exactThreshold,
+    const { dim, sliceSize } = params;
+    const n = rows.length;
+    const columns = new SlotColumns(dim, n);
+    for (const row of rows) writeRow(columns, columns.allocate(), row);
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => columns.prior[b] - columns.prior[a] || columns.ids[a] - columns.ids[b],
     );
-    const maxShare = unitShare(
-      'bucketGraphMaxShare',
-      options.bucketGraphMaxShare ?? AD_INDEX_DEFAULTS.bucketGraphMaxShare,
-    );
-    const budget = nonNegative(
-      'bucketGraphBudget',
-      options.bucketGraphBudget ?? AD_INDEX_DEFAULTS.bucketGraphBudget,
-    );
-    const m = positiveInt('m', options.m ?? AD_INDEX_DEFAULTS.m);
-    const efConstruction = positiveInt(
-      'efConstruction',
-      options.efConstruction ?? AD_INDEX_DEFAULTS.efConstruction,
-    );
-    const sliceSize = positiveInt('sliceSize', options.sliceSize ?? AD_INDEX_DEFAULTS.sliceSize);
-
-    const data = AdIndex.prepare(ads, dim, options.priors ?? DEFAULT_PREDICTION_PRIORS);
-    const n = data.ids.length;
+    const table = EligibilityTable.build(columns.rules, order, n);
     const point = new Array<number>(dim);
     let added = 0;
-    /** A graph over `slots`, labelled by slot, yielding every `sliceSize` points added. */
+    /** A graph over `count` slots, labelled by slot, yielding every `sliceSize` points added. */
     function* graphOf(count: number, slotAt: (i: number) => number): Generator<void, HnswIndex> {
-      const graph = new HierarchicalNSW('ip', dim);
-      // hnswlib rejects an index of capacity 0; an empty catalog still gets a valid (empty) index.
-      graph.initIndex({ maxElements: Math.max(1, count), m, efConstruction, randomSeed: HNSW_RANDOM_SEED });
-      graph.setEf(efSearch);
+      const graph = newGraph(params, count);
       for (let i = 0; i < count; i++) {
         const slot = slotAt(i);
-        for (let d = 0; d < dim; d++) point[d] = data.vectors[slot * dim + d]!;
+        for (let d = 0; d < dim; d++) point[d] = columns.vectors[slot * dim + d]!;
         graph.addPoint(point, slot);
         if (++added % sliceSize === 0) yield;
       }
@@ -222,76 +407,377 @@ export class AdIndex {
     }
 
     const hnsw = yield* graphOf(n, (i) => i);
-    const sets = data.eligibility.sets;
+    const sets = table.sets;
     const strategies = planStrategies(
       sets.map((set) => set.slots.length),
       n,
-      { exactThreshold, maxShare, budget },
+      params,
     );
     const plans: BucketPlan[] = [];
     for (const set of sets) {
       const strategy = strategies[set.bucket];
-      if (strategy === 'exact') {
-        const slots = Int32Array.from(set.slots).sort();
-        plans.push({ strategy, slots, packed: packVectors(data.vectors, slots, dim) });
-      } else if (strategy === 'bucket-graph') {
-        plans.push({ strategy, graph: yield* graphOf(set.slots.length, (i) => set.slots[i]) });
-      } else {
-        plans.push({ strategy, share: set.slots.length / n });
-      }
+      if (strategy === 'exact') plans.push(new ExactPlan(dim, set.slots, columns.vectors));
+      else if (strategy === 'bucket-graph') {
+        const slots = set.slots;
+        plans.push(new BucketGraphPlan(yield* graphOf(slots.length, (i) => slots[i])));
+      } else plans.push(new SharedGraphPlan(strategy));
     }
+    const buildMs = performance.now() - startedAt;
     return new AdIndex(
-      options.catalogVersion,
+      params,
+      catalogVersion,
       new Date(),
-      performance.now() - startedAt,
-      dim,
-      efSearch,
-      exactThreshold,
-      data,
+      buildMs,
+      { kind: 'built', ms: buildMs },
+      columns,
+      table,
       hnsw,
       plans,
     );
   }
 
-  private static prepare(ads: readonly IndexableAd[], dim: number, priors: PredictionPriors): Prepared {
-    const active = ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
-    const n = active.length;
-    const ids = new Float64Array(n);
-    const vectors = new Float32Array(n * dim);
-    const prior = new Float64Array(n);
-    const campaigns = new Float64Array(n);
-    const seen = new Set<number>();
-    const slotsByCampaign = new Map<number, number[]>();
-    for (let slot = 0; slot < n; slot++) {
-      const ad = active[slot];
-      if (seen.has(ad.id)) throw new RangeError(`ad ${ad.id} appears twice in the catalog`);
-      seen.add(ad.id);
-      ids[slot] = ad.id;
-      campaigns[slot] = ad.campaign.id;
-      const campaignSlots = slotsByCampaign.get(ad.campaign.id);
-      if (campaignSlots === undefined) slotsByCampaign.set(ad.campaign.id, [slot]);
-      else campaignSlots.push(slot);
-      writeUnitVector(ad, dim, vectors, slot * dim);
-      prior[slot] = priorValuePerImpression(ad.campaign, priors);
-    }
-    const order = Int32Array.from({ length: n }, (_, i) => i).sort(
-      (a, b) => prior[b] - prior[a] || ids[a] - ids[b],
-    );
-    const eligibility = EligibilityTable.build(
-      active.map((ad) => ad.campaign),
-      order,
-    );
-    return { ids, vectors, prior, campaigns, eligibility, slotsByCampaign };
+  /** Built from ads (and how long that took) or loaded from a saved snapshot (where, and how long reading it took). */
+  get origin(): IndexOrigin {
+    return this.source;
+  }
+
+  /** The catalog version the index reflects: the last one applied. */
+  get catalogVersion(): string {
+    return this.catalog;
+  }
+
+  /** `<catalog version>@<built at>`: changes with every catalog applied. */
+  get version(): string {
+    return `${this.catalog}@${this.builtAt.toISOString()}`;
+  }
+
+  get embeddingVersion(): string {
+    return this.params.embeddingVersion;
+  }
+
+  get dim(): number {
+    return this.params.dim;
+  }
+
+  get efSearch(): number {
+    return this.params.efSearch;
+  }
+
+  get exactThreshold(): number {
+    return this.params.exactThreshold;
+  }
+
+  /** Servable ads in the index. */
+  get size(): number {
+    return this.table.live;
   }
 
   get buckets(): number {
-    return this.data.eligibility.bucketCount;
+    return this.table.bucketCount;
+  }
+
+  /** Bumped by every apply: changes computed against one state cannot be applied to another. */
+  get generation(): number {
+    return this.generationCount;
+  }
+
+  /** Points marked deleted in the graphs (catalog graph and bucket graphs), waiting for compaction. */
+  get deleted(): number {
+    let deleted = this.free.length;
+    for (const plan of this.plans) if (plan instanceof BucketGraphPlan) deleted += plan.deleted.size;
+    return deleted;
+  }
+
+  /** Deleted points as a share of all points in the graphs. */
+  get deletedShare(): number {
+    let points = this.columns.used;
+    for (const plan of this.plans)
+      if (plan instanceof BucketGraphPlan) points += plan.graph.getCurrentCount();
+    return points === 0 ? 0 : this.deleted / points;
+  }
+
+  /** Ads added, updated and removed in place since the index was built (or loaded). */
+  get changedSinceBuild(): { added: number; updated: number; removed: number } {
+    return { ...this.changeCounts };
+  }
+
+  /** True when deleted points exceed `maxDeletedShare` of the graphs: time to `compact`. */
+  needsCompaction(maxDeletedShare: number): boolean {
+    return this.deleted > 0 && this.deletedShare > maxDeletedShare;
   }
 
   /** How a request from this country and device is searched (see SearchStrategy). */
   strategyFor(country: string, device: string): SearchStrategy {
-    return this.plans[this.data.eligibility.lookup(country, device).bucket].strategy;
+    return this.plans[this.table.lookup(country, device).bucket].strategy;
   }
+
+  /** The vector the index holds for an ad (unit length) and the key it was given with, if indexed. */
+  vectorOf(adId: number): { vector: Float32Array; key: string | undefined } | undefined {
+    const slot = this.slotOf.get(adId);
+    if (slot === undefined) return undefined;
+    return { vector: this.columns.vector(slot).slice(), key: this.columns.keys[slot] };
+  }
+
+  /** Ids of the indexed ads, in slot order. */
+  adIds(): number[] {
+    return [...this.slotOf.keys()];
+  }
+
+  /**
+   * What `ads` (a whole catalog, servable or not) change against the index: new servable ads, ads
+   * whose vector, targeting, prior or campaign differ, and indexed ads no longer servable or gone.
+   * Checks every ad as a build would (so `apply` cannot fail half way on bad data) and mutates nothing.
+   */
+  changes(ads: readonly IndexableAd[]): IndexChanges {
+    const { dim, priors } = this.params;
+    const columns = this.columns;
+    const seen = new Set<number>();
+    const added: IndexRow[] = [];
+    const updated: (IndexRow & { vectorChanged: boolean })[] = [];
+    const scratch = new Float32Array(dim);
+    let unchanged = 0;
+    for (const ad of ads) {
+      if (!isServable(ad)) continue;
+      if (seen.has(ad.id)) throw new RangeError(`ad ${ad.id} appears twice in the catalog`);
+      seen.add(ad.id);
+      writeUnitVector(ad, dim, scratch, 0);
+      const prior = priorValuePerImpression(ad.campaign, priors);
+      const rule = this.rules.intern(ad.campaign);
+      const slot = this.slotOf.get(ad.id);
+      const row = { id: ad.id, campaignId: ad.campaign.id, prior, rule, key: ad.vectorKey };
+      if (slot === undefined) {
+        added.push({ ...row, vector: scratch.slice() });
+        continue;
+      }
+      const vectorChanged = !closeTo(scratch, columns.vectors, slot * dim);
+      if (
+        vectorChanged ||
+        prior !== columns.prior[slot] ||
+        rule !== columns.rules[slot] ||
+        ad.campaign.id !== columns.campaigns[slot] ||
+        ad.vectorKey !== columns.keys[slot]
+      ) {
+        updated.push({
+          ...row,
+          vector: vectorChanged ? scratch.slice() : columns.vector(slot),
+          vectorChanged,
+        });
+      } else unchanged++;
+    }
+    const removed: number[] = [];
+    for (const id of this.slotOf.keys()) if (!seen.has(id)) removed.push(id);
+    return { generation: this.generationCount, added, updated, removed, unchanged };
+  }
+
+  /**
+   * Applies `changes` in place, in one synchronous step, and records `catalogVersion` as the state
+   * the index now reflects. Refuses changes computed against another state, and any while a save is
+   * writing the graphs (hnswlib writes them from another thread).
+   */
+  apply(changes: IndexChanges, catalogVersion: string): AppliedChanges {
+    if (this.saving > 0)
+      throw new Error('the ad index is being saved; apply changes once persist() has resolved');
+    if (changes.generation !== this.generationCount) {
+      throw new Error(
+        `these changes were computed against generation ${changes.generation} of the index, which is at ${this.generationCount}`,
+      );
+    }
+    const startedAt = performance.now();
+    for (const id of changes.removed) this.removeSlot(this.slotOf.get(id)!);
+    for (const row of changes.updated) this.updateSlot(this.slotOf.get(row.id)!, row, row.vectorChanged);
+    for (const row of changes.added) this.addSlot(row);
+    this.catalog = catalogVersion;
+    this.generationCount++;
+    this.changeCounts.added += changes.added.length;
+    this.changeCounts.updated += changes.updated.length;
+    this.changeCounts.removed += changes.removed.length;
+    return {
+      added: changes.added.length,
+      updated: changes.updated.length,
+      removed: changes.removed.length,
+      ms: performance.now() - startedAt,
+    };
+  }
+
+  /**
+   * A fresh build of the ads the index holds now, in slices (the event loop keeps running): no
+   * deleted points, strategies planned again. The caller swaps it in; changes applied to this index
+   * meanwhile are not in it.
+   */
+  compact(): Promise<AdIndex> {
+    const rows: IndexRow[] = [];
+    const columns = this.columns;
+    for (let slot = 0; slot < columns.used; slot++) {
+      if (!columns.isLive(slot)) continue;
+      rows.push({
+        id: columns.ids[slot],
+        campaignId: columns.campaigns[slot],
+        prior: columns.prior[slot],
+        rule: columns.rules[slot]!,
+        vector: columns.vector(slot).slice(),
+        key: columns.keys[slot],
+      });
+    }
+    return AdIndex.runInSlices(AdIndex.construct(rows, this.params, this.catalog));
+  }
+
+  /**
+   * Hands `write` a snapshot of the index (views of its own memory, and its graphs for hnswlib's
+   * writeIndex, which writes from another thread) and takes no changes until `write` has resolved.
+   */
+  async persist<T>(write: (snapshot: IndexSnapshot) => Promise<T>): Promise<T> {
+    this.saving++;
+    try {
+      return await write(this.snapshot());
+    } finally {
+      this.saving--;
+    }
+  }
+
+  private snapshot(): IndexSnapshot {
+    const { columns, params } = this;
+    const n = columns.used;
+    const ruleIndex = new Map<TargetingRule, number>();
+    const rules = new Int32Array(n);
+    for (let slot = 0; slot < n; slot++) {
+      const rule = columns.rules[slot];
+      if (rule === undefined) {
+        rules[slot] = -1;
+        continue;
+      }
+      let i = ruleIndex.get(rule);
+      if (i === undefined) ruleIndex.set(rule, (i = ruleIndex.size));
+      rules[slot] = i;
+    }
+    const bucketGraphs = new Map<number, HnswIndex>();
+    this.plans.forEach((plan, bucket) => {
+      if (plan instanceof BucketGraphPlan) bucketGraphs.set(bucket, plan.graph);
+    });
+    const meta: IndexMeta = {
+      formatVersion: AD_INDEX_FORMAT_VERSION,
+      embeddingVersion: params.embeddingVersion,
+      catalogVersion: this.catalog,
+      dim: params.dim,
+      space: 'ip',
+      params: {
+        m: params.m,
+        efConstruction: params.efConstruction,
+        exactThreshold: params.exactThreshold,
+        bucketGraphMaxShare: params.maxShare,
+        bucketGraphBudget: params.budget,
+        priors: { pCtr: params.priors.pCtr, pCvr: params.priors.pCvr },
+      },
+      counts: { slots: n, live: this.size, deleted: this.deleted, buckets: this.plans.length },
+      builtAt: this.builtAt.toISOString(),
+      buildMs: this.buildMs,
+      rules: [...ruleIndex.keys()].map((r) => [[...r.targetCountries], [...r.targetDevices]] as const),
+      buckets: this.table.layout.map((key, bucket) => ({ ...key, strategy: this.plans[bucket].strategy })),
+    };
+    return {
+      meta,
+      ids: columns.ids.subarray(0, n),
+      prior: columns.prior.subarray(0, n),
+      campaigns: columns.campaigns.subarray(0, n),
+      vectors: columns.vectors.subarray(0, n * params.dim),
+      rules,
+      keys: columns.keys.some((key) => key !== undefined)
+        ? Array.from({ length: n }, (_, slot) => columns.keys[slot] ?? null)
+        : undefined,
+      graph: this.hnsw,
+      bucketGraphs,
+    };
+  }
+
+  private removeSlot(slot: number): void {
+    const columns = this.columns;
+    const buckets = this.table.bucketsHolding(slot);
+    this.table.remove(slot, buckets, this.order);
+    this.table.live--;
+    for (const b of buckets) this.plans[b].remove(slot);
+    this.hnsw.markDelete(slot);
+    this.slotsByCampaign.get(columns.campaigns[slot])?.delete(slot);
+    this.slotOf.delete(columns.ids[slot]);
+    columns.rules[slot] = undefined;
+    columns.keys[slot] = undefined;
+    this.free.push(slot);
+  }
+
+  private addSlot(row: IndexRow): void {
+    const reused = this.free.pop();
+    const slot = reused ?? this.columns.allocate();
+    this.table.grow(this.columns.capacity);
+    writeRow(this.columns, slot, row);
+    const point = this.pointOf(row.vector);
+    // A reused slot's label is in the graph, marked deleted: hnswlib brings it back with the new vector.
+    if (reused === undefined) makeRoom(this.hnsw);
+    this.hnsw.addPoint(point, slot);
+    this.planBuckets(this.table.ensure(row.rule));
+    const buckets = this.table.bucketsOf(row.rule);
+    this.table.insert(slot, buckets, this.order);
+    this.table.live++;
+    for (const b of buckets) this.plans[b].add(slot, row.vector, point);
+    this.slotOf.set(row.id, slot);
+    this.campaignSlots(row.campaignId).add(slot);
+  }
+
+  private updateSlot(slot: number, row: IndexRow, vectorChanged: boolean): void {
+    const columns = this.columns;
+    const moves = columns.rules[slot] !== row.rule || columns.prior[slot] !== row.prior;
+    // Out of its buckets under the old prior (their order), back in under the new one.
+    const before = moves ? this.table.bucketsHolding(slot) : [];
+    if (moves) this.table.remove(slot, before, this.order);
+    if (columns.campaigns[slot] !== row.campaignId) {
+      this.slotsByCampaign.get(columns.campaigns[slot])?.delete(slot);
+      this.campaignSlots(row.campaignId).add(slot);
+    }
+    writeRow(columns, slot, row);
+    const point = this.pointOf(row.vector);
+    if (vectorChanged) this.hnsw.addPoint(point, slot);
+    if (!moves) {
+      if (vectorChanged)
+        for (const b of this.table.bucketsHolding(slot)) this.plans[b].set(slot, row.vector, point);
+      return;
+    }
+    this.planBuckets(this.table.ensure(row.rule));
+    const after = this.table.bucketsOf(row.rule);
+    this.table.insert(slot, after, this.order);
+    const was = new Set(before);
+    const is = new Set(after);
+    for (const b of before) {
+      if (!is.has(b)) this.plans[b].remove(slot);
+      else if (vectorChanged) this.plans[b].set(slot, row.vector, point);
+    }
+    for (const b of after) if (!was.has(b)) this.plans[b].add(slot, row.vector, point);
+  }
+
+  /** Plans for buckets a new country or device split off: a scan or the catalog graph, by size. */
+  private planBuckets(created: readonly number[]): void {
+    for (const bucket of created) {
+      const set = this.table.sets[bucket];
+      const strategy = sharedStrategy(set.slots.length, this.size, this.params.exactThreshold);
+      this.plans[bucket] =
+        strategy === 'exact'
+          ? new ExactPlan(this.params.dim, set.slots, this.columns.vectors)
+          : new SharedGraphPlan(strategy === 'graph' ? 'graph' : 'filtered-graph');
+    }
+  }
+
+  private pointOf(vector: Float32Array): number[] {
+    const point = this.point;
+    for (let d = 0; d < point.length; d++) point[d] = vector[d];
+    return point;
+  }
+
+  private campaignSlots(campaignId: number): Set<number> {
+    let slots = this.slotsByCampaign.get(campaignId);
+    if (slots === undefined) {
+      slots = new Set();
+      this.slotsByCampaign.set(campaignId, slots);
+    }
+    return slots;
+  }
+
+  // ---- search ----------------------------------------------------------------------------------
 
   /** Nearest eligible ads to the query; falls back to `popular` when the query has no signal. */
   search(query: RetrievalQuery): RetrievalResult {
@@ -310,20 +796,20 @@ export class AdIndex {
     }
     if (zero) return this.popular(query);
 
-    const set = this.data.eligibility.lookup(query.country, query.device);
+    const set = this.table.lookup(query.country, query.device);
     const excluded = this.excludedSlots(set, query.excludeCampaigns);
     const eligible = set.slots.length - excluded.size;
     const want = Math.min(k, eligible);
     if (want === 0) return { adIds: [], scores: [], sources: [], eligible: 0 };
     const plan = this.plans[set.bucket];
-    if (plan.strategy === 'exact') return this.packedScan(embedding, plan, want, excluded, eligible);
+    if (plan instanceof ExactPlan) return this.packedScan(embedding, plan, want, excluded, eligible);
 
     const q = Array.from(embedding);
     // Excluded ads are few (a handful of campaigns): fetching that many more and dropping them keeps
     // hnswlib's per-node JS filter out of the search.
     if (plan.strategy !== 'filtered-graph' && excluded.size <= k) {
-      const graph = plan.strategy === 'bucket-graph' ? plan.graph : this.hnsw;
-      const share = plan.strategy === 'bucket-graph' || set.admitsAll ? 1 : plan.share;
+      const graph = plan instanceof BucketGraphPlan ? plan.graph : this.hnsw;
+      const share = plan instanceof BucketGraphPlan || set.admitsAll ? 1 : set.slots.length / this.size;
       const fetch = Math.min(
         graph.getCurrentCount(),
         share === 1 ? want + excluded.size : Math.ceil(((want + excluded.size) / share) * OVERFETCH_MARGIN),
@@ -334,7 +820,7 @@ export class AdIndex {
       for (let i = 0; i < found.neighbors.length && adIds.length < want; i++) {
         const slot = found.neighbors[i];
         if (set.bitmap[slot] === 1 && !excluded.has(slot)) {
-          adIds.push(this.data.ids[slot]);
+          adIds.push(this.columns.ids[slot]);
           scores.push(1 - found.distances[i]);
         }
       }
@@ -346,16 +832,18 @@ export class AdIndex {
   /** Eligible ads by the cold-start prior (expected USD per impression at average rates), best first. */
   popular(query: Omit<RetrievalQuery, 'embedding'>): RetrievalResult {
     const k = positiveInt('k', query.k);
-    const set = this.data.eligibility.lookup(query.country, query.device);
+    const set = this.table.lookup(query.country, query.device);
     const excluded = this.excludedSlots(set, query.excludeCampaigns);
+    const { campaigns, ids, prior } = this.columns;
+    const slots = set.slots;
     // Best prior first, POPULAR_PER_CAMPAIGN per campaign; then the rest in prior order if k is not met.
     const top: number[] = [];
     const skipped: number[] = [];
     const perCampaign = new Map<number, number>();
-    for (let i = 0; i < set.slots.length && top.length < k; i++) {
-      const slot = set.slots[i];
+    for (let i = 0; i < slots.length && top.length < k; i++) {
+      const slot = slots[i];
       if (excluded.has(slot)) continue;
-      const campaign = this.data.campaigns[slot];
+      const campaign = campaigns[slot];
       const taken = perCampaign.get(campaign) ?? 0;
       if (taken < POPULAR_PER_CAMPAIGN) {
         perCampaign.set(campaign, taken + 1);
@@ -363,18 +851,18 @@ export class AdIndex {
       } else skipped.push(slot);
     }
     for (let i = 0; i < skipped.length && top.length < k; i++) top.push(skipped[i]);
-    const adIds = top.map((slot) => this.data.ids[slot]);
-    const scores = top.map((slot) => this.data.prior[slot]);
+    const adIds = top.map((slot) => ids[slot]);
+    const scores = top.map((slot) => prior[slot]);
     return {
       adIds,
       scores,
       sources: adIds.map(() => 'popular'),
-      eligible: set.slots.length - excluded.size,
+      eligible: slots.length - excluded.size,
     };
   }
 
   eligibleCount(country: string, device: string): number {
-    return this.data.eligibility.lookup(country, device).slots.length;
+    return this.table.lookup(country, device).slots.length;
   }
 
   /** The catalog graph behind hnswlib's JS filter, topped up exactly if the walk strands itself. */
@@ -393,7 +881,8 @@ export class AdIndex {
           ? undefined
           : (label: number) => bitmap[label] === 1;
     const found = this.hnsw.searchKnn(q, want, filter);
-    const adIds = found.neighbors.map((slot) => this.data.ids[slot]);
+    const ids = this.columns.ids;
+    const adIds = found.neighbors.map((slot) => ids[slot]);
     const scores = found.distances.map((distance) => 1 - distance);
     const sources: CandidateSource[] = adIds.map(() => 'ann');
     if (adIds.length < want) {
@@ -409,7 +898,7 @@ export class AdIndex {
     if (campaigns === undefined || campaigns.size === 0) return NO_SLOTS;
     const slots = new Set<number>();
     for (const campaignId of campaigns) {
-      for (const slot of this.data.slotsByCampaign.get(campaignId) ?? []) {
+      for (const slot of this.slotsByCampaign.get(campaignId) ?? []) {
         if (set.bitmap[slot] === 1) slots.add(slot);
       }
     }
@@ -419,18 +908,18 @@ export class AdIndex {
   /** Exact top `want` of a small bucket, reading its packed copy front to back. */
   private packedScan(
     embedding: ArrayLike<number>,
-    plan: { readonly slots: Int32Array; readonly packed: Float32Array },
+    plan: ExactPlan,
     want: number,
     skip: ReadonlySet<number>,
     eligible: number,
   ): RetrievalResult {
-    const { ids } = this.data;
-    const { slots, packed } = plan;
+    const ids = this.columns.ids;
+    const { slots, packed, count } = plan;
     const dim = this.dim;
     const q = Float64Array.from(embedding);
     const top = new TopK(want);
     const skips = skip.size > 0;
-    for (let i = 0; i < slots.length; i++) {
+    for (let i = 0; i < count; i++) {
       if (skips && skip.has(slots[i])) continue;
       top.push(dot(q, packed, i * dim, dim), ids[slots[i]]);
     }
@@ -446,7 +935,7 @@ export class AdIndex {
     skip: ReadonlySet<number>,
     eligible: number,
   ): RetrievalResult {
-    const { ids, vectors } = this.data;
+    const { ids, vectors } = this.columns;
     const dim = this.dim;
     const q = Float64Array.from(embedding);
     const top = new TopK(want);
@@ -459,46 +948,90 @@ export class AdIndex {
   }
 }
 
-/** Budget and thresholds that `planStrategies` chooses with; see AdIndexOptions. */
-export interface StrategyLimits {
-  readonly exactThreshold: number;
-  readonly maxShare: number;
-  readonly budget: number;
+/** The options checked and defaulted: what a build uses and a load compares against. */
+export function resolveParams(options: AdIndexOptions): IndexParams {
+  return {
+    embeddingVersion: options.embeddingVersion ?? UNSPECIFIED_EMBEDDING,
+    dim: positiveInt('dim', options.dim ?? EMBEDDING_DIM),
+    efSearch: positiveInt('efSearch', options.efSearch ?? AD_INDEX_DEFAULTS.efSearch),
+    exactThreshold: nonNegativeInt(
+      'exactThreshold',
+      options.exactThreshold ?? AD_INDEX_DEFAULTS.exactThreshold,
+    ),
+    maxShare: unitShare(
+      'bucketGraphMaxShare',
+      options.bucketGraphMaxShare ?? AD_INDEX_DEFAULTS.bucketGraphMaxShare,
+    ),
+    budget: nonNegative(
+      'bucketGraphBudget',
+      options.bucketGraphBudget ?? AD_INDEX_DEFAULTS.bucketGraphBudget,
+    ),
+    m: positiveInt('m', options.m ?? AD_INDEX_DEFAULTS.m),
+    efConstruction: positiveInt('efConstruction', options.efConstruction ?? AD_INDEX_DEFAULTS.efConstruction),
+    priors: options.priors ?? DEFAULT_PREDICTION_PRIORS,
+    sliceSize: positiveInt('sliceSize', options.sliceSize ?? AD_INDEX_DEFAULTS.sliceSize),
+  };
 }
 
-/**
- * The search strategy of each bucket from its eligible count: exact below the threshold, the catalog
- * graph when the bucket sees every ad, a bucket graph for the smallest buckets above the threshold
- * while the budget lasts, the catalog graph over-fetched or filtered for the rest.
- */
-export function planStrategies(
-  eligibleCounts: readonly number[],
-  catalogSize: number,
-  limits: StrategyLimits,
-): SearchStrategy[] {
-  const strategies = eligibleCounts.map((count): SearchStrategy => {
-    if (count === 0 || count < limits.exactThreshold) return 'exact';
-    if (count === catalogSize || count / catalogSize >= OVERFETCH_MIN_SHARE) return 'graph';
-    return 'filtered-graph';
-  });
-  let room = limits.budget * catalogSize;
-  const bySize = [...eligibleCounts.keys()].sort((a, b) => eligibleCounts[a] - eligibleCounts[b] || a - b);
-  for (const bucket of bySize) {
-    const count = eligibleCounts[bucket];
-    if (strategies[bucket] === 'exact' || count === catalogSize) continue;
-    if (count / catalogSize > limits.maxShare || count > room) continue;
-    strategies[bucket] = 'bucket-graph';
-    room -= count;
-  }
-  return strategies;
+/** Each way `meta` differs from what `params` would build, as "what saved X, expected Y". */
+function metaMismatches(meta: IndexMeta, params: IndexParams): string[] {
+  const saved = meta.params;
+  const pairs: [string, unknown, unknown][] = [
+    ['format version', meta.formatVersion, AD_INDEX_FORMAT_VERSION],
+    ['embedding version', meta.embeddingVersion, params.embeddingVersion],
+    ['dim', meta.dim, params.dim],
+    ['space', meta.space, 'ip'],
+    ['m', saved.m, params.m],
+    ['efConstruction', saved.efConstruction, params.efConstruction],
+    ['exactThreshold', saved.exactThreshold, params.exactThreshold],
+    ['bucketGraphMaxShare', saved.bucketGraphMaxShare, params.maxShare],
+    ['bucketGraphBudget', saved.bucketGraphBudget, params.budget],
+    ['priors.pCtr', saved.priors.pCtr, params.priors.pCtr],
+    ['priors.pCvr', saved.priors.pCvr, params.priors.pCvr],
+  ];
+  return pairs
+    .filter(([, a, b]) => a !== b)
+    .map(([what, a, b]) => `${what} saved ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
 }
 
-function packVectors(vectors: Float32Array, slots: Int32Array, dim: number): Float32Array {
-  const packed = new Float32Array(slots.length * dim);
-  for (let i = 0; i < slots.length; i++) {
-    packed.set(vectors.subarray(slots[i] * dim, (slots[i] + 1) * dim), i * dim);
+function isServable(ad: IndexableAd): boolean {
+  return ad.status === 'active' && ad.campaign.status === 'active';
+}
+
+function prepareRows(ads: readonly IndexableAd[], params: IndexParams, rules: RuleInterner): IndexRow[] {
+  const seen = new Set<number>();
+  const rows: IndexRow[] = [];
+  for (const ad of ads) {
+    if (!isServable(ad)) continue;
+    if (seen.has(ad.id)) throw new RangeError(`ad ${ad.id} appears twice in the catalog`);
+    seen.add(ad.id);
+    const vector = new Float32Array(params.dim);
+    writeUnitVector(ad, params.dim, vector, 0);
+    rows.push({
+      id: ad.id,
+      campaignId: ad.campaign.id,
+      prior: priorValuePerImpression(ad.campaign, params.priors),
+      rule: rules.intern(ad.campaign),
+      vector,
+      key: ad.vectorKey,
+    });
   }
-  return packed;
+  return rows;
+}
+
+function writeRow(columns: SlotColumns, slot: number, row: IndexRow): void {
+  columns.ids[slot] = row.id;
+  columns.campaigns[slot] = row.campaignId;
+  columns.prior[slot] = row.prior;
+  columns.rules[slot] = row.rule;
+  columns.keys[slot] = row.key;
+  if (row.vector !== columns.vector(slot)) columns.vectors.set(row.vector, slot * columns.dim);
+}
+
+function closeTo(v: Float32Array, columns: Float32Array, offset: number): boolean {
+  for (let d = 0; d < v.length; d++)
+    if (Math.abs(v[d] - columns[offset + d]) > VECTOR_TOLERANCE) return false;
+  return true;
 }
 
 /** Inner product of `q` with the `dim` values of `v` from `offset`, four lanes at a time. */
