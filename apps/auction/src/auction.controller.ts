@@ -1,5 +1,5 @@
 import { Rpc, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
-import { assertBeforeDeadline, Clock, ZodValidationPipe } from '@adfunnel/platform';
+import { Clock, RejectExpired, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuctionService } from './auction.service.js';
@@ -16,11 +16,11 @@ export class AuctionController {
   ) {}
 
   @MessagePattern(Rpc.auctionRun.pattern)
+  // Deadlines are wall time; a request the gateway has given up on reserves no budget.
+  @RejectExpired('auction')
   async run(
     @Payload(new ZodValidationPipe(Rpc.auctionRun.request)) request: AuctionRequest,
   ): Promise<AuctionResponse> {
-    // Deadlines are wall time; a request the gateway has given up on reserves no budget.
-    assertBeforeDeadline('auction', request);
     // One instant per request: its pacing decisions, billing day and reservations agree.
     const now = this.clock.now();
     // The one Redis read before the auction, and only when the fatigue term counts.

@@ -1,5 +1,5 @@
 import { Rpc, type ScoreRequest, type ScoreResponse } from '@adfunnel/contracts';
-import { ZodValidationPipe } from '@adfunnel/platform';
+import { RejectExpired, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RankingService } from './ranking.service.js';
@@ -10,6 +10,7 @@ export class RankingController {
 
   /** Served in the queue group main.ts gives runService (QueueGroups.ranking), so replicas share requests. */
   @MessagePattern(Rpc.rankingScore.pattern)
+  @RejectExpired('ranking')
   score(
     @Payload(new ZodValidationPipe(Rpc.rankingScore.request)) request: ScoreRequest,
   ): Promise<ScoreResponse> {

@@ -1,5 +1,5 @@
 import { Rpc, type CandidatesRequest, type CandidatesResponse } from '@adfunnel/contracts';
-import { ZodValidationPipe } from '@adfunnel/platform';
+import { RejectExpired, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ServingExclusionsService } from './budget/serving-exclusions.service.js';
@@ -14,6 +14,8 @@ export class RetrievalController {
 
   /** Served in the queue group main.ts gives runService (QueueGroups.retrieval), so replicas share requests. */
   @MessagePattern(Rpc.retrievalCandidates.pattern)
+  // Before the exclusions' Redis read, not only in the service after it.
+  @RejectExpired('retrieval')
   async candidates(
     @Payload(new ZodValidationPipe(Rpc.retrievalCandidates.request)) request: CandidatesRequest,
   ): Promise<CandidatesResponse> {

@@ -33,6 +33,8 @@ export * from './health/database.probe.js';
 export * from './bootstrap/run-service.js';
 export * from './bootstrap/service.module.js';
 export * from './bus/stage-deadline.js';
+export * from './bus/stage-deadline.interceptor.js';
+export * from './bus/expired-requests.js';
 export * from './errors/rate-limited.error.js';
 export * from './http/http-server-limits.js';
 export * from './http/json-body.parser.js';

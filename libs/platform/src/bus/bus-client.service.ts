@@ -115,7 +115,10 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
 
   private toCallError(pattern: string, err: unknown): AdfunnelError {
     if (err instanceof AdfunnelError) return err;
-    if (isErrorBody(err)) return new RemoteCallError(pattern, err.code, err.message);
+    if (isErrorBody(err)) {
+      const reason = typeof err.reason === 'string' ? err.reason : undefined;
+      return new RemoteCallError(pattern, err.code, err.message, reason);
+    }
     if (isNoResponders(err)) {
       return new AdfunnelError('unavailable', `no service is listening on ${pattern}`);
     }

@@ -8,7 +8,7 @@ import {
 import type { NatsContext } from '@nestjs/microservices';
 import { type Observable, tap } from 'rxjs';
 import { SchemaRejectionError } from '../validation/schema-rejection.error.js';
-import { BUS_OPTIONS, type BusModuleOptions } from './bus.constants.js';
+import { BUS_OPTIONS, type BusModuleOptions, patternOfSubject } from './bus.constants.js';
 import { BusRejections } from './bus-rejections.js';
 
 /**
@@ -17,14 +17,10 @@ import { BusRejections } from './bus-rejections.js';
  */
 @Injectable()
 export class BusRejectionInterceptor implements NestInterceptor {
-  private readonly prefix: string;
-
   constructor(
     private readonly rejections: BusRejections,
-    @Inject(BUS_OPTIONS) options: BusModuleOptions,
-  ) {
-    this.prefix = options.namespace === undefined || options.namespace === '' ? '' : `${options.namespace}.`;
-  }
+    @Inject(BUS_OPTIONS) private readonly options: BusModuleOptions,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
@@ -33,8 +29,7 @@ export class BusRejectionInterceptor implements NestInterceptor {
         error: (err: unknown) => {
           if (!(err instanceof SchemaRejectionError)) return;
           const subject = context.switchToRpc().getContext<NatsContext>().getSubject();
-          const pattern = subject.startsWith(this.prefix) ? subject.slice(this.prefix.length) : subject;
-          this.rejections.count(pattern, err.rejection);
+          this.rejections.count(patternOfSubject(subject, this.options.namespace), err.rejection);
         },
       }),
     );

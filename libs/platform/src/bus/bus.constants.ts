@@ -13,6 +13,12 @@ export function busSubject(pattern: string, namespace = ''): string {
   return namespace === '' ? pattern : `${namespace}.${pattern}`;
 }
 
+/** The pattern a subject was sent on: busSubject's inverse. */
+export function patternOfSubject(subject: string, namespace = ''): string {
+  const prefix = namespace === '' ? '' : `${namespace}.`;
+  return subject.startsWith(prefix) ? subject.slice(prefix.length) : subject;
+}
+
 export const BUS_OPTIONS = Symbol('BUS_OPTIONS');
 
 export interface CallOptions {

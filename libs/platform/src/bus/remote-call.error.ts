@@ -5,8 +5,9 @@ export class RemoteCallError extends AdfunnelError {
     readonly pattern: string,
     code: ErrorCode,
     message: string,
+    reason?: string,
   ) {
-    super(code, message);
+    super(code, message, reason);
     this.name = 'RemoteCallError';
   }
 }

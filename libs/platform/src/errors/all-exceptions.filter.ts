@@ -105,7 +105,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof AdfunnelError) {
       if (exception.code === 'internal')
         this.logUnexpected(exception, `${subject} request ${requestId ?? '-'}`);
-      return withId(exception.code, exception.message);
+      // The reason crosses the bus too: a caller tells e.g. deadline_exceeded from a slow stage.
+      return exception.toBody(requestId);
     }
     if (exception instanceof RpcException) {
       const error = exception.getError();
