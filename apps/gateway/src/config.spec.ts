@@ -24,6 +24,29 @@ describe('GatewayConfigSchema', () => {
     ).toBe('https://t.example.com');
   });
 
+  it('sheds ad requests by default, and each signal can be turned off with 0', () => {
+    expect(parseConfig(GatewayConfigSchema, { TRACKING_SECRET })).toMatchObject({
+      GATEWAY_MAX_IN_FLIGHT: 64,
+      GATEWAY_TARGET_LATENCY_MS: 50,
+      GATEWAY_MAX_EVENT_LOOP_DELAY_MS: 50,
+    });
+    expect(
+      parseConfig(GatewayConfigSchema, {
+        TRACKING_SECRET,
+        GATEWAY_MAX_IN_FLIGHT: '0',
+        GATEWAY_TARGET_LATENCY_MS: '0',
+        GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '0',
+      }),
+    ).toMatchObject({
+      GATEWAY_MAX_IN_FLIGHT: 0,
+      GATEWAY_TARGET_LATENCY_MS: 0,
+      GATEWAY_MAX_EVENT_LOOP_DELAY_MS: 0,
+    });
+    expect(() => parseConfig(GatewayConfigSchema, { TRACKING_SECRET, GATEWAY_MAX_IN_FLIGHT: '-1' })).toThrow(
+      /GATEWAY_MAX_IN_FLIGHT: expected a non-negative integer \(0: no limit\), got "-1"/,
+    );
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => parseConfig(GatewayConfigSchema, { TRACKING_SECRET, GATEWAY_DEADLINE_MS: 'soon' })).toThrow(
       ConfigError,

@@ -35,6 +35,26 @@ export const GatewayConfigSchema = z
      * to be written to Redis; past it the answer carries no ads.
      */
     SERVED_RECORD_TIMEOUT_MS: ms(100),
+    /**
+     * Ad requests served at once; beyond, POST /v1/ads is shed with 503 and Retry-After before its
+     * body is read (0: no limit). README, "Overload".
+     */
+    GATEWAY_MAX_IN_FLIGHT: envInteger('a non-negative integer (0: no limit)', 0, 100_000).default(64),
+    /**
+     * The in-flight limit (at most GATEWAY_MAX_IN_FLIGHT) adapts to keep the admitted requests' 90th
+     * percentile latency within this (0: the limit is GATEWAY_MAX_IN_FLIGHT).
+     */
+    GATEWAY_TARGET_LATENCY_MS: envInteger(
+      'a non-negative integer of milliseconds (0: a fixed limit)',
+      0,
+      60_000,
+    ).default(50),
+    /** New ad requests are shed while the event loop runs this many ms behind (0: not watched). */
+    GATEWAY_MAX_EVENT_LOOP_DELAY_MS: envInteger(
+      'a non-negative integer of milliseconds (0: not watched)',
+      0,
+      10_000,
+    ).default(50),
     RETRIEVAL_CANDIDATES: envInteger('an integer from 1 to 2000', 1, 2000).default(200),
     GATEWAY_BODY_LIMIT_BYTES: envInteger('a size in bytes from 1024 to 1048576', 1024, 1_048_576).default(
       16_384,

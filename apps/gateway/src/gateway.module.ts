@@ -7,6 +7,7 @@ import { servedQueueProvider } from './ads/served-queue.js';
 import { ServedRecordWriter } from './ads/served-record.writer.js';
 import { UserProfileService } from './ads/user-profile.service.js';
 import type { GatewayConfig } from './config.js';
+import { GatewayAdmission } from './overload/gateway-admission.js';
 
 @Module({})
 export class GatewayModule {
@@ -16,7 +17,14 @@ export class GatewayModule {
       config,
       imports: [CatalogModule.forService(config)],
       controllers: [AdsController],
-      providers: [AdServingService, servedQueueProvider, ServedRecordWriter, UserProfileService, RedisProbe],
+      providers: [
+        AdServingService,
+        servedQueueProvider,
+        ServedRecordWriter,
+        UserProfileService,
+        RedisProbe,
+        GatewayAdmission,
+      ],
     });
   }
 }

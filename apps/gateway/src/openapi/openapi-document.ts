@@ -77,6 +77,13 @@ export function openApiDocument(): OpenAPIObject {
               description: 'Internal fault (logged with the request id)',
               content: json(ErrorSchema, 'output'),
             },
+            '503': {
+              description:
+                'Overloaded: shed before any work (code `unavailable`, reason `overloaded_in_flight` or ' +
+                '`overloaded_event_loop_delay`); retry after the `Retry-After` header (1 or 2 s)',
+              headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+              content: json(ErrorSchema, 'output'),
+            },
           },
         },
       },
