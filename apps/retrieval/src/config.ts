@@ -2,6 +2,7 @@ import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
+import { IndexLifecycleEnv } from './index/index-lifecycle.config.js';
 import { QuotaEnv } from './sources/quotas.js';
 import { TwoTowerEnv } from './two-tower/two-tower.config.js';
 
@@ -13,6 +14,8 @@ export const RetrievalConfigSchema = z.object({
   RETRIEVAL_EF_SEARCH: envInteger('a positive integer', 1, 100_000).default(128),
   /** Eligible sets smaller than this many ads are scanned exactly instead of searched through HNSW. */
   RETRIEVAL_EXACT_THRESHOLD: envInteger('a non-negative integer (0 = always use HNSW)', 0).default(4000),
+  /** Saving, loading, incremental updates and compaction of the indexes (RETRIEVAL_INDEX_*). */
+  ...IndexLifecycleEnv,
   /**
    * Each surface's candidate sources, their shares of the limit and their merge priority,
    * `lexical:0.6,query:0.3,ann:0.1` (RETRIEVAL_QUOTAS_HOME_FEED, _SEARCH, _RELATED_ITEMS; unset: DEFAULT_QUOTAS).

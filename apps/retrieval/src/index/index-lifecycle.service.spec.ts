@@ -1,15 +1,47 @@
-import { describe, it, expect, beforeAll, beforeEach } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { AdIndex } from '@adfunnel/ad-index';
+import type { CatalogAd } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { EMBEDDING_DIM } from '@adfunnel/features';
 import { FakeCatalogSnapshots, catalogAds, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RetrievalConfigSchema, type RetrievalConfig } from '../config.js';
 import { IndexLifecycleService } from './index-lifecycle.service.js';
+import { IndexStore } from './index-store.js';
 
-const config: RetrievalConfig = RetrievalConfigSchema.parse({
-  RETRIEVAL_EF_SEARCH: '64',
-  RETRIEVAL_EXACT_THRESHOLD: '500',
-});
+const baseEnv = { RETRIEVAL_EF_SEARCH: '64', RETRIEVAL_EXACT_THRESHOLD: '500' };
+const config: RetrievalConfig = RetrievalConfigSchema.parse(baseEnv);
+
+const servable = (ads: readonly CatalogAd[]) =>
+  ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active').length;
+
+/** A few edits: three servable ads gone, one with a new embedding, one campaign's ads moved to Japanese tablets. */
+function edited(ads: readonly CatalogAd[]): CatalogAd[] {
+  const live = ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
+  const gone = new Set(live.slice(0, 3).map((ad) => ad.id));
+  const changed = live[3].id;
+  const campaign = live[40].campaign;
+  const moved = { ...campaign, targetCountries: ['JP'], targetDevices: ['tablet'] };
+  return ads
+    .filter((ad) => !gone.has(ad.id))
+    .map((ad) => {
+      if (ad.id === changed) return { ...ad, embedding: live[4].embedding.slice() };
+      return ad.campaign.id === campaign.id ? { ...ad, campaign: moved } : ad;
+    });
+}
+
+/** What a request sees of the index, on a few (country, device) pairs and queries. */
+function answers(index: AdIndex, ads: readonly CatalogAd[]) {
+  return ['US', 'JP', 'ZZ'].flatMap((country) =>
+    ['mobile', 'tablet'].flatMap((device) => [
+      index.popular({ country, device, k: 30 }).adIds,
+      ...[0, 50, 100].map((i) => index.search({ embedding: ads[i].embedding, country, device, k: 30 }).adIds),
+    ]),
+  );
+}
 
 describe(IndexLifecycleService.name, () => {
   let catalog: FakeCatalogSnapshots;
@@ -37,38 +69,76 @@ describe(IndexLifecycleService.name, () => {
     expect(index.size).toBe(catalog.snapshot().ads.filter((ad) => ad.campaign.status === 'active').length);
     expect(index.efSearch).toBe(64);
     expect(index.exactThreshold).toBe(500);
+    expect(sut.status().lifecycle.startup).toMatchObject({ how: 'built' });
   });
 
-  it('builds a new index when the catalog version changes and swaps it in whole', async () => {
+  it('applies a small catalog change to the index in place, with a new candidate catalog', async () => {
+    await sut.onApplicationBootstrap();
+    const before = sut.current();
+    const candidatesBefore = sut.candidates();
+    const ads = edited(catalog.snapshot().ads);
+
+    catalog.publish(catalogSnapshot('cat-2', ads));
+    await sut.follow(catalog.snapshot());
+
+    expect(sut.current()).toBe(before);
+    expect(sut.candidates()).not.toBe(candidatesBefore);
+    expect(sut.candidates().index).toBe(before);
+    expect(before.catalogVersion).toBe('cat-2');
+    expect(before.version).toMatch(/^cat-2@/);
+    expect(before.size).toBe(servable(ads));
+    expect(sut.status().lifecycle.lastChange).toMatchObject({
+      how: 'applied',
+      catalogVersion: 'cat-2',
+      removed: 3,
+    });
+    // Popular lists follow targeting and prior exactly: as a fresh build of the new catalog has them.
+    const fresh = AdIndex.build(ads, { catalogVersion: 'cat-2', efSearch: 64, exactThreshold: 500 });
+    for (const country of ['US', 'JP', 'ZZ']) {
+      for (const device of ['mobile', 'tablet']) {
+        expect(before.popular({ country, device, k: 5000 })).toEqual(
+          fresh.popular({ country, device, k: 5000 }),
+        );
+      }
+    }
+  });
+
+  it('builds a large catalog change aside and swaps it in whole', async () => {
+    sut = new IndexLifecycleService(
+      catalog.asService(),
+      RetrievalConfigSchema.parse({ ...baseEnv, RETRIEVAL_INDEX_INCREMENTAL_MAX: '100' }),
+    );
     await sut.onApplicationBootstrap();
     const before = sut.current();
     const ads = catalogAds().slice(0, 600);
 
     catalog.publish(catalogSnapshot('cat-2', ads));
     expect(sut.current()).toBe(before);
-    await sut.rebuild(catalog.snapshot());
+    await sut.follow(catalog.snapshot());
 
     const after = sut.current();
     expect(after).not.toBe(before);
     expect(after.catalogVersion).toBe('cat-2');
-    expect(after.size).toBe(ads.filter((ad) => ad.campaign.status === 'active').length);
+    expect(after.size).toBe(servable(ads));
     expect(before.catalogVersion).toBe('cat-1');
+    expect(sut.status().lifecycle.lastChange).toMatchObject({ how: 'rebuilt', catalogVersion: 'cat-2' });
   });
 
-  it('builds only the newest of several versions that arrive during a build', async () => {
+  it('follows only the newest of several versions that arrive during a change', async () => {
     await sut.onApplicationBootstrap();
 
     catalog.publish(catalogSnapshot('cat-2'));
     catalog.publish(catalogSnapshot('cat-3'));
     catalog.publish(catalogSnapshot('cat-4'));
-    await sut.rebuild(catalog.snapshot());
+    await sut.follow(catalog.snapshot());
 
     expect(sut.current().catalogVersion).toBe('cat-4');
   });
 
-  it('keeps serving the old index when a rebuild fails, and reports the failure', async () => {
+  it('keeps serving the old index when a change fails, and reports the failure', async () => {
     await sut.onApplicationBootstrap();
     const before = sut.current();
+    const answered = answers(before, catalog.snapshot().ads);
     const broken = catalogAds();
     broken[7] = {
       ...broken[7],
@@ -77,9 +147,11 @@ describe(IndexLifecycleService.name, () => {
     };
 
     catalog.publish(catalogSnapshot('cat-bad', broken));
-    await sut.rebuild(catalog.snapshot());
+    await sut.follow(catalog.snapshot());
 
     expect(sut.current()).toBe(before);
+    expect(before.catalogVersion).toBe('cat-1');
+    expect(answers(before, catalogAds())).toEqual(answered);
     expect(sut.status().lastFailure).toMatchObject({
       catalogVersion: 'cat-bad',
       message: 'ad 8 has an all-zero embedding',
@@ -100,8 +172,115 @@ describe(IndexLifecycleService.name, () => {
     await sut.onApplicationBootstrap();
     expect(catalog.listenerCount).toBe(1);
 
-    sut.onModuleDestroy();
+    await sut.onModuleDestroy();
 
     expect(catalog.listenerCount).toBe(0);
+  });
+
+  it('compacts the index once removed ads pass the deleted share', async () => {
+    sut = new IndexLifecycleService(
+      catalog.asService(),
+      RetrievalConfigSchema.parse({ ...baseEnv, RETRIEVAL_INDEX_MAX_DELETED_SHARE: '0.1' }),
+    );
+    await sut.onApplicationBootstrap();
+    const before = sut.current();
+    const ads = catalog.snapshot().ads.filter((ad) => ad.id % 5 !== 0);
+
+    catalog.publish(catalogSnapshot('cat-2', ads));
+    await sut.follow(catalog.snapshot());
+    await sut.idle();
+
+    const after = sut.current();
+    expect(after).not.toBe(before);
+    expect(after.deleted).toBe(0);
+    expect(after.size).toBe(servable(ads));
+    expect(after.catalogVersion).toBe('cat-2');
+    expect(sut.candidates().index).toBe(after);
+    expect(sut.status().lifecycle.lastChange).toMatchObject({ how: 'compacted', catalogVersion: 'cat-2' });
+    expect(sut.status().lifecycle.lastChange?.purged).toBeGreaterThan(0);
+  });
+
+  describe('with an index store', () => {
+    let dir: string;
+    const started: IndexLifecycleService[] = [];
+    const start = async (env: Record<string, string> = {}) => {
+      const cfg = RetrievalConfigSchema.parse({ ...baseEnv, RETRIEVAL_INDEX_DIR: dir, ...env });
+      const service = new IndexLifecycleService(catalog.asService(), cfg, new IndexStore(cfg));
+      started.push(service);
+      await service.onApplicationBootstrap();
+      await service.idle();
+      return service;
+    };
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'index-lifecycle-'));
+    });
+
+    afterEach(async () => {
+      for (const service of started.splice(0)) await service.onModuleDestroy();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('saves the index it built and loads it at the next start instead of building', async () => {
+      const first = await start();
+      expect(first.status().lifecycle.startup).toMatchObject({ how: 'built' });
+      expect(first.status().lifecycle.lastSave?.dir).toMatch(new RegExp(`^${join(dir, 'content')}/index-`));
+      await first.onModuleDestroy();
+
+      const second = await start();
+
+      expect(second.status().lifecycle.startup).toMatchObject({
+        how: 'loaded',
+        applied: { added: 0, updated: 0, removed: 0 },
+      });
+      expect(second.current().origin.kind).toBe('loaded');
+      expect(second.current().version).toBe(first.current().version);
+      const ads = catalog.snapshot().ads;
+      expect(answers(second.current(), ads)).toEqual(answers(first.current(), ads));
+    });
+
+    it('applies what the catalog changed while it was down', async () => {
+      await (await start()).onModuleDestroy();
+      const ads = edited(catalog.snapshot().ads);
+      catalog.publish(catalogSnapshot('cat-2', ads));
+
+      const restarted = await start();
+
+      expect(restarted.status().lifecycle.startup).toMatchObject({ how: 'loaded', applied: { removed: 3 } });
+      expect(restarted.current().catalogVersion).toBe('cat-2');
+      expect(restarted.current().size).toBe(servable(ads));
+      // The change is saved in turn: the next start has nothing to apply.
+      await restarted.onModuleDestroy();
+      expect((await start()).status().lifecycle.startup).toMatchObject({
+        how: 'loaded',
+        applied: { added: 0, updated: 0, removed: 0 },
+      });
+    });
+
+    it('rebuilds when the saved index was built with another layout, and says why', async () => {
+      await (await start()).onModuleDestroy();
+
+      const other = await start({ RETRIEVAL_EXACT_THRESHOLD: '400' });
+
+      expect(other.status().lifecycle.startup?.how).toBe('built');
+      expect(other.status().lifecycle.startup?.why).toMatch(/exactThreshold saved 500, expected 400/);
+      expect(other.current().exactThreshold).toBe(400);
+    });
+
+    it('saves changes once they pause, and an orderly shutdown saves what is still unsaved', async () => {
+      const service = await start({ RETRIEVAL_INDEX_SAVE_DELAY_MS: '3600000' });
+      const firstSave = service.status().lifecycle.lastSave;
+      catalog.publish(catalogSnapshot('cat-2', edited(catalog.snapshot().ads)));
+      await service.follow(catalog.snapshot());
+      await service.idle();
+      expect(service.status().lifecycle.lastSave).toBe(firstSave);
+
+      await service.onModuleDestroy();
+
+      expect(service.status().lifecycle.lastSave).not.toBe(firstSave);
+      const restarted = await start();
+      expect(restarted.current().catalogVersion).toBe('cat-2');
+      expect(restarted.status().lifecycle.startup?.applied).toEqual({ added: 0, updated: 0, removed: 0 });
+    });
   });
 });

@@ -1,57 +1,98 @@
-import { AdIndex, type AdIndexOptions } from '@adfunnel/ad-index';
+import type { AdIndex } from '@adfunnel/ad-index';
 import { CatalogSnapshotService, type CatalogSnapshot } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
+import { EMBEDDING_DIM } from '@adfunnel/features';
 import { InjectConfig } from '@adfunnel/platform';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
 import { CandidateCatalog } from '../sources/candidate-catalog.js';
+import { indexLifecycleSettings } from './index-lifecycle.config.js';
+import { type IndexBuildFailure, IndexKeeper, type IndexKeeperStatus } from './index-keeper.js';
+import { IndexStore } from './index-store.js';
 
-export interface IndexBuildFailure {
-  readonly catalogVersion: string;
-  readonly message: string;
-  readonly at: string;
-}
+export type { IndexBuildFailure } from './index-keeper.js';
 
 /**
- * Owns the live AdIndex and the CandidateCatalog built beside it from the same snapshot (lexical
- * index, embeddings by ad, ads by advertiser): builds both at startup and again whenever the
- * catalog version changes. A new index is built aside while the old one keeps serving, then swapped
- * in with one assignment; a failed rebuild keeps the old index and is reported by the health probe.
+ * The embedding version of the content index: its vectors are the catalog's own (visual) embeddings
+ * scaled to unit length, so the version names that source and its dimension. A saved content index
+ * of another version is rebuilt, never loaded; change this when the vectors come from elsewhere.
+ */
+export const CONTENT_EMBEDDING_VERSION = `catalog-embedding/${EMBEDDING_DIM}d/unit-v1`;
+
+/**
+ * Owns the live content AdIndex and the CandidateCatalog built beside it from the same snapshot
+ * (lexical index, embeddings by ad, ads by advertiser). At start it loads the index saved in the
+ * IndexStore (when one is given and the save is of this embedding version and layout) and applies
+ * what the catalog changed since, or builds and saves one; then it follows the catalog through an
+ * IndexKeeper: a small change in place, a large one built aside, soft deletes compacted away, the
+ * index saved after changes. The candidate catalog is built aside for every change and swapped in
+ * in the same synchronous step as the index change, so a request sees the old pair or the new one.
  */
 @Injectable()
 export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(IndexLifecycleService.name);
-  private readonly options: Omit<AdIndexOptions, 'catalogVersion'>;
+  private readonly keeper: IndexKeeper<CandidateCatalog>;
   private index: AdIndex | undefined;
   private candidateCatalog: CandidateCatalog | undefined;
-  /** Newest snapshot not yet indexed; a change during a build waits here, intermediate ones are skipped. */
-  private pending: CatalogSnapshot | undefined;
-  private building: Promise<void> | undefined;
-  private failure: IndexBuildFailure | undefined;
+  private startFailure: IndexBuildFailure | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
     @InjectConfig() config: RetrievalConfig,
+    @Optional() store?: IndexStore,
   ) {
-    this.options = { efSearch: config.RETRIEVAL_EF_SEARCH, exactThreshold: config.RETRIEVAL_EXACT_THRESHOLD };
+    this.keeper = new IndexKeeper(
+      {
+        name: 'content',
+        index: {
+          efSearch: config.RETRIEVAL_EF_SEARCH,
+          exactThreshold: config.RETRIEVAL_EXACT_THRESHOLD,
+          embeddingVersion: CONTENT_EMBEDDING_VERSION,
+        },
+        dir: store?.dirFor('content'),
+        settings: indexLifecycleSettings(config),
+        logger: this.logger,
+      },
+      {
+        ads: (snapshot) => Promise.resolve(snapshot.ads),
+        companion: (index, snapshot) => CandidateCatalog.build(index, snapshot.ads),
+        install: (index, companion) => {
+          this.index = index;
+          this.candidateCatalog = companion;
+        },
+      },
+    );
   }
 
   /** After every module's init, so the catalog's first snapshot is loaded; the app listens only once this resolves. */
   async onApplicationBootstrap(): Promise<void> {
     this.unsubscribe = this.catalog.onChange((snapshot) => {
-      void this.rebuild(snapshot);
+      void this.keeper.follow(snapshot);
     });
-    await this.rebuild(this.catalog.snapshot());
-    if (this.index === undefined) {
-      throw new Error(`cannot build the ad index: ${this.failure?.message ?? 'unknown error'}`);
+    const snapshot = this.catalog.snapshot();
+    try {
+      const { index, companion } = await this.keeper.start(snapshot);
+      this.index = index;
+      this.candidateCatalog = companion;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.startFailure = { catalogVersion: snapshot.version, message, at: new Date().toISOString() };
+      throw new Error(`cannot build the ad index: ${message}`, { cause: error });
     }
   }
 
-  onModuleDestroy(): void {
+  /** Stops following the catalog, then saves unsaved changes. */
+  async onModuleDestroy(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    this.pending = undefined;
+    await this.keeper.stop();
   }
 
   /** The index in service; AdfunnelError('not_ready') until the first build has finished. */
@@ -68,54 +109,42 @@ export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDe
     return this.candidateCatalog;
   }
 
-  /** For health: the index in service (if any) and the last failed rebuild since it was swapped in. */
-  status(): { index: AdIndex | undefined; building: boolean; lastFailure: IndexBuildFailure | undefined } {
-    return { index: this.index, building: this.building !== undefined, lastFailure: this.failure };
+  /** For health: the index in service (if any), whether a change is being worked on, the last failed one, and the lifecycle. */
+  status(): {
+    index: AdIndex | undefined;
+    building: boolean;
+    lastFailure: IndexBuildFailure | undefined;
+    lifecycle: IndexKeeperStatus;
+  } {
+    const lifecycle = this.keeper.status();
+    return {
+      index: this.index,
+      building: lifecycle.busy,
+      lastFailure: lifecycle.lastFailure ?? this.startFailure,
+      lifecycle,
+    };
   }
 
-  /** Indexes `snapshot` (or a newer one that arrives meanwhile); resolves when no build is pending. Never rejects. */
+  /**
+   * Brings the index to `snapshot` (or a newer one that arrives meanwhile): in place when the change
+   * is small, built aside otherwise. Resolves when no change is pending; never rejects.
+   */
+  follow(snapshot: CatalogSnapshot): Promise<void> {
+    return this.keeper.follow(snapshot);
+  }
+
+  /** follow() under its former name. */
   rebuild(snapshot: CatalogSnapshot): Promise<void> {
-    this.pending = snapshot;
-    this.building ??= this.drain().finally(() => {
-      this.building = undefined;
-    });
-    return this.building;
+    return this.follow(snapshot);
   }
 
-  private async drain(): Promise<void> {
-    for (let next = this.takePending(); next !== undefined; next = this.takePending()) {
-      const previous = this.index;
-      try {
-        const built = await AdIndex.buildInSlices(next.ads, {
-          ...this.options,
-          catalogVersion: next.version,
-        });
-        const candidates = CandidateCatalog.build(built, next.ads);
-        // One synchronous step: a request sees the old pair or the new one, never a mix.
-        this.index = built;
-        this.candidateCatalog = candidates;
-        this.failure = undefined;
-        this.logger.log(
-          `ad index ${built.version} in service: ${built.size} of ${next.ads.length} ads servable, ` +
-            `${built.buckets} targeting buckets, built in ${built.buildMs.toFixed(0)} ms` +
-            (previous === undefined ? '' : `, replacing ${previous.version}`),
-        );
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.failure = { catalogVersion: next.version, message, at: new Date().toISOString() };
-        this.logger.error(
-          `ad index build for catalog ${next.version} failed, ` +
-            `${previous === undefined ? 'no index to serve' : `keeping ${previous.version}`}: ${message}`,
-          error instanceof Error ? error.stack : undefined,
-        );
-      }
-    }
+  /** Resolves once saves and compactions queued so far have run. */
+  idle(): Promise<void> {
+    return this.keeper.idle();
   }
 
-  private takePending(): CatalogSnapshot | undefined {
-    const next = this.pending;
-    this.pending = undefined;
-    if (next === undefined || next.version === this.index?.catalogVersion) return undefined;
-    return next;
+  /** Compacts the index now (rebuilds it without soft-deleted points) and swaps it in. */
+  compact(): Promise<void> {
+    return this.keeper.compactNow();
   }
 }
