@@ -43,9 +43,19 @@ export interface IndexLifecycleConfig {
   RETRIEVAL_INDEX_COMPACT_MS: number;
 }
 
-/** The lifecycle settings with the schema's defaults for whatever `config` leaves out (specs build partial configs). */
+/** The lifecycle settings of `config`, with the schema's defaults for what it leaves out (specs build partial configs). */
 export function indexLifecycleSettings(config: Partial<IndexLifecycleConfig>): IndexLifecycleConfig {
-  return { ...z.object(IndexLifecycleEnv).parse({}), ...stripUndefined(config) };
+  const defaults = z.object(IndexLifecycleEnv).parse({});
+  return {
+    RETRIEVAL_INDEX_DIR: config.RETRIEVAL_INDEX_DIR,
+    RETRIEVAL_INDEX_SAVE_DELAY_MS:
+      config.RETRIEVAL_INDEX_SAVE_DELAY_MS ?? defaults.RETRIEVAL_INDEX_SAVE_DELAY_MS,
+    RETRIEVAL_INDEX_INCREMENTAL_MAX:
+      config.RETRIEVAL_INDEX_INCREMENTAL_MAX ?? defaults.RETRIEVAL_INDEX_INCREMENTAL_MAX,
+    RETRIEVAL_INDEX_MAX_DELETED_SHARE:
+      config.RETRIEVAL_INDEX_MAX_DELETED_SHARE ?? defaults.RETRIEVAL_INDEX_MAX_DELETED_SHARE,
+    RETRIEVAL_INDEX_COMPACT_MS: config.RETRIEVAL_INDEX_COMPACT_MS ?? defaults.RETRIEVAL_INDEX_COMPACT_MS,
+  };
 }
 
 /**
@@ -67,8 +77,4 @@ export function defaultIndexRoot(config: {
   }
   const file = config.SQLITE_PATH;
   return join(dirname(file), 'index', basename(file, extname(file)), namespace);
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

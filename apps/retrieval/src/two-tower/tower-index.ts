@@ -1,12 +1,14 @@
-import { AdIndex, type AdIndexOptions } from '@adfunnel/ad-index';
+import { createHash } from 'node:crypto';
+import type { AdIndex, IndexableAd } from '@adfunnel/ad-index';
 import type { CatalogAd, CatalogSnapshot } from '@adfunnel/catalog';
 import { encodeAdTowerInputs } from '@adfunnel/features';
 import type { TwoTowerModel } from '@adfunnel/models';
 
 /**
- * The ad tower's vectors of one model version, by ad, with the content they were computed from: an ad
- * whose tower inputs did not change since the last build is not embedded again, so a catalog refresh
- * costs the ad tower only the new and changed ads.
+ * The ad tower's vectors of one model version, by ad, with a hash of the inputs they were computed
+ * from: an ad whose tower inputs did not change since the last build is not embedded again, so a
+ * catalog refresh costs the ad tower only the new and changed ads. A loaded tower index fills it
+ * (seed) with the vectors it was saved with, so a restart embeds only what changed meanwhile.
  */
 export class TowerEmbeddings {
   private readonly byAd = new Map<number, { key: string; vector: Float32Array }>();
@@ -17,11 +19,11 @@ export class TowerEmbeddings {
     return this.byAd.size;
   }
 
-  /** The vectors of `ads` (in order), embedding those not cached or changed; reports how many ran. */
+  /** The vectors of `ads` (in order) and their input keys, embedding those not cached or changed; reports how many ran. */
   async of(
     model: TwoTowerModel,
     ads: readonly CatalogAd[],
-  ): Promise<{ vectors: Float32Array[]; embedded: number; ms: number }> {
+  ): Promise<{ vectors: Float32Array[]; keys: string[]; embedded: number; ms: number }> {
     if (model.version !== this.modelVersion) {
       throw new RangeError(`embeddings of ${this.modelVersion} asked for with model ${model.version}`);
     }
@@ -38,50 +40,62 @@ export class TowerEmbeddings {
     for (const id of this.byAd.keys()) if (!live.has(id)) this.byAd.delete(id);
     return {
       vectors: ads.map((ad) => this.byAd.get(ad.id)!.vector),
+      keys,
       embedded: missing.length,
       ms: performance.now() - started,
     };
   }
+
+  /** Takes the vectors a tower index of this model holds, with the input keys they were saved with. */
+  seed(index: AdIndex, model: Pick<TwoTowerModel, 'name' | 'version'>): number {
+    if (model.version !== this.modelVersion || index.embeddingVersion !== towerEmbeddingVersion(model)) {
+      throw new RangeError(
+        `a ${index.embeddingVersion} index cannot seed embeddings of ${this.modelVersion}`,
+      );
+    }
+    let seeded = 0;
+    for (const id of index.adIds()) {
+      const held = index.vectorOf(id);
+      if (held?.key === undefined) continue;
+      this.byAd.set(id, { key: held.key, vector: held.vector });
+      seeded++;
+    }
+    return seeded;
+  }
 }
 
-/** What the ad tower reads of an ad (two-tower-spec.ts): a change in any of it needs a new vector. */
+/** What the ad tower reads of an ad (two-tower-spec.ts), hashed: a change in any of it needs a new vector. */
 function towerKey(ad: CatalogAd): string {
-  return JSON.stringify([ad.advertiserId, ad.categoryIndex, ad.title, ad.text, Array.from(ad.embedding)]);
+  return createHash('sha256')
+    .update(JSON.stringify([ad.advertiserId, ad.categoryIndex, ad.title, ad.text, Array.from(ad.embedding)]))
+    .digest('base64url')
+    .slice(0, 22);
 }
 
-export interface TowerIndex {
-  readonly model: TwoTowerModel;
-  /** Ad-tower vectors of the snapshot's servable ads, targeting as the content index has it. */
-  readonly index: AdIndex;
-  readonly catalogVersion: string;
-  /** `<catalog version>+<model>@<model version>@<built at>`: the model version is part of the index's. */
-  readonly version: string;
-  readonly embedded: number;
-  readonly embedMs: number;
+/** The embedding version of a model's tower index: a tower index saved for one model version never loads for another. */
+export function towerEmbeddingVersion(model: Pick<TwoTowerModel, 'name' | 'version'>): string {
+  return `${model.name}@${model.version}`;
+}
+
+/** `<catalog version>+<model>@<model version>@<built at>`: the model version is part of the index's. */
+export function towerIndexVersion(index: AdIndex): string {
+  return `${index.catalogVersion}+${index.embeddingVersion}@${index.builtAt.toISOString()}`;
 }
 
 /**
- * The index of `snapshot` in the ad tower's space of `model`: the servable ads (active, of an active
- * campaign) embedded through `embeddings`, which must belong to the same model version.
+ * The snapshot's servable ads (active, of an active campaign) with the ad tower's vectors of
+ * `model` as their embeddings, computed through `embeddings` (which must be of the same version).
  */
-export async function buildTowerIndex(
+export async function towerAds(
   model: TwoTowerModel,
   snapshot: CatalogSnapshot,
   embeddings: TowerEmbeddings,
-  options: Omit<AdIndexOptions, 'catalogVersion' | 'dim'>,
-): Promise<TowerIndex> {
+): Promise<{ ads: IndexableAd[]; embedded: number; ms: number }> {
   const servable = snapshot.ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
-  const { vectors, embedded, ms } = await embeddings.of(model, servable);
-  const index = await AdIndex.buildInSlices(
-    servable.map((ad, i) => ({ ...ad, embedding: vectors[i] })),
-    { ...options, dim: model.dim, catalogVersion: `${snapshot.version}+${model.name}@${model.version}` },
-  );
+  const { vectors, keys, embedded, ms } = await embeddings.of(model, servable);
   return {
-    model,
-    index,
-    catalogVersion: snapshot.version,
-    version: index.version,
+    ads: servable.map((ad, i) => ({ ...ad, embedding: vectors[i], vectorKey: keys[i] })),
     embedded,
-    embedMs: ms,
+    ms,
   };
 }

@@ -8,6 +8,7 @@ import { TWO_TOWER_SPEC } from '@adfunnel/features';
 import { TwoTowerModel, resolveCurrentTwoTowerModel } from '@adfunnel/models';
 import { FakeCatalogSnapshots, catalogAds, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
+import { IndexStore } from '../index/index-store.js';
 import { TowerEmbeddings } from './tower-index.js';
 import type { TwoTowerConfig } from './two-tower.config.js';
 import { TwoTowerRetrievalService } from './two-tower-retrieval.service.js';
@@ -183,6 +184,105 @@ describe(TwoTowerRetrievalService.name, () => {
       /cannot serve retrieval@v-stale: .*fp=0000000000000000 but this build encodes/,
     );
     expect(await s.personalized(request(), 'cat-1', new Set(), 20)).toBeDefined();
+  });
+});
+
+describe(`${TwoTowerRetrievalService.name} with an index store`, () => {
+  let modelsDir: string;
+  let indexDir: string;
+  let version: string;
+  let catalog: FakeCatalogSnapshots;
+  const started: TwoTowerRetrievalService[] = [];
+
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  beforeEach(async () => {
+    modelsDir = await mkdtemp(join(tmpdir(), 'two-tower-store-'));
+    indexDir = join(modelsDir, 'index');
+    await cp(join(TEST_MODELS, 'retrieval'), join(modelsDir, 'retrieval'), { recursive: true });
+    version = (await readFile(join(modelsDir, 'retrieval', 'current'), 'utf8')).trim();
+    catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', catalogAds().slice(0, 400)));
+  });
+  afterEach(async () => {
+    for (const service of started.splice(0)) await service.onModuleDestroy();
+    await rm(modelsDir, { recursive: true, force: true });
+  });
+
+  /** A service that saves under `indexDir`; stopping it saves what it has not saved yet. */
+  const start = async () => {
+    const cfg = config(modelsDir);
+    const store = new IndexStore({
+      RETRIEVAL_INDEX_DIR: indexDir,
+      SQLITE_PATH: 'unused.sqlite',
+      BUS_NAMESPACE: '',
+    });
+    const service = new TwoTowerRetrievalService(catalog.asService(), cfg, store);
+    started.push(service);
+    await service.onApplicationBootstrap();
+    return service;
+  };
+
+  it('loads the tower index saved for the same model version instead of embedding the catalog again', async () => {
+    const first = await start();
+    expect(first.status().index).toMatchObject({
+      origin: { how: 'built' },
+      embedded: first.status().index?.size,
+    });
+    const before = await first.personalized(request(), 'cat-1', new Set(), 20);
+    await first.onModuleDestroy();
+
+    const second = await start();
+
+    expect(second.status().index).toMatchObject({
+      origin: { how: 'loaded', applied: { added: 0, updated: 0, removed: 0 } },
+      dir: join(indexDir, 'two-tower-retrieval'),
+      embedded: 0,
+    });
+    const after = await second.personalized(request(), 'cat-1', new Set(), 20);
+    expect(after!.adIds).toEqual(before!.adIds);
+    expect(after!.indexVersion).toBe(before!.indexVersion);
+  });
+
+  it('applies what the catalog changed while it was down, embedding only the changed ads', async () => {
+    await (await start()).onModuleDestroy();
+    const ads = catalogAds().slice(0, 400);
+    const live = ads.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
+    const retitled = new Set(live.slice(0, 2).map((ad) => ad.id));
+    const gone = live[2].id;
+    catalog.publish(
+      catalogSnapshot(
+        'cat-2',
+        ads
+          .filter((ad) => ad.id !== gone)
+          .map((ad) => (retitled.has(ad.id) ? { ...ad, title: `${ad.title} new` } : ad)),
+      ),
+    );
+
+    const restarted = await start();
+
+    expect(restarted.status()).toMatchObject({
+      catalogVersion: 'cat-2',
+      index: { origin: { how: 'loaded', applied: { added: 0, updated: 2, removed: 1 } }, embedded: 2 },
+    });
+    const answer = await restarted.personalized(request(), 'cat-2', new Set(), 400);
+    expect(answer!.adIds).not.toContain(gone);
+  });
+
+  it('never loads a tower index saved for another model version', async () => {
+    await (await start()).onModuleDestroy();
+    await copyVersion(modelsDir, version, 'v2-test');
+    await point(modelsDir, 'v2-test');
+
+    const other = await start();
+
+    expect(other.status().model).toBe('retrieval@v2-test');
+    expect(other.status().index?.origin?.how).toBe('built');
+    expect(other.status().index?.origin?.why).toMatch(
+      new RegExp(`embedding version saved "retrieval@${version}", expected "retrieval@v2-test"$`),
+    );
+    const answer = await other.personalized(request(), 'cat-1', new Set(), 20);
+    expect(answer!.indexVersion).toContain('+retrieval@v2-test@');
   });
 });
 

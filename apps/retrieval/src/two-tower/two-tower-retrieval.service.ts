@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { CandidateSource as IndexSource } from '@adfunnel/ad-index';
+import type { AdIndex, CandidateSource as IndexSource } from '@adfunnel/ad-index';
 import { CatalogSnapshotService, type CatalogSnapshot } from '@adfunnel/catalog';
 import type { CandidatesRequest } from '@adfunnel/contracts';
 import { encodeUserTowerInputs } from '@adfunnel/features';
@@ -10,9 +10,18 @@ import {
   resolveCurrentTwoTowerModel,
 } from '@adfunnel/models';
 import { InjectConfig } from '@adfunnel/platform';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { type IndexLifecycleConfig, indexLifecycleSettings } from '../index/index-lifecycle.config.js';
+import { IndexKeeper, type IndexStartup } from '../index/index-keeper.js';
+import { IndexStore } from '../index/index-store.js';
 import type { TwoTowerConfig } from './two-tower.config.js';
-import { TowerEmbeddings, type TowerIndex, buildTowerIndex } from './tower-index.js';
+import { TowerEmbeddings, towerAds, towerEmbeddingVersion, towerIndexVersion } from './tower-index.js';
 
 /** The personalized candidates of one request, from one model version end to end. */
 export interface TowerAnswer {
@@ -38,18 +47,38 @@ export interface TwoTowerStatus {
   problem: string | null;
   /** Old models still finishing requests that started on them. */
   retiring: number;
+  /** The tower index: loaded at start (and from where) or built, its size and soft-deleted points. */
+  index: {
+    origin: IndexStartup | null;
+    size: number;
+    deleted: number;
+    dir: string | null;
+    /** Ads the ad tower embedded for this model since it was loaded (a loaded index's vectors are reused). */
+    embedded: number;
+  } | null;
 }
 
-/** One model and the index its ad tower built from one snapshot, swapped in and out together. */
-interface Served extends TowerIndex {
+/**
+ * One model and its ad tower's index, swapped in and out together. The index follows the catalog in
+ * place (its keeper's in-place changes) or is replaced (compaction, large changes): `snapshot` is the
+ * catalog it was last brought to.
+ */
+interface Served {
+  readonly model: TwoTowerModel;
+  readonly index: AdIndex;
   readonly snapshot: CatalogSnapshot;
+  readonly keeper: IndexKeeper<undefined>;
+  /** Ads embedded with this model so far. */
+  readonly embedded: () => number;
 }
 
 /**
  * The two-tower retrieval model in service (tools/training/train_two_tower.py): loads
- * MODELS_DIR/RETRIEVAL_MODEL/current at startup, embeds every servable ad with the ad tower into an
- * index of their own (the content index keeps serving the other sources), re-embeds only new or changed
- * ads when the catalog changes, and runs the user tower per request. A new `current` (watched, or
+ * MODELS_DIR/RETRIEVAL_MODEL/current at startup with the ad tower's index of that model version
+ * saved in the IndexStore (`two-tower-<model>`; one of another version is rebuilt, never loaded), or
+ * embeds every servable ad with the ad tower into a new one (the content index keeps serving the other
+ * sources); re-embeds only new or changed ads when the catalog changes and applies them to the index
+ * through an IndexKeeper (in place when few), and runs the user tower per request. A new `current` (watched, or
  * reload()) is loaded and its index built aside, then model and index swap in one assignment: a request
  * holds one `Served` from start to end, so its user vector and the ads it searches come from one
  * version; the old model closes once the requests on it have finished. With no model, or one that fails
@@ -59,7 +88,6 @@ interface Served extends TowerIndex {
 export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TwoTowerRetrievalService.name);
   private served: Served | undefined;
-  private embeddings: TowerEmbeddings | undefined;
   private problem: string | null = null;
   private work: Promise<void> = Promise.resolve();
   /** Requests running on each model; a retired model closes when its count falls to 0. */
@@ -71,7 +99,8 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
-    @InjectConfig() private readonly config: TwoTowerConfig,
+    @InjectConfig() private readonly config: TwoTowerConfig & Partial<IndexLifecycleConfig>,
+    @Optional() private readonly store?: IndexStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -102,6 +131,7 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
     this.unsubscribe?.();
     await this.watcher?.stop();
     await this.work;
+    await this.served?.keeper.stop();
     const all = [...this.retiring, ...(this.served ? [this.served.model] : [])];
     this.served = undefined;
     await Promise.all(all.map((model) => model.close()));
@@ -112,10 +142,20 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
     return {
       mode: s ? 'two-tower' : 'heuristic',
       model: s ? `${s.model.name}@${s.model.version}` : null,
-      indexVersion: s?.version ?? null,
-      catalogVersion: s?.catalogVersion ?? null,
+      indexVersion: s === undefined ? null : towerIndexVersion(s.index),
+      catalogVersion: s?.index.catalogVersion ?? null,
       problem: this.problem,
       retiring: this.retiring.size,
+      index:
+        s === undefined
+          ? null
+          : {
+              origin: s.keeper.status().startup ?? null,
+              size: s.index.size,
+              deleted: s.index.deleted,
+              dir: s.keeper.status().dir ?? null,
+              embedded: s.embedded(),
+            },
     };
   }
 
@@ -143,21 +183,27 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
       }
       if (resolved.version === this.served?.model.version) return;
       let model: TwoTowerModel | undefined;
+      let keeper: IndexKeeper<undefined> | undefined;
       try {
         model = await TwoTowerModel.open(resolved, { logger: this.logger });
-        const embeddings = new TowerEmbeddings(model.version);
+        const kept = this.keeperFor(model);
+        keeper = kept.keeper;
         const snapshot = this.catalog.snapshot();
-        const built = await buildTowerIndex(model, snapshot, embeddings, this.indexOptions());
-        this.embeddings = embeddings;
-        this.swap({ ...built, snapshot });
+        const { index } = await keeper.start(snapshot);
+        const previous = this.served;
+        this.swap({ model, index, snapshot, keeper, embedded: kept.embedded });
         this.problem = null;
+        // Saves the old model's unsaved changes; its index serves requests in flight until they end.
+        await previous?.keeper.stop();
         const recall = resolved.manifest.metrics.recallAtK.model['100'];
+        const startup = keeper.status().startup;
         this.logger.log(
           `two-tower ${resolved.name}@${resolved.version} in service (held-out recall@100 ` +
-            `${recall?.toFixed(3) ?? 'n/a'}): ${built.index.size} ads embedded in ${built.embedMs.toFixed(0)} ms, ` +
-            `index ${built.version}`,
+            `${recall?.toFixed(3) ?? 'n/a'}): index of ${index.size} ads ${startup?.how ?? 'built'} in ` +
+            `${startup?.ms.toFixed(0) ?? '?'} ms, ${towerIndexVersion(index)}`,
         );
       } catch (err) {
+        await keeper?.stop();
         await model?.close();
         this.problem = `cannot serve ${resolved.name}@${resolved.version}: ${(err as Error).message}`;
         this.logger.error(
@@ -179,7 +225,7 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
     k: number,
   ): Promise<TowerAnswer | undefined> {
     const s = this.served;
-    if (s === undefined || s.catalogVersion !== catalogVersion) return undefined;
+    if (s === undefined || s.index.catalogVersion !== catalogVersion) return undefined;
     const started = performance.now();
     const model = s.model;
     this.inFlight.set(model, (this.inFlight.get(model) ?? 0) + 1);
@@ -206,13 +252,15 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
         k,
         excludeCampaigns,
       });
+      // Read with the search, in one synchronous step: the index may have followed the catalog in
+      // place while the user tower ran, and the answer must name the catalog it was searched at.
       return {
         adIds: found.adIds,
         scores: found.scores,
         sources: found.sources,
         eligible: found.eligible,
-        indexVersion: s.version,
-        catalogVersion: s.catalogVersion,
+        indexVersion: towerIndexVersion(s.index),
+        catalogVersion: s.index.catalogVersion,
         modelVersion: s.model.version,
         ms: performance.now() - started,
       };
@@ -229,21 +277,53 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
     }
   }
 
-  /** A new catalog: the same model, the new and changed ads embedded, a new index swapped in. */
+  /** A new catalog: the same model, the new and changed ads embedded and applied to its index. */
   private async reindex(snapshot: CatalogSnapshot): Promise<void> {
     const s = this.served;
-    if (s === undefined || this.embeddings === undefined || snapshot.version === s.catalogVersion) return;
-    try {
-      const built = await buildTowerIndex(s.model, snapshot, this.embeddings, this.indexOptions());
-      // The model stays: only the index is new, so the old state is not closed, just replaced.
-      this.served = { ...built, snapshot };
-      this.logger.log(
-        `two-tower index ${built.version}: ${built.embedded} new or changed ads embedded in ${built.embedMs.toFixed(0)} ms`,
-      );
-    } catch (err) {
-      this.problem = `two-tower index for catalog ${snapshot.version} failed: ${(err as Error).message}`;
-      this.logger.error(`${this.problem}; keeping ${s.version}`);
+    if (s === undefined || snapshot.version === s.index.catalogVersion) return;
+    await s.keeper.follow(snapshot);
+    const failure = s.keeper.status().lastFailure;
+    if (failure?.catalogVersion === snapshot.version) {
+      this.problem = `two-tower index for catalog ${snapshot.version} failed: ${failure.message}`;
     }
+  }
+
+  /**
+   * The lifecycle of `model`'s tower index: saved under the store's `two-tower-<model>` with the model
+   * version as its embedding version, its vectors reused from a loaded index (only ads whose tower
+   * inputs changed are embedded again), changes installed into `served` while this model serves.
+   */
+  private keeperFor(model: TwoTowerModel): { keeper: IndexKeeper<undefined>; embedded: () => number } {
+    const embeddings = new TowerEmbeddings(model.version);
+    let embeddedTotal = 0;
+    const keeper: IndexKeeper<undefined> = new IndexKeeper(
+      {
+        name: `two-tower ${model.name}@${model.version}`,
+        index: { ...this.indexOptions(), dim: model.dim, embeddingVersion: towerEmbeddingVersion(model) },
+        dir: this.store?.dirFor(`two-tower-${model.name}`),
+        settings: indexLifecycleSettings(this.config),
+        logger: this.logger,
+      },
+      {
+        ads: async (snapshot) => {
+          const { ads, embedded, ms } = await towerAds(model, snapshot, embeddings);
+          embeddedTotal += embedded;
+          if (embedded > 0)
+            this.logger.log(`two-tower ${model.version}: ${embedded} ads embedded in ${ms.toFixed(0)} ms`);
+          return ads;
+        },
+        loaded: (index) => {
+          embeddings.seed(index, model);
+        },
+        companion: () => undefined,
+        install: (index, _none, snapshot) => {
+          const s = this.served;
+          // Only while this model serves: a retired model's index is no one's to swap.
+          if (s?.keeper === keeper) this.served = { ...s, index, snapshot };
+        },
+      },
+    );
+    return { keeper, embedded: () => embeddedTotal };
   }
 
   private swap(next: Served): void {
