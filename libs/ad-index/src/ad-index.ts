@@ -20,6 +20,7 @@ import {
   sharedStrategy,
 } from './bucket-plans.js';
 import {
+  EligibilityBatch,
   EligibilityTable,
   type EligibleSet,
   type SlotOrder,
@@ -145,6 +146,8 @@ export interface AppliedChanges {
   readonly updated: number;
   readonly removed: number;
   readonly ms: number;
+  /** Of `ms`, the synchronous switch that made the change visible (the rest ran in slices, for applyInSlices). */
+  readonly switchMs: number;
 }
 
 /** Where the index in hand came from: built from ads, or loaded from a saved directory. */
@@ -181,6 +184,8 @@ export interface IndexParams extends GraphParams {
   readonly sliceSize: number;
 }
 
+/** applyInSlices yields to the event loop once a slice of graph insertions has run this long. */
+const APPLY_SLICE_MS = 10;
 /** Margin on k / share, so that an unlucky neighbourhood rarely leaves the over-fetch short. */
 const OVERFETCH_MARGIN = 1.25;
 /**
@@ -206,16 +211,24 @@ const NO_SLOTS: ReadonlySet<number> = new Set();
  * a graph of their own for mid-sized ones, the catalog graph for the rest; plus a popularity list for
  * users without interests.
  *
- * A catalog change is applied in place (`changes`, then `apply`), synchronously, so a search sees the
- * state before or after a change set, never a mix: a removed ad is marked deleted in the graphs (its
- * slot reused by a later ad), a changed vector updated where it is. Deleted points still cost search
- * time and recall, so `needsCompaction` tells when to rebuild (`compact`) and swap the result in.
- * `save` and `load` keep the index across restarts, refusing one of another embedding or layout.
+ * A catalog change is applied in place (`changes`, then `apply` or `applyInSlices`): new vectors go
+ * into the graphs first under new slots that no eligibility list holds, then one synchronous switch
+ * lists them and unlists what went, so a search sees the state before or after a change set, never a
+ * mix. A removed ad's point, and the old point of a changed vector, stay in the graphs marked deleted;
+ * they still cost search time and recall, so `needsCompaction` tells when to rebuild (`compact`) and
+ * swap the result in. `persist` hands a snapshot to a writer and `restore` takes one back, refusing
+ * an index of another embedding or layout: the index survives restarts without a rebuild.
  */
 export class AdIndex {
   private catalog: string;
   private generationCount = 0;
   private saving = 0;
+  /** True while applySteps runs: staged points are in the graphs but listed nowhere yet. */
+  private staging = false;
+  /**
+   * Slots of removed ads, marked deleted in the graphs until a compaction purges them. Never reused:
+   * hnswlib's update of a deleted point costs several insertions.
+   */
   private readonly free: number[] = [];
   private readonly slotOf = new Map<number, number>();
   private readonly slotsByCampaign = new Map<number, Set<number>>();
@@ -252,8 +265,6 @@ export class AdIndex {
       // A loaded index's rules come as plain objects: intern them so identity comparison holds.
       columns.rules[slot] = this.rules.intern(columns.rules[slot]!);
     }
-    // Lowest slot reused first.
-    this.free.reverse();
   }
 
   /** Builds in one go; blocks the event loop for the whole HNSW construction. */
@@ -559,7 +570,7 @@ export class AdIndex {
       ) {
         updated.push({
           ...row,
-          vector: vectorChanged ? scratch.slice() : columns.vector(slot),
+          vector: vectorChanged ? scratch.slice() : columns.vector(slot).slice(),
           vectorChanged,
         });
       } else unchanged++;
@@ -570,33 +581,131 @@ export class AdIndex {
   }
 
   /**
-   * Applies `changes` in place, in one synchronous step, and records `catalogVersion` as the state
-   * the index now reflects. Refuses changes computed against another state, and any while a save is
-   * writing the graphs (hnswlib writes them from another thread).
+   * Applies `changes` in place and records `catalogVersion` as the state the index now reflects, in
+   * one synchronous step (blocking for the graph insertions too; see applyInSlices). Refuses changes
+   * computed against another state, and any while a writer holds a snapshot (persist).
    */
   apply(changes: IndexChanges, catalogVersion: string): AppliedChanges {
-    if (this.saving > 0)
+    const steps = this.applySteps(changes, catalogVersion);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  }
+
+  /**
+   * `apply` with the costly part in slices: the new vectors go into the graphs first, under slots no
+   * eligibility list names yet (so no search returns them), yielding to the event loop every
+   * `sliceMs` (0: after every point); then one synchronous step makes the change visible, which costs microseconds
+   * per ad. A changed vector is written as a new point and the old one marked deleted, so until the
+   * switch searches answer from the old vector. No other change, save or compaction may run meanwhile.
+   */
+  async applyInSlices(
+    changes: IndexChanges,
+    catalogVersion: string,
+    sliceMs = APPLY_SLICE_MS,
+  ): Promise<AppliedChanges> {
+    const steps = this.applySteps(changes, catalogVersion, sliceMs);
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private *applySteps(
+    changes: IndexChanges,
+    catalogVersion: string,
+    sliceMs = Infinity,
+  ): Generator<void, AppliedChanges> {
+    if (this.saving > 0) {
       throw new Error('the ad index is being saved; apply changes once persist() has resolved');
+    }
+    if (this.staging) throw new Error('the ad index is applying other changes');
     if (changes.generation !== this.generationCount) {
       throw new Error(
         `these changes were computed against generation ${changes.generation} of the index, which is at ${this.generationCount}`,
       );
     }
     const startedAt = performance.now();
-    for (const id of changes.removed) this.removeSlot(this.slotOf.get(id)!);
-    for (const row of changes.updated) this.updateSlot(this.slotOf.get(row.id)!, row, row.vectorChanged);
-    for (const row of changes.added) this.addSlot(row);
-    this.catalog = catalogVersion;
-    this.generationCount++;
-    this.changeCounts.added += changes.added.length;
-    this.changeCounts.updated += changes.updated.length;
-    this.changeCounts.removed += changes.removed.length;
+    let sliceStart = startedAt;
+    let switchMs: number;
+    /** True when this slice has run `sliceMs`: time to yield. */
+    const due = () => {
+      if (performance.now() - sliceStart < sliceMs) return false;
+      sliceStart = performance.now();
+      return true;
+    };
+    this.staging = true;
+    try {
+      // 1. Graph work, invisible: points under slots that no eligibility list holds yet.
+      const adds: { row: IndexRow; slot: number }[] = [];
+      const moves: { row: IndexRow; from: number; to: number }[] = [];
+      for (const row of changes.added) {
+        adds.push({ row, slot: this.stage(row.vector, row.rule) });
+        if (due()) yield;
+      }
+      for (const row of changes.updated) {
+        const from = this.slotOf.get(row.id)!;
+        if (row.vectorChanged) {
+          moves.push({ row, from, to: this.stage(row.vector, row.rule) });
+          if (due()) yield;
+        } else if (row.rule !== this.columns.rules[from]) {
+          // Bucket graphs it enters take its point ahead too.
+          this.stageIntoBucketGraphs(from, this.columns.vector(from), row.rule);
+          if (due()) yield;
+        }
+      }
+      // 2. The switch, in one synchronous step.
+      const switchAt = performance.now();
+      // Buckets a new country or device splits off first, as copies of the current lists; then every
+      // list's removals and insertions in one pass per bucket, not one shift of the list per ad.
+      for (const row of changes.added) this.planBuckets(this.table.ensure(row.rule));
+      for (const row of changes.updated) this.planBuckets(this.table.ensure(row.rule));
+      const batch = new EligibilityBatch();
+      for (const id of changes.removed) this.removeSlot(this.slotOf.get(id)!, batch);
+      for (const { row, from, to } of moves) {
+        this.removeSlot(from, batch);
+        this.activate(to, row, batch);
+      }
+      for (const row of changes.updated) {
+        if (!row.vectorChanged) this.updateSlot(this.slotOf.get(row.id)!, row, batch);
+      }
+      for (const { row, slot } of adds) this.activate(slot, row, batch);
+      this.table.apply(batch, this.order);
+      this.catalog = catalogVersion;
+      this.generationCount++;
+      this.changeCounts.added += changes.added.length;
+      this.changeCounts.updated += changes.updated.length;
+      this.changeCounts.removed += changes.removed.length;
+      switchMs = performance.now() - switchAt;
+    } finally {
+      this.staging = false;
+    }
     return {
       added: changes.added.length,
       updated: changes.updated.length,
       removed: changes.removed.length,
       ms: performance.now() - startedAt,
+      switchMs,
     };
+  }
+
+  /** A new slot for `vector`, its point in the catalog graph and the bucket graphs of `rule`, listed nowhere yet. */
+  private stage(vector: Float32Array, rule: TargetingRule): number {
+    const slot = this.columns.allocate();
+    this.table.grow(this.columns.capacity);
+    this.columns.vectors.set(vector, slot * this.params.dim);
+    makeRoom(this.hnsw);
+    this.hnsw.addPoint(this.pointOf(vector), slot);
+    this.stageIntoBucketGraphs(slot, vector, rule);
+    return slot;
+  }
+
+  /** Adds the point to the bucket graphs `rule` puts it in that do not hold it yet. */
+  private stageIntoBucketGraphs(slot: number, vector: Float32Array, rule: TargetingRule): void {
+    for (const b of this.table.existingBucketsOf(rule)) {
+      const plan = this.plans[b];
+      if (plan instanceof BucketGraphPlan && this.table.sets[b].bitmap[slot] !== 1) {
+        plan.stage(slot, this.pointOf(vector));
+      }
+    }
   }
 
   /**
@@ -626,6 +735,7 @@ export class AdIndex {
    * writeIndex, which writes from another thread) and takes no changes until `write` has resolved.
    */
   async persist<T>(write: (snapshot: IndexSnapshot) => Promise<T>): Promise<T> {
+    if (this.staging) throw new Error('the ad index is applying changes; persist it once they are applied');
     this.saving++;
     try {
       return await write(this.snapshot());
@@ -688,10 +798,10 @@ export class AdIndex {
     };
   }
 
-  private removeSlot(slot: number): void {
+  private removeSlot(slot: number, batch: EligibilityBatch): void {
     const columns = this.columns;
     const buckets = this.table.bucketsHolding(slot);
-    this.table.remove(slot, buckets, this.order);
+    batch.remove(slot, buckets);
     this.table.live--;
     for (const b of buckets) this.plans[b].remove(slot);
     this.hnsw.markDelete(slot);
@@ -702,51 +812,37 @@ export class AdIndex {
     this.free.push(slot);
   }
 
-  private addSlot(row: IndexRow): void {
-    const reused = this.free.pop();
-    const slot = reused ?? this.columns.allocate();
-    this.table.grow(this.columns.capacity);
+  /** Lists a staged slot: its row written, in its buckets' lists (with the batch) and plans, found by id. */
+  private activate(slot: number, row: IndexRow, batch: EligibilityBatch): void {
     writeRow(this.columns, slot, row);
     const point = this.pointOf(row.vector);
-    // A reused slot's label is in the graph, marked deleted: hnswlib brings it back with the new vector.
-    if (reused === undefined) makeRoom(this.hnsw);
-    this.hnsw.addPoint(point, slot);
-    this.planBuckets(this.table.ensure(row.rule));
     const buckets = this.table.bucketsOf(row.rule);
-    this.table.insert(slot, buckets, this.order);
+    batch.insert(slot, buckets);
     this.table.live++;
     for (const b of buckets) this.plans[b].add(slot, row.vector, point);
     this.slotOf.set(row.id, slot);
     this.campaignSlots(row.campaignId).add(slot);
   }
 
-  private updateSlot(slot: number, row: IndexRow, vectorChanged: boolean): void {
+  /** A change of targeting, prior, campaign or key: the slot and its vector stay. */
+  private updateSlot(slot: number, row: IndexRow, batch: EligibilityBatch): void {
     const columns = this.columns;
     const moves = columns.rules[slot] !== row.rule || columns.prior[slot] !== row.prior;
-    // Out of its buckets under the old prior (their order), back in under the new one.
+    // Out of its buckets' lists and back in, at the new prior's place.
     const before = moves ? this.table.bucketsHolding(slot) : [];
-    if (moves) this.table.remove(slot, before, this.order);
+    if (moves) batch.remove(slot, before);
     if (columns.campaigns[slot] !== row.campaignId) {
       this.slotsByCampaign.get(columns.campaigns[slot])?.delete(slot);
       this.campaignSlots(row.campaignId).add(slot);
     }
     writeRow(columns, slot, row);
-    const point = this.pointOf(row.vector);
-    if (vectorChanged) this.hnsw.addPoint(point, slot);
-    if (!moves) {
-      if (vectorChanged)
-        for (const b of this.table.bucketsHolding(slot)) this.plans[b].set(slot, row.vector, point);
-      return;
-    }
-    this.planBuckets(this.table.ensure(row.rule));
+    if (!moves) return;
     const after = this.table.bucketsOf(row.rule);
-    this.table.insert(slot, after, this.order);
+    batch.insert(slot, after);
+    const point = this.pointOf(row.vector);
     const was = new Set(before);
     const is = new Set(after);
-    for (const b of before) {
-      if (!is.has(b)) this.plans[b].remove(slot);
-      else if (vectorChanged) this.plans[b].set(slot, row.vector, point);
-    }
+    for (const b of before) if (!is.has(b)) this.plans[b].remove(slot);
     for (const b of after) if (!was.has(b)) this.plans[b].add(slot, row.vector, point);
   }
 

@@ -94,7 +94,6 @@ export function makeRoom(graph: HnswIndex): void {
 interface PlanOps {
   add(slot: number, vector: Float32Array, point: number[]): void;
   remove(slot: number): void;
-  set(slot: number, vector: Float32Array, point: number[]): void;
 }
 
 /** A small bucket: its vectors packed back to back (in `slots` order, which changes on removal). */
@@ -148,10 +147,6 @@ export class ExactPlan implements PlanOps {
     }
     this.position.delete(slot);
   }
-
-  set(slot: number, vector: Float32Array): void {
-    this.packed.set(vector, this.position.get(slot)! * this.dim);
-  }
 }
 
 /** A mid-sized bucket's own graph; a removed ad stays in it marked deleted until compaction. */
@@ -164,10 +159,18 @@ export class BucketGraphPlan implements PlanOps {
     readonly deleted: Set<number> = new Set(),
   ) {}
 
+  /** Points added ahead of their listing (AdIndex.applyInSlices): `add` finds them there. */
+  private readonly staged = new Set<number>();
+
   add(slot: number, _vector: Float32Array, point: number[]): void {
-    // A label the graph holds as deleted comes back with the new vector (hnswlib updates it in place).
-    if (!this.deleted.delete(slot)) makeRoom(this.graph);
-    this.graph.addPoint(point, slot);
+    if (this.staged.delete(slot)) return;
+    this.insert(slot, point);
+  }
+
+  /** Adds the point before the slot is listed in the bucket, so `add` has nothing left to do. */
+  stage(slot: number, point: number[]): void {
+    this.insert(slot, point);
+    this.staged.add(slot);
   }
 
   remove(slot: number): void {
@@ -175,7 +178,9 @@ export class BucketGraphPlan implements PlanOps {
     this.deleted.add(slot);
   }
 
-  set(slot: number, _vector: Float32Array, point: number[]): void {
+  private insert(slot: number, point: number[]): void {
+    // A label the graph holds as deleted comes back with the new vector (hnswlib updates it in place).
+    if (!this.deleted.delete(slot)) makeRoom(this.graph);
     this.graph.addPoint(point, slot);
   }
 }
@@ -187,8 +192,6 @@ export class SharedGraphPlan implements PlanOps {
   add(): void {}
 
   remove(): void {}
-
-  set(): void {}
 }
 
 export type BucketPlan = ExactPlan | BucketGraphPlan | SharedGraphPlan;

@@ -60,36 +60,37 @@ class Bucket implements EligibleSet {
     this.bitmap[slot] = 1;
   }
 
-  insert(slot: number, order: SlotOrder): void {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (order(this.order[mid], slot) < 0) lo = mid + 1;
-      else hi = mid;
+  /**
+   * Takes `removed` out and merges `inserted` in at their places in `order`, in one pass over the
+   * list: a change of many ads costs the list's length once, not once per ad.
+   */
+  apply(removed: ReadonlySet<number> | undefined, inserted: number[] | undefined, order: SlotOrder): void {
+    if (removed !== undefined) {
+      let kept = 0;
+      for (let i = 0; i < this.count; i++) {
+        const slot = this.order[i];
+        if (removed.has(slot)) this.bitmap[slot] = 0;
+        else this.order[kept++] = slot;
+      }
+      if (this.count - kept !== removed.size) {
+        throw new Error(
+          `eligibility bucket ${this.bucket} lost track of ${removed.size - (this.count - kept)} slots`,
+        );
+      }
+      this.count = kept;
     }
-    this.reserve(this.count + 1);
-    this.order.copyWithin(lo + 1, lo, this.count);
-    this.order[lo] = slot;
-    this.count++;
-    this.bitmap[slot] = 1;
-  }
-
-  /** Removes `slot`, found by `order` as it stood when the slot was inserted. */
-  remove(slot: number, order: SlotOrder): void {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (order(this.order[mid], slot) < 0) lo = mid + 1;
-      else hi = mid;
+    if (inserted === undefined || inserted.length === 0) return;
+    inserted.sort(order);
+    this.reserve(this.count + inserted.length);
+    // Merge from the back, in place.
+    let i = this.count - 1;
+    let j = inserted.length - 1;
+    for (let k = this.count + inserted.length - 1; j >= 0; k--) {
+      if (i >= 0 && order(this.order[i], inserted[j]) > 0) this.order[k] = this.order[i--];
+      else this.order[k] = inserted[j--];
     }
-    if (this.order[lo] !== slot) {
-      throw new Error(`eligibility bucket ${this.bucket} lost track of slot ${slot}`);
-    }
-    this.order.copyWithin(lo, lo + 1, this.count);
-    this.count--;
-    this.bitmap[slot] = 0;
+    for (const slot of inserted) this.bitmap[slot] = 1;
+    this.count += inserted.length;
   }
 
   copyFrom(other: Bucket): void {
@@ -122,7 +123,7 @@ interface CountryRow {
  * Eligibility precomputed per (country, device) bucket, so a request's targeting filter is a Map
  * lookup or two. Countries and devices that no campaign names explicitly all behave the same way
  * (only untargeted campaigns reach them), so each dimension has one shared "other" bucket for them.
- * Follows the catalog slot by slot (`add`, `remove`); a rule naming a new country or device splits
+ * Follows the catalog a change set at a time (`apply`); a rule naming a new country or device splits
  * the matching buckets off the "other" ones, so lookups stay one bucket per request.
  */
 export class EligibilityTable {
@@ -206,6 +207,24 @@ export class EligibilityTable {
     return out;
   }
 
+  /** The buckets of `rule` that exist already (no ensure): those a new country or device would split off are left out. */
+  existingBucketsOf(rule: TargetingRule): number[] {
+    const rows =
+      rule.targetCountries.length === 0
+        ? [...this.countries.values(), this.otherCountry]
+        : rule.targetCountries.flatMap((c) => this.countries.get(c) ?? []);
+    const out: number[] = [];
+    for (const row of rows) {
+      if (rule.targetDevices.length === 0) out.push(row.other, ...row.byDevice.values());
+      else
+        for (const d of rule.targetDevices) {
+          const bucket = row.byDevice.get(d);
+          if (bucket !== undefined) out.push(bucket);
+        }
+    }
+    return out;
+  }
+
   /** The buckets that hold `slot`. */
   bucketsHolding(slot: number): number[] {
     const out: number[] = [];
@@ -213,12 +232,11 @@ export class EligibilityTable {
     return out;
   }
 
-  insert(slot: number, buckets: readonly number[], order: SlotOrder): void {
-    for (const b of buckets) this.buckets[b].insert(slot, order);
-  }
-
-  remove(slot: number, buckets: readonly number[], order: SlotOrder): void {
-    for (const b of buckets) this.buckets[b].remove(slot, order);
+  /** Applies a change set's removals and insertions, bucket by bucket (see Bucket.apply). */
+  apply(batch: EligibilityBatch, order: SlotOrder): void {
+    for (const bucket of batch.touched()) {
+      this.buckets[bucket].apply(batch.removedFrom(bucket), batch.insertedInto(bucket), order);
+    }
   }
 
   /** Makes room for slots below `capacity`. */
@@ -264,5 +282,39 @@ export class EligibilityTable {
     const bucket = new Bucket(this.buckets.length, key, this.capacity, this);
     this.buckets.push(bucket);
     return bucket;
+  }
+}
+
+/** The slots a change set takes out of and puts into each bucket, applied together by EligibilityTable.apply. */
+export class EligibilityBatch {
+  private readonly removed = new Map<number, Set<number>>();
+  private readonly inserted = new Map<number, number[]>();
+
+  remove(slot: number, buckets: readonly number[]): void {
+    for (const b of buckets) {
+      let set = this.removed.get(b);
+      if (set === undefined) this.removed.set(b, (set = new Set()));
+      set.add(slot);
+    }
+  }
+
+  insert(slot: number, buckets: readonly number[]): void {
+    for (const b of buckets) {
+      let list = this.inserted.get(b);
+      if (list === undefined) this.inserted.set(b, (list = []));
+      list.push(slot);
+    }
+  }
+
+  touched(): Set<number> {
+    return new Set([...this.removed.keys(), ...this.inserted.keys()]);
+  }
+
+  removedFrom(bucket: number): ReadonlySet<number> | undefined {
+    return this.removed.get(bucket);
+  }
+
+  insertedInto(bucket: number): number[] | undefined {
+    return this.inserted.get(bucket);
   }
 }

@@ -85,8 +85,8 @@ export interface IndexKeeperOptions {
  * The lifecycle of one ad index, shared by the content index and each two-tower model's: at start
  * it loads the saved index (if its embedding version and layout are the expected ones) and applies
  * what the catalog changed since, or builds and saves one; then it follows the catalog, applying a
- * small change in place (in one synchronous step, so a request sees the old state or the new) and
- * building a large one aside; saves a changed index once changes pause; and compacts away soft
+ * small change in place (new vectors inserted in slices, unlisted, then one synchronous switch, so a
+ * request sees the old state or the new) and building one of many new vectors aside; saves a changed index once changes pause; and compacts away soft
  * deletes past RETRIEVAL_INDEX_MAX_DELETED_SHARE, and every RETRIEVAL_INDEX_COMPACT_MS. All of it
  * runs one task at a time off the request path; a failure keeps the index in service as it was.
  */
@@ -203,7 +203,7 @@ export class IndexKeeper<C> {
         this.hooks.loaded?.(index);
         const saved = index.catalogVersion;
         const changes = index.changes(await this.hooks.ads(snapshot));
-        const applied = index.apply(changes, snapshot.version);
+        const applied = await index.applyInSlices(changes, snapshot.version);
         logger.log(
           `${name} index loaded from ${dir} in ${loadMs.toFixed(0)} ms (catalog ${saved}); to catalog ${snapshot.version}: ` +
             `${applied.added} added, ${applied.updated} updated, ${applied.removed} removed in ${applied.ms.toFixed(0)} ms; ` +
@@ -257,13 +257,17 @@ export class IndexKeeper<C> {
     try {
       const ads = await this.hooks.ads(snapshot);
       const changes = index.changes(ads);
-      const count = changes.added.length + changes.updated.length + changes.removed.length;
-      if (count <= settings.RETRIEVAL_INDEX_INCREMENTAL_MAX) {
+      // New points are what costs (an HNSW insertion each); removals and targeting or bid changes do not.
+      const points = changes.added.length + changes.updated.filter((u) => u.vectorChanged).length;
+      const inPlace =
+        points <= settings.RETRIEVAL_INDEX_INCREMENTAL_MAX &&
+        points <= settings.RETRIEVAL_INDEX_MAX_DELETED_SHARE * Math.max(index.size, 1);
+      if (inPlace) {
         const companion = this.hooks.companion(index, snapshot);
         if (this.stopped) return;
         let applied;
         try {
-          applied = index.apply(changes, snapshot.version);
+          applied = await index.applyInSlices(changes, snapshot.version);
         } catch (error) {
           // Checked data cannot fail half way, but a native error could: nothing of this index is to be trusted.
           logger.error(`${name} index failed mid-change, rebuilding: ${(error as Error).message}`);
@@ -282,7 +286,7 @@ export class IndexKeeper<C> {
         };
         logger.log(
           `${name} index ${index.version}: ${applied.added} added, ${applied.updated} updated, ${applied.removed} removed ` +
-            `in place in ${applied.ms.toFixed(1)} ms (${index.deleted} deleted points)`,
+            `in place in ${applied.ms.toFixed(1)} ms (${points} new points; ${index.deleted} deleted points)`,
         );
         this.scheduleSave();
         this.compactIfNeeded();
@@ -324,7 +328,7 @@ export class IndexKeeper<C> {
     this.lastChange = { how: 'rebuilt', catalogVersion: snapshot.version, ...changed, ms, at: now() };
     this.options.logger.log(
       `${this.options.name} index ${built.version} built aside in ${built.buildMs.toFixed(0)} ms ` +
-        `(${total(changed)} changes, more than RETRIEVAL_INDEX_INCREMENTAL_MAX), replacing ${previous?.version ?? 'none'}`,
+        `(${total(changed)} changes, too many new vectors to insert in place), replacing ${previous?.version ?? 'none'}`,
     );
     this.scheduleSave();
   }

@@ -14,8 +14,10 @@ export const IndexLifecycleEnv = {
   /** A changed index is saved this long after its last change (changes in between restart the wait). */
   RETRIEVAL_INDEX_SAVE_DELAY_MS: envInteger('a non-negative integer of milliseconds', 0).default(5_000),
   /**
-   * A catalog change of at most this many ads (added, changed, removed) is applied to the index in
-   * place, in one synchronous step; a larger one is built aside in slices while the old index serves.
+   * A catalog change with at most this many new vectors (added ads, changed embeddings), and at most
+   * RETRIEVAL_INDEX_MAX_DELETED_SHARE of the index, is applied in place (the HNSW insertions in
+   * slices, then a synchronous switch); one with more is built aside while the old index serves.
+   * Removals and targeting or bid changes cost microseconds and do not count.
    */
   RETRIEVAL_INDEX_INCREMENTAL_MAX: envInteger('a non-negative integer (0 = always rebuild)', 0).default(
     1_000,

@@ -110,7 +110,11 @@ describe(IndexLifecycleService.name, () => {
     );
     await sut.onApplicationBootstrap();
     const before = sut.current();
-    const ads = catalogAds().slice(0, 600);
+    // About 200 new embeddings: more new vectors than RETRIEVAL_INDEX_INCREMENTAL_MAX.
+    const base = catalogAds();
+    const ads = base.map((ad, i) =>
+      i % 7 === 0 ? { ...ad, embedding: base[(i + 1) % base.length].embedding } : ad,
+    );
 
     catalog.publish(catalogSnapshot('cat-2', ads));
     expect(sut.current()).toBe(before);
