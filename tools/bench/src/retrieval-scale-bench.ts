@@ -1,9 +1,19 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AD_INDEX_DEFAULTS, AdIndex, type SearchStrategy, TopK } from '@adfunnel/ad-index';
+import {
+  AD_INDEX_DEFAULTS,
+  AdIndex,
+  type IndexSnapshot,
+  type IndexableAd,
+  type SearchStrategy,
+  TopK,
+  graphToRead,
+} from '@adfunnel/ad-index';
 import { Rng } from '@adfunnel/simulator';
 import { type LatencySummary, summarize } from './latency-stats.js';
 import { syntheticCatalog, targetingTiers } from './synthetic-catalog.js';
@@ -12,7 +22,7 @@ const HELP = `adfunnel retrieval scale bench - the production AdIndex at catalog
 
 Usage: npm run bench:retrieval -- [--ads 1000000] [--dim 64] [--queries 300] [--k 500]
                                   [--shares 1,0.1,0.01,0.001] [--ef-construction N] [--ef-search N]
-                                  [--exact-threshold N] [--seed 1] [--cpu 0] [--json]
+                                  [--exact-threshold N] [--seed 1] [--cpu 0] [--save-load] [--json]
 
 Generates a seeded synthetic catalog (unit vectors around clusters of topics, so the nearest 500
 span a few clusters as learned embeddings do) with nested country targeting that gives a request
@@ -20,6 +30,11 @@ from each of US, GB, DE, JP, ... exactly the asked share of the catalog, builds 
 AdIndex over it (its defaults unless overridden), then per share times AdIndex.search against a
 brute-force exact scan of the same eligible ads in the same run, and scores the index's recall@k
 against that scan. Searches of the shares are interleaved query by query, as a service sees them.
+
+--save-load also times the index's own save and load (its graphs written and read back by hnswlib,
+its arrays copied; retrieval's saved-index files add checksums and fsync) against the build, and
+one incremental change of 100 new, 100 changed and 100 removed ads (applyInSlices: the insertions,
+then the synchronous switch that makes them visible).
 
 It measures one core: searches are synchronous JS on one thread, and the process re-runs itself
 under 'taskset -c <cpu>' (when taskset exists; --cpu -1 to leave it unpinned), so V8's helper
@@ -40,6 +55,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     cpu: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
+    'save-load': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -81,6 +97,76 @@ function exactTopK(query: Float32Array, vectors: Float32Array, slots: Int32Array
   return top.drain().ids;
 }
 
+/** Save (graphs through hnswlib's writeIndex, arrays copied) and load (readIndex, restore) of `index`, ms. */
+async function saveAndLoad(index: AdIndex, options: { dim: number }) {
+  const dir = await mkdtemp(join(tmpdir(), 'retrieval-scale-bench-'));
+  try {
+    let at = performance.now();
+    const copy = await index.persist(async (s) => {
+      for (const [b, graph] of s.bucketGraphs) await graph.writeIndex(join(dir, `bucket-${b}`));
+      await s.graph.writeIndex(join(dir, 'graph'));
+      return {
+        ...s,
+        ids: s.ids.slice(),
+        prior: s.prior.slice(),
+        campaigns: s.campaigns.slice(),
+        vectors: s.vectors.slice(),
+        rules: s.rules.slice(),
+      };
+    });
+    const saveMs = performance.now() - at;
+    at = performance.now();
+    const read = async (file: string) => {
+      const graph = graphToRead(options.dim);
+      await graph.readIndex(join(dir, file));
+      return graph;
+    };
+    const bucketGraphs = new Map<number, IndexSnapshot['graph']>();
+    for (const b of copy.bucketGraphs.keys()) bucketGraphs.set(b, await read(`bucket-${b}`));
+    const loaded = AdIndex.restore(
+      { ...copy, graph: await read('graph'), bucketGraphs },
+      {
+        ...options,
+        embeddingVersion: index.embeddingVersion,
+        exactThreshold: index.exactThreshold,
+        efSearch: index.efSearch,
+      },
+    );
+    return { saveMs, loadMs: performance.now() - at, loaded };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One catalog change applied in place: 100 ads new, 100 with a new vector, 100 gone. */
+async function incrementalChange(
+  index: AdIndex,
+  ads: readonly IndexableAd[],
+  rng: Rng,
+  query: (rng: Rng) => Float32Array,
+) {
+  const step = Math.max(3, Math.floor(ads.length / 100));
+  const changed = ads.flatMap((ad, i) =>
+    i % step === 1 ? [] : i % step === 2 ? [{ ...ad, embedding: query(rng) }] : [ad],
+  );
+  const maxId = ads.reduce((m, ad) => Math.max(m, ad.id), 0);
+  const added = Array.from({ length: 100 }, (_, i) => ({
+    ...ads[i],
+    id: maxId + 1 + i,
+    embedding: query(rng),
+  }));
+  let at = performance.now();
+  const changes = index.changes([...changed, ...added]);
+  const diffMs = performance.now() - at;
+  at = performance.now();
+  const applied = await index.applyInSlices(changes, 'bench-2');
+  return {
+    diffMs,
+    ...applied,
+    perAdMs: (performance.now() - at) / (applied.added + applied.updated + applied.removed),
+  };
+}
+
 function mb(bytes: number): number {
   return Math.round(bytes / 2 ** 20);
 }
@@ -107,7 +193,7 @@ function pinnedToOneCore(): boolean {
   process.exit(child.status ?? 1);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(HELP);
     return;
@@ -169,6 +255,21 @@ function main(): void {
     return slots;
   });
 
+  const lifecycle = values['save-load']
+    ? await (async () => {
+        const { saveMs, loadMs, loaded } = await saveAndLoad(index, { dim });
+        const change = await incrementalChange(loaded, catalog.ads, new Rng(seed + 2), (r) =>
+          catalog.query(r),
+        );
+        log(
+          `save ${saveMs.toFixed(0)} ms, load ${loadMs.toFixed(0)} ms (build ${buildMs.toFixed(0)} ms); change of ` +
+            `${change.added} new, ${change.updated} changed, ${change.removed} removed ads: diff ${change.diffMs.toFixed(0)} ms, ` +
+            `applied in ${change.ms.toFixed(0)} ms (${change.perAdMs.toFixed(3)} ms per ad, switch ${change.switchMs.toFixed(1)} ms)`,
+        );
+        return { saveMs: Math.round(saveMs), loadMs: Math.round(loadMs), change };
+      })()
+    : undefined;
+
   const rng = new Rng(seed + 1);
   const qs = Array.from({ length: WARMUP_QUERIES + queries }, () => catalog.query(rng));
   const indexMs = tiers.map(() => [] as number[]);
@@ -223,6 +324,7 @@ function main(): void {
     options: { ...AD_INDEX_DEFAULTS, ...options },
     generateMs: Math.round(generateMs),
     buildMs: Math.round(buildMs),
+    ...(lifecycle === undefined ? {} : { saveLoad: lifecycle }),
     memory: {
       rssBeforeMb: mb(memBefore.rss),
       rssAfterMb: mb(memAfter.rss),
@@ -259,4 +361,4 @@ function main(): void {
   log('(latencies in ms per search)');
 }
 
-main();
+await main();
