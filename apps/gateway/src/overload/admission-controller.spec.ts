@@ -78,10 +78,10 @@ describe(AdmissionController.name, () => {
   describe('the event-loop signal', () => {
     const limits: AdmissionLimits = { maxInFlight: 0, targetLatencyMs: 0, maxEventLoopDelayMs: 40 };
 
-    it(`sheds while the loop runs further behind than allowed, from ${MIN_ADAPTIVE_LIMIT} in flight`, () => {
+    it(`sheds while the loop runs further behind than allowed, past ${MIN_ADAPTIVE_LIMIT} in flight`, () => {
       let delayMs = 0;
       const sut = new AdmissionController(limits, { delay: { delayMs: () => delayMs }, random: () => 0 });
-      const held = Array.from({ length: MIN_ADAPTIVE_LIMIT }, () => admitted(sut.admit()));
+      const held = Array.from({ length: MIN_ADAPTIVE_LIMIT + 1 }, () => admitted(sut.admit()));
 
       delayMs = 40;
       admitted(sut.admit());
@@ -101,10 +101,10 @@ describe(AdmissionController.name, () => {
       for (const request of held) request.release();
     });
 
-    it(`never sheds below ${MIN_ADAPTIVE_LIMIT} in flight, so a stalled machine still serves`, () => {
+    it(`never sheds up to ${MIN_ADAPTIVE_LIMIT} in flight, so a stalled machine still serves`, () => {
       const sut = new AdmissionController(limits, { delay: { delayMs: () => 500 } });
 
-      for (let i = 0; i < MIN_ADAPTIVE_LIMIT; i++) admitted(sut.admit());
+      for (let i = 0; i <= MIN_ADAPTIVE_LIMIT; i++) admitted(sut.admit());
       expect(shed(sut.admit()).signal).toBe('event_loop_delay');
     });
   });
@@ -139,7 +139,7 @@ describe(AdmissionController.name, () => {
       expect(sut.snapshot()).toMatchObject({
         limit,
         maxInFlight: 64,
-        latency: { baselineMs: 20.1, lastWindow: { p50: 80, p90: 80 } },
+        latency: { baselineMs: 20, lastWindow: { p50: 80, p90: 80 } },
       });
       for (const request of held) request.release();
     });

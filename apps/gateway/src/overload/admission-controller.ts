@@ -48,7 +48,7 @@ export interface AdmissionSnapshot {
 /** Shed clients come back after 1 or 2 s, at random, so they do not all return in one wave. */
 const RETRY_AFTER_SECONDS = [1, 2];
 /**
- * Below this many requests in flight (or maxInFlight, if lower) nothing is shed, and the adaptive
+ * Up to this many requests in flight (or maxInFlight, if lower) nothing is shed, and the adaptive
  * limit never goes lower: the load the funnel is measured and tuned at (README, Benchmark), where a
  * latency swing or a slow event loop is the machine's neighbours more often than this gateway's own
  * queue, and shedding would cost more than it saves.
@@ -70,7 +70,7 @@ export interface AdmissionDeps {
  * so a request is shed (503, Retry-After) when the in-flight limit is reached (`maxInFlight`, or less
  * while the admitted requests queue: LatencyLimit, steered by `targetLatencyMs`), or when the event
  * loop runs more than `maxEventLoopDelayMs` behind. The last catches a gateway starved of CPU at fewer
- * requests than the limit. Neither sheds below MIN_ADAPTIVE_LIMIT in flight, so a machine slow for
+ * requests than the limit. Neither sheds up to MIN_ADAPTIVE_LIMIT in flight, so a machine slow for
  * reasons of its own (a GC pause, a neighbour's burst) cannot shut the gateway off.
  */
 export class AdmissionController {
@@ -86,7 +86,7 @@ export class AdmissionController {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly latencyLimit: LatencyLimit | undefined;
-  /** Below this many in flight nothing is shed: MIN_ADAPTIVE_LIMIT, or maxInFlight if lower. */
+  /** Up to this many in flight nothing is shed: MIN_ADAPTIVE_LIMIT, or maxInFlight if lower. */
   private readonly floor: number;
 
   constructor(
@@ -132,7 +132,7 @@ export class AdmissionController {
               `queueing them (adaptive, GATEWAY_MAX_IN_FLIGHT ${this.limits.maxInFlight} at most)`,
       );
     }
-    if (maxEventLoopDelayMs > 0 && this.inFlight >= this.floor) {
+    if (maxEventLoopDelayMs > 0 && this.inFlight > this.floor) {
       const delayMs = this.delay.delayMs();
       if (delayMs > maxEventLoopDelayMs) {
         return this.refuse(

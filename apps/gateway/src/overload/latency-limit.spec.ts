@@ -55,8 +55,7 @@ describe(LatencyLimit.name, () => {
     window(60);
 
     expect(sut.current).toBe(13);
-    // The lightly loaded median, forgotten by half a percent a window.
-    expect(sut.baseline).toBeCloseTo(20.1);
+    expect(sut.baseline).toBe(20);
     expect(sut.lastWindow).toEqual({ p50: 60, p90: 60 });
   });
 
@@ -75,6 +74,19 @@ describe(LatencyLimit.name, () => {
     for (let i = 0; i < 5; i++) window(120);
 
     expect(sut.current).toBe(21);
+  });
+
+  it('forgets the lightly loaded median only in windows below the limit, not through an overload', () => {
+    const { sut, window } = driver({ ...OPTIONS, targetMs: 30 });
+    window(20);
+
+    // At the limit, just under twice the baseline: not queueing, but no evidence the machine got slower.
+    for (let i = 0; i < 200; i++) window(39);
+    expect(sut.baseline).toBe(20);
+
+    // Below the limit it follows a machine that got slower, half a percent a window.
+    window(39, 1);
+    expect(sut.baseline).toBeCloseTo(20.1);
   });
 
   it('stays within min and max', () => {

@@ -20,7 +20,11 @@ const MAX_SAMPLES = 1000;
 const DECREASE = 0.8;
 /** A window queues when its median is more than this many times the lightly loaded median. */
 const QUEUEING_RATIO = 2;
-/** The lightly loaded median forgets by rising this share a window (x2 in about 140 windows, 35 s). */
+/**
+ * The lightly loaded median forgets by rising this share a window that did not reach the limit (x2
+ * in about 140 such windows, 35 s): windows at the limit are what it is compared with, and letting it
+ * creep up through them would let a sustained overload raise its own tolerance.
+ */
 const BASELINE_DRIFT = 1.005;
 
 export interface LatencyWindow {
@@ -32,8 +36,8 @@ export interface LatencyWindow {
  * How many ad requests the gateway takes on at once, steered by their latency (additive increase,
  * multiplicative decrease). After each window (about `windowMs`, at least 10 finished requests) the
  * limit drops by a fifth when the window queued: its 90th percentile was above `targetMs` and its
- * median more than twice the lightly loaded median (the lowest window median, slowly forgotten, so
- * it follows a machine that gets slower or faster). Otherwise it rises by one when the limit was
+ * median more than twice the lightly loaded median (the lowest window median, slowly forgotten in
+ * windows below the limit, so it follows a machine that gets slower or faster). Otherwise it rises by one when the limit was
  * reached, being what held requests back. So the limit settles where more requests at once would
  * only wait, whatever the machine serves right now (neighbours on a shared machine, a slower stage),
  * which no fixed number does; and a machine slow at any load is not mistaken for an overloaded one.
@@ -99,12 +103,13 @@ export class LatencyLimit {
     const sorted = this.samples.sort((a, b) => a - b);
     const window = { p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) };
     this.last = window;
-    this.baselineMs = Math.min(window.p50, this.baselineMs * BASELINE_DRIFT);
+    const reached = this.peakInFlight >= this.limit;
+    this.baselineMs = Math.min(window.p50, reached ? this.baselineMs : this.baselineMs * BASELINE_DRIFT);
     const queued = window.p90 > this.options.targetMs && window.p50 > QUEUEING_RATIO * this.baselineMs;
     if (queued) {
       this.limit = Math.max(this.options.min, Math.floor(this.limit * DECREASE));
       this.countsFrom = this.epoch + 1;
-    } else if (this.peakInFlight >= this.limit) {
+    } else if (reached) {
       this.limit = Math.min(this.options.max, this.limit + 1);
     }
     this.epoch++;
