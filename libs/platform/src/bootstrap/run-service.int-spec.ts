@@ -218,8 +218,10 @@ describe(startService.name, () => {
     expect(body.info['database']?.status).toBe('up');
     expect(body.info['feature']).toEqual({ status: 'up', ready: true });
     expect(body.info['rejectedMessages']?.status).toBe('up');
+    expect(body.info['expiredRequests']?.status).toBe('up');
     expect(Object.keys(body.info).sort()).toEqual([
       'database',
+      'expiredRequests',
       'feature',
       'nats',
       'redis',
