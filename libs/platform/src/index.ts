@@ -39,3 +39,7 @@ export * from './errors/rate-limited.error.js';
 export * from './http/http-server-limits.js';
 export * from './http/json-body.parser.js';
 export * from './http/rate-limited.decorator.js';
+export * from './metrics/metrics.js';
+export * from './metrics/metrics.module.js';
+export * from './metrics/bus-metrics.js';
+export * from './metrics/http-metrics.js';

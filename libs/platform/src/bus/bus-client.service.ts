@@ -6,7 +6,14 @@ import {
   type RpcRequest,
   type RpcResponse,
 } from '@adfunnel/contracts';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { z } from 'zod';
@@ -22,6 +29,7 @@ import {
 import { redactUrlCredentials } from '../config/redact-url.js';
 import { natsConnectionOptions } from './nats-connection.js';
 import { RemoteCallError } from './remote-call.error.js';
+import { BusMetrics, busOutcomeOf } from '../metrics/bus-metrics.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -34,7 +42,11 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
   private readonly idPrefix = `${randomUUID().slice(0, 8)}-`;
   private statusSubscription: Subscription | undefined;
 
-  constructor(@Inject(BUS_OPTIONS) private readonly options: BusModuleOptions) {
+  constructor(
+    @Inject(BUS_OPTIONS) private readonly options: BusModuleOptions,
+    /** Counts and times every call by pattern and outcome; absent outside a service (tools, tests). */
+    @Optional() private readonly metrics?: BusMetrics,
+  ) {
     this.client = new ClientNats({
       ...natsConnectionOptions(options.natsUrl),
       name: options.name ?? 'adfunnel',
@@ -87,6 +99,24 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     contract: C,
     payload: RpcRequest<C>,
     opts: CallOptions = {},
+  ): Promise<RpcResponse<C>> {
+    if (this.metrics === undefined) return this.request(contract, payload, opts);
+    const started = performance.now();
+    const metrics = this.metrics.caller(contract.pattern);
+    try {
+      const response = await this.request(contract, payload, opts);
+      metrics.record('ok', started);
+      return response;
+    } catch (err) {
+      metrics.record(busOutcomeOf(err), started);
+      throw err;
+    }
+  }
+
+  private async request<C extends RpcContract<z.ZodType, z.ZodType>>(
+    contract: C,
+    payload: RpcRequest<C>,
+    opts: CallOptions,
   ): Promise<RpcResponse<C>> {
     const pattern = contract.pattern;
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs;

@@ -51,6 +51,8 @@ export const CommonEnv = {
   SQLITE_PATH: z.string().min(1).default('var/adfunnel.sqlite'),
   /** Bearer token of the operator endpoints (`/admin/...`); unset, they answer 403. */
   ADMIN_TOKEN: z.string().min(24, { error: 'must be at least 24 characters' }).optional(),
+  /** Bearer token GET /metrics wants from the scraper; unset, /metrics is open like /health. */
+  METRICS_TOKEN: z.string().min(24, { error: 'must be at least 24 characters' }).optional(),
   LOG_FORMAT: z.enum(LOG_FORMATS, { error: `expected one of ${LOG_FORMATS.join(', ')}` }).default('pretty'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
   BUS_TIMEOUT_MS: envInteger('a positive integer', 1).default(1000),
