@@ -8,3 +8,4 @@ export * from './test-databases.js';
 export * from './free-port.js';
 export * from './scratch-redis.js';
 export * from './user-context.factory.js';
+export * from './prometheus-samples.js';

@@ -11,6 +11,9 @@ import {
   collectDefaultMetrics,
 } from 'prom-client';
 
+/** prom-client's metric types, for the apps' fields (`Counter.Internal` is one labelled child). */
+export type { Counter, Gauge, Histogram } from 'prom-client';
+
 export interface MetricsOptions {
   /** The `service` label on every metric of this process (gateway, retrieval, ...). */
   service: string;
@@ -108,4 +111,13 @@ export function childrenBy<C, K = string>(make: (value: K) => C): (value: K) => 
     }
     return child;
   };
+}
+
+/**
+ * A counter's child for a label value known up front, exported at 0 from the start: `rate()` and
+ * `increase()` then see its first event, and a dashboard shows 0 rather than no data.
+ */
+export function startAtZero<C extends { inc(value?: number): void }>(child: C): C {
+  child.inc(0);
+  return child;
 }
