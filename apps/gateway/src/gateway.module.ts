@@ -1,6 +1,7 @@
 import { CatalogModule } from '@adfunnel/catalog';
 import { RedisProbe, serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AdServingMetrics } from './ads/ad-serving-metrics.js';
 import { AdServingService } from './ads/ad-serving.service.js';
 import { AdsController } from './ads/ads.controller.js';
 import { servedQueueProvider } from './ads/served-queue.js';
@@ -19,6 +20,7 @@ export class GatewayModule {
       controllers: [AdsController],
       providers: [
         AdServingService,
+        AdServingMetrics,
         servedQueueProvider,
         ServedRecordWriter,
         UserProfileService,

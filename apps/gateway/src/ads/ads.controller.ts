@@ -2,11 +2,15 @@ import { type AdRequest, AdRequestSchema, type AdResponse } from '@adfunnel/cont
 import { RateLimited, ZodValidationPipe } from '@adfunnel/platform';
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { AdServingMetrics } from './ad-serving-metrics.js';
 import { AdServingService } from './ad-serving.service.js';
 
 @Controller('v1/ads')
 export class AdsController {
-  constructor(private readonly serving: AdServingService) {}
+  constructor(
+    private readonly serving: AdServingService,
+    private readonly metrics: AdServingMetrics,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -15,6 +19,8 @@ export class AdsController {
     @Body(new ZodValidationPipe(AdRequestSchema)) body: AdRequest,
     @Req() req: FastifyRequest,
   ): Promise<AdResponse> {
-    return this.serving.serve(body, req.id);
+    const answer = await this.serving.serve(body, req.id);
+    this.metrics.answered(body.surface, answer);
+    return answer;
   }
 }

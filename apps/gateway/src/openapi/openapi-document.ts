@@ -93,6 +93,17 @@ export function openApiDocument(): OpenAPIObject {
           responses: { '200': { description: 'healthy' }, '503': { description: 'a dependency is down' } },
         },
       },
+      '/metrics': {
+        get: {
+          summary:
+            'Prometheus metrics of this service (text exposition format); wants `Authorization: Bearer ' +
+            '<METRICS_TOKEN>` when METRICS_TOKEN is set',
+          responses: {
+            '200': { description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': { description: 'METRICS_TOKEN is set and the request did not bear it' },
+          },
+        },
+      },
     },
     components: { examples: { adRequest: { value: example } } },
   } as OpenAPIObject;

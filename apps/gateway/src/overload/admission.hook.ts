@@ -1,7 +1,7 @@
 import { AdfunnelError } from '@adfunnel/contracts';
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import { type AdmissionController, SHED_REASON } from './admission-controller.js';
+import { type AdmissionController, SHED_REASON, type ShedSignal } from './admission-controller.js';
 
 /** A shed burst is logged once per this long, with how many were shed since, not once per request. */
 const SHED_LOG_EVERY_MS = 10_000;
@@ -12,17 +12,19 @@ const SHED_LOG_EVERY_MS = 10_000;
  * parse and a small JSON answer: 503 `unavailable` with reason `overloaded_in_flight` or
  * `overloaded_event_loop_delay` and a Retry-After of whole seconds. An admitted request holds its slot
  * until its response is finished or its connection closes. Other routes (GET /health) are never shed.
- * Install before the app's routes are registered (runService's configureHttp runs before init).
+ * `onShed` hears of each shed request (the metrics count them). Install before the app's routes are
+ * registered (runService's configureHttp runs before init).
  */
 export function installAdmission(
   instance: FastifyInstance,
   admission: AdmissionController,
   routes: readonly string[],
   logger: LoggerService,
+  onShed: (signal: ShedSignal) => void = () => undefined,
 ): void {
   if (!admission.enabled) return;
   const guarded = new Set(routes);
-  const hook = admissionHook(admission, logger);
+  const hook = admissionHook(admission, logger, onShed);
   instance.addHook('onRoute', (routeOptions) => {
     const methods = Array.isArray(routeOptions.method) ? routeOptions.method : [routeOptions.method];
     if (!methods.some((method) => guarded.has(`${method} ${routeOptions.url}`))) return;
@@ -33,7 +35,11 @@ export function installAdmission(
   });
 }
 
-function admissionHook(admission: AdmissionController, logger: LoggerService): onRequestHookHandler {
+function admissionHook(
+  admission: AdmissionController,
+  logger: LoggerService,
+  onShed: (signal: ShedSignal) => void,
+): onRequestHookHandler {
   let loggedAt = Number.NEGATIVE_INFINITY;
   let shedWhenLogged = 0;
   return (request, reply, done) => {
@@ -44,6 +50,7 @@ function admissionHook(admission: AdmissionController, logger: LoggerService): o
       done();
       return;
     }
+    onShed(decision.signal);
     const now = Date.now();
     if (now - loggedAt >= SHED_LOG_EVERY_MS) {
       const shed = admission.snapshot().shed.total;

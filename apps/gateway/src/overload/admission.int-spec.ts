@@ -8,6 +8,7 @@ import {
   TEST_NATS_URL,
   TEST_REDIS_URL,
   deleteRedisKeys,
+  metricValue,
   seededSqliteCatalog,
   startTestStage,
 } from '@adfunnel/testing';
@@ -93,6 +94,11 @@ describe('the gateway under more ad requests than GATEWAY_MAX_IN_FLIGHT', () => 
     return { status: res.status, admission: health.info?.['admission'] ?? {} };
   };
 
+  const scrape = async (): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`${url}/metrics`);
+    return { status: res.status, text: await res.text() };
+  };
+
   beforeAll(async () => {
     catalog = await seededSqliteCatalog(SPEC);
     retrieval = await startTestStage({
@@ -163,6 +169,15 @@ describe('the gateway under more ad requests than GATEWAY_MAX_IN_FLIGHT', () => 
       }),
     });
 
+    // Nor are scrapes; they count the shed requests by reason.
+    const shedding = await scrape();
+    expect(shedding.status).toBe(200);
+    const shedTotal = 'adfunnel_gateway_admission_shed_total';
+    expect(metricValue(shedding.text, shedTotal, { reason: 'overloaded_in_flight' })).toBe(5);
+    expect(metricValue(shedding.text, shedTotal, { reason: 'overloaded_event_loop_delay' })).toBe(0);
+    expect(metricValue(shedding.text, 'adfunnel_gateway_in_flight_requests')).toBe(MAX_IN_FLIGHT);
+    expect(metricValue(shedding.text, 'adfunnel_gateway_in_flight_limit')).toBe(MAX_IN_FLIGHT);
+
     gate.open();
     const served = await Promise.all(admitted);
 
@@ -172,5 +187,24 @@ describe('the gateway under more ad requests than GATEWAY_MAX_IN_FLIGHT', () => 
     }
     await expect(requestAds('after')).resolves.toMatchObject({ status: 200 });
     await expect(admission()).resolves.toMatchObject({ admission: { inFlight: 0, admitted: 3 } });
+    const { text } = await scrape();
+    const answers = { surface: 'home_feed', outcome: 'no_ads' };
+    expect(metricValue(text, 'adfunnel_gateway_ad_answers_total', answers)).toBe(3);
+    expect(
+      metricValue(text, 'adfunnel_gateway_stage_outcomes_total', { stage: 'retrieval', outcome: 'ok' }),
+    ).toBe(3);
+    expect(
+      metricValue(text, 'adfunnel_gateway_stage_outcomes_total', { stage: 'ranking', outcome: 'skipped' }),
+    ).toBe(3);
+    expect(metricValue(text, 'adfunnel_gateway_degraded_answers_total')).toBe(0);
+    expect(metricValue(text, 'adfunnel_http_requests_total', { route: '/v1/ads', status_code: '503' })).toBe(
+      5,
+    );
+    expect(
+      metricValue(text, 'adfunnel_bus_calls_total', {
+        pattern: Rpc.retrievalCandidates.pattern,
+        outcome: 'ok',
+      }),
+    ).toBe(3);
   });
 });
