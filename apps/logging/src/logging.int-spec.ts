@@ -13,6 +13,7 @@ import {
   type TestStage,
   deleteRedisKeys,
   eventually,
+  metricValue,
   testDatabaseKinds,
   testRunId,
 } from '@adfunnel/testing';
@@ -97,6 +98,10 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
           0,
       );
     const eventsOf = (requestId: string) => db.getRepository(TrackingEventEntity).findBy({ requestId });
+    const scrape = async () => (await fetch(`${baseUrl}/metrics`)).text();
+    /** How much `name{labels}` rose from the scrape `before` to the scrape `after`. */
+    const rise = (before: string, after: string, name: string, labels: Record<string, string> = {}) =>
+      (metricValue(after, name, labels) ?? 0) - (metricValue(before, name, labels) ?? 0);
 
     beforeAll(async () => {
       const target = await backend.create();
@@ -294,6 +299,7 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
         { records: [good, inconsistent] },
         { jobId: `served:${good.requestId}:x`, attempts: 5, removeOnComplete: true, removeOnFail: false },
       );
+      const before = await scrape();
 
       const failed = await eventually(
         'the job to fail',
@@ -305,6 +311,19 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
       );
       expect(failed?.attemptsMade).toBe(1);
       expect(await db.getRepository(ServedAdEntity).countBy({ requestId: good.requestId })).toBe(0);
+      // Failed for good on its first attempt, not retried: /metrics says so.
+      const failures = (after: string) => ({
+        failed: rise(before, after, 'adfunnel_logging_jobs_total', {
+          queue: Queues.served,
+          outcome: 'failed',
+        }),
+        retried: rise(before, after, 'adfunnel_logging_jobs_total', {
+          queue: Queues.served,
+          outcome: 'retried',
+        }),
+      });
+      const counted = await eventually('the failure on /metrics', scrape, (t) => failures(t).failed > 0);
+      expect(failures(counted)).toEqual({ failed: 1, retried: 0 });
       await failed?.remove();
     });
 
@@ -335,6 +354,47 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
         expect(await published()).toBe(spend.chargedMicros);
       } finally {
         redis.disconnect();
+      }
+    });
+
+    it('counts on /metrics the events accepted and refused, stored, charged, and the queue depths', async () => {
+      const before = await scrape();
+      const claims = servedAdClaimsFactory({ a: 43, bt: 'CPM', p: 2, r: `metrics-${prefix}` });
+      const urls = trackingUrls({ baseUrl, claims, secret: SECRET });
+      const old = servedAdClaimsFactory({ t: Date.now() - 7_200_000, exp: Date.now() - 3_600_000 });
+
+      expect((await fetch(urls.impressionUrl)).status).toBe(204);
+      expect((await fetch(urls.impressionUrl, { method: 'HEAD' })).status).toBe(204);
+      const expired = trackingUrls({ baseUrl, claims: old, secret: SECRET }).clickUrl;
+      expect((await fetch(expired, { redirect: 'manual' })).status).toBe(400);
+      await eventually(
+        'the ledger entry',
+        () => db.getRepository(LedgerEntryEntity).findBy({ requestId: claims.r }),
+        (rows) => rows.length === 1,
+      );
+      await idle();
+      const completed = (text: string) =>
+        rise(before, text, 'adfunnel_logging_jobs_total', { queue: Queues.events, outcome: 'completed' });
+      const after = await eventually('the job counted on /metrics', scrape, (t) => completed(t) >= 1);
+
+      expect(rise(before, after, 'adfunnel_logging_events_accepted_total', { type: 'impression' })).toBe(1);
+      expect(rise(before, after, 'adfunnel_logging_events_accepted_total')).toBe(1);
+      expect(
+        rise(before, after, 'adfunnel_logging_events_rejected_total', { type: 'click', reason: 'expired' }),
+      ).toBe(1);
+      expect(
+        rise(before, after, 'adfunnel_logging_events_stored_total', {
+          type: 'impression',
+          outcome: 'stored',
+        }),
+      ).toBe(1);
+      const cost =
+        rise(before, after, 'adfunnel_spend_charged_usd_total', { bid_type: 'CPM' }) +
+        rise(before, after, 'adfunnel_spend_overdelivered_usd_total', { bid_type: 'CPM' });
+      expect(cost).toBeCloseTo(0.002, 9);
+      for (const queue of [Queues.events, Queues.served, Queues.shadow]) {
+        expect(metricValue(after, 'adfunnel_logging_queue_jobs', { queue, state: 'waiting' })).toBe(0);
+        expect(metricValue(after, 'adfunnel_logging_queue_jobs', { queue, state: 'active' })).toBe(0);
       }
     });
 

@@ -9,6 +9,7 @@ import {
   EventStoreStartupCheck,
   eventStoreProvider,
 } from './event-store/event-store.providers.js';
+import { BillingMetrics } from './event-store/billing-metrics.js';
 import { EventsProcessor } from './event-store/events.processor.js';
 import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { AdvertiserAuthenticator } from './advertiser-auth/advertiser-authenticator.service.js';
@@ -28,6 +29,7 @@ import { EventsClickLookup } from './tracking/events-click-lookup.service.js';
 import { EventsService } from './tracking/events.service.js';
 import { LandingPageService } from './tracking/landing-page.service.js';
 import { TrackingController } from './tracking/tracking.controller.js';
+import { TrackingMetrics } from './tracking/tracking-metrics.js';
 
 @Module({})
 export class LoggingModule {
@@ -53,6 +55,8 @@ export class LoggingModule {
       ],
       providers: [
         EventsService,
+        TrackingMetrics,
+        BillingMetrics,
         LandingPageService,
         AdvertiserApiKeyService,
         AdvertiserAuthenticator,

@@ -6,6 +6,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import type { Job, Queue } from 'bull';
 import { ActivityRecorder } from '../activity/activity-recorder.service.js';
 import type { LoggingConfig } from '../config.js';
+import { BillingMetrics } from './billing-metrics.js';
 import { BillingContexts } from './event-store.providers.js';
 import { SpendPublisher } from './spend-publisher.service.js';
 
@@ -25,6 +26,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
     private readonly spend: SpendPublisher,
     private readonly activity: ActivityRecorder,
     private readonly clock: Clock,
+    private readonly metrics: BillingMetrics,
   ) {}
 
   /** Registered here rather than with @Process so the concurrency comes from config. */
@@ -38,6 +40,7 @@ export class EventsProcessor implements OnApplicationBootstrap {
 
   async persist(job: TrackingEventJob, receivedAt = this.clock.now()): Promise<RecordedEvent> {
     const recorded = await this.store.record(job, await this.billing.of(job), receivedAt);
+    this.metrics.recorded(job, recorded);
     await this.spend.published(job, recorded);
     if (recorded.stored) await this.activity.eventStored(job);
     return recorded;

@@ -4,6 +4,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { RedisProbe } from '@adfunnel/platform';
 import { LoggingQueuesService } from './logging-queues.service.js';
 import { QueueDepthProbe } from './queue-depth.probe.js';
+import { QueueMetrics } from './queue-metrics.js';
 
 export interface LoggingQueuesOptions {
   redisUrl: string;
@@ -13,7 +14,10 @@ export interface LoggingQueuesOptions {
   stalledMs: number;
 }
 
-/** The bull queues of the logging service (Redis), with the health probes of Redis and of the queues. */
+/**
+ * The bull queues of the logging service (Redis), with the health probes of Redis and of the queues,
+ * and their metrics.
+ */
 @Module({})
 export class LoggingQueuesModule {
   static forRoot(options: LoggingQueuesOptions): DynamicModule {
@@ -32,7 +36,7 @@ export class LoggingQueuesModule {
         }),
         queues,
       ],
-      providers: [LoggingQueuesService, RedisProbe, QueueDepthProbe],
+      providers: [LoggingQueuesService, RedisProbe, QueueDepthProbe, QueueMetrics],
       exports: [LoggingQueuesService, queues],
     };
   }

@@ -13,6 +13,7 @@ import {
   type TestStage,
   deleteRedisKeys,
   eventually,
+  metricValue,
   testDatabaseKinds,
   testRunId,
 } from '@adfunnel/testing';
@@ -377,8 +378,10 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
       expect(await db.getRepository(TrackingEventEntity).countBy({ requestId: claims.r })).toBe(0);
     });
 
-    it('counts every refusal by reason in Redis, and nothing for an accepted conversion', async () => {
+    it('counts every refusal by reason in Redis and on /metrics, and nothing for an accepted conversion', async () => {
       const before = await rejections();
+      const scrape = async () => (await fetch(`${baseUrl}/metrics`)).text();
+      const scrapedBefore = await scrape();
       const { clickId } = await click();
       const unknownClick = eventId('click', { r: 'nowhere', s: 1, a: ACME_AD.id });
       await post({ clickId, conversionId: 'c-1' }, null);
@@ -408,6 +411,17 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
         invalid_body: 1,
       });
       expect(await redis.ttl(conversionRejectionsKey(prefix, Date.now()))).toBeGreaterThan(0);
+
+      const scrapedAfter = await scrape();
+      const rise = (name: string, labels: Record<string, string>) =>
+        (metricValue(scrapedAfter, name, labels) ?? 0) - (metricValue(scrapedBefore, name, labels) ?? 0);
+      const refused = (reason: string) =>
+        rise('adfunnel_logging_events_rejected_total', { type: 'conversion', reason });
+      expect(
+        ['missing_credentials', 'invalid_credentials', 'wrong_advertiser', 'unknown_click'].map(refused),
+      ).toEqual([1, 2, 1, 1]);
+      expect(['outside_window', 'invalid_body'].map(refused)).toEqual([1, 1]);
+      expect(rise('adfunnel_logging_events_accepted_total', { type: 'conversion' })).toBe(1);
     });
 
     it('reports delivery per campaign-day from the ledger: an advertiser its own, an operator all', async () => {
