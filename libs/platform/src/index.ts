@@ -11,6 +11,7 @@ export * from './bus/remote-call.error.js';
 export * from './bus/bus-client.service.js';
 export * from './bus/bus.module.js';
 export * from './bus/nats-server-options.js';
+export * from './bus/local-bus.js';
 export * from './bus/nats-connection.js';
 export * from './bus/bus-rejections.js';
 export * from './config/redact-url.js';

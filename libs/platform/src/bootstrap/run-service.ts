@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { type DynamicModule, Logger, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LocalBusServer } from '../bus/local-bus.js';
 import { natsServerOptions } from '../bus/nats-server-options.js';
 import { natsUnreachableMessage } from '../bus/bus.constants.js';
 import type { CommonConfig } from '../config/common-env.js';
@@ -50,6 +51,12 @@ export interface RunServiceOptions {
   host?: string;
   /** Also serve the module's `@MessagePattern` handlers over NATS, as one replica of this queue group. */
   queueGroup?: string;
+  /**
+   * Also register those handlers in this process's local bus, so that a service started in the same
+   * process (a co-located funnel) calls them directly instead of through NATS; NATS still serves
+   * them to other processes. Only with a queue group.
+   */
+  localBus?: boolean;
   /** Larger bodies get 400 payload_too_large; bodies are JSON, anything else gets 415. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Replaces the logger built from the config's LOG_FORMAT and LOG_LEVEL. */
@@ -125,12 +132,18 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
       app.connectMicroservice(natsServerOptions(NATS_URL, options.queueGroup, BUS_NAMESPACE), {
         inheritAppConfig: true,
       });
+      if (options.localBus === true) {
+        app.connectMicroservice({ strategy: new LocalBusServer(BUS_NAMESPACE) }, { inheritAppConfig: true });
+      }
       try {
         await app.startAllMicroservices();
       } catch (err) {
         throw new AdfunnelError('unavailable', natsUnreachableMessage(NATS_URL, err));
       }
-      log.log(`${options.name} serving NATS in queue group ${options.queueGroup}`);
+      log.log(
+        `${options.name} serving NATS in queue group ${options.queueGroup}` +
+          (options.localBus === true ? ', and the services of this process directly' : ''),
+      );
     }
     await app.listen(options.port, host);
   } catch (err) {

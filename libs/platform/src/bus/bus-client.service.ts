@@ -27,6 +27,7 @@ import {
   busSubject,
 } from './bus.constants.js';
 import { redactUrlCredentials } from '../config/redact-url.js';
+import { localBus, type LocalHandler } from './local-bus.js';
 import { natsConnectionOptions } from './nats-connection.js';
 import { RemoteCallError } from './remote-call.error.js';
 import { BusMetrics, busOutcomeOf } from '../metrics/bus-metrics.js';
@@ -120,6 +121,10 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
   ): Promise<RpcResponse<C>> {
     const pattern = contract.pattern;
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs;
+    const subject = busSubject(pattern, this.options.namespace);
+    const local = this.options.local === false ? undefined : localBus.handler(subject);
+    if (local !== undefined)
+      return this.callLocal(local, pattern, payload, timeoutMs) as Promise<RpcResponse<C>>;
     let nc: NatsConnection;
     try {
       nc = this.client.unwrap<NatsConnection>();
@@ -129,7 +134,7 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     const packet = JSON.stringify({ pattern, data: payload, id: `${this.idPrefix}${++this.sequence}` });
     let reply: NestReply<RpcResponse<C>>;
     try {
-      const msg = await nc.request(busSubject(pattern, this.options.namespace), packet, {
+      const msg = await nc.request(subject, packet, {
         timeout: timeoutMs,
       });
       reply = msg.json<NestReply<RpcResponse<C>>>();
@@ -141,6 +146,33 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     }
     if (reply.err !== undefined && reply.err !== null) throw this.toCallError(pattern, reply.err);
     return reply.response as RpcResponse<C>;
+  }
+
+  /**
+   * A stage co-located in this process: its handler runs here, through the same pipes, interceptors
+   * and filter as over NATS, with the same timeout and the same errors, but without serializing the
+   * payload or a round trip through nats-server.
+   */
+  private async callLocal(
+    handler: LocalHandler,
+    pattern: string,
+    payload: unknown,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AdfunnelError('timeout', `${pattern} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([handler(payload), timedOut]);
+    } catch (err) {
+      throw this.toCallError(pattern, err);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private toCallError(pattern: string, err: unknown): AdfunnelError {

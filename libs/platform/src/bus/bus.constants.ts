@@ -7,6 +7,12 @@ export interface BusModuleOptions {
   name?: string;
   /** BUS_NAMESPACE: subjects become `<namespace>.<pattern>`; empty or absent for the plain pattern. */
   namespace?: string;
+  /**
+   * Call a stage co-located in this process (registered by `startService({ localBus: true })`)
+   * directly rather than over NATS; default true. Stages in other processes are always called
+   * over NATS.
+   */
+  local?: boolean;
 }
 
 export function busSubject(pattern: string, namespace = ''): string {
