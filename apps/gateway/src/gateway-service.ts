@@ -1,6 +1,6 @@
 import type { RunServiceOptions } from '@adfunnel/platform';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { GatewayConfig } from './config.js';
+import { type GatewayConfig, loadGatewayConfig } from './config.js';
 import { GatewayModule } from './gateway.module.js';
 import { openApiDocument } from './openapi/openapi-document.js';
 import { GatewayAdmission } from './overload/gateway-admission.js';
@@ -23,4 +23,9 @@ export function gatewayServiceOptions(config: GatewayConfig, { docs = true } = {
       if (docs) SwaggerModule.setup('docs', app, openApiDocument());
     },
   };
+}
+
+/** How main.ts runs it, with the config read from the environment (also when co-located). */
+export function serviceFromEnv(): RunServiceOptions {
+  return gatewayServiceOptions(loadGatewayConfig());
 }

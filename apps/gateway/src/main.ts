@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { runService } from '@adfunnel/platform';
-import { loadGatewayConfig } from './config.js';
-import { gatewayServiceOptions } from './gateway-service.js';
+import { serviceFromEnv } from './gateway-service.js';
 
-await runService(gatewayServiceOptions(loadGatewayConfig()));
+await runService(serviceFromEnv());
