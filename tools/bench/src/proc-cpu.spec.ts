@@ -52,6 +52,10 @@ describe(serviceOfCommandLine.name, () => {
   it('names the funnel service a node command line runs', () => {
     expect(serviceOfCommandLine(['/usr/bin/node', '/work/main/apps/ranking/dist/main.js'])).toBe('ranking');
     expect(serviceOfCommandLine(['node', 'apps/gateway/dist/main.js'])).toBe('gateway');
+    expect(
+      serviceOfCommandLine(['node', '/repo/tools/funnel/dist/colocated-main.js', 'retrieval', 'gateway']),
+    ).toBe('retrieval+gateway');
+    expect(serviceOfCommandLine(['node', 'tools/funnel/dist/colocated-main.js'])).toBeUndefined();
   });
 
   it('ignores other programs and apps that are not services', () => {

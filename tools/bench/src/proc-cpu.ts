@@ -71,11 +71,20 @@ export interface WatchedProcess {
 /** The five funnel services, as the funnel launcher starts them: `node apps/<name>/dist/main.js`. */
 export const FUNNEL_SERVICES = ['gateway', 'retrieval', 'ranking', 'auction', 'logging'] as const;
 
-/** Which funnel service a command line runs, if any. */
+/**
+ * Which funnel service a command line runs, if any; services co-located in one process
+ * (`node tools/funnel/dist/colocated-main.js retrieval ranking ...`) are named together, joined by +.
+ */
 export function serviceOfCommandLine(argv: readonly string[]): string | undefined {
-  for (const arg of argv) {
+  for (const [i, arg] of argv.entries()) {
     const m = /(?:^|\/)apps\/([a-z-]+)\/dist\/main\.js$/.exec(arg);
     if (m && (FUNNEL_SERVICES as readonly string[]).includes(m[1])) return m[1];
+    if (/(?:^|\/)tools\/funnel\/dist\/colocated-main\.js$/.test(arg)) {
+      const hosted = argv
+        .slice(i + 1)
+        .filter((name) => (FUNNEL_SERVICES as readonly string[]).includes(name));
+      return hosted.length === 0 ? undefined : hosted.join('+');
+    }
   }
   return undefined;
 }
@@ -173,7 +182,7 @@ export function findFunnelProcesses(gatewayPort: number): FunnelProcesses {
         processes.push({ name: service, pid });
       }
     }
-    const found = new Set(processes.map((p) => p.name));
+    const found = new Set(processes.flatMap((p) => p.name.split('+')));
     const missing = FUNNEL_SERVICES.filter((s) => !found.has(s));
     if (missing.length > 0)
       notes.push(`no ${missing.join(', ')} process beside the gateway (pid ${gateway})`);
@@ -187,7 +196,7 @@ export function findFunnelProcesses(gatewayPort: number): FunnelProcesses {
 }
 
 function order(name: string): number {
-  const i = [...FUNNEL_SERVICES, 'nats-server', 'redis-server'].indexOf(name);
+  const i = [...FUNNEL_SERVICES, 'nats-server', 'redis-server'].indexOf(name.split('+')[0]);
   return i < 0 ? 99 : i;
 }
 

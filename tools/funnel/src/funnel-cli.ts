@@ -6,14 +6,20 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import { z } from 'zod';
-import { DEFAULT_PORTS, FUNNEL_APPS, type FunnelApp, FunnelLauncher } from './funnel-launcher.js';
+import {
+  DEFAULT_PORTS,
+  FUNNEL_APPS,
+  type FunnelApp,
+  FunnelLauncher,
+  parseColocation,
+} from './funnel-launcher.js';
 import { applyInstallationSecrets } from './installation-secrets.js';
 import { formatPreflight, preflight } from './preflight.js';
 
 const HELP = `adfunnel - run the whole ads funnel on this machine
 
 Usage: npm start            (installs, builds, then runs: adfunnel start)
-       node tools/funnel/dist/funnel-cli.js start [--no-seed]
+       node tools/funnel/dist/funnel-cli.js start [--no-seed] [--colocate <groups>]
        node tools/funnel/dist/funnel-cli.js --help
 
 start   checks that Redis and NATS (and PostgreSQL, with DATABASE_URL) answer, warns when Redis
@@ -27,6 +33,11 @@ start   checks that Redis and NATS (and PostgreSQL, with DATABASE_URL) answer, w
         SIGTERM (e.g. pkill -f apps/ranking/dist/main.js); it drains and comes back with the
         same environment.
         --no-seed skips the seed and the demo keys.
+        --colocate <groups> runs services together in one process: + joins a group, a comma
+        separates groups, e.g. gateway+retrieval+ranking+auction (logging apart), or all; a
+        call between services of one process skips NATS (they still serve it to others).
+        Restarting one service of a group restarts its process. Default: FUNNEL_COLOCATE, or
+        one process per service.
 
 Environment (all optional):
   NATS_URL        default nats://127.0.0.1:4222
@@ -36,6 +47,7 @@ Environment (all optional):
   GATEWAY_PORT, RETRIEVAL_PORT, RANKING_PORT, AUCTION_PORT, LOGGING_PORT
                   default ${FUNNEL_APPS.map((a) => `${a} ${DEFAULT_PORTS[a]}`).join(', ')}
   LOG_FORMAT      pretty (default) or json
+  FUNNEL_COLOCATE the same as --colocate (the option wins)
   TRACKING_SECRET, ADMIN_TOKEN
                   default: generated once per installation into var/secrets.json (mode 600)
 Any other variable the services understand (see README) is passed through to them.
@@ -72,6 +84,13 @@ async function start(args: string[]): Promise<void> {
   if (seeding) runCatalog(['seed', '--if-empty']);
   const keysNote = seeding ? demoApiKeys(demoApiKeysFile(config)) : '';
 
+  let colocate: FunnelApp[][];
+  try {
+    colocate = parseColocation(optionValue(args, '--colocate') ?? process.env['FUNNEL_COLOCATE'] ?? '');
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const env = passThroughEnv();
   let secretsNote: string;
   try {
@@ -85,6 +104,7 @@ async function start(args: string[]): Promise<void> {
     env,
     onLine: (app, line) => process.stdout.write(`${COLORS[app]}${app.padEnd(9)}\x1b[0m ${line}\n`),
     restartAfterMs: RESTART_AFTER_MS,
+    colocate,
     onExit: (app, code, signal) =>
       process.stdout.write(
         `${COLORS[app]}${app.padEnd(9)}\x1b[0m exited (${signal ?? `code ${code}`}); starting it again in ${RESTART_AFTER_MS / 1000} s\n`,
@@ -154,6 +174,23 @@ function demoApiKeysFile(config: { DATABASE_URL?: string | undefined; SQLITE_PAT
   if (database === resolve(ROOT, DEFAULT_SQLITE_PATH)) return DEMO_API_KEYS;
   const tag = createHash('sha256').update(database).digest('hex').slice(0, 8);
   return join('var', `demo-api-keys-${tag}.json`);
+}
+
+/** The value after `name` (`--colocate all`) or in `name=value`; undefined when absent. */
+function optionValue(args: string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === name) {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) {
+        process.stderr.write(`${name} needs a value, e.g. ${name} gateway+retrieval+ranking+auction\n`);
+        process.exit(2);
+      }
+      return value;
+    }
+    if (arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+  }
+  return undefined;
 }
 
 /** The services read their own configuration; the launcher hands them this process's environment. */

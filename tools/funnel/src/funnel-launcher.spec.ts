@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { FunnelLauncher } from './funnel-launcher.js';
+import { FunnelLauncher, parseColocation } from './funnel-launcher.js';
 import { isolatedFunnelEnv } from './isolated-funnel-env.js';
 
 describe(FunnelLauncher.name, () => {
@@ -118,6 +118,77 @@ process.on('SIGTERM', () => process.exit(0));
         }
       },
     );
+  });
+
+  describe('parseColocation', () => {
+    it('reads groups joined by + and separated by commas; all and none', () => {
+      expect(parseColocation('gateway+retrieval+ranking+auction')).toEqual([
+        ['gateway', 'retrieval', 'ranking', 'auction'],
+      ]);
+      expect(parseColocation(' ranking+auction , gateway+retrieval ')).toEqual([
+        ['ranking', 'auction'],
+        ['gateway', 'retrieval'],
+      ]);
+      expect(parseColocation('all')).toEqual([['logging', 'retrieval', 'ranking', 'auction', 'gateway']]);
+      expect(parseColocation('')).toEqual([]);
+      expect(parseColocation('none')).toEqual([]);
+    });
+
+    it('names an unknown service and one listed twice', () => {
+      expect(() => parseColocation('gateway+ranker')).toThrow(
+        'colocate: unknown service "ranker" in "gateway+ranker"; expected logging, retrieval, ranking, auction, gateway joined by + (groups by ,), or all',
+      );
+      expect(() => parseColocation('gateway+ranking,ranking+auction')).toThrow(
+        'colocate: ranking appears twice in "gateway+ranking,ranking+auction"',
+      );
+    });
+  });
+
+  describe('co-located apps', () => {
+    /** A stand-in for colocated-main.js: answers GET /health on the port of every app it is given. */
+    const COLOCATED_APP = `import { createServer } from 'node:http';
+const ports = { ranking: 'RANKING_PORT', auction: 'AUCTION_PORT' };
+for (const app of process.argv.slice(2)) {
+  createServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end()).listen(
+    Number(process.env[ports[app]]),
+    '127.0.0.1',
+  );
+}
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+    it('starts a group as one process, and stops or restarts it whole through any of its apps', async () => {
+      const root = await mkdtemp(join(tmpdir(), 'funnel-launcher-'));
+      await mkdir(join(root, 'tools', 'funnel', 'dist'), { recursive: true });
+      await writeFile(join(root, 'tools', 'funnel', 'dist', 'colocated-main.js'), COLOCATED_APP);
+      const sut = new FunnelLauncher({
+        root,
+        env: { RANKING_PORT: String(await freePort()), AUCTION_PORT: String(await freePort()) },
+        apps: ['ranking', 'auction'],
+        colocate: [['auction', 'ranking']],
+      });
+      try {
+        await sut.start();
+        const pid = sut.pid('ranking');
+        expect(pid).toEqual(expect.any(Number));
+        expect(sut.pid('auction')).toBe(pid);
+        expect(sut.processOf('auction')).toEqual(['ranking', 'auction']);
+        expect((await fetch(`${sut.url('auction')}/health`)).status).toBe(200);
+
+        await sut.restart('auction');
+        expect(sut.pid('ranking')).not.toBe(pid);
+        expect(sut.pid('auction')).toBe(sut.pid('ranking'));
+        expect((await fetch(`${sut.url('ranking')}/health`)).status).toBe(200);
+
+        await sut.stop('ranking');
+        expect(sut.isRunning('ranking')).toBe(false);
+        expect(sut.isRunning('auction')).toBe(false);
+        await expect(fetch(`${sut.url('auction')}/health`)).rejects.toThrow();
+      } finally {
+        await sut.stopAll();
+        await rm(root, { recursive: true, force: true });
+      }
+    });
   });
 });
 

@@ -23,6 +23,37 @@ export const PORT_VARIABLE: Record<FunnelApp, string> = {
   logging: 'LOGGING_PORT',
 };
 
+/** Where an app's service options are built (`serviceFromEnv`), for a process that hosts several. */
+export const SERVICE_MODULE = (app: FunnelApp): string => join('apps', app, 'dist', `${app}-service.js`);
+
+/** The entry point of a process hosting several apps (tools/funnel/src/colocated-main.ts). */
+const COLOCATED_MAIN = join('tools', 'funnel', 'dist', 'colocated-main.js');
+
+/**
+ * Parses `--colocate` / FUNNEL_COLOCATE: groups of apps that share one process, `+` within a group,
+ * `,` between groups (`gateway+retrieval+ranking+auction` or `all`); apps in no group get a
+ * process each. Throws naming what is wrong.
+ */
+export function parseColocation(spec: string): FunnelApp[][] {
+  const trimmed = spec.trim();
+  if (trimmed === '' || trimmed === 'none') return [];
+  if (trimmed === 'all') return [[...FUNNEL_APPS]];
+  const seen = new Set<string>();
+  return trimmed.split(',').map((group) => {
+    const apps = group.split('+').map((name) => name.trim());
+    for (const name of apps) {
+      if (!(FUNNEL_APPS as readonly string[]).includes(name)) {
+        throw new Error(
+          `colocate: unknown service "${name}" in "${spec}"; expected ${FUNNEL_APPS.join(', ')} joined by + (groups by ,), or all`,
+        );
+      }
+      if (seen.has(name)) throw new Error(`colocate: ${name} appears twice in "${spec}"`);
+      seen.add(name);
+    }
+    return apps as FunnelApp[];
+  });
+}
+
 export interface FunnelLauncherOptions {
   /** Repository root: apps are started as `node apps/<name>/dist/main.js` from here. */
   root: string;
@@ -39,9 +70,16 @@ export interface FunnelLauncherOptions {
   restartAfterMs?: number;
   /** Told about an app that exited on its own (before any restart). */
   onExit?: (app: FunnelApp, code: number | null, signal: string | null) => void;
+  /**
+   * Groups of apps that share one process (stage calls inside it skip NATS); the others run one
+   * process each. Starting, stopping or restarting an app of a group does it to the whole group.
+   */
+  colocate?: readonly (readonly FunnelApp[])[];
 }
 
 interface Running {
+  /** The apps the process hosts, joined by +. */
+  label: string;
   child: ChildProcess;
   tail: string[];
   exited: Promise<number | null>;
@@ -84,24 +122,39 @@ export class FunnelLauncher {
   }
 
   async start(): Promise<void> {
-    for (const app of this.options.apps ?? FUNNEL_APPS) await this.startApp(app);
+    // A co-located app came up with the first app of its group.
+    for (const app of this.options.apps ?? FUNNEL_APPS) if (!this.running.has(app)) await this.startApp(app);
   }
 
+  /** The apps that share a process with this one (itself included), in start order. */
+  processOf(app: FunnelApp): readonly FunnelApp[] {
+    const group = this.options.colocate?.find((apps) => apps.includes(app));
+    return group === undefined ? [app] : FUNNEL_APPS.filter((name) => group.includes(name));
+  }
+
+  /** Starts the app's process (with every app co-located with it); resolves once each is healthy. */
   async startApp(app: FunnelApp): Promise<void> {
-    if (this.running.has(app)) throw new Error(`${app} is already running`);
-    this.wanted.add(app);
-    // Otherwise another funnel's service on that port would answer the health check for ours.
-    if (await portAnswers(this.port(app))) {
-      throw new Error(
-        `${app}: port ${this.port(app)} is already in use (another funnel or test?); set ${PORT_VARIABLE[app]} to a free port`,
-      );
+    const group = this.processOf(app);
+    const label = group.join('+');
+    for (const member of group) {
+      if (this.running.has(member)) throw new Error(`${member} is already running`);
     }
-    const env: Record<string, string> = {
-      ...pathEnv(),
-      ...this.options.env,
-      [PORT_VARIABLE[app]]: String(this.port(app)),
-    };
-    const child = spawn(process.execPath, [join(this.options.root, 'apps', app, 'dist', 'main.js')], {
+    for (const member of group) this.wanted.add(member);
+    for (const member of group) {
+      // Otherwise another funnel's service on that port would answer the health check for ours.
+      if (await portAnswers(this.port(member))) {
+        throw new Error(
+          `${member}: port ${this.port(member)} is already in use (another funnel or test?); set ${PORT_VARIABLE[member]} to a free port`,
+        );
+      }
+    }
+    const env: Record<string, string> = { ...pathEnv(), ...this.options.env };
+    for (const member of group) env[PORT_VARIABLE[member]] = String(this.port(member));
+    const entry =
+      group.length === 1
+        ? [join(this.options.root, 'apps', app, 'dist', 'main.js')]
+        : [join(this.options.root, COLOCATED_MAIN), ...group];
+    const child = spawn(process.execPath, entry, {
       cwd: this.options.root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,18 +171,26 @@ export class FunnelLauncher {
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     const exited = once(child, 'exit').then(([code]) => code as number | null);
-    const entry = { child, tail, exited };
-    this.running.set(app, entry);
-    await this.waitHealthy(app);
-    void exited.then((code) => this.exitedOnItsOwn(app, entry, code));
+    const running: Running = { child, tail, exited, label };
+    for (const member of group) this.running.set(member, running);
+    try {
+      for (const member of group) await this.waitHealthy(member);
+    } catch (err) {
+      // One co-located app not ready leaves the process half-started: drop it whole.
+      if (group.length > 1) await this.abandon(app);
+      throw err;
+    }
+    void exited.then((code) => this.exitedOnItsOwn(group, running, code));
   }
 
-  /** An app that stopped without the launcher asking (still registered as running). */
-  private exitedOnItsOwn(app: FunnelApp, entry: Running, code: number | null): void {
-    if (this.running.get(app) !== entry) return;
-    this.running.delete(app);
-    this.options.onExit?.(app, code, entry.child.signalCode);
-    if (this.options.restartAfterMs !== undefined) this.restartLater(app, this.options.restartAfterMs);
+  /** An app's process that stopped without the launcher asking (still registered as running). */
+  private exitedOnItsOwn(group: readonly FunnelApp[], entry: Running, code: number | null): void {
+    if (group.some((app) => this.running.get(app) !== entry)) return;
+    for (const app of group) {
+      this.running.delete(app);
+      this.options.onExit?.(app, code, entry.child.signalCode);
+    }
+    if (this.options.restartAfterMs !== undefined) this.restartLater(group[0], this.options.restartAfterMs);
   }
 
   /** Retries with a doubling delay (at most 30 s) until the app is healthy again or stopAll runs. */
@@ -152,17 +213,18 @@ export class FunnelLauncher {
   private async abandon(app: FunnelApp): Promise<void> {
     const running = this.running.get(app);
     if (!running) return;
-    this.running.delete(app);
+    for (const member of this.processOf(app)) this.running.delete(member);
     running.child.kill('SIGKILL');
     await running.exited;
   }
 
   /** Graceful stop: SIGTERM, then SIGKILL if the app has not exited within graceMs. */
   async stop(app: FunnelApp, graceMs = 10_000): Promise<void> {
-    this.wanted.delete(app);
+    const group = this.processOf(app);
+    for (const member of group) this.wanted.delete(member);
     const running = this.running.get(app);
     if (!running) return;
-    this.running.delete(app);
+    for (const member of group) this.running.delete(member);
     if (running.child.exitCode !== null || running.child.signalCode !== null) return;
     running.child.kill('SIGTERM');
     const timer = setTimeout(() => running.child.kill('SIGKILL'), graceMs);
@@ -172,13 +234,14 @@ export class FunnelLauncher {
 
   /** Abrupt death, as in a crash: no graceful shutdown. */
   async kill(app: FunnelApp): Promise<void> {
-    this.wanted.delete(app);
+    for (const member of this.processOf(app)) this.wanted.delete(member);
     await this.abandon(app);
   }
 
   /**
    * Stops one app, gracefully (SIGTERM) or as in a crash (SIGKILL), and starts it again on the same
-   * port; resolves once it answers GET /health. The other apps keep running.
+   * port; resolves once it answers GET /health. The other apps keep running, except those
+   * co-located with it, which share its process.
    */
   async restart(app: FunnelApp, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     if (signal === 'SIGKILL') await this.kill(app);
@@ -190,7 +253,8 @@ export class FunnelLauncher {
     this.wanted.clear();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
-    const apps = [...this.running.keys()].reverse();
+    // One stop per process: the first app of each co-located group stands for the group.
+    const apps = [...this.running.keys()].reverse().filter((app) => this.processOf(app)[0] === app);
     await Promise.all(apps.map((app) => this.stop(app)));
   }
 
@@ -210,8 +274,10 @@ export class FunnelLauncher {
     void running.exited.then((code) => (exitCode = code));
     while (Date.now() < deadline) {
       if (exitCode !== undefined) {
-        this.running.delete(app);
-        throw new Error(`${app} exited with code ${exitCode} while starting:\n${running.tail.join('\n')}`);
+        for (const member of this.processOf(app)) this.running.delete(member);
+        throw new Error(
+          `${running.label} exited with code ${exitCode} while starting:\n${running.tail.join('\n')}`,
+        );
       }
       try {
         const res = await fetch(`${this.url(app)}/health`, { signal: AbortSignal.timeout(2000) });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
+import { type FunnelApp, FunnelLauncher, isolatedFunnelEnv } from '@adfunnel/funnel';
 import {
   TEST_NATS_URL,
   TEST_POSTGRES_URL,
@@ -27,11 +27,16 @@ export class TestFunnel {
   readonly launcher: FunnelLauncher;
   readonly output: string[] = [];
 
-  constructor() {
+  /** `colocate`: groups of services that share a process (FunnelLauncher); default one each. */
+  constructor({
+    basePort = 4100,
+    colocate,
+  }: { basePort?: number; colocate?: readonly (readonly FunnelApp[])[] } = {}) {
     this.launcher = new FunnelLauncher({
       root: ROOT,
+      ...(colocate === undefined ? {} : { colocate }),
       env: {
-        ...isolatedFunnelEnv({ runId: this.runId, basePort: 4100, deadlineMs: 2000, stageTimeoutMs: 1000 }),
+        ...isolatedFunnelEnv({ runId: this.runId, basePort, deadlineMs: 2000, stageTimeoutMs: 1000 }),
         DATABASE_URL: this.databaseUrl,
         REDIS_URL: TEST_REDIS_URL,
         NATS_URL: TEST_NATS_URL,
