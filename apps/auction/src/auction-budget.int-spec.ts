@@ -11,6 +11,7 @@ import {
   TEST_REDIS_URL,
   deleteRedisKeys,
   eventually,
+  metricValue,
   seededSqliteCatalog,
   startTestStage,
   testRunId,
@@ -118,6 +119,18 @@ describe(`${AuctionModule.name} reserving budget for its winners`, () => {
     for (const answer of answers) {
       for (const winner of answer.winners) expect(winner.slot).toBeLessThan(3);
     }
+    // Both replicas' /metrics add up to what the answers say.
+    const scrapes = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
+    const total = (name: string, labels: Record<string, string> = {}) =>
+      scrapes.reduce((sum, text) => sum + (metricValue(text, name, labels) ?? 0), 0);
+    const reservations = 'adfunnel_auction_budget_reservations_total';
+    expect(total(reservations, { outcome: 'admitted' })).toBe(admitted);
+    expect(total(reservations, { outcome: 'refused' })).toBe(dropped);
+    expect(total('adfunnel_auction_winners_total', { surface: 'home_feed' })).toBe(admitted);
+    expect(total('adfunnel_auction_runs_total', { surface: 'home_feed' })).toBe(requests.length);
+    expect(total('adfunnel_bus_handled_total', { pattern: Rpc.auctionRun.pattern, outcome: 'ok' })).toBe(
+      requests.length,
+    );
   });
 
   it("counts the winners against the user's frequency caps", async () => {

@@ -2,6 +2,7 @@ import { Rpc, type AuctionRequest, type AuctionResponse } from '@adfunnel/contra
 import { Clock, RejectExpired, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { AuctionMetrics } from './auction-metrics.js';
 import { AuctionService } from './auction.service.js';
 import { UserExposureService } from './budget/user-exposure.service.js';
 import { WinnerAdmissionService } from './budget/winner-admission.service.js';
@@ -13,6 +14,7 @@ export class AuctionController {
     private readonly admission: WinnerAdmissionService,
     private readonly exposure: UserExposureService,
     private readonly clock: Clock,
+    private readonly metrics: AuctionMetrics,
   ) {}
 
   @MessagePattern(Rpc.auctionRun.pattern)
@@ -28,10 +30,12 @@ export class AuctionController {
       this.auction.weightsFor(request).fatigue > 0
         ? await this.exposure.read(request.requestId, request.userId, now)
         : undefined;
-    return this.admission.admit(
+    const response = await this.admission.admit(
       request,
       (excludeCampaigns) => this.auction.run(request, now, userExposure, excludeCampaigns),
       now,
     );
+    this.metrics.answered(request.surface, response);
+    return response;
   }
 }

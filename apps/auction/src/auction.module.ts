@@ -1,6 +1,7 @@
 import { CatalogModule } from '@adfunnel/catalog';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuctionMetrics } from './auction-metrics.js';
 import { AuctionController } from './auction.controller.js';
 import { AuctionService } from './auction.service.js';
 import { BudgetModule } from './budget/budget.module.js';
@@ -16,7 +17,7 @@ export class AuctionModule {
       config,
       imports: [CatalogModule.forService(config), BudgetModule, PacingModule],
       controllers: [AuctionController],
-      providers: [AuctionService, CatalogSnapshotProbe],
+      providers: [AuctionService, AuctionMetrics, CatalogSnapshotProbe],
     });
   }
 }

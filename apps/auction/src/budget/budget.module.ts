@@ -2,6 +2,7 @@ import { BudgetRedis, BudgetStore, FrequencyCapStore } from '@adfunnel/budget';
 import { APP_CONFIG, RedisProbe } from '@adfunnel/platform';
 import { Logger, Module } from '@nestjs/common';
 import type { AuctionConfig } from '../config.js';
+import { BudgetMetrics } from './budget-metrics.js';
 import { UserExposureService } from './user-exposure.service.js';
 import { WinnerAdmissionService } from './winner-admission.service.js';
 
@@ -36,6 +37,7 @@ import { WinnerAdmissionService } from './winner-admission.service.js';
         new FrequencyCapStore(redis.client, config.BUDGET_KEY_PREFIX),
     },
     WinnerAdmissionService,
+    BudgetMetrics,
     UserExposureService,
     RedisProbe,
   ],

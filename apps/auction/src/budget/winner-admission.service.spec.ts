@@ -7,9 +7,11 @@ import {
   type AuctionResponse,
   type AuctionWinner,
 } from '@adfunnel/contracts';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { Metrics } from '@adfunnel/platform';
+import { FakeCatalogSnapshots, catalogSnapshot, metricValue } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { AuctionConfigSchema } from '../config.js';
+import { BudgetMetrics } from './budget-metrics.js';
 import { type AuctionRun, WinnerAdmissionService } from './winner-admission.service.js';
 
 // 20:00 UTC on 1 December is 2 December in Tokyo.
@@ -105,6 +107,7 @@ describe(WinnerAdmissionService.name, () => {
   let reserve: jest.Mock<BudgetStore['reserve']>;
   let release: jest.Mock<BudgetStore['release']>;
   let recordServed: jest.Mock<FrequencyCapStore['recordServed']>;
+  let metrics: Metrics;
   let sut: WinnerAdmissionService;
 
   beforeAll(() => {
@@ -115,6 +118,7 @@ describe(WinnerAdmissionService.name, () => {
     reserve = jest.fn<BudgetStore['reserve']>().mockResolvedValue([true, true, true]);
     release = jest.fn<BudgetStore['release']>().mockResolvedValue(true);
     recordServed = jest.fn<FrequencyCapStore['recordServed']>().mockResolvedValue(undefined);
+    metrics = new Metrics({ service: 'auction', defaultMetrics: false });
     sut = admission({});
   });
 
@@ -126,6 +130,7 @@ describe(WinnerAdmissionService.name, () => {
       { explain: (error: Error) => error.message } as unknown as BudgetRedis,
       { now: () => NOW },
       AuctionConfigSchema.parse({ BUDGET_RESERVATION_MS: '60000', FREQUENCY_CAP_DEFAULT: '10', ...env }),
+      new BudgetMetrics(metrics),
     );
   }
 
@@ -211,6 +216,23 @@ describe(WinnerAdmissionService.name, () => {
     // Only the served winners count against the user's caps, once.
     expect(recordServed).toHaveBeenCalledTimes(1);
     expect(recordServed.mock.calls[0][1].map((c) => c.campaignId)).toEqual([200, 300]);
+  });
+
+  it('counts on /metrics the reservations kept, refused and given back, the USD kept and the reruns', async () => {
+    reserve.mockResolvedValueOnce([false, true, true]).mockResolvedValueOnce([true, true]);
+    const first = await sut.admit(request, rerunnable, NOW);
+    reserve.mockRejectedValueOnce(new Error('Connection is closed.'));
+    await sut.admit(request, () => response, NOW).catch(() => undefined);
+
+    const text = await metrics.scrape();
+    const reservations = (outcome: string) =>
+      metricValue(text, 'adfunnel_auction_budget_reservations_total', { outcome });
+    expect([reservations('admitted'), reservations('refused'), reservations('released')]).toEqual([2, 1, 2]);
+    expect(metricValue(text, 'adfunnel_auction_budget_reruns_total')).toBe(1);
+    expect(metricValue(text, 'adfunnel_auction_budget_unavailable_total')).toBe(1);
+    const kept = reserve.mock.calls[1][0].reduce((sum, item) => sum + item.amountMicros, 0);
+    expect(first.winners).toHaveLength(2);
+    expect(metricValue(text, 'adfunnel_auction_budget_reserved_usd_total')).toBeCloseTo(kept / 1e6, 9);
   });
 
   it('serves what the last allowed rerun admitted, with its gaps', async () => {

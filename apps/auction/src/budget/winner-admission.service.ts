@@ -19,6 +19,7 @@ import { Clock, InjectConfig } from '@adfunnel/platform';
 import { type PredictionPriors, billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuctionConfig } from '../config.js';
+import { BudgetMetrics } from './budget-metrics.js';
 
 /** While Redis fails, one warning per this long rather than one per request. */
 const WARN_EVERY_MS = 10_000;
@@ -54,6 +55,7 @@ export class WinnerAdmissionService {
     private readonly redis: BudgetRedis,
     private readonly clock: Clock,
     @InjectConfig() config: AuctionConfig,
+    private readonly metrics: BudgetMetrics,
   ) {
     this.reservationMs = config.BUDGET_RESERVATION_MS;
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
@@ -80,7 +82,13 @@ export class WinnerAdmissionService {
       const admitted = await this.reserve(request.requestId, items, now);
       const refused = response.winners.filter((_, i) => !admitted[i]);
       dropped += refused.length;
-      if (refused.length === 0 || rerun >= this.reruns) {
+      const last = refused.length === 0 || rerun >= this.reruns;
+      this.metrics.reserved(
+        items.map((item) => item.amountMicros),
+        admitted,
+        !last,
+      );
+      if (last) {
         const winners = response.winners.filter((_, i) => admitted[i]);
         if (refused.length > 0) {
           this.logger.debug({
@@ -128,6 +136,7 @@ export class WinnerAdmissionService {
       return await this.budgets.reserve(items, now, this.reservationMs);
     } catch (error) {
       const reason = this.redis.explain(error);
+      this.metrics.budgetUnavailable();
       this.logger.warn({ msg: 'budget reservation failed; serving no ads', requestId, error: reason });
       throw new AdfunnelError(
         'unavailable',
@@ -143,6 +152,7 @@ export class WinnerAdmissionService {
         items.map((item) => this.budgets.release(item.day, item.campaignId, item.reservationId)),
       );
     } catch (error) {
+      this.metrics.budgetUnavailable();
       throw new AdfunnelError(
         'unavailable',
         `budget state unavailable while rerunning the auction: ${this.redis.explain(error)}`,
@@ -179,6 +189,7 @@ export class WinnerAdmissionService {
     });
     const exposure = { ads: campaigns.length, halfLifeMs: this.exposureHalfLifeMs };
     this.frequencyCaps.recordServed(userId, served, now, exposure).catch((error: unknown) => {
+      this.metrics.capsFailed();
       if (now - this.lastWarnAt < WARN_EVERY_MS) return;
       this.lastWarnAt = now;
       this.logger.warn({
