@@ -13,6 +13,7 @@ import {
   TEST_NATS_URL,
   type TestStage,
   connectTestBus,
+  metricValue,
   seededSqliteCatalog,
   startTestStage,
   testRunId,
@@ -111,6 +112,24 @@ describe(RankingModule.name, () => {
     expect(response.pHide).toHaveLength(200);
     expect(response.pHide!.every((p) => p > 0 && p < 1)).toBe(true);
     expect(response.featureSpec).toBe(featureSpecFingerprint());
+  });
+
+  it('shows on /metrics the model version it serves and the candidates it scored', async () => {
+    const before = await (await fetch(`${baseUrl}/metrics`)).text();
+    await score(requestFactory());
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+
+    const current = (await readFile(path.join(MODELS_DIR, 'ranking', 'current'), 'utf8')).trim();
+    expect(
+      metricValue(text, 'adfunnel_model_info', { stage: 'ranking', role: 'live', version: current }),
+    ).toBe(1);
+    expect(metricValue(text, 'adfunnel_model_info', { role: 'shadow' })).toBeUndefined();
+    const scored = (scrape: string) =>
+      metricValue(scrape, 'adfunnel_ranking_scored_candidates_total', { surface: 'home_feed' }) ?? 0;
+    expect(scored(text) - scored(before)).toBe(200);
+    // No clicks logged in this test's database: no calibrator, no ratio.
+    expect(metricValue(text, 'adfunnel_ranking_calibrators')).toBe(0);
+    expect(metricValue(text, 'adfunnel_ranking_calibration_ratio')).toBeUndefined();
   });
 
   it('rejects a malformed request naming the bad field', async () => {

@@ -7,6 +7,7 @@ import { ServingCalibration } from './calibration/serving-calibration.service.js
 import type { RankingConfig } from './config.js';
 import { ModelAdminController } from './model-admin.controller.js';
 import { RankingModelModule } from './ranking-model.module.js';
+import { RankingMetrics } from './ranking-metrics.js';
 import { RankingController } from './ranking.controller.js';
 import { RankingService } from './ranking.service.js';
 import { ModelRolloutModule } from './shadow/model-rollout.module.js';
@@ -24,7 +25,7 @@ export class RankingModule {
         ModelRolloutModule,
       ],
       controllers: [RankingController, ModelAdminController, CalibrationAdminController],
-      providers: [RankingService, ServingCalibration],
+      providers: [RankingService, ServingCalibration, RankingMetrics],
     });
   }
 }

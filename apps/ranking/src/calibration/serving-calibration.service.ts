@@ -1,7 +1,7 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
 import type { BidType, Surface } from '@adfunnel/contracts';
 import { loggedClickOutcomes } from '@adfunnel/event-store';
-import { type LoggedOutcome, fitCalibrators } from '@adfunnel/models';
+import { type LoggedOutcome, calibrationReport, fitCalibrators } from '@adfunnel/models';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -22,6 +22,17 @@ export interface CalibrationStatus {
 }
 
 /**
+ * Predicted / observed clicks per surface over the last refresh's window (position accounted for):
+ * `served` with the pCTR the auctions used (calibrated where a calibrator applied), `model` with the
+ * model's own. Null without clicks.
+ */
+export interface SurfaceCalibrationRatio {
+  surface: Surface;
+  served: number | null;
+  model: number | null;
+}
+
+/**
  * Calibration as a serving stage: every RANKING_CALIBRATION_REFRESH_MS, off the request path, the
  * scored impressions of the last RANKING_CALIBRATION_WINDOW_MS are read from the event store with
  * their clicks and calibrators are fitted per model version, surface and bid type on the model's own
@@ -32,6 +43,7 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
   private readonly logger = new Logger(ServingCalibration.name);
   private set = CalibratorSet.EMPTY;
   private impressions = 0;
+  private ratios: readonly SurfaceCalibrationRatio[] = [];
   private lastError: string | null = null;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
@@ -77,15 +89,28 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
     return this.refreshing;
   }
 
-  /** Fits calibrators on these outcomes (the model's own pCTR as `predicted`) and serves them from now on. */
-  install(outcomes: readonly LoggedOutcome[], fittedAt = this.clock.now()): CalibratorSet {
+  /**
+   * Fits calibrators on these outcomes (the model's own pCTR as `predicted`) and serves them from now
+   * on; `served` are the same impressions with the pCTR the auctions used, for the ratios.
+   */
+  install(
+    outcomes: readonly LoggedOutcome[],
+    fittedAt = this.clock.now(),
+    served: readonly LoggedOutcome[] = outcomes,
+  ): CalibratorSet {
     const calibrators = fitCalibrators(outcomes, {
       method: this.config.RANKING_CALIBRATION_METHOD,
       minClicks: this.config.RANKING_CALIBRATION_MIN_CLICKS,
     });
     this.set = new CalibratorSet(calibrators, fittedAt);
     this.impressions = outcomes.length;
+    this.ratios = surfaceRatios(served, outcomes);
     return this.set;
+  }
+
+  /** The window's predicted / observed clicks by surface, as of the last successful refresh. */
+  ratiosBySurface(): readonly SurfaceCalibrationRatio[] {
+    return this.ratios;
   }
 
   status(): CalibrationStatus {
@@ -114,6 +139,7 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
       const set = this.install(
         rows.map((r) => ({ ...r, predicted: r.pCtrModel })),
         until,
+        rows.map((r) => ({ ...r, predicted: r.pCtr })),
       );
       this.lastError = null;
       this.logger.log({
@@ -128,4 +154,17 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
       this.logger.warn({ msg: 'calibration refresh failed', error: this.lastError });
     }
   }
+}
+
+function surfaceRatios(
+  served: readonly LoggedOutcome[],
+  model: readonly LoggedOutcome[],
+): SurfaceCalibrationRatio[] {
+  // As logging's calibration report: the examination is estimated from the model's own predictions.
+  const raw = new Map(calibrationReport(model).bySurface.map((group) => [group.key, group.ratio]));
+  return calibrationReport(served, model).bySurface.map((group) => ({
+    surface: group.key as Surface,
+    served: group.ratio,
+    model: raw.get(group.key) ?? null,
+  }));
 }

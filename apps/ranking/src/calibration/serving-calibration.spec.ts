@@ -2,16 +2,18 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ScoreRequest, ScoreResponseSchema, type Surface } from '@adfunnel/contracts';
 import { type LoggedOutcome, applyCalibrationMap } from '@adfunnel/models';
-import { SystemClock } from '@adfunnel/platform';
+import { Metrics, SystemClock } from '@adfunnel/platform';
 import {
   FakeCatalogSnapshots,
   SMALL_MARKETPLACE,
   catalogSnapshot,
   knownUserContext,
+  metricValue,
 } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type RankingConfig, RankingConfigSchema } from '../config.js';
+import { RankingMetrics } from '../ranking-metrics.js';
 import { RankingModelService } from '../ranking-model.service.js';
 import { RankingService } from '../ranking.service.js';
 import { ShadowLogPublisher } from '../shadow/shadow-log.publisher.js';
@@ -143,5 +145,38 @@ describe(ServingCalibration.name, () => {
     const response = await rankingWith(calibration).score(requestFactory(), NOW);
 
     expect(response).not.toHaveProperty('pCtrRaw');
+  });
+
+  it('tells /metrics predicted / observed clicks per surface, as served and as the model predicted', async () => {
+    const calibration = calibrationWith();
+    const outcomes = underPredicted(model.current().version, 'search');
+    // As served: the calibrator had brought the predictions up to what the users clicked.
+    const served = outcomes.map((o) => ({ ...o, predicted: 1.25 * o.predicted }));
+    calibration.install(outcomes, NOW, served);
+    const metrics = new Metrics({ service: 'ranking', defaultMetrics: false });
+    const shadow = new ShadowModelService(config, model, new ShadowLogPublisher(config));
+    const sut = new RankingMetrics(metrics, model, shadow, calibration);
+
+    const response = await rankingWith(calibration).score(requestFactory(), NOW);
+    sut.scored('search', response);
+    const text = await metrics.scrape();
+
+    const ratio = (predictions: string) =>
+      metricValue(text, 'adfunnel_ranking_calibration_ratio', { surface: 'search', predictions });
+    // Users clicked 1.25 x what the model predicted (in expectation): it under-predicts.
+    expect(ratio('model')).toBeGreaterThan(0.7);
+    expect(ratio('model')).toBeLessThan(0.9);
+    expect(ratio('served')! / ratio('model')!).toBeCloseTo(1.25, 3);
+    expect(metricValue(text, 'adfunnel_ranking_calibration_ratio', { surface: 'home_feed' })).toBeUndefined();
+    expect(calibration.ratiosBySurface()).toEqual([
+      { surface: 'search', served: ratio('served'), model: ratio('model') },
+    ]);
+    expect(metricValue(text, 'adfunnel_ranking_calibrators')).toBe(calibration.status().calibrators.length);
+    expect(metricValue(text, 'adfunnel_ranking_calibration_fitted_timestamp_seconds')).toBe(NOW / 1000);
+    const scored = (calibrated: string) =>
+      metricValue(text, 'adfunnel_ranking_scored_candidates_total', { surface: 'search', calibrated });
+    expect([scored('true'), scored('false')]).toEqual([4, 0]);
+    const version = model.current().version;
+    expect(metricValue(text, 'adfunnel_model_info', { stage: 'ranking', role: 'live', version })).toBe(1);
   });
 });
