@@ -11,6 +11,7 @@ import {
   TEST_REDIS_URL,
   deleteRedisKeys,
   eventually,
+  metricValue,
   seededSqliteCatalog,
   startTestStage,
   testRunId,
@@ -188,6 +189,17 @@ describe(`${RetrievalModule.name} with budget state and frequency caps`, () => {
     expect(body.info?.['redis']).toMatchObject({ status: 'up' });
   });
 
+  it('shows the campaigns left out for their budget on /metrics', async () => {
+    const text = await (await fetch(`${stage.url}/metrics`)).text();
+    const excluded = (state: string) =>
+      metricValue(text, 'adfunnel_retrieval_budget_excluded_campaigns', { state });
+    expect([excluded('exhausted'), excluded('committed')]).toEqual([1, 0]);
+    expect(metricValue(text, 'adfunnel_retrieval_budget_state_stale')).toBe(0);
+    expect(metricValue(text, 'adfunnel_retrieval_answers_total', { outcome: 'candidates' })).toBeGreaterThan(
+      0,
+    );
+  });
+
   describe('with Redis unreachable', () => {
     let offline: TestStage;
 
@@ -214,7 +226,8 @@ describe(`${RetrievalModule.name} with budget state and frequency caps`, () => {
     });
 
     it('keeps serving candidates and says on /health that the budget state is not loaded', async () => {
-      const response = await offline.bus.call(Rpc.retrievalCandidates, requestFactory(2));
+      const request = requestFactory(2);
+      const response = await offline.bus.call(Rpc.retrievalCandidates, request);
       expect(response.adIds).toHaveLength(100);
 
       const { status, body } = await health(offline);
@@ -225,6 +238,13 @@ describe(`${RetrievalModule.name} with budget state and frequency caps`, () => {
       });
       expect(body.error?.['redis']).toMatchObject({ status: 'down' });
       expect(body.info?.['index']).toMatchObject({ status: 'up' });
+      const text = await (await fetch(`${offline.url}/metrics`)).text();
+      expect(metricValue(text, 'adfunnel_retrieval_budget_state_stale')).toBe(1);
+      const candidates = (source: string) =>
+        metricValue(text, 'adfunnel_retrieval_candidates_total', { surface: request.surface, source }) ?? 0;
+      const bySource = new Map<string, number>();
+      for (const source of response.sources) bySource.set(source, (bySource.get(source) ?? 0) + 1);
+      for (const [source, n] of bySource) expect(candidates(source)).toBe(n);
     });
   });
 });

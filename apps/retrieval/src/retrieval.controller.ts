@@ -3,6 +3,7 @@ import { RejectExpired, ZodValidationPipe } from '@adfunnel/platform';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ServingExclusionsService } from './budget/serving-exclusions.service.js';
+import { RetrievalMetrics } from './retrieval-metrics.js';
 import { RetrievalService } from './retrieval.service.js';
 
 @Controller()
@@ -10,6 +11,7 @@ export class RetrievalController {
   constructor(
     private readonly retrieval: RetrievalService,
     private readonly exclusions: ServingExclusionsService,
+    private readonly metrics: RetrievalMetrics,
   ) {}
 
   /** Served in the queue group main.ts gives runService (QueueGroups.retrieval), so replicas share requests. */
@@ -21,6 +23,8 @@ export class RetrievalController {
   ): Promise<CandidatesResponse> {
     const exclude = await this.exclusions.forRequest(request.requestId, request.user.userId);
     const towers = await this.retrieval.towerCandidates(request, exclude);
-    return this.retrieval.candidates(request, Date.now(), exclude, towers);
+    const response = this.retrieval.candidates(request, Date.now(), exclude, towers);
+    this.metrics.answered(request.surface, response);
+    return response;
   }
 }

@@ -4,6 +4,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BudgetStateModule } from './budget/budget-state.module.js';
 import type { RetrievalConfig } from './config.js';
 import { IndexLifecycleModule } from './index/index-lifecycle.module.js';
+import { RetrievalMetrics } from './retrieval-metrics.js';
 import { RetrievalController } from './retrieval.controller.js';
 import { RetrievalService } from './retrieval.service.js';
 import { CandidateSourcesModule } from './sources/candidate-sources.module.js';
@@ -23,7 +24,7 @@ export class RetrievalModule {
         TwoTowerModule,
       ],
       controllers: [RetrievalController],
-      providers: [RetrievalService],
+      providers: [RetrievalService, RetrievalMetrics],
     });
   }
 }

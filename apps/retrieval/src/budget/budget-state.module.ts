@@ -2,6 +2,7 @@ import { BudgetRedis, BudgetStore, FrequencyCapStore } from '@adfunnel/budget';
 import { APP_CONFIG, RedisProbe } from '@adfunnel/platform';
 import { Logger, Module } from '@nestjs/common';
 import type { RetrievalConfig } from '../config.js';
+import { BudgetStateMetrics } from './budget-state-metrics.js';
 import { BudgetStateProbe } from './budget-state.probe.js';
 import { ExhaustedCampaignsService } from './exhausted-campaigns.service.js';
 import { ServingExclusionsService } from './serving-exclusions.service.js';
@@ -39,6 +40,7 @@ import { ServingExclusionsService } from './serving-exclusions.service.js';
     ExhaustedCampaignsService,
     ServingExclusionsService,
     BudgetStateProbe,
+    BudgetStateMetrics,
     RedisProbe,
   ],
   exports: [ServingExclusionsService],

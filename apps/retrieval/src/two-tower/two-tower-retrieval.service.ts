@@ -137,6 +137,11 @@ export class TwoTowerRetrievalService implements OnApplicationBootstrap, OnModul
     await Promise.all(all.map((model) => model.close()));
   }
 
+  /** The version of the model in service; null while the heuristic serves. */
+  modelVersion(): string | null {
+    return this.served?.model.version ?? null;
+  }
+
   status(): TwoTowerStatus {
     const s = this.served;
     return {
