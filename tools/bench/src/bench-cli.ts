@@ -28,7 +28,8 @@ Usage: npm run bench -- [--url http://127.0.0.1:3100] [--concurrency 8,32] [--du
                         [--warmup 3] [--users 10000] [--seed 1] [--impressions 1]
                         [--vocabulary catalog|answers] [--sqlite-path var/adfunnel.sqlite]
                         [--floor-requests 2000] [--models-dir models] [--ranking-model ranking]
-                        [--activity-prefix adfunnel] [--cpu auto|off] [--idle 5] [--json]
+                        [--activity-prefix adfunnel] [--cpu auto|off] [--idle 5]
+                        [--on-shed retry-after|immediate] [--json]
 
 For each concurrency: an idle window (--idle), a warm-up, then a closed loop of that many requests
 in flight for --duration seconds. Prints p50/p95/p99 latency, throughput, errors, degraded answers, fill rate and the
@@ -45,6 +46,12 @@ a query of 1-3 words of an ad title and related_items requests a contextAdId, dr
                  outside its latency; counted apart. An impression charges a CPM ad, which settles
                  its budget reservation, so without them budgets lock up over a long run (README,
                  Benchmark); CPC and CPA ads keep theirs until clicked or expired (no clicks sent).
+
+Shed requests (503 unavailable, reason overloaded_*, from the gateway's admission control) are
+counted apart (shed, shedShare, shed latency), not as errors: requests, latency, throughput and
+CPU per request count the answered ones (200). --on-shed retry-after (default) makes a shed
+worker wait the Retry-After the gateway sent, as a well-behaved client; immediate sends the next
+request at once, as a client that ignores it.
 
 CPU (Linux, --cpu auto): utime+stime from /proc/<pid>/stat, before and after each measured window,
 of the five services of the funnel whose gateway listens on --url's port (the gateway and the
@@ -83,6 +90,7 @@ const { values } = parseArgs({
     'activity-prefix': { type: 'string', default: process.env['USER_ACTIVITY_KEY_PREFIX'] ?? 'adfunnel' },
     cpu: { type: 'string', default: 'auto' },
     idle: { type: 'string', default: '5' },
+    'on-shed': { type: 'string', default: 'retry-after' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -133,7 +141,12 @@ const loads = () => loadavg().map((l) => Number(l.toFixed(2)));
 /** What one concurrency level measured, as --json prints it. */
 interface LevelReport {
   concurrency: number;
+  /** Answered 200; shed requests are counted apart. */
   requests: number;
+  shed: number;
+  /** shed / (requests + shed + errors). */
+  shedShare: number;
+  shedP99Ms: number;
   throughput: number;
   p50Ms: number;
   p95Ms: number;
@@ -176,7 +189,10 @@ function printRun(r: LoadRunResult, baseline: LoadRunResult): void {
   const l = r.latency;
   const b = baseline.latency;
   text.write(
-    `\nconcurrency ${r.concurrency}: ${r.requests} requests, ${r.throughput.toFixed(0)} req/s, errors ${r.errors}, ` +
+    `\nconcurrency ${r.concurrency}: ${r.requests} requests answered, ${r.throughput.toFixed(0)} req/s, errors ${r.errors}, ` +
+      (r.shed > 0
+        ? `shed ${r.shed} (503 in p50 ${f(r.shedLatency.p50)} p99 ${f(r.shedLatency.p99)} ms), `
+        : '') +
       `degraded ${r.degraded} (${f((100 * r.degraded) / Math.max(1, r.requests), 1)}%), fill ${(r.fill * 100).toFixed(1)}%\n` +
       (r.degraded > 0
         ? `  degraded answers by cause: ${Object.entries(r.degradedBy)
@@ -246,6 +262,7 @@ async function main(): Promise<void> {
   const floorRequests = nonNegativeInteger('floor-requests', values['floor-requests']);
   const cpuMode = oneOf('cpu', values.cpu, ['auto', 'off'] as const);
   const idleSeconds = values.idle === '0' ? 0 : positiveNumber('idle', values.idle);
+  const onShed = oneOf('on-shed', values['on-shed'], ['retry-after', 'immediate'] as const);
   const levels = values.concurrency.split(',').map((c) => positiveNumber('concurrency', c));
   const database = { databaseUrl: process.env['DATABASE_URL'], sqlitePath: values['sqlite-path'] };
   try {
@@ -342,6 +359,7 @@ async function main(): Promise<void> {
         users,
         seed,
         impressions,
+        onShed,
         vocabulary: () => vocabulary,
       });
       const clientCpu = process.cpuUsage(client0);
@@ -392,12 +410,22 @@ async function main(): Promise<void> {
         if (contexts.note !== undefined) text.write(`  floor note: ${contexts.note}\n`);
       }
 
+      // Services co-located in one process are reported under their names joined by +.
       const funnelMs =
-        cpu === undefined ? null : FUNNEL_SERVICES.reduce((sum, s) => sum + (cpu.byProcess[s] ?? 0), 0);
+        cpu === undefined
+          ? null
+          : Object.entries(cpu.byProcess)
+              .filter(([name]) =>
+                name.split('+').some((s) => (FUNNEL_SERVICES as readonly string[]).includes(s)),
+              )
+              .reduce((sum, [, ms]) => sum + ms, 0);
       const floorMs = floorReport?.cpuMsPerRequest ?? null;
       report.push({
         concurrency,
         requests: run.requests,
+        shed: run.shed,
+        shedShare: run.shed / Math.max(1, run.requests + run.shed + run.errors),
+        shedP99Ms: run.shedLatency.p99,
         throughput: run.throughput,
         p50Ms: run.latency.p50,
         p95Ms: run.latency.p95,

@@ -20,6 +20,12 @@ export interface LoadRunOptions {
    * a client would once the ad is shown: without delaying the next request, outside its latency.
    */
   impressions?: number;
+  /**
+   * What a worker does after the gateway shed its request (503 with Retry-After): `retry-after`
+   * (default) waits the seconds the gateway asked for, as a well-behaved client; `immediate` sends
+   * the next request at once, as a client that ignores it.
+   */
+  onShed?: 'retry-after' | 'immediate';
 }
 
 /** The impression callbacks fired during a run, and how they went. */
@@ -34,7 +40,12 @@ export interface ImpressionStats {
 
 export interface LoadRunResult {
   concurrency: number;
+  /** Ad requests answered 200: latency, throughput and the per-request figures count these. */
   requests: number;
+  /** Requests the gateway shed (503 unavailable, reason overloaded_*), apart from the errors. */
+  shed: number;
+  /** How fast a shed request got its 503. */
+  shedLatency: LatencySummary;
   errors: number;
   errorSamples: string[];
   throughput: number;
@@ -63,7 +74,7 @@ function send(
   url: URL,
   method: 'GET' | 'POST',
   body?: string,
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; text: string; retryAfterS?: number }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -78,9 +89,14 @@ function send(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          const retryAfter = Number(res.headers['retry-after']);
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterS: retryAfter } : {}),
+          });
+        });
         res.on('error', reject);
       },
     );
@@ -104,6 +120,7 @@ const IMPRESSION_DRAIN_MS = 10_000;
  */
 export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const latencies: number[] = [];
+  const shedLatencies: number[] = [];
   const stageSamples: Record<string, number[]> = {};
   const errorSamples: string[] = [];
   let errors = 0;
@@ -152,12 +169,21 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           ? await send(agent, baselineUrl, 'GET')
           : await send(agent, adsUrl, 'POST', JSON.stringify(body));
         const text = res.text;
-        latencies.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        if (res.status === 503 && /"reason":"overloaded_/.test(text)) {
+          shedLatencies.push(ms);
+          if ((options.onShed ?? 'retry-after') === 'retry-after' && res.retryAfterS !== undefined) {
+            const waitMs = Math.min(res.retryAfterS * 1000, endAt - performance.now());
+            if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+          }
+          continue;
+        }
         if (res.status !== 200) {
           errors++;
           if (errorSamples.length < 5) errorSamples.push(`${res.status} ${text.slice(0, 200)}`);
           continue;
         }
+        latencies.push(ms);
         if (options.baselinePath) continue;
         const answer = JSON.parse(text) as {
           ads: ServedAdOnWire[];
@@ -194,6 +220,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   return {
     concurrency: options.concurrency,
     requests: latencies.length,
+    shed: shedLatencies.length,
+    shedLatency: summarize(shedLatencies),
     errors,
     errorSamples,
     throughput: latencies.length / elapsedS,
