@@ -113,7 +113,10 @@ describe(childrenBy.name, () => {
     child('retrieval').observe(2);
 
     expect(histogram).toBeInstanceOf(Histogram);
-    const values = await valuesOf(sut, 'adfunnel_stage_duration_seconds');
-    expect(values.find((v) => v.metricName === 'adfunnel_stage_duration_seconds_count')?.value).toBe(2);
+    const text = await sut.scrape();
+    expect(text).toContain('adfunnel_stage_duration_seconds_count{service="retrieval",stage="retrieval"} 2');
+    expect(text).toContain(
+      'adfunnel_stage_duration_seconds_bucket{le="1",service="retrieval",stage="retrieval"} 1',
+    );
   });
 });
