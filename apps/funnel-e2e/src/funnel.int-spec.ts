@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdResponse, UserActivity } from '@adfunnel/contracts';
-import { eventually } from '@adfunnel/testing';
+import { eventually, metricValue } from '@adfunnel/testing';
 import { TestFunnel } from './support/test-funnel.js';
 
 interface CampaignRow {
@@ -67,6 +67,26 @@ describe('the funnel across services', () => {
       expect(ad.creative.title.length).toBeGreaterThan(0);
       expect(ad.tracking.impressionUrl).toMatch(/^http:\/\/127\.0\.0\.1:4104\/v1\/events\/impression\?t=/);
     }
+  });
+
+  it('answers GET /metrics on every service, the gateway counting its calls to each stage', async () => {
+    for (const app of ['gateway', 'retrieval', 'ranking', 'auction', 'logging'] as const) {
+      const res = await fetch(`${funnel.launcher.url(app)}/metrics`);
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(text).toMatch(new RegExp(`^nodejs_eventloop_lag_seconds\\{service="${app}"\\} `, 'm'));
+    }
+    const gateway = await (await fetch(`${funnel.gatewayUrl}/metrics`)).text();
+    for (const pattern of ['retrieval.candidates', 'ranking.score', 'auction.run']) {
+      const calls = { pattern: `adfunnel.${pattern}.v1`, outcome: 'ok', service: 'gateway' };
+      expect(metricValue(gateway, 'adfunnel_bus_calls_total', calls)).toBeGreaterThan(0);
+    }
+    const served = { surface: 'home_feed', outcome: 'served' };
+    expect(metricValue(gateway, 'adfunnel_gateway_ad_answers_total', served)).toBeGreaterThan(0);
+    const ranking = await (await fetch(`${funnel.launcher.url('ranking')}/metrics`)).text();
+    const handled = { pattern: 'adfunnel.ranking.score.v1', outcome: 'ok' };
+    expect(metricValue(ranking, 'adfunnel_bus_handled_total', handled)).toBeGreaterThan(0);
+    expect(metricValue(ranking, 'adfunnel_model_info', { stage: 'ranking', role: 'live' })).toBe(1);
   });
 
   it('honours targeting and never prices above the bid, across countries and devices', async () => {
@@ -206,6 +226,10 @@ describe('the funnel across services', () => {
   });
 
   it('still serves ads in retrieval order when the ranking process is killed', async () => {
+    const scrape = async () => (await fetch(`${funnel.gatewayUrl}/metrics`)).text();
+    const degraded = (text: string) =>
+      metricValue(text, 'adfunnel_gateway_degraded_answers_total', { reason: 'ranking_unavailable' }) ?? 0;
+    const before = await scrape();
     await funnel.launcher.kill('ranking');
     const { status, body } = await funnel.requestAds(request({ userId: 'u00011' }));
     const answer = body as unknown as AdResponse;
@@ -213,6 +237,12 @@ describe('the funnel across services', () => {
     expect(answer.ranking).toBe('retrieval_order');
     expect(answer.degraded).toEqual(['ranking_unavailable']);
     expect(answer.stages).toEqual({ retrieval: 'ok', ranking: 'failed', auction: 'ok' });
+    const during = await scrape();
+    expect(degraded(during) - degraded(before)).toBe(1);
+    const failed = { stage: 'ranking', outcome: 'failed' };
+    const failures = (text: string) =>
+      metricValue(text, 'adfunnel_gateway_stage_outcomes_total', failed) ?? 0;
+    expect(failures(during) - failures(before)).toBe(1);
     expect(answer.ads.length).toBeGreaterThan(0);
     for (const ad of answer.ads) {
       expect(ad.price.amount).toBeLessThanOrEqual(Number(campaignsByAd.get(ad.adId)!.bid) + 1e-9);
