@@ -98,8 +98,10 @@ export class Metrics implements OnApplicationShutdown {
 
 /**
  * A metric's children by one label value, made on the first use of each value and kept: prom-client's
- * `labels()` hashes its arguments on every call, a Map lookup does not allocate. Only for label
- * values from a small fixed set (stages, patterns, codes), never ids.
+ * `labels()` builds and checks a label object on every call, a Map lookup allocates nothing (on this
+ * machine a counter increment took 0.92 µs through `labels()`, 0.56 µs through a kept child; a
+ * histogram observation 1.5 µs). Only for label values from a small fixed set (stages, patterns,
+ * codes), never ids.
  */
 export function childrenBy<C, K = string>(make: (value: K) => C): (value: K) => C {
   const children = new Map<K, C>();
