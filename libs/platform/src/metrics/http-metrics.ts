@@ -16,9 +16,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export class HttpMetrics implements OnModuleInit {
   private readonly requests: Counter<'route' | 'method' | 'status_code'>;
   private readonly duration: Histogram<'route' | 'method'>;
-  private readonly children: (
-    route: string,
-  ) => (method: string) => {
+  private readonly children: (route: string) => (method: string) => {
     duration: Histogram.Internal<string>;
     status: (code: number) => Counter.Internal;
   };
