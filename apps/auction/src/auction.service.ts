@@ -1,4 +1,9 @@
-import { CatalogSnapshotService, type CatalogCampaign, type CatalogSnapshot } from '@adfunnel/catalog';
+import {
+  CatalogSnapshotService,
+  type CatalogAd,
+  type CatalogCampaign,
+  type CatalogSnapshot,
+} from '@adfunnel/catalog';
 import { AdfunnelError, type AuctionRequest, type AuctionResponse } from '@adfunnel/contracts';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import {
@@ -163,12 +168,24 @@ export class AuctionService {
     terms: UtilityTerms,
   ): { outcome: AuctionOutcome } & Omit<Pool<AuctionCandidate>, 'candidates'> {
     checkPredictions(request.adIds, predictions);
-    const pool = activeCandidates(request.adIds, snapshot, admits, (candidate, i): AuctionCandidate => ({
-      ...candidate,
-      pCtr: predictions.pCtr[i],
-      pCvr: predictions.pCvr[i],
-      pHide: predictions.pHide?.[i],
-    }));
+    const { pCtr, pCvr, pHide } = predictions;
+    const pool = activeCandidates(
+      request.adIds,
+      snapshot,
+      admits,
+      (adId, ad, campaign, i): AuctionCandidate => ({
+        adId,
+        campaignId: campaign.id,
+        advertiserId: campaign.advertiserId,
+        bidType: campaign.bidType,
+        bid: campaign.bid,
+        category: ad.category,
+        reservePerImpression: ownReserve(campaign),
+        pCtr: pCtr[i]!,
+        pCvr: pCvr[i]!,
+        pHide: pHide?.[i],
+      }),
+    );
     const outcome = runAuction(mechanismFor(request, rules), {
       candidates: pool.candidates,
       slots: layout.slots,
@@ -190,7 +207,20 @@ export class AuctionService {
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
   ): { outcome: AuctionOutcome } & Omit<Pool<UnscoredCandidate>, 'candidates'> {
-    const pool = activeCandidates(request.adIds, snapshot, admits, (candidate) => candidate);
+    const pool = activeCandidates(
+      request.adIds,
+      snapshot,
+      admits,
+      (adId, ad, campaign): UnscoredCandidate => ({
+        adId,
+        campaignId: campaign.id,
+        advertiserId: campaign.advertiserId,
+        bidType: campaign.bidType,
+        bid: campaign.bid,
+        category: ad.category,
+        reservePerImpression: ownReserve(campaign),
+      }),
+    );
     const outcome = allocateInOrder({
       candidates: pool.candidates,
       slots: layout.slots,
@@ -215,51 +245,42 @@ export class AuctionService {
   }
 }
 
-/** Ads in the snapshot whose ad and campaign are both active and that pacing admits, in request order. */
+/**
+ * Ads in the snapshot whose ad and campaign are both active and that pacing admits, in request order,
+ * each made into a candidate by `make` in one object literal (no spread: this runs for every
+ * candidate of every request, and one shape keeps the utility's loops monomorphic).
+ */
 function activeCandidates<C>(
   adIds: readonly number[],
   snapshot: CatalogSnapshot,
   admits: (campaign: CatalogCampaign) => boolean,
-  withPredictions: (candidate: UnscoredCandidate, index: number) => C,
+  make: (adId: number, ad: CatalogAd, campaign: CatalogCampaign, index: number) => C,
 ): Pool<C> {
   const pool: Pool<C> = { candidates: [], unknown: 0, inactive: 0, paced: 0 };
-  adIds.forEach((adId, i) => {
+  for (let i = 0; i < adIds.length; i++) {
+    const adId = adIds[i]!;
     const ad = snapshot.byId.get(adId);
     if (ad === undefined) {
       pool.unknown++;
-      return;
+      continue;
     }
     if (ad.status !== 'active' || ad.campaign.status !== 'active') {
       pool.inactive++;
-      return;
+      continue;
     }
-    const { campaign } = ad;
-    if (!admits(campaign)) {
+    if (!admits(ad.campaign)) {
       pool.paced++;
-      return;
+      continue;
     }
-    pool.candidates.push(
-      withPredictions(
-        {
-          adId,
-          campaignId: campaign.id,
-          advertiserId: campaign.advertiserId,
-          bidType: campaign.bidType,
-          bid: campaign.bid,
-          category: ad.category,
-          ...ownReserve(campaign),
-        },
-        i,
-      ),
-    );
-  });
+    pool.candidates.push(make(adId, ad, ad.campaign, i));
+  }
   return pool;
 }
 
 /** The campaign's own reserve (the catalog's reserve_cpm) in the auction's unit, USD per impression. */
-function ownReserve(campaign: CatalogCampaign): { reservePerImpression?: number } {
+function ownReserve(campaign: CatalogCampaign): number | undefined {
   const cpm = campaign.reserveCpm;
-  return cpm === null || cpm === undefined ? {} : { reservePerImpression: cpm / 1000 };
+  return cpm === null || cpm === undefined ? undefined : cpm / 1000;
 }
 
 function checkPredictions(adIds: readonly number[], predictions: Predictions): void {
