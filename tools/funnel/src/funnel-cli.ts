@@ -75,6 +75,16 @@ const FunnelEnvSchema = z.object({ ...CommonEnv });
 const RESTART_AFTER_MS = 1000;
 
 async function start(args: string[]): Promise<void> {
+  // A wrong --colocate is refused before any set-up work.
+  let colocate: FunnelApp[][];
+  try {
+    colocate = parseColocation(
+      optionValue(args, '--colocate') ?? process.env['FUNNEL_COLOCATE'] ?? DEFAULT_COLOCATION,
+    );
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const config = loadConfig(FunnelEnvSchema);
   const checked = await preflight({
     redisUrl: config.REDIS_URL,
@@ -89,15 +99,6 @@ async function start(args: string[]): Promise<void> {
   if (seeding) runCatalog(['seed', '--if-empty']);
   const keysNote = seeding ? demoApiKeys(demoApiKeysFile(config)) : '';
 
-  let colocate: FunnelApp[][];
-  try {
-    colocate = parseColocation(
-      optionValue(args, '--colocate') ?? process.env['FUNNEL_COLOCATE'] ?? DEFAULT_COLOCATION,
-    );
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
   const env = passThroughEnv();
   let secretsNote: string;
   try {
