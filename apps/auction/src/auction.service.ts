@@ -181,8 +181,8 @@ export class AuctionService {
         bid: campaign.bid,
         category: ad.category,
         reservePerImpression: ownReserve(campaign),
-        pCtr: pCtr[i]!,
-        pCvr: pCvr[i]!,
+        pCtr: pCtr[i],
+        pCvr: pCvr[i],
         pHide: pHide?.[i],
       }),
     );
@@ -258,7 +258,7 @@ function activeCandidates<C>(
 ): Pool<C> {
   const pool: Pool<C> = { candidates: [], unknown: 0, inactive: 0, paced: 0 };
   for (let i = 0; i < adIds.length; i++) {
-    const adId = adIds[i]!;
+    const adId = adIds[i];
     const ad = snapshot.byId.get(adId);
     if (ad === undefined) {
       pool.unknown++;
