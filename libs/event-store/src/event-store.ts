@@ -1,7 +1,8 @@
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { eventCostMicros } from '@adfunnel/tracking';
 import { billingDay } from '@adfunnel/utility';
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { EntityStatements } from './entity-statements.js';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
@@ -39,46 +40,51 @@ export interface RecordedEvent {
  */
 export class EventStore {
   private writes: Promise<unknown> = Promise.resolve();
+  /**
+   * SQLite: the one query runner every write goes through, as better-sqlite3's prepared statements
+   * are cached per query runner (a runner per transaction would prepare each statement again).
+   */
+  private sqliteRunner: QueryRunner | undefined;
+  private readonly events: EntityStatements<TrackingEventEntity>;
+  private readonly ledger: EntityStatements<LedgerEntryEntity>;
+  private readonly days: EntityStatements<CampaignDaySpendEntity>;
+  private readonly served: EntityStatements<ServedAdEntity>;
+  private readonly shadow: EntityStatements<ShadowScoreEntity>;
 
   constructor(
     private readonly ds: DataSource,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.events = new EntityStatements(ds, TrackingEventEntity);
+    this.ledger = new EntityStatements(ds, LedgerEntryEntity);
+    this.days = new EntityStatements(ds, CampaignDaySpendEntity);
+    this.served = new EntityStatements(ds, ServedAdEntity);
+    this.shadow = new EntityStatements(ds, ShadowScoreEntity);
+  }
 
   record(event: TrackingEventJob, billing: BillingContext, receivedAt = this.now()): Promise<RecordedEvent> {
-    return this.write(() => this.ds.transaction((em) => this.recordIn(em, event, billing, receivedAt)));
+    return this.write(() => this.transaction((em) => this.recordIn(em, event, billing, receivedAt)));
   }
 
   /** In chunks, to stay under the bound-parameter limits. Returns how many rows were new. */
   insertServedAds(rows: ServedAdEntity[]): Promise<number> {
-    return this.write(async () => {
-      let stored = 0;
-      const runner = this.ds.createQueryRunner();
-      try {
+    return this.write(() =>
+      this.withRunner(async (runner) => {
+        let stored = 0;
         for (let at = 0; at < rows.length; at += SERVED_ROWS_PER_INSERT) {
-          stored += await insertIgnoringDuplicates(
+          stored += await this.served.insertIgnoringDuplicates(
             runner,
-            ServedAdEntity,
             rows.slice(at, at + SERVED_ROWS_PER_INSERT),
           );
         }
-      } finally {
-        await runner.release();
-      }
-      return stored;
-    });
+        return stored;
+      }),
+    );
   }
 
   /** Ranking's shadow log; a row already there (a redelivered job) is left as it is. Returns how many were new. */
   insertShadowScores(rows: ShadowScoreEntity[]): Promise<number> {
-    return this.write(async () => {
-      const runner = this.ds.createQueryRunner();
-      try {
-        return await insertIgnoringDuplicates(runner, ShadowScoreEntity, rows);
-      } finally {
-        await runner.release();
-      }
-    });
+    return this.write(() => this.withRunner((runner) => this.shadow.insertIgnoringDuplicates(runner, rows)));
   }
 
   /** The campaign-day totals of these billing days, for rebuilding the serve-time budget state. */
@@ -101,7 +107,7 @@ export class EventStore {
     const costMicros = eventCostMicros(event.type, event.bidType, event.price);
     const day = billingDay(event.occurredAt, billing.timeZone);
     const row = trackingRow(event, costMicros, day, receivedAt);
-    if ((await insertIgnoringDuplicates(runner, TrackingEventEntity, [row])) === 0) {
+    if ((await this.events.insertIgnoringDuplicates(runner, [row])) === 0) {
       return { stored: false, costMicros, chargedMicros: 0, overdeliveredMicros: 0 };
     }
     if (costMicros === 0) {
@@ -121,10 +127,10 @@ export class EventStore {
       }
     }
 
-    const spend = await this.lockDay(em, event, day, billing.budgetMicros);
+    const spend = await this.lockDay(runner, event, day, billing.budgetMicros);
     const chargedMicros = Math.min(costMicros, Math.max(0, billing.budgetMicros - spend.chargedMicros));
     const overdeliveredMicros = costMicros - chargedMicros;
-    await em.getRepository(LedgerEntryEntity).insert({
+    await this.ledger.insert(runner, {
       entryId: event.eventId,
       eventType: event.type,
       campaignId: event.campaignId,
@@ -139,7 +145,8 @@ export class EventStore {
       recordedAt: receivedAt,
     });
     const dayChargedMicros = spend.chargedMicros + chargedMicros;
-    await em.getRepository(CampaignDaySpendEntity).update(
+    await this.days.update(
+      runner,
       { campaignId: event.campaignId, billingDay: day },
       {
         budgetMicros: billing.budgetMicros,
@@ -165,7 +172,7 @@ export class EventStore {
 
   /** The campaign-day row, created if new, locked until the transaction ends (SQLite: by its write lock). */
   private async lockDay(
-    em: EntityManager,
+    runner: QueryRunner,
     event: TrackingEventJob,
     day: string,
     budgetMicros: number,
@@ -180,15 +187,39 @@ export class EventStore {
       entries: 0,
       updatedAt: event.occurredAt,
     };
-    await insertIgnoringDuplicates(em.queryRunner!, CampaignDaySpendEntity, [fresh]);
-    const query = em
-      .getRepository(CampaignDaySpendEntity)
-      .createQueryBuilder('s')
-      .where('s.campaignId = :campaignId AND s.billingDay = :day', { campaignId: event.campaignId, day });
-    if (this.ds.options.type === 'postgres') query.setLock('pessimistic_write');
-    const row = await query.getOne();
+    await this.days.insertIgnoringDuplicates(runner, [fresh]);
+    const row = await this.days.findOne(
+      runner,
+      { campaignId: event.campaignId, billingDay: day },
+      { forUpdate: true },
+    );
     if (row === null) throw new Error(`campaign ${event.campaignId} day ${day}: spend row vanished`);
     return row;
+  }
+
+  /** PostgreSQL: a pooled connection per transaction. SQLite: BEGIN ... COMMIT on the one runner. */
+  private async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    if (this.ds.options.type === 'postgres') return this.ds.transaction(work);
+    const runner = (this.sqliteRunner ??= this.ds.createQueryRunner());
+    await runner.startTransaction();
+    try {
+      const result = await work(runner.manager);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async withRunner<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    if (this.ds.options.type !== 'postgres') return work((this.sqliteRunner ??= this.ds.createQueryRunner()));
+    const runner = this.ds.createQueryRunner();
+    try {
+      return await work(runner);
+    } finally {
+      await runner.release();
+    }
   }
 
   private write<T>(run: () => Promise<T>): Promise<T> {
@@ -224,24 +255,4 @@ function trackingRow(
     occurredAt: event.occurredAt,
     receivedAt,
   };
-}
-
-/**
- * INSERT OR IGNORE (SQLite) / ON CONFLICT DO NOTHING (PostgreSQL) on the primary key; the structured
- * result is the only portable way to learn how many rows the driver really inserted.
- */
-async function insertIgnoringDuplicates<T extends ObjectLiteral>(
-  runner: QueryRunner,
-  target: EntityTarget<T>,
-  rows: T[],
-): Promise<number> {
-  const [sql, parameters] = runner.manager
-    .createQueryBuilder()
-    .insert()
-    .into(target)
-    .values(rows)
-    .orIgnore()
-    .getQueryAndParameters();
-  const result = (await runner.query(sql, parameters, true)) as { affected?: number };
-  return result.affected ?? 0;
 }
