@@ -1,4 +1,10 @@
-import type { AuctionOutcome, PricedWinner, UnscoredCandidate } from './auction-outcome.js';
+import {
+  CandidateVerdict,
+  requireVerdicts,
+  type AuctionOutcome,
+  type PricedWinner,
+  type UnscoredCandidate,
+} from './auction-outcome.js';
 import { reserveFor } from './campaign-reserve.js';
 import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
@@ -24,6 +30,8 @@ export interface InOrderInput {
   readonly examination?: Examination;
   /** DEFAULT_DIVERSITY (one ad per advertiser) when absent. */
   readonly diversity?: Diversity;
+  /** As AuctionInput.verdicts; `outbid` here means a slot went to an ad earlier in the order. */
+  readonly verdicts?: Uint8Array;
 }
 
 /**
@@ -43,15 +51,24 @@ export function allocateInOrder(input: InOrderInput): AuctionOutcome {
   requireNonNegative('reservePerImpression', reservePerImpression);
   requirePositiveProbability('priors.pCtr', priors.pCtr);
   requirePositiveProbability('priors.pCvr', priors.pCvr);
+  const { verdicts } = input;
+  requireVerdicts(verdicts, candidates.length);
 
-  const payable = candidates.flatMap((candidate) => {
+  const payable = candidates.flatMap((candidate, index) => {
     const atPriors = { ...candidate, pCtr: priors.pCtr, pCvr: priors.pCvr };
     const breakdown = forCandidate(candidate.adId, () => utility(atPriors));
     const reserve = reserveFor(candidate, reservePerImpression);
     const pays = comparableUtility(breakdown.valuePerImpression) >= comparableUtility(reserve);
-    return pays ? [{ atPriors, breakdown, reserve }] : [];
+    if (!pays && verdicts !== undefined) verdicts[index] = CandidateVerdict.belowReserve;
+    return pays ? [{ atPriors, breakdown, reserve, index }] : [];
   });
   const kept = withinCaps(payable, diversity, (entry) => entry.atPriors);
+  if (verdicts !== undefined) {
+    for (const entry of payable) verdicts[entry.index] = CandidateVerdict.diversityCapped;
+    kept.forEach((entry, rank) => {
+      verdicts[entry.index] = rank < slots ? CandidateVerdict.won : CandidateVerdict.outbid;
+    });
+  }
   const winners: PricedWinner[] = kept.slice(0, slots).map(({ atPriors, breakdown, reserve }, slot) => {
     const reservePrice = priceInBidUnit({ ...atPriors, valuePerImpression: reserve });
     return {

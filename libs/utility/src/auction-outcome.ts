@@ -47,6 +47,34 @@ export interface AuctionInput {
   readonly floors?: QualityFloors;
   /** Per-advertiser and per-category caps; DEFAULT_DIVERSITY (one ad per advertiser) when absent. */
   readonly diversity?: Diversity;
+  /**
+   * When given, filled with what became of each candidate (a CandidateVerdict, by candidate index):
+   * the caller's buffer, reused across requests, so the delivery diagnostics cost no allocation.
+   */
+  readonly verdicts?: Uint8Array;
+}
+
+/**
+ * What an allocation did with one candidate: it took a slot, competed and lost (`outbid`: past the
+ * reserve, floors and caps, but others took the slots), or was dropped before competing.
+ */
+export const CandidateVerdict = {
+  outbid: 0,
+  won: 1,
+  /** Worth less than the reserve (the surface's or its campaign's own), or than an empty slot. */
+  belowReserve: 2,
+  /** Under a quality floor: minPCtr or minUtility. */
+  belowFloor: 3,
+  /** Behind better ads of its advertiser or category (the diversity caps). */
+  diversityCapped: 4,
+} as const;
+export type CandidateVerdictCode = (typeof CandidateVerdict)[keyof typeof CandidateVerdict];
+
+/** The verdicts buffer must hold one entry per candidate. */
+export function requireVerdicts(verdicts: Uint8Array | undefined, candidates: number): void {
+  if (verdicts !== undefined && verdicts.length < candidates) {
+    throw new RangeError(`verdicts holds ${verdicts.length} entries for ${candidates} candidates`);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AuctionCandidate, AuctionInput, QualityFloors } from './auction-outcome.js';
-import { NO_QUALITY_FLOORS } from './auction-outcome.js';
+import { CandidateVerdict, NO_QUALITY_FLOORS, requireVerdicts } from './auction-outcome.js';
 import { reserveFor } from './campaign-reserve.js';
 import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
@@ -19,6 +19,8 @@ import {
 export interface Scored {
   readonly candidate: AuctionCandidate;
   readonly breakdown: UtilityBreakdown;
+  /** The candidate's index in AuctionInput.candidates. */
+  readonly index: number;
 }
 
 /** A winner before pricing. `rank` is its place among the ads of its kind (click-priced or CPM). */
@@ -81,6 +83,8 @@ export interface KindLists {
   readonly impressions: readonly number[];
   /** Ads the caps kept, before the cut. */
   readonly kept: number;
+  /** Those ads, best first. */
+  readonly capped: readonly Scored[];
 }
 
 export function allocateSlots(input: AuctionInput): SlotAllocation {
@@ -96,9 +100,11 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
   requireExamination(examination);
   requireFloors(floors);
   requireDiversity(diversity);
+  const { verdicts } = input;
+  requireVerdicts(verdicts, candidates.length);
 
-  const pool = rankEligible(candidates, reservePerImpression, floors, weights, context);
-  const { clickAds, impressionAds, clicks, impressions, kept } = kindLists(pool, diversity, slots);
+  const pool = rankEligible(candidates, reservePerImpression, floors, weights, context, verdicts);
+  const { clickAds, impressionAds, clicks, impressions, kept, capped } = kindLists(pool, diversity, slots);
   const reserveUtility = weights.advertiserValue * reservePerImpression;
   const clickSlots = splitPoint(clicks, impressions, reserveUtility, examination, slots);
 
@@ -124,6 +130,11 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
       scored: impressionAds[j],
       slotUtility: impressions[j],
     });
+  }
+  if (verdicts !== undefined) {
+    for (const entry of pool) verdicts[entry.index] = CandidateVerdict.diversityCapped;
+    for (const entry of capped) verdicts[entry.index] = CandidateVerdict.outbid;
+    for (const placement of placements) verdicts[placement.scored.index] = CandidateVerdict.won;
   }
   return {
     placements,
@@ -160,6 +171,7 @@ export function kindLists(
     clicks: clickAds.map((a) => a.breakdown.utility),
     impressions: impressionAds.map((a) => a.breakdown.utility),
     kept: capped.length,
+    capped,
   };
 }
 
@@ -211,21 +223,30 @@ function rankEligible(
   floors: QualityFloors,
   weights: UtilityWeights,
   context: UtilityContext,
+  verdicts: Uint8Array | undefined,
 ): Scored[] {
   const reserveKey = comparableUtility(reservePerImpression);
   // An ad worth less than an empty slot takes none: only non-bid terms below 0 make it so.
   const emptySlotKey = comparableUtility(weights.advertiserValue * reservePerImpression);
   const minUtilityKey = comparableUtility(floors.minUtility);
   const scored: Array<Scored & { rankKey: number }> = [];
-  for (const candidate of candidates) {
+  for (let index = 0; index < candidates.length; index++) {
+    const candidate = candidates[index];
     const breakdown = forCandidate(candidate.adId, () => utility(candidate, weights, context));
-    if (candidate.pCtr < floors.minPCtr) continue;
     const rankKey = comparableUtility(breakdown.utility);
-    if (rankKey < minUtilityKey) continue;
+    if (candidate.pCtr < floors.minPCtr || rankKey < minUtilityKey) {
+      if (verdicts !== undefined) verdicts[index] = CandidateVerdict.belowFloor;
+      continue;
+    }
     const ownReserveKey = comparableUtility(reserveFor(candidate, reservePerImpression));
-    if (comparableUtility(breakdown.valuePerImpression) < Math.max(reserveKey, ownReserveKey)) continue;
-    if (rankKey < emptySlotKey) continue;
-    scored.push({ candidate, breakdown, rankKey });
+    if (
+      comparableUtility(breakdown.valuePerImpression) < Math.max(reserveKey, ownReserveKey) ||
+      rankKey < emptySlotKey
+    ) {
+      if (verdicts !== undefined) verdicts[index] = CandidateVerdict.belowReserve;
+      continue;
+    }
+    scored.push({ candidate, breakdown, index, rankKey });
   }
   scored.sort((a, b) => b.rankKey - a.rankKey || a.candidate.adId - b.candidate.adId);
   return scored;
