@@ -1,5 +1,6 @@
 import { AdfunnelError } from '@adfunnel/contracts';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { resolve } from 'node:path';
 import type { CatalogAd, CatalogSnapshot } from './catalog-ad.js';
 import { CATALOG_MODULE_OPTIONS, DEFAULT_CATALOG_REFRESH_MS } from './catalog-module-options.js';
 import { CatalogReader } from './catalog-reader.service.js';
@@ -12,71 +13,53 @@ export type CatalogSnapshotListener = (
   previous: CatalogSnapshot | undefined,
 ) => void;
 
+/** What a feed needs of each service it feeds. */
+interface FeedMember {
+  readonly reader: CatalogReader;
+  readonly refreshMs: number;
+  notify(snapshot: CatalogSnapshot, previous: CatalogSnapshot | undefined): void;
+}
+
 /**
- * All ads in memory, reloaded every catalogRefreshMs. A reload builds a new snapshot and swaps the
- * reference, so a reader holding the old one keeps a consistent view; an unchanged catalog keeps its snapshot.
+ * Loads the catalog and reloads it every refreshMs: one per service, or, once
+ * `shareCatalogSnapshots()` was called (services co-located in one process), one per database for
+ * every service of the process, so the ads are read and held once and every service sees a change
+ * at the same moment. Reloads on the shortest refresh period of its services, through any of
+ * their readers (all read the same database).
  */
-@Injectable()
-export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
+class CatalogFeed {
   private readonly logger = new Logger(CatalogSnapshotService.name);
-  private readonly refreshMs: number;
-  private readonly listeners = new Set<CatalogSnapshotListener>();
-  private current: CatalogSnapshot | undefined;
+  private readonly members = new Set<FeedMember>();
+  current: CatalogSnapshot | undefined;
   private inFlight: Promise<CatalogSnapshot> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
 
-  constructor(
-    private readonly reader: CatalogReader,
-    private readonly startupCheck: CatalogStartupCheck,
-    @Inject(CATALOG_MODULE_OPTIONS) options: Pick<CatalogModuleOptions, 'catalogRefreshMs'>,
-  ) {
-    const refreshMs = options.catalogRefreshMs ?? DEFAULT_CATALOG_REFRESH_MS;
-    if (!Number.isInteger(refreshMs) || refreshMs < 0) {
-      throw new RangeError(
-        `catalogRefreshMs must be a non-negative integer (0 disables), got ${String(refreshMs)}`,
-      );
-    }
-    this.refreshMs = refreshMs;
-  }
+  constructor(private readonly onEmpty: () => void = () => undefined) {}
 
-  async onModuleInit(): Promise<void> {
-    await this.startupCheck.assertReady();
-    await this.refresh();
-    this.stopped = false;
+  join(member: FeedMember): void {
+    this.members.add(member);
     this.schedule();
   }
 
-  onModuleDestroy(): void {
-    this.stopped = true;
+  leave(member: FeedMember): void {
+    this.members.delete(member);
+    if (this.members.size > 0) return this.schedule();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.onEmpty();
   }
 
-  /** The current snapshot; throws AdfunnelError('not_ready') before the first load. */
-  snapshot(): CatalogSnapshot {
-    if (this.current === undefined)
-      throw new AdfunnelError('not_ready', 'catalog snapshot is not loaded yet');
-    return this.current;
-  }
-
-  /** Reloads now (a call during a reload joins it) and returns the snapshot in force afterwards. */
-  refresh(): Promise<CatalogSnapshot> {
-    this.inFlight ??= this.load().finally(() => {
+  refresh(reader: CatalogReader): Promise<CatalogSnapshot> {
+    this.inFlight ??= this.load(reader).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  /** Called after every swap to a new version; returns an unsubscribe function. */
-  onChange(listener: CatalogSnapshotListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private async load(): Promise<CatalogSnapshot> {
+  private async load(fallbackReader: CatalogReader): Promise<CatalogSnapshot> {
     const started = performance.now();
-    const ads = await this.reader.loadAds();
+    const reader = this.members.values().next().value?.reader ?? fallbackReader;
+    const ads = await reader.loadAds();
     const version = catalogVersion(ads);
     const previous = this.current;
     if (previous !== undefined && previous.version === version) {
@@ -96,8 +79,126 @@ export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
     this.logger.log(
       `catalog ${version} loaded: ${ads.length} ads (${active} servable), ` +
         `${new Set(ads.map((a) => a.campaignId)).size} campaigns in ${(performance.now() - started).toFixed(0)} ms` +
-        (previous === undefined ? '' : `, replacing ${previous.version}`),
+        (previous === undefined ? '' : `, replacing ${previous.version}`) +
+        (this.members.size > 1 ? ` for ${this.members.size} services of this process` : ''),
     );
+    for (const member of this.members) member.notify(next, previous);
+    return next;
+  }
+
+  /** (Re)arms the reload timer on the shortest non-zero period of the services fed. */
+  private schedule(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const periods = [...this.members].map((m) => m.refreshMs).filter((ms) => ms > 0);
+    if (periods.length === 0) return;
+    const refreshMs = Math.min(...periods);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const member = this.members.values().next().value;
+      if (member === undefined) return;
+      this.refresh(member.reader)
+        .catch((error: unknown) => {
+          this.logger.error(
+            `catalog refresh failed, keeping ${this.current?.version ?? 'no snapshot'}: ` +
+              (error instanceof Error ? error.message : String(error)),
+          );
+        })
+        .finally(() => {
+          if (this.members.size > 0 && this.timer === undefined) this.schedule();
+        });
+    }, refreshMs);
+    this.timer.unref();
+  }
+}
+
+/** The shared feeds by database, once sharing is on; undefined: every service has its own. */
+let sharedFeeds: Map<string, CatalogFeed> | undefined;
+
+/**
+ * From now on, the CatalogSnapshotServices of this process that read the same database share one
+ * snapshot and one reload loop. For a process hosting several services (tools/funnel's co-located
+ * mode); call it before they start.
+ */
+export function shareCatalogSnapshots(): void {
+  sharedFeeds ??= new Map();
+}
+
+function feedFor(options: Pick<CatalogModuleOptions, 'databaseUrl' | 'sqlitePath'>): CatalogFeed {
+  const feeds = sharedFeeds;
+  const key =
+    options.databaseUrl ??
+    (options.sqlitePath === undefined ? undefined : `sqlite:${resolve(options.sqlitePath)}`);
+  if (feeds === undefined || key === undefined) return new CatalogFeed();
+  let feed = feeds.get(key);
+  if (feed === undefined) {
+    const created = new CatalogFeed(() => {
+      if (feeds.get(key) === created) feeds.delete(key);
+    });
+    feeds.set(key, created);
+    feed = created;
+  }
+  return feed;
+}
+
+/**
+ * All ads in memory, reloaded every catalogRefreshMs. A reload builds a new snapshot and swaps the
+ * reference, so a reader holding the old one keeps a consistent view; an unchanged catalog keeps its
+ * snapshot. Services co-located in one process can share one (shareCatalogSnapshots).
+ */
+@Injectable()
+export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(CatalogSnapshotService.name);
+  private readonly listeners = new Set<CatalogSnapshotListener>();
+  private readonly feed: CatalogFeed;
+  private readonly member: FeedMember;
+
+  constructor(
+    private readonly reader: CatalogReader,
+    private readonly startupCheck: CatalogStartupCheck,
+    @Inject(CATALOG_MODULE_OPTIONS)
+    options: Pick<CatalogModuleOptions, 'catalogRefreshMs' | 'databaseUrl' | 'sqlitePath'>,
+  ) {
+    const refreshMs = options.catalogRefreshMs ?? DEFAULT_CATALOG_REFRESH_MS;
+    if (!Number.isInteger(refreshMs) || refreshMs < 0) {
+      throw new RangeError(
+        `catalogRefreshMs must be a non-negative integer (0 disables), got ${String(refreshMs)}`,
+      );
+    }
+    this.feed = feedFor(options);
+    this.member = { reader, refreshMs, notify: (next, previous) => this.notify(next, previous) };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.startupCheck.assertReady();
+    this.feed.join(this.member);
+    // A service joining a feed that already holds the catalog starts from its snapshot.
+    if (this.feed.current === undefined) await this.refresh();
+  }
+
+  onModuleDestroy(): void {
+    this.feed.leave(this.member);
+  }
+
+  /** The current snapshot; throws AdfunnelError('not_ready') before the first load. */
+  snapshot(): CatalogSnapshot {
+    const current = this.feed.current;
+    if (current === undefined) throw new AdfunnelError('not_ready', 'catalog snapshot is not loaded yet');
+    return current;
+  }
+
+  /** Reloads now (a call during a reload joins it) and returns the snapshot in force afterwards. */
+  refresh(): Promise<CatalogSnapshot> {
+    return this.feed.refresh(this.reader);
+  }
+
+  /** Called after every swap to a new version; returns an unsubscribe function. */
+  onChange(listener: CatalogSnapshotListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(next: CatalogSnapshot, previous: CatalogSnapshot | undefined): void {
     for (const listener of this.listeners) {
       try {
         listener(next, previous);
@@ -107,21 +208,5 @@ export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
         );
       }
     }
-    return next;
-  }
-
-  private schedule(): void {
-    if (this.refreshMs === 0 || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.refresh()
-        .catch((error: unknown) => {
-          this.logger.error(
-            `catalog refresh failed, keeping ${this.current?.version ?? 'no snapshot'}: ` +
-              (error instanceof Error ? error.message : String(error)),
-          );
-        })
-        .finally(() => this.schedule());
-    }, this.refreshMs);
-    this.timer.unref();
   }
 }

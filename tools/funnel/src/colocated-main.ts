@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { shareCatalogSnapshots } from '@adfunnel/catalog';
 import { type RunServiceOptions, createAppLogger, startService } from '@adfunnel/platform';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,7 +12,8 @@ import { FUNNEL_APPS, type FunnelApp, SERVICE_MODULE } from './funnel-launcher.j
  * ranking auction gateway`. Each keeps its own Nest application, HTTP port, health and admin
  * endpoints and its NATS queue group (so gateways elsewhere still reach its stage over the bus),
  * but a call from one to another in this process skips NATS: the stage's handler runs directly,
- * through the same validation, deadline check and error filter. Started in the funnel's order
+ * through the same validation, deadline check and error filter; and the services read and hold
+ * the catalog once (shareCatalogSnapshots), not once each. Started in the funnel's order
  * (stages before the gateway), stopped in reverse on SIGTERM or SIGINT.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -29,6 +31,7 @@ const apps = FUNNEL_APPS.filter((app) => names.includes(app));
 const label = apps.join('+');
 const started: { app: FunnelApp; service: NestFastifyApplication }[] = [];
 let logger: ReturnType<typeof createAppLogger> | undefined;
+shareCatalogSnapshots();
 
 try {
   for (const app of apps) {
