@@ -1,7 +1,7 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
 import type { BidType, Surface } from '@adfunnel/contracts';
 import { loggedClickOutcomes } from '@adfunnel/event-store';
-import { type LoggedOutcome, calibrationReport, fitCalibrators } from '@adfunnel/models';
+import { type LoggedOutcome, surfaceClickRatios, fitCalibrators } from '@adfunnel/models';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -161,10 +161,9 @@ function surfaceRatios(
   model: readonly LoggedOutcome[],
 ): SurfaceCalibrationRatio[] {
   // As logging's calibration report: the examination is estimated from the model's own predictions.
-  const raw = new Map(calibrationReport(model).bySurface.map((group) => [group.key, group.ratio]));
-  return calibrationReport(served, model).bySurface.map((group) => ({
-    surface: group.key as Surface,
-    served: group.ratio,
-    model: raw.get(group.key) ?? null,
+  return surfaceClickRatios([served, model], model).map(({ surface, ratios: [servedRatio, modelRatio] }) => ({
+    surface,
+    served: servedRatio ?? null,
+    model: modelRatio ?? null,
   }));
 }

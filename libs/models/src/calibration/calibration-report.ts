@@ -133,6 +133,40 @@ export function calibrationReport(
   };
 }
 
+/**
+ * Only the per-surface ratios of calibrationReport (expected / observed clicks, position accounted
+ * for), for several sets of predictions of the same impressions at once (say the served and the
+ * model's own pCTR), with one examination estimate from `examinationFrom`: what
+ * `calibrationReport(set, examinationFrom).bySurface` gives as `ratio`, without the rest of the
+ * report. The ranking service refreshes its monitor with it on the serving process: the whole
+ * report of both sets cost about 150 ms of event loop for 20,000 impressions, this a small part.
+ */
+export function surfaceClickRatios(
+  sets: readonly (readonly LoggedOutcome[])[],
+  examinationFrom: readonly LoggedOutcome[],
+): { surface: Surface; ratios: (number | null)[] }[] {
+  const examination = estimateExamination(examinationFrom);
+  const bySurface = new Map<Surface, { clicks: number[]; expected: number[] }>();
+  sets.forEach((outcomes, i) => {
+    for (const o of outcomes) {
+      let sums = bySurface.get(o.surface);
+      if (sums === undefined) {
+        sums = { clicks: sets.map(() => 0), expected: sets.map(() => 0) };
+        bySurface.set(o.surface, sums);
+      }
+      const e = examination.get(o.surface);
+      sums.clicks[i]! += o.clicked ? 1 : 0;
+      sums.expected[i]! += o.predicted * (e === undefined ? 1 : (e[Math.min(o.slot, e.length - 1)] ?? 1));
+    }
+  });
+  return [...bySurface]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([surface, { clicks, expected }]) => ({
+      surface,
+      ratios: clicks.map((n, i) => (n > 0 ? round(expected[i]! / n) : null)),
+    }));
+}
+
 /** expected / λ for the Poisson mean λ of `clicks` (normal approximation); upper end null under ~4 clicks. */
 function ratioInterval(expected: number, clicks: number): [number, number | null] | null {
   if (clicks === 0) return null;
