@@ -16,8 +16,8 @@ function outcomes(n: number, seed: number): LoggedOutcome[] {
     const slot = i % 4;
     const predicted = 0.01 + 0.1 * random();
     return {
-      surface: surfaces[i % 3]!,
-      bidType: bidTypes[(i >> 2) % 3]!,
+      surface: surfaces[i % 3],
+      bidType: bidTypes[(i >> 2) % 3],
       modelVersion: 'v1',
       slot,
       predicted,

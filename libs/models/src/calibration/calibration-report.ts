@@ -155,15 +155,15 @@ export function surfaceClickRatios(
         bySurface.set(o.surface, sums);
       }
       const e = examination.get(o.surface);
-      sums.clicks[i]! += o.clicked ? 1 : 0;
-      sums.expected[i]! += o.predicted * (e === undefined ? 1 : (e[Math.min(o.slot, e.length - 1)] ?? 1));
+      sums.clicks[i] += o.clicked ? 1 : 0;
+      sums.expected[i] += o.predicted * (e === undefined ? 1 : (e[Math.min(o.slot, e.length - 1)] ?? 1));
     }
   });
   return [...bySurface]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([surface, { clicks, expected }]) => ({
       surface,
-      ratios: clicks.map((n, i) => (n > 0 ? round(expected[i]! / n) : null)),
+      ratios: clicks.map((n, i) => (n > 0 ? round(expected[i] / n) : null)),
     }));
 }
 
