@@ -1,0 +1,166 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  AD_COUNTS,
+  CAMPAIGN_COUNTS,
+  type CampaignCounts,
+  TOTAL_COUNTS,
+  zeroCounts,
+} from './delivery-counts.js';
+import { type CampaignFacts, diagnose } from './delivery-diagnosis.js';
+import type { CampaignWindowCounts } from './delivery-reader.js';
+
+/** 14:02 UTC on 2026-12-03. */
+const AT_1402 = Date.parse('2026-12-03T14:02:30Z');
+
+function factsFactory(overrides: Partial<CampaignFacts> = {}): CampaignFacts {
+  return {
+    campaignId: 12,
+    status: 'active',
+    pacing: 'even',
+    frequencyCap: { max: 3, windowHours: 24 },
+    targetCountries: [],
+    targetDevices: [],
+    ads: { total: 4, active: 4 },
+    today: {
+      billingDay: '2026-12-03',
+      timezone: 'UTC',
+      budgetMicros: 50_000_000,
+      spendMicros: 10_000_000,
+      lastChargeAt: AT_1402,
+    },
+    ...overrides,
+  };
+}
+
+function countsFactory(campaign: Partial<CampaignCounts>, requests: number): CampaignWindowCounts {
+  return {
+    campaign: { ...zeroCounts(CAMPAIGN_COUNTS), ...campaign },
+    ads: new Map([[1, zeroCounts(AD_COUNTS)]]),
+    totals: { ...zeroCounts(TOTAL_COUNTS), retrieval_requests: requests, auctions: requests },
+  };
+}
+
+describe(diagnose.name, () => {
+  it('says a paused campaign is paused, and puts its missed requests down to it', () => {
+    const sut = diagnose(factsFactory({ status: 'paused' }), countsFactory({}, 1000), 15);
+    expect(sut.diagnosis[0]).toBe(
+      'campaign 12 is paused: it takes part in no auction until it is set active again',
+    );
+    expect(sut.diagnosis).toContain('it served no ad in the last 15 minutes');
+    expect(sut.serving).toBe(false);
+    expect(sut.topReasons).toEqual([{ reason: 'paused', count: 1000, share: 1 }]);
+  });
+
+  it("says when an exhausted campaign spent today's budget, and how many requests that cost it", () => {
+    const facts = factsFactory({
+      today: { ...factsFactory().today, spendMicros: 50_000_000 },
+    });
+    const sut = diagnose(
+      facts,
+      countsFactory({ eligible: 1000, budget_exhausted: 800, retrieved: 200 }, 1000),
+      15,
+    );
+    expect(sut.diagnosis).toContain(
+      "spent 100% of today's $50.00 budget at 14:02 (billing day 2026-12-03, UTC): left out of 800 of the 1000 requests it was eligible for",
+    );
+    expect(sut.topReasons[0]).toEqual({ reason: 'budget_exhausted', count: 800, share: 0.8 });
+  });
+
+  it('tells the time of the last charge in the advertiser’s time zone', () => {
+    const facts = factsFactory({
+      today: {
+        ...factsFactory().today,
+        timezone: 'America/New_York',
+        spendMicros: 49_900_000,
+      },
+    });
+    const sut = diagnose(facts, countsFactory({ eligible: 10, budget_exhausted: 10 }, 10), 15);
+    expect(sut.diagnosis).toContain(
+      "spent 99.8% of today's $50.00 budget by 09:02 (billing day 2026-12-03, America/New_York), less than one more ad costs: left out of 10 of the 10 requests it was eligible for",
+    );
+  });
+
+  it('gives the share of requests its frequency cap kept it out of', () => {
+    const sut = diagnose(
+      factsFactory(),
+      countsFactory({ eligible: 1000, frequency_capped: 800, retrieved: 200, won: 200, served: 200 }, 1000),
+      15,
+    );
+    expect(sut.diagnosis).toContain(
+      'its frequency cap (3 serves per user per 24 h) reached for the user in 80% of the requests it was eligible for within budget (800 of 1000)',
+    );
+    expect(sut.topReasons[0].reason).toBe('frequency_capped');
+    expect(sut.serving).toBe(true);
+  });
+
+  it('says how often it was outbid, and by how much', () => {
+    const sut = diagnose(
+      factsFactory(),
+      countsFactory(
+        {
+          eligible: 1000,
+          retrieved: 1000,
+          ranked: 1000,
+          outbid: 900,
+          below_reserve: 30,
+          won: 70,
+          served: 70,
+          impressions: 65,
+          clicks: 3,
+          // 900 auctions at an average eCPM of $0.60 against $5.00.
+          outbid_ecpm_micros: 900 * 600_000,
+          outbid_winner_ecpm_micros: 900 * 5_000_000,
+        },
+        1000,
+      ),
+      15,
+    );
+    expect(sut.diagnosis).toContain(
+      "lost 930 of 1000 auctions: outbid in 900 (its best ad's eCPM averaged $0.60 against $5.00 for the lowest winner), below the reserve in 30",
+    );
+    expect(sut.diagnosis.at(-1)).toBe(
+      'it served 70 ads in the last 15 minutes: 65 impressions, 3 clicks, 0 conversions',
+    );
+    expect(sut.topReasons.map((r) => r.reason)).toEqual(['outbid', 'below_reserve']);
+  });
+
+  it('names the targeting that matched few requests', () => {
+    const sut = diagnose(
+      factsFactory({ targetCountries: ['US', 'CA'], targetDevices: ['mobile'] }),
+      countsFactory({ eligible: 120, retrieved: 120, won: 120, served: 120 }, 120),
+      60,
+    );
+    expect(sut.diagnosis.some((s) => s.startsWith('its targeting'))).toBe(false);
+    const narrow = diagnose(
+      factsFactory({ targetCountries: ['US', 'CA'], targetDevices: ['mobile'] }),
+      countsFactory({ eligible: 120, retrieved: 120 }, 1000),
+      60,
+    );
+    expect(narrow.diagnosis).toContain(
+      'its targeting (countries US, CA; devices mobile) matched 120 of the 1000 ad requests in the last hour (12%)',
+    );
+    expect(narrow.topReasons[0]).toEqual({ reason: 'targeting', count: 880, share: 0.88 });
+  });
+
+  it('says so when no request reached retrieval in the window', () => {
+    const sut = diagnose(factsFactory(), countsFactory({}, 0), 15);
+    expect(sut.diagnosis).toEqual([
+      'no ad request reached retrieval in the last 15 minutes: there is no serving to explain',
+    ]);
+  });
+
+  it('counts pacing and a budget that other serves had reserved', () => {
+    const sut = diagnose(
+      factsFactory(),
+      countsFactory(
+        { eligible: 100, retrieved: 100, paced: 60, budget_committed: 0, budget_refused: 5, won: 35 },
+        100,
+      ),
+      15,
+    );
+    expect(sut.diagnosis).toContain('pacing (even) held it out of 60 of the 100 auctions it reached');
+    expect(sut.diagnosis).toContain(
+      'lost 5 of 40 auctions: won but its budget could not hold the ad (taken by other serves) in 5',
+    );
+  });
+});

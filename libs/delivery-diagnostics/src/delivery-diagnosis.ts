@@ -1,0 +1,313 @@
+import type { CampaignWindowCounts } from './delivery-reader.js';
+
+/** What the catalog and the ledger say about a campaign now. */
+export interface CampaignFacts {
+  readonly campaignId: number;
+  readonly status: 'active' | 'paused' | 'ended';
+  readonly pacing: 'even' | 'asap';
+  /** The cap in force (its own or the serving default); null: none. */
+  readonly frequencyCap: { readonly max: number; readonly windowHours: number } | null;
+  /** Empty: every country (device). */
+  readonly targetCountries: readonly string[];
+  readonly targetDevices: readonly string[];
+  readonly ads: { readonly total: number; readonly active: number };
+  /** The advertiser's billing day now, from the ledger. */
+  readonly today: {
+    readonly billingDay: string;
+    readonly timezone: string;
+    readonly budgetMicros: number;
+    readonly spendMicros: number;
+    /** When the last charge of the day happened (epoch ms); null before the first. */
+    readonly lastChargeAt: number | null;
+  };
+}
+
+/** Why a campaign missed requests, one code per stage where it can drop out. */
+export const DELIVERY_REASONS = [
+  'paused',
+  'ended',
+  'no_active_ads',
+  'targeting',
+  'budget_exhausted',
+  'budget_committed',
+  'frequency_capped',
+  'not_retrieved',
+  'inactive',
+  'paced',
+  'below_reserve',
+  'below_floor',
+  'diversity_capped',
+  'outbid',
+  'budget_refused',
+] as const;
+export type DeliveryReason = (typeof DELIVERY_REASONS)[number];
+
+export interface ReasonCount {
+  readonly reason: DeliveryReason;
+  /** Requests (auctions, for the auction's reasons) the campaign missed for it in the window. */
+  readonly count: number;
+  /** Of the ad requests retrieval saw in the window. */
+  readonly share: number;
+}
+
+/** The funnel of one campaign over the window, stage by stage, each count once per request. */
+export interface DeliveryStages {
+  readonly requests: number;
+  readonly eligible: number;
+  readonly budgetExhausted: number;
+  readonly budgetCommitted: number;
+  readonly frequencyCapped: number;
+  readonly retrieved: number;
+  readonly ranked: number;
+  readonly unranked: number;
+  readonly auction: {
+    readonly inactive: number;
+    readonly paced: number;
+    readonly belowReserve: number;
+    readonly belowFloor: number;
+    readonly diversityCapped: number;
+    readonly outbid: number;
+    readonly budgetRefused: number;
+    readonly won: number;
+  };
+  readonly served: number;
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly conversions: number;
+  readonly hides: number;
+}
+
+export interface Diagnosis {
+  /** Whether it served any ad in the window. */
+  readonly serving: boolean;
+  readonly stages: DeliveryStages;
+  /** The largest reasons first, at most five. */
+  readonly topReasons: readonly ReasonCount[];
+  /** Sentences, the most decisive first. */
+  readonly diagnosis: readonly string[];
+}
+
+/** The stages of a campaign's window in the shape the answer gives them. */
+export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): DeliveryStages {
+  return {
+    requests: totals.retrieval_requests,
+    eligible: c.eligible,
+    budgetExhausted: c.budget_exhausted,
+    budgetCommitted: c.budget_committed,
+    frequencyCapped: c.frequency_capped,
+    retrieved: c.retrieved,
+    ranked: c.ranked,
+    unranked: c.unranked,
+    auction: {
+      inactive: c.inactive,
+      paced: c.paced,
+      belowReserve: c.below_reserve,
+      belowFloor: c.below_floor,
+      diversityCapped: c.diversity_capped,
+      outbid: c.outbid,
+      budgetRefused: c.budget_refused,
+      won: c.won,
+    },
+    served: c.served,
+    impressions: c.impressions,
+    clicks: c.clicks,
+    conversions: c.conversions,
+    hides: c.hides,
+  };
+}
+
+/**
+ * "Why isn't campaign X serving", in words and numbers: what the catalog and the ledger say about it
+ * now, then where in the funnel it dropped out of the window's requests.
+ */
+export function diagnose(
+  facts: CampaignFacts,
+  counts: CampaignWindowCounts,
+  windowMinutes: number,
+): Diagnosis {
+  const stages = deliveryStages(counts);
+  const c = counts.campaign;
+  const id = facts.campaignId;
+  const within = `in the last ${duration(windowMinutes)}`;
+  const sentences: string[] = [];
+  const requests = stages.requests;
+  const notEligible = Math.max(0, requests - c.eligible);
+  const eligibleReason: DeliveryReason =
+    facts.status !== 'active' ? facts.status : facts.ads.active === 0 ? 'no_active_ads' : 'targeting';
+
+  if (facts.status === 'paused') {
+    sentences.push(`campaign ${id} is paused: it takes part in no auction until it is set active again`);
+  } else if (facts.status === 'ended') {
+    sentences.push(`campaign ${id} has ended: it takes part in no auction`);
+  }
+  if (facts.ads.active === 0) {
+    sentences.push(
+      facts.ads.total === 0
+        ? `campaign ${id} has no ads`
+        : `none of its ${count(facts.ads.total, 'ad')} is active`,
+    );
+  }
+  const budget = budgetSentence(facts, c.budget_exhausted, c.eligible);
+  if (requests === 0) {
+    if (budget !== undefined) sentences.push(budget);
+    sentences.push(`no ad request reached retrieval ${within}: there is no serving to explain`);
+    return { serving: false, stages, topReasons: [], diagnosis: sentences };
+  }
+  if (eligibleReason === 'targeting' && notEligible > 0) {
+    const targeting = targetingText(facts);
+    sentences.push(
+      c.eligible === 0
+        ? `${targeting} matched none of the ${count(requests, 'ad request')} ${within}`
+        : `${targeting} matched ${c.eligible} of the ${count(requests, 'ad request')} ${within} (${percent(c.eligible / requests)})`,
+    );
+  }
+  if (budget !== undefined) sentences.push(budget);
+  if (c.budget_committed > 0) {
+    sentences.push(
+      `its remaining budget was held by served ads not yet charged in ${c.budget_committed} of the ${count(c.eligible, 'request')} it was eligible for`,
+    );
+  }
+  if (c.frequency_capped > 0) {
+    const within = c.eligible - c.budget_exhausted - c.budget_committed;
+    sentences.push(
+      `${capText(facts)} reached for the user in ${percent(c.frequency_capped / Math.max(1, within))} of the requests it was eligible for within budget (${c.frequency_capped} of ${within})`,
+    );
+  }
+  const couldServe = c.eligible - c.budget_exhausted - c.budget_committed - c.frequency_capped;
+  const notRetrieved = Math.max(0, couldServe - c.retrieved);
+  if (notRetrieved > 0 && notRetrieved >= couldServe / 5) {
+    sentences.push(
+      `none of its ads was among retrieval's candidates in ${notRetrieved} of the ${count(couldServe, 'request')} it could serve`,
+    );
+  }
+  const reached = c.inactive + c.paced + competed(c);
+  if (c.inactive > 0) {
+    sentences.push(
+      `the auction found it or its ad no longer active in ${c.inactive} of ${count(reached, 'auction')} (the catalog changed)`,
+    );
+  }
+  if (c.paced > 0) {
+    sentences.push(
+      `pacing (${facts.pacing}) held it out of ${c.paced} of the ${count(reached, 'auction')} it reached`,
+    );
+  }
+  const lost = lossSentence(c);
+  if (lost !== undefined) sentences.push(lost);
+  sentences.push(
+    c.served === 0
+      ? `it served no ad ${within}`
+      : `it served ${count(c.served, 'ad')} ${within}: ${count(c.impressions, 'impression')}, ${count(c.clicks, 'click')}, ${count(c.conversions, 'conversion')}`,
+  );
+
+  const reasons: [DeliveryReason, number][] = [
+    [eligibleReason, notEligible],
+    ['budget_exhausted', c.budget_exhausted],
+    ['budget_committed', c.budget_committed],
+    ['frequency_capped', c.frequency_capped],
+    ['not_retrieved', notRetrieved],
+    ['inactive', c.inactive],
+    ['paced', c.paced],
+    ['below_reserve', c.below_reserve],
+    ['below_floor', c.below_floor],
+    ['diversity_capped', c.diversity_capped],
+    ['outbid', c.outbid],
+    ['budget_refused', c.budget_refused],
+  ];
+  const topReasons = reasons
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([reason, n]) => ({ reason, count: n, share: Math.round((n / requests) * 1000) / 1000 }));
+  return { serving: c.served > 0, stages, topReasons, diagnosis: sentences };
+}
+
+function competed(c: CampaignWindowCounts['campaign']): number {
+  return c.below_reserve + c.below_floor + c.diversity_capped + c.outbid + c.budget_refused + c.won;
+}
+
+function lossSentence(c: CampaignWindowCounts['campaign']): string | undefined {
+  const auctions = competed(c);
+  const lost = auctions - c.won;
+  if (lost <= 0) return undefined;
+  const parts: string[] = [];
+  if (c.outbid > 0) {
+    const own = c.outbid_ecpm_micros / c.outbid / 1e6;
+    const winner = c.outbid_winner_ecpm_micros / c.outbid / 1e6;
+    parts.push(
+      `outbid in ${c.outbid} (its best ad's eCPM averaged ${usd(own)} against ${usd(winner)} for the lowest winner)`,
+    );
+  }
+  if (c.below_reserve > 0) parts.push(`below the reserve in ${c.below_reserve}`);
+  if (c.below_floor > 0) parts.push(`below a quality floor in ${c.below_floor}`);
+  if (c.diversity_capped > 0) {
+    parts.push(`behind a better ad of its own advertiser or category in ${c.diversity_capped}`);
+  }
+  if (c.budget_refused > 0) {
+    parts.push(`won but its budget could not hold the ad (taken by other serves) in ${c.budget_refused}`);
+  }
+  return `lost ${lost} of ${count(auctions, 'auction')}: ${parts.join(', ')}`;
+}
+
+function budgetSentence(facts: CampaignFacts, exhausted: number, eligible: number): string | undefined {
+  const { budgetMicros, spendMicros, lastChargeAt, billingDay, timezone } = facts.today;
+  if (budgetMicros <= 0) return `its daily budget is ${usd(0)}: it cannot serve`;
+  const share = spendMicros / budgetMicros;
+  const budget = usd(budgetMicros / 1e6);
+  const day = `(billing day ${billingDay}, ${timezone})`;
+  const when = lastChargeAt === null ? '' : ` ${clockTime(lastChargeAt, timezone)}`;
+  const leftOut =
+    exhausted > 0
+      ? `: left out of ${exhausted} of the ${count(eligible, 'request')} it was eligible for`
+      : '';
+  if (share >= 1) return `spent 100% of today's ${budget} budget at${when} ${day}${leftOut}`;
+  // Floored: a budget 99.96% spent is not "100%" spent.
+  const spent = `${Math.floor(share * 1000) / 10}%`;
+  if (exhausted > 0) {
+    return `spent ${spent} of today's ${budget} budget by${when} ${day}, less than one more ad costs${leftOut}`;
+  }
+  if (share >= 0.8) return `has spent ${spent} of today's ${budget} budget so far ${day}`;
+  return undefined;
+}
+
+function targetingText(facts: CampaignFacts): string {
+  const parts = [
+    facts.targetCountries.length === 0 ? undefined : `countries ${facts.targetCountries.join(', ')}`,
+    facts.targetDevices.length === 0 ? undefined : `devices ${facts.targetDevices.join(', ')}`,
+  ].filter((part) => part !== undefined);
+  // No targeting and still not eligible: it was paused or changed during the window.
+  return parts.length === 0
+    ? 'its status (active only part of the window, or its ads changed)'
+    : `its targeting (${parts.join('; ')})`;
+}
+
+function capText(facts: CampaignFacts): string {
+  const cap = facts.frequencyCap;
+  if (cap === null) return 'a frequency cap';
+  return `its frequency cap (${count(cap.max, 'serve')} per user per ${cap.windowHours} h)`;
+}
+
+function duration(minutes: number): string {
+  if (minutes % 60 === 0) return minutes === 60 ? 'hour' : `${minutes / 60} hours`;
+  return minutes === 1 ? 'minute' : `${minutes} minutes`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+function usd(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}
+
+function clockTime(epochMs: number, timezone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(epochMs);
+}
