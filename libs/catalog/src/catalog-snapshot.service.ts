@@ -124,7 +124,7 @@ export function shareCatalogSnapshots(): void {
   sharedFeeds ??= new Map();
 }
 
-function feedFor(options: Pick<CatalogModuleOptions, 'databaseUrl' | 'sqlitePath'>): CatalogFeed {
+function feedFor(options: Pick<CatalogModuleOptions, 'databaseUrl'> & { sqlitePath?: string }): CatalogFeed {
   const feeds = sharedFeeds;
   const key =
     options.databaseUrl ??
@@ -157,7 +157,7 @@ export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
     private readonly reader: CatalogReader,
     private readonly startupCheck: CatalogStartupCheck,
     @Inject(CATALOG_MODULE_OPTIONS)
-    options: Pick<CatalogModuleOptions, 'catalogRefreshMs' | 'databaseUrl' | 'sqlitePath'>,
+    options: Pick<CatalogModuleOptions, 'catalogRefreshMs' | 'databaseUrl'> & { sqlitePath?: string },
   ) {
     const refreshMs = options.catalogRefreshMs ?? DEFAULT_CATALOG_REFRESH_MS;
     if (!Number.isInteger(refreshMs) || refreshMs < 0) {
