@@ -44,3 +44,6 @@ export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './metrics/bus-metrics.js';
 export * from './metrics/http-metrics.js';
+export * from './tracing/tracing.js';
+export * from './tracing/spans.js';
+export * from './tracing/bus-spans.js';

@@ -17,6 +17,8 @@ import {
 import { registerJsonBodyParser } from '../http/json-body.parser.js';
 import { installRateLimit } from '../http/rate-limit.hook.js';
 import { createAppLogger } from '../logging/create-app-logger.js';
+import { installHttpTracing } from '../tracing/http-spans.js';
+import { enableTracingFrom, flushTracing, serviceTracer } from '../tracing/tracing.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
@@ -37,6 +39,8 @@ export type ServiceRuntimeConfig = Pick<
       | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
       | 'HTTP_MAX_CONNECTIONS'
       | 'RATE_LIMIT_PER_MINUTE'
+      | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+      | 'TRACING_SAMPLE_RATIO'
     >
   >;
 
@@ -111,6 +115,12 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  enableTracingFrom(options.config);
+  const tracer = serviceTracer(options.name);
+  if (tracer !== undefined) {
+    installHttpTracing(fastify, tracer);
+    fastify.addHook('onClose', flushTracing);
+  }
   registerJsonBodyParser(fastify, bodyLimit);
   installRateLimit(fastify, options.config.RATE_LIMIT_PER_MINUTE ?? 0);
   // Node closes a connection beyond the cap as soon as it is accepted, so the client fails fast.
@@ -129,11 +139,14 @@ export async function startService(options: RunServiceOptions): Promise<NestFast
     await app.init();
     const { NATS_URL, BUS_NAMESPACE } = options.config;
     if (options.queueGroup !== undefined) {
-      app.connectMicroservice(natsServerOptions(NATS_URL, options.queueGroup, BUS_NAMESPACE), {
+      app.connectMicroservice(natsServerOptions(NATS_URL, options.queueGroup, BUS_NAMESPACE, tracer), {
         inheritAppConfig: true,
       });
       if (options.localBus === true) {
-        app.connectMicroservice({ strategy: new LocalBusServer(BUS_NAMESPACE) }, { inheritAppConfig: true });
+        app.connectMicroservice(
+          { strategy: new LocalBusServer(BUS_NAMESPACE, tracer) },
+          { inheritAppConfig: true },
+        );
       }
       try {
         await app.startAllMicroservices();

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common';
 import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Tracer } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'rxjs';
@@ -31,6 +32,8 @@ import { localBus, type LocalHandler } from './local-bus.js';
 import { natsConnectionOptions } from './nats-connection.js';
 import { RemoteCallError } from './remote-call.error.js';
 import { BusMetrics, busOutcomeOf } from '../metrics/bus-metrics.js';
+import { traceHeaders, tracedCall } from '../tracing/bus-spans.js';
+import { serviceTracer } from '../tracing/tracing.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -42,6 +45,8 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
   private sequence = 0;
   private readonly idPrefix = `${randomUUID().slice(0, 8)}-`;
   private statusSubscription: Subscription | undefined;
+  /** This service's tracer when tracing is on: each call is a client span, carried in the NATS headers. */
+  private readonly tracer: Tracer | undefined;
 
   constructor(
     @Inject(BUS_OPTIONS) private readonly options: BusModuleOptions,
@@ -55,6 +60,7 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
     });
+    this.tracer = serviceTracer(options.name ?? 'adfunnel');
   }
 
   async onModuleInit(): Promise<void> {
@@ -101,6 +107,18 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     payload: RpcRequest<C>,
     opts: CallOptions = {},
   ): Promise<RpcResponse<C>> {
+    if (this.tracer !== undefined) {
+      const subject = busSubject(contract.pattern, this.options.namespace);
+      return tracedCall(this.tracer, contract.pattern, subject, () => this.measured(contract, payload, opts));
+    }
+    return this.measured(contract, payload, opts);
+  }
+
+  private async measured<C extends RpcContract<z.ZodType, z.ZodType>>(
+    contract: C,
+    payload: RpcRequest<C>,
+    opts: CallOptions,
+  ): Promise<RpcResponse<C>> {
     if (this.metrics === undefined) return this.request(contract, payload, opts);
     const started = performance.now();
     const metrics = this.metrics.caller(contract.pattern);
@@ -136,6 +154,7 @@ export class BusClient implements OnModuleInit, OnApplicationShutdown {
     try {
       const msg = await nc.request(subject, packet, {
         timeout: timeoutMs,
+        ...(this.tracer === undefined ? {} : { headers: traceHeaders() }),
       });
       reply = msg.json<NestReply<RpcResponse<C>>>();
     } catch (err) {

@@ -1,6 +1,8 @@
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NatsContext, Server } from '@nestjs/microservices';
+import { context, type Tracer } from '@opentelemetry/api';
 import { lastValueFrom } from 'rxjs';
+import { tracedHandler } from '../tracing/bus-spans.js';
 import { busSubject } from './bus.constants.js';
 
 /**
@@ -41,23 +43,33 @@ export const localBus = new LocalBusRegistry();
  * the subject NATS would carry it on. The handler sees a NatsContext of that subject, so what reads
  * the subject (deadline and rejection counters) reads the same as over NATS. Payloads are passed by
  * reference, not serialized: the handlers' validation pipes parse them into objects of their own.
+ * With a tracer, a handler runs in a server span, the child of the caller's (active) client span.
  */
 export class LocalBusServer extends Server implements CustomTransportStrategy {
   private readonly registered: [string, LocalHandler][] = [];
 
-  constructor(private readonly namespace = '') {
+  constructor(
+    private readonly namespace = '',
+    private readonly tracer?: Tracer,
+  ) {
     super();
   }
 
   listen(callback: () => void): void {
+    const tracer = this.tracer;
     for (const [pattern, handler] of this.messageHandlers) {
       if (handler.isEventHandler) continue;
       const subject = busSubject(pattern, this.namespace);
       const local: LocalHandler = async (data) => {
-        const context = new NatsContext([subject, undefined]);
-        return lastValueFrom(this.transformToObservable(await handler(data, context)), {
-          defaultValue: undefined,
-        });
+        const ctx = new NatsContext([subject, undefined]);
+        const invoke = () => handler(data, ctx) as Promise<unknown>;
+        const answer =
+          tracer === undefined
+            ? this.transformToObservable(await invoke())
+            : await tracedHandler(tracer, pattern, subject, context.active(), invoke, (result) =>
+                this.transformToObservable(result),
+              );
+        return lastValueFrom(answer, { defaultValue: undefined });
       };
       localBus.register(subject, local);
       this.registered.push([subject, local]);

@@ -93,6 +93,17 @@ export const CommonEnv = {
   ),
   /** Requests a minute per client on each public endpoint (`@RateLimited()`); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: envInteger('a non-negative integer (0 disables)', 0).default(0),
+  /**
+   * Where traces go (an OTLP collector's base URL, e.g. http://127.0.0.1:4318; spans are sent to its
+   * /v1/traces over HTTP/protobuf). Unset, tracing is off and costs nothing.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** Share of ad requests traced when tracing is on; a stage follows the decision of its caller. */
+  TRACING_SAMPLE_RATIO: z.coerce
+    .number({ error: 'expected a number from 0 to 1' })
+    .min(0, { error: 'expected a number from 0 to 1' })
+    .max(1, { error: 'expected a number from 0 to 1' })
+    .default(1),
 };
 
 export type CommonConfig = z.infer<z.ZodObject<typeof CommonEnv>>;
