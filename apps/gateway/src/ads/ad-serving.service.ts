@@ -13,7 +13,7 @@ import {
   type ServedAd,
   type StageOutcome,
 } from '@adfunnel/contracts';
-import { BusClient, Clock, InjectConfig } from '@adfunnel/platform';
+import { annotateSpan, BusClient, Clock, InjectConfig, tracedStep } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
 import { Injectable, Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../config.js';
@@ -168,9 +168,22 @@ export class AdServingService {
     const assembled = this.assemble(request, trace);
     // An ad whose serve is not recorded can be neither billed nor attributed: no record, no ads.
     const recordStarted = performance.now();
-    const recorded = await this.servedRecords.write(request, trace, assembled, degraded);
+    const recorded = await tracedStep('gateway', 'served_record.write', () =>
+      this.servedRecords.write(request, trace, assembled, degraded),
+    );
     timings['record'] = round(performance.now() - recordStarted);
     if (!recorded) degraded.push('served_record_unavailable');
+    annotateSpan(() => ({
+      'adfunnel.surface': request.surface,
+      'adfunnel.stage.retrieval': stages.retrieval,
+      'adfunnel.stage.ranking': stages.ranking,
+      'adfunnel.stage.auction': stages.auction,
+      'adfunnel.candidates': adIds.length,
+      'adfunnel.auction.winners': auction?.winners.length ?? 0,
+      'adfunnel.auction.budget_dropped': auction?.budgetDropped ?? 0,
+      'adfunnel.ads_served': recorded ? assembled.length : 0,
+      'adfunnel.degraded': degraded,
+    }));
     this.logger.debug({
       msg: 'served',
       requestId,
