@@ -294,12 +294,13 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
       const inconsistent = servedRecordFactory({
         ads: [{ ...servedRecordFactory().ads[0], features: [1, 2] }],
       });
+      // Before the add: the worker may fail the job before a scrape after it would answer.
+      const before = await scrape();
       const job = await served.add(
         JobNames.persistServed,
         { records: [good, inconsistent] },
         { jobId: `served:${good.requestId}:x`, attempts: 5, removeOnComplete: true, removeOnFail: false },
       );
-      const before = await scrape();
 
       const failed = await eventually(
         'the job to fail',
