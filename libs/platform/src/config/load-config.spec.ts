@@ -38,6 +38,7 @@ describe(parseConfig.name, () => {
       HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
       HTTP_MAX_CONNECTIONS: 10_000,
       RATE_LIMIT_PER_MINUTE: 0,
+      TRACING_SAMPLE_RATIO: 1,
       PORT: 3001,
     });
   });
