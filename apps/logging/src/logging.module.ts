@@ -1,4 +1,4 @@
-import { AdvertiserApiKeyService, CatalogModule } from '@adfunnel/catalog';
+import { AdvertiserApiKeyService, AdvertiserAuthenticator, CatalogModule } from '@adfunnel/catalog';
 import { EVENT_STORE_ENTITIES } from '@adfunnel/event-store';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
@@ -12,7 +12,6 @@ import {
 import { BillingMetrics } from './event-store/billing-metrics.js';
 import { EventsProcessor } from './event-store/events.processor.js';
 import { SpendPublisher } from './event-store/spend-publisher.service.js';
-import { AdvertiserAuthenticator } from './advertiser-auth/advertiser-authenticator.service.js';
 import { CalibrationReportController } from './reports/calibration-report.controller.js';
 import { CalibrationReportService } from './reports/calibration-report.service.js';
 import { ReportsController } from './reports/reports.controller.js';

@@ -22,3 +22,4 @@ export * from './transformers/float32-json.transformer.js';
 export * from './transformers/time-zone.transformer.js';
 export * from './api-keys/api-key.js';
 export * from './api-keys/advertiser-api-key.service.js';
+export * from './api-keys/advertiser-authenticator.service.js';

@@ -1,3 +1,4 @@
+import { bearerToken } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { loggedClickOutcomes } from '@adfunnel/event-store';
 import { type CalibrationReport, type LoggedOutcome, calibrationReport } from '@adfunnel/models';
@@ -5,7 +6,6 @@ import { AdminTokens, Clock, InjectConfig, formatZodError } from '@adfunnel/plat
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { bearerToken } from '../advertiser-auth/advertiser-authenticator.service.js';
 import type { LoggingConfig } from '../config.js';
 
 const HOUR_MS = 3_600_000;

@@ -1,10 +1,10 @@
+import { AdvertiserAuthenticator, bearerToken } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { type CampaignDayReportRow, ReportQueryError, campaignDayReport } from '@adfunnel/event-store';
 import { AdminTokens, InjectConfig, formatZodError } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AdvertiserAuthenticator, bearerToken } from '../advertiser-auth/advertiser-authenticator.service.js';
 import type { LoggingConfig } from '../config.js';
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);

@@ -1,6 +1,11 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { AdvertiserApiKeyService, ApiKeyVerdict, CatalogAd, CatalogReader } from '@adfunnel/catalog';
-import { AdvertiserAuthenticator } from '../advertiser-auth/advertiser-authenticator.service.js';
+import {
+  type AdvertiserApiKeyService,
+  type ApiKeyVerdict,
+  AdvertiserAuthenticator,
+  type CatalogAd,
+  type CatalogReader,
+} from '@adfunnel/catalog';
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
 import { conversionEventId } from '@adfunnel/tracking';

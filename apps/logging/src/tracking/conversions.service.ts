@@ -1,14 +1,15 @@
 import type { TrackingEventJob } from '@adfunnel/contracts';
-import { CatalogReader, CatalogSnapshotService } from '@adfunnel/catalog';
+import {
+  AdvertiserAuthenticator,
+  CatalogReader,
+  CatalogSnapshotService,
+  CredentialsError,
+} from '@adfunnel/catalog';
 import { TrackingEventEntity } from '@adfunnel/event-store';
 import { Clock, MISSING_JSON_BODY_MESSAGE, formatZodError } from '@adfunnel/platform';
 import { DEFAULT_CLICK_WINDOW_DAYS, clickWindowPlacement, conversionEventId } from '@adfunnel/tracking';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import {
-  AdvertiserAuthenticator,
-  CredentialsError,
-} from '../advertiser-auth/advertiser-authenticator.service.js';
 import { LoggingQueuesService } from '../queues/logging-queues.service.js';
 import { type ClickRecord, ClickLookup } from './click-lookup.js';
 import {

@@ -1,7 +1,7 @@
-import { AdvertiserApiKeyService } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
-import { Injectable } from '@nestjs/common';
 import { bearerTokenOf } from '@adfunnel/platform';
+import { Injectable } from '@nestjs/common';
+import { AdvertiserApiKeyService } from './advertiser-api-key.service.js';
 
 export type CredentialFailure = 'missing_credentials' | 'invalid_credentials';
 
