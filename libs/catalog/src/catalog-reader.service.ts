@@ -3,6 +3,7 @@ import { EMBEDDING_DIM, topicIndex } from '@adfunnel/features';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import type { AdStatus, CatalogAd, CatalogUserProfile } from './catalog-ad.js';
+import { catalogChangeMark } from './catalog-change-mark.js';
 import { AdEntity } from './entities/ad.entity.js';
 import { AdvertiserEntity } from './entities/advertiser.entity.js';
 import { CampaignEntity } from './entities/campaign.entity.js';
@@ -56,6 +57,11 @@ export class CatalogReader {
     if (!Number.isSafeInteger(id)) throw new TypeError(`ad id must be an integer, got ${String(id)}`);
     const row = await this.adQuery().where('a.id = :id', { id }).getRawOne<AdRow>();
     return row === undefined ? null : toCatalogAd(row);
+  }
+
+  /** The writers' change mark (markCatalogChanged); null when none was written. */
+  changeMark(): Promise<string | null> {
+    return catalogChangeMark(this.dataSource);
   }
 
   async findUserProfile(userId: string): Promise<CatalogUserProfile | null> {

@@ -17,6 +17,7 @@ export type CatalogSnapshotListener = (
 interface FeedMember {
   readonly reader: CatalogReader;
   readonly refreshMs: number;
+  readonly changePollMs: number;
   notify(snapshot: CatalogSnapshot, previous: CatalogSnapshot | undefined): void;
 }
 
@@ -33,19 +34,28 @@ class CatalogFeed {
   current: CatalogSnapshot | undefined;
   private inFlight: Promise<CatalogSnapshot> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** The change mark read before the last load; a poll that reads another one reloads. */
+  private seenMark: string | null | undefined;
 
   constructor(private readonly onEmpty: () => void = () => undefined) {}
 
   join(member: FeedMember): void {
     this.members.add(member);
     this.schedule();
+    this.schedulePoll();
   }
 
   leave(member: FeedMember): void {
     this.members.delete(member);
-    if (this.members.size > 0) return this.schedule();
+    if (this.members.size > 0) {
+      this.schedulePoll();
+      return this.schedule();
+    }
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
     this.onEmpty();
   }
 
@@ -59,7 +69,10 @@ class CatalogFeed {
   private async load(fallbackReader: CatalogReader): Promise<CatalogSnapshot> {
     const started = performance.now();
     const reader = this.members.values().next().value?.reader ?? fallbackReader;
+    // Read before the ads: a change committed during the load moves the mark past this value.
+    const mark = this.pollPeriod() > 0 ? await reader.changeMark() : undefined;
     const ads = await reader.loadAds();
+    if (mark !== undefined) this.seenMark = mark;
     const version = catalogVersion(ads);
     const previous = this.current;
     if (previous !== undefined && previous.version === version) {
@@ -110,6 +123,43 @@ class CatalogFeed {
     }, refreshMs);
     this.timer.unref();
   }
+
+  /** The shortest non-zero change-poll period of the services fed; 0: none polls. */
+  private pollPeriod(): number {
+    const periods = [...this.members].map((m) => m.changePollMs).filter((ms) => ms > 0);
+    return periods.length === 0 ? 0 : Math.min(...periods);
+  }
+
+  /** (Re)arms the change poll: reloads when a writer moved the catalog's change mark. */
+  private schedulePoll(): void {
+    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    const periodMs = this.pollPeriod();
+    if (periodMs === 0) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.poll().finally(() => {
+        if (this.members.size > 0 && this.pollTimer === undefined) this.schedulePoll();
+      });
+    }, periodMs);
+    this.pollTimer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    const member = this.members.values().next().value;
+    // A load in flight may have read the mark before a change: the next poll looks again.
+    if (member === undefined || this.inFlight !== undefined || this.seenMark === undefined) return;
+    try {
+      const mark = await member.reader.changeMark();
+      if (mark === this.seenMark || this.inFlight !== undefined) return;
+      await this.refresh(member.reader);
+    } catch (error) {
+      this.logger.error(
+        `catalog change poll failed, keeping ${this.current?.version ?? 'no snapshot'}: ` +
+          (error instanceof Error ? error.message : String(error)),
+      );
+    }
+  }
 }
 
 /** The shared feeds by database, once sharing is on; undefined: every service has its own. */
@@ -142,7 +192,8 @@ function feedFor(options: Pick<CatalogModuleOptions, 'databaseUrl'> & { sqlitePa
 }
 
 /**
- * All ads in memory, reloaded every catalogRefreshMs. A reload builds a new snapshot and swaps the
+ * All ads in memory, reloaded every catalogRefreshMs, and within catalogChangePollMs of a writer's
+ * markCatalogChanged. A reload builds a new snapshot and swaps the
  * reference, so a reader holding the old one keeps a consistent view; an unchanged catalog keeps its
  * snapshot. Services co-located in one process can share one (shareCatalogSnapshots).
  */
@@ -157,7 +208,9 @@ export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
     private readonly reader: CatalogReader,
     private readonly startupCheck: CatalogStartupCheck,
     @Inject(CATALOG_MODULE_OPTIONS)
-    options: Pick<CatalogModuleOptions, 'catalogRefreshMs' | 'databaseUrl'> & { sqlitePath?: string },
+    options: Pick<CatalogModuleOptions, 'catalogRefreshMs' | 'catalogChangePollMs' | 'databaseUrl'> & {
+      sqlitePath?: string;
+    },
   ) {
     const refreshMs = options.catalogRefreshMs ?? DEFAULT_CATALOG_REFRESH_MS;
     if (!Number.isInteger(refreshMs) || refreshMs < 0) {
@@ -165,8 +218,19 @@ export class CatalogSnapshotService implements OnModuleInit, OnModuleDestroy {
         `catalogRefreshMs must be a non-negative integer (0 disables), got ${String(refreshMs)}`,
       );
     }
+    const changePollMs = options.catalogChangePollMs ?? 0;
+    if (!Number.isInteger(changePollMs) || changePollMs < 0) {
+      throw new RangeError(
+        `catalogChangePollMs must be a non-negative integer (0 disables), got ${String(changePollMs)}`,
+      );
+    }
     this.feed = feedFor(options);
-    this.member = { reader, refreshMs, notify: (next, previous) => this.notify(next, previous) };
+    this.member = {
+      reader,
+      refreshMs,
+      changePollMs,
+      notify: (next, previous) => this.notify(next, previous),
+    };
   }
 
   async onModuleInit(): Promise<void> {

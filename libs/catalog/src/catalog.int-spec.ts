@@ -7,7 +7,13 @@ import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { createDataSource, migrationsPending, runCatalogMigrations } from './catalog-data-source.js';
+import { markCatalogChanged } from './catalog-change-mark.js';
 import { CatalogReader } from './catalog-reader.service.js';
+import { CatalogSnapshotService } from './catalog-snapshot.service.js';
+import { derivedAdEmbedding } from './derived-ad-embedding.js';
+import { AdEntity } from './entities/ad.entity.js';
+import { AdvertiserEntity } from './entities/advertiser.entity.js';
+import { CampaignEntity } from './entities/campaign.entity.js';
 import { databaseOptions } from './database-options.js';
 import { CATALOG_MIGRATIONS } from './migrations/catalog-migrations.js';
 import { CatalogStartupCheck } from './catalog-startup-check.service.js';
@@ -21,6 +27,7 @@ const ALL_MIGRATIONS = [
   'CampaignMoneySettings1764200000000',
   'CampaignReserve1764800000000',
   'UserProfilesDeclared1765000000000',
+  'CatalogArchive1765400000000',
 ];
 
 Logger.overrideLogger(['error', 'warn']);
@@ -68,7 +75,7 @@ describe.each([
     const sut = new CatalogStartupCheck(ds, {});
 
     await expect(sut.assertReady()).rejects.toThrow(
-      `database has 4 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
+      `database has 5 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
         'run `npm run catalog -- migrate`',
     );
   });
@@ -102,7 +109,10 @@ describe.each([
     }
     const after = await createDataSource(upgrade);
     try {
-      expect(await runCatalogMigrations(after)).toEqual(['UserProfilesDeclared1765000000000']);
+      expect(await runCatalogMigrations(after)).toEqual([
+        'UserProfilesDeclared1765000000000',
+        'CatalogArchive1765400000000',
+      ]);
       const columns = (await after.createQueryRunner().getTable('user_profiles'))!.columns.map((c) => c.name);
       expect(columns.sort()).toEqual(['age_band', 'country', 'device', 'gender', 'updated_at', 'user_id']);
       expect(await new CatalogReader(after).findUserProfile('u1')).toEqual({
@@ -122,6 +132,57 @@ describe.each([
       'catalog is empty; run `npm run catalog -- seed`',
     );
     await expect(new CatalogStartupCheck(ds, { requireAds: false }).assertReady()).resolves.toBeUndefined();
+  });
+
+  it('reloads a snapshot within the change poll once a writer marks the catalog changed', async () => {
+    const sut = new CatalogSnapshotService(
+      new CatalogReader(ds),
+      new CatalogStartupCheck(ds, { requireAds: false }),
+      { catalogRefreshMs: 0, catalogChangePollMs: 50 },
+    );
+    await sut.onModuleInit();
+    try {
+      expect(sut.snapshot().ads).toEqual([]);
+      await ds.transaction(async (em) => {
+        await em.getRepository(AdvertiserEntity).save({ id: 1, name: 'Acme', createdAt: 1 });
+        await em.getRepository(CampaignEntity).save({
+          id: 1,
+          advertiserId: 1,
+          name: 'c',
+          status: 'active',
+          bidType: 'CPC',
+          bid: 1,
+          dailyBudget: 10,
+          targetCountries: [],
+          targetDevices: [],
+          createdAt: 1,
+        });
+        await em.getRepository(AdEntity).save({
+          id: 1,
+          campaignId: 1,
+          advertiserId: 1,
+          title: 't',
+          text: 'x',
+          imageUrl: 'https://img.example.com/1.jpg',
+          landingUrl: 'https://shop.example.com/1',
+          category: 'electronics',
+          embedding: (await derivedAdEmbedding(em, 'electronics')).embedding,
+          status: 'active',
+          createdAt: 1,
+        });
+        await markCatalogChanged(em);
+      });
+
+      const changed = await new Promise<number[]>((resolve) => {
+        const off = sut.onChange((next) => {
+          off();
+          resolve(next.ads.map((ad) => ad.id));
+        });
+      });
+      expect(changed).toEqual([1]);
+    } finally {
+      sut.onModuleDestroy();
+    }
   });
 });
 

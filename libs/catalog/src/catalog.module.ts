@@ -24,6 +24,7 @@ export class CatalogModule {
       databaseUrl: config.DATABASE_URL,
       sqlitePath: config.SQLITE_PATH,
       catalogRefreshMs: config.CATALOG_REFRESH_MS,
+      catalogChangePollMs: config.CATALOG_CHANGE_POLL_MS,
       ...options,
     });
   }

@@ -12,6 +12,11 @@ export interface DatabaseConfig {
 export interface CatalogModuleOptions extends DatabaseConfig {
   /** How often CatalogSnapshotService reloads the ads; 0 disables. Default 60000. */
   catalogRefreshMs?: number | undefined;
+  /**
+   * How often CatalogSnapshotService reads the catalog's change mark (markCatalogChanged) and
+   * reloads when it moved; 0 or absent: never, changes wait for catalogRefreshMs.
+   */
+  catalogChangePollMs?: number | undefined;
   /** Refuse to start on an empty catalog (apps that serve ads). Default true. */
   requireAds?: boolean | undefined;
   /** Entities of other libraries this app also reads and writes through the same DataSource. */

@@ -4,6 +4,8 @@ export * from './database-options.js';
 export * from './catalog-data-source.js';
 export * from './catalog-module-options.js';
 export * from './catalog-version.js';
+export * from './catalog-change-mark.js';
+export * from './derived-ad-embedding.js';
 export * from './catalog-reader.service.js';
 export * from './catalog-startup-check.service.js';
 export * from './catalog-snapshot.service.js';

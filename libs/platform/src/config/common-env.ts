@@ -59,6 +59,11 @@ export const CommonEnv = {
   /** How often each service reloads its catalog snapshot; 0 loads it once. */
   CATALOG_REFRESH_MS: envInteger('a non-negative integer of milliseconds (0 disables)', 0).default(60_000),
   /**
+   * How often each service asks the catalog whether a writer (the advertiser API) changed it, and
+   * reloads at once when it did: one indexed row read; 0 leaves changes to CATALOG_REFRESH_MS alone.
+   */
+  CATALOG_CHANGE_POLL_MS: envInteger('a non-negative integer of milliseconds (0 disables)', 0).default(1000),
+  /**
    * Prefix for every bus subject, so that several funnels share one NATS without answering each
    * other's requests (a test run beside a developer's funnel). Empty: the plain subjects.
    */

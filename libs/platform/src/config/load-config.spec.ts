@@ -31,6 +31,7 @@ describe(parseConfig.name, () => {
       LOG_LEVEL: 'log',
       BUS_TIMEOUT_MS: 1000,
       CATALOG_REFRESH_MS: 60_000,
+      CATALOG_CHANGE_POLL_MS: 1000,
       BUS_NAMESPACE: '',
       CLOCK: 'system',
       HTTP_HEADERS_TIMEOUT_MS: 10_000,
