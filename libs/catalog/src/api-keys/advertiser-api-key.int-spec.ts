@@ -77,6 +77,7 @@ describe.each([
       'CampaignMoneySettings1764200000000',
       'CampaignReserve1764800000000',
       'UserProfilesDeclared1765000000000',
+      'CatalogArchive1765400000000',
     ]);
     sut = new AdvertiserApiKeyService(ds);
     await ds.getRepository(AdvertiserEntity).save([

@@ -62,4 +62,8 @@ export class CampaignEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  /** When the advertiser archived it (it then no longer serves); null: not archived. */
+  @Column({ name: 'archived_at', type: 'bigint', nullable: true, transformer: epochMs })
+  archivedAt!: number | null;
 }
