@@ -7,6 +7,7 @@ export * from './event-store-schema.js';
 export * from './event-store.js';
 export * from './funnel-database.js';
 export * from './campaign-day-report.js';
+export * from './campaign-report-request.js';
 export * from './logged-click-outcomes.js';
 export * from './shadow-comparison.js';
 export * from './shadow-comparison-report.js';

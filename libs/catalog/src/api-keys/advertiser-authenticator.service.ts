@@ -1,5 +1,5 @@
 import { AdfunnelError } from '@adfunnel/contracts';
-import { bearerTokenOf } from '@adfunnel/platform';
+import { type AdminTokens, bearerTokenOf } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { AdvertiserApiKeyService } from './advertiser-api-key.service.js';
 
@@ -30,6 +30,15 @@ export class AdvertiserAuthenticator {
       revoked: 'has been revoked',
     }[verdict.reason];
     throw new CredentialsError('invalid_credentials', `the API key ${why}`);
+  }
+
+  /**
+   * Whom a request acts for: every advertiser ('all') with one of the operators' tokens, else the
+   * advertiser whose API key it bears; 401 without either.
+   */
+  async scopeOf(authorization: unknown, operators: AdminTokens): Promise<number | 'all'> {
+    if (operators.configured && operators.accepts(bearerToken(authorization))) return 'all';
+    return this.advertiserOf(authorization);
   }
 }
 
