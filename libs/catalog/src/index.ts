@@ -25,3 +25,5 @@ export * from './transformers/time-zone.transformer.js';
 export * from './api-keys/api-key.js';
 export * from './api-keys/advertiser-api-key.service.js';
 export * from './api-keys/advertiser-authenticator.service.js';
+export * from './advertiser-catalog/advertiser-catalog.types.js';
+export * from './advertiser-catalog/advertiser-catalog.service.js';

@@ -1,0 +1,425 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  AdEntity,
+  AdvertiserApiKeyService,
+  AdvertiserEntity,
+  CampaignEntity,
+  catalogChangeMark,
+} from '@adfunnel/catalog';
+import { migrateFunnelDatabase, openFunnelDatabase } from '@adfunnel/event-store';
+import { EMBEDDING_DIM } from '@adfunnel/features';
+import { parseConfig, startService } from '@adfunnel/platform';
+import { testDatabaseKinds } from '@adfunnel/testing';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DataSource } from 'typeorm';
+import { advertiserServiceOptions } from './advertiser-service.js';
+import { AdvertiserConfigSchema } from './config.js';
+
+const ADMIN_TOKEN = 'advertiser-int-spec-operator-0123456789';
+const CREATED = Date.UTC(2025, 0, 1);
+const ACME = 1;
+const OTHER = 2;
+/** Ports of this spec's services (4200-4249 belong to the advertiser API's tests). */
+const PORTS = { SQLite: 4210, PostgreSQL: 4211, rateLimited: 4212 };
+
+Logger.overrideLogger(['error']);
+
+const unit = (v: number[]) => {
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+};
+/** An existing electronics ad of the other advertiser: the centroid a new electronics ad starts from. */
+const ELECTRONICS = unit(Array.from({ length: EMBEDDING_DIM }, (_, d) => (d % 3) - 1 + 0.5));
+const GARDEN = unit(Array.from({ length: EMBEDDING_DIM }, (_, d) => (d % 4 === 0 ? 1 : 0.1)));
+
+const campaignBody = (over: Record<string, unknown> = {}) => ({
+  name: 'Acme spring sale',
+  bidType: 'CPC',
+  bid: 0.9,
+  dailyBudget: 250,
+  targetCountries: ['US', 'CA'],
+  targetDevices: ['mobile'],
+  pacing: 'asap',
+  frequencyCap: 4,
+  frequencyWindowHours: 24,
+  clickWindowDays: 14,
+  reserveCpm: 1.5,
+  ...over,
+});
+const adBody = (over: Record<string, unknown> = {}) => ({
+  title: 'Acme: noise-cancelling headphones',
+  text: 'Forty hours of quiet, folded in your pocket.',
+  category: 'electronics',
+  landingUrl: 'https://acme.example.com/headphones',
+  imageUrl: 'https://img.example.com/acme/headphones.jpg',
+  ...over,
+});
+
+async function prepare(database: Parameters<typeof openFunnelDatabase>[0]) {
+  const setup = await openFunnelDatabase(database);
+  try {
+    await migrateFunnelDatabase(setup);
+    await setup.getRepository(AdvertiserEntity).save([
+      { id: ACME, name: 'Acme', createdAt: CREATED },
+      { id: OTHER, name: 'Other', createdAt: CREATED },
+    ]);
+    await setup.getRepository(CampaignEntity).save({
+      id: 7,
+      advertiserId: OTHER,
+      name: "Other's campaign",
+      status: 'active',
+      bidType: 'CPM',
+      bid: 3,
+      dailyBudget: 100,
+      targetCountries: [],
+      targetDevices: [],
+      createdAt: CREATED,
+    });
+    const otherAd = {
+      campaignId: 7,
+      advertiserId: OTHER,
+      text: 'An ad.',
+      imageUrl: 'https://img.example.com/other.jpg',
+      landingUrl: 'https://other.example.com/',
+      status: 'active' as const,
+      createdAt: CREATED,
+    };
+    await setup.getRepository(AdEntity).save([
+      { ...otherAd, id: 69, title: 'Other: rake', category: 'garden', embedding: Float32Array.from(GARDEN) },
+      {
+        ...otherAd,
+        id: 70,
+        title: 'Other: tablet',
+        category: 'electronics',
+        embedding: Float32Array.from(ELECTRONICS),
+      },
+    ]);
+    const keys = await new AdvertiserApiKeyService(setup).issue([ACME, OTHER], 'test');
+    return { acme: keys[0].key, other: keys[1].key };
+  } finally {
+    await setup.destroy();
+  }
+}
+
+async function startAdvertiserApi(env: Record<string, string>): Promise<NestFastifyApplication> {
+  const config = parseConfig(AdvertiserConfigSchema, {
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'error',
+    CATALOG_REFRESH_MS: '0',
+    ...env,
+  });
+  return startService({ ...advertiserServiceOptions(config, { docs: false }), logger: new Logger() });
+}
+
+describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind] as const))(
+  'the advertiser API on %s',
+  (name, kind) => {
+    let app: NestFastifyApplication;
+    let db: DataSource;
+    let drop: () => Promise<void>;
+    let keys: { acme: string; other: string };
+    const base = `http://127.0.0.1:${PORTS[name]}`;
+    const acme = () => `Bearer ${keys.acme}`;
+    const other = () => `Bearer ${keys.other}`;
+    const operator = `Bearer ${ADMIN_TOKEN}`;
+
+    async function call(
+      method: string,
+      path: string,
+      authorization: string | null,
+      body?: unknown,
+    ): Promise<{ status: number; body: Record<string, unknown> }> {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(authorization === null ? {} : { authorization }),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    }
+    const createCampaign = async (over: Record<string, unknown> = {}, authorization = acme()) => {
+      const res = await call('POST', '/v1/campaigns', authorization, campaignBody(over));
+      expect(res.status).toBe(201);
+      return res.body as { id: number } & Record<string, unknown>;
+    };
+
+    beforeAll(async () => {
+      const target = await kind.create();
+      drop = target.drop;
+      keys = await prepare(target.database);
+      db = await openFunnelDatabase(target.database);
+      app = await startAdvertiserApi({ ...target.env, ADVERTISER_PORT: String(PORTS[name]) });
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await db?.destroy();
+      await drop?.();
+    });
+
+    it('wants an API key or the admin token', async () => {
+      const none = await call('GET', '/v1/campaigns', null);
+      expect(none).toEqual({ status: 401, body: expect.objectContaining({ code: 'unauthenticated' }) });
+      expect(none.body['message']).toContain('Authorization: Bearer <API key>');
+      const unknown = await call('GET', '/v1/campaigns', `Bearer adf_live_${'x'.repeat(43)}`);
+      expect(unknown.status).toBe(401);
+      expect(unknown.body['message']).toBe('the API key is not a key we issued');
+    });
+
+    it('creates, reads, lists, updates, pauses, resumes and archives a campaign', async () => {
+      const created = await createCampaign();
+      expect(created).toEqual({
+        id: 8,
+        advertiserId: ACME,
+        status: 'active',
+        ...campaignBody(),
+        createdAt: expect.any(String),
+        archivedAt: null,
+      });
+      expect(await call('GET', `/v1/campaigns/${created.id}`, acme())).toEqual({
+        status: 200,
+        body: created,
+      });
+
+      const updated = await call('PATCH', `/v1/campaigns/${created.id}`, acme(), {
+        dailyBudget: 400,
+        bid: 1.2,
+        targetCountries: [],
+        frequencyCap: null,
+        frequencyWindowHours: null,
+      });
+      expect(updated.status).toBe(200);
+      expect(updated.body).toMatchObject({
+        dailyBudget: 400,
+        bid: 1.2,
+        targetCountries: [],
+        targetDevices: ['mobile'],
+        frequencyCap: null,
+      });
+      const row = await db.getRepository(CampaignEntity).findOneByOrFail({ id: created.id });
+      expect(row).toMatchObject({ dailyBudget: 400, bid: 1.2, targetCountries: [], pacing: 'asap' });
+
+      const path = `/v1/campaigns/${created.id}`;
+      expect((await call('POST', `${path}/pause`, acme())).body['status']).toBe('paused');
+      expect((await call('POST', `${path}/pause`, acme())).body['status']).toBe('paused');
+      expect((await call('GET', '/v1/campaigns?status=paused', acme())).body['campaigns']).toEqual([
+        expect.objectContaining({ id: created.id }),
+      ]);
+      expect((await call('POST', `${path}/resume`, acme())).body['status']).toBe('active');
+      const archived = await call('POST', `${path}/archive`, acme());
+      expect(archived.body).toMatchObject({ status: 'archived', archivedAt: expect.any(String) });
+      // Out of serving: the status serving reads is ended.
+      expect(await db.getRepository(CampaignEntity).findOneByOrFail({ id: created.id })).toMatchObject({
+        status: 'ended',
+      });
+      expect(await call('POST', `${path}/resume`, acme())).toEqual({
+        status: 409,
+        body: expect.objectContaining({ code: 'conflict', reason: 'archived' }),
+      });
+      expect((await call('PATCH', path, acme(), { bid: 2 })).status).toBe(409);
+      const listed = (await call('GET', '/v1/campaigns', acme())).body['campaigns'] as { id: number }[];
+      expect(listed.map((c) => c.id)).not.toContain(created.id);
+      const withArchived = (await call('GET', '/v1/campaigns?status=archived', acme())).body['campaigns'];
+      expect(withArchived).toEqual([expect.objectContaining({ id: created.id, status: 'archived' })]);
+    });
+
+    it('creates ads with an embedding derived from their category, and changes them', async () => {
+      const campaign = await createCampaign({ name: 'Acme ads' });
+      const ads = `/v1/campaigns/${campaign.id}/ads`;
+      const created = await call('POST', ads, acme(), adBody());
+      expect(created).toEqual({
+        status: 201,
+        body: {
+          id: 71,
+          campaignId: campaign.id,
+          advertiserId: ACME,
+          status: 'active',
+          ...adBody(),
+          createdAt: expect.any(String),
+          archivedAt: null,
+        },
+      });
+      const row = await db.getRepository(AdEntity).findOneByOrFail({ id: 71 });
+      // The only electronics ad so far is the other advertiser's tablet: its unit embedding is the centroid.
+      expect(Array.from(row.embedding)).toEqual(ELECTRONICS.map((x) => expect.closeTo(x, 5)));
+
+      const recategorised = await call('PATCH', `${ads}/71`, acme(), {
+        category: 'garden',
+        title: 'Acme: hose',
+      });
+      expect(recategorised.body).toMatchObject({ category: 'garden', title: 'Acme: hose' });
+      const moved = await db.getRepository(AdEntity).findOneByOrFail({ id: 71 });
+      // The embedding follows the category: now the garden centroid, the other advertiser's rake.
+      expect(Array.from(moved.embedding)).toEqual(GARDEN.map((x) => expect.closeTo(x, 5)));
+
+      expect((await call('POST', `${ads}/71/pause`, acme())).body['status']).toBe('paused');
+      expect((await call('POST', `${ads}/71/resume`, acme())).body['status']).toBe('active');
+      expect((await call('GET', ads, acme())).body['ads']).toEqual([expect.objectContaining({ id: 71 })]);
+      expect((await call('POST', `${ads}/71/archive`, acme())).body['status']).toBe('archived');
+      expect((await call('GET', ads, acme())).body['ads']).toEqual([]);
+      expect((await call('PATCH', `${ads}/71`, acme(), { title: 'again' })).status).toBe(409);
+      // An ad is addressed through its own campaign only.
+      expect((await call('GET', `/v1/campaigns/7/ads/71`, operator)).status).toBe(404);
+    });
+
+    it("keeps every advertiser out of another's campaigns and ads: 404 by id, 403 by advertiser", async () => {
+      const mine = await createCampaign({ name: 'Acme private' });
+      const ad = (await call('POST', `/v1/campaigns/${mine.id}/ads`, acme(), adBody())).body as {
+        id: number;
+      };
+      const path = `/v1/campaigns/${mine.id}`;
+      const notFound = { status: 404, body: expect.objectContaining({ code: 'not_found' }) };
+
+      expect(await call('GET', path, other())).toEqual(notFound);
+      expect(await call('PATCH', path, other(), { bid: 99 })).toEqual(notFound);
+      for (const change of ['pause', 'resume', 'archive']) {
+        expect(await call('POST', `${path}/${change}`, other())).toEqual(notFound);
+        expect(await call('POST', `${path}/ads/${ad.id}/${change}`, other())).toEqual(notFound);
+      }
+      expect(await call('GET', `${path}/ads`, other())).toEqual(notFound);
+      expect(await call('GET', `${path}/ads/${ad.id}`, other())).toEqual(notFound);
+      expect(await call('PATCH', `${path}/ads/${ad.id}`, other(), { title: 'x' })).toEqual(notFound);
+      expect(await call('POST', `${path}/ads`, other(), adBody())).toEqual(notFound);
+      // The same answer as for a campaign that does not exist.
+      expect((await call('GET', '/v1/campaigns/999999', other())).body['message']).toBe(
+        'campaign 999999 not found',
+      );
+      expect((await call('GET', path, other())).body['message']).toBe(`campaign ${mine.id} not found`);
+
+      const theirs = (await call('GET', '/v1/campaigns', other())).body['campaigns'] as {
+        advertiserId: number;
+      }[];
+      expect(theirs.map((c) => c.advertiserId)).toEqual([OTHER]);
+      const forbidden = { status: 403, body: expect.objectContaining({ code: 'forbidden' }) };
+      expect(await call('GET', `/v1/campaigns?advertiserId=${ACME}`, other())).toEqual(forbidden);
+      expect(await call('POST', '/v1/campaigns', other(), campaignBody({ advertiserId: ACME }))).toEqual(
+        forbidden,
+      );
+      expect(
+        await call('GET', `/v1/reports/campaigns?from=2026-12-01&advertiserId=${ACME}`, other()),
+      ).toEqual(forbidden);
+
+      const row = await db.getRepository(CampaignEntity).findOneByOrFail({ id: mine.id });
+      expect(row).toMatchObject({ status: 'active', bid: 0.9 });
+    });
+
+    it('lets an operator act on any advertiser, naming it to create', async () => {
+      const all = (await call('GET', '/v1/campaigns', operator)).body['campaigns'] as {
+        advertiserId: number;
+      }[];
+      expect(new Set(all.map((c) => c.advertiserId))).toEqual(new Set([ACME, OTHER]));
+      const onlyOther = (await call('GET', `/v1/campaigns?advertiserId=${OTHER}`, operator)).body[
+        'campaigns'
+      ];
+      expect(onlyOther).toEqual([expect.objectContaining({ id: 7, advertiserId: OTHER })]);
+      const unnamed = await call('POST', '/v1/campaigns', operator, campaignBody());
+      expect(unnamed).toEqual({
+        status: 400,
+        body: expect.objectContaining({ message: 'advertiserId: is required when an operator acts' }),
+      });
+      const forOther = await createCampaign({ advertiserId: OTHER, status: 'paused' }, operator);
+      expect(forOther).toMatchObject({ advertiserId: OTHER, status: 'paused' });
+      expect((await call('GET', `/v1/campaigns/${forOther.id}`, other())).status).toBe(200);
+      expect((await call('POST', '/v1/campaigns', operator, campaignBody({ advertiserId: 99 }))).status).toBe(
+        404,
+      );
+    });
+
+    it('refuses bad requests with 4xx naming the field', async () => {
+      const bad = async (body: unknown) => call('POST', '/v1/campaigns', acme(), body);
+      expect((await bad(campaignBody({ bidType: 'CPX' }))).body['message']).toMatch(/^bidType: /);
+      expect((await bad(campaignBody({ bid: -1 }))).body['message']).toBe(
+        'bid: expected a number of USD above 0',
+      );
+      expect((await bad(campaignBody({ targetCountries: ['us'] }))).body['message']).toMatch(
+        /^targetCountries\[0\]: must be an ISO 3166-1 alpha-2/,
+      );
+      expect((await bad(campaignBody({ colour: 'red' }))).body['message']).toBe('unknown field "colour"');
+      expect(
+        (await bad(campaignBody({ frequencyCap: null, frequencyWindowHours: 12 }))).body['message'],
+      ).toMatch(/^frequencyWindowHours: needs a frequencyCap/);
+      const { name: _name, ...nameless } = campaignBody();
+      expect(await bad(nameless)).toEqual({
+        status: 400,
+        body: expect.objectContaining({ code: 'invalid_request', message: 'name: is required' }),
+      });
+      const campaign = await createCampaign({ name: 'for bad ads' });
+      const badAd = await call(
+        'POST',
+        `/v1/campaigns/${campaign.id}/ads`,
+        acme(),
+        adBody({ landingUrl: 'ftp://x' }),
+      );
+      expect(badAd).toEqual({
+        status: 400,
+        body: expect.objectContaining({ message: 'landingUrl: expected an http(s) URL' }),
+      });
+      expect((await call('PATCH', `/v1/campaigns/${campaign.id}`, acme(), {})).body['message']).toMatch(
+        /name at least one field to change/,
+      );
+      expect((await call('GET', '/v1/campaigns/abc', acme())).body['message']).toBe('expected a campaign id');
+      const text = await fetch(`${base}/v1/campaigns`, {
+        method: 'POST',
+        headers: { authorization: acme(), 'content-type': 'text/plain' },
+        body: 'name=x',
+      });
+      expect(text.status).toBe(415);
+    });
+
+    it('gives campaigns created at the same time ids of their own', async () => {
+      const created = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          call('POST', '/v1/campaigns', acme(), campaignBody({ name: `race ${i}` })),
+        ),
+      );
+      expect(created.map((r) => r.status)).toEqual(Array(6).fill(201));
+      expect(new Set(created.map((r) => r.body['id'])).size).toBe(6);
+    });
+
+    it('marks the catalog changed on every write, for serving to reload', async () => {
+      const before = await catalogChangeMark(db);
+      const campaign = await createCampaign({ name: 'marks' });
+      const afterCreate = await catalogChangeMark(db);
+      expect(afterCreate).not.toBe(before);
+      await call('POST', `/v1/campaigns/${campaign.id}/pause`, acme());
+      expect(await catalogChangeMark(db)).not.toBe(afterCreate);
+    });
+
+    it("answers the ledger's campaign report for the key's advertiser", async () => {
+      const report = await call('GET', '/v1/reports/campaigns?from=2026-12-01&to=2026-12-02', acme());
+      expect(report).toEqual({
+        status: 200,
+        body: { from: '2026-12-01', to: '2026-12-02', advertiserId: ACME, campaigns: [] },
+      });
+      expect((await call('GET', '/v1/reports/campaigns', acme())).body['message']).toMatch(/^from: /);
+    });
+  },
+);
+
+describe('the advertiser API under RATE_LIMIT_PER_MINUTE', () => {
+  it('refuses a client past the limit with 429', async () => {
+    const [kind] = testDatabaseKinds('advertiser_rate');
+    const target = await kind.create();
+    const keys = await prepare(target.database);
+    const app = await startAdvertiserApi({
+      ...target.env,
+      ADVERTISER_PORT: String(PORTS.rateLimited),
+      RATE_LIMIT_PER_MINUTE: '3',
+    });
+    try {
+      const get = () =>
+        fetch(`http://127.0.0.1:${PORTS.rateLimited}/v1/campaigns`, {
+          headers: { authorization: `Bearer ${keys.acme}` },
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await get()).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await app.close();
+      await target.drop();
+    }
+  });
+});

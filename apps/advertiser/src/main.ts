@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@adfunnel/platform';
+import { serviceFromEnv } from './advertiser-service.js';
+
+await runService(serviceFromEnv());

@@ -1,0 +1,261 @@
+import { CampaignReportQuerySchema } from '@adfunnel/event-store';
+import { AD_STATES, CAMPAIGN_STATES } from '@adfunnel/catalog';
+import { ERROR_CODES } from '@adfunnel/contracts';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { z } from 'zod';
+import {
+  CreateAdSchema,
+  CreateCampaignSchema,
+  ListAdsQuerySchema,
+  ListCampaignsQuerySchema,
+  UpdateAdSchema,
+  UpdateCampaignSchema,
+} from '../campaigns/campaign.dto.js';
+
+const ErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string().describe('What was wrong, naming the field'),
+  reason: z.string().optional().describe('A finer, stable reason, e.g. archived'),
+  requestId: z.string().optional(),
+});
+
+const dated = {
+  createdAt: z.iso.datetime(),
+  archivedAt: z.iso.datetime().nullable().describe('When it was archived; null: not archived'),
+};
+const CampaignSchema = CreateCampaignSchema.omit({ advertiserId: true, status: true }).extend({
+  id: z.int(),
+  advertiserId: z.int(),
+  status: z.enum(CAMPAIGN_STATES),
+  ...dated,
+});
+const AdSchema = CreateAdSchema.omit({ status: true }).extend({
+  id: z.int(),
+  campaignId: z.int(),
+  advertiserId: z.int(),
+  status: z.enum(AD_STATES),
+  ...dated,
+});
+const ReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  advertiserId: z.int().nullable(),
+  campaigns: z.array(
+    z.object({
+      billingDay: z.string(),
+      campaignId: z.int(),
+      advertiserId: z.int(),
+      budgetMicros: z.int(),
+      spendMicros: z.int().describe('Charged, integer micro-USD'),
+      overdeliveredMicros: z.int().describe('Delivered past the budget, not billed'),
+      impressions: z.int(),
+      clicks: z.int(),
+      conversions: z.int(),
+      hides: z.int(),
+      deliveryPct: z.number(),
+    }),
+  ),
+});
+
+const schema = (s: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(s, { io, target: 'openapi-3.0', unrepresentable: 'any' });
+const json = (s: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: schema(s, io) } });
+const error = (description: string) => ({ description, content: json(ErrorSchema, 'output') });
+
+const errors = {
+  '400': error('Invalid request: the message names the field and what was expected'),
+  '401': error('No API key or ADMIN_TOKEN, or one we do not know'),
+  '404': error("Not found, or another advertiser's (the same answer for both)"),
+  '429': error('Over RATE_LIMIT_PER_MINUTE for this client or key; retry after Retry-After'),
+};
+const writeErrors = {
+  ...errors,
+  '403': error("An API key naming another advertiser's id"),
+  '409': error('Archived (reason `archived`) or ended (reason `ended`): the change is refused'),
+  '415': error('The body is not application/json'),
+};
+
+function queryParameters(s: z.ZodObject) {
+  return Object.entries(s.shape).map(([name, field]) => ({
+    name,
+    in: 'query',
+    required: !(field as z.ZodType).safeParse(undefined).success,
+    schema: schema(field as z.ZodType, 'input'),
+  }));
+}
+const pathId = (name: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'integer', minimum: 1 },
+});
+const campaignPath = [pathId('campaignId')];
+const adPath = [pathId('campaignId'), pathId('adId')];
+
+function stateChanges(what: 'campaign' | 'ad', parameters: object[], out: z.ZodType) {
+  const says = {
+    pause: `Stops the ${what} serving (again: no change)`,
+    resume: `Serves a paused ${what} again (an ended campaign cannot be resumed: 409)`,
+    archive: `Stops the ${what} for good; it is listed only with status=archived and refuses every change`,
+  };
+  return Object.fromEntries(
+    (['pause', 'resume', 'archive'] as const).map((change) => [
+      change,
+      {
+        post: {
+          summary: says[change],
+          operationId: `${change}${what === 'ad' ? 'Ad' : 'Campaign'}`,
+          parameters,
+          responses: {
+            '200': { description: `The ${what} after the change`, content: json(out, 'output') },
+            ...writeErrors,
+          },
+        },
+      },
+    ]),
+  );
+}
+
+/**
+ * The advertiser API as OpenAPI, from the same zod schemas that validate its requests, so the
+ * documentation cannot drift from the behaviour.
+ */
+export function openApiDocument(): OpenAPIObject {
+  const campaignChanges = stateChanges('campaign', campaignPath, CampaignSchema);
+  const adChanges = stateChanges('ad', adPath, AdSchema);
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'adfunnel advertiser API',
+      version: '1',
+      description:
+        'Campaigns and ads of one advertiser (`Authorization: Bearer <API key>`), or of any with ' +
+        '`Bearer <ADMIN_TOKEN>`. A change serves within about CATALOG_CHANGE_POLL_MS (1 s) plus the ' +
+        "retrieval index's update. JSON bodies only. Another advertiser's campaign or ad is 404, as one " +
+        'that does not exist; naming another advertiser is 403.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or ADMIN_TOKEN' } },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/campaigns': {
+        get: {
+          summary: "The advertiser's campaigns (not the archived ones unless status=archived)",
+          operationId: 'listCampaigns',
+          parameters: queryParameters(ListCampaignsQuerySchema),
+          responses: {
+            '200': {
+              description: 'Campaigns by id',
+              content: json(z.object({ campaigns: z.array(CampaignSchema) }), 'output'),
+            },
+            ...errors,
+            '403': error("An API key naming another advertiser's id"),
+          },
+        },
+        post: {
+          summary: 'Create a campaign (active unless status is paused)',
+          operationId: 'createCampaign',
+          requestBody: { required: true, content: json(CreateCampaignSchema, 'input') },
+          responses: {
+            '201': { description: 'The campaign', content: json(CampaignSchema, 'output') },
+            ...writeErrors,
+          },
+        },
+      },
+      '/v1/campaigns/{campaignId}': {
+        get: {
+          summary: 'One campaign',
+          operationId: 'getCampaign',
+          parameters: campaignPath,
+          responses: {
+            '200': { description: 'The campaign', content: json(CampaignSchema, 'output') },
+            ...errors,
+          },
+        },
+        patch: {
+          summary: "Change a campaign's settings (budget, bid, targeting, pacing, caps, reserve...)",
+          operationId: 'updateCampaign',
+          parameters: campaignPath,
+          requestBody: { required: true, content: json(UpdateCampaignSchema, 'input') },
+          responses: {
+            '200': { description: 'The campaign', content: json(CampaignSchema, 'output') },
+            ...writeErrors,
+          },
+        },
+      },
+      '/v1/campaigns/{campaignId}/pause': campaignChanges['pause'],
+      '/v1/campaigns/{campaignId}/resume': campaignChanges['resume'],
+      '/v1/campaigns/{campaignId}/archive': campaignChanges['archive'],
+      '/v1/campaigns/{campaignId}/ads': {
+        get: {
+          summary: "The campaign's ads (not the archived ones unless status=archived)",
+          operationId: 'listAds',
+          parameters: [...campaignPath, ...queryParameters(ListAdsQuerySchema)],
+          responses: {
+            '200': {
+              description: 'Ads by id',
+              content: json(z.object({ ads: z.array(AdSchema) }), 'output'),
+            },
+            ...errors,
+          },
+        },
+        post: {
+          summary:
+            "Create an ad; its content embedding is derived from its category (the catalog's ads of it)",
+          operationId: 'createAd',
+          parameters: campaignPath,
+          requestBody: { required: true, content: json(CreateAdSchema, 'input') },
+          responses: { '201': { description: 'The ad', content: json(AdSchema, 'output') }, ...writeErrors },
+        },
+      },
+      '/v1/campaigns/{campaignId}/ads/{adId}': {
+        get: {
+          summary: 'One ad',
+          operationId: 'getAd',
+          parameters: adPath,
+          responses: { '200': { description: 'The ad', content: json(AdSchema, 'output') }, ...errors },
+        },
+        patch: {
+          summary: "Change an ad's creative",
+          operationId: 'updateAd',
+          parameters: adPath,
+          requestBody: { required: true, content: json(UpdateAdSchema, 'input') },
+          responses: { '200': { description: 'The ad', content: json(AdSchema, 'output') }, ...writeErrors },
+        },
+      },
+      '/v1/campaigns/{campaignId}/ads/{adId}/pause': adChanges['pause'],
+      '/v1/campaigns/{campaignId}/ads/{adId}/resume': adChanges['resume'],
+      '/v1/campaigns/{campaignId}/ads/{adId}/archive': adChanges['archive'],
+      '/v1/reports/campaigns': {
+        get: {
+          summary:
+            'Spend, budget, delivery and events per campaign and billing day, from the ledger (at most 92 days)',
+          operationId: 'campaignReport',
+          parameters: queryParameters(CampaignReportQuerySchema),
+          responses: {
+            '200': { description: 'The report', content: json(ReportSchema, 'output') },
+            ...errors,
+            '403': error("An API key naming another advertiser's id"),
+          },
+        },
+      },
+      '/health': {
+        get: {
+          summary: 'Health of this service and its database',
+          security: [],
+          responses: { '200': { description: 'healthy' }, '503': { description: 'a dependency is down' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (wants `Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set)',
+          security: [],
+          responses: {
+            '200': { description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+  } as OpenAPIObject;
+}
