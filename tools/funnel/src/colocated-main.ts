@@ -5,11 +5,11 @@ import { shareCatalogSnapshots } from '@adfunnel/catalog';
 import { type RunServiceOptions, createAppLogger, startService } from '@adfunnel/platform';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FUNNEL_APPS, type FunnelApp, SERVICE_MODULE } from './funnel-launcher.js';
+import { type FunnelApp, SERVICE_APPS, SERVICE_MODULE } from './funnel-launcher.js';
 
 /**
  * Runs several of the funnel's services in this one process: `node colocated-main.js retrieval
- * ranking auction gateway`. Each keeps its own Nest application, HTTP port, health and admin
+ * ranking auction gateway` (or `logging advertiser`). Each keeps its own Nest application, HTTP port, health and admin
  * endpoints and its NATS queue group (so gateways elsewhere still reach its stage over the bus),
  * but a call from one to another in this process skips NATS: the stage's handler runs directly,
  * through the same validation, deadline check and error filter; and the services read and hold
@@ -18,16 +18,16 @@ import { FUNNEL_APPS, type FunnelApp, SERVICE_MODULE } from './funnel-launcher.j
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const names = process.argv.slice(2);
-const unknown = names.filter((name) => !(FUNNEL_APPS as readonly string[]).includes(name));
+const unknown = names.filter((name) => !(SERVICE_APPS as readonly string[]).includes(name));
 if (names.length === 0 || unknown.length > 0) {
   process.stderr.write(
-    `colocated-main: expected service names among ${FUNNEL_APPS.join(', ')}` +
+    `colocated-main: expected service names among ${SERVICE_APPS.join(', ')}` +
       (unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : '; got none') +
       '\n',
   );
   process.exit(2);
 }
-const apps = FUNNEL_APPS.filter((app) => names.includes(app));
+const apps = SERVICE_APPS.filter((app) => names.includes(app));
 const label = apps.join('+');
 const started: { app: FunnelApp; service: NestFastifyApplication }[] = [];
 let logger: ReturnType<typeof createAppLogger> | undefined;

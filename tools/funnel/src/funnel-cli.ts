@@ -8,16 +8,16 @@ import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import { z } from 'zod';
 import {
   DEFAULT_PORTS,
-  FUNNEL_APPS,
   type FunnelApp,
   FunnelLauncher,
+  SERVICE_APPS,
   parseColocation,
 } from './funnel-launcher.js';
 import { applyInstallationSecrets } from './installation-secrets.js';
 import { formatPreflight, preflight } from './preflight.js';
 
 /** What `npm start` runs together unless told otherwise (--colocate, FUNNEL_COLOCATE). */
-const DEFAULT_COLOCATION = 'gateway+retrieval+ranking+auction';
+const DEFAULT_COLOCATION = 'gateway+retrieval+ranking+auction,logging+advertiser';
 
 const HELP = `adfunnel - run the whole ads funnel on this machine
 
@@ -29,28 +29,30 @@ start   checks that Redis and NATS (and PostgreSQL, with DATABASE_URL) answer, w
         does not persist its queues (no AOF) or may evict them, migrates the catalog database,
         seeds the demo marketplace if the catalog is empty, issues every advertiser a demo API
         key into var/demo-api-keys.json (mode 600; var/demo-api-keys-<tag>.json for a database
-        other than the default SQLite file) when that file is missing, starts the five services
-        (logging, retrieval, ranking, auction, gateway; by default the last four in one process
-        and logging in its own, see --colocate), waits until each is healthy, prints the URL and
+        other than the default SQLite file) when that file is missing, starts the six services
+        (logging, the advertiser API, retrieval, ranking, auction, gateway; by default the
+        serving four in one process, logging and the advertiser API in another, see
+        --colocate), waits until each is healthy, prints the URL and
         an example request, and stops everything on Ctrl-C. A service that exits on its own is
         started again: to restart one, send it SIGTERM (pkill -f apps/logging/dist/main.js, or
         pkill -f colocated-main.js for the co-located group); it drains and comes back with the
         same environment.
         --no-seed skips the seed and the demo keys.
         --colocate <groups> says which services share a process: + joins a group, a comma
-        separates groups, all puts the five in one, none gives each its own. A call between
+        separates groups, all puts the six in one, none gives each its own. A call between
         services of one process skips NATS (they still serve it to others over NATS).
         Restarting one service of a group restarts its process. Default: FUNNEL_COLOCATE, else
-        ${DEFAULT_COLOCATION} (the serving stages in one process, logging in
-        another: the serving stages then cost 40-50% less CPU; README, Processes).
+        ${DEFAULT_COLOCATION} (the serving stages in one
+        process, logging and the advertiser API in another: the serving stages then cost 40-50%
+        less CPU; README, Processes).
 
 Environment (all optional):
   NATS_URL        default nats://127.0.0.1:4222
   REDIS_URL       default redis://127.0.0.1:6379
   DATABASE_URL    postgres://... to use PostgreSQL; default is SQLite at SQLITE_PATH
   SQLITE_PATH     default var/adfunnel.sqlite
-  GATEWAY_PORT, RETRIEVAL_PORT, RANKING_PORT, AUCTION_PORT, LOGGING_PORT
-                  default ${FUNNEL_APPS.map((a) => `${a} ${DEFAULT_PORTS[a]}`).join(', ')}
+  GATEWAY_PORT, RETRIEVAL_PORT, RANKING_PORT, AUCTION_PORT, LOGGING_PORT, ADVERTISER_PORT
+                  default ${SERVICE_APPS.map((a) => `${a} ${DEFAULT_PORTS[a]}`).join(', ')}
   LOG_FORMAT      pretty (default) or json
   FUNNEL_COLOCATE the same as --colocate (the option wins)
   TRACKING_SECRET, ADMIN_TOKEN
@@ -68,6 +70,7 @@ const COLORS: Record<FunnelApp, string> = {
   ranking: '\x1b[35m',
   auction: '\x1b[33m',
   logging: '\x1b[34m',
+  advertiser: '\x1b[31m',
 };
 
 const FunnelEnvSchema = z.object({ ...CommonEnv });
@@ -110,12 +113,13 @@ async function start(args: string[]): Promise<void> {
   const launcher = new FunnelLauncher({
     root: ROOT,
     env,
-    onLine: (app, line) => process.stdout.write(`${COLORS[app]}${app.padEnd(9)}\x1b[0m ${line}\n`),
+    onLine: (app, line) => process.stdout.write(`${COLORS[app]}${app.padEnd(10)}\x1b[0m ${line}\n`),
     restartAfterMs: RESTART_AFTER_MS,
+    apps: SERVICE_APPS,
     colocate,
     onExit: (app, code, signal) =>
       process.stdout.write(
-        `${COLORS[app]}${app.padEnd(9)}\x1b[0m exited (${signal ?? `code ${code}`}); starting it again in ${RESTART_AFTER_MS / 1000} s\n`,
+        `${COLORS[app]}${app.padEnd(10)}\x1b[0m exited (${signal ?? `code ${code}`}); starting it again in ${RESTART_AFTER_MS / 1000} s\n`,
       ),
   });
   let stopping = false;
@@ -144,7 +148,8 @@ Try:
   curl -s -X POST ${gateway}/v1/ads -H 'content-type: application/json' \\
     -d '{"userId":"u00042","surface":"home_feed","country":"US","device":"mobile","slots":3}'
 
-Health: ${FUNNEL_APPS.map((a) => `${launcher.url(a)}/health`).join('  ')}
+Advertiser API: ${launcher.url('advertiser')} (docs: ${launcher.url('advertiser')}/docs; Bearer <API key> from the file below)
+Health: ${SERVICE_APPS.map((a) => `${launcher.url(a)}/health`).join('  ')}
 ${keysNote}${secretsNote}Press Ctrl-C to stop.
 `);
 }
@@ -170,10 +175,10 @@ function runCatalog(args: string[]): void {
  */
 function demoApiKeys(file: string): string {
   if (existsSync(join(ROOT, file))) {
-    return `Advertiser API keys (POST /v1/conversions): ${file}\n`;
+    return `Advertiser API keys (the advertiser API, POST /v1/conversions): ${file}\n`;
   }
   runCatalog(['api-keys', 'issue', '--advertiser', 'all', '--label', 'demo', '--out', file]);
-  return `Advertiser API keys (POST /v1/conversions), new this start: ${file}\n`;
+  return `Advertiser API keys (the advertiser API, POST /v1/conversions), new this start: ${file}\n`;
 }
 
 /** Keys are valid only for the database that issued them: another database gets a file of its own. */

@@ -129,14 +129,20 @@ process.on('SIGTERM', () => process.exit(0));
         ['ranking', 'auction'],
         ['gateway', 'retrieval'],
       ]);
-      expect(parseColocation('all')).toEqual([['logging', 'retrieval', 'ranking', 'auction', 'gateway']]);
+      expect(parseColocation('all')).toEqual([
+        ['logging', 'advertiser', 'retrieval', 'ranking', 'auction', 'gateway'],
+      ]);
+      expect(parseColocation('gateway+retrieval+ranking+auction,logging+advertiser')).toEqual([
+        ['gateway', 'retrieval', 'ranking', 'auction'],
+        ['logging', 'advertiser'],
+      ]);
       expect(parseColocation('')).toEqual([]);
       expect(parseColocation('none')).toEqual([]);
     });
 
     it('names an unknown service and one listed twice', () => {
       expect(() => parseColocation('gateway+ranker')).toThrow(
-        'colocate: unknown service "ranker" in "gateway+ranker"; expected logging, retrieval, ranking, auction, gateway joined by + (groups by ,), or all',
+        'colocate: unknown service "ranker" in "gateway+ranker"; expected logging, advertiser, retrieval, ranking, auction, gateway joined by + (groups by ,), or all',
       );
       expect(() => parseColocation('gateway+ranking,ranking+auction')).toThrow(
         'colocate: ranking appears twice in "gateway+ranking,ranking+auction"',
@@ -147,7 +153,7 @@ process.on('SIGTERM', () => process.exit(0));
   describe('co-located apps', () => {
     /** A stand-in for colocated-main.js: answers GET /health on the port of every app it is given. */
     const COLOCATED_APP = `import { createServer } from 'node:http';
-const ports = { ranking: 'RANKING_PORT', auction: 'AUCTION_PORT' };
+const ports = { ranking: 'RANKING_PORT', auction: 'AUCTION_PORT', logging: 'LOGGING_PORT', advertiser: 'ADVERTISER_PORT' };
 for (const app of process.argv.slice(2)) {
   createServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end()).listen(
     Number(process.env[ports[app]]),
@@ -184,6 +190,27 @@ process.on('SIGTERM', () => process.exit(0));
         expect(sut.isRunning('ranking')).toBe(false);
         expect(sut.isRunning('auction')).toBe(false);
         await expect(fetch(`${sut.url('auction')}/health`)).rejects.toThrow();
+      } finally {
+        await sut.stopAll();
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+
+    it('starts the advertiser API with logging when they share a process, as npm start does', async () => {
+      const root = await mkdtemp(join(tmpdir(), 'funnel-launcher-'));
+      await mkdir(join(root, 'tools', 'funnel', 'dist'), { recursive: true });
+      await writeFile(join(root, 'tools', 'funnel', 'dist', 'colocated-main.js'), COLOCATED_APP);
+      const sut = new FunnelLauncher({
+        root,
+        env: { LOGGING_PORT: String(await freePort()), ADVERTISER_PORT: String(await freePort()) },
+        apps: ['logging'],
+        colocate: parseColocation('gateway+retrieval+ranking+auction,logging+advertiser'),
+      });
+      try {
+        await sut.start();
+        expect(sut.processOf('advertiser')).toEqual(['logging', 'advertiser']);
+        expect(sut.pid('advertiser')).toBe(sut.pid('logging'));
+        expect((await fetch(`${sut.url('advertiser')}/health`)).status).toBe(200);
       } finally {
         await sut.stopAll();
         await rm(root, { recursive: true, force: true });

@@ -3,9 +3,15 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
-/** The five services, in start order: the gateway comes last, once its stages can answer. */
+/** The five services of the ad funnel, in start order: the gateway comes last, once its stages can answer. */
 export const FUNNEL_APPS = ['logging', 'retrieval', 'ranking', 'auction', 'gateway'] as const;
-export type FunnelApp = (typeof FUNNEL_APPS)[number];
+/**
+ * Every service the launcher runs, in start order: the funnel's five and the advertiser API (the
+ * catalog's write side, off the serving and event paths), which `npm start` runs and tests of the
+ * funnel start only when they ask for it (`apps`, or co-located with an app they start).
+ */
+export const SERVICE_APPS = ['logging', 'advertiser', 'retrieval', 'ranking', 'auction', 'gateway'] as const;
+export type FunnelApp = (typeof SERVICE_APPS)[number];
 
 export const DEFAULT_PORTS: Record<FunnelApp, number> = {
   gateway: 3100,
@@ -13,6 +19,7 @@ export const DEFAULT_PORTS: Record<FunnelApp, number> = {
   ranking: 3102,
   auction: 3103,
   logging: 3104,
+  advertiser: 3105,
 };
 
 export const PORT_VARIABLE: Record<FunnelApp, string> = {
@@ -21,6 +28,7 @@ export const PORT_VARIABLE: Record<FunnelApp, string> = {
   ranking: 'RANKING_PORT',
   auction: 'AUCTION_PORT',
   logging: 'LOGGING_PORT',
+  advertiser: 'ADVERTISER_PORT',
 };
 
 /** Where an app's service options are built (`serviceFromEnv`), for a process that hosts several. */
@@ -31,20 +39,20 @@ const COLOCATED_MAIN = join('tools', 'funnel', 'dist', 'colocated-main.js');
 
 /**
  * Parses `--colocate` / FUNNEL_COLOCATE: groups of apps that share one process, `+` within a group,
- * `,` between groups (`gateway+retrieval+ranking+auction` or `all`); apps in no group get a
- * process each. Throws naming what is wrong.
+ * `,` between groups (`gateway+retrieval+ranking+auction,logging+advertiser`, or `all`: every
+ * service in one); apps in no group get a process each. Throws naming what is wrong.
  */
 export function parseColocation(spec: string): FunnelApp[][] {
   const trimmed = spec.trim();
   if (trimmed === '' || trimmed === 'none') return [];
-  if (trimmed === 'all') return [[...FUNNEL_APPS]];
+  if (trimmed === 'all') return [[...SERVICE_APPS]];
   const seen = new Set<string>();
   return trimmed.split(',').map((group) => {
     const apps = group.split('+').map((name) => name.trim());
     for (const name of apps) {
-      if (!(FUNNEL_APPS as readonly string[]).includes(name)) {
+      if (!(SERVICE_APPS as readonly string[]).includes(name)) {
         throw new Error(
-          `colocate: unknown service "${name}" in "${spec}"; expected ${FUNNEL_APPS.join(', ')} joined by + (groups by ,), or all`,
+          `colocate: unknown service "${name}" in "${spec}"; expected ${SERVICE_APPS.join(', ')} joined by + (groups by ,), or all`,
         );
       }
       if (seen.has(name)) throw new Error(`colocate: ${name} appears twice in "${spec}"`);
@@ -59,6 +67,7 @@ export interface FunnelLauncherOptions {
   root: string;
   /** Environment for every app (ports default to DEFAULT_PORTS unless set here). */
   env: Record<string, string>;
+  /** The apps start() starts; default the funnel's five (FUNNEL_APPS). */
   apps?: readonly FunnelApp[];
   onLine?: (app: FunnelApp, line: string) => void;
   readyTimeoutMs?: number;
@@ -129,7 +138,7 @@ export class FunnelLauncher {
   /** The apps that share a process with this one (itself included), in start order. */
   processOf(app: FunnelApp): readonly FunnelApp[] {
     const group = this.options.colocate?.find((apps) => apps.includes(app));
-    return group === undefined ? [app] : FUNNEL_APPS.filter((name) => group.includes(name));
+    return group === undefined ? [app] : SERVICE_APPS.filter((name) => group.includes(name));
   }
 
   /** Starts the app's process (with every app co-located with it); resolves once each is healthy. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { FUNNEL_APPS, type FunnelApp, PORT_VARIABLE } from './funnel-launcher.js';
+import { type FunnelApp, PORT_VARIABLE, SERVICE_APPS } from './funnel-launcher.js';
 
 const PORT_OFFSET: Record<FunnelApp, number> = {
   gateway: 0,
@@ -7,12 +7,13 @@ const PORT_OFFSET: Record<FunnelApp, number> = {
   ranking: 2,
   auction: 3,
   logging: 4,
+  advertiser: 5,
 };
 
 export interface IsolatedFunnelOptions {
   /** Names this funnel's bus subjects and bull keys; unique per run. */
   runId: string;
-  /** The gateway listens here, the other services on the next four ports. */
+  /** The gateway listens here, the other services on the next five ports (the advertiser API on +5). */
   basePort: number;
   /** Budget of the whole request and of each stage: generous, because these funnels test behaviour, not latency. */
   deadlineMs: number;
@@ -43,6 +44,6 @@ export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string
     RANKING_TIMEOUT_MS: stage,
     AUCTION_TIMEOUT_MS: stage,
   };
-  for (const app of FUNNEL_APPS) env[PORT_VARIABLE[app]] = port(app);
+  for (const app of SERVICE_APPS) env[PORT_VARIABLE[app]] = port(app);
   return env;
 }
