@@ -3,6 +3,8 @@
  * each stage (its best ad decides the auction verdict), so the numbers compare with the requests.
  */
 export const CAMPAIGN_COUNTS = [
+  /** Retrieval: the request's country and device match its targeting, but it is paused or ended, or has no active ad. */
+  'targeted_inactive',
   /** Retrieval: the request's country and device match its targeting, and it and an ad are active. */
   'eligible',
   /** Eligible, but its charged spend leaves less of today's budget than one ad. */

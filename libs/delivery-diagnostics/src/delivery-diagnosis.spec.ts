@@ -41,10 +41,14 @@ function countsFactory(campaign: Partial<CampaignCounts>, requests: number): Cam
 }
 
 describe(diagnose.name, () => {
-  it('says a paused campaign is paused, and puts its missed requests down to it', () => {
-    const sut = diagnose(factsFactory({ status: 'paused' }), countsFactory({}, 1000), 15);
+  it('says a paused campaign is paused, and puts the requests its targeting matched down to it', () => {
+    const sut = diagnose(
+      factsFactory({ status: 'paused' }),
+      countsFactory({ targeted_inactive: 1000 }, 1000),
+      15,
+    );
     expect(sut.diagnosis[0]).toBe(
-      'campaign 12 is paused: it takes part in no auction until it is set active again',
+      'campaign 12 is paused by the advertiser: it takes part in no auction until it is set active again: its targeting matched 1000 of the 1000 ad requests in the last 15 minutes',
     );
     expect(sut.diagnosis).toContain('it served no ad in the last 15 minutes');
     expect(sut.serving).toBe(false);
@@ -61,7 +65,7 @@ describe(diagnose.name, () => {
       15,
     );
     expect(sut.diagnosis).toContain(
-      "spent 100% of today's $50.00 budget at 14:02 (billing day 2026-12-03, UTC): left out of 800 of the 1000 requests it was eligible for",
+      'daily budget spent: $50.00 of $50.00 (billing day 2026-12-03, UTC), the last charge at 14:02: left out of 800 of the 1000 requests it was eligible for',
     );
     expect(sut.topReasons[0]).toEqual({ reason: 'budget_exhausted', count: 800, share: 0.8 });
   });
@@ -76,7 +80,7 @@ describe(diagnose.name, () => {
     });
     const sut = diagnose(facts, countsFactory({ eligible: 10, budget_exhausted: 10 }, 10), 15);
     expect(sut.diagnosis).toContain(
-      "spent 99.8% of today's $50.00 budget by 09:02 (billing day 2026-12-03, America/New_York), less than one more ad costs: left out of 10 of the 10 requests it was eligible for",
+      'daily budget spent: $49.90 of $50.00 (99.8%) (billing day 2026-12-03, America/New_York), the last charge at 09:02, less than one more ad costs: left out of 10 of the 10 requests it was eligible for',
     );
   });
 
@@ -87,7 +91,7 @@ describe(diagnose.name, () => {
       15,
     );
     expect(sut.diagnosis).toContain(
-      'its frequency cap (3 serves per user per 24 h) reached for the user in 80% of the requests it was eligible for within budget (800 of 1000)',
+      'its frequency cap (3 serves per user per 24 h) reached: the user had seen it enough in 800 of the 1000 requests it was eligible for within budget (80%)',
     );
     expect(sut.topReasons[0].reason).toBe('frequency_capped');
     expect(sut.serving).toBe(true);
@@ -116,7 +120,7 @@ describe(diagnose.name, () => {
       15,
     );
     expect(sut.diagnosis).toContain(
-      "lost 930 of 1000 auctions: outbid in 900 (its best ad's eCPM averaged $0.60 against $5.00 for the lowest winner), below the reserve in 30",
+      "outbid in 900 of 1000 auctions: its best ad's eCPM averaged $0.60 against $5.00 for the lowest winning ad; also below the reserve in 30",
     );
     expect(sut.diagnosis.at(-1)).toBe(
       'it served 70 ads in the last 15 minutes: 65 impressions, 3 clicks, 0 conversions',
@@ -140,6 +144,14 @@ describe(diagnose.name, () => {
       'its targeting (countries US, CA; devices mobile) matched 120 of the 1000 ad requests in the last hour (12%)',
     );
     expect(narrow.topReasons[0]).toEqual({ reason: 'targeting', count: 880, share: 0.88 });
+  });
+
+  it('says when no request matched its targeting at all', () => {
+    const sut = diagnose(factsFactory({ targetCountries: ['IS'] }), countsFactory({}, 50), 60);
+    expect(sut.diagnosis).toContain(
+      'no ad request matched its targeting (countries IS) in the last hour (50 requests)',
+    );
+    expect(sut.topReasons).toEqual([{ reason: 'targeting', count: 50, share: 1 }]);
   });
 
   it('says so when no request reached retrieval in the window', () => {

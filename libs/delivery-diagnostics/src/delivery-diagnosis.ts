@@ -3,7 +3,8 @@ import type { CampaignWindowCounts } from './delivery-reader.js';
 /** What the catalog and the ledger say about a campaign now. */
 export interface CampaignFacts {
   readonly campaignId: number;
-  readonly status: 'active' | 'paused' | 'ended';
+  /** The catalog's status now: active, paused, ended (or another the catalog adds, such as archived). */
+  readonly status: string;
   readonly pacing: 'even' | 'asap';
   /** The cap in force (its own or the serving default); null: none. */
   readonly frequencyCap: { readonly max: number; readonly windowHours: number } | null;
@@ -26,6 +27,8 @@ export interface CampaignFacts {
 export const DELIVERY_REASONS = [
   'paused',
   'ended',
+  /** Neither active, paused nor ended (e.g. archived). */
+  'inactive_status',
   'no_active_ads',
   'targeting',
   'budget_exhausted',
@@ -53,6 +56,8 @@ export interface ReasonCount {
 /** The funnel of one campaign over the window, stage by stage, each count once per request. */
 export interface DeliveryStages {
   readonly requests: number;
+  /** Requests that matched its targeting while it was paused, ended or without an active ad. */
+  readonly targetedInactive: number;
   readonly eligible: number;
   readonly budgetExhausted: number;
   readonly budgetCommitted: number;
@@ -91,6 +96,7 @@ export interface Diagnosis {
 export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): DeliveryStages {
   return {
     requests: totals.retrieval_requests,
+    targetedInactive: c.targeted_inactive,
     eligible: c.eligible,
     budgetExhausted: c.budget_exhausted,
     budgetCommitted: c.budget_committed,
@@ -131,14 +137,28 @@ export function diagnose(
   const within = `in the last ${duration(windowMinutes)}`;
   const sentences: string[] = [];
   const requests = stages.requests;
-  const notEligible = Math.max(0, requests - c.eligible);
-  const eligibleReason: DeliveryReason =
-    facts.status !== 'active' ? facts.status : facts.ads.active === 0 ? 'no_active_ads' : 'targeting';
+  // Requests its targeting matched while it could not serve (paused, ended, no active ad), and the rest.
+  const notServable = Math.min(c.targeted_inactive, Math.max(0, requests - c.eligible));
+  const notTargeted = Math.max(0, requests - c.eligible - notServable);
+  const statusReason: DeliveryReason =
+    facts.status === 'paused' || facts.status === 'ended'
+      ? facts.status
+      : facts.status !== 'active'
+        ? 'inactive_status'
+        : 'no_active_ads';
+  const matched =
+    c.targeted_inactive > 0
+      ? `: its targeting matched ${c.targeted_inactive} of the ${count(requests, 'ad request')} ${within}`
+      : '';
 
   if (facts.status === 'paused') {
-    sentences.push(`campaign ${id} is paused: it takes part in no auction until it is set active again`);
+    sentences.push(
+      `campaign ${id} is paused by the advertiser: it takes part in no auction until it is set active again${matched}`,
+    );
   } else if (facts.status === 'ended') {
-    sentences.push(`campaign ${id} has ended: it takes part in no auction`);
+    sentences.push(`campaign ${id} has ended: it takes part in no auction${matched}`);
+  } else if (facts.status !== 'active') {
+    sentences.push(`campaign ${id} is ${facts.status}: it takes part in no auction${matched}`);
   }
   if (facts.ads.active === 0) {
     sentences.push(
@@ -153,12 +173,13 @@ export function diagnose(
     sentences.push(`no ad request reached retrieval ${within}: there is no serving to explain`);
     return { serving: false, stages, topReasons: [], diagnosis: sentences };
   }
-  if (eligibleReason === 'targeting' && notEligible > 0) {
+  if (notTargeted > 0) {
     const targeting = targetingText(facts);
+    const reached = c.eligible + notServable;
     sentences.push(
-      c.eligible === 0
-        ? `${targeting} matched none of the ${count(requests, 'ad request')} ${within}`
-        : `${targeting} matched ${c.eligible} of the ${count(requests, 'ad request')} ${within} (${percent(c.eligible / requests)})`,
+      reached === 0
+        ? `no ad request matched ${targeting} ${within} (${count(requests, 'request')})`
+        : `${targeting} matched ${reached} of the ${count(requests, 'ad request')} ${within} (${percent(reached / requests)})`,
     );
   }
   if (budget !== undefined) sentences.push(budget);
@@ -170,7 +191,7 @@ export function diagnose(
   if (c.frequency_capped > 0) {
     const within = c.eligible - c.budget_exhausted - c.budget_committed;
     sentences.push(
-      `${capText(facts)} reached for the user in ${percent(c.frequency_capped / Math.max(1, within))} of the requests it was eligible for within budget (${c.frequency_capped} of ${within})`,
+      `${capText(facts)} reached: the user had seen it enough in ${c.frequency_capped} of the ${count(within, 'request')} it was eligible for within budget (${percent(c.frequency_capped / Math.max(1, within))})`,
     );
   }
   const couldServe = c.eligible - c.budget_exhausted - c.budget_committed - c.frequency_capped;
@@ -200,7 +221,8 @@ export function diagnose(
   );
 
   const reasons: [DeliveryReason, number][] = [
-    [eligibleReason, notEligible],
+    [statusReason, notServable],
+    ['targeting', notTargeted],
     ['budget_exhausted', c.budget_exhausted],
     ['budget_committed', c.budget_committed],
     ['frequency_capped', c.frequency_capped],
@@ -234,38 +256,42 @@ function lossSentence(c: CampaignWindowCounts['campaign']): string | undefined {
     const own = c.outbid_ecpm_micros / c.outbid / 1e6;
     const winner = c.outbid_winner_ecpm_micros / c.outbid / 1e6;
     parts.push(
-      `outbid in ${c.outbid} (its best ad's eCPM averaged ${usd(own)} against ${usd(winner)} for the lowest winner)`,
+      `outbid in ${c.outbid} of ${count(auctions, 'auction')}: its best ad's eCPM averaged ${usd(own)} against ${usd(winner)} for the lowest winning ad`,
     );
   }
-  if (c.below_reserve > 0) parts.push(`below the reserve in ${c.below_reserve}`);
-  if (c.below_floor > 0) parts.push(`below a quality floor in ${c.below_floor}`);
+  const other: string[] = [];
+  if (c.below_reserve > 0) other.push(`below the reserve in ${c.below_reserve}`);
+  if (c.below_floor > 0) other.push(`below a quality floor in ${c.below_floor}`);
   if (c.diversity_capped > 0) {
-    parts.push(`behind a better ad of its own advertiser or category in ${c.diversity_capped}`);
+    other.push(`behind a better ad of its own advertiser or category in ${c.diversity_capped}`);
   }
   if (c.budget_refused > 0) {
-    parts.push(`won but its budget could not hold the ad (taken by other serves) in ${c.budget_refused}`);
+    other.push(`won but its budget could not hold the ad (taken by other serves) in ${c.budget_refused}`);
   }
-  return `lost ${lost} of ${count(auctions, 'auction')}: ${parts.join(', ')}`;
+  if (other.length > 0) {
+    parts.push(
+      `${c.outbid > 0 ? 'also' : `lost ${lost} of ${count(auctions, 'auction')}:`} ${other.join(', ')}`,
+    );
+  }
+  return parts.join('; ');
 }
 
 function budgetSentence(facts: CampaignFacts, exhausted: number, eligible: number): string | undefined {
   const { budgetMicros, spendMicros, lastChargeAt, billingDay, timezone } = facts.today;
   if (budgetMicros <= 0) return `its daily budget is ${usd(0)}: it cannot serve`;
   const share = spendMicros / budgetMicros;
-  const budget = usd(budgetMicros / 1e6);
+  const spent = `daily budget spent: ${amount(spendMicros)} of ${amount(budgetMicros)}`;
   const day = `(billing day ${billingDay}, ${timezone})`;
-  const when = lastChargeAt === null ? '' : ` ${clockTime(lastChargeAt, timezone)}`;
+  const when = lastChargeAt === null ? '' : `, the last charge at ${clockTime(lastChargeAt, timezone)}`;
   const leftOut =
     exhausted > 0
       ? `: left out of ${exhausted} of the ${count(eligible, 'request')} it was eligible for`
       : '';
-  if (share >= 1) return `spent 100% of today's ${budget} budget at${when} ${day}${leftOut}`;
+  if (share >= 1) return `${spent} ${day}${when}${leftOut}`;
   // Floored: a budget 99.96% spent is not "100%" spent.
-  const spent = `${Math.floor(share * 1000) / 10}%`;
-  if (exhausted > 0) {
-    return `spent ${spent} of today's ${budget} budget by${when} ${day}, less than one more ad costs${leftOut}`;
-  }
-  if (share >= 0.8) return `has spent ${spent} of today's ${budget} budget so far ${day}`;
+  const pct = `${Math.floor(share * 1000) / 10}%`;
+  if (exhausted > 0) return `${spent} (${pct}) ${day}${when}, less than one more ad costs${leftOut}`;
+  if (share >= 0.8) return `${spent} (${pct}) so far ${day}`;
   return undefined;
 }
 
@@ -299,8 +325,13 @@ function percent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-function usd(amount: number): string {
-  return `$${amount.toFixed(2)}`;
+function usd(value: number): string {
+  return `$${value.toFixed(2)}`;
+}
+
+/** Micro-USD as dollars and cents (floored: $9.999 spent is not yet $10.00). */
+function amount(micros: number): string {
+  return `$${(Math.floor(micros / 10_000) / 100).toFixed(2)}`;
 }
 
 function clockTime(epochMs: number, timezone: string): string {

@@ -34,6 +34,7 @@ export function isolatedFunnelEnv(options: IsolatedFunnelOptions): Record<string
     LOGGING_QUEUE_PREFIX: options.runId,
     BUDGET_KEY_PREFIX: options.runId,
     USER_ACTIVITY_KEY_PREFIX: options.runId,
+    DELIVERY_KEY_PREFIX: options.runId,
     TRACKING_BASE_URL: `http://127.0.0.1:${port('logging')}`,
     TRACKING_SECRET: randomBytes(32).toString('base64url'),
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
