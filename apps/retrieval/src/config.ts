@@ -1,4 +1,5 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
+import { DeliveryEnv } from '@adfunnel/delivery-diagnostics';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
@@ -38,6 +39,7 @@ export const RetrievalConfigSchema = z.object({
   ...TwoTowerEnv,
   ...BudgetEnv,
   ...FrequencyCapEnv,
+  ...DeliveryEnv,
   /** How often the campaigns that have spent their daily budget are reloaded from Redis. */
   BUDGET_REFRESH_MS: envInteger('a positive integer of milliseconds', 1).default(BUDGET_DEFAULTS.refreshMs),
 });

@@ -1,7 +1,9 @@
 import { CatalogModule } from '@adfunnel/catalog';
 import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DeliveryDiagnosticsModule } from '@adfunnel/delivery-diagnostics';
 import { BudgetStateModule } from './budget/budget-state.module.js';
+import { RetrievalDelivery } from './diagnostics/retrieval-delivery.js';
 import type { RetrievalConfig } from './config.js';
 import { IndexLifecycleModule } from './index/index-lifecycle.module.js';
 import { RetrievalMetrics } from './retrieval-metrics.js';
@@ -22,9 +24,10 @@ export class RetrievalModule {
         BudgetStateModule,
         CandidateSourcesModule,
         TwoTowerModule,
+        DeliveryDiagnosticsModule.forService('retrieval', config),
       ],
       controllers: [RetrievalController],
-      providers: [RetrievalService, RetrievalMetrics],
+      providers: [RetrievalService, RetrievalMetrics, RetrievalDelivery],
     });
   }
 }

@@ -43,6 +43,6 @@ import { ServingExclusionsService } from './serving-exclusions.service.js';
     BudgetStateMetrics,
     RedisProbe,
   ],
-  exports: [ServingExclusionsService],
+  exports: [ServingExclusionsService, ExhaustedCampaignsService],
 })
 export class BudgetStateModule {}

@@ -19,6 +19,14 @@ export interface ExhaustedCampaignsStatus {
   readonly failure: { readonly message: string; readonly since: number } | undefined;
 }
 
+/** The campaigns left out of every request for their budget, from one refresh. */
+export interface BudgetExclusions {
+  /** Exhausted or committed: what current() answers. */
+  readonly excluded: ReadonlySet<number>;
+  /** Of those, the ones whose charged spend alone leaves no room for one more ad today. */
+  readonly exhausted: ReadonlySet<number>;
+}
+
 interface BudgetsByZone {
   readonly version: string;
   /** Time zone -> (campaign id -> daily budget and one ad at the priors), active campaigns only. */
@@ -40,6 +48,7 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
   private readonly refreshMs: number;
   private excluded: ReadonlySet<number> = new Set();
   private exhausted: ReadonlySet<number> = new Set();
+  private sets: BudgetExclusions = { excluded: this.excluded, exhausted: this.exhausted };
   private committed = 0;
   private budgets: BudgetsByZone | undefined;
   private refreshedAt: number | undefined;
@@ -77,6 +86,14 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
     return this.excluded;
   }
 
+  /**
+   * current() and, of it, the campaigns out for the day (the rest are out until reservations
+   * settle): one object per refresh, so a caller holding it knows which set a request was served with.
+   */
+  exclusions(): BudgetExclusions {
+    return this.sets;
+  }
+
   status(): ExhaustedCampaignsStatus {
     return {
       exhausted: this.exhausted.size,
@@ -107,6 +124,7 @@ export class ExhaustedCampaignsService implements OnApplicationBootstrap, OnAppl
       this.logChanges(exhausted);
       this.exhausted = exhausted;
       this.excluded = excluded;
+      this.sets = { excluded, exhausted };
       this.committed = committed;
       this.refreshedAt = now;
       if (this.failure !== undefined) {

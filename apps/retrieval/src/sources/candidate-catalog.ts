@@ -1,5 +1,5 @@
 import type { AdIndex } from '@adfunnel/ad-index';
-import type { CatalogAd } from '@adfunnel/catalog';
+import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
 import { TOPIC_COUNT } from '@adfunnel/features';
 import { LexicalIndex, type LexicalIndexOptions } from './lexical-index.js';
 
@@ -23,6 +23,13 @@ export interface EligibleAds {
   prior(adId: number): number;
 }
 
+/** The campaigns of one (country, device), by whether they can serve there: CandidateCatalog.campaignsFor. */
+export interface TargetedCampaigns {
+  readonly eligible: ReadonlySet<number>;
+  /** Targeting matches, but the campaign is paused or ended, or none of its ads is active. */
+  readonly inactive: readonly number[];
+}
+
 const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
 /** (country, device) pairs whose eligible sets are kept; countries no campaign targets share one set. */
 const ELIGIBLE_CACHE_SIZE = 64;
@@ -35,6 +42,8 @@ const ELIGIBLE_CACHE_SIZE = 64;
  */
 export class CandidateCatalog {
   private readonly eligibleSets = new Map<string, ReadonlyMap<number, number>>();
+  /** Dropped with the eligible set they were made from. */
+  private readonly targetedCampaigns = new WeakMap<ReadonlyMap<number, number>, TargetedCampaigns>();
 
   private constructor(
     readonly index: AdIndex,
@@ -43,6 +52,7 @@ export class CandidateCatalog {
     private readonly byAdvertiser: ReadonlyMap<number, readonly number[]>,
     private readonly byCampaign: ReadonlyMap<number, readonly number[]>,
     private readonly centroids: readonly (Float32Array | null)[],
+    private readonly inactiveCampaigns: readonly CatalogCampaign[],
   ) {}
 
   static build(
@@ -59,7 +69,12 @@ export class CandidateCatalog {
       else list.push(adId);
     };
     const sums: (Float32Array | null)[] = Array.from({ length: TOPIC_COUNT }, () => null);
+    const campaigns = new Map<number, { campaign: CatalogCampaign; servable: boolean }>();
     for (const ad of ads) {
+      const entry = campaigns.get(ad.campaign.id);
+      const servable = ad.status === 'active' && ad.campaign.status === 'active';
+      if (entry === undefined) campaigns.set(ad.campaign.id, { campaign: ad.campaign, servable });
+      else entry.servable ||= servable;
       const c = ad.categoryIndex;
       if (Number.isInteger(c) && c >= 0 && c < TOPIC_COUNT) {
         const sum = (sums[c] ??= new Float32Array(ad.embedding.length));
@@ -79,7 +94,8 @@ export class CandidateCatalog {
       lexicalOptions,
     );
     const centroids = sums.map((sum) => (sum === null ? null : unitOrNull(sum)));
-    return new CandidateCatalog(index, lexical, byId, byAdvertiser, byCampaign, centroids);
+    const inactive = [...campaigns.values()].filter((c) => !c.servable).map((c) => c.campaign);
+    return new CandidateCatalog(index, lexical, byId, byAdvertiser, byCampaign, centroids, inactive);
   }
 
   /**
@@ -123,6 +139,27 @@ export class CandidateCatalog {
     };
   }
 
+  /**
+   * The campaigns a request from this country and device could be served, before its exclusions
+   * (an active ad of an active campaign the index admits), and the campaigns whose targeting matches
+   * it but which are paused, ended or without an active ad: made once per eligible set and kept
+   * with it, so counting a request's campaigns for the delivery diagnostics is one lookup.
+   */
+  campaignsFor(country: string, device: string): TargetedCampaigns {
+    const priors = this.eligibleSet(country, device);
+    let campaigns = this.targetedCampaigns.get(priors);
+    if (campaigns === undefined) {
+      const eligible = new Set<number>();
+      for (const adId of priors.keys()) eligible.add(this.ads.get(adId)!.campaignId);
+      const inactive = this.inactiveCampaigns
+        .filter((campaign) => targets(campaign, country, device) && !eligible.has(campaign.id))
+        .map((campaign) => campaign.id);
+      campaigns = { eligible, inactive };
+      this.targetedCampaigns.set(priors, campaigns);
+    }
+    return campaigns;
+  }
+
   private eligibleSet(country: string, device: string): ReadonlyMap<number, number> {
     const key = `${country}|${device}`;
     const hit = this.eligibleSets.get(key);
@@ -142,6 +179,14 @@ export class CandidateCatalog {
     }
     return priors;
   }
+}
+
+/** The AdIndex's targeting rule: an empty list admits every country (device). */
+function targets(campaign: CatalogCampaign, country: string, device: string): boolean {
+  return (
+    (campaign.targetCountries.length === 0 || campaign.targetCountries.includes(country)) &&
+    (campaign.targetDevices.length === 0 || campaign.targetDevices.includes(device))
+  );
 }
 
 function unit(embedding: ArrayLike<number>): Float32Array {
