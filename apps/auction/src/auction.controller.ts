@@ -6,6 +6,7 @@ import { AuctionMetrics } from './auction-metrics.js';
 import { AuctionService } from './auction.service.js';
 import { UserExposureService } from './budget/user-exposure.service.js';
 import { WinnerAdmissionService } from './budget/winner-admission.service.js';
+import { AuctionDelivery } from './diagnostics/auction-delivery.js';
 
 @Controller()
 export class AuctionController {
@@ -15,6 +16,7 @@ export class AuctionController {
     private readonly exposure: UserExposureService,
     private readonly clock: Clock,
     private readonly metrics: AuctionMetrics,
+    private readonly delivery: AuctionDelivery,
   ) {}
 
   @MessagePattern(Rpc.auctionRun.pattern)
@@ -34,6 +36,7 @@ export class AuctionController {
       request,
       (excludeCampaigns) => this.auction.run(request, now, userExposure, excludeCampaigns),
       now,
+      this.delivery,
     );
     this.metrics.answered(request.surface, response);
     return response;

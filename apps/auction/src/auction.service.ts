@@ -17,8 +17,9 @@ import {
   type UtilityScales,
   type UtilityWeights,
 } from '@adfunnel/utility';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AuctionConfig } from './config.js';
+import { AuctionDelivery } from './diagnostics/auction-delivery.js';
 import { PacingService } from './pacing/pacing.service.js';
 import {
   mechanismFor,
@@ -64,6 +65,7 @@ export class AuctionService {
     private readonly pacing: PacingService,
     private readonly clock: Clock,
     @InjectConfig() config: AuctionConfig,
+    @Optional() private readonly delivery?: AuctionDelivery,
   ) {
     this.rules = surfaceAuctionRules(config);
     this.priors = { pCtr: config.AUCTION_PRIOR_CTR, pCvr: config.AUCTION_PRIOR_CVR };
@@ -109,10 +111,13 @@ export class AuctionService {
         minSpacing: allocation.minSpacing,
       });
       const layout: Layout = { slots: positions.length, ...allocation };
+      // The delivery diagnostics count a request's first run: a rerun only moves refused slots.
+      const delivery = excludeCampaigns === undefined ? this.delivery : undefined;
+      delivery?.begin();
       const { outcome, unknown, inactive, paced } =
         request.predictions === undefined
-          ? this.inRetrievalOrder(request, layout, rules, snapshot, admits)
-          : this.byAuction(request, layout, rules, request.predictions, snapshot, admits, terms);
+          ? this.inRetrievalOrder(request, layout, rules, snapshot, admits, delivery)
+          : this.byAuction(request, layout, rules, request.predictions, snapshot, admits, terms, delivery);
       this.logger.debug({
         msg: 'auction run',
         requestId,
@@ -166,6 +171,7 @@ export class AuctionService {
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
     terms: UtilityTerms,
+    delivery: AuctionDelivery | undefined,
   ): { outcome: AuctionOutcome } & Omit<Pool<AuctionCandidate>, 'candidates'> {
     checkPredictions(request.adIds, predictions);
     const { pCtr, pCvr, pHide } = predictions;
@@ -173,6 +179,7 @@ export class AuctionService {
       request.adIds,
       snapshot,
       admits,
+      delivery,
       (adId, ad, campaign, i): AuctionCandidate => ({
         adId,
         campaignId: campaign.id,
@@ -196,7 +203,9 @@ export class AuctionService {
       weights: terms.weights,
       scales: this.scales,
       userExposure: terms.userExposure,
+      verdicts: delivery?.verdictsFor(pool.candidates.length),
     });
+    delivery?.counted(pool.candidates, true, this.priors, lowestWinnerValue(outcome));
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
 
@@ -206,11 +215,13 @@ export class AuctionService {
     rules: SurfaceAuctionRules,
     snapshot: CatalogSnapshot,
     admits: (campaign: CatalogCampaign) => boolean,
+    delivery: AuctionDelivery | undefined,
   ): { outcome: AuctionOutcome } & Omit<Pool<UnscoredCandidate>, 'candidates'> {
     const pool = activeCandidates(
       request.adIds,
       snapshot,
       admits,
+      delivery,
       (adId, ad, campaign): UnscoredCandidate => ({
         adId,
         campaignId: campaign.id,
@@ -228,7 +239,9 @@ export class AuctionService {
       priors: this.priors,
       examination: layout.examination,
       diversity: layout.diversity,
+      verdicts: delivery?.verdictsFor(pool.candidates.length),
     });
+    delivery?.counted(pool.candidates, false, this.priors, lowestWinnerValue(outcome));
     return { outcome, unknown: pool.unknown, inactive: pool.inactive, paced: pool.paced };
   }
 
@@ -254,6 +267,7 @@ function activeCandidates<C>(
   adIds: readonly number[],
   snapshot: CatalogSnapshot,
   admits: (campaign: CatalogCampaign) => boolean,
+  delivery: AuctionDelivery | undefined,
   make: (adId: number, ad: CatalogAd, campaign: CatalogCampaign, index: number) => C,
 ): Pool<C> {
   const pool: Pool<C> = { candidates: [], unknown: 0, inactive: 0, paced: 0 };
@@ -266,15 +280,24 @@ function activeCandidates<C>(
     }
     if (ad.status !== 'active' || ad.campaign.status !== 'active') {
       pool.inactive++;
+      delivery?.dropped(ad, 'inactive');
       continue;
     }
     if (!admits(ad.campaign)) {
       pool.paced++;
+      delivery?.dropped(ad, 'paced');
       continue;
     }
     pool.candidates.push(make(adId, ad, ad.campaign, i));
   }
   return pool;
+}
+
+/** USD per impression of the least valuable winner; 0 without winners. */
+function lowestWinnerValue(outcome: AuctionOutcome): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const winner of outcome.winners) lowest = Math.min(lowest, winner.valuePerImpression);
+  return outcome.winners.length === 0 ? 0 : lowest;
 }
 
 /** The campaign's own reserve (the catalog's reserve_cpm) in the auction's unit, USD per impression. */

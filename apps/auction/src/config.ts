@@ -1,4 +1,5 @@
 import { BUDGET_DEFAULTS, BudgetEnv, FrequencyCapEnv } from '@adfunnel/budget';
+import { DeliveryEnv } from '@adfunnel/delivery-diagnostics';
 import { CommonEnv, loadConfig, type Env, envInteger, envPort } from '@adfunnel/platform';
 import { DEFAULT_PACING_PARAMETERS } from '@adfunnel/pacing';
 import {
@@ -115,6 +116,7 @@ export const AuctionConfigSchema = z.object({
   AUCTION_PRIOR_CVR: probability('a probability in (0, 1]').default(DEFAULT_PREDICTION_PRIORS.pCvr),
   ...BudgetEnv,
   ...FrequencyCapEnv,
+  ...DeliveryEnv,
   /** A winner's reservation is given back by its impression's charge, or after this long. */
   BUDGET_RESERVATION_MS: envInteger('a positive integer of milliseconds', 1).default(
     BUDGET_DEFAULTS.reservationMs,

@@ -27,6 +27,11 @@ const WARN_EVERY_MS = 10_000;
 /** An auction of one request: without `excludeCampaigns` its first run, with them a rerun. */
 export type AuctionRun = (excludeCampaigns?: ReadonlySet<number>) => AuctionResponse;
 
+/** Told which winners of a request's first run their budget refused (the delivery diagnostics). */
+export interface RefusalCounter {
+  refused(winners: readonly AuctionWinner[]): void;
+}
+
 /**
  * The last step of an auction: every winner must hold a reservation on its campaign's budget for the
  * day, taken for all winners of the request in one atomic Redis call. When the budget of some winner
@@ -72,6 +77,7 @@ export class WinnerAdmissionService {
     request: AuctionRequest,
     auction: AuctionRun,
     now = this.clock.now(),
+    refusals?: RefusalCounter,
   ): Promise<AuctionResponse> {
     const excluded = new Set<number>();
     let response = auction();
@@ -82,6 +88,7 @@ export class WinnerAdmissionService {
       const admitted = await this.reserve(request.requestId, items, now);
       const refused = response.winners.filter((_, i) => !admitted[i]);
       dropped += refused.length;
+      if (rerun === 0 && refused.length > 0) refusals?.refused(refused);
       const last = refused.length === 0 || rerun >= this.reruns;
       this.metrics.reserved(
         items.map((item) => item.amountMicros),
