@@ -1,3 +1,4 @@
+import { DeliveryEnv } from '@adfunnel/delivery-diagnostics';
 import { CommonEnv, type Env, envInteger, envPort, loadConfig, parseConfig } from '@adfunnel/platform';
 import { refuseWeakTrackingSecretInProduction, TrackingSecretEnv } from '@adfunnel/tracking';
 import { UserActivityEnv } from '@adfunnel/user-activity';
@@ -19,6 +20,7 @@ export const GatewayConfigSchema = z
     /** Where logging listens (logging's own value), for the default TRACKING_BASE_URL. */
     LOGGING_PORT: envPort(3104),
     ...TrackingSecretEnv,
+    ...DeliveryEnv,
     TRACKING_TTL_MS: ms(24 * 3600 * 1000),
     /** The whole request, from receipt to answer. */
     GATEWAY_DEADLINE_MS: ms(250),

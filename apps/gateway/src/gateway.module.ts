@@ -1,4 +1,5 @@
 import { CatalogModule } from '@adfunnel/catalog';
+import { DeliveryDiagnosticsModule } from '@adfunnel/delivery-diagnostics';
 import { RedisProbe, serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdServingMetrics } from './ads/ad-serving-metrics.js';
@@ -8,6 +9,7 @@ import { servedQueueProvider } from './ads/served-queue.js';
 import { ServedRecordWriter } from './ads/served-record.writer.js';
 import { UserProfileService } from './ads/user-profile.service.js';
 import type { GatewayConfig } from './config.js';
+import { GatewayDelivery } from './diagnostics/gateway-delivery.js';
 import { GatewayAdmission } from './overload/gateway-admission.js';
 
 @Module({})
@@ -16,7 +18,7 @@ export class GatewayModule {
     return serviceModule(GatewayModule, {
       name: 'gateway',
       config,
-      imports: [CatalogModule.forService(config)],
+      imports: [CatalogModule.forService(config), DeliveryDiagnosticsModule.forService('gateway', config)],
       controllers: [AdsController],
       providers: [
         AdServingService,
@@ -26,6 +28,7 @@ export class GatewayModule {
         UserProfileService,
         RedisProbe,
         GatewayAdmission,
+        GatewayDelivery,
       ],
     });
   }

@@ -15,8 +15,9 @@ import {
 } from '@adfunnel/contracts';
 import { annotateSpan, BusClient, Clock, InjectConfig, tracedStep } from '@adfunnel/platform';
 import { trackingUrls } from '@adfunnel/tracking';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { GatewayConfig } from '../config.js';
+import { GatewayDelivery } from '../diagnostics/gateway-delivery.js';
 import type { FunnelTrace } from './funnel-trace.js';
 import { ServedRecordWriter } from './served-record.writer.js';
 import { UserProfileService } from './user-profile.service.js';
@@ -36,6 +37,7 @@ export class AdServingService {
     private readonly servedRecords: ServedRecordWriter,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: GatewayConfig,
+    @Optional() private readonly delivery?: GatewayDelivery,
   ) {}
 
   async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
@@ -173,6 +175,7 @@ export class AdServingService {
     );
     timings['record'] = round(performance.now() - recordStarted);
     if (!recorded) degraded.push('served_record_unavailable');
+    else this.delivery?.served(assembled);
     annotateSpan(() => ({
       'adfunnel.surface': request.surface,
       'adfunnel.stage.retrieval': stages.retrieval,
