@@ -6,6 +6,7 @@ import {
   TrackingPreviousSecretsEnv,
   TrackingSecretEnv,
 } from '@adfunnel/tracking';
+import { DeliveryEnv } from '@adfunnel/delivery-diagnostics';
 import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
 
@@ -27,6 +28,7 @@ export const LoggingConfigSchema = z
     LOGGING_ENQUEUE_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2000),
     ...BudgetEnv,
     ...UserActivityEnv,
+    ...DeliveryEnv,
     /** Older name of ADMIN_TOKEN for reports over every advertiser; either token is accepted. */
     REPORTS_ADMIN_TOKEN: z.string().min(24, { error: 'must be at least 24 characters' }).optional(),
     /** How often the serve-time budget state is republished from the ledger. */

@@ -4,6 +4,7 @@ import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ActivityRecorder } from './activity/activity-recorder.service.js';
 import type { LoggingConfig } from './config.js';
+import { CampaignDiagnosticsModule } from './diagnostics/campaign-diagnostics.module.js';
 import {
   BillingContexts,
   EventStoreStartupCheck,
@@ -44,6 +45,7 @@ export class LoggingModule {
           prefix: config.LOGGING_QUEUE_PREFIX,
           stalledMs: config.LOGGING_STALLED_MS,
         }),
+        CampaignDiagnosticsModule.forRoot(config),
       ],
       controllers: [
         TrackingController,
