@@ -178,6 +178,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's front end runs in a browser: its own tsconfig (DOM, no Node), kept out of
+    // tsconfig.lint.json.
+    files: ['apps/dashboard/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: ['./apps/dashboard/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     // Before the pure-library blocks, which repeat the simulator ban in their own rule options (a
     // later block's no-restricted-imports replaces an earlier one's).
     files: SIMULATOR_BOUNDARY_FILES,

@@ -9,6 +9,7 @@ import {
 import { DeliveryEnv } from '@adfunnel/delivery-diagnostics';
 import { UserActivityEnv } from '@adfunnel/user-activity';
 import { z } from 'zod';
+import { DashboardEnv } from './dashboard/dashboard-env.js';
 
 export const LoggingConfigSchema = z
   .object({
@@ -28,6 +29,7 @@ export const LoggingConfigSchema = z
     LOGGING_ENQUEUE_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2000),
     ...BudgetEnv,
     ...UserActivityEnv,
+    ...DashboardEnv,
     ...DeliveryEnv,
     /** Older name of ADMIN_TOKEN for reports over every advertiser; either token is accepted. */
     REPORTS_ADMIN_TOKEN: z.string().min(24, { error: 'must be at least 24 characters' }).optional(),

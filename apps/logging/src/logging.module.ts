@@ -4,6 +4,7 @@ import { serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ActivityRecorder } from './activity/activity-recorder.service.js';
 import type { LoggingConfig } from './config.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { CampaignDiagnosticsModule } from './diagnostics/campaign-diagnostics.module.js';
 import {
   BillingContexts,
@@ -45,6 +46,7 @@ export class LoggingModule {
           prefix: config.LOGGING_QUEUE_PREFIX,
           stalledMs: config.LOGGING_STALLED_MS,
         }),
+        DashboardModule,
         CampaignDiagnosticsModule.forRoot(config),
       ],
       controllers: [

@@ -1,0 +1,555 @@
+import { BUDGET_DEFAULTS } from '@adfunnel/budget';
+import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
+import { AdfunnelError, type BidType, type CampaignStatus, type Pacing } from '@adfunnel/contracts';
+import {
+  type CampaignFacts,
+  type DeliveryStages,
+  type ReasonCount,
+  DeliveryWindowError,
+  diagnose,
+  windowBounds,
+  windowEnding,
+} from '@adfunnel/delivery-diagnostics';
+import {
+  CampaignDaySpendEntity,
+  LedgerEntryEntity,
+  ServedAdEntity,
+  TrackingEventEntity,
+  campaignDayReport,
+} from '@adfunnel/event-store';
+import { DAY_MS, type LocalDay, TrafficCurve, localDayOf, targetSpend } from '@adfunnel/pacing';
+import { Clock, InjectConfig, formatZodError } from '@adfunnel/platform';
+import { billingDay, usdToMicros } from '@adfunnel/utility';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { LoggingConfig } from '../config.js';
+import type { DashboardViewer } from './dashboard-access.service.js';
+import { DashboardRedis } from './dashboard-redis.service.js';
+import { MetricsScraper, type ServiceScrape } from './metrics-scraper.service.js';
+import { type HistogramSummary, histogramSummaries, sumOf } from './prometheus-text.js';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+/** The pacing curve's resolution. */
+const CURVE_STEP_MS = 15 * MINUTE_MS;
+/** Days of request counts the traffic curve is learnt from, as the auction's PACING_HISTORY_DAYS default. */
+const TRAFFIC_HISTORY_DAYS = 7;
+const MAX_CAMPAIGNS = 500;
+
+const WindowSchema = z
+  .string()
+  .regex(/^\d{1,4}[mhd]$/, {
+    error: 'window must be a number of minutes, hours or days, such as 90m, 24h or 7d',
+  })
+  .transform(
+    (text) => Number(text.slice(0, -1)) * { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS }[text.at(-1) as 'm'],
+  )
+  .refine((ms) => ms >= MINUTE_MS && ms <= 31 * DAY_MS, { error: 'window must be from 1m to 31d' });
+const FunnelQuerySchema = z.strictObject({ window: WindowSchema.default(24 * HOUR_MS) });
+const DayQuerySchema = z.strictObject({
+  day: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'day must be a billing day as YYYY-MM-DD' })
+    .optional(),
+});
+const NoQuerySchema = z.strictObject({});
+const DeliveryQuerySchema = z.strictObject({ window: z.string().min(1).default('60m') });
+const CampaignIdSchema = z.coerce
+  .number({ error: 'the campaign id must be a positive integer' })
+  .int({ error: 'the campaign id must be a positive integer' })
+  .positive({ error: 'the campaign id must be a positive integer' })
+  .max(Number.MAX_SAFE_INTEGER);
+
+export interface FunnelStage {
+  readonly stage: string;
+  /** null: the service that counts it did not answer. */
+  readonly count: number | null;
+  /** `metrics` (counters since the service started) or `events` (the event store, over the window). */
+  readonly source: 'metrics' | 'events';
+}
+
+export interface Funnel {
+  readonly since: number;
+  readonly until: number;
+  readonly stages: FunnelStage[];
+  readonly services: { service: string; available: boolean; error?: string }[];
+}
+
+export interface CampaignRow {
+  campaignId: number;
+  advertiserId: number;
+  name: string;
+  status: CampaignStatus;
+  bidType: BidType;
+  pacing: Pacing;
+  billingDay: string;
+  timezone: string;
+  budgetMicros: number;
+  spendMicros: number;
+  overdeliveredMicros: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  /** The pass-through rate pacing gives it now; null for an asap campaign or without a rate. */
+  passThroughRate: number | null;
+}
+
+export interface PacingCurve {
+  campaignId: number;
+  day: string;
+  timezone: string;
+  startMs: number;
+  endMs: number;
+  budgetMicros: number;
+  /** Every 15 minutes of the day: where the target curve is and the charged spend (null after now). */
+  points: { t: number; targetMicros: number; spendMicros: number | null }[];
+  passThroughRate: number | null;
+  /** Whether the traffic curve was learnt from request counts (false: flat, no history). */
+  learntTraffic: boolean;
+}
+
+export interface LatencyRow {
+  service: string;
+  /** What was timed: a gateway phase, a bus pattern handled, an HTTP route. */
+  kind: 'phase' | 'bus' | 'http';
+  stage: string;
+  count: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface Latency {
+  services: { service: string; url: string; available: boolean; error?: string }[];
+  rows: LatencyRow[];
+}
+
+export interface SurfaceCalibration {
+  surface: string;
+  impressions: number;
+  clicks: number;
+  expectedClicks: number;
+  /** predicted / observed clicks (1 is calibrated), as served and as the model predicted; null without clicks. */
+  servedRatio: number | null;
+  modelRatio: number | null;
+}
+
+export interface CampaignDelivery {
+  campaignId: number;
+  window: { minutes: number; from: number; to: number };
+  serving: boolean;
+  stages: DeliveryStages;
+  topReasons: readonly ReasonCount[];
+  diagnosis: readonly string[];
+  ads: {
+    adId: number;
+    retrieved: number;
+    won: number;
+    served: number;
+    impressions: number;
+    clicks: number;
+  }[];
+}
+
+/**
+ * The dashboard's figures, each from where the platform keeps it: the services' /metrics, the event
+ * store and ledger, the catalog, pacing and delivery counts in Redis. An advertiser's questions are
+ * limited to its own campaigns.
+ */
+@Injectable()
+export class DashboardService {
+  private readonly logger = new Logger(DashboardService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly scraper: MetricsScraper,
+    private readonly redis: DashboardRedis,
+    @InjectConfig() private readonly config: LoggingConfig,
+  ) {}
+
+  async funnel(viewer: DashboardViewer, rawQuery: unknown): Promise<Funnel> {
+    const { window } = parse(FunnelQuerySchema, rawQuery);
+    const until = this.clock.now();
+    const since = until - window;
+    const advertiserId = viewer.role === 'advertiser' ? viewer.advertiserId : undefined;
+    const [scrapes, served, events] = await Promise.all([
+      viewer.role === 'operator' ? this.scraper.scrapeAll() : Promise.resolve([]),
+      this.servedSince(since, advertiserId),
+      this.eventsSince(since, advertiserId),
+    ]);
+    const fromMetrics = (stage: string, service: string, metric: string): FunnelStage => {
+      const scrape = scrapes.find((s) => s.service === service);
+      return { stage, count: scrape?.available ? sumOf(scrape.samples, metric) : null, source: 'metrics' };
+    };
+    const stages: FunnelStage[] = [];
+    if (viewer.role === 'operator') {
+      stages.push(
+        fromMetrics('requests', 'gateway', 'adfunnel_gateway_ad_answers_total'),
+        fromMetrics('retrieved', 'retrieval', 'adfunnel_retrieval_candidates_total'),
+        fromMetrics('ranked', 'ranking', 'adfunnel_ranking_scored_candidates_total'),
+        fromMetrics('auctioned', 'auction', 'adfunnel_auction_candidates_total'),
+      );
+    }
+    stages.push(
+      { stage: 'served', count: served, source: 'events' },
+      { stage: 'impressions', count: events.impression, source: 'events' },
+      { stage: 'clicks', count: events.click, source: 'events' },
+      { stage: 'conversions', count: events.conversion, source: 'events' },
+    );
+    return { since, until, stages, services: scrapes.map(serviceStatus) };
+  }
+
+  async campaigns(viewer: DashboardViewer, rawQuery: unknown): Promise<CampaignRow[]> {
+    parse(NoQuerySchema, rawQuery);
+    const now = this.clock.now();
+    const campaigns = await this.campaignsOf(viewer);
+    if (campaigns.length === 0) return [];
+    const days = campaigns.map((c) => billingDay(now, c.timezone));
+    const sorted = [...new Set(days)].sort();
+    const report = await campaignDayReport(this.dataSource, {
+      from: sorted[0],
+      to: sorted[sorted.length - 1],
+      ...(viewer.role === 'advertiser' ? { advertiserId: viewer.advertiserId } : {}),
+    });
+    const byKey = new Map(report.map((r) => [`${r.campaignId}:${r.billingDay}`, r]));
+    const rates = await this.rates(now);
+    return campaigns
+      .map((c, i) => {
+        const r = byKey.get(`${c.id}:${days[i]}`);
+        return {
+          campaignId: c.id,
+          advertiserId: c.advertiserId,
+          name: c.name,
+          status: c.status,
+          bidType: c.bidType,
+          pacing: c.pacing,
+          billingDay: days[i],
+          timezone: c.timezone,
+          budgetMicros: r?.budgetMicros ?? usdToMicros(c.dailyBudget),
+          spendMicros: r?.spendMicros ?? 0,
+          overdeliveredMicros: r?.overdeliveredMicros ?? 0,
+          impressions: r?.impressions ?? 0,
+          clicks: r?.clicks ?? 0,
+          conversions: r?.conversions ?? 0,
+          passThroughRate: c.pacing === 'even' ? (rates?.get(c.id) ?? null) : null,
+        };
+      })
+      .sort((a, b) => b.spendMicros - a.spendMicros || a.campaignId - b.campaignId)
+      .slice(0, MAX_CAMPAIGNS);
+  }
+
+  async pacingCurve(viewer: DashboardViewer, rawId: unknown, rawQuery: unknown): Promise<PacingCurve> {
+    const campaign = await this.campaignFor(viewer, rawId);
+    const query = parse(DayQuerySchema, rawQuery);
+    const now = this.clock.now();
+    const day =
+      query.day === undefined ? localDayOf(now, campaign.timezone) : namedDay(query.day, campaign.timezone);
+    const utcDayStart = Math.floor(day.startMs / DAY_MS) * DAY_MS;
+    const [history, spendRow, buckets, rates] = await Promise.all([
+      this.redis.pacing
+        .requestCounts(utcDayStart - TRAFFIC_HISTORY_DAYS * DAY_MS, utcDayStart)
+        .catch((error) => {
+          this.logger.warn(
+            `pacing traffic history unreadable, the target curve is flat: ${(error as Error).message}`,
+          );
+          return [];
+        }),
+      this.dataSource
+        .getRepository(CampaignDaySpendEntity)
+        .findOneBy({ campaignId: campaign.id, billingDay: day.day }),
+      this.spendBuckets(campaign.id, day.day),
+      this.rates(now),
+    ]);
+    const traffic = TrafficCurve.learn(history);
+    const learntTraffic = traffic.shares.some((s) => Math.abs(s - 1 / 24) > 1e-9);
+    const budgetMicros = spendRow?.budgetMicros ?? usdToMicros(campaign.dailyBudget);
+    const points: PacingCurve['points'] = [];
+    let spent = 0;
+    let next = 0;
+    for (let t = day.startMs; ; t = Math.min(t + CURVE_STEP_MS, day.endMs)) {
+      while (next < buckets.length && buckets[next].bucket * CURVE_STEP_MS < t)
+        spent += buckets[next++].micros;
+      points.push({
+        t,
+        targetMicros: Math.round(targetSpend(budgetMicros, traffic, day, t)),
+        spendMicros: t <= now + CURVE_STEP_MS ? spent : null,
+      });
+      if (t >= day.endMs) break;
+    }
+    return {
+      campaignId: campaign.id,
+      day: day.day,
+      timezone: campaign.timezone,
+      startMs: day.startMs,
+      endMs: day.endMs,
+      budgetMicros,
+      points,
+      passThroughRate: campaign.pacing === 'even' ? (rates?.get(campaign.id) ?? null) : null,
+      learntTraffic,
+    };
+  }
+
+  async delivery(viewer: DashboardViewer, rawId: unknown, rawQuery: unknown): Promise<CampaignDelivery> {
+    const campaign = await this.campaignFor(viewer, rawId);
+    const query = parse(DeliveryQuerySchema, rawQuery);
+    let window;
+    try {
+      // The counts are kept per wall-clock minute, whatever the funnel's clock.
+      window = windowEnding(Date.now(), query.window, this.config.DELIVERY_RETENTION_MINUTES);
+    } catch (error) {
+      if (error instanceof DeliveryWindowError) throw new AdfunnelError('invalid_request', error.message);
+      throw error;
+    }
+    const minutes = window.toMinute - window.fromMinute + 1;
+    const [counts, facts] = await Promise.all([
+      this.redis.delivery.campaign(campaign.id, window).catch((error: Error) => {
+        throw new AdfunnelError(
+          'unavailable',
+          `the delivery counts could not be read from Redis: ${error.message}`,
+        );
+      }),
+      this.factsOf(campaign),
+    ]);
+    const verdict = diagnose(facts, counts, minutes);
+    return {
+      campaignId: campaign.id,
+      window: { minutes, ...windowBounds(window) },
+      ...verdict,
+      ads: [...counts.ads.entries()]
+        .map(([adId, a]) => ({
+          adId,
+          retrieved: a.retrieved,
+          won: a.won,
+          served: a.served,
+          impressions: a.impressions,
+          clicks: a.clicks,
+        }))
+        .sort((a, b) => b.served - a.served || b.retrieved - a.retrieved || a.adId - b.adId),
+    };
+  }
+
+  async latency(): Promise<Latency> {
+    const scrapes = await this.scraper.scrapeAll();
+    const rows: LatencyRow[] = [];
+    const add = (service: string, kind: LatencyRow['kind'], summaries: HistogramSummary[]) => {
+      for (const h of summaries) {
+        if (h.count === 0) continue;
+        rows.push({
+          service,
+          kind,
+          stage: h.key,
+          count: h.count,
+          p50Ms: ms(h.p50),
+          p90Ms: ms(h.p90),
+          p99Ms: ms(h.p99),
+        });
+      }
+    };
+    for (const scrape of scrapes) {
+      if (!scrape.available) continue;
+      const s = scrape.samples;
+      add(scrape.service, 'phase', histogramSummaries(s, 'adfunnel_gateway_phase_duration_seconds', 'phase'));
+      add(scrape.service, 'bus', histogramSummaries(s, 'adfunnel_bus_handle_duration_seconds', 'pattern'));
+      add(
+        scrape.service,
+        'http',
+        histogramSummaries(s, 'adfunnel_http_request_duration_seconds', 'route').filter(
+          (h) =>
+            h.key !== '/metrics' &&
+            h.key !== '/health' &&
+            !h.key.startsWith('/dashboard') &&
+            h.key !== 'unmatched',
+        ),
+      );
+    }
+    return { services: scrapes.map((s) => ({ ...serviceStatus(s), url: s.url })), rows };
+  }
+
+  /** Per surface, from the calibration monitor's report (ranking's pCTR as served and as the model gave it). */
+  surfaceCalibration(
+    served: { bySurface: CalibrationRow[] },
+    model: { bySurface: CalibrationRow[] },
+  ): SurfaceCalibration[] {
+    const modelBy = new Map(model.bySurface.map((g) => [g.key, g]));
+    return served.bySurface.map((g) => ({
+      surface: g.key,
+      impressions: g.impressions,
+      clicks: g.clicks,
+      expectedClicks: g.expectedClicks,
+      servedRatio: g.ratio,
+      modelRatio: modelBy.get(g.key)?.ratio ?? null,
+    }));
+  }
+
+  private async campaignsOf(
+    viewer: DashboardViewer,
+    campaignId?: number,
+  ): Promise<(CampaignEntity & { timezone: string })[]> {
+    const query = this.dataSource
+      .getRepository(CampaignEntity)
+      .createQueryBuilder('c')
+      .innerJoin(AdvertiserEntity, 'a', 'a.id = c.advertiserId')
+      .addSelect('a.timezone', 'timezone')
+      .orderBy('c.id');
+    if (viewer.role === 'advertiser') query.andWhere('c.advertiserId = :advertiserId', viewer);
+    if (campaignId !== undefined) query.andWhere('c.id = :campaignId', { campaignId });
+    const { entities, raw } = await query.getRawAndEntities<{ timezone: string | null }>();
+    return entities.map((c, i) => Object.assign(c, { timezone: raw[i]?.timezone ?? 'UTC' }));
+  }
+
+  /** The campaign the path names, if the viewer may see it: another advertiser's is 404, as a missing one. */
+  private async campaignFor(
+    viewer: DashboardViewer,
+    rawId: unknown,
+  ): Promise<CampaignEntity & { timezone: string }> {
+    const parsed = CampaignIdSchema.safeParse(rawId);
+    if (!parsed.success) throw new AdfunnelError('invalid_request', formatZodError(parsed.error));
+    const [campaign] = await this.campaignsOf(viewer, parsed.data);
+    if (campaign === undefined) {
+      throw new AdfunnelError(
+        'not_found',
+        viewer.role === 'advertiser'
+          ? `advertiser ${viewer.advertiserId} has no campaign ${parsed.data}`
+          : `no campaign ${parsed.data}`,
+      );
+    }
+    return campaign;
+  }
+
+  private async factsOf(campaign: CampaignEntity & { timezone: string }): Promise<CampaignFacts> {
+    const day = billingDay(Date.now(), campaign.timezone);
+    const [ads, spend, last] = await Promise.all([
+      this.dataSource
+        .getRepository(AdEntity)
+        .createQueryBuilder('ad')
+        .select('ad.status', 'status')
+        .addSelect('COUNT(*)', 'n')
+        .where('ad.campaignId = :id', campaign)
+        .groupBy('ad.status')
+        .getRawMany<{ status: string; n: string | number }>(),
+      this.dataSource
+        .getRepository(CampaignDaySpendEntity)
+        .findOneBy({ campaignId: campaign.id, billingDay: day }),
+      this.dataSource
+        .getRepository(LedgerEntryEntity)
+        .createQueryBuilder('l')
+        .select('MAX(l.occurredAt)', 'at')
+        .where('l.campaignId = :id AND l.billingDay = :day', { id: campaign.id, day })
+        .getRawOne<{ at: string | number | null }>(),
+    ]);
+    return {
+      campaignId: campaign.id,
+      status: campaign.status,
+      pacing: campaign.pacing,
+      // The serving default (FREQUENCY_CAP_DEFAULT) is the auction's config, not logging's: only a campaign's own.
+      frequencyCap:
+        campaign.frequencyCap === null
+          ? null
+          : {
+              max: campaign.frequencyCap,
+              windowHours: campaign.frequencyWindowHours ?? BUDGET_DEFAULTS.frequencyWindowHours,
+            },
+      targetCountries: campaign.targetCountries,
+      targetDevices: campaign.targetDevices,
+      ads: {
+        total: ads.reduce((sum, r) => sum + Number(r.n), 0),
+        active: Number(ads.find((r) => r.status === 'active')?.n ?? 0),
+      },
+      today: {
+        billingDay: day,
+        timezone: campaign.timezone,
+        budgetMicros: spend?.budgetMicros ?? usdToMicros(campaign.dailyBudget),
+        spendMicros: spend?.chargedMicros ?? 0,
+        lastChargeAt: last?.at === null || last?.at === undefined ? null : Number(last.at),
+      },
+    };
+  }
+
+  /** Charged micros per 15 minutes of the campaign's billing day, in time order. */
+  private async spendBuckets(campaignId: number, day: string): Promise<{ bucket: number; micros: number }[]> {
+    const rows = await this.dataSource
+      .getRepository(LedgerEntryEntity)
+      .createQueryBuilder('l')
+      // Integer division on both databases: occurred_at is an integer column.
+      .select(`l.occurredAt / ${CURVE_STEP_MS}`, 'bucket')
+      .addSelect('SUM(l.chargedMicros)', 'micros')
+      .where('l.campaignId = :campaignId AND l.billingDay = :day', { campaignId, day })
+      .groupBy('bucket')
+      .orderBy('bucket')
+      .getRawMany<{ bucket: string | number; micros: string | number }>();
+    return rows.map((r) => ({ bucket: Math.floor(Number(r.bucket)), micros: Number(r.micros) }));
+  }
+
+  private async servedSince(since: number, advertiserId?: number): Promise<number> {
+    const query = this.dataSource
+      .getRepository(ServedAdEntity)
+      .createQueryBuilder('s')
+      .where('s.servedAt >= :since', { since });
+    if (advertiserId !== undefined) query.andWhere('s.advertiserId = :advertiserId', { advertiserId });
+    return query.getCount();
+  }
+
+  private async eventsSince(since: number, advertiserId?: number): Promise<Record<string, number>> {
+    const query = this.dataSource
+      .getRepository(TrackingEventEntity)
+      .createQueryBuilder('e')
+      .select('e.type', 'type')
+      .addSelect('COUNT(*)', 'n')
+      .where('e.occurredAt >= :since', { since })
+      .groupBy('e.type');
+    if (advertiserId !== undefined) query.andWhere('e.advertiserId = :advertiserId', { advertiserId });
+    const rows = await query.getRawMany<{ type: string; n: string | number }>();
+    const counts: Record<string, number> = { impression: 0, click: 0, conversion: 0, hide: 0 };
+    for (const r of rows) counts[r.type] = Number(r.n);
+    return counts;
+  }
+
+  /** The pacing rates in force now; undefined when Redis cannot be read (the column shows none). */
+  private async rates(now: number): Promise<Map<number, number> | undefined> {
+    try {
+      const rates = await this.redis.pacing.rates();
+      return new Map([...rates].filter(([, r]) => r.validUntilMs > now).map(([id, r]) => [id, r.rate]));
+    } catch (error) {
+      this.logger.warn(`pacing rates unreadable: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+}
+
+interface CalibrationRow {
+  key: string;
+  impressions: number;
+  clicks: number;
+  expectedClicks: number;
+  ratio: number | null;
+}
+
+function parse<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) throw new AdfunnelError('invalid_request', formatZodError(parsed.error));
+  return parsed.data;
+}
+
+/** The local day named `day` in `timeZone` (noon UTC of that date falls in it, bar the farthest zones). */
+function namedDay(day: string, timeZone: string): LocalDay {
+  const noon = Date.parse(`${day}T12:00:00Z`);
+  if (Number.isNaN(noon))
+    throw new AdfunnelError('invalid_request', `day must be a calendar date; got "${day}"`);
+  for (const shift of [0, -12 * HOUR_MS, 12 * HOUR_MS]) {
+    const local = localDayOf(noon + shift, timeZone);
+    if (local.day === day) return local;
+  }
+  throw new AdfunnelError('invalid_request', `day must be a calendar date; got "${day}"`);
+}
+
+function serviceStatus(s: ServiceScrape): { service: string; available: boolean; error?: string } {
+  return s.available
+    ? { service: s.service, available: true }
+    : { service: s.service, available: false, error: s.error };
+}
+
+function ms(seconds: number | null): number | null {
+  return seconds === null ? null : Math.round(seconds * 1e6) / 1e3;
+}
