@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -47,4 +48,13 @@ export function loadDashboardAssets(dashboardDir: string): Map<string, Dashboard
   add('vendor/uPlot.esm.js', join(uplot, 'uPlot.esm.js'));
   add('vendor/uPlot.min.css', join(uplot, 'uPlot.min.css'));
   return assets;
+}
+
+const INLINE_SCRIPT = /<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g;
+
+/** The CSP sources of the page's inline scripts (its import map): their SHA-256, as `'sha256-…'`. */
+export function inlineScriptSources(html: string): string[] {
+  return [...html.matchAll(INLINE_SCRIPT)].map(
+    ([, body]) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`,
+  );
 }

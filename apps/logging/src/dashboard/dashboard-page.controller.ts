@@ -3,7 +3,12 @@ import { InjectConfig } from '@adfunnel/platform';
 import { Controller, Get, Logger, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { LoggingConfig } from '../config.js';
-import { type DashboardAsset, defaultDashboardDir, loadDashboardAssets } from './dashboard-assets.js';
+import {
+  type DashboardAsset,
+  defaultDashboardDir,
+  inlineScriptSources,
+  loadDashboardAssets,
+} from './dashboard-assets.js';
 
 /** The dashboard's page and files; the page asks for a token and reads /v1/dashboard with it. */
 @Controller('dashboard')
@@ -11,6 +16,7 @@ export class DashboardPageController {
   private readonly logger = new Logger(DashboardPageController.name);
   private readonly assets: Map<string, DashboardAsset>;
   private readonly missing: string | undefined;
+  private readonly csp: string;
 
   constructor(@InjectConfig() config: LoggingConfig) {
     const dir = config.DASHBOARD_DIR ?? defaultDashboardDir();
@@ -21,6 +27,16 @@ export class DashboardPageController {
       this.missing = `the dashboard is not built at ${dir} (npm run build): ${(error as Error).message}`;
       this.logger.warn(this.missing);
     }
+    const page = this.assets.get('index.html')?.body.toString('utf8') ?? '';
+    // uPlot sets inline styles on its elements; scripts run only from here and the import map's hash.
+    this.csp = [
+      "default-src 'self'",
+      `script-src 'self' ${inlineScriptSources(page).join(' ')}`.trim(),
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+    ].join('; ');
   }
 
   @Get()
@@ -28,9 +44,10 @@ export class DashboardPageController {
     return this.send(reply, 'index.html');
   }
 
-  @Get('*path')
-  file(@Param('path') path: string | string[], @Res({ passthrough: true }) reply: FastifyReply): Buffer {
-    return this.send(reply, Array.isArray(path) ? path.join('/') : path);
+  /** Fastify's wildcard: the rest of the path after /dashboard/. */
+  @Get('*')
+  file(@Param('*') path: string, @Res({ passthrough: true }) reply: FastifyReply): Buffer {
+    return this.send(reply, path);
   }
 
   private send(reply: FastifyReply, path: string): Buffer {
@@ -42,10 +59,7 @@ export class DashboardPageController {
       .header('content-type', asset.contentType)
       .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')
-      .header(
-        'content-security-policy',
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
-      );
+      .header('content-security-policy', this.csp);
     return asset.body;
   }
 }
