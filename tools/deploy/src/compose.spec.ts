@@ -5,7 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { environmentOf, readComposeFile, requiredVariables } from './compose.js';
-import { SERVICES, SERVICE_PORTS, parseServiceConfig, serviceExists } from './service-config.js';
+import {
+  SERVICES,
+  SERVICE_PORTS,
+  type ServiceName,
+  parseServiceConfig,
+  serviceExists,
+} from './service-config.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const composeFile = join(root, 'docker', 'compose.yml');
@@ -69,6 +75,25 @@ describe('docker/compose.yml', () => {
       expect(config[`${upper}_HOST`]).toBe('0.0.0.0');
       expect(env['HEALTH_PORT']).toBe(String(SERVICE_PORTS[service]));
       expect(config['NODE_ENV'] ?? env['NODE_ENV']).toBe('production');
+      if (service === 'logging') {
+        // The latency panel of logging's /dashboard scrapes the services on the stack's network.
+        const targets = config['DASHBOARD_METRICS_URLS'] as { service: ServiceName; url: string }[];
+        expect(targets.map((t) => t.service).sort()).toEqual([
+          'auction',
+          'gateway',
+          'logging',
+          'ranking',
+          'retrieval',
+        ]);
+        for (const { service: scraped, url } of targets) {
+          const { hostname, port } = new URL(url);
+          expect([scraped, hostname === '127.0.0.1' ? 'logging' : hostname, Number(port)]).toEqual([
+            scraped,
+            scraped,
+            SERVICE_PORTS[scraped],
+          ]);
+        }
+      }
     },
   );
 

@@ -9,6 +9,7 @@ import {
   AUTOSCALED_SERVICES,
   SERVICES,
   SERVICE_PORTS,
+  type ServiceName,
   parseServiceConfig,
   serviceExists,
 } from './service-config.js';
@@ -226,6 +227,27 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('deploy/k8s/%s', (
       expect([variable, ports]).toEqual([variable, expect.arrayContaining([Number(url.port)])]);
     }
     expect(new URL(String(config['NATS_URL'])).username).toBe(service);
+    if (service === 'logging') {
+      // The latency panel of logging's /dashboard scrapes each serving service through its Service.
+      const targets = config['DASHBOARD_METRICS_URLS'] as { service: ServiceName; url: string }[];
+      expect(targets.map((t) => t.service).sort()).toEqual([
+        'auction',
+        'gateway',
+        'logging',
+        'ranking',
+        'retrieval',
+      ]);
+      for (const { service: scraped, url } of targets) {
+        const { hostname, port, pathname } = new URL(url);
+        if (scraped !== 'logging') findResource(resources, 'Service', hostname);
+        expect([scraped, hostname === '127.0.0.1' || hostname === scraped, Number(port), pathname]).toEqual([
+          scraped,
+          true,
+          SERVICE_PORTS[scraped],
+          '/metrics',
+        ]);
+      }
+    }
     const annotations = (
       deployment['spec'] as { template: { metadata: { annotations: Record<string, string> } } }
     ).template.metadata.annotations;
