@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BudgetStore } from '@adfunnel/budget';
-import { JobNames, Queues, type ServedRecord, type ServedRecordJob } from '@adfunnel/contracts';
+import {
+  JobNames,
+  Queues,
+  type ServedRecord,
+  type ServedRecordJob,
+  type TrackingEventJob,
+  type TrackingEventsJob,
+} from '@adfunnel/contracts';
 import {
   CampaignDaySpendEntity,
   LedgerEntryEntity,
@@ -26,6 +33,7 @@ import { DataSource } from 'typeorm';
 import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { LoggingModule } from './logging.module.js';
 import { LoggingQueuesService } from './queues/logging-queues.service.js';
+import { EventsService } from './tracking/events.service.js';
 import { adFactory, seedAcmeCatalog } from './testing/acme-catalog.js';
 import { startLoggingStage } from './testing/logging-test-stage.js';
 import { servedAdClaimsFactory } from './testing/served-ad-claims.factory.js';
@@ -170,6 +178,70 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
         (rows) => rows.length === 1,
       );
       expect(row.cost).toBeCloseTo(0.003, 12);
+    });
+
+    it('adds the impressions accepted in one turn as one job and stores and charges each once', async () => {
+      await idle();
+      const before = await scrape();
+      const events = stage.app.get(EventsService);
+      const r = `together-${randomUUID()}`;
+      const tokens = [0, 1, 2].map((s) => {
+        const claims = servedAdClaimsFactory({ r, s, a: 43, bt: 'CPM', p: 3 });
+        return new URL(trackingUrls({ baseUrl, claims, secret: SECRET }).impressionUrl).searchParams.get(
+          't',
+        )!;
+      });
+
+      await Promise.all([...tokens, tokens[0]].map((token) => events.impression(token)));
+      await idle();
+
+      const completed = (text: string) =>
+        rise(before, text, 'adfunnel_logging_jobs_total', { queue: Queues.events, outcome: 'completed' });
+      expect(
+        completed(await eventually('the job counted on /metrics', scrape, (t) => completed(t) >= 1)),
+      ).toBe(1);
+      expect((await eventsOf(r)).map((row) => row.slot).sort()).toEqual([0, 1, 2]);
+      const ledger = await db.getRepository(LedgerEntryEntity).findBy({ requestId: r });
+      expect(ledger.map((entry) => entry.chargedMicros)).toEqual([3000, 3000, 3000]);
+    });
+
+    it('stores the good events of a batch that cannot be stored together one by one, and fails the job for the rest', async () => {
+      const queue = stage.app.get<Queue<TrackingEventsJob>>(getQueueToken(Queues.events));
+      const r = `mixed-${randomUUID()}`;
+      const eventJob = (slot: number): TrackingEventJob => {
+        const claims = servedAdClaimsFactory({ r, s: slot, a: 43, bt: 'CPM', p: 3 });
+        return {
+          eventId: eventId('impression', claims),
+          type: 'impression',
+          requestId: r,
+          userId: claims.u,
+          adId: claims.a,
+          campaignId: claims.c,
+          advertiserId: claims.adv,
+          slot,
+          bidType: claims.bt,
+          price: claims.p,
+          servedAt: claims.t,
+          occurredAt: Date.now(),
+        };
+      };
+      const broken = { ...eventJob(1), userId: null as unknown as string };
+
+      const job = await queue.add(
+        JobNames.persistEvents,
+        { events: [eventJob(0), broken, eventJob(2)] },
+        { jobId: `events:${r}`, attempts: 1, removeOnComplete: true, removeOnFail: false },
+      );
+      const failed = await eventually(
+        'the job to fail',
+        () => queue.getJob(job.id),
+        (found) => found !== null && found.failedReason !== undefined,
+      );
+
+      expect((await eventsOf(r)).map((row) => row.slot).sort()).toEqual([0, 2]);
+      const ledger = await db.getRepository(LedgerEntryEntity).findBy({ requestId: r });
+      expect(ledger.map((entry) => entry.chargedMicros)).toEqual([3000, 3000]);
+      await failed?.remove();
     });
 
     it('no longer takes a click token as a conversion (conversions: POST /v1/conversions with an API key)', async () => {

@@ -13,7 +13,10 @@ export const Queues = {
 } as const;
 
 export const JobNames = {
+  /** One tracking event, its id the job id (clicks and conversions: a conversion looks its click up by it). */
   persistEvent: 'persist-event',
+  /** Impressions and hides accepted together (TrackingEventsJob): one job, one transaction. */
+  persistEvents: 'persist-events',
   persistServed: 'persist-served',
   persistShadow: 'persist-shadow',
 } as const;
@@ -54,6 +57,11 @@ export interface TrackingEventJob {
   clickEventId?: string;
   /** A conversion: the advertiser's own id for it, its dedup key. */
   conversionId?: string;
+}
+
+/** Tracking events the tracking endpoint accepted together; each still stored once by its `eventId`. */
+export interface TrackingEventsJob {
+  events: TrackingEventJob[];
 }
 
 export const ServedAdRecordSchema = z.strictObject({

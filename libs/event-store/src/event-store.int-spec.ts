@@ -236,6 +236,60 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${EventStore.name} on 
     );
   });
 
+  it('records a batch once per event, a repeat inside it or of an earlier batch charging nothing', async () => {
+    const first = eventFactory({ campaignId: 76, price: 3 });
+    const second = eventFactory({ campaignId: 77, price: 4 });
+    const free = eventFactory({ campaignId: 76, type: 'hide' });
+    const batch = [first, second, first, free].map((event) => ({ event, billing: UTC_BUDGET(1_000_000) }));
+
+    const recorded = await sut.recordMany(batch);
+    const again = await sut.recordMany(batch.slice(0, 2));
+
+    expect(recorded.map((r) => [r.stored, r.chargedMicros])).toEqual([
+      [true, 3000],
+      [true, 4000],
+      [false, 0],
+      [true, 0],
+    ]);
+    expect(again.map((r) => r.stored)).toEqual([false, false]);
+    expect(await ledgerOf(76)).toEqual([
+      expect.objectContaining({ entryId: first.eventId, chargedMicros: 3000 }),
+    ]);
+    expect(await dayOf(77)).toMatchObject({ chargedMicros: 4000, entries: 1 });
+  });
+
+  it('never charges past the budget across concurrent batches from every replica', async () => {
+    const batches = Array.from({ length: 12 }, () =>
+      Array.from({ length: 10 }, () => ({
+        event: eventFactory({ campaignId: 78, type: 'click', bidType: 'CPC', price: 0.37 }),
+        billing: UTC_BUDGET(10_000_000),
+      })),
+    );
+    const results = (
+      await Promise.all(batches.map((batch, i) => stores[i % stores.length].recordMany(batch)))
+    ).flat();
+
+    expect(results.reduce((sum, r) => sum + r.chargedMicros, 0)).toBe(10_000_000);
+    expect(results.reduce((sum, r) => sum + r.chargedMicros + r.overdeliveredMicros, 0)).toBe(120 * 370_000);
+    expect(await dayOf(78)).toMatchObject({ chargedMicros: 10_000_000, entries: 120 });
+  });
+
+  it('stores nothing of a batch when one of its events cannot be stored', async () => {
+    const good = eventFactory({ campaignId: 79 });
+    const bad = { ...eventFactory({ campaignId: 79 }), userId: null as unknown as string };
+
+    await expect(
+      sut.recordMany([good, bad].map((event) => ({ event, billing: UTC_BUDGET(1_000_000) }))),
+    ).rejects.toThrow();
+
+    expect(await db.getRepository(TrackingEventEntity).countBy({ campaignId: 79 })).toBe(0);
+    expect(await ledgerOf(79)).toEqual([]);
+    expect(await sut.record(good, UTC_BUDGET(1_000_000))).toMatchObject({
+      stored: true,
+      chargedMicros: 2000,
+    });
+  });
+
   it('keeps every campaign-day total equal to the sums of its ledger', async () => {
     const days = await db.getRepository(CampaignDaySpendEntity).find();
     const entries = await db.getRepository(LedgerEntryEntity).find();
