@@ -23,7 +23,7 @@ describe(openApiDocument.name, () => {
   });
 
   it('takes its request bodies from the validating schemas', () => {
-    const body = sut.paths['/v1/campaigns']!.post!.requestBody as {
+    const body = sut.paths['/v1/campaigns'].post!.requestBody as {
       content: { 'application/json': { schema: { required: string[]; additionalProperties: boolean } } };
     };
     const schema = body.content['application/json'].schema;
