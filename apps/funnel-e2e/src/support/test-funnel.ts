@@ -20,18 +20,31 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..',
  * ports, so it never touches a funnel a developer is running, and leaves nothing behind.
  */
 export class TestFunnel {
-  readonly runId = testRunId('e2e');
-  readonly schema = postgresTestSchema(this.runId);
-  readonly databaseUrl = this.schema.databaseUrl;
+  readonly runId: string;
+  readonly schema: ReturnType<typeof postgresTestSchema>;
+  readonly databaseUrl: string;
   readonly db = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   readonly launcher: FunnelLauncher;
   readonly output: string[] = [];
 
-  /** `colocate`: groups of services that share a process (FunnelLauncher); default one each. */
+  /**
+   * `colocate`: groups of services that share a process (FunnelLauncher); default one each.
+   * `runPrefix` starts the run id (namespace, schema, key prefixes); `env` is added to every service's.
+   */
   constructor({
     basePort = 4100,
     colocate,
-  }: { basePort?: number; colocate?: readonly (readonly FunnelApp[])[] } = {}) {
+    runPrefix = 'e2e',
+    env = {},
+  }: {
+    basePort?: number;
+    colocate?: readonly (readonly FunnelApp[])[];
+    runPrefix?: string;
+    env?: Record<string, string>;
+  } = {}) {
+    this.runId = testRunId(runPrefix);
+    this.schema = postgresTestSchema(this.runId);
+    this.databaseUrl = this.schema.databaseUrl;
     this.launcher = new FunnelLauncher({
       root: ROOT,
       ...(colocate === undefined ? {} : { colocate }),
@@ -40,6 +53,7 @@ export class TestFunnel {
         DATABASE_URL: this.databaseUrl,
         REDIS_URL: TEST_REDIS_URL,
         NATS_URL: TEST_NATS_URL,
+        ...env,
       },
       onLine: (app, line) => {
         this.output.push(`${app}: ${line}`);
