@@ -28,7 +28,13 @@ function mount(el: HTMLElement, opts: uPlot.Options, data: uPlot.AlignedData): v
 }
 
 /** Categories along x, one bar per series in each, overlaid from the widest (behind) to the narrowest. */
-export function barChart(el: HTMLElement, categories: string[], series: BarSeries[], yLabel: string): void {
+export function barChart(
+  el: HTMLElement,
+  categories: string[],
+  series: BarSeries[],
+  yLabel: string,
+  { log = false }: { log?: boolean } = {},
+): void {
   const xs = categories.map((_, i) => i);
   const ordered = [...series].sort((a, b) => b.width - a.width);
   mount(
@@ -38,7 +44,10 @@ export function barChart(el: HTMLElement, categories: string[], series: BarSerie
       height: 260,
       scales: {
         x: { time: false, range: [-0.5, Math.max(0.5, categories.length - 0.5)] },
-        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        // A log scale for counts that fall by orders of magnitude along a funnel; 0 has no place on it.
+        y: log
+          ? { distr: 3, range: (_u, _min, max) => [1, Math.max(10, max * 2)] }
+          : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
         {
@@ -50,7 +59,8 @@ export function barChart(el: HTMLElement, categories: string[], series: BarSerie
         { label: yLabel, size: 60 },
       ],
       series: [
-        {},
+        // The legend names the category under the cursor instead of its index.
+        { label: '', value: (_u: uPlot, x: number | null) => (x === null ? '--' : (categories[x] ?? '')) },
         ...ordered.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -63,7 +73,7 @@ export function barChart(el: HTMLElement, categories: string[], series: BarSerie
       legend: { show: true },
       cursor: { points: { show: false } },
     },
-    [xs, ...ordered.map((s) => s.values)],
+    [xs, ...ordered.map((s) => (log ? s.values.map((v) => (v !== null && v > 0 ? v : null)) : s.values))],
   );
 }
 

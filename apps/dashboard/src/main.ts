@@ -75,14 +75,17 @@ async function panel(section: string, note: string | null, load: () => Promise<v
 async function loadFunnel(window: string): Promise<void> {
   const funnel = await getJson<Funnel>('funnel', { window });
   const down = funnel.services.filter((s) => !s.available).map((s) => s.service);
+  const fromMetrics = funnel.stages.some((s) => s.source === 'metrics');
   byId('funnel-note').textContent =
-    `Requests to auctioned: the services' counters since they started; served to conversions: the event store, last ${window}.` +
+    (fromMetrics ? "Requests to auctioned: the services' counters since they started; served" : 'Served') +
+    ` to conversions: the event store, last ${window}.` +
     (down.length > 0 ? ` Unavailable: ${down.join(', ')}.` : '');
   barChart(
     byId('funnel-chart'),
     funnel.stages.map((s) => s.stage),
     [{ label: 'count', values: funnel.stages.map((s) => s.count), color: COLORS.dark, width: 0.7 }],
-    'count',
+    'count (log)',
+    { log: true },
   );
   fillTable(
     byId('funnel-table'),

@@ -360,6 +360,7 @@ export class DashboardService {
             h.key !== '/metrics' &&
             h.key !== '/health' &&
             !h.key.startsWith('/dashboard') &&
+            !h.key.startsWith('/v1/dashboard') &&
             h.key !== 'unmatched',
         ),
       );
