@@ -86,8 +86,8 @@ export class CampaignDiagnosticsService {
 
   async campaign(authorization: unknown, rawId: string, rawQuery: unknown): Promise<CampaignDiagnostics> {
     const scope = await this.auth.scopeOf(authorization, this.operatorTokens);
-    const campaignId = parseId(rawId);
-    const minutes = this.parseMinutes(rawQuery);
+    const campaignId = parseCampaignId(rawId);
+    const minutes = parseWindowMinutes(rawQuery, this.maxMinutes);
     const campaign = await this.dataSource.getRepository(CampaignEntity).findOneBy({ id: campaignId });
     // Another advertiser's campaign is answered like one that does not exist: ids are not disclosed.
     if (campaign === null || (scope !== 'all' && campaign.advertiserId !== scope)) {
@@ -207,31 +207,32 @@ export class CampaignDiagnosticsService {
       .addGroupBy('e.type')
       .getRawMany();
   }
-
-  private parseMinutes(rawQuery: unknown): number {
-    const query = (rawQuery ?? {}) as Record<string, unknown>;
-    const unknown = Object.keys(query).filter((key) => key !== 'minutes');
-    if (unknown.length > 0) {
-      throw new AdfunnelError(
-        'invalid_request',
-        `unknown query parameter ${unknown.map((key) => `"${key}"`).join(', ')}: the only one is minutes`,
-      );
-    }
-    const raw = query['minutes'];
-    if (raw === undefined) return Math.min(DEFAULT_WINDOW_MINUTES, this.maxMinutes);
-    const text = typeof raw === 'string' ? raw.trim() : '';
-    const minutes = MINUTES.test(text) ? Number(text) : Number.NaN;
-    if (!(minutes >= 1 && minutes <= this.maxMinutes)) {
-      throw new AdfunnelError(
-        'invalid_request',
-        `minutes must be a whole number from 1 to ${this.maxMinutes} (the counts are kept DELIVERY_RETENTION_MINUTES, ${this.maxMinutes}); got ${JSON.stringify(raw)}`,
-      );
-    }
-    return minutes;
-  }
 }
 
-function parseId(raw: string): number {
+/** The window of `?minutes=`: a whole number of minutes from 1 to `maxMinutes`, 60 (or less) if absent. */
+export function parseWindowMinutes(rawQuery: unknown, maxMinutes: number): number {
+  const query = (rawQuery ?? {}) as Record<string, unknown>;
+  const unknown = Object.keys(query).filter((key) => key !== 'minutes');
+  if (unknown.length > 0) {
+    throw new AdfunnelError(
+      'invalid_request',
+      `unknown query parameter ${unknown.map((key) => `"${key}"`).join(', ')}: the only one is minutes`,
+    );
+  }
+  const raw = query['minutes'];
+  if (raw === undefined) return Math.min(DEFAULT_WINDOW_MINUTES, maxMinutes);
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  const minutes = MINUTES.test(text) ? Number(text) : Number.NaN;
+  if (!(minutes >= 1 && minutes <= maxMinutes)) {
+    throw new AdfunnelError(
+      'invalid_request',
+      `minutes must be a whole number from 1 to ${maxMinutes} (the counts are kept ${maxMinutes} minutes, DELIVERY_RETENTION_MINUTES); got ${JSON.stringify(raw)}`,
+    );
+  }
+  return minutes;
+}
+
+export function parseCampaignId(raw: string): number {
   if (!ID.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new AdfunnelError('invalid_request', `campaignId must be a positive integer; got "${raw}"`);
   }
@@ -239,7 +240,7 @@ function parseId(raw: string): number {
 }
 
 /** The stages' counts with the event store's impressions, clicks, conversions and hides in place. */
-function withEvents(
+export function withEvents(
   counts: CampaignWindowCounts,
   events: readonly { adId: number; type: EventType; n: string | number }[],
 ): CampaignWindowCounts {
@@ -258,7 +259,7 @@ function withEvents(
   return { campaign, ads, totals: counts.totals };
 }
 
-function topAds(ads: ReadonlyMap<number, AdCounts>): AdDiagnostics[] {
+export function topAds(ads: ReadonlyMap<number, AdCounts>): AdDiagnostics[] {
   return [...ads]
     .map(([adId, counts]) => ({ adId, ...counts }))
     .sort((a, b) => b.served - a.served || b.retrieved - a.retrieved || a.adId - b.adId)
