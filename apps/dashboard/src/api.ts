@@ -17,10 +17,12 @@ export const session = {
   clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+/** `path` under /v1/dashboard/, or an absolute path of the same service (`/v1/diagnostics/...`). */
 export async function getJson<T>(path: string, params: Record<string, string> = {}): Promise<T> {
   const token = session.token();
   const query = new URLSearchParams(params).toString();
-  const res = await fetch(`/v1/dashboard/${path}${query === '' ? '' : `?${query}`}`, {
+  const url = path.startsWith('/') ? path : `/v1/dashboard/${path}`;
+  const res = await fetch(`${url}${query === '' ? '' : `?${query}`}`, {
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
     cache: 'no-store',
   });
@@ -66,9 +68,10 @@ export interface PacingCurve {
   learntTraffic: boolean;
 }
 
+/** GET /v1/diagnostics/campaigns/:id (logging's delivery diagnostics). */
 export interface CampaignDelivery {
   campaignId: number;
-  window: { minutes: number; from: number; to: number };
+  window: { minutes: number; from: string; to: string };
   serving: boolean;
   stages: Record<string, number | Record<string, number>>;
   topReasons: { reason: string; count: number; share: number }[];

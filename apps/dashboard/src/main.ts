@@ -197,9 +197,11 @@ const DELIVERY_STAGES: [string, (s: CampaignDelivery['stages']) => number][] = [
 ];
 
 async function loadDelivery(campaignId: string): Promise<void> {
-  const delivery = await getJson<CampaignDelivery>(`campaigns/${campaignId}/delivery`, { window: '60m' });
+  const delivery = await getJson<CampaignDelivery>(`/v1/diagnostics/campaigns/${campaignId}`, {
+    minutes: '60',
+  });
   byId('delivery-note').textContent =
-    `Campaign #${delivery.campaignId} over the last ${delivery.window.minutes} minutes, counted by the serving stages: ` +
+    `Campaign #${delivery.campaignId} over the last ${delivery.window.minutes} minutes, counted by the serving stages (GET /v1/diagnostics/campaigns/${delivery.campaignId}): ` +
     (delivery.serving ? 'serving.' : 'not serving.');
   barChart(
     byId('delivery-chart'),

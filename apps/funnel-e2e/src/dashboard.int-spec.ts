@@ -12,6 +12,7 @@ const CHROMIUM = '/usr/bin/chromium';
 /** The colours the dashboard draws its main series in (apps/dashboard/src/main.ts). */
 const DARK = '#2f5fb3';
 const ACCENT = '#d9822b';
+const GREEN = '#3c8d5a';
 /** Nothing listens here: the latency panel must show it unavailable, not fail. */
 const DEAD_METRICS_PORT = 4259;
 const BASE_PORT = 4250;
@@ -37,7 +38,12 @@ describe('the dashboard in headless Chromium', () => {
     basePort: BASE_PORT,
     colocate: [['retrieval', 'ranking', 'auction', 'gateway']],
     runPrefix: 'adfh_dash',
-    env: { DASHBOARD_METRICS_URLS: metricsUrls, DASHBOARD_SCRAPE_TIMEOUT_MS: '1000' },
+    // Delivery counts flushed often, so the diagnostics panel has the stages' counts by the time it loads.
+    env: {
+      DASHBOARD_METRICS_URLS: metricsUrls,
+      DASHBOARD_SCRAPE_TIMEOUT_MS: '1000',
+      DELIVERY_FLUSH_MS: '500',
+    },
   });
   let browser: Browser;
   let adminToken: string;
@@ -202,6 +208,8 @@ describe('the dashboard in headless Chromium', () => {
     expect(Math.abs(shown - charged)).toBeLessThanOrEqual(
       5_000 * (await tableText(page, 'campaign-table')).length,
     );
+    // The delivery panel reads GET /v1/diagnostics/campaigns/:id for the campaign picked.
+    expect(await chartPixels(page, 'delivery-chart', GREEN)).toBeGreaterThan(200);
     expect(await page.locator('#delivery-diagnosis li').count()).toBeGreaterThan(0);
     await page.close();
   });
@@ -238,8 +246,10 @@ describe('the dashboard in headless Chromium', () => {
     const badWindow = await api('funnel?window=soon', adminToken);
     expect(badWindow.status).toBe(400);
     expect(((await badWindow.json()) as { message: string }).message).toMatch(/window/);
-    expect((await api('campaigns/abc/delivery', adminToken)).status).toBe(400);
-    expect((await api(`campaigns/${other.rows[0].id}/delivery?window=99999h`, adminToken)).status).toBe(400);
+    expect((await api('campaigns/abc/pacing', adminToken)).status).toBe(400);
+    const badDay = await api(`campaigns/${other.rows[0].id}/pacing?day=2026-02-30`, adminToken);
+    expect(badDay.status).toBe(400);
+    expect(((await badDay.json()) as { message: string }).message).toMatch(/calendar date/);
     expect((await api('campaigns?day=2026-12-01', adminToken)).status).toBe(400);
   });
 });

@@ -1,4 +1,3 @@
-import { DeliveryEnv } from '@adfunnel/delivery-diagnostics';
 import { envInteger, envPort } from '@adfunnel/platform';
 import { z } from 'zod';
 
@@ -14,7 +13,6 @@ export interface MetricsTarget {
  * every service; they only make the default of DASHBOARD_METRICS_URLS.
  */
 export const DashboardEnv = {
-  ...DeliveryEnv,
   GATEWAY_PORT: envPort(3100),
   RETRIEVAL_PORT: envPort(3101),
   RANKING_PORT: envPort(3102),

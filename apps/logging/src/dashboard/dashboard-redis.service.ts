@@ -1,5 +1,4 @@
 import { PacingStore } from '@adfunnel/budget';
-import { DeliveryReader } from '@adfunnel/delivery-diagnostics';
 import { InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -8,13 +7,12 @@ import type { LoggingConfig } from '../config.js';
 /** A dashboard read that has not answered by then fails; the panel says so. */
 const COMMAND_TIMEOUT_MS = 2_000;
 
-/** The dashboard's reads of Redis (pacing rates and traffic, delivery counts) over a connection of its own. */
+/** The dashboard's reads of Redis (pacing rates and the traffic they follow) over a connection of its own. */
 @Injectable()
 export class DashboardRedis implements OnApplicationShutdown {
   private readonly logger = new Logger(DashboardRedis.name);
   private readonly redis: Redis;
   readonly pacing: PacingStore;
-  readonly delivery: DeliveryReader;
 
   constructor(@InjectConfig() config: LoggingConfig) {
     this.redis = new Redis(config.REDIS_URL, {
@@ -25,7 +23,6 @@ export class DashboardRedis implements OnApplicationShutdown {
     });
     this.redis.on('error', (error: Error) => this.logger.debug(`dashboard Redis: ${error.message}`));
     this.pacing = new PacingStore(this.redis, config.BUDGET_KEY_PREFIX);
-    this.delivery = new DeliveryReader(this.redis, config.DELIVERY_KEY_PREFIX);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -3,7 +3,6 @@ import { Controller, Get, Header, Headers, Param, Query } from '@nestjs/common';
 import { CalibrationReportService } from '../reports/calibration-report.service.js';
 import { DashboardAccess, type DashboardViewer } from './dashboard-access.service.js';
 import {
-  type CampaignDelivery,
   type CampaignRow,
   DashboardService,
   type Funnel,
@@ -56,18 +55,6 @@ export class DashboardController {
     @Query() query: unknown,
   ): Promise<PacingCurve> {
     return this.dashboard.pacingCurve(await this.access.viewerOf(authorization), id, query);
-  }
-
-  /** ?window=60m: the campaign's delivery counts per stage and their diagnosis. */
-  @Get('campaigns/:id/delivery')
-  @RateLimited()
-  @Header('Cache-Control', 'no-store')
-  async delivery(
-    @Headers('authorization') authorization: unknown,
-    @Param('id') id: string,
-    @Query() query: unknown,
-  ): Promise<CampaignDelivery> {
-    return this.dashboard.delivery(await this.access.viewerOf(authorization), id, query);
   }
 
   /** Operators: p50/p90/p99 of each stage from the services' /metrics histograms. */

@@ -1,15 +1,5 @@
-import { BUDGET_DEFAULTS } from '@adfunnel/budget';
-import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
+import { AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
 import { AdfunnelError, type BidType, type CampaignStatus, type Pacing } from '@adfunnel/contracts';
-import {
-  type CampaignFacts,
-  type DeliveryStages,
-  type ReasonCount,
-  DeliveryWindowError,
-  diagnose,
-  windowBounds,
-  windowEnding,
-} from '@adfunnel/delivery-diagnostics';
 import {
   CampaignDaySpendEntity,
   LedgerEntryEntity,
@@ -18,12 +8,11 @@ import {
   campaignDayReport,
 } from '@adfunnel/event-store';
 import { DAY_MS, type LocalDay, TrafficCurve, localDayOf, targetSpend } from '@adfunnel/pacing';
-import { Clock, InjectConfig, formatZodError } from '@adfunnel/platform';
+import { Clock, formatZodError } from '@adfunnel/platform';
 import { billingDay, usdToMicros } from '@adfunnel/utility';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { LoggingConfig } from '../config.js';
 import type { DashboardViewer } from './dashboard-access.service.js';
 import { DashboardRedis } from './dashboard-redis.service.js';
 import { MetricsScraper, type ServiceScrape } from './metrics-scraper.service.js';
@@ -54,7 +43,6 @@ const DayQuerySchema = z.strictObject({
     .optional(),
 });
 const NoQuerySchema = z.strictObject({});
-const DeliveryQuerySchema = z.strictObject({ window: z.string().min(1).default('60m') });
 const CampaignIdSchema = z.coerce
   .number({ error: 'the campaign id must be a positive integer' })
   .int({ error: 'the campaign id must be a positive integer' })
@@ -135,26 +123,9 @@ export interface SurfaceCalibration {
   modelRatio: number | null;
 }
 
-export interface CampaignDelivery {
-  campaignId: number;
-  window: { minutes: number; from: number; to: number };
-  serving: boolean;
-  stages: DeliveryStages;
-  topReasons: readonly ReasonCount[];
-  diagnosis: readonly string[];
-  ads: {
-    adId: number;
-    retrieved: number;
-    won: number;
-    served: number;
-    impressions: number;
-    clicks: number;
-  }[];
-}
-
 /**
  * The dashboard's figures, each from where the platform keeps it: the services' /metrics, the event
- * store and ledger, the catalog, pacing and delivery counts in Redis. An advertiser's questions are
+ * store and ledger, the catalog, and pacing in Redis. An advertiser's questions are
  * limited to its own campaigns.
  */
 @Injectable()
@@ -166,7 +137,6 @@ export class DashboardService {
     private readonly clock: Clock,
     private readonly scraper: MetricsScraper,
     private readonly redis: DashboardRedis,
-    @InjectConfig() private readonly config: LoggingConfig,
   ) {}
 
   async funnel(viewer: DashboardViewer, rawQuery: unknown): Promise<Funnel> {
@@ -291,45 +261,6 @@ export class DashboardService {
     };
   }
 
-  async delivery(viewer: DashboardViewer, rawId: unknown, rawQuery: unknown): Promise<CampaignDelivery> {
-    const campaign = await this.campaignFor(viewer, rawId);
-    const query = parse(DeliveryQuerySchema, rawQuery);
-    let window;
-    try {
-      // The counts are kept per wall-clock minute, whatever the funnel's clock.
-      window = windowEnding(Date.now(), query.window, this.config.DELIVERY_RETENTION_MINUTES);
-    } catch (error) {
-      if (error instanceof DeliveryWindowError) throw new AdfunnelError('invalid_request', error.message);
-      throw error;
-    }
-    const minutes = window.toMinute - window.fromMinute + 1;
-    const [counts, facts] = await Promise.all([
-      this.redis.delivery.campaign(campaign.id, window).catch((error: Error) => {
-        throw new AdfunnelError(
-          'unavailable',
-          `the delivery counts could not be read from Redis: ${error.message}`,
-        );
-      }),
-      this.factsOf(campaign),
-    ]);
-    const verdict = diagnose(facts, counts, minutes);
-    return {
-      campaignId: campaign.id,
-      window: { minutes, ...windowBounds(window) },
-      ...verdict,
-      ads: [...counts.ads.entries()]
-        .map(([adId, a]) => ({
-          adId,
-          retrieved: a.retrieved,
-          won: a.won,
-          served: a.served,
-          impressions: a.impressions,
-          clicks: a.clicks,
-        }))
-        .sort((a, b) => b.served - a.served || b.retrieved - a.retrieved || a.adId - b.adId),
-    };
-  }
-
   async latency(): Promise<Latency> {
     const scrapes = await this.scraper.scrapeAll();
     const rows: LatencyRow[] = [];
@@ -417,55 +348,6 @@ export class DashboardService {
       );
     }
     return campaign;
-  }
-
-  private async factsOf(campaign: CampaignEntity & { timezone: string }): Promise<CampaignFacts> {
-    const day = billingDay(Date.now(), campaign.timezone);
-    const [ads, spend, last] = await Promise.all([
-      this.dataSource
-        .getRepository(AdEntity)
-        .createQueryBuilder('ad')
-        .select('ad.status', 'status')
-        .addSelect('COUNT(*)', 'n')
-        .where('ad.campaignId = :id', campaign)
-        .groupBy('ad.status')
-        .getRawMany<{ status: string; n: string | number }>(),
-      this.dataSource
-        .getRepository(CampaignDaySpendEntity)
-        .findOneBy({ campaignId: campaign.id, billingDay: day }),
-      this.dataSource
-        .getRepository(LedgerEntryEntity)
-        .createQueryBuilder('l')
-        .select('MAX(l.occurredAt)', 'at')
-        .where('l.campaignId = :id AND l.billingDay = :day', { id: campaign.id, day })
-        .getRawOne<{ at: string | number | null }>(),
-    ]);
-    return {
-      campaignId: campaign.id,
-      status: campaign.status,
-      pacing: campaign.pacing,
-      // The serving default (FREQUENCY_CAP_DEFAULT) is the auction's config, not logging's: only a campaign's own.
-      frequencyCap:
-        campaign.frequencyCap === null
-          ? null
-          : {
-              max: campaign.frequencyCap,
-              windowHours: campaign.frequencyWindowHours ?? BUDGET_DEFAULTS.frequencyWindowHours,
-            },
-      targetCountries: campaign.targetCountries,
-      targetDevices: campaign.targetDevices,
-      ads: {
-        total: ads.reduce((sum, r) => sum + Number(r.n), 0),
-        active: Number(ads.find((r) => r.status === 'active')?.n ?? 0),
-      },
-      today: {
-        billingDay: day,
-        timezone: campaign.timezone,
-        budgetMicros: spend?.budgetMicros ?? usdToMicros(campaign.dailyBudget),
-        spendMicros: spend?.chargedMicros ?? 0,
-        lastChargeAt: last?.at === null || last?.at === undefined ? null : Number(last.at),
-      },
-    };
   }
 
   /** Charged micros per 15 minutes of the campaign's billing day, in time order. */
