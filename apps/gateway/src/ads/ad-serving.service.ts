@@ -41,6 +41,8 @@ export class AdServingService {
   ) {}
 
   async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
+    // First, so a refused request's trace can be found by its x-request-id too.
+    annotateSpan(() => ({ 'adfunnel.request_id': requestId }));
     // Ads like an item the catalog does not have cannot be found: refused (400) before any work.
     if (request.contextAdId !== undefined && !this.catalog.snapshot().byId.has(request.contextAdId)) {
       throw new AdfunnelError(
