@@ -1,15 +1,15 @@
-import {
-  ApiError,
-  type Calibration,
-  type CampaignDelivery,
-  type CampaignRow,
-  type Funnel,
-  type Latency,
-  type PacingCurve,
-  type Viewer,
-  getJson,
-  session,
-} from './api.js';
+import type {
+  CampaignDiagnostics,
+  DashboardCalibration,
+  DashboardCampaignRow,
+  DashboardCampaigns,
+  DashboardFunnel,
+  DashboardLatency,
+  DashboardPacingCurve,
+  DashboardViewer,
+  DeliveryStages,
+} from '@adfunnel/contracts';
+import { ApiError, getJson, session } from './api.js';
 import { barChart, timeChart } from './charts.js';
 
 const COLORS = { light: '#b8c4d9', dark: '#2f5fb3', accent: '#d9822b', green: '#3c8d5a' };
@@ -73,7 +73,7 @@ async function panel(section: string, note: string | null, load: () => Promise<v
 }
 
 async function loadFunnel(window: string): Promise<void> {
-  const funnel = await getJson<Funnel>('funnel', { window });
+  const funnel = await getJson<DashboardFunnel>('funnel', { window });
   const down = funnel.services.filter((s) => !s.available).map((s) => s.service);
   const fromMetrics = funnel.stages.some((s) => s.source === 'metrics');
   byId('funnel-note').textContent =
@@ -94,8 +94,8 @@ async function loadFunnel(window: string): Promise<void> {
   );
 }
 
-async function loadCampaigns(): Promise<CampaignRow[]> {
-  const { campaigns } = await getJson<{ campaigns: CampaignRow[] }>('campaigns');
+async function loadCampaigns(): Promise<readonly DashboardCampaignRow[]> {
+  const { campaigns } = await getJson<DashboardCampaigns>('campaigns');
   const top = campaigns.slice(0, SPEND_CHART_CAMPAIGNS);
   barChart(
     byId('spend-chart'),
@@ -159,7 +159,7 @@ async function loadCampaigns(): Promise<CampaignRow[]> {
 }
 
 async function loadPacing(campaignId: string): Promise<void> {
-  const curve = await getJson<PacingCurve>(`campaigns/${campaignId}/pacing`);
+  const curve = await getJson<DashboardPacingCurve>(`campaigns/${campaignId}/pacing`);
   byId('pacing-note').textContent =
     `Campaign #${curve.campaignId}, billing day ${curve.day} (${curve.timezone}), budget ${usd(curve.budgetMicros)}: ` +
     `the target spend curve (libs/pacing, ${curve.learntTraffic ? 'traffic learnt from the last days' : 'flat traffic: no history yet'}) ` +
@@ -184,20 +184,20 @@ async function loadPacing(campaignId: string): Promise<void> {
   );
 }
 
-const DELIVERY_STAGES: [string, (s: CampaignDelivery['stages']) => number][] = [
-  ['requests', (s) => s['requests'] as number],
-  ['eligible', (s) => s['eligible'] as number],
-  ['retrieved', (s) => s['retrieved'] as number],
-  ['ranked', (s) => s['ranked'] as number],
-  ['won', (s) => (s['auction'] as Record<string, number>)['won'] ?? 0],
-  ['served', (s) => s['served'] as number],
-  ['impressions', (s) => s['impressions'] as number],
-  ['clicks', (s) => s['clicks'] as number],
-  ['conversions', (s) => s['conversions'] as number],
+const DELIVERY_STAGES: [string, (s: DeliveryStages) => number][] = [
+  ['requests', (s) => s.requests],
+  ['eligible', (s) => s.eligible],
+  ['retrieved', (s) => s.retrieved],
+  ['ranked', (s) => s.ranked],
+  ['won', (s) => s.auction.won],
+  ['served', (s) => s.served],
+  ['impressions', (s) => s.impressions],
+  ['clicks', (s) => s.clicks],
+  ['conversions', (s) => s.conversions],
 ];
 
 async function loadDelivery(campaignId: string): Promise<void> {
-  const delivery = await getJson<CampaignDelivery>(`/v1/diagnostics/campaigns/${campaignId}`, {
+  const delivery = await getJson<CampaignDiagnostics>(`/v1/diagnostics/campaigns/${campaignId}`, {
     minutes: '60',
   });
   byId('delivery-note').textContent =
@@ -229,7 +229,7 @@ async function loadDelivery(campaignId: string): Promise<void> {
 }
 
 async function loadCalibration(): Promise<void> {
-  const report = await getJson<Calibration>('calibration', { windowMs: '3600000' });
+  const report = await getJson<DashboardCalibration>('calibration', { windowMs: '3600000' });
   barChart(
     byId('calibration-chart'),
     report.surfaces.map((s) => s.surface),
@@ -264,7 +264,7 @@ async function loadCalibration(): Promise<void> {
 }
 
 async function loadLatency(): Promise<void> {
-  const latency = await getJson<Latency>('latency');
+  const latency = await getJson<DashboardLatency>('latency');
   byId('latency-services').replaceChildren(
     ...latency.services.map((s) =>
       Object.assign(document.createElement('li'), {
@@ -277,7 +277,8 @@ async function loadLatency(): Promise<void> {
   );
   // The chart: the gateway's phases and each stage's bus handlers, the request's path.
   const rows = latency.rows.filter((r) => r.kind !== 'http' || r.service === 'gateway');
-  const label = (r: Latency['rows'][number]) => (r.kind === 'phase' ? r.stage : `${r.service} ${r.stage}`);
+  const label = (r: DashboardLatency['rows'][number]) =>
+    r.kind === 'phase' ? r.stage : `${r.service} ${r.stage}`;
   barChart(
     byId('latency-chart'),
     rows.map(label),
@@ -309,10 +310,10 @@ async function loadCampaign(campaignId: string): Promise<void> {
   ]);
 }
 
-async function loadAll(viewer: Viewer): Promise<void> {
+async function loadAll(viewer: DashboardViewer): Promise<void> {
   document.body.dataset['loaded'] = 'false';
   const window = byId<HTMLSelectElement>('window').value;
-  let campaigns: CampaignRow[] = [];
+  let campaigns: readonly DashboardCampaignRow[] = [];
   await Promise.all([
     panel('funnel-panel', 'funnel-note', () => loadFunnel(window)),
     panel('spend-panel', null, async () => {
@@ -328,9 +329,9 @@ async function loadAll(viewer: Viewer): Promise<void> {
 }
 
 async function signIn(): Promise<void> {
-  let viewer: Viewer;
+  let viewer: DashboardViewer;
   try {
-    viewer = await getJson<Viewer>('session');
+    viewer = await getJson<DashboardViewer>('session');
   } catch (error) {
     session.clear();
     byId('login').hidden = false;

@@ -5,3 +5,5 @@ export * from './bus.js';
 export * from './queues.js';
 export * from './tracking.js';
 export * from './api-keys-file.js';
+export * from './dashboard.js';
+export * from './delivery-diagnostics.js';

@@ -1,3 +1,5 @@
+import type { AdDeliveryCounts } from '@adfunnel/contracts';
+
 /**
  * What the serving stages count per campaign, in funnel order. A campaign counts once per request at
  * each stage (its best ad decides the auction verdict), so the numbers compare with the requests.
@@ -57,7 +59,8 @@ export const AD_COUNTS = [
   'impressions',
   'clicks',
   'conversions',
-] as const;
+  // Each one a field of the diagnostics answer's per-ad counts (and logging's topAds needs them all).
+] as const satisfies readonly (keyof AdDeliveryCounts)[];
 export type AdCountName = (typeof AD_COUNTS)[number];
 
 /** The requests the per-campaign counts compare with. */

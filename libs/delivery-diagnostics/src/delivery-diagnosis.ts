@@ -1,3 +1,9 @@
+import type {
+  DeliveryDiagnosis,
+  DeliveryFrequencyCap,
+  DeliveryReason,
+  DeliveryStages,
+} from '@adfunnel/contracts';
 import type { CampaignWindowCounts } from './delivery-reader.js';
 
 /** What the catalog and the ledger say about a campaign now. */
@@ -6,8 +12,7 @@ export interface CampaignFacts {
   /** The catalog's status now: active, paused, ended (or another the catalog adds, such as archived). */
   readonly status: string;
   readonly pacing: 'even' | 'asap';
-  /** The cap in force (its own or the serving default); null: none. */
-  readonly frequencyCap: { readonly max: number; readonly windowHours: number } | null;
+  readonly frequencyCap: DeliveryFrequencyCap;
   /** Empty: every country (device). */
   readonly targetCountries: readonly string[];
   readonly targetDevices: readonly string[];
@@ -21,75 +26,6 @@ export interface CampaignFacts {
     /** When the last charge of the day happened (epoch ms); null before the first. */
     readonly lastChargeAt: number | null;
   };
-}
-
-/** Why a campaign missed requests, one code per stage where it can drop out. */
-export const DELIVERY_REASONS = [
-  'paused',
-  'ended',
-  /** Neither active, paused nor ended (e.g. archived). */
-  'inactive_status',
-  'no_active_ads',
-  'targeting',
-  'budget_exhausted',
-  'budget_committed',
-  'frequency_capped',
-  'not_retrieved',
-  'inactive',
-  'paced',
-  'below_reserve',
-  'below_floor',
-  'diversity_capped',
-  'outbid',
-  'budget_refused',
-] as const;
-export type DeliveryReason = (typeof DELIVERY_REASONS)[number];
-
-export interface ReasonCount {
-  readonly reason: DeliveryReason;
-  /** Requests (auctions, for the auction's reasons) the campaign missed for it in the window. */
-  readonly count: number;
-  /** Of the ad requests retrieval saw in the window. */
-  readonly share: number;
-}
-
-/** The funnel of one campaign over the window, stage by stage, each count once per request. */
-export interface DeliveryStages {
-  readonly requests: number;
-  /** Requests that matched its targeting while it was paused, ended or without an active ad. */
-  readonly targetedInactive: number;
-  readonly eligible: number;
-  readonly budgetExhausted: number;
-  readonly budgetCommitted: number;
-  readonly frequencyCapped: number;
-  readonly retrieved: number;
-  readonly ranked: number;
-  readonly unranked: number;
-  readonly auction: {
-    readonly inactive: number;
-    readonly paced: number;
-    readonly belowReserve: number;
-    readonly belowFloor: number;
-    readonly diversityCapped: number;
-    readonly outbid: number;
-    readonly budgetRefused: number;
-    readonly won: number;
-  };
-  readonly served: number;
-  readonly impressions: number;
-  readonly clicks: number;
-  readonly conversions: number;
-  readonly hides: number;
-}
-
-export interface Diagnosis {
-  /** Whether it served any ad in the window. */
-  readonly serving: boolean;
-  readonly stages: DeliveryStages;
-  /** The largest reasons first, at most five. */
-  readonly topReasons: readonly ReasonCount[];
-  /** Sentences, the most decisive first. */
-  readonly diagnosis: readonly string[];
 }
 
 /** The stages of a campaign's window in the shape the answer gives them. */
@@ -130,7 +66,7 @@ export function diagnose(
   facts: CampaignFacts,
   counts: CampaignWindowCounts,
   windowMinutes: number,
-): Diagnosis {
+): DeliveryDiagnosis {
   const stages = deliveryStages(counts);
   const c = counts.campaign;
   const id = facts.campaignId;

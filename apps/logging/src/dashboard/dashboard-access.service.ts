@@ -1,12 +1,8 @@
 import { AdvertiserAuthenticator, bearerToken } from '@adfunnel/catalog';
-import { AdfunnelError } from '@adfunnel/contracts';
+import { AdfunnelError, type DashboardViewer } from '@adfunnel/contracts';
 import { AdminTokens, InjectConfig } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import type { LoggingConfig } from '../config.js';
-
-/** Who is looking: an operator (ADMIN_TOKEN) sees every advertiser, an advertiser (its API key) its own. */
-export type DashboardViewer =
-  { readonly role: 'operator' } | { readonly role: 'advertiser'; readonly advertiserId: number };
 
 @Injectable()
 export class DashboardAccess {
@@ -19,6 +15,7 @@ export class DashboardAccess {
     this.operatorTokens = new AdminTokens([config.ADMIN_TOKEN, config.REPORTS_ADMIN_TOKEN]);
   }
 
+  /** Who is looking: an operator (ADMIN_TOKEN) sees every advertiser, an advertiser (its API key) its own. */
   async viewerOf(authorization: unknown): Promise<DashboardViewer> {
     if (this.operatorTokens.configured && this.operatorTokens.accepts(bearerToken(authorization))) {
       return { role: 'operator' };

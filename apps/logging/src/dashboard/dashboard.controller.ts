@@ -1,15 +1,16 @@
+import type {
+  DashboardCalibration,
+  DashboardCampaigns,
+  DashboardFunnel,
+  DashboardLatency,
+  DashboardPacingCurve,
+  DashboardViewer,
+} from '@adfunnel/contracts';
 import { RateLimited } from '@adfunnel/platform';
 import { Controller, Get, Header, Headers, Param, Query } from '@nestjs/common';
 import { CalibrationReportService } from '../reports/calibration-report.service.js';
-import { DashboardAccess, type DashboardViewer } from './dashboard-access.service.js';
-import {
-  type CampaignRow,
-  DashboardService,
-  type Funnel,
-  type Latency,
-  type PacingCurve,
-  type SurfaceCalibration,
-} from './dashboard.service.js';
+import { DashboardAccess } from './dashboard-access.service.js';
+import { DashboardService } from './dashboard.service.js';
 
 /** The dashboard's data: `Authorization: Bearer <ADMIN_TOKEN>` for everything, or an advertiser's API key for its own. */
 @Controller('v1/dashboard')
@@ -31,7 +32,10 @@ export class DashboardController {
   @Get('funnel')
   @RateLimited()
   @Header('Cache-Control', 'no-store')
-  async funnel(@Headers('authorization') authorization: unknown, @Query() query: unknown): Promise<Funnel> {
+  async funnel(
+    @Headers('authorization') authorization: unknown,
+    @Query() query: unknown,
+  ): Promise<DashboardFunnel> {
     return this.dashboard.funnel(await this.access.viewerOf(authorization), query);
   }
 
@@ -41,7 +45,7 @@ export class DashboardController {
   async campaigns(
     @Headers('authorization') authorization: unknown,
     @Query() query: unknown,
-  ): Promise<{ campaigns: CampaignRow[] }> {
+  ): Promise<DashboardCampaigns> {
     return { campaigns: await this.dashboard.campaigns(await this.access.viewerOf(authorization), query) };
   }
 
@@ -53,7 +57,7 @@ export class DashboardController {
     @Headers('authorization') authorization: unknown,
     @Param('id') id: string,
     @Query() query: unknown,
-  ): Promise<PacingCurve> {
+  ): Promise<DashboardPacingCurve> {
     return this.dashboard.pacingCurve(await this.access.viewerOf(authorization), id, query);
   }
 
@@ -61,7 +65,7 @@ export class DashboardController {
   @Get('latency')
   @RateLimited()
   @Header('Cache-Control', 'no-store')
-  async latency(@Headers('authorization') authorization: unknown): Promise<Latency> {
+  async latency(@Headers('authorization') authorization: unknown): Promise<DashboardLatency> {
     await this.access.operatorOf(authorization);
     return this.dashboard.latency();
   }
@@ -73,7 +77,7 @@ export class DashboardController {
   async calibration(
     @Headers('authorization') authorization: unknown,
     @Query() query: unknown,
-  ): Promise<{ impressions: number; surfaces: SurfaceCalibration[] }> {
+  ): Promise<DashboardCalibration> {
     await this.access.operatorOf(authorization);
     const report = await this.calibrationReports.calibration(authorization, query);
     return {

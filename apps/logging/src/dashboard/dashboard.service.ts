@@ -1,5 +1,17 @@
 import { AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import { AdfunnelError, type BidType, type CampaignStatus, type Pacing } from '@adfunnel/contracts';
+import {
+  AdfunnelError,
+  type DashboardCampaignRow,
+  type DashboardFunnel,
+  type DashboardFunnelStage,
+  type DashboardLatency,
+  type DashboardLatencyRow,
+  type DashboardPacingCurve,
+  type DashboardPacingPoint,
+  type DashboardServiceStatus,
+  type DashboardSurfaceCalibration,
+  type DashboardViewer,
+} from '@adfunnel/contracts';
 import {
   CampaignDaySpendEntity,
   LedgerEntryEntity,
@@ -13,7 +25,6 @@ import { billingDay, usdToMicros } from '@adfunnel/utility';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { DashboardViewer } from './dashboard-access.service.js';
 import { DashboardRedis } from './dashboard-redis.service.js';
 import { MetricsScraper, type ServiceScrape } from './metrics-scraper.service.js';
 import { type HistogramSummary, histogramSummaries, sumOf } from './prometheus-text.js';
@@ -49,80 +60,6 @@ const CampaignIdSchema = z.coerce
   .positive({ error: 'the campaign id must be a positive integer' })
   .max(Number.MAX_SAFE_INTEGER);
 
-export interface FunnelStage {
-  readonly stage: string;
-  /** null: the service that counts it did not answer. */
-  readonly count: number | null;
-  /** `metrics` (counters since the service started) or `events` (the event store, over the window). */
-  readonly source: 'metrics' | 'events';
-}
-
-export interface Funnel {
-  readonly since: number;
-  readonly until: number;
-  readonly stages: FunnelStage[];
-  readonly services: { service: string; available: boolean; error?: string }[];
-}
-
-export interface CampaignRow {
-  campaignId: number;
-  advertiserId: number;
-  name: string;
-  status: CampaignStatus;
-  bidType: BidType;
-  pacing: Pacing;
-  billingDay: string;
-  timezone: string;
-  budgetMicros: number;
-  spendMicros: number;
-  overdeliveredMicros: number;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  /** The pass-through rate pacing gives it now; null for an asap campaign or without a rate. */
-  passThroughRate: number | null;
-}
-
-export interface PacingCurve {
-  campaignId: number;
-  day: string;
-  timezone: string;
-  startMs: number;
-  endMs: number;
-  budgetMicros: number;
-  /** Every 15 minutes of the day: where the target curve is and the charged spend (null after now). */
-  points: { t: number; targetMicros: number; spendMicros: number | null }[];
-  passThroughRate: number | null;
-  /** Whether the traffic curve was learnt from request counts (false: flat, no history). */
-  learntTraffic: boolean;
-}
-
-export interface LatencyRow {
-  service: string;
-  /** What was timed: a gateway phase, a bus pattern handled, an HTTP route. */
-  kind: 'phase' | 'bus' | 'http';
-  stage: string;
-  count: number;
-  p50Ms: number | null;
-  p90Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface Latency {
-  services: { service: string; url: string; available: boolean; error?: string }[];
-  rows: LatencyRow[];
-}
-
-export interface SurfaceCalibration {
-  surface: string;
-  impressions: number;
-  clicks: number;
-  expectedClicks: number;
-  /** predicted / observed clicks (1 is calibrated), as served and as the model predicted; null without clicks. */
-  servedRatio: number | null;
-  modelRatio: number | null;
-}
-
 /**
  * The dashboard's figures, each from where the platform keeps it: the services' /metrics, the event
  * store and ledger, the catalog, and pacing in Redis. An advertiser's questions are
@@ -139,7 +76,7 @@ export class DashboardService {
     private readonly redis: DashboardRedis,
   ) {}
 
-  async funnel(viewer: DashboardViewer, rawQuery: unknown): Promise<Funnel> {
+  async funnel(viewer: DashboardViewer, rawQuery: unknown): Promise<DashboardFunnel> {
     const { window } = parse(FunnelQuerySchema, rawQuery);
     const until = this.clock.now();
     const since = until - window;
@@ -149,11 +86,11 @@ export class DashboardService {
       this.servedSince(since, advertiserId),
       this.eventsSince(since, advertiserId),
     ]);
-    const fromMetrics = (stage: string, service: string, metric: string): FunnelStage => {
+    const fromMetrics = (stage: string, service: string, metric: string): DashboardFunnelStage => {
       const scrape = scrapes.find((s) => s.service === service);
       return { stage, count: scrape?.available ? sumOf(scrape.samples, metric) : null, source: 'metrics' };
     };
-    const stages: FunnelStage[] = [];
+    const stages: DashboardFunnelStage[] = [];
     if (viewer.role === 'operator') {
       stages.push(
         fromMetrics('requests', 'gateway', 'adfunnel_gateway_ad_answers_total'),
@@ -171,7 +108,7 @@ export class DashboardService {
     return { since, until, stages, services: scrapes.map(serviceStatus) };
   }
 
-  async campaigns(viewer: DashboardViewer, rawQuery: unknown): Promise<CampaignRow[]> {
+  async campaigns(viewer: DashboardViewer, rawQuery: unknown): Promise<DashboardCampaignRow[]> {
     parse(NoQuerySchema, rawQuery);
     const now = this.clock.now();
     const campaigns = await this.campaignsOf(viewer);
@@ -210,7 +147,11 @@ export class DashboardService {
       .slice(0, MAX_CAMPAIGNS);
   }
 
-  async pacingCurve(viewer: DashboardViewer, rawId: unknown, rawQuery: unknown): Promise<PacingCurve> {
+  async pacingCurve(
+    viewer: DashboardViewer,
+    rawId: unknown,
+    rawQuery: unknown,
+  ): Promise<DashboardPacingCurve> {
     const campaign = await this.campaignFor(viewer, rawId);
     const query = parse(DayQuerySchema, rawQuery);
     const now = this.clock.now();
@@ -235,7 +176,7 @@ export class DashboardService {
     const traffic = TrafficCurve.learn(history);
     const learntTraffic = traffic.shares.some((s) => Math.abs(s - 1 / 24) > 1e-9);
     const budgetMicros = spendRow?.budgetMicros ?? usdToMicros(campaign.dailyBudget);
-    const points: PacingCurve['points'] = [];
+    const points: DashboardPacingPoint[] = [];
     let spent = 0;
     let next = 0;
     for (let t = day.startMs; ; t = Math.min(t + CURVE_STEP_MS, day.endMs)) {
@@ -261,10 +202,10 @@ export class DashboardService {
     };
   }
 
-  async latency(): Promise<Latency> {
+  async latency(): Promise<DashboardLatency> {
     const scrapes = await this.scraper.scrapeAll();
-    const rows: LatencyRow[] = [];
-    const add = (service: string, kind: LatencyRow['kind'], summaries: HistogramSummary[]) => {
+    const rows: DashboardLatencyRow[] = [];
+    const add = (service: string, kind: DashboardLatencyRow['kind'], summaries: HistogramSummary[]) => {
       for (const h of summaries) {
         if (h.count === 0) continue;
         rows.push({
@@ -303,7 +244,7 @@ export class DashboardService {
   surfaceCalibration(
     served: { bySurface: CalibrationRow[] },
     model: { bySurface: CalibrationRow[] },
-  ): SurfaceCalibration[] {
+  ): DashboardSurfaceCalibration[] {
     const modelBy = new Map(model.bySurface.map((g) => [g.key, g]));
     return served.bySurface.map((g) => ({
       surface: g.key,
@@ -427,7 +368,7 @@ function namedDay(day: string, timeZone: string): LocalDay {
   throw new AdfunnelError('invalid_request', `day must be a calendar date; got "${day}"`);
 }
 
-function serviceStatus(s: ServiceScrape): { service: string; available: boolean; error?: string } {
+function serviceStatus(s: ServiceScrape): DashboardServiceStatus {
   return s.available
     ? { service: s.service, available: true }
     : { service: s.service, available: false, error: s.error };

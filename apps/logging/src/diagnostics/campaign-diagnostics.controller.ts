@@ -1,6 +1,7 @@
+import type { CampaignDiagnostics } from '@adfunnel/contracts';
 import { RateLimited } from '@adfunnel/platform';
 import { Controller, Get, Header, Headers, Param, Query } from '@nestjs/common';
-import { type CampaignDiagnostics, CampaignDiagnosticsService } from './campaign-diagnostics.service.js';
+import { CampaignDiagnosticsService } from './campaign-diagnostics.service.js';
 
 @Controller('v1/diagnostics')
 export class CampaignDiagnosticsController {

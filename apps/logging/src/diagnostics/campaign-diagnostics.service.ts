@@ -1,11 +1,15 @@
 import { AdEntity, AdvertiserAuthenticator, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
-import { AdfunnelError, type EventType } from '@adfunnel/contracts';
+import {
+  type AdDiagnostics,
+  AdfunnelError,
+  type CampaignDiagnostics,
+  type EventType,
+} from '@adfunnel/contracts';
 import {
   AD_COUNTS,
   type AdCounts,
   type CampaignFacts,
   type CampaignWindowCounts,
-  type Diagnosis,
   DeliveryReader,
   type DeliveryWindow,
   diagnose,
@@ -32,34 +36,6 @@ const EVENT_COUNT: Record<EventType, 'impressions' | 'clicks' | 'conversions' | 
   conversion: 'conversions',
   hide: 'hides',
 };
-
-export interface AdDiagnostics extends AdCounts {
-  readonly adId: number;
-}
-
-/** GET /v1/diagnostics/campaigns/:campaignId: where a campaign dropped out of the funnel, and why. */
-export interface CampaignDiagnostics extends Diagnosis {
-  readonly campaignId: number;
-  readonly advertiserId: number;
-  readonly window: { readonly minutes: number; readonly from: string; readonly to: string };
-  /** What the catalog and the ledger say now, whatever the window's traffic. */
-  readonly status: {
-    readonly campaign: string;
-    readonly ads: { readonly total: number; readonly active: number };
-    readonly budget: {
-      readonly billingDay: string;
-      readonly timezone: string;
-      readonly dailyBudgetMicros: number;
-      /** Charged so far today, from the ledger. */
-      readonly spendMicros: number;
-      readonly remainingMicros: number;
-    };
-    readonly frequencyCap: CampaignFacts['frequencyCap'];
-    readonly targeting: { readonly countries: readonly string[]; readonly devices: readonly string[] };
-  };
-  /** Its most served ads in the window (then the most retrieved), at most TOP_ADS. */
-  readonly ads: readonly AdDiagnostics[];
-}
 
 /**
  * "Why isn't campaign X serving": the serving stages' delivery counts over a window (summed from the
