@@ -24,6 +24,8 @@ export interface TestStageEnv {
   BUS_NAMESPACE: string;
   /** Budget state and frequency caps under keys of the stage's own. */
   BUDGET_KEY_PREFIX: string;
+  /** Delivery-diagnostics counts under keys of the stage's own, not a local funnel's. */
+  DELIVERY_KEY_PREFIX: string;
   CATALOG_REFRESH_MS: string;
   LOG_LEVEL: string;
 }
@@ -56,6 +58,7 @@ export async function startTestStage(options: TestStageOptions): Promise<TestSta
     NATS_URL: TEST_NATS_URL,
     BUS_NAMESPACE: namespace,
     BUDGET_KEY_PREFIX: namespace,
+    DELIVERY_KEY_PREFIX: namespace,
     CATALOG_REFRESH_MS: '0',
     LOG_LEVEL: 'warn',
   };
