@@ -32,8 +32,8 @@ start   checks that Redis and NATS (and PostgreSQL, with DATABASE_URL) answer, w
         other than the default SQLite file) when that file is missing, starts the six services
         (logging, the advertiser API, retrieval, ranking, auction, gateway; by default the
         serving four in one process, logging and the advertiser API in another, see
-        --colocate), waits until each is healthy, prints the URL and
-        an example request, and stops everything on Ctrl-C. A service that exits on its own is
+        --colocate), waits until each is healthy, prints the URLs (gateway,
+        advertiser API, dashboard) and an example request, and stops everything on Ctrl-C. A service that exits on its own is
         started again: to restart one, send it SIGTERM (pkill -f apps/logging/dist/main.js, or
         pkill -f colocated-main.js for the co-located group); it drains and comes back with the
         same environment.
@@ -149,6 +149,7 @@ Try:
     -d '{"userId":"u00042","surface":"home_feed","country":"US","device":"mobile","slots":3}'
 
 Advertiser API: ${launcher.url('advertiser')} (docs: ${launcher.url('advertiser')}/docs; Bearer <API key> from the file below)
+Dashboard: ${launcher.url('logging')}/dashboard (sign in with ADMIN_TOKEN, or an advertiser's API key)
 Health: ${SERVICE_APPS.map((a) => `${launcher.url(a)}/health`).join('  ')}
 ${keysNote}${secretsNote}Press Ctrl-C to stop.
 `);
