@@ -63,7 +63,9 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     try {
-      await this.redis.connect();
+      // bull may have started the connection already (its constructor touches the client).
+      if (this.redis.status === 'wait') await this.redis.connect();
+      else if (this.redis.status !== 'ready') await readyOrError(this.redis);
     } catch (err) {
       // ioredis keeps reconnecting; until then answers carry no ads and /health reports Redis down.
       this.logger.warn(`Redis not reachable at start-up: ${(err as Error).message}`);
@@ -263,4 +265,19 @@ function rawCtrScores({ scores, scoredAdIds }: FunnelTrace): Map<number, number>
   if (scores?.pCtrRaw === undefined || scoredAdIds === undefined) return null;
   const { pCtrRaw } = scores;
   return new Map(scoredAdIds.map((adId, i) => [adId, pCtrRaw[i]] as const));
+}
+
+function readyOrError(redis: Redis): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ready = () => {
+      redis.off('error', failed);
+      resolve();
+    };
+    const failed = (err: Error) => {
+      redis.off('ready', ready);
+      reject(err);
+    };
+    redis.once('ready', ready);
+    redis.once('error', failed);
+  });
 }
