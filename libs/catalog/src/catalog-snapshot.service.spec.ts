@@ -42,11 +42,9 @@ describe(CatalogSnapshotService.name, () => {
   let sut: CatalogSnapshotService;
 
   function build(catalogRefreshMs: number): CatalogSnapshotService {
-    return new CatalogSnapshotService(
-      { loadAds } as unknown as CatalogReader,
-      { assertReady } as unknown as CatalogStartupCheck,
-      { catalogRefreshMs },
-    );
+    return new CatalogSnapshotService(readerOf(loadAds), { assertReady } as unknown as CatalogStartupCheck, {
+      catalogRefreshMs,
+    });
   }
 
   beforeEach(() => {
@@ -148,7 +146,7 @@ const started: CatalogSnapshotService[] = [];
 function sharedService(sqlitePath: string, catalogRefreshMs = 0) {
   const loadAds = jest.fn(() => Promise.resolve(sharedCatalog));
   const sut = new CatalogSnapshotService(
-    { loadAds } as unknown as CatalogReader,
+    readerOf(loadAds),
     { assertReady: () => Promise.resolve() } as unknown as CatalogStartupCheck,
     { catalogRefreshMs, sqlitePath },
   );
@@ -248,3 +246,13 @@ describe('shareCatalogSnapshots (services co-located in one process)', () => {
     expect(b.loadAds).toHaveBeenCalledTimes(1);
   });
 });
+
+/** A reader whose pages are one page of what `loadAds` answers, so the spec counts reloads by its calls. */
+function readerOf(loadAds: () => Promise<CatalogAd[]>): CatalogReader {
+  return {
+    loadAds,
+    async *adPages() {
+      yield await loadAds();
+    },
+  } as unknown as CatalogReader;
+}

@@ -3,8 +3,19 @@ import type { CatalogAd } from './catalog-ad.js';
 
 /** A content hash of everything serving reads from the ads, so an unchanged catalog keeps its version. */
 export function catalogVersion(ads: readonly CatalogAd[]): string {
-  const hash = createHash('sha256');
-  for (const ad of ads) {
+  const version = new CatalogVersionHash();
+  for (const ad of ads) version.add(ad);
+  return version.digest();
+}
+
+/** catalogVersion ad by ad, for a catalog read in pages: the same ads in the same order give the same version. */
+export class CatalogVersionHash {
+  private readonly hash = createHash('sha256');
+  private count = 0;
+
+  add(ad: CatalogAd): void {
+    const hash = this.hash;
+    this.count++;
     const c = ad.campaign;
     hash.update(
       `${ad.id}\u0001${ad.campaignId}\u0001${ad.advertiserId}\u0001${ad.status}\u0001${ad.category}\u0001${ad.title}\u0001` +
@@ -14,5 +25,8 @@ export function catalogVersion(ads: readonly CatalogAd[]): string {
     );
     hash.update(new Uint8Array(ad.embedding.buffer, ad.embedding.byteOffset, ad.embedding.byteLength));
   }
-  return `cat-${ads.length}-${hash.digest('hex').slice(0, 16)}`;
+
+  digest(): string {
+    return `cat-${this.count}-${this.hash.digest('hex').slice(0, 16)}`;
+  }
 }

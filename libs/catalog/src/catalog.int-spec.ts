@@ -7,7 +7,9 @@ import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { createDataSource, migrationsPending, runCatalogMigrations } from './catalog-data-source.js';
+import type { CatalogAd } from './catalog-ad.js';
 import { markCatalogChanged } from './catalog-change-mark.js';
+import { catalogVersion } from './catalog-version.js';
 import { CatalogReader } from './catalog-reader.service.js';
 import { CatalogSnapshotService } from './catalog-snapshot.service.js';
 import { derivedAdEmbedding } from './derived-ad-embedding.js';
@@ -180,6 +182,45 @@ describe.each([
         });
       });
       expect(changed).toEqual([1]);
+    } finally {
+      sut.onModuleDestroy();
+    }
+  });
+
+  it('reads the ads in pages equal to one read of them all, and the snapshot of the pages has their version', async () => {
+    await ds.transaction(async (em) => {
+      const embedding = (await derivedAdEmbedding(em, 'electronics')).embedding;
+      await em.getRepository(AdEntity).save(
+        Array.from({ length: 11 }, (_, i) => ({
+          id: 2 + i,
+          campaignId: 1,
+          advertiserId: 1,
+          title: `ad ${2 + i}`,
+          text: 'x',
+          imageUrl: 'https://img.example.com/1.jpg',
+          landingUrl: 'https://shop.example.com/1',
+          category: 'electronics',
+          embedding,
+          status: i % 3 === 0 ? ('paused' as const) : ('active' as const),
+          createdAt: 1,
+        })),
+      );
+      await markCatalogChanged(em);
+    });
+    const reader = new CatalogReader(ds);
+    const pages: CatalogAd[][] = [];
+    for await (const page of reader.adPages(5)) pages.push(page);
+    const all = await reader.loadAds();
+
+    expect(pages.map((page) => page.length)).toEqual([5, 5, 2]);
+    expect(pages.flat()).toEqual(all);
+    const sut = new CatalogSnapshotService(reader, new CatalogStartupCheck(ds, { requireAds: false }), {
+      catalogRefreshMs: 0,
+    });
+    await sut.onModuleInit();
+    try {
+      expect(sut.snapshot().version).toBe(catalogVersion(all));
+      expect([...sut.snapshot().byId.keys()]).toEqual(all.map((ad) => ad.id));
     } finally {
       sut.onModuleDestroy();
     }
