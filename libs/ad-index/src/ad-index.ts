@@ -186,6 +186,7 @@ export interface IndexParams extends GraphParams {
 
 /** applyInSlices yields to the event loop once a slice of graph insertions has run this long. */
 const APPLY_SLICE_MS = 10;
+const DIFF_SLICE_MS = 4;
 /** Margin on k / share, so that an unlucky neighbourhood rarely leaves the over-fetch short. */
 const OVERFETCH_MARGIN = 1.25;
 /**
@@ -540,7 +541,30 @@ export class AdIndex {
    * Checks every ad as a build would (so `apply` cannot fail half way on bad data) and mutates nothing.
    */
   changes(ads: readonly IndexableAd[]): IndexChanges {
+    const steps = this.changeSteps(ads, Infinity);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  }
+
+  /**
+   * `changes`, yielding to the event loop every `sliceMs`: the diff reads every servable ad, tens of
+   * milliseconds at 100,000. The index must not change meanwhile (the generation check of apply
+   * refuses changes computed against another state).
+   */
+  async changesInSlices(ads: readonly IndexableAd[], sliceMs = DIFF_SLICE_MS): Promise<IndexChanges> {
+    const steps = this.changeSteps(ads, sliceMs);
+    // Yield first too: a caller's own synchronous work just before would otherwise add to the first slice.
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  private *changeSteps(ads: readonly IndexableAd[], sliceMs: number): Generator<void, IndexChanges> {
     const { dim, priors } = this.params;
+    const generation = this.generationCount;
+    let sliceStart = performance.now();
+    let n = 0;
     const columns = this.columns;
     const seen = new Set<number>();
     const added: IndexRow[] = [];
@@ -548,6 +572,10 @@ export class AdIndex {
     const scratch = new Float32Array(dim);
     let unchanged = 0;
     for (const ad of ads) {
+      if ((++n & 255) === 0 && performance.now() - sliceStart >= sliceMs) {
+        yield;
+        sliceStart = performance.now();
+      }
       if (!isServable(ad)) continue;
       if (seen.has(ad.id)) throw new RangeError(`ad ${ad.id} appears twice in the catalog`);
       seen.add(ad.id);
@@ -577,7 +605,7 @@ export class AdIndex {
     }
     const removed: number[] = [];
     for (const id of this.slotOf.keys()) if (!seen.has(id)) removed.push(id);
-    return { generation: this.generationCount, added, updated, removed, unchanged };
+    return { generation, added, updated, removed, unchanged };
   }
 
   /**

@@ -65,8 +65,8 @@ export interface IndexKeeperHooks<C> {
   ads(snapshot: CatalogSnapshot): Promise<readonly IndexableAd[]>;
   /** After a saved index is read, before it is brought to the catalog (a tower reuses its vectors). */
   loaded?(index: AdIndex): void;
-  /** What serves beside the index, built (off the request path) before each swap or in-place change. */
-  companion(index: AdIndex, snapshot: CatalogSnapshot): C;
+  /** What serves beside the index, built (off the request path, in slices) before each swap or in-place change. */
+  companion(index: AdIndex, snapshot: CatalogSnapshot): C | Promise<C>;
   /** Called in the same synchronous step as an in-place change or a swap: `index` and `companion` now serve. */
   install(index: AdIndex, companion: C, snapshot: CatalogSnapshot): void;
 }
@@ -121,7 +121,7 @@ export class IndexKeeper<C> {
       this.index = index;
       this.snapshot = snapshot;
       this.startup = startup;
-      const companion = this.hooks.companion(index, snapshot);
+      const companion = await this.hooks.companion(index, snapshot);
       if (startup.how === 'built' || (startup.applied !== undefined && total(startup.applied) > 0)) {
         this.scheduleSave(0);
       }
@@ -202,7 +202,7 @@ export class IndexKeeper<C> {
         const loadMs = performance.now() - startedAt;
         this.hooks.loaded?.(index);
         const saved = index.catalogVersion;
-        const changes = index.changes(await this.hooks.ads(snapshot));
+        const changes = await index.changesInSlices(await this.hooks.ads(snapshot));
         const applied = await index.applyInSlices(changes, snapshot.version);
         logger.log(
           `${name} index loaded from ${dir} in ${loadMs.toFixed(0)} ms (catalog ${saved}); to catalog ${snapshot.version}: ` +
@@ -256,14 +256,14 @@ export class IndexKeeper<C> {
     const startedAt = performance.now();
     try {
       const ads = await this.hooks.ads(snapshot);
-      const changes = index.changes(ads);
+      const changes = await index.changesInSlices(ads);
       // New points are what costs (an HNSW insertion each); removals and targeting or bid changes do not.
       const points = changes.added.length + changes.updated.filter((u) => u.vectorChanged).length;
       const inPlace =
         points <= settings.RETRIEVAL_INDEX_INCREMENTAL_MAX &&
         points <= settings.RETRIEVAL_INDEX_MAX_DELETED_SHARE * Math.max(index.size, 1);
       if (inPlace) {
-        const companion = this.hooks.companion(index, snapshot);
+        const companion = await this.hooks.companion(index, snapshot);
         if (this.stopped) return;
         let applied;
         try {
@@ -317,7 +317,7 @@ export class IndexKeeper<C> {
       ...this.options.index,
       catalogVersion: snapshot.version,
     });
-    const companion = this.hooks.companion(built, snapshot);
+    const companion = await this.hooks.companion(built, snapshot);
     if (this.stopped) return;
     const previous = this.index;
     this.index = built;
@@ -348,7 +348,7 @@ export class IndexKeeper<C> {
     try {
       const purged = index.deleted;
       const compacted = await index.compact();
-      const companion = this.hooks.companion(compacted, snapshot);
+      const companion = await this.hooks.companion(compacted, snapshot);
       if (this.stopped) return;
       this.index = compacted;
       this.hooks.install(compacted, companion, snapshot);

@@ -5,10 +5,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/gl
 import { AdIndex } from '@adfunnel/ad-index';
 import type { CatalogAd } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
-import { EMBEDDING_DIM } from '@adfunnel/features';
+import { EMBEDDING_DIM, TOPIC_COUNT } from '@adfunnel/features';
 import { FakeCatalogSnapshots, catalogAds, catalogSnapshot } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { RetrievalConfigSchema, type RetrievalConfig } from '../config.js';
+import { CandidateCatalog } from '../sources/candidate-catalog.js';
 import { IndexLifecycleService } from './index-lifecycle.service.js';
 import { IndexStore } from './index-store.js';
 
@@ -286,5 +287,96 @@ describe(IndexLifecycleService.name, () => {
       expect(restarted.current().catalogVersion).toBe('cat-2');
       expect(restarted.status().lifecycle.startup?.applied).toEqual({ added: 0, updated: 0, removed: 0 });
     });
+  });
+});
+
+describe(`${IndexLifecycleService.name} candidate catalog`, () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  /** Everything the candidate sources read of a candidate catalog, for these ads and queries. */
+  function contents(sut: CandidateCatalog, ads: readonly CatalogAd[], queries: readonly string[]) {
+    const ids = [...new Set(ads.map((ad) => ad.id))];
+    const advertisers = [...new Set(ads.map((ad) => ad.advertiserId))];
+    return {
+      ads: ids.map((id) => sut.ad(id)),
+      byAdvertiser: advertisers.map((id) => sut.adsOfAdvertiser(id)),
+      centroids: Array.from({ length: TOPIC_COUNT }, (_, c) => sut.categoryCentroid(c)),
+      lexical: { size: sut.lexical.size, terms: sut.lexical.terms },
+      searches: queries.map((q) => sut.lexical.search(q, 50)),
+      eligible: ['US', 'JP', 'ZZ'].map((country) => sut.eligible(country, 'mobile').count),
+      campaigns: ['US', 'JP'].map((country) => sut.campaignsFor(country, 'tablet')),
+    };
+  }
+
+  it('after adds, changes and removals equals a candidate catalog built from scratch, and never pairs an index with another catalog', async () => {
+    const base = catalogAds();
+    const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', base));
+    const sut = new IndexLifecycleService(catalog.asService(), config);
+    await sut.onApplicationBootstrap();
+    const live = base.filter((ad) => ad.status === 'active' && ad.campaign.status === 'active');
+    const removed = live[5];
+    const nextId = Math.max(...base.map((ad) => ad.id)) + 1;
+    const added: CatalogAd = { ...live[0], id: nextId, title: 'Zorblax trail boots', text: 'Grippy soles.' };
+    const steps: CatalogAd[][] = [
+      [...base, added],
+      [...base, added].map((ad) => (ad.id === live[1].id ? { ...ad, title: 'Quuxify desk lamp' } : ad)),
+      [...base, added]
+        .filter((ad) => ad.id !== removed.id)
+        .map((ad) => (ad.id === live[1].id ? { ...ad, title: 'Quuxify desk lamp' } : ad))
+        .map((ad) => (ad.id === live[2].id ? { ...ad, status: 'paused' as const } : ad)),
+    ];
+    const queries = ['zorblax boots', 'quuxify lamp', removed.title, live[1].title, 'trail'];
+
+    // What tells the catalogs apart: the new ad, the changed title, the removed ad.
+    const fingerprint = (candidates: CandidateCatalog) =>
+      `${candidates.lexical.size}|${candidates.lexical.search('zorblax quuxify', 10).adIds.join(',')}|` +
+      `${candidates.ad(removed.id) === undefined ? 'gone' : 'there'}`;
+    const expected = new Map<string, string>([['cat-1', fingerprint(sut.candidates())]]);
+    steps.forEach((ads, i) =>
+      expected.set(`cat-${i + 2}`, fingerprint(CandidateCatalog.build(sut.current(), ads))),
+    );
+    expect(new Set(expected.values()).size).toBe(expected.size);
+
+    for (const [i, ads] of steps.entries()) {
+      const version = `cat-${i + 2}`;
+      catalog.publish(catalogSnapshot(version, ads));
+      // Every turn of the event loop while the change is worked on: the index in service and the
+      // candidate catalog are of one catalog.
+      const mismatches: string[] = [];
+      let turns = 0;
+      let following = true;
+      const watch = () => {
+        const index = sut.current();
+        const candidates = sut.candidates();
+        if (candidates.index !== index) mismatches.push(`${version}: another index`);
+        if (fingerprint(candidates) !== expected.get(index.catalogVersion)) {
+          mismatches.push(`index of ${index.catalogVersion} beside another candidate catalog`);
+        }
+        turns++;
+        if (following) setImmediate(watch);
+      };
+      setImmediate(watch);
+      await sut.follow(catalog.snapshot());
+      following = false;
+
+      expect(mismatches).toEqual([]);
+      expect(turns).toBeGreaterThan(0);
+      expect(sut.current().catalogVersion).toBe(version);
+      expect(sut.status().lifecycle.lastChange).toMatchObject({ how: 'applied', catalogVersion: version });
+      const scratch = CandidateCatalog.build(sut.current(), ads);
+      expect(contents(sut.candidates(), [...base, added], queries)).toEqual(
+        contents(scratch, [...base, added], queries),
+      );
+    }
+
+    const lexical = sut.candidates().lexical;
+    expect(lexical.search('zorblax', 10).adIds).toEqual([added.id]);
+    expect(lexical.search('quuxify', 10).adIds).toEqual([live[1].id]);
+    expect(lexical.search(removed.title, 1000).adIds).not.toContain(removed.id);
+    expect(sut.candidates().ad(removed.id)).toBeUndefined();
+    expect(sut.candidates().ad(added.id)?.campaignId).toBe(added.campaign.id);
+    await sut.onModuleDestroy();
   });
 });

@@ -31,8 +31,8 @@ export const CONTENT_EMBEDDING_VERSION = `catalog-embedding/${EMBEDDING_DIM}d/un
  * IndexStore (when one is given and the save is of this embedding version and layout) and applies
  * what the catalog changed since, or builds and saves one; then it follows the catalog through an
  * IndexKeeper: a small change in place, a large one built aside, soft deletes compacted away, the
- * index saved after changes. The candidate catalog is built aside for every change and swapped in
- * in the same synchronous step as the index change, so a request sees the old pair or the new one.
+ * index saved after changes. The candidate catalog is built aside for every change, in slices, and
+ * swapped in in the same synchronous step as the index change, so a request sees the old pair or the new one.
  */
 @Injectable()
 export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -62,7 +62,7 @@ export class IndexLifecycleService implements OnApplicationBootstrap, OnModuleDe
       },
       {
         ads: (snapshot) => Promise.resolve(snapshot.ads),
-        companion: (index, snapshot) => CandidateCatalog.build(index, snapshot.ads),
+        companion: (index, snapshot) => CandidateCatalog.buildInSlices(index, snapshot.ads),
         install: (index, companion) => {
           this.index = index;
           this.candidateCatalog = companion;

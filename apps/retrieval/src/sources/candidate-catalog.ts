@@ -1,6 +1,7 @@
 import type { AdIndex } from '@adfunnel/ad-index';
 import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
 import { TOPIC_COUNT } from '@adfunnel/features';
+import { BUILD_SLICE_MS, runInSlices, runToEnd, sliceClock } from './build-slices.js';
 import { LexicalIndex, type LexicalIndexOptions } from './lexical-index.js';
 
 /** What the candidate sources read of one catalog ad. */
@@ -38,7 +39,7 @@ const ELIGIBLE_CACHE_SIZE = 64;
  * Everything the candidate sources search, built from one catalog snapshot next to its AdIndex and
  * swapped in with it: the index, a lexical index over ad titles and texts, each ad's unit embedding
  * (every catalog ad, so a paused ad still works as a related-items context or a recent engagement)
- * and the ads of each advertiser. Immutable once built.
+ * and the ads of each advertiser. Immutable once built; retrieval builds each in slices (buildInSlices).
  */
 export class CandidateCatalog {
   private readonly eligibleSets = new Map<string, ReadonlyMap<number, number>>();
@@ -60,6 +61,29 @@ export class CandidateCatalog {
     ads: readonly CatalogAd[],
     lexicalOptions: LexicalIndexOptions = {},
   ): CandidateCatalog {
+    return runToEnd(CandidateCatalog.buildSteps(index, ads, lexicalOptions, Infinity));
+  }
+
+  /**
+   * `build`, yielding to the event loop every `sliceMs` (a whole build is about 100 ms at 10,000
+   * ads): what retrieval does for each catalog change, before it swaps the result in with the index.
+   */
+  static buildInSlices(
+    index: AdIndex,
+    ads: readonly CatalogAd[],
+    lexicalOptions: LexicalIndexOptions = {},
+    sliceMs = BUILD_SLICE_MS,
+  ): Promise<CandidateCatalog> {
+    return runInSlices(CandidateCatalog.buildSteps(index, ads, lexicalOptions, sliceMs));
+  }
+
+  private static *buildSteps(
+    index: AdIndex,
+    ads: readonly CatalogAd[],
+    lexicalOptions: LexicalIndexOptions,
+    sliceMs: number,
+  ): Generator<void, CandidateCatalog> {
+    const due = sliceClock(sliceMs);
     const byId = new Map<number, CandidateAd>();
     const byAdvertiser = new Map<number, number[]>();
     const byCampaign = new Map<number, number[]>();
@@ -70,7 +94,9 @@ export class CandidateCatalog {
     };
     const sums: (Float32Array | null)[] = Array.from({ length: TOPIC_COUNT }, () => null);
     const campaigns = new Map<number, { campaign: CatalogCampaign; servable: boolean }>();
+    let n = 0;
     for (const ad of ads) {
+      if ((++n & 127) === 0 && due()) yield;
       const entry = campaigns.get(ad.campaign.id);
       const servable = ad.status === 'active' && ad.campaign.status === 'active';
       if (entry === undefined) campaigns.set(ad.campaign.id, { campaign: ad.campaign, servable });
@@ -89,9 +115,10 @@ export class CandidateCatalog {
       push(byAdvertiser, ad.advertiserId, ad.id);
       push(byCampaign, ad.campaign.id, ad.id);
     }
-    const lexical = LexicalIndex.build(
+    const lexical = yield* LexicalIndex.buildSteps(
       ads.map((ad) => ({ id: ad.id, fields: [ad.title, ad.text] })),
       lexicalOptions,
+      sliceMs,
     );
     const centroids = sums.map((sum) => (sum === null ? null : unitOrNull(sum)));
     const inactive = [...campaigns.values()].filter((c) => !c.servable).map((c) => c.campaign);

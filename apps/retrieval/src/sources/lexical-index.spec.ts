@@ -12,6 +12,13 @@ const DOCS: LexicalDocument[] = [
 describe(LexicalIndex.name, () => {
   const index = LexicalIndex.build(DOCS);
 
+  it('builds the same index in slices as at once', async () => {
+    const sliced = await LexicalIndex.buildInSlices(DOCS, {}, 0);
+
+    expect(sliced).toEqual(index);
+    expect(sliced.search('wireless earbuds', 5)).toEqual(index.search('wireless earbuds', 5));
+  });
+
   it('indexes words and bigrams of every field, lower-cased', () => {
     expect(index.size).toBe(5);
     expect(index.search('EARBUDS', 5).adIds).toEqual([1]);

@@ -1,5 +1,6 @@
 import { TopK } from '@adfunnel/ad-index';
 import { wordsAndBigrams } from '@adfunnel/features';
+import { BUILD_SLICE_MS, runInSlices, runToEnd, sliceClock } from './build-slices.js';
 
 /** One ad's text as the lexical index reads it; fields are tokenized apart, so no bigram spans two. */
 export interface LexicalDocument {
@@ -31,7 +32,7 @@ interface Postings {
  * An inverted index over ad text scored with Okapi BM25, its terms the words and bigrams of
  * libs/features' tokenizer (so a query naming a two-word product, "wireless earbuds", scores the ads
  * with that phrase above those with one of its words): built once per catalog snapshot (like the
- * AdIndex, immutable; a new snapshot builds a new one), answered from postings of the query's terms,
+ * AdIndex, immutable; a new snapshot builds a new one, in slices off the request path), answered from postings of the query's terms,
  * so a query costs the length of its terms' postings, not the catalog's size.
  */
 export class LexicalIndex {
@@ -44,6 +45,25 @@ export class LexicalIndex {
   ) {}
 
   static build(docs: readonly LexicalDocument[], options: LexicalIndexOptions = {}): LexicalIndex {
+    return runToEnd(LexicalIndex.buildSteps(docs, options, Infinity));
+  }
+
+  /** `build`, yielding to the event loop every `sliceMs`: tokenizing 10,000 ads takes tens of milliseconds. */
+  static buildInSlices(
+    docs: readonly LexicalDocument[],
+    options: LexicalIndexOptions = {},
+    sliceMs = BUILD_SLICE_MS,
+  ): Promise<LexicalIndex> {
+    return runInSlices(LexicalIndex.buildSteps(docs, options, sliceMs));
+  }
+
+  /** The build as steps, for a caller that slices a larger build (CandidateCatalog). */
+  static *buildSteps(
+    docs: readonly LexicalDocument[],
+    options: LexicalIndexOptions,
+    sliceMs: number,
+  ): Generator<void, LexicalIndex> {
+    const due = sliceClock(sliceMs);
     const k1 = options.k1 ?? LEXICAL_DEFAULTS.k1;
     const b = options.b ?? LEXICAL_DEFAULTS.b;
     if (!Number.isFinite(k1) || k1 < 0)
@@ -56,6 +76,7 @@ export class LexicalIndex {
     const seen = new Set<number>();
     let totalLength = 0;
     for (let slot = 0; slot < n; slot++) {
+      if ((slot & 63) === 0 && due()) yield;
       const doc = docs[slot];
       if (seen.has(doc.id)) throw new RangeError(`ad ${doc.id} appears twice in the lexical index`);
       seen.add(doc.id);
@@ -84,7 +105,9 @@ export class LexicalIndex {
     }
     const postings = new Map<string, Postings>();
     const idf = new Map<string, number>();
+    let terms = 0;
     for (const [term, p] of build) {
+      if ((++terms & 255) === 0 && due()) yield;
       postings.set(term, { docs: Int32Array.from(p.docs), tf: Float32Array.from(p.tf) });
       // The BM25+ style idf (log(1 + ...)) stays positive for terms in most documents, e.g. "from".
       idf.set(term, Math.log(1 + (n - p.docs.length + 0.5) / (p.docs.length + 0.5)));
