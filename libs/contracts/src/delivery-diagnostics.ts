@@ -64,7 +64,7 @@ export interface DeliveryStages {
 }
 
 export interface DeliveryDiagnosis {
-  /** Whether it served any ad in the window. */
+  /** Whether it serves now: active, with an active ad, and it served an ad in the window. */
   readonly serving: boolean;
   readonly stages: DeliveryStages;
   /** The largest reasons first, at most five. */

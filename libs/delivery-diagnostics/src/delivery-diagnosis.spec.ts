@@ -97,6 +97,15 @@ describe(diagnose.name, () => {
     expect(sut.serving).toBe(true);
   });
 
+  it('does not call a campaign paused after it served in the window serving', () => {
+    const counts = countsFactory({ eligible: 10, retrieved: 10, won: 4, served: 4 }, 10);
+
+    expect(diagnose(factsFactory(), counts, 15).serving).toBe(true);
+    const paused = diagnose(factsFactory({ status: 'paused' }), counts, 15);
+    expect(paused.serving).toBe(false);
+    expect(paused.diagnosis[0]).toMatch(/^campaign \d+ is paused by the advertiser/);
+  });
+
   it('says how often it was outbid, and by how much', () => {
     const sut = diagnose(
       factsFactory(),

@@ -176,7 +176,9 @@ export function diagnose(
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)
     .map(([reason, n]) => ({ reason, count: n, share: Math.round((n / requests) * 1000) / 1000 }));
-  return { serving: c.served > 0, stages, topReasons, diagnosis: sentences };
+  // Serving now: it served in the window and can still serve (a campaign paused after it served is not).
+  const servable = facts.status === 'active' && facts.ads.active > 0;
+  return { serving: servable && c.served > 0, stages, topReasons, diagnosis: sentences };
 }
 
 function competed(c: CampaignWindowCounts['campaign']): number {
