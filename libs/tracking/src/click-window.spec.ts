@@ -10,7 +10,9 @@ describe(clickWindowPlacement.name, () => {
     ['a day later', clickAt + DAY, 'inside'],
     ['exactly at the end of the window', clickAt + 7 * DAY, 'inside'],
     ['a millisecond after the window', clickAt + 7 * DAY + 1, 'after_window'],
-    ['a millisecond before the click', clickAt - 1, 'before_click'],
+    ['stamped in whole seconds just before the click (clock skew)', clickAt - 254, 'inside'],
+    ['5 s before the click', clickAt - 5000, 'inside'],
+    ['more than 5 s before the click', clickAt - 5001, 'before_click'],
   ] as const)('places a conversion %s of a 7-day window %s', (_label, conversionAt, expected) => {
     expect(clickWindowPlacement(clickAt, conversionAt, 7)).toBe(expected);
   });
