@@ -17,6 +17,7 @@ import { SpendPublisher } from './event-store/spend-publisher.service.js';
 import { CalibrationReportController } from './reports/calibration-report.controller.js';
 import { CalibrationReportService } from './reports/calibration-report.service.js';
 import { ReportsController } from './reports/reports.controller.js';
+import { ReportAccess } from './reports/report-access.service.js';
 import { ReportsService } from './reports/reports.service.js';
 import { LoggingQueuesModule } from './queues/logging-queues.module.js';
 import { ServedProcessor } from './served/served.processor.js';
@@ -63,6 +64,7 @@ export class LoggingModule {
         LandingPageService,
         AdvertiserApiKeyService,
         AdvertiserAuthenticator,
+        ReportAccess,
         ReportsService,
         CalibrationReportService,
         { provide: ClickLookup, useClass: EventsClickLookup },

@@ -1,26 +1,15 @@
-import { AdvertiserAuthenticator, bearerToken } from '@adfunnel/catalog';
 import { AdfunnelError, type DashboardViewer } from '@adfunnel/contracts';
-import { AdminTokens, InjectConfig } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
-import type { LoggingConfig } from '../config.js';
+import { ReportAccess } from '../reports/report-access.service.js';
 
 @Injectable()
 export class DashboardAccess {
-  private readonly operatorTokens: AdminTokens;
-
-  constructor(
-    private readonly advertisers: AdvertiserAuthenticator,
-    @InjectConfig() config: LoggingConfig,
-  ) {
-    this.operatorTokens = new AdminTokens([config.ADMIN_TOKEN, config.REPORTS_ADMIN_TOKEN]);
-  }
+  constructor(private readonly access: ReportAccess) {}
 
   /** Who is looking: an operator (ADMIN_TOKEN) sees every advertiser, an advertiser (its API key) its own. */
   async viewerOf(authorization: unknown): Promise<DashboardViewer> {
-    if (this.operatorTokens.configured && this.operatorTokens.accepts(bearerToken(authorization))) {
-      return { role: 'operator' };
-    }
-    return { role: 'advertiser', advertiserId: await this.advertisers.advertiserOf(authorization) };
+    const scope = await this.access.scopeOf(authorization);
+    return scope === 'all' ? { role: 'operator' } : { role: 'advertiser', advertiserId: scope };
   }
 
   /** The operator panels (latency, calibration, the platform's funnel) are not an advertiser's to read. */

@@ -1,6 +1,7 @@
 import { AdvertiserApiKeyService, AdvertiserAuthenticator } from '@adfunnel/catalog';
 import { Module } from '@nestjs/common';
 import { CalibrationReportService } from '../reports/calibration-report.service.js';
+import { ReportAccess } from '../reports/report-access.service.js';
 import { DashboardAccess } from './dashboard-access.service.js';
 import { DashboardPageController } from './dashboard-page.controller.js';
 import { DashboardRedis } from './dashboard-redis.service.js';
@@ -19,6 +20,7 @@ import { MetricsScraper } from './metrics-scraper.service.js';
     DashboardRedis,
     DashboardService,
     MetricsScraper,
+    ReportAccess,
   ],
 })
 export class DashboardModule {}

@@ -2,6 +2,7 @@ import { AdvertiserApiKeyService, AdvertiserAuthenticator } from '@adfunnel/cata
 import { DeliveryDiagnosticsModule } from '@adfunnel/delivery-diagnostics';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { LoggingConfig } from '../config.js';
+import { ReportAccess } from '../reports/report-access.service.js';
 import { CampaignDiagnosticsController } from './campaign-diagnostics.controller.js';
 import { CampaignDiagnosticsService } from './campaign-diagnostics.service.js';
 
@@ -17,7 +18,7 @@ export class CampaignDiagnosticsModule {
       module: CampaignDiagnosticsModule,
       imports: [DeliveryDiagnosticsModule.forService('logging', config)],
       controllers: [CampaignDiagnosticsController],
-      providers: [AdvertiserApiKeyService, AdvertiserAuthenticator, CampaignDiagnosticsService],
+      providers: [AdvertiserApiKeyService, AdvertiserAuthenticator, ReportAccess, CampaignDiagnosticsService],
       exports: [CampaignDiagnosticsService],
     };
   }

@@ -1,4 +1,4 @@
-import { AdEntity, AdvertiserAuthenticator, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
+import { AdEntity, AdvertiserEntity, CampaignEntity } from '@adfunnel/catalog';
 import {
   type AdDiagnostics,
   AdfunnelError,
@@ -18,11 +18,12 @@ import {
   zeroCounts,
 } from '@adfunnel/delivery-diagnostics';
 import { CampaignDaySpendEntity, LedgerEntryEntity, TrackingEventEntity } from '@adfunnel/event-store';
-import { AdminTokens, Clock, InjectConfig } from '@adfunnel/platform';
+import { Clock, InjectConfig } from '@adfunnel/platform';
 import { billingDay, isTimeZone, usdToMicros } from '@adfunnel/utility';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LoggingConfig } from '../config.js';
+import { ReportAccess } from '../reports/report-access.service.js';
 
 export const DEFAULT_WINDOW_MINUTES = 60;
 /** The answer lists this many of the campaign's ads, the most served (then retrieved) first. */
@@ -46,22 +47,20 @@ const EVENT_COUNT: Record<EventType, 'impressions' | 'clicks' | 'conversions' | 
  */
 @Injectable()
 export class CampaignDiagnosticsService {
-  private readonly operatorTokens: AdminTokens;
   private readonly maxMinutes: number;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly auth: AdvertiserAuthenticator,
+    private readonly access: ReportAccess,
     private readonly reader: DeliveryReader,
     private readonly clock: Clock,
     @InjectConfig() config: LoggingConfig,
   ) {
-    this.operatorTokens = new AdminTokens([config.ADMIN_TOKEN, config.REPORTS_ADMIN_TOKEN]);
     this.maxMinutes = config.DELIVERY_RETENTION_MINUTES;
   }
 
   async campaign(authorization: unknown, rawId: string, rawQuery: unknown): Promise<CampaignDiagnostics> {
-    const scope = await this.auth.scopeOf(authorization, this.operatorTokens);
+    const scope = await this.access.scopeOf(authorization);
     const campaignId = parseCampaignId(rawId);
     const minutes = parseWindowMinutes(rawQuery, this.maxMinutes);
     const campaign = await this.dataSource.getRepository(CampaignEntity).findOneBy({ id: campaignId });

@@ -1,9 +1,7 @@
-import { AdvertiserAuthenticator } from '@adfunnel/catalog';
 import { type CampaignReport, campaignReport } from '@adfunnel/event-store';
-import { AdminTokens, InjectConfig } from '@adfunnel/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { LoggingConfig } from '../config.js';
+import { ReportAccess } from './report-access.service.js';
 
 export type { CampaignReport } from '@adfunnel/event-store';
 
@@ -13,18 +11,13 @@ export type { CampaignReport } from '@adfunnel/event-store';
  */
 @Injectable()
 export class ReportsService {
-  private readonly operatorTokens: AdminTokens;
-
   constructor(
     private readonly dataSource: DataSource,
-    private readonly auth: AdvertiserAuthenticator,
-    @InjectConfig() config: LoggingConfig,
-  ) {
-    this.operatorTokens = new AdminTokens([config.ADMIN_TOKEN, config.REPORTS_ADMIN_TOKEN]);
-  }
+    private readonly access: ReportAccess,
+  ) {}
 
   async campaigns(authorization: unknown, rawQuery: unknown): Promise<CampaignReport> {
-    const scope = await this.auth.scopeOf(authorization, this.operatorTokens);
+    const scope = await this.access.scopeOf(authorization);
     return campaignReport(this.dataSource, scope, rawQuery);
   }
 }
