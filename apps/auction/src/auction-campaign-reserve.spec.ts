@@ -1,6 +1,6 @@
-import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
+import type { CatalogAd } from '@adfunnel/catalog';
 import type { AuctionRequest } from '@adfunnel/contracts';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot } from '@adfunnel/testing';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { AuctionService } from './auction.service.js';
@@ -9,36 +9,7 @@ import type { PacingService } from './pacing/pacing.service.js';
 
 /** A CPC campaign of its own per ad, with the catalog's per-campaign reserve (USD CPM) or none. */
 function cpcAd(id: number, bid: number, reserveCpm: number | null): CatalogAd {
-  const campaign: CatalogCampaign = {
-    id: id * 100,
-    advertiserId: id * 10,
-    status: 'active',
-    bidType: 'CPC',
-    bid,
-    dailyBudget: 100,
-    targetCountries: [],
-    targetDevices: [],
-    timezone: 'UTC',
-    clickWindowDays: 7,
-    pacing: 'asap',
-    frequencyCap: null,
-    frequencyWindowHours: null,
-    reserveCpm,
-  };
-  return {
-    id,
-    campaignId: campaign.id,
-    advertiserId: campaign.advertiserId,
-    title: `ad ${id}`,
-    text: '',
-    imageUrl: '',
-    landingUrl: '',
-    category: 'electronics',
-    categoryIndex: 0,
-    status: 'active',
-    embedding: new Float32Array(0),
-    campaign,
-  };
+  return catalogAdFactory(id, { id: id * 100, advertiserId: id * 10, bidType: 'CPC', bid, reserveCpm });
 }
 
 describe(`${AuctionService.name} with per-campaign reserves`, () => {

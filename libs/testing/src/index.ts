@@ -1,6 +1,7 @@
 export * from './test-infrastructure.js';
 export * from './eventually.js';
 export * from './catalog-snapshot.factory.js';
+export * from './catalog-ad.factory.js';
 export * from './fake-catalog-snapshots.js';
 export * from './seeded-catalog.js';
 export * from './test-stage.js';

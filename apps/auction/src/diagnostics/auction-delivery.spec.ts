@@ -1,4 +1,4 @@
-import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
+import type { CatalogCampaign } from '@adfunnel/catalog';
 import type { AuctionRequest } from '@adfunnel/contracts';
 import {
   AD_COUNTS,
@@ -7,47 +7,13 @@ import {
   DeliveryTally,
   TOTAL_COUNTS,
 } from '@adfunnel/delivery-diagnostics';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot } from '@adfunnel/testing';
 import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { AuctionService } from '../auction.service.js';
 import { AuctionConfigSchema } from '../config.js';
 import type { PacingService } from '../pacing/pacing.service.js';
 import { AuctionDelivery } from './auction-delivery.js';
-
-/** Ad `id` of campaign `campaignId` (advertiser `advertiserId`), a CPM bid. */
-function ad(
-  id: number,
-  campaign: Partial<CatalogCampaign> & Pick<CatalogCampaign, 'id' | 'advertiserId' | 'bid'>,
-  status: CatalogAd['status'] = 'active',
-): CatalogAd {
-  return {
-    id,
-    campaignId: campaign.id,
-    advertiserId: campaign.advertiserId,
-    title: `ad ${id}`,
-    text: '',
-    imageUrl: '',
-    landingUrl: '',
-    category: 'electronics',
-    categoryIndex: 0,
-    status,
-    embedding: new Float32Array(0),
-    campaign: {
-      status: 'active',
-      bidType: 'CPM',
-      dailyBudget: 100,
-      targetCountries: [],
-      targetDevices: [],
-      timezone: 'UTC',
-      clickWindowDays: 7,
-      pacing: 'asap',
-      frequencyCap: null,
-      frequencyWindowHours: null,
-      ...campaign,
-    },
-  };
-}
 
 const count = (row: DrainedCampaign | undefined, name: (typeof CAMPAIGN_COUNTS)[number]) =>
   row?.counts?.[CAMPAIGN_COUNTS.indexOf(name)] ?? 0;
@@ -59,12 +25,12 @@ describe(AuctionDelivery.name, () => {
   // campaign 300 (advertiser 3): ad 4, CPM 0.1, under the 0.50 CPM reserve; campaign 400 paused;
   // campaign 500 paced out.
   const snapshot = catalogSnapshot('v1', [
-    ad(1, { id: 100, advertiserId: 1, bid: 20 }),
-    ad(2, { id: 100, advertiserId: 1, bid: 20 }),
-    ad(3, { id: 200, advertiserId: 2, bid: 10 }),
-    ad(4, { id: 300, advertiserId: 3, bid: 0.1 }),
-    ad(5, { id: 400, advertiserId: 4, bid: 50, status: 'paused' }),
-    ad(6, { id: 500, advertiserId: 5, bid: 50 }),
+    catalogAdFactory(1, { id: 100, advertiserId: 1, bid: 20 }),
+    catalogAdFactory(2, { id: 100, advertiserId: 1, bid: 20 }),
+    catalogAdFactory(3, { id: 200, advertiserId: 2, bid: 10 }),
+    catalogAdFactory(4, { id: 300, advertiserId: 3, bid: 0.1 }),
+    catalogAdFactory(5, { id: 400, advertiserId: 4, bid: 50, status: 'paused' }),
+    catalogAdFactory(6, { id: 500, advertiserId: 5, bid: 50 }),
   ]);
   const config = AuctionConfigSchema.parse({});
   const clock = { now: () => Date.UTC(2026, 2, 2, 9) };
