@@ -18,7 +18,11 @@ import type {
   StateChange,
 } from './advertiser-catalog.types.js';
 
-/** Attempts at a new id when a concurrent writer took the same one (the ids are the catalog's integers). */
+/**
+ * Attempts at a new id when another writer took the same one. On PostgreSQL id allocation is serialized
+ * by a transaction lock, so only a writer that inserts ids of its own (a seed) can collide; SQLite
+ * serializes write transactions itself.
+ */
 const ID_ATTEMPTS = 5;
 
 export interface CampaignFilter {
@@ -240,7 +244,11 @@ export class AdvertiserCatalogService {
     });
   }
 
-  /** The next id after the largest; a concurrent writer that took it first means a retry with the next. */
+  /**
+   * The next id after the largest. Concurrent creates on PostgreSQL wait for each other on a
+   * transaction lock per table: with MAX + 1 alone, six campaigns created at once collided often
+   * enough to exhaust the retries (a 500 on CI).
+   */
   private async insertWithNewId<E extends ObjectLiteral>(
     target: EntityTarget<E>,
     insert: (em: EntityManager, id: number) => Promise<E>,
@@ -248,6 +256,7 @@ export class AdvertiserCatalogService {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.write(async (em) => {
+          await lockIdAllocation(em, em.getRepository(target).metadata.tableName);
           const row = await em
             .getRepository(target)
             .createQueryBuilder('t')
@@ -355,6 +364,12 @@ function checkCategory(category: string): void {
 }
 
 /** A primary-key clash: PostgreSQL's unique_violation, SQLite's constraint error. */
+/** PostgreSQL: one writer at a time allocates ids in `table`, until its transaction ends. */
+async function lockIdAllocation(em: EntityManager, table: string): Promise<void> {
+  if (em.connection.options.type !== 'postgres') return;
+  await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`adfunnel.ids.${table}`]);
+}
+
 function isDuplicateKey(error: unknown): boolean {
   const e = error as { code?: unknown; driverError?: { code?: unknown } };
   const code = e.driverError?.code ?? e.code;
