@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script.js';
+import { RedisScript } from '@adfunnel/redis';
 
 // Amounts cross into Lua as the decimal strings the caller sent and are written back as those same
 // strings: Lua's number-to-string conversion would print 15-digit micros in exponent notation.

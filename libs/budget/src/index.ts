@@ -5,5 +5,4 @@ export * from './budget-redis.js';
 export * from './budget-store.js';
 export * from './frequency-cap-store.js';
 export * from './pacing-store.js';
-export * from './redis-script.js';
 export * from './reservation-amount.js';

@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script.js';
+import { RedisScript } from '@adfunnel/redis';
 
 /**
  * KEYS lock, last slice; ARGV owner, slice, lock ttl (ms). Takes the lock for a slice no replica has

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TEST_REDIS_URL } from '@adfunnel/testing';
 import { Redis } from 'ioredis';
 import { RedisScript } from './redis-script.js';
 
@@ -8,7 +7,8 @@ describe(RedisScript.name, () => {
   let redis: Redis;
 
   beforeAll(() => {
-    redis = new Redis(TEST_REDIS_URL);
+    // This machine's Redis (libs/testing's TEST_REDIS_URL; libs/testing depends on this library).
+    redis = new Redis('redis://127.0.0.1:6379');
   });
 
   afterAll(() => {

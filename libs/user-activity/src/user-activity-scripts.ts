@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script.js';
+import { RedisScript } from '@adfunnel/redis';
 
 /**
  * The user hash (UserActivityKeys.user): `at` (updatedAt, epoch ms), the four decayed counts per
