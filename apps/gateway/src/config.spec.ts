@@ -65,6 +65,20 @@ describe('GatewayConfigSchema', () => {
     }
   });
 
+  it('wants the served record give-up time longer than its timeout', () => {
+    expect(parseConfig(GatewayConfigSchema, { TRACKING_SECRET })).toMatchObject({
+      SERVED_RECORD_TIMEOUT_MS: 100,
+      SERVED_RECORD_GIVE_UP_MS: 300,
+    });
+    expect(() =>
+      parseConfig(GatewayConfigSchema, {
+        TRACKING_SECRET,
+        SERVED_RECORD_TIMEOUT_MS: '200',
+        SERVED_RECORD_GIVE_UP_MS: '200',
+      }),
+    ).toThrow(/SERVED_RECORD_GIVE_UP_MS.*must be more than SERVED_RECORD_TIMEOUT_MS \(200\), got 200/s);
+  });
+
   it('refuses to start without a tracking secret, in development too', () => {
     for (const NODE_ENV of ['development', 'production']) {
       expect(() => parseConfig(GatewayConfigSchema, { NODE_ENV })).toThrow(

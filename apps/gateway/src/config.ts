@@ -33,10 +33,15 @@ export const GatewayConfigSchema = z
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1-64 of [A-Za-z0-9_.-]' })
       .default('adfunnel'),
     /**
-     * How long a request waits for its served record (and, before the funnel, its request-id claim)
-     * to be written to Redis; past it the answer carries no ads.
+     * How long a request waits for its request-id claim, and for Redis to confirm its served record;
+     * past it the record is withheld unless Redis already has it (README, "Served records").
      */
     SERVED_RECORD_TIMEOUT_MS: ms(100),
+    /**
+     * The longest a request waits for any word from Redis on its served record; past it the answer
+     * carries no ads and the record is withdrawn. More than SERVED_RECORD_TIMEOUT_MS.
+     */
+    SERVED_RECORD_GIVE_UP_MS: ms(300),
     /**
      * Ad requests served at once; beyond, POST /v1/ads is shed with 503 and Retry-After before its
      * body is read (0: no limit). README, "Overload".
@@ -71,7 +76,16 @@ export const GatewayConfigSchema = z
     ).default(1000),
     ...UserActivityEnv,
   })
-  .superRefine(refuseWeakTrackingSecretInProduction);
+  .superRefine(refuseWeakTrackingSecretInProduction)
+  .superRefine((config, ctx) => {
+    if (config.SERVED_RECORD_GIVE_UP_MS <= config.SERVED_RECORD_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SERVED_RECORD_GIVE_UP_MS'],
+        message: `must be more than SERVED_RECORD_TIMEOUT_MS (${config.SERVED_RECORD_TIMEOUT_MS}), got ${config.SERVED_RECORD_GIVE_UP_MS}`,
+      });
+    }
+  });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema> & { TRACKING_BASE_URL: string };
 
 /** The validated environment with TRACKING_BASE_URL resolved (it follows LOGGING_PORT unless set). */

@@ -4,10 +4,12 @@ import { BudgetStore } from '@adfunnel/budget';
 import {
   JobNames,
   Queues,
+  SERVED_OUTCOME_LUA,
   type ServedRecord,
   type ServedRecordJob,
   type TrackingEventJob,
   type TrackingEventsJob,
+  servedOutcomeKey,
 } from '@adfunnel/contracts';
 import {
   CampaignDaySpendEntity,
@@ -26,6 +28,7 @@ import {
 } from '@adfunnel/testing';
 import { eventId, trackingUrls } from '@adfunnel/tracking';
 import { billingDay } from '@adfunnel/utility';
+import { RedisScript } from '@adfunnel/redis';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { Redis } from 'ioredis';
@@ -357,6 +360,46 @@ describe.each(testDatabaseKinds('logging').map((b) => [b.name, b] as const))(
       expect(rows.map((row) => [row.id, row.adId, row.features, row.featureDim])).toEqual([
         [`${requestId}:0`, 42, [0.25, 1, 0], 3],
         [`${requestId}:1`, 43, [0.5, 0, 1], 3],
+      ]);
+    });
+
+    it('stores a served job only when its outcome in Redis says its answers carried the ads', async () => {
+      const served = stage.app.get<Queue<ServedRecordJob>>(getQueueToken(Queues.served));
+      const decide = new RedisScript('decide', SERVED_OUTCOME_LUA.decide);
+      const [shown, withheld, undecided] = ['shown', 'withheld', 'undecided'].map((name) =>
+        servedRecordFactory({ requestId: `${name}-${randomUUID()}` }),
+      );
+      const add = async (record: ServedRecord, outcome: string | null) => {
+        const jobId = `served:${record.requestId}:o`;
+        const outcomeKey = servedOutcomeKey(prefix, jobId);
+        if (outcome !== null) await decide.run(served.client, [outcomeKey], [outcome, 60_000]);
+        await served.add(
+          JobNames.persistServed,
+          { records: [record], outcomeKey },
+          { jobId, removeOnComplete: true, removeOnFail: false },
+        );
+        return outcomeKey;
+      };
+      const failedBefore = await served.getFailedCount();
+      // The gateway withheld one (its answer went out without ads) and never decided another.
+      const withheldKey = await add(withheld, 'withheld');
+      const undecidedKey = await add(undecided, null);
+      const shownKey = await add(shown, 'served');
+
+      await eventually(
+        'the shown record stored',
+        () => db.getRepository(ServedAdEntity).countBy({ requestId: shown.requestId }),
+        (n) => n === 2,
+      );
+      await idle();
+      const rows = (requestId: string) => db.getRepository(ServedAdEntity).countBy({ requestId });
+      expect([await rows(withheld.requestId), await rows(undecided.requestId)]).toEqual([0, 0]);
+      expect(await served.getFailedCount()).toBe(failedBefore);
+      // Taken: a late withdrawal would find `stored`; the undecided one can no longer be decided served.
+      expect(await served.client.mget(shownKey, withheldKey, undecidedKey)).toEqual([
+        'stored',
+        'withheld',
+        'withheld',
       ]);
     });
 

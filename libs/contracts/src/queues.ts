@@ -127,7 +127,14 @@ export type ServedRecord = z.infer<typeof ServedRecordSchema>;
  * One job for the records of the requests a gateway answered while its previous add was in flight
  * (often one). Rows are keyed `${requestId}:${slot}`, so a redelivered job stores nothing twice.
  */
-export const ServedRecordJobSchema = z.strictObject({ records: z.array(ServedRecordSchema).min(1) });
+export const ServedRecordJobSchema = z.strictObject({
+  records: z.array(ServedRecordSchema).min(1),
+  /**
+   * The Redis key holding whether the answers went out with these ads (SERVED_OUTCOME). Absent in jobs
+   * of gateways from before it: those are stored as they are.
+   */
+  outcomeKey: z.string().min(1).optional(),
+});
 export type ServedRecordJob = z.infer<typeof ServedRecordJobSchema>;
 
 /**
@@ -163,3 +170,60 @@ export type ShadowScoreRecord = z.infer<typeof ShadowScoreRecordSchema>;
 /** Records ranking scored while its previous add was in flight; rows are keyed `${requestId}:${shadowVersion}`. */
 export const ShadowScoreJobSchema = z.strictObject({ records: z.array(ShadowScoreRecordSchema).min(1) });
 export type ShadowScoreJob = z.infer<typeof ShadowScoreJobSchema>;
+
+/**
+ * Whether the answers of one served job went out with their ads, decided once, in Redis, so the
+ * gateway's answer and logging's rows never disagree. The gateway sets `served` (SERVED_OUTCOME_LUA.decide)
+ * on the connection it adds the job on, before the add; when Redis is slow to confirm, it sets `withheld`
+ * over a second connection and the first value to arrive stays. Logging reads the outcome
+ * (SERVED_OUTCOME_LUA.take) before it stores a job, and stores only `served` ones; a gateway that gave
+ * up waiting withdraws a `served` outcome logging has not taken yet (SERVED_OUTCOME_LUA.withdraw).
+ */
+export const ServedOutcome = {
+  /** The answers carry the ads (once the job's add is confirmed too). */
+  served: 'served',
+  /** The answers went out without ads: the job's records must not be stored. */
+  withheld: 'withheld',
+  /** Logging took a `served` outcome and stores the job (a retry stores it again). */
+  stored: 'stored',
+} as const;
+export type ServedOutcome = (typeof ServedOutcome)[keyof typeof ServedOutcome];
+
+export function servedOutcomeKey(queuePrefix: string, jobId: string): string {
+  return `${queuePrefix}:served-outcome:${jobId}`;
+}
+
+/** How long an outcome waits for logging to take it: a job waiting longer is dropped (never stored). */
+export const SERVED_OUTCOME_TTL_MS = 7 * 24 * 3600 * 1000;
+/** How long an outcome logging has taken stays, for a late withdrawal to see it was too late. */
+export const SERVED_OUTCOME_TAKEN_TTL_MS = 10 * 60 * 1000;
+
+/** The Lua of each step on an outcome key (KEYS[1]); run with RedisScript (libs/redis). */
+export const SERVED_OUTCOME_LUA = {
+  /** ARGV[1] the outcome, ARGV[2] its TTL ms: the first outcome set stays; returns the one that did. */
+  decide: `local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]`,
+  /**
+   * Logging's read before storing, ARGV[1] the TTL ms of a taken outcome: served becomes stored and is
+   * returned as served; no outcome at all (the gateway never decided one) is made withheld.
+   */
+  take: `local v = redis.call('GET', KEYS[1])
+if v == 'served' then
+  redis.call('SET', KEYS[1], 'stored', 'PX', ARGV[1])
+  return v
+end
+if not v then
+  redis.call('SET', KEYS[1], 'withheld', 'PX', ARGV[1])
+  return 'withheld'
+end
+return v`,
+  /**
+   * The gateway's withdrawal after it gave up waiting and answered without ads: a served outcome
+   * becomes withheld. Returns the outcome found (stored: logging had taken it, too late).
+   */
+  withdraw: `local v = redis.call('GET', KEYS[1])
+if v == 'served' then redis.call('SET', KEYS[1], 'withheld', 'KEEPTTL') end
+return v`,
+} as const;

@@ -10,14 +10,16 @@ export type ServedQueue = Bull.Queue<ServedRecordJob>;
 export const SERVED_QUEUE = Symbol('SERVED_QUEUE');
 
 /**
- * No offline queue and a command timeout: a write Redis cannot take now fails now, instead of landing
- * later for an answer that already went out without its ads. Connected by the writer at start-up.
+ * No offline queue: a write Redis cannot take now fails now, instead of landing later for an answer
+ * that already went out without its ads. The command timeout is the writer's give-up time: a command
+ * that times out may still have run, so the writer decides by the served outcome in Redis instead.
+ * Connected by the writer at start-up.
  */
 export function createServedQueue(config: GatewayConfig): ServedQueue {
   const redis = new Redis(config.REDIS_URL, {
     lazyConnect: true,
     enableOfflineQueue: false,
-    commandTimeout: config.SERVED_RECORD_TIMEOUT_MS,
+    commandTimeout: config.SERVED_RECORD_GIVE_UP_MS,
     connectionName: 'adfunnel-gateway-served',
   });
   return new Bull<ServedRecordJob>(Queues.served, {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { CatalogAd } from '@adfunnel/catalog';
 import {
@@ -5,6 +6,7 @@ import {
   type ServedAd,
   type ServedRecord,
   type ServedRecordJob,
+  SERVED_OUTCOME_LUA,
   ServedRecordSchema,
 } from '@adfunnel/contracts';
 import {
@@ -15,7 +17,8 @@ import {
   EMBEDDING_DIM,
   featureSpecFingerprint,
 } from '@adfunnel/features';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { Metrics } from '@adfunnel/platform';
+import { FakeCatalogSnapshots, catalogSnapshot, metricValue } from '@adfunnel/testing';
 import { foldEvent, foldQuery } from '@adfunnel/user-activity';
 import { Logger } from '@nestjs/common';
 import { parseGatewayConfig } from '../config.js';
@@ -89,54 +92,130 @@ describe(ServedRecordWriter.name, () => {
     },
   });
 
-  /** A bull queue's producer side: `add` answers when `release` says, `set` as Redis would for SET NX. */
+  const outcomeScripts = new Map(
+    Object.values(SERVED_OUTCOME_LUA).map((source) => [
+      createHash('sha1').update(source).digest('hex'),
+      source,
+    ]),
+  );
+
+  /**
+   * A bull queue's producer side over a fake Redis: `add`, and the outcome scripts run as Redis would
+   * (libs/redis's int-spec and the logging int-spec run the real ones). The queue's own connection
+   * can be slow two ways: `holdCommands` keeps its commands from reaching Redis until `release`
+   * (a backed-up connection), `holdReplies` runs them at once and keeps their replies until `release`
+   * (a busy event loop that has not read them). `holdDecider` holds the second connection the same
+   * way as holdCommands.
+   */
   class FakeQueue {
-    readonly jobs: { records: ServedRecord[]; jobId: string }[] = [];
+    readonly jobs: { records: ServedRecord[]; jobId: string; outcomeKey: string | undefined }[] = [];
+    readonly outcomes = new Map<string, string>();
     readonly claimed = new Set<string>();
     addFails = false;
     redisDown = false;
-    holdAdds = false;
+    holdCommands = false;
+    holdReplies = false;
+    holdDecider = false;
     private held: (() => void)[] = [];
-    readonly client = {
+    private heldDecider: (() => void)[] = [];
+
+    private connection = (decider: boolean) => ({
       status: 'ready',
       on: () => undefined,
+      connect: () => Promise.resolve(),
+      quit: () => Promise.resolve('OK'),
+      duplicate: () => this.connection(true),
       set: (key: string) => {
         if (this.redisDown) return Promise.reject(new Error('connect ECONNREFUSED'));
         if (this.claimed.has(key)) return Promise.resolve(null);
         this.claimed.add(key);
         return Promise.resolve('OK');
       },
-    };
+      evalsha: (sha: string, _n: number, key: string, ...args: (string | number)[]) =>
+        this.command(decider, () => this.script(outcomeScripts.get(sha)!, key, args)),
+    });
+    readonly client = this.connection(false);
 
     add(_name: string, data: ServedRecordJob, opts: { jobId: string }): Promise<unknown> {
-      const added = () => {
+      return this.command(false, () => {
         if (this.addFails) throw new Error('OOM command not allowed');
-        this.jobs.push({ records: data.records, jobId: opts.jobId });
-      };
-      if (!this.holdAdds) return Promise.resolve().then(added);
-      return new Promise((resolve, reject) =>
-        this.held.push(() => {
+        this.jobs.push({ records: data.records, jobId: opts.jobId, outcomeKey: data.outcomeKey });
+      });
+    }
+
+    close(): Promise<void> {
+      return Promise.resolve();
+    }
+
+    /** Lets every held command run (in order) and every held reply through. */
+    release(): void {
+      const held = [...this.held, ...this.heldDecider];
+      this.held = [];
+      this.heldDecider = [];
+      held.forEach((run) => run());
+    }
+
+    private command<T>(decider: boolean, run: () => T): Promise<T> {
+      const holdCommand = decider ? this.holdDecider : this.holdCommands;
+      return new Promise<T>((resolve, reject) => {
+        const reply = (work: () => T) => {
           try {
-            resolve(added());
+            resolve(work());
           } catch (err) {
             reject(err instanceof Error ? err : new Error(String(err)));
           }
-        }),
-      );
+        };
+        if (holdCommand) (decider ? this.heldDecider : this.held).push(() => reply(run));
+        else if (!decider && this.holdReplies) {
+          let result: () => T;
+          try {
+            const value = run();
+            result = () => value;
+          } catch (err) {
+            result = () => {
+              throw err;
+            };
+          }
+          this.held.push(() => reply(result));
+        } else queueMicrotask(() => reply(run));
+      });
     }
 
-    release(): void {
-      const held = this.held;
-      this.held = [];
-      held.forEach((run) => run());
+    private script(source: string, key: string, args: (string | number)[]): string | null {
+      const found = this.outcomes.get(key) ?? null;
+      if (source === SERVED_OUTCOME_LUA.decide) {
+        if (found !== null) return found;
+        this.outcomes.set(key, String(args[0]));
+        return String(args[0]);
+      }
+      if (source === SERVED_OUTCOME_LUA.withdraw) {
+        if (found === 'served') this.outcomes.set(key, 'withheld');
+        return found;
+      }
+      throw new Error(`unexpected script ${source}`);
     }
   }
 
+  /** Releases held commands until `done` settles (each job's steps come a few ticks apart). */
+  async function releaseUntil<T>(queue: FakeQueue, done: Promise<T>): Promise<T> {
+    let finished = false;
+    void done.finally(() => (finished = true));
+    while (!finished) {
+      queue.release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return done;
+  }
+
+  let metrics: Metrics;
   function writerWith(queue: FakeQueue, env: Record<string, string> = {}): ServedRecordWriter {
     const catalog = new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService();
     const config = parseGatewayConfig({ TRACKING_SECRET: 'test-secret-0123456789', ...env });
-    return new ServedRecordWriter(catalog, config, queue as unknown as ServedQueue);
+    metrics = new Metrics({ service: 'gateway', defaultMetrics: false });
+    return new ServedRecordWriter(catalog, config, queue as unknown as ServedQueue, metrics);
   }
+  const counted = async (outcome: string) =>
+    metricValue(await metrics.scrape(), 'adfunnel_gateway_served_records_total', { outcome });
 
   const traceOf = (requestId: string): FunnelTrace => ({ ...trace('cat-1'), requestId });
 
@@ -230,22 +309,23 @@ describe(ServedRecordWriter.name, () => {
 
   it('adds the records that arrive while an add is in flight as one job, and answers each once its job is in', async () => {
     const queue = new FakeQueue();
-    queue.holdAdds = true;
-    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '60000' });
+    queue.holdCommands = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '60000', SERVED_RECORD_GIVE_UP_MS: '120000' });
 
     const first = sut.write(request, traceOf('r1'), served, []);
     const rest = ['r2', 'r3', 'r4'].map((id) => sut.write(request, traceOf(id), served, []));
-    queue.release();
-    expect(await first).toBe(true);
-    await Promise.resolve();
-    queue.release();
+    expect(await releaseUntil(queue, first)).toBe(true);
+    expect(await releaseUntil(queue, Promise.all(rest))).toEqual([true, true, true]);
 
-    expect(await Promise.all(rest)).toEqual([true, true, true]);
     expect(queue.jobs.map((job) => job.records.map((r) => r.requestId))).toEqual([
       ['r1'],
       ['r2', 'r3', 'r4'],
     ]);
     expect(queue.jobs[1].jobId).toMatch(/^served:r2:/);
+    // Each job's outcome, set before its add: served, for logging to store it.
+    expect(queue.jobs.map((job) => queue.outcomes.get(job.outcomeKey!))).toEqual(['served', 'served']);
+    expect(queue.jobs[0].outcomeKey).toBe(`adfunnel:served-outcome:${queue.jobs[0].jobId}`);
+    expect(await counted('recorded')).toBe(4);
   });
 
   it('reports a record Redis refused as not durable', async () => {
@@ -254,22 +334,77 @@ describe(ServedRecordWriter.name, () => {
     const sut = writerWith(queue);
 
     expect(await sut.write(request, traceOf('r1'), served, [])).toBe(false);
+    expect(await counted('failed')).toBe(1);
   });
 
-  it('reports a record not in Redis within SERVED_RECORD_TIMEOUT_MS as not durable, and never sends one still waiting', async () => {
+  it('withholds a record Redis has not confirmed within SERVED_RECORD_TIMEOUT_MS, and never sends one still waiting', async () => {
     const queue = new FakeQueue();
-    queue.holdAdds = true;
+    queue.holdCommands = true;
     const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '20' });
 
     const results = await Promise.all([
       sut.write(request, traceOf('r1'), served, []),
       sut.write(request, traceOf('r2'), served, []),
     ]);
-    queue.release();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-
     expect(results).toEqual([false, false]);
+    // The backed-up connection delivers late: the job lands, but its outcome was withheld first.
+    queue.release();
+    await new Promise((resolve) => setImmediate(resolve));
+
     expect(queue.jobs.map((job) => job.records.map((r) => r.requestId))).toEqual([['r1']]);
+    expect(queue.outcomes.get(queue.jobs[0].outcomeKey!)).toBe('withheld');
+    expect(await counted('withheld')).toBe(2);
+  });
+
+  it('serves a record Redis had confirmed although the reply was read after SERVED_RECORD_TIMEOUT_MS', async () => {
+    const queue = new FakeQueue();
+    queue.holdReplies = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '20' });
+
+    const result = sut.write(request, traceOf('r1'), served, []);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    queue.release();
+
+    // The timer asked Redis to withhold it, and Redis answered it was served already.
+    expect(await result).toBe(true);
+    expect(queue.outcomes.get(queue.jobs[0].outcomeKey!)).toBe('served');
+    expect(await counted('recorded')).toBe(1);
+    expect(await counted('withheld')).toBe(0);
+  });
+
+  it('gives up after SERVED_RECORD_GIVE_UP_MS without a word from Redis, then withdraws the record', async () => {
+    const queue = new FakeQueue();
+    queue.holdCommands = true;
+    queue.holdDecider = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '10', SERVED_RECORD_GIVE_UP_MS: '30' });
+
+    expect(await sut.write(request, traceOf('r1'), served, [])).toBe(false);
+    expect(await counted('gave_up')).toBe(1);
+    // Redis comes back: served first (the add's connection), then the withhold, then the withdrawal.
+    queue.holdCommands = false;
+    queue.holdDecider = false;
+    queue.release();
+    await sut.onApplicationShutdown();
+
+    expect(queue.jobs).toHaveLength(1);
+    expect(queue.outcomes.get(queue.jobs[0].outcomeKey!)).toBe('withheld');
+    expect(await counted('withdrawn')).toBe(1);
+  });
+
+  it('counts a withdrawal that came after logging stored the record', async () => {
+    const queue = new FakeQueue();
+    queue.holdReplies = true;
+    queue.holdDecider = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '10', SERVED_RECORD_GIVE_UP_MS: '30' });
+
+    expect(await sut.write(request, traceOf('r1'), served, [])).toBe(false);
+    // Logging took the job (SERVED_OUTCOME_LUA.take) before the withdrawal reached Redis.
+    queue.outcomes.set(queue.jobs[0].outcomeKey!, 'stored');
+    queue.holdDecider = false;
+    queue.release();
+    await sut.onApplicationShutdown();
+
+    expect(await counted('stored_without_ads')).toBe(1);
   });
 
   it('refuses a request id already claimed with a conflict naming it', async () => {

@@ -6,8 +6,12 @@ import {
   type Degradation,
   JobNames,
   persistJobOptions,
+  SERVED_OUTCOME_LUA,
+  SERVED_OUTCOME_TTL_MS,
   type ServedAd,
+  ServedOutcome,
   type ServedRecord,
+  servedOutcomeKey,
 } from '@adfunnel/contracts';
 import {
   FEATURE_SPEC,
@@ -15,7 +19,8 @@ import {
   featureRequestOf,
   featureSpecFingerprint,
 } from '@adfunnel/features';
-import { InjectConfig } from '@adfunnel/platform';
+import { type Counter, InjectConfig, Metrics, startAtZero } from '@adfunnel/platform';
+import { RedisScript } from '@adfunnel/redis';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config.js';
@@ -25,11 +30,29 @@ import { SERVED_QUEUE, type ServedQueue } from './served-queue.js';
 /** A job's worth of records at most; more wait for the next add. */
 const MAX_RECORDS_PER_JOB = 200;
 
+const decideScript = new RedisScript('served-outcome-decide', SERVED_OUTCOME_LUA.decide);
+const withdrawScript = new RedisScript('served-outcome-withdraw', SERVED_OUTCOME_LUA.withdraw);
+
 interface PendingRecord {
   record: ServedRecord;
-  /** The first outcome wins (the add, or the request's timeout); reports whether it was this one. */
+  /** When the request asked for its record (performance.now()). */
+  startedAt: number;
+  /** The first outcome wins (the job's, or the request's timeout while waiting); reports whether it was this one. */
   settle(durable: boolean): boolean;
 }
+
+/** What became of a request's record, counted by `adfunnel_gateway_served_records_total`. */
+export const SERVED_RECORD_OUTCOMES = [
+  'recorded',
+  'withheld',
+  'failed',
+  'gave_up',
+  'withdrawn',
+  'stored_without_ads',
+] as const;
+type RecordOutcome = (typeof SERVED_RECORD_OUTCOMES)[number];
+
+const GAVE_UP = Symbol('gave up');
 
 /**
  * The served-ad record's durable hand-off: the gateway adds the bull job logging's ServedProcessor
@@ -37,8 +60,16 @@ interface PendingRecord {
  * there, so neither an outage of logging nor a crash of the gateway after the answer loses it.
  *
  * Records that arrive while an add is in flight go out together in the next one (group commit, no
- * timer): an idle gateway adds at once, a busy one makes fewer, larger jobs. A record not in Redis
- * within SERVED_RECORD_TIMEOUT_MS, or with Redis unreachable, is reported not durable.
+ * timer): an idle gateway adds at once, a busy one makes fewer, larger jobs.
+ *
+ * Whether a job's answers carry their ads is decided in Redis, once (`ServedOutcome` in contracts), so
+ * an answer that went out without ads never leaves rows behind: the job's outcome is set `served` on
+ * the add's own connection just before the add. A record still unconfirmed after
+ * SERVED_RECORD_TIMEOUT_MS asks Redis over a second connection to withhold it; whichever reached Redis
+ * first stands, and the answer follows it. (A timer alone cannot tell: on a busy event loop it fires
+ * while the add's reply waits unread, and the record landed for an answer without ads.) Past
+ * SERVED_RECORD_GIVE_UP_MS with no word from Redis the answer goes out without ads and the outcome is
+ * withdrawn if logging has not taken it yet.
  *
  * It also claims each request id (SET NX, for the tracking tokens' lifetime) before the funnel runs:
  * served rows and tracking events are keyed by the request id, so a second request under the same
@@ -48,17 +79,36 @@ interface PendingRecord {
 export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ServedRecordWriter.name);
   private readonly redis: Redis;
+  /** The second connection, for withholding and withdrawing while the first is busy with adds. */
+  private readonly decider: Redis;
   private readonly featureSpec = featureSpecFingerprint();
+  private readonly outcomes: Record<RecordOutcome, Counter.Internal>;
   private waiting: PendingRecord[] = [];
   private adding: Promise<void> | undefined;
+  private readonly withdrawals = new Set<Promise<void>>();
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
     @InjectConfig() private readonly config: GatewayConfig,
     @Inject(SERVED_QUEUE) private readonly queue: ServedQueue,
+    metrics: Metrics,
   ) {
     this.redis = queue.client;
     this.redis.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
+    this.decider = this.redis.duplicate({ connectionName: 'adfunnel-gateway-served-outcome' });
+    this.decider.on('error', (err: Error) => this.logger.debug(`redis (outcomes): ${err.message}`));
+    const counter = metrics.counter({
+      name: 'adfunnel_gateway_served_records_total',
+      help:
+        'Served records by what became of them: recorded (the answer carried its ads), withheld (Redis was ' +
+        'slower than SERVED_RECORD_TIMEOUT_MS; no ads, nothing stored), failed (Redis refused or was down), ' +
+        'gave_up (no word from Redis within SERVED_RECORD_GIVE_UP_MS), then withdrawn (nothing stored) or ' +
+        'stored_without_ads (logging stored it before the withdrawal reached Redis)',
+      labelNames: ['outcome'],
+    });
+    this.outcomes = Object.fromEntries(
+      SERVED_RECORD_OUTCOMES.map((outcome) => [outcome, startAtZero(counter.labels(outcome))]),
+    ) as Record<RecordOutcome, Counter.Internal>;
   }
 
   async onModuleInit(): Promise<void> {
@@ -66,6 +116,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
       // bull may have started the connection already (its constructor touches the client).
       if (this.redis.status === 'wait') await this.redis.connect();
       else if (this.redis.status !== 'ready') await readyOrError(this.redis);
+      await this.decider.connect();
     } catch (err) {
       // ioredis keeps reconnecting; until then answers carry no ads and /health reports Redis down.
       this.logger.warn(`Redis not reachable at start-up: ${(err as Error).message}`);
@@ -74,8 +125,10 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.adding;
+    await Promise.all(this.withdrawals);
     await this.queue.close().catch(() => undefined);
     await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.decider.quit().catch(() => this.decider.disconnect());
   }
 
   /**
@@ -86,12 +139,15 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
   async claim(requestId: string): Promise<boolean> {
     let claimed: string | null;
     try {
-      claimed = await this.redis.set(
-        `${this.config.LOGGING_QUEUE_PREFIX}:served-request-ids:${requestId}`,
-        '1',
-        'PX',
-        this.config.TRACKING_TTL_MS,
-        'NX',
+      claimed = await withinMs(
+        this.redis.set(
+          `${this.config.LOGGING_QUEUE_PREFIX}:served-request-ids:${requestId}`,
+          '1',
+          'PX',
+          this.config.TRACKING_TTL_MS,
+          'NX',
+        ),
+        this.config.SERVED_RECORD_TIMEOUT_MS,
       );
     } catch (err) {
       this.logger.warn({
@@ -122,16 +178,19 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     const record = this.toRecord(request, trace, ads, degraded);
     return new Promise<boolean>((resolve) => {
       let settled = false;
+      // Only while the record waits for an add: once sent, its job's outcome settles it.
       const timer = setTimeout(() => {
-        if (!pending.settle(false)) return;
+        if (!this.waiting.includes(pending) || !pending.settle(false)) return;
         this.waiting = this.waiting.filter((p) => p !== pending);
+        this.outcomes.withheld.inc();
         this.logger.warn({
-          msg: `served record not in Redis within ${this.config.SERVED_RECORD_TIMEOUT_MS} ms; answering without ads`,
+          msg: `served record not sent to Redis within ${this.config.SERVED_RECORD_TIMEOUT_MS} ms; answering without ads`,
           requestId: trace.requestId,
         });
       }, this.config.SERVED_RECORD_TIMEOUT_MS);
       const pending: PendingRecord = {
         record,
+        startedAt: performance.now(),
         settle: (durable) => {
           if (settled) return false;
           settled = true;
@@ -141,37 +200,142 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
         },
       };
       this.waiting.push(pending);
-      this.adding ??= this.addWaiting().finally(() => (this.adding = undefined));
+      this.startAdding();
+    });
+  }
+
+  /** One add loop at a time; a record that arrived as the last loop was ending starts the next. */
+  private startAdding(): void {
+    if (this.adding !== undefined) return;
+    this.adding = this.addWaiting().finally(() => {
+      this.adding = undefined;
+      if (this.waiting.length > 0) this.startAdding();
     });
   }
 
   private async addWaiting(): Promise<void> {
     while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MAX_RECORDS_PER_JOB);
-      const records = batch.map((p) => p.record);
-      const jobId = `served:${records[0].requestId}:${randomUUID().slice(0, 8)}`;
-      let durable = false;
-      try {
-        if (this.redis.status !== 'ready') throw new Error(`not connected to Redis (${this.redis.status})`);
-        await this.queue.add(JobNames.persistServed, { records }, persistJobOptions(jobId));
-        durable = true;
-      } catch (err) {
-        this.logger.warn({
-          msg: 'served records not written to Redis; their answers carry no ads',
-          records: records.length,
-          requestIds: records.map((r) => r.requestId).slice(0, 20),
-          error: (err as Error).message,
-        });
+      // A record whose time ran out while it waited (or with under a millisecond left, too little for
+      // Redis to confirm it) is not sent; its own timer may not have run yet.
+      const latest = performance.now() - this.config.SERVED_RECORD_TIMEOUT_MS + 1;
+      const expired = this.waiting.filter((p) => p.startedAt <= latest);
+      if (expired.length > 0) {
+        this.waiting = this.waiting.filter((p) => !expired.includes(p));
+        this.settleAll(expired, false, 'withheld');
+        continue;
       }
-      const late = batch.filter((p) => !p.settle(durable)).length;
-      if (durable && late > 0) {
-        this.logger.warn({
-          msg: 'served records reached Redis after their answers went out without ads',
-          jobId,
-          records: late,
-        });
-      }
+      await this.addJob(this.waiting.splice(0, MAX_RECORDS_PER_JOB));
     }
+  }
+
+  /** One job: its outcome decided in Redis, then every record of it settled the same way. */
+  private async addJob(batch: PendingRecord[]): Promise<void> {
+    const records = batch.map((p) => p.record);
+    const jobId = `served:${records[0].requestId}:${randomUUID().slice(0, 8)}`;
+    const outcomeKey = servedOutcomeKey(this.config.LOGGING_QUEUE_PREFIX, jobId);
+    const fail = (error: string) => {
+      this.logger.warn({
+        msg: 'served records not written to Redis; their answers carry no ads',
+        records: records.length,
+        requestIds: records.map((r) => r.requestId).slice(0, 20),
+        error,
+      });
+      this.settleAll(batch, false, 'failed');
+    };
+    if (this.redis.status !== 'ready') return fail(`not connected to Redis (${this.redis.status})`);
+
+    // Sent before the add on the same connection, so Redis holds the outcome before the job.
+    const served = this.decide(this.redis, outcomeKey, ServedOutcome.served);
+    const added = this.queue
+      .add(JobNames.persistServed, { records, outcomeKey }, persistJobOptions(jobId))
+      .then(
+        () => ({ ok: true as const }),
+        (err: unknown) => ({ ok: false as const, error: (err as Error).message }),
+      );
+
+    const started = Math.min(...batch.map((p) => p.startedAt));
+    const timers: NodeJS.Timeout[] = [];
+    const after = <T>(ms: number, value: () => T | Promise<T>) =>
+      new Promise<T>((resolve, reject) => {
+        const wait = Math.max(0, started + ms - performance.now());
+        timers.push(
+          setTimeout(() => {
+            Promise.resolve(value()).then(resolve, reject);
+          }, wait),
+        );
+      });
+    const giveUp = after<typeof GAVE_UP>(this.config.SERVED_RECORD_GIVE_UP_MS, () => GAVE_UP);
+    // Slow to confirm (or the decide failed outright): ask for withheld; the first outcome set stands.
+    let known: ServedOutcome | undefined;
+    const withhold = () => known ?? this.decide(this.decider, outcomeKey, ServedOutcome.withheld);
+    const outcome = firstSettled([
+      served.catch(() => withhold()),
+      after(this.config.SERVED_RECORD_TIMEOUT_MS, withhold),
+    ]).then((value) => (known = value));
+    try {
+      const decided = await Promise.race([outcome, giveUp]);
+      // served, or stored: logging took the job before this process read the reply.
+      if (decided === ServedOutcome.withheld) return this.withheld(batch, jobId);
+      if (decided !== GAVE_UP) {
+        const add = await Promise.race([added, giveUp]);
+        if (add !== GAVE_UP) return add.ok ? this.settleAll(batch, true, 'recorded') : fail(add.error);
+      }
+      this.gaveUp(batch, jobId, outcomeKey);
+    } catch (err) {
+      // Neither connection could set an outcome: the job, if it landed, finds none and is dropped.
+      fail((err as Error).message);
+    } finally {
+      timers.forEach(clearTimeout);
+    }
+  }
+
+  private async decide(redis: Redis, key: string, outcome: ServedOutcome): Promise<ServedOutcome> {
+    const set = await decideScript.run(redis, [key], [outcome, SERVED_OUTCOME_TTL_MS]);
+    return set as ServedOutcome;
+  }
+
+  private settleAll(batch: readonly PendingRecord[], durable: boolean, outcome: RecordOutcome): void {
+    for (const p of batch) if (p.settle(durable)) this.outcomes[outcome].inc();
+  }
+
+  private withheld(batch: readonly PendingRecord[], jobId: string): void {
+    this.logger.warn({
+      msg: `served records not confirmed by Redis within ${this.config.SERVED_RECORD_TIMEOUT_MS} ms; withheld, their answers carry no ads`,
+      jobId,
+      records: batch.length,
+    });
+    this.settleAll(batch, false, 'withheld');
+  }
+
+  /** No word from Redis in time: no ads, and a served outcome withdrawn before logging stores it. */
+  private gaveUp(batch: readonly PendingRecord[], jobId: string, outcomeKey: string): void {
+    this.settleAll(batch, false, 'gave_up');
+    this.logger.warn({
+      msg: `no word from Redis on served records within ${this.config.SERVED_RECORD_GIVE_UP_MS} ms; answering without ads and withdrawing them`,
+      jobId,
+      records: batch.length,
+    });
+    const withdrawal = withdrawScript
+      .run(this.decider, [outcomeKey], [])
+      .then((found) => {
+        if (found === ServedOutcome.stored) {
+          this.outcomes.stored_without_ads.inc(batch.length);
+          this.logger.error({
+            msg: 'served records stored by logging although their answers went out without ads',
+            jobId,
+            records: batch.length,
+          });
+        } else this.outcomes.withdrawn.inc(batch.length);
+      })
+      .catch((err: unknown) =>
+        this.logger.error({
+          msg: 'served records not withdrawn: Redis did not answer; logging may store them',
+          jobId,
+          error: (err as Error).message,
+        }),
+      )
+      .finally(() => this.withdrawals.delete(withdrawal));
+    this.withdrawals.add(withdrawal);
   }
 
   private toRecord(
@@ -280,4 +444,20 @@ function readyOrError(redis: Redis): Promise<void> {
     redis.once('ready', ready);
     redis.once('error', failed);
   });
+}
+
+/** The first of `promises` to resolve; rejects only when all of them reject. */
+function firstSettled<T>(promises: readonly Promise<T>[]): Promise<T> {
+  return Promise.any(promises).catch((err: unknown) => {
+    throw err instanceof AggregateError ? (err.errors[0] as Error) : err;
+  });
+}
+
+/** `promise`, or a rejection once `ms` passed without it (the command may still run). */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,23 +1,33 @@
 import {
   JobNames,
   Queues,
+  SERVED_OUTCOME_LUA,
+  SERVED_OUTCOME_TAKEN_TTL_MS,
+  ServedOutcome,
   type ServedRecord,
   type ServedRecordJob,
   ServedRecordJobSchema,
 } from '@adfunnel/contracts';
 import { EventStore, type ServedAdEntity } from '@adfunnel/event-store';
 import { InjectConfig, formatZodError } from '@adfunnel/platform';
+import { RedisScript } from '@adfunnel/redis';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { ActivityRecorder } from '../activity/activity-recorder.service.js';
 import type { LoggingConfig } from '../config.js';
 
+const takeScript = new RedisScript('served-outcome-take', SERVED_OUTCOME_LUA.take);
+
 /**
  * Worker for `Queues.served`, which the gateway fills before it answers: one served_ads row per ad
  * shown, with the features ranking used and the request's query, context item and the user activity
- * it was served with; then each request's query goes into the user's activity, once per request. A job that does not hold valid records is failed for good
- * (kept in the failed set for inspection), never stored.
+ * it was served with; then each request's query goes into the user's activity, once per request.
+ *
+ * A job is stored only when its outcome in Redis says its answers carried the ads (`ServedOutcome`):
+ * a withheld job (Redis confirmed it too late, the answers went out without ads) is completed with
+ * nothing stored. A job that does not hold valid records is failed for good (kept in the failed set
+ * for inspection), never stored.
  */
 @Injectable()
 export class ServedProcessor implements OnApplicationBootstrap {
@@ -55,8 +65,17 @@ export class ServedProcessor implements OnApplicationBootstrap {
       await job.discard();
       throw new Error(reason);
     }
-    const { records } = parsed.data;
+    const { records, outcomeKey } = parsed.data;
     const ads = records.reduce((n, r) => n + r.ads.length, 0);
+    if (outcomeKey !== undefined) {
+      const outcome = await takeScript.run(this.queue.client, [outcomeKey], [SERVED_OUTCOME_TAKEN_TTL_MS]);
+      if (outcome === ServedOutcome.withheld) {
+        this.logger.log(
+          `served batch ${String(job.id)} withheld: its ${records.length} answers went out without ads; nothing stored`,
+        );
+        return;
+      }
+    }
     try {
       const stored = await this.persist(records);
       this.logger.debug(
