@@ -6,7 +6,7 @@ import {
   CampaignEntity,
   catalogChangeMark,
 } from '@adfunnel/catalog';
-import { migrateFunnelDatabase, openFunnelDatabase } from '@adfunnel/event-store';
+import { CampaignDaySpendEntity, migrateFunnelDatabase, openFunnelDatabase } from '@adfunnel/event-store';
 import { EMBEDDING_DIM } from '@adfunnel/features';
 import { parseConfig, startService } from '@adfunnel/platform';
 import { testDatabaseKinds } from '@adfunnel/testing';
@@ -395,6 +395,45 @@ describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind
         body: { from: '2026-12-01', to: '2026-12-02', advertiserId: ACME, campaigns: [] },
       });
       expect((await call('GET', '/v1/reports/campaigns', acme())).body['message']).toMatch(/^from: /);
+    });
+
+    it("answers 404 for a report of another advertiser's campaign, as for reading it, not an empty report", async () => {
+      // The other advertiser's campaign 7 has a charged day in the ledger.
+      await db.getRepository(CampaignDaySpendEntity).save({
+        campaignId: 7,
+        billingDay: '2026-12-01',
+        advertiserId: OTHER,
+        budgetMicros: 100_000_000,
+        chargedMicros: 42_000_000,
+        overdeliveredMicros: 0,
+        entries: 3,
+        updatedAt: CREATED,
+      });
+      const mine = await createCampaign({ name: 'Acme reported' });
+      const report = (query: string, authorization: string) =>
+        call('GET', `/v1/reports/campaigns?from=2026-12-01&${query}`, authorization);
+      const notFound = (id: number) => ({
+        status: 404,
+        body: expect.objectContaining({ code: 'not_found', message: `campaign ${id} not found` }),
+      });
+
+      expect(await report(`campaignId=${mine.id}`, acme())).toEqual({
+        status: 200,
+        body: { from: '2026-12-01', to: '2026-12-01', advertiserId: ACME, campaigns: [] },
+      });
+      expect(await report('campaignId=7', acme())).toEqual(notFound(7));
+      expect(await call('GET', '/v1/campaigns/7', acme())).toEqual(notFound(7));
+      expect(await report('campaignId=999999', acme())).toEqual(notFound(999999));
+      expect(await report(`campaignId=${mine.id}`, other())).toEqual(notFound(mine.id));
+
+      const operators = await report('campaignId=7', operator);
+      expect(operators.status).toBe(200);
+      expect(operators.body['campaigns']).toEqual([
+        expect.objectContaining({ campaignId: 7, advertiserId: OTHER, spendMicros: 42_000_000 }),
+      ]);
+      expect(await report('campaignId=999999', operator)).toEqual(notFound(999999));
+      // An operator who names an advertiser reads only that advertiser's campaigns.
+      expect(await report(`advertiserId=${ACME}&campaignId=7`, operator)).toEqual(notFound(7));
     });
   },
 );

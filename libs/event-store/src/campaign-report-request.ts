@@ -1,3 +1,4 @@
+import { CampaignEntity } from '@adfunnel/catalog';
 import { AdfunnelError } from '@adfunnel/contracts';
 import { formatZodError } from '@adfunnel/platform';
 import type { DataSource } from 'typeorm';
@@ -9,7 +10,9 @@ export const CampaignReportQuerySchema = z.strictObject({
   from: z.string().min(1, { error: 'from is required (a billing day as YYYY-MM-DD)' }),
   to: z.string().min(1).optional(),
   advertiserId: id.optional(),
-  campaignId: id.optional(),
+  campaignId: id
+    .optional()
+    .describe("One campaign only; another advertiser's, or one that does not exist, is 404"),
 });
 
 export interface CampaignReport {
@@ -24,8 +27,10 @@ export interface CampaignReport {
 /**
  * A campaign report as an HTTP query asks for it (`from`, `to`, `advertiserId`, `campaignId`), for
  * `scope`: one advertiser (its API key), who may name no other (403), or an operator ('all'), who
- * may name any. Bad queries are invalid_request naming the field. Logging's and the advertiser
- * API's report endpoints both answer with it.
+ * may name any. Bad queries are invalid_request naming the field. A `campaignId` the caller cannot
+ * read (another advertiser's, or none at all) is not_found, word for word as reading that campaign
+ * answers: an empty report would let a key probe other advertisers' ids and would hide a typo.
+ * Logging's and the advertiser API's report endpoints both answer with it.
  */
 export async function campaignReport(
   ds: DataSource,
@@ -42,6 +47,7 @@ export async function campaignReport(
     );
   }
   const advertiserId = scope === 'all' ? query.advertiserId : scope;
+  if (query.campaignId !== undefined) await refuseUnknownCampaign(ds, query.campaignId, advertiserId);
   const to = query.to ?? query.from;
   try {
     const campaigns = await campaignDayReport(ds, {
@@ -55,4 +61,19 @@ export async function campaignReport(
     if (error instanceof ReportQueryError) throw new AdfunnelError('invalid_request', error.message);
     throw error;
   }
+}
+
+/**
+ * not_found unless the campaign exists within `advertiserId` (the key's own, or the one an operator
+ * named; undefined: any), checked in the catalog before the ledger is read.
+ */
+async function refuseUnknownCampaign(
+  ds: DataSource,
+  campaignId: number,
+  advertiserId: number | undefined,
+): Promise<void> {
+  const exists = await ds
+    .getRepository(CampaignEntity)
+    .existsBy(advertiserId === undefined ? { id: campaignId } : { id: campaignId, advertiserId });
+  if (!exists) throw new AdfunnelError('not_found', `campaign ${campaignId} not found`);
 }

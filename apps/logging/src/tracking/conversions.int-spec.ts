@@ -468,6 +468,25 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
       const everything = (await all.json()) as { advertiserId: null; campaigns: { advertiserId: number }[] };
       expect(everything.advertiserId).toBeNull();
       expect(new Set(everything.campaigns.map((r) => r.advertiserId))).toEqual(new Set([ACME, OTHER]));
+
+      // The other advertiser's campaign has delivery in the ledger: an API key gets a 404 for it, not
+      // an empty report, word for word the answer for a campaign that does not exist.
+      const theirs = await report(`from=${today}&campaignId=${OTHER_AD.campaignId}`);
+      expect(theirs.status).toBe(404);
+      expect(((await theirs.json()) as { message: string }).message).toBe(
+        `campaign ${OTHER_AD.campaignId} not found`,
+      );
+      const none = await report(`from=${today}&campaignId=999999`);
+      expect(none.status).toBe(404);
+      expect(((await none.json()) as { message: string }).message).toBe('campaign 999999 not found');
+      const operator = await report(
+        `from=${day(Date.now() - DAY_MS)}&to=${day(Date.now() + DAY_MS)}&campaignId=${OTHER_AD.campaignId}`,
+        `Bearer ${ADMIN_TOKEN}`,
+      );
+      expect(operator.status).toBe(200);
+      const one = (await operator.json()) as { campaigns: { campaignId: number }[] };
+      expect(one.campaigns.length).toBeGreaterThan(0);
+      expect(one.campaigns.every((r) => r.campaignId === OTHER_AD.campaignId)).toBe(true);
     });
   },
 );
