@@ -31,6 +31,13 @@ export const RetrievalConfigSchema = z.object({
   RETRIEVAL_QUERY_SEEDS: envInteger('an integer from 1 to 1000', 1, 1000).default(20),
   /** How often the trending ads per country are reloaded from Redis, off the request path. */
   RETRIEVAL_TRENDING_REFRESH_MS: envInteger('a positive integer of milliseconds', 1).default(5000),
+  /**
+   * A trending refresh's Redis read that has not answered by then fails, and that country keeps its
+   * previous list. Longer than USER_ACTIVITY_REDIS_TIMEOUT_MS, which bounds one read on a request: a
+   * refresh reads every country at once, off the request path, and on a loaded machine the last of
+   * those reads answer well past 50 ms.
+   */
+  RETRIEVAL_TRENDING_REFRESH_TIMEOUT_MS: envInteger('a positive integer of milliseconds', 1).default(2000),
   /** Trending ads kept per country. */
   RETRIEVAL_TRENDING_LIMIT: envInteger('an integer from 1 to 10000', 1, 10_000).default(500),
   /** Where the trending source reads (USER_ACTIVITY_KEY_PREFIX, TRENDING_HALF_LIFE_MS): logging's values. */

@@ -17,8 +17,9 @@ const MAX_EXTRA_COUNTRIES = 64;
 
 /**
  * Trending ads per country held in memory and refreshed every `refreshMs` off the request path, so a
- * request reads a list instead of waiting on Redis. A failed refresh keeps the previous lists (the
- * trending source then answers slightly stale ads, or none before the first success).
+ * request reads a list instead of waiting on Redis. A country whose read fails keeps its previous
+ * list (the trending source then answers slightly stale ads there, or none before its first success)
+ * while the countries read take their new ones.
  */
 export class TrendingAds implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrendingAds.name);
@@ -74,19 +75,42 @@ export class TrendingAds implements OnApplicationBootstrap, OnModuleDestroy {
   private async reload(): Promise<void> {
     const reader = this.reader;
     if (reader === null) return;
-    try {
-      const countries = [...this.countries];
-      const lists = await Promise.all(countries.map((c) => reader.trendingAds(c, this.limit)));
-      this.lists = new Map(countries.map((c, i) => [c, lists[i]]));
-      if (this.failing) this.logger.log('trending ads refreshed again');
-      this.failing = false;
-    } catch (error) {
-      if (!this.failing) {
-        this.logger.warn(
-          `trending ads refresh failed, keeping the previous lists: ${(error as Error).message}`,
-        );
+    const countries = [...this.countries];
+    const reads = await Promise.allSettled(
+      countries.map(async (country) => reader.trendingAds(country, this.limit)),
+    );
+    const lists = new Map(this.lists);
+    const failed: string[] = [];
+    let error: unknown;
+    reads.forEach((read, i) => {
+      if (read.status === 'fulfilled') {
+        lists.set(countries[i], read.value);
+      } else {
+        failed.push(countries[i]);
+        error ??= read.reason;
       }
-      this.failing = true;
+    });
+    this.lists = lists;
+    this.report(failed, countries.length, error);
+  }
+
+  /**
+   * One line per refresh whatever the number of countries that failed: a warning when failures
+   * start, the same at debug while they go on (a refresh runs every few seconds), and a log when
+   * every country reads again.
+   */
+  private report(failed: readonly string[], countries: number, error: unknown): void {
+    if (failed.length === 0) {
+      if (this.failing) this.logger.log(`trending ads refreshed again, all ${countries} countries`);
+      this.failing = false;
+      return;
     }
+    const shown = failed.slice(0, 5).join(', ') + (failed.length > 5 ? ', ...' : '');
+    const message =
+      `trending ads refresh: ${failed.length} of ${countries} countries failed (${shown}), ` +
+      `keeping their previous lists: ${error instanceof Error ? error.message : String(error)}`;
+    if (this.failing) this.logger.debug(message);
+    else this.logger.warn(message);
+    this.failing = true;
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig, type Clock } from '@adfunnel/platform';
 import { TEST_REDIS_URL, deleteRedisKeys } from '@adfunnel/testing';
@@ -11,6 +12,37 @@ import { TrendingRedisReader } from './trending-redis-reader.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
 
+/**
+ * A proxy to the test Redis that holds everything the client sends for `delayMs` (a loaded machine or
+ * a backed-up connection), so every command answers that late.
+ */
+async function delayingProxy(delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
+  const upstreamUrl = new URL(TEST_REDIS_URL);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(upstreamUrl.port || 6379), upstreamUrl.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe(TrendingRedisReader.name, () => {
   const prefix = `retrieval_trending_${randomUUID().slice(0, 12)}`;
   let writer: Redis;
@@ -22,10 +54,6 @@ describe(TrendingRedisReader.name, () => {
     const config = parseConfig(RetrievalConfigSchema, {
       REDIS_URL: TEST_REDIS_URL,
       USER_ACTIVITY_KEY_PREFIX: prefix,
-      // The refresh reads every country at once; on a loaded CI machine some of those reads took
-      // longer than the serving path's 50 ms and the refresh kept its empty lists. Timeouts are not
-      // what this spec is about.
-      USER_ACTIVITY_REDIS_TIMEOUT_MS: '5000',
     });
     const clock: Clock = { now: () => T0 + 1000 };
     sut = new TrendingRedisReader(config, clock);
@@ -52,5 +80,33 @@ describe(TrendingRedisReader.name, () => {
     expect(trending.top('FR').map((a) => a.adId)).toEqual([7, 3, 5]);
     expect(trending.top('JP').map((a) => a.adId)).toEqual([11]);
     expect(trending.top('US')).toEqual([]);
+  });
+
+  it('gives the refresh reads RETRIEVAL_TRENDING_REFRESH_TIMEOUT_MS, not the serving path 50 ms', async () => {
+    const store = new UserActivityStore(writer, { prefix });
+    await store.bumpTrending('GB', 21, T0);
+    for (const adId of [31, 31, 32]) await store.bumpTrending('CA', adId, T0);
+    // Every read answers 300 ms late: past USER_ACTIVITY_REDIS_TIMEOUT_MS, within the refresh's 2 s.
+    const proxy = await delayingProxy(300);
+    const reader = new TrendingRedisReader(
+      parseConfig(RetrievalConfigSchema, {
+        REDIS_URL: proxy.url,
+        USER_ACTIVITY_KEY_PREFIX: prefix,
+        USER_ACTIVITY_REDIS_TIMEOUT_MS: '50',
+      }),
+      { now: () => T0 + 1000 },
+    );
+    try {
+      await reader.onModuleInit();
+      const trending = new TrendingAds(reader, 10, 60_000);
+
+      await trending.refresh();
+
+      expect(trending.top('GB').map((a) => a.adId)).toEqual([21]);
+      expect(trending.top('CA').map((a) => a.adId)).toEqual([31, 32]);
+    } finally {
+      await reader.onApplicationShutdown();
+      await proxy.close();
+    }
   });
 });

@@ -9,7 +9,9 @@ import type { TrendingAd, TrendingReader } from './trending-ads.js';
  * The per-country trending sets logging keeps in Redis (libs/user-activity: decayed clicks per ad,
  * under USER_ACTIVITY_KEY_PREFIX, decayed to the funnel's clock with TRENDING_HALF_LIFE_MS), read by
  * TrendingAds off the request path. Its own connection, without an offline queue, so a refresh while
- * Redis is away fails at once and the previous lists keep serving.
+ * Redis is away fails at once and the previous lists keep serving. Its reads are bounded by
+ * RETRIEVAL_TRENDING_REFRESH_TIMEOUT_MS, not the serving path's USER_ACTIVITY_REDIS_TIMEOUT_MS: no
+ * request waits on them, and a refresh sends every country's read at once.
  */
 @Injectable()
 export class TrendingRedisReader implements TrendingReader, OnModuleInit, OnApplicationShutdown {
@@ -24,7 +26,7 @@ export class TrendingRedisReader implements TrendingReader, OnModuleInit, OnAppl
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: config.USER_ACTIVITY_REDIS_TIMEOUT_MS,
+      commandTimeout: config.RETRIEVAL_TRENDING_REFRESH_TIMEOUT_MS,
       connectionName: 'adfunnel-retrieval-trending',
     });
     this.redis.on('error', (error: Error) => this.logger.debug(`trending Redis: ${error.message}`));
