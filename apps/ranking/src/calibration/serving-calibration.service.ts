@@ -1,7 +1,7 @@
 import { CatalogSnapshotService } from '@adfunnel/catalog';
 import type { BidType, Surface } from '@adfunnel/contracts';
 import { loggedClickOutcomes } from '@adfunnel/event-store';
-import { type LoggedOutcome, surfaceClickRatios, fitCalibrators } from '@adfunnel/models';
+import { type Calibrator, type LoggedOutcome, surfaceClickRatios, fitCalibrators } from '@adfunnel/models';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -102,10 +102,32 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
       method: this.config.RANKING_CALIBRATION_METHOD,
       minClicks: this.config.RANKING_CALIBRATION_MIN_CLICKS,
     });
+    const previous = this.set;
     this.set = new CalibratorSet(calibrators, fittedAt);
     this.impressions = outcomes.length;
     this.ratios = surfaceRatios(served, outcomes);
+    this.logChanges(previous, this.set);
     return this.set;
+  }
+
+  /**
+   * A refit that changes which model versions, surfaces and bid types are calibrated is logged; one
+   * that refits the same ones (every RANKING_CALIBRATION_REFRESH_MS) is only a debug line in load().
+   */
+  private logChanges(previous: CalibratorSet, next: CalibratorSet): void {
+    const before = new Set(previous.calibrators.map(calibratorName));
+    const after = new Set(next.calibrators.map(calibratorName));
+    const applied = [...after].filter((name) => !before.has(name));
+    const dropped = [...before].filter((name) => !after.has(name));
+    if (applied.length > 0) this.logger.log({ msg: 'calibrators applied', calibrators: applied });
+    if (dropped.length > 0) {
+      this.logger.log({
+        msg:
+          'calibrators dropped (fewer than RANKING_CALIBRATION_MIN_CLICKS clicks in the window, or the version ' +
+          "no longer served): a bid type falls back to its surface's, a surface is served uncalibrated",
+        calibrators: dropped,
+      });
+    }
   }
 
   /** The window's predicted / observed clicks by surface, as of the last successful refresh. */
@@ -141,11 +163,12 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
         until,
         rows.map((r) => ({ ...r, predicted: r.pCtr })),
       );
+      if (this.lastError !== null) this.logger.log({ msg: 'calibration refresh works again' });
       this.lastError = null;
-      this.logger.log({
+      this.logger.debug({
         msg: 'calibrators refitted',
         impressions: rows.length,
-        calibrators: set.calibrators.map((c) => `${c.modelVersion}/${c.surface}/${c.bidType ?? '*'}`),
+        calibrators: set.calibrators.map(calibratorName),
         ms: Math.round(performance.now() - started),
       });
     } catch (error) {
@@ -154,6 +177,10 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
       this.logger.warn({ msg: 'calibration refresh failed', error: this.lastError });
     }
   }
+}
+
+function calibratorName(c: Calibrator): string {
+  return `${c.modelVersion}/${c.surface}/${c.bidType ?? '*'}`;
 }
 
 function surfaceRatios(

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type ScoreRequest, ScoreResponseSchema, type Surface } from '@adfunnel/contracts';
 import { type LoggedOutcome, applyCalibrationMap } from '@adfunnel/models';
 import { Metrics, SystemClock } from '@adfunnel/platform';
@@ -80,6 +80,9 @@ describe(ServingCalibration.name, () => {
   });
   afterAll(async () => {
     await model.onModuleDestroy();
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
   });
 
   it('answers the calibrated pCTR of the served model version, the model own beside it, and names the calibrator', async () => {
@@ -178,5 +181,36 @@ describe(ServingCalibration.name, () => {
     expect([scored('true'), scored('false')]).toEqual([4, 0]);
     const version = model.current().version;
     expect(metricValue(text, 'adfunnel_model_info', { stage: 'ranking', role: 'live', version })).toBe(1);
+  });
+
+  it('logs a refit only when it changes what is calibrated, and warns when one fails', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const version = model.current().version;
+    const calibration = calibrationWith();
+    const messages = () => log.mock.calls.map((call): unknown => call[0]);
+
+    calibration.install(underPredicted(version, 'search'));
+    expect(messages()).toEqual([{ msg: 'calibrators applied', calibrators: [`${version}/search/*`] }]);
+
+    // The routine refit, every RANKING_CALIBRATION_REFRESH_MS: the same calibrators, refitted.
+    calibration.install(underPredicted(version, 'search', 30_000));
+    expect(log).toHaveBeenCalledTimes(1);
+
+    log.mockClear();
+    calibration.install(underPredicted(version, 'home_feed'));
+    expect(messages()).toEqual([
+      { msg: 'calibrators applied', calibrators: [`${version}/home_feed/*`] },
+      {
+        msg: expect.stringMatching(/^calibrators dropped .*a surface is served uncalibrated$/),
+        calibrators: [`${version}/search/*`],
+      },
+    ]);
+
+    // An event store that cannot be read: the refit fails, the calibrators of the last one keep serving.
+    await calibration.refresh();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatchObject({ msg: 'calibration refresh failed' });
+    expect(calibration.status().calibrators.map((c) => c.surface)).toEqual(['home_feed']);
   });
 });
