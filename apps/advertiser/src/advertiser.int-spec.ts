@@ -369,6 +369,119 @@ describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind
       expect(text.status).toBe(415);
     });
 
+    it('lists campaigns and ads a page at a time: limit (100 unless named), after, and next', async () => {
+      const PAGED = 3;
+      await db.getRepository(AdvertiserEntity).save({ id: PAGED, name: 'Paged', createdAt: CREATED });
+      const [{ key }] = await new AdvertiserApiKeyService(db).issue([PAGED], 'test');
+      const paged = `Bearer ${key}`;
+      // 101 campaigns, seeded as prepare() seeds: one more than a page without a limit.
+      const ids = Array.from({ length: 101 }, (_, i) => 5001 + i);
+      await db.getRepository(CampaignEntity).insert(
+        ids.map((id) => ({
+          id,
+          advertiserId: PAGED,
+          name: `paged ${id}`,
+          status: 'active' as const,
+          bidType: 'CPM' as const,
+          bid: 1,
+          dailyBudget: 10,
+          targetCountries: [],
+          targetDevices: [],
+          createdAt: CREATED,
+        })),
+      );
+      const list = async (query: string, authorization = paged) => {
+        const res = await call('GET', `/v1/campaigns?${query}`, authorization);
+        expect(res.status).toBe(200);
+        const ids = (res.body['campaigns'] as { id: number }[]).map((c) => c.id);
+        return { ids, next: res.body['next'] as number | null };
+      };
+
+      const first = await list('');
+      expect(first).toEqual({ ids: ids.slice(0, 100), next: 5100 });
+      expect(await list(`after=${first.next}`)).toEqual({ ids: [5101], next: null });
+      expect(await list(`advertiserId=${PAGED}`, operator)).toEqual(first);
+      // A page that takes the rest exactly is the last: no empty page after it.
+      expect(await list('limit=101')).toEqual({ ids, next: null });
+      expect(await list('limit=1000')).toEqual({ ids, next: null });
+
+      const pages: number[][] = [];
+      const nexts: (number | null)[] = [];
+      let after: number | null = null;
+      do {
+        const page = await list(`limit=40${after === null ? '' : `&after=${after}`}`);
+        pages.push(page.ids);
+        nexts.push(page.next);
+        after = page.next;
+      } while (after !== null && pages.length < 10);
+      expect(pages.map((p) => p.length)).toEqual([40, 40, 21]);
+      expect(nexts).toEqual([5040, 5080, null]);
+      expect(pages.flat()).toEqual(ids);
+
+      // The cursor is an id, not an offset: archiving a listed campaign does not shift the next page.
+      expect(await list('limit=2')).toEqual({ ids: [5001, 5002], next: 5002 });
+      expect((await call('POST', '/v1/campaigns/5001/archive', paged)).status).toBe(200);
+      expect(await list('limit=2&after=5002')).toEqual({ ids: [5003, 5004], next: 5004 });
+      expect(await list('status=archived&limit=1')).toEqual({ ids: [5001], next: null });
+
+      const campaign = await createCampaign({ name: 'paged ads' }, paged);
+      const adIds: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const created = await call('POST', `/v1/campaigns/${campaign.id}/ads`, paged, adBody());
+        expect(created.status).toBe(201);
+        adIds.push(created.body['id'] as number);
+      }
+      const adPages: unknown[] = [];
+      after = null;
+      do {
+        const query = `limit=2${after === null ? '' : `&after=${after}`}`;
+        const res = await call('GET', `/v1/campaigns/${campaign.id}/ads?${query}`, paged);
+        expect(res.status).toBe(200);
+        const page = {
+          ids: (res.body['ads'] as { id: number }[]).map((a) => a.id),
+          next: res.body['next'] as number | null,
+        };
+        adPages.push(page);
+        after = page.next;
+      } while (after !== null && adPages.length < 10);
+      expect(adPages).toEqual([
+        { ids: adIds.slice(0, 2), next: adIds[1] },
+        { ids: adIds.slice(2, 4), next: adIds[3] },
+        { ids: adIds.slice(4), next: null },
+      ]);
+      expect((await call('GET', `/v1/campaigns/${campaign.id}/ads`, paged)).body).toEqual({
+        ads: adIds.map((id) => expect.objectContaining({ id })),
+        next: null,
+      });
+    });
+
+    it('refuses a bad limit or cursor with 400 naming the parameter', async () => {
+      const badLimit = {
+        status: 400,
+        body: expect.objectContaining({
+          code: 'invalid_request',
+          message: 'limit: expected a whole number from 1 to 1000',
+        }),
+      };
+      for (const limit of ['0', '1001', 'abc', '-1', '']) {
+        expect(await call('GET', `/v1/campaigns?limit=${limit}`, acme())).toEqual(badLimit);
+        expect(await call('GET', `/v1/campaigns/7/ads?limit=${limit}`, operator)).toEqual(badLimit);
+      }
+      expect((await call('GET', '/v1/campaigns?limit=2.5', acme())).body['message']).toBe(
+        'limit: expected an integer',
+      );
+      expect(await call('GET', '/v1/campaigns?limit=1&limit=2', acme())).toEqual(badLimit);
+      expect((await call('GET', '/v1/campaigns?after=abc', acme())).body['message']).toBe(
+        'after: expected a campaign id',
+      );
+      expect((await call('GET', '/v1/campaigns/7/ads?after=0', operator)).body['message']).toBe(
+        'after: expected an ad id',
+      );
+      expect((await call('GET', '/v1/campaigns?cursor=5', acme())).body['message']).toBe(
+        'unknown field "cursor"',
+      );
+    });
+
     it('gives campaigns created at the same time ids of their own', async () => {
       const created = await Promise.all(
         Array.from({ length: 16 }, (_, i) =>

@@ -1,4 +1,4 @@
-import { type AdState, AdvertiserCatalogService, type StateChange } from '@adfunnel/catalog';
+import { AdvertiserCatalogService, type StateChange } from '@adfunnel/catalog';
 import { RateLimited, ZodValidationPipe } from '@adfunnel/platform';
 import { Body, Controller, Get, Header, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { AdvertiserAccess } from '../access/advertiser-access.service.js';
@@ -7,6 +7,7 @@ import {
   CampaignIdSchema,
   type CreateAd,
   CreateAdSchema,
+  type ListAdsQuery,
   ListAdsQuerySchema,
   type UpdateAd,
   UpdateAdSchema,
@@ -24,16 +25,19 @@ export class AdsController {
     private readonly catalog: AdvertiserCatalogService,
   ) {}
 
+  /** A page of the campaign's ads, by id; `next` is the `after` of the following page, null after the last. */
   @Get()
   @RateLimited()
   @Header('Cache-Control', 'no-store')
   async list(
     @Headers('authorization') authorization: unknown,
     @Param('campaignId', campaignId) campaign: number,
-    @Query(new ZodValidationPipe(ListAdsQuerySchema)) query: { status?: AdState },
-  ): Promise<{ ads: AdView[] }> {
+    @Query(new ZodValidationPipe(ListAdsQuerySchema)) query: ListAdsQuery,
+  ): Promise<{ ads: AdView[]; next: number | null }> {
     const scope = await this.access.scopeOf(authorization);
-    return { ads: (await this.catalog.listAds(scope, campaign, query.status)).map(adView) };
+    const { limit, after, status } = query;
+    const page = await this.catalog.listAds(scope, campaign, status, { limit, after });
+    return { ads: page.items.map(adView), next: page.next };
   }
 
   @Post()

@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '@adfunnel/catalog';
 import { BidTypeSchema, CountrySchema, DeviceSchema, PacingSchema } from '@adfunnel/contracts';
 import { TOPICS } from '@adfunnel/features';
 import { z } from 'zod';
@@ -156,11 +157,30 @@ const id = (what: string) =>
 export const CampaignIdSchema = id('a campaign');
 export const AdIdSchema = id('an ad');
 
+const pageLimit = `expected a whole number from 1 to ${MAX_PAGE_LIMIT}`;
+/** A list's page: `limit` rows at most, with ids after `after` (the previous page's `next`). */
+const pageFields = (rows: string, oneId: string) => ({
+  limit: z.coerce
+    .number({ error: pageLimit })
+    .int({ error: pageLimit })
+    .min(1, { error: pageLimit })
+    .max(MAX_PAGE_LIMIT, { error: pageLimit })
+    .default(DEFAULT_PAGE_LIMIT)
+    .describe(`The most ${rows} this page answers (default ${DEFAULT_PAGE_LIMIT})`),
+  after: id(oneId)
+    .optional()
+    .describe(`The ${rows} after this id: the \`next\` of the previous page; none: from the first`),
+});
+
 export const ListCampaignsQuerySchema = z.strictObject({
   status: z.enum(['active', 'paused', 'ended', 'archived']).optional(),
   advertiserId: id('an advertiser').optional(),
+  ...pageFields('campaigns', 'a campaign'),
 });
+export type ListCampaignsQuery = z.output<typeof ListCampaignsQuerySchema>;
 
 export const ListAdsQuerySchema = z.strictObject({
   status: z.enum(['active', 'paused', 'archived']).optional(),
+  ...pageFields('ads', 'an ad'),
 });
+export type ListAdsQuery = z.output<typeof ListAdsQuerySchema>;

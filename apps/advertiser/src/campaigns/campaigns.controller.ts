@@ -6,6 +6,7 @@ import {
   type CreateCampaign,
   CampaignIdSchema,
   CreateCampaignSchema,
+  type ListCampaignsQuery,
   ListCampaignsQuerySchema,
   type UpdateCampaign,
   UpdateCampaignSchema,
@@ -21,18 +22,19 @@ export class CampaignsController {
     private readonly catalog: AdvertiserCatalogService,
   ) {}
 
+  /** A page of the campaigns, by id; `next` is the `after` of the following page, null after the last. */
   @Get()
   @RateLimited()
   @Header('Cache-Control', 'no-store')
   async list(
     @Headers('authorization') authorization: unknown,
-    @Query(new ZodValidationPipe(ListCampaignsQuerySchema))
-    query: { status?: 'active' | 'paused' | 'ended' | 'archived'; advertiserId?: number },
-  ): Promise<{ campaigns: CampaignView[] }> {
+    @Query(new ZodValidationPipe(ListCampaignsQuerySchema)) query: ListCampaignsQuery,
+  ): Promise<{ campaigns: CampaignView[]; next: number | null }> {
     const scope = await this.access.scopeOf(authorization);
     this.access.refuseOther(scope, query.advertiserId);
-    const campaigns = await this.catalog.listCampaigns(scope, query);
-    return { campaigns: campaigns.map(campaignView) };
+    const { limit, after, ...filter } = query;
+    const page = await this.catalog.listCampaigns(scope, filter, { limit, after });
+    return { campaigns: page.items.map(campaignView), next: page.next };
   }
 
   @Post()

@@ -22,6 +22,30 @@ describe(openApiDocument.name, () => {
     ]);
   });
 
+  it('documents the paging of the lists: limit and after in, next out', () => {
+    for (const [path, rows] of [
+      ['/v1/campaigns', 'campaigns'],
+      ['/v1/campaigns/{campaignId}/ads', 'ads'],
+    ] as const) {
+      const get = sut.paths[path].get!;
+      const query = (get.parameters as { name: string; in: string; required: boolean; schema: object }[])
+        .filter((p) => p.in === 'query')
+        .map((p) => [p.name, p.required, p.schema]);
+      expect(query).toEqual(
+        expect.arrayContaining([
+          ['limit', false, expect.objectContaining({ minimum: 1, maximum: 1000, default: 100 })],
+          ['after', false, expect.objectContaining({ type: 'integer', minimum: 0, exclusiveMinimum: true })],
+        ]),
+      );
+      const ok = get.responses['200'] as unknown as {
+        content: { 'application/json': { schema: { properties: object; required: string[] } } };
+      };
+      const answer = ok.content['application/json'].schema;
+      expect(Object.keys(answer.properties).sort()).toEqual([rows, 'next']);
+      expect(answer.required.sort()).toEqual([rows, 'next']);
+    }
+  });
+
   it('takes its request bodies from the validating schemas', () => {
     const body = sut.paths['/v1/campaigns'].post!.requestBody as {
       content: { 'application/json': { schema: { required: string[]; additionalProperties: boolean } } };

@@ -57,6 +57,11 @@ const ReportSchema = z.object({
   ),
 });
 
+const next = z
+  .int()
+  .nullable()
+  .describe('The `after` of the next page (the last id of this one); null: this page is the last');
+
 const schema = (s: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(s, { io, target: 'openapi-3.0', unrepresentable: 'any' });
 const json = (s: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: schema(s, io) } });
@@ -141,13 +146,15 @@ export function openApiDocument(): OpenAPIObject {
     paths: {
       '/v1/campaigns': {
         get: {
-          summary: "The advertiser's campaigns (not the archived ones unless status=archived)",
+          summary:
+            "A page of the advertiser's campaigns by id (not the archived ones unless status=archived); " +
+            'ask for the next page with after=next until next is null',
           operationId: 'listCampaigns',
           parameters: queryParameters(ListCampaignsQuerySchema),
           responses: {
             '200': {
-              description: 'Campaigns by id',
-              content: json(z.object({ campaigns: z.array(CampaignSchema) }), 'output'),
+              description: 'Campaigns by id, at most limit of them',
+              content: json(z.object({ campaigns: z.array(CampaignSchema), next }), 'output'),
             },
             ...errors,
             '403': error("An API key naming another advertiser's id"),
@@ -189,13 +196,15 @@ export function openApiDocument(): OpenAPIObject {
       '/v1/campaigns/{campaignId}/archive': campaignChanges['archive'],
       '/v1/campaigns/{campaignId}/ads': {
         get: {
-          summary: "The campaign's ads (not the archived ones unless status=archived)",
+          summary:
+            "A page of the campaign's ads by id (not the archived ones unless status=archived); " +
+            'ask for the next page with after=next until next is null',
           operationId: 'listAds',
           parameters: [...campaignPath, ...queryParameters(ListAdsQuerySchema)],
           responses: {
             '200': {
-              description: 'Ads by id',
-              content: json(z.object({ ads: z.array(AdSchema) }), 'output'),
+              description: 'Ads by id, at most limit of them',
+              content: json(z.object({ ads: z.array(AdSchema), next }), 'output'),
             },
             ...errors,
           },

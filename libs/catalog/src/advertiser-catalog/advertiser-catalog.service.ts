@@ -1,21 +1,30 @@
 import { AdfunnelError } from '@adfunnel/contracts';
 import { TOPICS } from '@adfunnel/features';
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import {
+  DataSource,
+  type EntityManager,
+  type EntityTarget,
+  type ObjectLiteral,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { markCatalogChanged } from '../catalog-change-mark.js';
 import { derivedAdEmbedding } from '../derived-ad-embedding.js';
 import { AdEntity } from '../entities/ad.entity.js';
 import { AdvertiserEntity } from '../entities/advertiser.entity.js';
 import { CampaignEntity } from '../entities/campaign.entity.js';
-import type {
-  AdCreative,
-  AdState,
-  AdvertiserAd,
-  AdvertiserCampaign,
-  AdvertiserScope,
-  CampaignSettings,
-  CampaignState,
-  StateChange,
+import {
+  type AdCreative,
+  type AdState,
+  type AdvertiserAd,
+  type AdvertiserCampaign,
+  type AdvertiserScope,
+  type CampaignSettings,
+  type CampaignState,
+  DEFAULT_PAGE_LIMIT,
+  type Page,
+  type PageRequest,
+  type StateChange,
 } from './advertiser-catalog.types.js';
 
 /**
@@ -43,11 +52,12 @@ export class AdvertiserCatalogService {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  async listCampaigns(scope: AdvertiserScope, filter: CampaignFilter = {}): Promise<AdvertiserCampaign[]> {
-    const query = this.dataSource
-      .getRepository(CampaignEntity)
-      .createQueryBuilder('c')
-      .orderBy('c.id', 'ASC');
+  async listCampaigns(
+    scope: AdvertiserScope,
+    filter: CampaignFilter = {},
+    page: PageRequest = { limit: DEFAULT_PAGE_LIMIT },
+  ): Promise<Page<AdvertiserCampaign>> {
+    const query = this.dataSource.getRepository(CampaignEntity).createQueryBuilder('c');
     const advertiserId = scope === 'all' ? filter.advertiserId : scope;
     if (advertiserId !== undefined) query.andWhere('c.advertiserId = :advertiserId', { advertiserId });
     if (filter.status === 'archived') query.andWhere('c.archivedAt IS NOT NULL');
@@ -55,7 +65,7 @@ export class AdvertiserCatalogService {
       query.andWhere('c.archivedAt IS NULL');
       if (filter.status !== undefined) query.andWhere('c.status = :status', { status: filter.status });
     }
-    return (await query.getMany()).map(campaignOf);
+    return pageOf(query, 'c', page, campaignOf);
   }
 
   async campaign(scope: AdvertiserScope, campaignId: number): Promise<AdvertiserCampaign> {
@@ -124,19 +134,23 @@ export class AdvertiserCatalogService {
     });
   }
 
-  async listAds(scope: AdvertiserScope, campaignId: number, status?: AdState): Promise<AdvertiserAd[]> {
+  async listAds(
+    scope: AdvertiserScope,
+    campaignId: number,
+    status?: AdState,
+    page: PageRequest = { limit: DEFAULT_PAGE_LIMIT },
+  ): Promise<Page<AdvertiserAd>> {
     await this.findCampaign(this.dataSource.manager, scope, campaignId);
     const query = this.dataSource
       .getRepository(AdEntity)
       .createQueryBuilder('a')
-      .where('a.campaignId = :campaignId', { campaignId })
-      .orderBy('a.id', 'ASC');
+      .where('a.campaignId = :campaignId', { campaignId });
     if (status === 'archived') query.andWhere('a.archivedAt IS NOT NULL');
     else {
       query.andWhere('a.archivedAt IS NULL');
       if (status !== undefined) query.andWhere('a.status = :status', { status });
     }
-    return (await query.getMany()).map(adOf);
+    return pageOf(query, 'a', page, adOf);
   }
 
   async ad(scope: AdvertiserScope, campaignId: number, adId: number): Promise<AdvertiserAd> {
@@ -269,6 +283,27 @@ export class AdvertiserCatalogService {
       }
     }
   }
+}
+
+/**
+ * One page of `query` in id order, keyed by id (not an offset), so rows created or archived between
+ * two requests neither repeat nor skip the rows after the cursor. One row past the page is read to
+ * tell whether another page follows: the last page says next null, with no empty page after it.
+ */
+async function pageOf<E extends { id: number }, T>(
+  query: SelectQueryBuilder<E>,
+  alias: string,
+  page: PageRequest,
+  view: (row: E) => T,
+): Promise<Page<T>> {
+  if (page.after !== undefined) query.andWhere(`${alias}.id > :after`, { after: page.after });
+  const rows = await query
+    .orderBy(`${alias}.id`, 'ASC')
+    .limit(page.limit + 1)
+    .getMany();
+  const more = rows.length > page.limit;
+  const items = more ? rows.slice(0, page.limit) : rows;
+  return { items: items.map(view), next: more ? items[items.length - 1].id : null };
 }
 
 /** What a caller sees of a campaign: `archived` over the status serving reads. */

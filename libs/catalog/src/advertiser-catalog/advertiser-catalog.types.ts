@@ -56,3 +56,20 @@ export interface AdvertiserAd extends AdCreative {
   createdAt: number;
   archivedAt: number | null;
 }
+
+/** The rows a list answers at once when the caller names no limit. */
+export const DEFAULT_PAGE_LIMIT = 100;
+/** The most rows a caller may ask a list for at once: a page stays one bounded query and answer. */
+export const MAX_PAGE_LIMIT = 1000;
+
+/** One page of a list in id order: at most `limit` rows with ids above `after` (none: from the start). */
+export interface PageRequest {
+  limit: number;
+  after?: number | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The `after` of the next page (the last id of this one); null: this page is the last. */
+  next: number | null;
+}
