@@ -13,15 +13,18 @@ import { derivedAdEmbedding } from '../derived-ad-embedding.js';
 import { AdEntity } from '../entities/ad.entity.js';
 import { AdvertiserEntity } from '../entities/advertiser.entity.js';
 import { CampaignEntity } from '../entities/campaign.entity.js';
+import { isIanaTimeZone } from '../transformers/time-zone.transformer.js';
 import {
   type AdCreative,
   type AdState,
+  type AdvertiserAccount,
   type AdvertiserAd,
   type AdvertiserCampaign,
   type AdvertiserScope,
   type CampaignSettings,
   type CampaignState,
   DEFAULT_PAGE_LIMIT,
+  type NewAdvertiser,
   type Page,
   type PageRequest,
   type StateChange,
@@ -41,16 +44,60 @@ export interface CampaignFilter {
 }
 
 /**
- * The write side of the catalog for advertisers: campaigns and ads created, changed, paused,
- * resumed and archived, each write in one transaction with the catalog's change mark, so serving
- * reloads within its change poll. A lookup is always within the caller's advertiser: another
- * advertiser's campaign or ad is "not found", exactly like one that does not exist.
+ * The write side of the catalog for advertisers: advertisers onboarded (by an operator), campaigns
+ * and ads created, changed, paused, resumed and archived, each write in one transaction with the
+ * catalog's change mark, so serving reloads within its change poll. A lookup is always within the
+ * caller's advertiser: another advertiser's campaign or ad is "not found", exactly like one that
+ * does not exist.
  */
 @Injectable()
 export class AdvertiserCatalogService {
   private readonly logger = new Logger(AdvertiserCatalogService.name);
 
   constructor(private readonly dataSource: DataSource) {}
+
+  /** A page of the advertisers, by id: the operators' view (an API key reads its own with `advertiser`). */
+  async listAdvertisers(page: PageRequest = { limit: DEFAULT_PAGE_LIMIT }): Promise<Page<AdvertiserAccount>> {
+    const query = this.dataSource.getRepository(AdvertiserEntity).createQueryBuilder('v');
+    return pageOf(query, 'v', page, advertiserOf);
+  }
+
+  async advertiser(advertiserId: number): Promise<AdvertiserAccount> {
+    const row = await this.dataSource.getRepository(AdvertiserEntity).findOneBy({ id: advertiserId });
+    if (row === null) throw new AdfunnelError('not_found', `advertiser ${advertiserId} not found`);
+    return advertiserOf(row);
+  }
+
+  /**
+   * A new advertiser, its id the next after the largest (as a campaign's). Its time zone is checked
+   * here too, not only by the column's transformer: a caller gets a 400 naming the field, not a
+   * TypeError from the driver.
+   */
+  async createAdvertiser(advertiser: NewAdvertiser, now = Date.now()): Promise<AdvertiserAccount> {
+    if (!isIanaTimeZone(advertiser.timezone)) {
+      throw new AdfunnelError(
+        'invalid_request',
+        `timezone: ${JSON.stringify(advertiser.timezone)} is not an IANA time zone name such as UTC or Europe/Paris`,
+      );
+    }
+    const created = await this.insertWithNewId(
+      AdvertiserEntity,
+      async (em, id) => {
+        const row: AdvertiserEntity = Object.assign(new AdvertiserEntity(), {
+          id,
+          name: advertiser.name,
+          timezone: advertiser.timezone,
+          createdAt: now,
+        });
+        await em.getRepository(AdvertiserEntity).insert(row);
+        return row;
+      },
+      // Serving reads an advertiser through its campaigns only, and the first one's create marks the change.
+      { servesChange: false },
+    );
+    this.logger.log(`advertiser ${created.id} created (${created.timezone})`);
+    return advertiserOf(created);
+  }
 
   async listCampaigns(
     scope: AdvertiserScope,
@@ -261,15 +308,19 @@ export class AdvertiserCatalogService {
   /**
    * The next id after the largest. Concurrent creates on PostgreSQL wait for each other on a
    * transaction lock per table: with MAX + 1 alone, six campaigns created at once collided often
-   * enough to exhaust the retries (a 500 on CI).
+   * enough to exhaust the retries (a 500 on CI). `servesChange: false` leaves the catalog's change
+   * mark alone, for a row serving does not read until something that marks it refers to it.
    */
   private async insertWithNewId<E extends ObjectLiteral>(
     target: EntityTarget<E>,
     insert: (em: EntityManager, id: number) => Promise<E>,
+    { servesChange = true } = {},
   ): Promise<E> {
+    const transaction = <T>(work: (em: EntityManager) => Promise<T>) =>
+      servesChange ? this.write(work) : this.dataSource.transaction(work);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.write(async (em) => {
+        return await transaction(async (em) => {
           await lockIdAllocation(em, em.getRepository(target).metadata.tableName);
           const row = await em
             .getRepository(target)
@@ -304,6 +355,10 @@ async function pageOf<E extends { id: number }, T>(
   const more = rows.length > page.limit;
   const items = more ? rows.slice(0, page.limit) : rows;
   return { items: items.map(view), next: more ? items[items.length - 1].id : null };
+}
+
+export function advertiserOf(a: AdvertiserEntity): AdvertiserAccount {
+  return { id: a.id, name: a.name, timezone: a.timezone, createdAt: a.createdAt };
 }
 
 /** What a caller sees of a campaign: `archived` over the status serving reads. */

@@ -3,6 +3,18 @@ import type { BidType, Pacing } from '@adfunnel/contracts';
 /** Who a request acts for: one advertiser (its API key), or an operator (ADMIN_TOKEN) over all of them. */
 export type AdvertiserScope = number | 'all';
 
+/** What an operator gives when onboarding an advertiser. */
+export interface NewAdvertiser {
+  name: string;
+  /** IANA name; the advertiser's billing day (budgets, spend, reports) is the calendar day here. */
+  timezone: string;
+}
+
+export interface AdvertiserAccount extends NewAdvertiser {
+  id: number;
+  createdAt: number;
+}
+
 /** A campaign's settings an advertiser chooses. */
 export interface CampaignSettings {
   name: string;

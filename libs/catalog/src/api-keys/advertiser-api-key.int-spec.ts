@@ -203,6 +203,28 @@ describe.each([
     expect(await ds.getRepository(AdvertiserApiKeyEntity).count()).toBe(before);
   });
 
+  it("lists an advertiser's keys without the keys, and revokes a key only through its own advertiser", async () => {
+    const [key] = await sut.issue([3], 'listed', CREATED + 5);
+    const listed = await sut.keysOf(3);
+    expect(listed).toContainEqual({
+      advertiserId: 3,
+      keyHash: key.keyHash,
+      label: 'listed',
+      createdAt: CREATED + 5,
+      revokedAt: null,
+    });
+    expect(listed.every((k) => k.advertiserId === 3)).toBe(true);
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+
+    expect(await sut.revoke(key.keyHash, CREATED + 6, 2)).toBe('unknown');
+    expect(await sut.verify(key.key)).toMatchObject({ valid: true });
+    expect(await sut.keyOf(2, key.keyHash)).toBeNull();
+    expect(await sut.revoke(key.keyHash, CREATED + 6, 3)).toBe('revoked');
+    expect(await sut.revoke(key.keyHash, CREATED + 7, 3)).toBe('already_revoked');
+    expect(await sut.keyOf(3, key.keyHash)).toMatchObject({ revokedAt: CREATED + 6 });
+    expect(await sut.verify(key.key)).toEqual({ valid: false, reason: 'revoked' });
+  });
+
   it("deletes an advertiser's keys with the advertiser", async () => {
     const [key] = await sut.issue([3], 'to be deleted');
     await ds.getRepository(AdvertiserEntity).delete({ id: 3 });

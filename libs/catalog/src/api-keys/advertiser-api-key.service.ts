@@ -17,6 +17,15 @@ export interface IssuedApiKey {
   createdAt: number;
 }
 
+/** What is kept of a key, and all anyone is shown of it after its issue: never the key. */
+export interface ApiKeyInfo {
+  advertiserId: number;
+  keyHash: string;
+  label: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export type ApiKeyVerdict =
   | { valid: true; advertiserId: number; keyHash: string }
   | { valid: false; reason: 'malformed' | 'unknown' | 'revoked' };
@@ -31,7 +40,7 @@ export class ApiKeyError extends Error {
 /**
  * Advertisers' API keys: issued at random, stored as SHA-256 only, checked by looking the hash up
  * (the key is never compared character by character with a stored secret), revoked by hash. A plain
- * class over the DataSource, for the logging service and the catalog CLI alike.
+ * class over the DataSource, for the advertiser API, the logging service and the catalog CLI alike.
  */
 @Injectable()
 export class AdvertiserApiKeyService {
@@ -87,6 +96,26 @@ export class AdvertiserApiKeyService {
     return rows.map((a) => a.id);
   }
 
+  /** An advertiser's keys, revoked ones too, oldest first. */
+  async keysOf(advertiserId: number): Promise<ApiKeyInfo[]> {
+    const rows = await this.dataSource
+      .getRepository(AdvertiserApiKeyEntity)
+      .find({ where: { advertiserId }, order: { createdAt: 'ASC', keyHash: 'ASC' } });
+    return rows.map(apiKeyInfoOf);
+  }
+
+  /** One key of the advertiser's by its hash; null when it has none with that hash. */
+  async keyOf(advertiserId: number, keyHash: string): Promise<ApiKeyInfo | null> {
+    const row = await this.dataSource
+      .getRepository(AdvertiserApiKeyEntity)
+      .findOneBy({ advertiserId, keyHash });
+    return row === null ? null : apiKeyInfoOf(row);
+  }
+
+  /**
+   * Looked up on every call, with no cache in front: a key revoked is refused from the next request
+   * on, in every service that authenticates with it.
+   */
   async verify(key: string): Promise<ApiKeyVerdict> {
     if (!isApiKeyFormat(key)) return { valid: false, reason: 'malformed' };
     const keyHash = apiKeyHash(key);
@@ -97,20 +126,27 @@ export class AdvertiserApiKeyService {
     return { valid: true, advertiserId: row.advertiserId, keyHash };
   }
 
-  async revoke(keyHash: string, now = Date.now()): Promise<RevokeOutcome> {
+  /** With `advertiserId`, only that advertiser's key: another advertiser's is 'unknown'. */
+  async revoke(keyHash: string, now = Date.now(), advertiserId?: number): Promise<RevokeOutcome> {
     if (!isApiKeyHash(keyHash)) {
       throw new ApiKeyError(
         `key hash must be 64 lower-case hex characters (the SHA-256 of the key), got ${JSON.stringify(keyHash)}`,
       );
     }
     const repo = this.dataSource.getRepository(AdvertiserApiKeyEntity);
-    const result = await repo.update({ keyHash, revokedAt: IsNull() }, { revokedAt: now });
+    const key = advertiserId === undefined ? { keyHash } : { keyHash, advertiserId };
+    const result = await repo.update({ ...key, revokedAt: IsNull() }, { revokedAt: now });
     if ((result.affected ?? 0) > 0) {
       this.logger.log(`API key ${keyHash.slice(0, 12)}… revoked`);
       return 'revoked';
     }
-    return (await repo.existsBy({ keyHash })) ? 'already_revoked' : 'unknown';
+    return (await repo.existsBy(key)) ? 'already_revoked' : 'unknown';
   }
+}
+
+function apiKeyInfoOf(row: AdvertiserApiKeyEntity): ApiKeyInfo {
+  const { advertiserId, keyHash, label, createdAt, revokedAt } = row;
+  return { advertiserId, keyHash, label, createdAt, revokedAt };
 }
 
 function checkLabel(label: string): void {

@@ -15,7 +15,10 @@ export class CredentialsError extends AdfunnelError {
   }
 }
 
-/** Which advertiser an `Authorization: Bearer <API key>` header belongs to (keys stored hashed). */
+/**
+ * Which advertiser an `Authorization: Bearer <API key>` header belongs to (keys stored hashed). Each
+ * request looks its key up (no cache), so a revoked key gets 401 from the next request on.
+ */
 @Injectable()
 export class AdvertiserAuthenticator {
   constructor(private readonly apiKeys: AdvertiserApiKeyService) {}
@@ -47,7 +50,8 @@ export function bearerToken(authorization: unknown): string {
   if (token === undefined) {
     throw new CredentialsError(
       'missing_credentials',
-      'no API key: send the header "Authorization: Bearer <API key>" (npm run catalog -- api-keys issue)',
+      'no API key: send the header "Authorization: Bearer <API key>" (an operator issues keys: ' +
+        'POST /v1/advertisers/{id}/api-keys on the advertiser API, or npm run catalog -- api-keys issue)',
     );
   }
   if (token === null) {
