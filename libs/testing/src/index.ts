@@ -8,5 +8,6 @@ export * from './test-stage.js';
 export * from './test-databases.js';
 export * from './free-port.js';
 export * from './scratch-redis.js';
+export * from './delaying-proxy.js';
 export * from './user-context.factory.js';
 export * from './prometheus-samples.js';

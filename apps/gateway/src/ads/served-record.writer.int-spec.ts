@@ -1,10 +1,11 @@
-import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { AdRequest, ServedAd, ServedRecordJob } from '@adfunnel/contracts';
 import { Metrics } from '@adfunnel/platform';
 import {
   FakeCatalogSnapshots,
+  type DelayingProxy,
   catalogSnapshot,
+  delayingProxy,
   deleteRedisKeys,
   eventually,
   metricValue,
@@ -17,41 +18,6 @@ import { parseGatewayConfig } from '../config.js';
 import type { FunnelTrace } from './funnel-trace.js';
 import { createServedQueue } from './served-queue.js';
 import { ServedRecordWriter } from './served-record.writer.js';
-
-/**
- * A TCP proxy to this machine's Redis that holds what its first client connection sends for
- * `delayMs` (a backed-up connection); later connections pass straight through.
- */
-async function delayingProxy(delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const delayed = connections++ === 0;
-    const upstream = net.connect(6379, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (chunk) => {
-      if (delayed) setTimeout(() => upstream.write(chunk), delayMs);
-      else upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        sockets.forEach((s) => s.destroy());
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /**
  * The served record's outcome against a real Redis: an answer and logging's rows agree however the
@@ -97,7 +63,7 @@ describe('ServedRecordWriter on Redis', () => {
     },
   });
   let writer: ServedRecordWriter | undefined;
-  let proxy: Awaited<ReturnType<typeof delayingProxy>> | undefined;
+  let proxy: DelayingProxy | undefined;
   let metrics: Metrics;
 
   const start = async (redisUrl: string, env: Record<string, string>) => {
@@ -146,7 +112,8 @@ describe('ServedRecordWriter on Redis', () => {
   });
 
   it('withholds a record its backed-up connection delivers after SERVED_RECORD_TIMEOUT_MS: no ads, and the job that lands says so', async () => {
-    proxy = await delayingProxy(300);
+    // The queue's first connection (the add's) is backed up; the second (the withhold's) is not.
+    proxy = await delayingProxy({ delayMs: 300, connections: 'first' });
     const sut = await start(proxy.url, { SERVED_RECORD_TIMEOUT_MS: '50', SERVED_RECORD_GIVE_UP_MS: '2000' });
     expect(await sut.write(request, trace('backed-up'), served, [])).toBe(false);
     // The add lands 300 ms late, after the withhold that went over the second connection.

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig, type Clock } from '@adfunnel/platform';
-import { TEST_REDIS_URL, deleteRedisKeys } from '@adfunnel/testing';
+import { TEST_REDIS_URL, delayingProxy, deleteRedisKeys } from '@adfunnel/testing';
 import { UserActivityStore } from '@adfunnel/user-activity';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -11,37 +10,6 @@ import { TrendingAds } from './trending-ads.js';
 import { TrendingRedisReader } from './trending-redis-reader.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
-
-/**
- * A proxy to the test Redis that holds everything the client sends for `delayMs` (a loaded machine or
- * a backed-up connection), so every command answers that late.
- */
-async function delayingProxy(delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
-  const upstreamUrl = new URL(TEST_REDIS_URL);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(upstreamUrl.port || 6379), upstreamUrl.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        sockets.forEach((s) => s.destroy());
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe(TrendingRedisReader.name, () => {
   const prefix = `retrieval_trending_${randomUUID().slice(0, 12)}`;
@@ -87,7 +55,7 @@ describe(TrendingRedisReader.name, () => {
     await store.bumpTrending('GB', 21, T0);
     for (const adId of [31, 31, 32]) await store.bumpTrending('CA', adId, T0);
     // Every read answers 300 ms late: past USER_ACTIVITY_REDIS_TIMEOUT_MS, within the refresh's 2 s.
-    const proxy = await delayingProxy(300);
+    const proxy = await delayingProxy({ delayMs: 300 });
     const reader = new TrendingRedisReader(
       parseConfig(RetrievalConfigSchema, {
         REDIS_URL: proxy.url,
