@@ -1,45 +1,23 @@
 import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
 import { AdfunnelError, AuctionResponseSchema, type AuctionRequest } from '@adfunnel/contracts';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot } from '@adfunnel/testing';
 import { describe, expect, it, beforeAll, beforeEach } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { AuctionService } from './auction.service.js';
 import { AuctionConfigSchema } from './config.js';
 import type { PacingService } from './pacing/pacing.service.js';
 
+/** Ad `id` of campaign `id * 100` (advertiser `id * 10`), paced evenly, its bid type and bid as `campaign` says. */
 function ad(
   id: number,
   campaign: Partial<CatalogCampaign> & Pick<CatalogCampaign, 'bidType' | 'bid'>,
   status: CatalogAd['status'] = 'active',
 ): CatalogAd {
-  const advertiserId = id * 10;
-  return {
+  return catalogAdFactory(
     id,
-    campaignId: id * 100,
-    advertiserId,
-    title: `ad ${id}`,
-    text: '',
-    imageUrl: '',
-    landingUrl: '',
-    category: 'electronics',
-    categoryIndex: 0,
-    status,
-    embedding: new Float32Array(0),
-    campaign: {
-      id: id * 100,
-      advertiserId,
-      status: 'active',
-      dailyBudget: 100,
-      targetCountries: [],
-      targetDevices: [],
-      timezone: 'UTC',
-      clickWindowDays: 7,
-      pacing: 'even',
-      frequencyCap: null,
-      frequencyWindowHours: null,
-      ...campaign,
-    },
-  };
+    { id: id * 100, advertiserId: id * 10, pacing: 'even', ...campaign },
+    { status },
+  );
 }
 
 function request(overrides: Partial<AuctionRequest>): AuctionRequest {

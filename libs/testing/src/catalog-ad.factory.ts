@@ -19,7 +19,8 @@ export function catalogAdFactory(
     imageUrl: '',
     landingUrl: '',
     category: 'electronics',
-    categoryIndex: 0,
+    // libs/features TOPICS: electronics is topic 1 (0 is fashion).
+    categoryIndex: 1,
     status: 'active',
     embedding: new Float32Array(0),
     ...overrides,

@@ -8,7 +8,7 @@ import {
   type AuctionWinner,
 } from '@adfunnel/contracts';
 import { Metrics } from '@adfunnel/platform';
-import { FakeCatalogSnapshots, catalogSnapshot, metricValue } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot, metricValue } from '@adfunnel/testing';
 import { Logger } from '@nestjs/common';
 import { AuctionConfigSchema } from '../config.js';
 import { BudgetMetrics } from './budget-metrics.js';
@@ -17,36 +17,17 @@ import { type AuctionRun, WinnerAdmissionService } from './winner-admission.serv
 // 20:00 UTC on 1 December is 2 December in Tokyo.
 const NOW = Date.UTC(2026, 11, 1, 20);
 
+/** Ad `id` of campaign `id * 100` (advertiser `id * 10`): CPM 8, 25 USD a day paced evenly, unless `campaign` says otherwise. */
 function adFactory(id: number, campaign: Partial<CatalogCampaign> = {}): CatalogAd {
-  return {
-    id,
-    campaignId: id * 100,
+  return catalogAdFactory(id, {
+    id: id * 100,
     advertiserId: id * 10,
-    title: `ad ${id}`,
-    text: '',
-    imageUrl: '',
-    landingUrl: '',
-    category: 'electronics',
-    categoryIndex: 0,
-    status: 'active',
-    embedding: new Float32Array(0),
-    campaign: {
-      id: id * 100,
-      advertiserId: id * 10,
-      status: 'active',
-      bidType: 'CPM',
-      bid: 8,
-      dailyBudget: 25,
-      targetCountries: [],
-      targetDevices: [],
-      timezone: 'UTC',
-      clickWindowDays: 7,
-      pacing: 'even',
-      frequencyCap: null,
-      frequencyWindowHours: null,
-      ...campaign,
-    },
-  };
+    bidType: 'CPM',
+    bid: 8,
+    dailyBudget: 25,
+    pacing: 'even',
+    ...campaign,
+  });
 }
 
 function winnerFactory(slot: number, ad: CatalogAd, overrides: Partial<AuctionWinner> = {}): AuctionWinner {

@@ -11,7 +11,7 @@ import {
   type ScoreResponse,
 } from '@adfunnel/contracts';
 import type { BusClient, Clock } from '@adfunnel/platform';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot } from '@adfunnel/testing';
 import { SignedEventToken } from '@adfunnel/tracking';
 import { parseGatewayConfig } from '../config.js';
 import { AdServingService } from './ad-serving.service.js';
@@ -33,20 +33,9 @@ class FakeBus {
   }
 }
 
-const ad = (id: number, advertiserId: number): CatalogAd => ({
-  id,
-  campaignId: id * 10,
-  advertiserId,
-  title: `ad ${id}`,
-  text: 'text',
-  imageUrl: `https://img.example.com/${id}.jpg`,
-  landingUrl: `https://example.com/${id}`,
-  category: 'books',
-  categoryIndex: 6,
-  status: 'active',
-  embedding: new Float32Array(32),
-  campaign: {} as CatalogAd['campaign'],
-});
+/** Ad `id` of campaign `id * 10`, as auctionOf's winners name it. */
+const ad = (id: number, advertiserId: number): CatalogAd =>
+  catalogAdFactory(id, { id: id * 10, advertiserId, bidType: 'CPC', bid: 1 });
 
 const candidates: CandidatesResponse = {
   adIds: [1, 2, 3],

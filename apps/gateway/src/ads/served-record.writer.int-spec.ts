@@ -4,6 +4,7 @@ import { Metrics } from '@adfunnel/platform';
 import {
   FakeCatalogSnapshots,
   type DelayingProxy,
+  catalogAdFactory,
   catalogSnapshot,
   delayingProxy,
   deleteRedisKeys,
@@ -27,7 +28,7 @@ describe('ServedRecordWriter on Redis', () => {
   Logger.overrideLogger(false);
   const prefix = testRunId('served_outcome');
   const redis = new Redis('redis://127.0.0.1:6379');
-  const ad = { id: 7, categoryIndex: 0 } as never;
+  const ad = catalogAdFactory(7, { id: 1, advertiserId: 3, bid: 2 });
   const served = [{ slot: 0, adId: 7, campaignId: 1, advertiserId: 3 }] as ServedAd[];
   const request: AdRequest = {
     userId: 'u1',

@@ -11,6 +11,7 @@ import {
 } from '@adfunnel/contracts';
 import {
   FEATURE_SPEC,
+  TOPICS,
   TOPIC_COUNT,
   buildFeatureMatrix,
   featureRequestOf,
@@ -18,7 +19,7 @@ import {
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import { Metrics } from '@adfunnel/platform';
-import { FakeCatalogSnapshots, catalogSnapshot, metricValue } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot, metricValue } from '@adfunnel/testing';
 import { foldEvent, foldQuery } from '@adfunnel/user-activity';
 import { Logger } from '@nestjs/common';
 import { parseGatewayConfig } from '../config.js';
@@ -28,12 +29,17 @@ import { ServedRecordWriter } from './served-record.writer.js';
 
 const oneHot = (k: number) => Array.from({ length: TOPIC_COUNT }, (_, i) => (i === k ? 1 : 0));
 
+/** Ad `id` of campaign 1 and advertiser `id`, as the served ads name it, on `topic` alone. */
 const catalogAd = (id: number, topic: number): CatalogAd =>
-  ({
+  catalogAdFactory(
     id,
-    categoryIndex: topic,
-    embedding: Float32Array.from({ length: EMBEDDING_DIM }, (_, d) => (d === topic ? 1 : 0)),
-  }) as unknown as CatalogAd;
+    { id: 1, advertiserId: id, bidType: 'CPC', bid: 1 },
+    {
+      category: TOPICS[topic],
+      categoryIndex: topic,
+      embedding: Float32Array.from({ length: EMBEDDING_DIM }, (_, d) => (d === topic ? 1 : 0)),
+    },
+  );
 
 describe(ServedRecordWriter.name, () => {
   Logger.overrideLogger(false);

@@ -7,7 +7,7 @@ import {
   type CatalogReader,
 } from '@adfunnel/catalog';
 import type { TrackingEventJob } from '@adfunnel/contracts';
-import { FakeCatalogSnapshots, catalogSnapshot } from '@adfunnel/testing';
+import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot } from '@adfunnel/testing';
 import { conversionEventId } from '@adfunnel/tracking';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
@@ -38,8 +38,9 @@ function clickFactory(overrides: Partial<ClickRecord> = {}): ClickRecord {
   };
 }
 
+/** The clicked ad of clickFactory, its CPA campaign attributing conversions for `clickWindowDays`. */
 function adFactory(clickWindowDays: number): CatalogAd {
-  return { id: 7, campaignId: 70, campaign: { clickWindowDays } } as unknown as CatalogAd;
+  return catalogAdFactory(7, { id: 70, advertiserId: 3, bidType: 'CPA', bid: 12, clickWindowDays });
 }
 
 describe(ConversionsService.name, () => {
