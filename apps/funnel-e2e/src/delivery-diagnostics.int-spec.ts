@@ -19,6 +19,7 @@ const BASE_PORT = 4350;
 
 interface Diagnostics {
   campaignId: number;
+  window: { minutes: number; requestedMinutes: number; from: string; since: string | null };
   serving: boolean;
   status: { campaign: string; budget: { spendMicros: number; dailyBudgetMicros: number } };
   stages: {
@@ -292,6 +293,30 @@ describe('delivery diagnostics over a real funnel', () => {
     const winner = await diagnosisOf(cast.winner);
     expect(winner.serving).toBe(true);
     expect(winner.stages.auction.won).toBeGreaterThanOrEqual(6);
+  });
+
+  it('counts a campaign created within the window only since its creation, and says so', async () => {
+    const before = await diagnosisOf(cast.winner);
+    expect(before.window.since).toBeNull();
+    // As if the winner had been created just now: the requests of the tests before are not its own.
+    const createdAt = Date.now();
+    await db.query('UPDATE campaigns SET created_at = $2 WHERE id = $1', [cast.winner, createdAt]);
+    for (let i = 0; i < 3; i++) await request('NZ');
+    const sut = await diagnosedUntil(cast.winner, (d) => d.stages.served >= 3);
+    expect(sut.window).toMatchObject({
+      requestedMinutes: 60,
+      from: new Date(createdAt).toISOString(),
+      since: 'campaign_created',
+    });
+    expect(sut.window.minutes).toBeLessThanOrEqual(2);
+    expect(sut.stages.requests).toBeLessThan(before.stages.requests);
+    expect(sut.diagnosis[0]).toMatch(
+      new RegExp(
+        `^counted since campaign ${cast.winner} was created at \\d\\d:\\d\\d \\(.+\\), not over the hour asked for`,
+      ),
+    );
+    expect(sut.diagnosis.at(-1)).toMatch(/^it served \d+ ads since it was created: /);
+    show('just created', sut);
   });
 
   it("lets an advertiser read its own campaign's diagnostics only, and names a bad window", async () => {

@@ -99,7 +99,18 @@ export interface AdDiagnostics extends AdDeliveryCounts {
 export interface CampaignDiagnostics extends DeliveryDiagnosis {
   readonly campaignId: number;
   readonly advertiserId: number;
-  readonly window: { readonly minutes: number; readonly from: string; readonly to: string };
+  /**
+   * The counts' window: the last `requestedMinutes` (?minutes=), or since the campaign was created
+   * when that is later (`since`: "campaign_created", `from` its creation): a campaign is compared
+   * only with the requests from when it could have served. `minutes`: the minutes counted.
+   */
+  readonly window: {
+    readonly minutes: number;
+    readonly requestedMinutes: number;
+    readonly from: string;
+    readonly to: string;
+    readonly since: 'campaign_created' | null;
+  };
   /** What the catalog and the ledger say now, whatever the window's traffic. */
   readonly status: {
     readonly campaign: string;

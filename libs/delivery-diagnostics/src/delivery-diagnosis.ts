@@ -60,17 +60,20 @@ export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): D
 
 /**
  * "Why isn't campaign X serving", in words and numbers: what the catalog and the ledger say about it
- * now, then where in the funnel it dropped out of the window's requests.
+ * now, then where in the funnel it dropped out of the window's requests. `createdAt`: set when the
+ * window was cut to start at the campaign's creation (windowSince), so the counts are those since
+ * then and the answer says so; requests from before it existed are not its targeting's misses.
  */
 export function diagnose(
   facts: CampaignFacts,
   counts: CampaignWindowCounts,
   windowMinutes: number,
+  createdAt?: number,
 ): DeliveryDiagnosis {
   const stages = deliveryStages(counts);
   const c = counts.campaign;
   const id = facts.campaignId;
-  const within = `in the last ${duration(windowMinutes)}`;
+  const within = createdAt === undefined ? `in the last ${duration(windowMinutes)}` : 'since it was created';
   const sentences: string[] = [];
   const requests = stages.requests;
   // Requests its targeting matched while it could not serve (paused, ended, no active ad), and the rest.
@@ -101,6 +104,11 @@ export function diagnose(
       facts.ads.total === 0
         ? `campaign ${id} has no ads`
         : `none of its ${count(facts.ads.total, 'ad')} is active`,
+    );
+  }
+  if (createdAt !== undefined) {
+    sentences.push(
+      `counted since campaign ${id} was created at ${clockTime(createdAt, facts.today.timezone)} (${facts.today.timezone}), not over the ${duration(windowMinutes)} asked for: the requests before it existed are not compared with it`,
     );
   }
   const budget = budgetSentence(facts, c.budget_exhausted, c.eligible);

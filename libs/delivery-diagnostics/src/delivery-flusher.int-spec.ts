@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { AdCount, CampaignCount, TotalCount } from './delivery-counts.js';
 import { DeliveryFlusher } from './delivery-flusher.js';
 import { BUCKET_MS } from './delivery-keys.js';
-import { DeliveryReader, windowEnding } from './delivery-reader.js';
+import { DeliveryReader, windowEnding, windowSince } from './delivery-reader.js';
 import { DeliveryTally } from './delivery-tally.js';
 
 /** A minute boundary, so the test chooses which minute each flush lands in. */
@@ -56,6 +56,11 @@ describe(`${DeliveryFlusher.name} and ${DeliveryReader.name} on Redis`, () => {
     const lastMinute = await reader.campaign(42, windowEnding(now, '1m', 60));
     expect(lastMinute.totals.retrieval_requests).toBe(5);
     expect(lastMinute.ads.size).toBe(0);
+
+    // A campaign created at T0 + 45 s: a quarter of the first minute's 10 requests, all its counts.
+    const sinceCreated = await reader.campaign(42, windowSince(now, 60, T0 + 45_000));
+    expect(sinceCreated.totals.retrieval_requests).toBe(Math.round(10 / 4 + 5));
+    expect(sinceCreated.campaign.eligible).toBe(15);
 
     const ttl = await redis.ttl(`${prefix}:delivery:${T0 / BUCKET_MS}:c:42`);
     expect(ttl).toBeGreaterThan(60 * 60);

@@ -16,6 +16,11 @@ import { BUCKET_MS, DeliveryKeys, minuteOf, parseAdField } from './delivery-keys
 export interface DeliveryWindow {
   readonly fromMinute: number;
   readonly toMinute: number;
+  /**
+   * When the window starts within fromMinute (windowSince): that instant, epoch ms, and the share of
+   * fromMinute's requests (the totals) that fall after it. Absent: it starts with fromMinute.
+   */
+  readonly since?: { readonly at: number; readonly share: number };
 }
 
 /** One campaign's counts summed over a window. */
@@ -48,9 +53,31 @@ export function windowEnding(now: number, text: string, maxMinutes: number): Del
   return { fromMinute: toMinute - minutes + 1, toMinute };
 }
 
+/**
+ * The last `minutes` minutes up to `now`, or from `since` (epoch ms) if that is later: a campaign
+ * created within the window is compared only with the requests since it was created, not with
+ * those that came before it could serve. The counts are kept per minute, so the minute `since`
+ * falls in is read whole, but only the share of its requests after `since` counts: they are taken
+ * as spread evenly over the minute (over the part of it gone, for the current minute). A campaign's
+ * own counts of that minute all count, as none can precede it.
+ */
+export function windowSince(now: number, minutes: number, since: number): DeliveryWindow {
+  const toMinute = minuteOf(now);
+  const fromMinute = toMinute - minutes + 1;
+  const at = Math.min(since, now);
+  if (at <= fromMinute * BUCKET_MS) return { fromMinute, toMinute };
+  const start = minuteOf(at) * BUCKET_MS;
+  const end = Math.min(now, start + BUCKET_MS);
+  const share = end > start ? (end - at) / (end - start) : 1;
+  return { fromMinute: minuteOf(at), toMinute, since: { at, share } };
+}
+
 /** Where the window starts and ends, epoch ms (its end is the end of the current minute). */
 export function windowBounds(window: DeliveryWindow): { from: number; to: number } {
-  return { from: window.fromMinute * BUCKET_MS, to: (window.toMinute + 1) * BUCKET_MS };
+  return {
+    from: window.since?.at ?? window.fromMinute * BUCKET_MS,
+    to: (window.toMinute + 1) * BUCKET_MS,
+  };
 }
 
 /** Sums the minutes of a window that every service's flusher wrote, in one round trip. */
@@ -71,31 +98,54 @@ export class DeliveryReader {
       pipeline.hgetall(this.keys.totals(minute));
     }
     const results = (await pipeline.exec()) ?? [];
-    const campaign = zeroCounts(CAMPAIGN_COUNTS);
-    const totals = zeroCounts(TOTAL_COUNTS);
-    const ads = new Map<number, AdCounts>();
-    results.forEach(([error, hash], i) => {
-      if (error !== null) throw error;
-      const fields = hash as Record<string, string>;
-      if (i % 2 === 1) {
-        for (const name of TOTAL_COUNTS) totals[name] += Number(fields[name] ?? 0);
-        return;
-      }
-      for (const [field, value] of Object.entries(fields)) {
-        const n = Number(value);
-        if (isCampaignCount(field)) {
-          campaign[field] += n;
-          continue;
-        }
-        const ad = parseAdField(field);
-        if (ad === undefined || !isAdCount(ad.name)) continue;
-        let counts = ads.get(ad.adId);
-        if (counts === undefined) ads.set(ad.adId, (counts = zeroCounts(AD_COUNTS)));
-        counts[ad.name] += n;
-      }
-    });
-    return { campaign, ads, totals };
+    const minutes: MinuteHashes[] = [];
+    for (let i = 0; i < results.length; i += 2) {
+      const [campaignError, campaign] = results[i];
+      const [totalsError, totals] = results[i + 1];
+      if (campaignError !== null) throw campaignError;
+      if (totalsError !== null) throw totalsError;
+      minutes.push({
+        campaign: campaign as Record<string, string>,
+        totals: totals as Record<string, string>,
+      });
+    }
+    return sumWindow(window, minutes);
   }
+}
+
+/** One minute of a window as the flushers wrote it: the campaign's hash and the totals' hash. */
+export interface MinuteHashes {
+  readonly campaign: Readonly<Record<string, string>>;
+  readonly totals: Readonly<Record<string, string>>;
+}
+
+/**
+ * Sums a window's minutes, `minutes` from its fromMinute on. The first minute's request totals
+ * count only for their share after the window's start when it starts within that minute
+ * (windowSince), rounded, so the requests line up with the window the campaign is compared over.
+ */
+export function sumWindow(window: DeliveryWindow, minutes: readonly MinuteHashes[]): CampaignWindowCounts {
+  const campaign = zeroCounts(CAMPAIGN_COUNTS);
+  const totals = zeroCounts(TOTAL_COUNTS);
+  const ads = new Map<number, AdCounts>();
+  minutes.forEach((minute, i) => {
+    const share = i === 0 ? (window.since?.share ?? 1) : 1;
+    for (const name of TOTAL_COUNTS) totals[name] += Number(minute.totals[name] ?? 0) * share;
+    for (const [field, value] of Object.entries(minute.campaign)) {
+      const n = Number(value);
+      if (isCampaignCount(field)) {
+        campaign[field] += n;
+        continue;
+      }
+      const ad = parseAdField(field);
+      if (ad === undefined || !isAdCount(ad.name)) continue;
+      let counts = ads.get(ad.adId);
+      if (counts === undefined) ads.set(ad.adId, (counts = zeroCounts(AD_COUNTS)));
+      counts[ad.name] += n;
+    }
+  });
+  for (const name of TOTAL_COUNTS) totals[name] = Math.round(totals[name]);
+  return { campaign, ads, totals };
 }
 
 const CAMPAIGN_NAMES: ReadonlySet<string> = new Set(CAMPAIGN_COUNTS);

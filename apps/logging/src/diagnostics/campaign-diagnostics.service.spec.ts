@@ -2,12 +2,18 @@ import { describe, expect, it } from '@jest/globals';
 import {
   AD_COUNTS,
   CAMPAIGN_COUNTS,
+  type CampaignFacts,
   type CampaignWindowCounts,
+  type MinuteHashes,
   TOTAL_COUNTS,
+  minuteOf,
+  sumWindow,
+  windowSince,
   zeroCounts,
 } from '@adfunnel/delivery-diagnostics';
 import {
   TOP_ADS,
+  campaignAnswer,
   parseCampaignId,
   parseWindowMinutes,
   topAds,
@@ -82,5 +88,112 @@ describe(topAds.name, () => {
     expect(sut).toHaveLength(TOP_ADS);
     expect(sut.slice(0, 3).map((ad) => ad.adId)).toEqual([15, 12, 9]);
     expect(sut[0]).toMatchObject({ adId: 15, served: 2, retrieved: 14 });
+  });
+});
+
+/** 14:02:30 UTC on 2026-12-03: half of the current minute gone. */
+const NOW = Date.parse('2026-12-03T14:02:30Z');
+const CREATED = Date.parse('2026-12-03T14:00:45Z');
+
+const facts: CampaignFacts = {
+  campaignId: 12,
+  status: 'active',
+  pacing: 'even',
+  frequencyCap: null,
+  targetCountries: [],
+  targetDevices: [],
+  ads: { total: 1, active: 1 },
+  today: {
+    billingDay: '2026-12-03',
+    timezone: 'UTC',
+    budgetMicros: 50_000_000,
+    spendMicros: 0,
+    lastChargeAt: null,
+  },
+};
+
+/**
+ * The minutes from 13:03 to 14:02 as the flushers wrote them, for a campaign without targeting
+ * created at 14:00:45: one request a second all along, every one since its creation eligible,
+ * retrieved and won by it (the current minute up to 14:02:30).
+ */
+function hourOfRequests(fromMinute: number): MinuteHashes[] {
+  const created = minuteOf(CREATED);
+  const minutes: MinuteHashes[] = [];
+  for (let minute = fromMinute; minute <= minuteOf(NOW); minute++) {
+    const requests = minute === minuteOf(NOW) ? 30 : 60;
+    const own = minute < created ? 0 : minute === created ? 15 : requests;
+    const counted = String(own);
+    minutes.push({
+      campaign:
+        own === 0
+          ? {}
+          : { eligible: counted, retrieved: counted, ranked: counted, won: counted, served: counted },
+      totals: { retrieval_requests: String(requests), auctions: String(requests) },
+    });
+  }
+  return minutes;
+}
+
+describe(windowSince.name, () => {
+  it('is the last minutes asked for when the campaign is older than them', () => {
+    expect(windowSince(NOW, 60, CREATED - 3_600_000)).toEqual({
+      fromMinute: minuteOf(NOW) - 59,
+      toMinute: minuteOf(NOW),
+    });
+  });
+
+  it("starts at the campaign's creation within the window, with the share of that minute after it", () => {
+    expect(windowSince(NOW, 60, CREATED)).toEqual({
+      fromMinute: minuteOf(CREATED),
+      toMinute: minuteOf(NOW),
+      since: { at: CREATED, share: 0.25 },
+    });
+    // Created in the current minute: the share of the part of it gone (10 of the 30 s so far).
+    const recent = Date.parse('2026-12-03T14:02:20Z');
+    expect(windowSince(NOW, 60, recent)).toEqual({
+      fromMinute: minuteOf(NOW),
+      toMinute: minuteOf(NOW),
+      since: { at: recent, share: 1 / 3 },
+    });
+  });
+});
+
+describe(campaignAnswer.name, () => {
+  it('compares a campaign created 2 minutes ago only with the requests since then, and says so', () => {
+    const window = windowSince(NOW, 60, CREATED);
+    const counts = sumWindow(window, hourOfRequests(window.fromMinute));
+    const sut = campaignAnswer({ id: 12, advertiserId: 3 }, facts, counts, window, 60);
+
+    expect(sut.window).toEqual({
+      minutes: 3,
+      requestedMinutes: 60,
+      from: '2026-12-03T14:00:45.000Z',
+      to: '2026-12-03T14:03:00.000Z',
+      since: 'campaign_created',
+    });
+    // 15 of 14:00's 60 requests (those after 14:00:45), 14:01's 60 and 14:02's 30 so far.
+    expect(sut.stages.requests).toBe(105);
+    expect(sut.stages.eligible).toBe(105);
+    expect(sut.topReasons).toEqual([]);
+    expect(sut.diagnosis).toEqual([
+      'counted since campaign 12 was created at 14:00 (UTC), not over the hour asked for: the requests before it existed are not compared with it',
+      'it served 105 ads since it was created: 0 impressions, 0 clicks, 0 conversions',
+    ]);
+    expect(sut.serving).toBe(true);
+  });
+
+  it('would read the hour before the campaign existed as missed by its targeting without the cut', () => {
+    const window = { fromMinute: minuteOf(NOW) - 59, toMinute: minuteOf(NOW) };
+    const sut = campaignAnswer(
+      { id: 12, advertiserId: 3 },
+      facts,
+      sumWindow(window, hourOfRequests(window.fromMinute)),
+      window,
+      60,
+    );
+    expect(sut.window.since).toBeNull();
+    expect(sut.stages.requests).toBe(3570);
+    expect(sut.topReasons[0]).toEqual({ reason: 'targeting', count: 3465, share: 0.971 });
   });
 });

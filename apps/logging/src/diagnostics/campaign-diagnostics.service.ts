@@ -13,8 +13,8 @@ import {
   DeliveryReader,
   type DeliveryWindow,
   diagnose,
-  minuteOf,
   windowBounds,
+  windowSince,
   zeroCounts,
 } from '@adfunnel/delivery-diagnostics';
 import { CampaignDaySpendEntity, LedgerEntryEntity, TrackingEventEntity } from '@adfunnel/event-store';
@@ -74,40 +74,16 @@ export class CampaignDiagnosticsService {
       );
     }
     const now = this.clock.now();
-    const toMinute = minuteOf(now);
-    const window: DeliveryWindow = { fromMinute: toMinute - minutes + 1, toMinute };
+    // A campaign created within the window is compared only with the requests since then: those
+    // before it existed matched nothing of it, and read as its targeting's misses otherwise.
+    const window = windowSince(now, minutes, campaign.createdAt);
     const bounds = windowBounds(window);
     const [facts, counts, events] = await Promise.all([
       this.facts(campaign, now),
       this.reader.campaign(campaignId, window),
       this.events(campaignId, bounds.from, bounds.to),
     ]);
-    const merged = withEvents(counts, events);
-    const diagnosis = diagnose(facts, merged, minutes);
-    return {
-      campaignId,
-      advertiserId: campaign.advertiserId,
-      window: {
-        minutes,
-        from: new Date(bounds.from).toISOString(),
-        to: new Date(bounds.to).toISOString(),
-      },
-      status: {
-        campaign: facts.status,
-        ads: facts.ads,
-        budget: {
-          billingDay: facts.today.billingDay,
-          timezone: facts.today.timezone,
-          dailyBudgetMicros: facts.today.budgetMicros,
-          spendMicros: facts.today.spendMicros,
-          remainingMicros: Math.max(0, facts.today.budgetMicros - facts.today.spendMicros),
-        },
-        frequencyCap: facts.frequencyCap,
-        targeting: { countries: facts.targetCountries, devices: facts.targetDevices },
-      },
-      ...diagnosis,
-      ads: topAds(merged.ads),
-    };
+    return campaignAnswer(campaign, facts, withEvents(counts, events), window, minutes);
   }
 
   private async facts(campaign: CampaignEntity, now: number): Promise<CampaignFacts> {
@@ -239,4 +215,46 @@ export function topAds(ads: ReadonlyMap<number, AdCounts>): AdDiagnostics[] {
     .map(([adId, counts]) => ({ adId, ...counts }))
     .sort((a, b) => b.served - a.served || b.retrieved - a.retrieved || a.adId - b.adId)
     .slice(0, TOP_ADS);
+}
+
+/**
+ * The answer for one campaign: its window's counts (events merged in) diagnosed against what the
+ * catalog and the ledger say now. `window`: as windowSince made it, cut to the campaign's creation
+ * when that falls within the `requestedMinutes` asked for.
+ */
+export function campaignAnswer(
+  campaign: Pick<CampaignEntity, 'id' | 'advertiserId'>,
+  facts: CampaignFacts,
+  merged: CampaignWindowCounts,
+  window: DeliveryWindow,
+  requestedMinutes: number,
+): CampaignDiagnostics {
+  const bounds = windowBounds(window);
+  const diagnosis = diagnose(facts, merged, requestedMinutes, window.since?.at);
+  return {
+    campaignId: campaign.id,
+    advertiserId: campaign.advertiserId,
+    window: {
+      minutes: window.toMinute - window.fromMinute + 1,
+      requestedMinutes,
+      from: new Date(bounds.from).toISOString(),
+      to: new Date(bounds.to).toISOString(),
+      since: window.since === undefined ? null : 'campaign_created',
+    },
+    status: {
+      campaign: facts.status,
+      ads: facts.ads,
+      budget: {
+        billingDay: facts.today.billingDay,
+        timezone: facts.today.timezone,
+        dailyBudgetMicros: facts.today.budgetMicros,
+        spendMicros: facts.today.spendMicros,
+        remainingMicros: Math.max(0, facts.today.budgetMicros - facts.today.spendMicros),
+      },
+      frequencyCap: facts.frequencyCap,
+      targeting: { countries: facts.targetCountries, devices: facts.targetDevices },
+    },
+    ...diagnosis,
+    ads: topAds(merged.ads),
+  };
 }
