@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   AdEntity,
+  AdvertiserApiKeyEntity,
   AdvertiserApiKeyService,
   AdvertiserEntity,
   CampaignEntity,
+  apiKeyHash,
   catalogChangeMark,
 } from '@adfunnel/catalog';
 import { CampaignDaySpendEntity, migrateFunnelDatabase, openFunnelDatabase } from '@adfunnel/event-store';
@@ -547,6 +549,263 @@ describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind
       expect(await report('campaignId=999999', operator)).toEqual(notFound(999999));
       // An operator who names an advertiser reads only that advertiser's campaigns.
       expect(await report(`advertiserId=${ACME}&campaignId=7`, operator)).toEqual(notFound(7));
+    });
+
+    it('lets an operator onboard an advertiser and issue it a key that runs its own campaigns, until revoked', async () => {
+      const mark = await catalogChangeMark(db);
+      const created = await call('POST', '/v1/advertisers', operator, {
+        name: ' Newco ',
+        timezone: 'Europe/Paris',
+      });
+      expect(created).toEqual({
+        status: 201,
+        body: {
+          id: expect.any(Number),
+          name: 'Newco',
+          timezone: 'Europe/Paris',
+          createdAt: expect.any(String),
+        },
+      });
+      const newco = created.body['id'] as number;
+      expect(newco).toBeGreaterThan(OTHER);
+      expect(await db.getRepository(AdvertiserEntity).findOneByOrFail({ id: newco })).toMatchObject({
+        name: 'Newco',
+        timezone: 'Europe/Paris',
+      });
+      expect(await call('GET', `/v1/advertisers/${newco}`, operator)).toEqual({
+        status: 200,
+        body: created.body,
+      });
+      expect((await call('POST', '/v1/advertisers', operator, { name: 'Utc' })).body).toMatchObject({
+        id: newco + 1,
+        timezone: 'UTC',
+      });
+
+      const issued = await call('POST', `/v1/advertisers/${newco}/api-keys`, operator, {
+        label: 'production',
+      });
+      expect(issued).toEqual({
+        status: 201,
+        body: {
+          key: expect.stringMatching(/^adf_live_[A-Za-z0-9_-]{43}$/),
+          keyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+          advertiserId: newco,
+          label: 'production',
+          status: 'active',
+          createdAt: expect.any(String),
+          revokedAt: null,
+        },
+      });
+      const key = issued.body['key'] as string;
+      const keyHash = issued.body['keyHash'] as string;
+      expect(keyHash).toBe(apiKeyHash(key));
+      // Only the hash is stored.
+      const stored = JSON.stringify(
+        await db.getRepository(AdvertiserApiKeyEntity).createQueryBuilder('k').getRawMany(),
+      );
+      expect(stored).toContain(keyHash);
+      expect(stored).not.toContain(key.slice('adf_live_'.length));
+      // Without a body the key is labelled "default".
+      const spare = await call('POST', `/v1/advertisers/${newco}/api-keys`, operator);
+      expect(spare.body).toMatchObject({ status: 'active', label: 'default', advertiserId: newco });
+      // Nothing serving reads changed yet: no reload until the advertiser's first campaign.
+      expect(await catalogChangeMark(db)).toBe(mark);
+      const newcoKey = `Bearer ${key}`;
+      const spareKey = `Bearer ${spare.body['key'] as string}`;
+
+      expect(await call('GET', '/v1/advertisers/me', newcoKey)).toEqual({ status: 200, body: created.body });
+      const campaign = await createCampaign({ name: 'Newco launch' }, newcoKey);
+      expect(campaign).toMatchObject({ advertiserId: newco, status: 'active' });
+      const path = `/v1/campaigns/${campaign.id}`;
+      expect((await call('GET', path, newcoKey)).status).toBe(200);
+      for (const stranger of [other(), acme()]) {
+        expect(await call('GET', path, stranger)).toEqual({
+          status: 404,
+          body: expect.objectContaining({ message: `campaign ${campaign.id} not found` }),
+        });
+        const theirs = (await call('GET', '/v1/campaigns', stranger)).body['campaigns'] as { id: number }[];
+        expect(theirs.map((c) => c.id)).not.toContain(campaign.id);
+      }
+
+      const listed = await call('GET', `/v1/advertisers/${newco}/api-keys`, operator);
+      expect(listed).toEqual({
+        status: 200,
+        body: {
+          apiKeys: expect.arrayContaining([
+            { ...issued.body, key: undefined },
+            expect.objectContaining({ keyHash: spare.body['keyHash'], label: 'default' }),
+          ]),
+        },
+      });
+      expect((listed.body['apiKeys'] as unknown[]).length).toBe(2);
+      expect(JSON.stringify(listed.body)).not.toContain(key);
+      expect(JSON.stringify(listed.body)).not.toContain('"key"');
+
+      const revoked = await call('DELETE', `/v1/advertisers/${newco}/api-keys/${keyHash}`, operator);
+      expect(revoked).toEqual({
+        status: 200,
+        body: { ...issued.body, key: undefined, status: 'revoked', revokedAt: expect.any(String) },
+      });
+      // The very next request with the key is refused: keys are looked up per request, not cached.
+      for (const [method, where] of [
+        ['GET', path],
+        ['GET', '/v1/advertisers/me'],
+        ['POST', `${path}/pause`],
+      ] as const) {
+        expect(await call(method, where, newcoKey)).toEqual({
+          status: 401,
+          body: expect.objectContaining({ code: 'unauthenticated', message: 'the API key has been revoked' }),
+        });
+      }
+      expect((await call('GET', path, spareKey)).body['status']).toBe('active');
+      // Again is no change; another advertiser's key is not this advertiser's to revoke.
+      expect(await call('DELETE', `/v1/advertisers/${newco}/api-keys/${keyHash}`, operator)).toEqual(revoked);
+      const acmeHash = apiKeyHash(keys.acme);
+      expect(await call('DELETE', `/v1/advertisers/${newco}/api-keys/${acmeHash}`, operator)).toEqual({
+        status: 404,
+        body: expect.objectContaining({ message: `advertiser ${newco} has no API key ${acmeHash}` }),
+      });
+      expect((await call('GET', '/v1/advertisers/me', acme())).status).toBe(200);
+      const listedAfter = (await call('GET', `/v1/advertisers/${newco}/api-keys`, operator)).body['apiKeys'];
+      expect(listedAfter).toEqual(
+        expect.arrayContaining([expect.objectContaining({ keyHash, status: 'revoked' })]),
+      );
+
+      const missing = {
+        status: 404,
+        body: expect.objectContaining({ message: 'advertiser 999999 not found' }),
+      };
+      expect(await call('GET', '/v1/advertisers/999999', operator)).toEqual(missing);
+      expect(await call('POST', '/v1/advertisers/999999/api-keys', operator, {})).toEqual(missing);
+      expect(await call('GET', '/v1/advertisers/999999/api-keys', operator)).toEqual(missing);
+      expect(await call('DELETE', `/v1/advertisers/999999/api-keys/${keyHash}`, operator)).toEqual(missing);
+    });
+
+    it('lists advertisers a page at a time and gives advertisers created at once ids of their own', async () => {
+      const created = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => call('POST', '/v1/advertisers', operator, { name: `race ${i}` })),
+      );
+      expect(created.map((r) => r.status)).toEqual(Array(8).fill(201));
+      const ids = created.map((r) => r.body['id'] as number);
+      expect(new Set(ids).size).toBe(8);
+
+      const all: number[] = [];
+      const nexts: (number | null)[] = [];
+      let after: number | null = null;
+      do {
+        const res = await call(
+          'GET',
+          `/v1/advertisers?limit=3${after === null ? '' : `&after=${after}`}`,
+          operator,
+        );
+        expect(res.status).toBe(200);
+        all.push(...(res.body['advertisers'] as { id: number }[]).map((a) => a.id));
+        after = res.body['next'] as number | null;
+        nexts.push(after);
+      } while (after !== null && nexts.length < 100);
+      const rows = await db
+        .getRepository(AdvertiserEntity)
+        .find({ select: { id: true }, order: { id: 'ASC' } });
+      expect(all).toEqual(rows.map((a) => a.id));
+      expect(all).toEqual(expect.arrayContaining([ACME, OTHER, ...ids]));
+      expect(nexts.at(-1)).toBeNull();
+      expect(nexts.slice(0, -1)).toEqual(all.filter((_, i) => i % 3 === 2 && i < all.length - 1));
+      const first = await call('GET', '/v1/advertisers', operator);
+      expect(first.body).toEqual({ advertisers: expect.any(Array), next: null });
+      expect((first.body['advertisers'] as unknown[])[0]).toEqual({
+        id: ACME,
+        name: 'Acme',
+        timezone: 'UTC',
+        createdAt: new Date(CREATED).toISOString(),
+      });
+    });
+
+    it('keeps advertisers and their keys to operators: 403 for an API key, which reads only its own', async () => {
+      const before = await db.getRepository(AdvertiserEntity).count();
+      const keysBefore = await db.getRepository(AdvertiserApiKeyEntity).count();
+      const acmeHash = apiKeyHash(keys.acme);
+      const operatorOnly = [
+        ['GET', '/v1/advertisers'],
+        ['POST', '/v1/advertisers', { name: 'Sneaky' }],
+        ['GET', `/v1/advertisers/${ACME}`],
+        ['GET', `/v1/advertisers/${OTHER}`],
+        ['POST', `/v1/advertisers/${ACME}/api-keys`, { label: 'more' }],
+        ['POST', `/v1/advertisers/${OTHER}/api-keys`, {}],
+        ['GET', `/v1/advertisers/${ACME}/api-keys`],
+        ['DELETE', `/v1/advertisers/${ACME}/api-keys/${acmeHash}`],
+      ] as const;
+      for (const [method, path, body] of operatorOnly) {
+        const res = await call(method, path, acme(), body);
+        expect(res).toEqual({
+          status: 403,
+          body: expect.objectContaining({ code: 'forbidden', reason: 'operator_only' }),
+        });
+        expect(res.body['message']).toBe(
+          'only an operator (Authorization: Bearer <ADMIN_TOKEN>) manages advertisers and their API keys; ' +
+            `this API key belongs to advertiser ${ACME} (GET /v1/advertisers/me reads it)`,
+        );
+        expect((await call(method, path, null, body)).status).toBe(401);
+      }
+      expect(await db.getRepository(AdvertiserEntity).count()).toBe(before);
+      expect(await db.getRepository(AdvertiserApiKeyEntity).count()).toBe(keysBefore);
+      expect((await call('GET', '/v1/advertisers/me', acme())).status).toBe(200);
+
+      expect(await call('GET', '/v1/advertisers/me', acme())).toEqual({
+        status: 200,
+        body: { id: ACME, name: 'Acme', timezone: 'UTC', createdAt: new Date(CREATED).toISOString() },
+      });
+      expect((await call('GET', '/v1/advertisers/me', other())).body['id']).toBe(OTHER);
+      expect(await call('GET', '/v1/advertisers/me', operator)).toEqual({
+        status: 400,
+        body: expect.objectContaining({
+          message:
+            'me: the ADMIN_TOKEN belongs to no advertiser; an operator reads one at GET /v1/advertisers/{id}',
+        }),
+      });
+      expect((await call('GET', '/v1/advertisers/me', null)).status).toBe(401);
+    });
+
+    it('refuses bad advertiser and API key requests with 400 naming the field', async () => {
+      const message = async (method: string, path: string, body?: unknown) => {
+        const res = await call(method, path, operator, body);
+        expect(res.status).toBe(400);
+        expect(res.body['code']).toBe('invalid_request');
+        return res.body['message'];
+      };
+      const before = await db.getRepository(AdvertiserEntity).count();
+      expect(await message('POST', '/v1/advertisers', {})).toBe('name: is required');
+      expect(await message('POST', '/v1/advertisers', { name: '  ' })).toBe('name: must not be empty');
+      expect(await message('POST', '/v1/advertisers', { name: 'x'.repeat(201) })).toBe(
+        'name: expected at most 200 characters',
+      );
+      for (const timezone of ['Mars/Olympus', '+01:00', ''])
+        expect(await message('POST', '/v1/advertisers', { name: 'x', timezone })).toBe(
+          'timezone: expected an IANA time zone name such as UTC or Europe/Paris',
+        );
+      expect(await message('POST', '/v1/advertisers', { name: 'x', currency: 'EUR' })).toBe(
+        'unknown field "currency"',
+      );
+      expect(await message('POST', '/v1/advertisers', { name: 'x', id: 77 })).toBe('unknown field "id"');
+      expect(await db.getRepository(AdvertiserEntity).count()).toBe(before);
+
+      const keysPath = `/v1/advertisers/${ACME}/api-keys`;
+      expect(await message('POST', keysPath, { label: '' })).toBe('label: must not be empty');
+      expect(await message('POST', keysPath, { label: 'x'.repeat(101) })).toBe(
+        'label: expected at most 100 characters',
+      );
+      expect(await message('POST', keysPath, { key: `adf_live_${'x'.repeat(43)}` })).toBe(
+        'unknown field "key"',
+      );
+      expect(await message('GET', '/v1/advertisers/abc')).toBe('expected an advertiser id');
+      expect(await message('GET', '/v1/advertisers/0/api-keys')).toBe('expected an advertiser id');
+      expect(await message('DELETE', `${keysPath}/${keys.acme}`)).toBe(
+        'expected a key hash: the 64 lower-case hex characters of keyHash',
+      );
+      expect(await message('GET', '/v1/advertisers?limit=0')).toBe(
+        'limit: expected a whole number from 1 to 1000',
+      );
+      expect(await message('GET', '/v1/advertisers?after=abc')).toBe('after: expected an advertiser id');
+      expect((await call('GET', '/v1/advertisers/me', acme())).status).toBe(200);
     });
   },
 );

@@ -24,6 +24,22 @@ export class AdvertiserAccess {
     return this.auth.scopeOf(authorization, this.operators);
   }
 
+  /**
+   * 403 for an API key where only an operator may act (onboarding advertisers, their keys): a key is
+   * one advertiser's, and must not mint keys or read others'.
+   */
+  async requireOperator(authorization: unknown): Promise<void> {
+    const scope = await this.scopeOf(authorization);
+    if (scope !== 'all') {
+      throw new AdfunnelError(
+        'forbidden',
+        `only an operator (Authorization: Bearer <ADMIN_TOKEN>) manages advertisers and their API keys; ` +
+          `this API key belongs to advertiser ${scope} (GET /v1/advertisers/me reads it)`,
+        'operator_only',
+      );
+    }
+  }
+
   /** The advertiser a request that names one (or not) acts for. */
   advertiserFor(scope: AdvertiserScope, named: number | undefined): number {
     if (scope === 'all') {

@@ -156,10 +156,11 @@ const id = (what: string) =>
 
 export const CampaignIdSchema = id('a campaign');
 export const AdIdSchema = id('an ad');
+export const AdvertiserIdSchema = id('an advertiser');
 
 const pageLimit = `expected a whole number from 1 to ${MAX_PAGE_LIMIT}`;
 /** A list's page: `limit` rows at most, with ids after `after` (the previous page's `next`). */
-const pageFields = (rows: string, oneId: string) => ({
+export const pageFields = (rows: string, oneId: string) => ({
   limit: z.coerce
     .number({ error: pageLimit })
     .int({ error: pageLimit })
