@@ -4,6 +4,12 @@ import { ERROR_CODES } from '@adfunnel/contracts';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
+  CreateAdvertiserSchema,
+  IssueApiKeySchema,
+  KeyHashSchema,
+  ListAdvertisersQuerySchema,
+} from '../advertisers/advertiser.dto.js';
+import {
   CreateAdSchema,
   CreateCampaignSchema,
   ListAdsQuerySchema,
@@ -35,6 +41,24 @@ const AdSchema = CreateAdSchema.omit({ status: true }).extend({
   advertiserId: z.int(),
   status: z.enum(AD_STATES),
   ...dated,
+});
+const AdvertiserSchema = CreateAdvertiserSchema.extend({
+  id: z.int(),
+  timezone: z.string().describe("IANA time zone of the advertiser's billing day"),
+  createdAt: z.iso.datetime(),
+});
+const ApiKeySchema = z.object({
+  keyHash: z.string().describe('SHA-256 of the key, lower-case hex: its id (to revoke it); not the key'),
+  advertiserId: z.int(),
+  label: z.string(),
+  status: z.enum(['active', 'revoked']),
+  createdAt: z.iso.datetime(),
+  revokedAt: z.iso.datetime().nullable().describe('When it was revoked; null: it is active'),
+});
+const IssuedApiKeySchema = ApiKeySchema.extend({
+  key: z
+    .string()
+    .describe('The key (adf_live_ and 43 characters), for `Authorization: Bearer`: shown this once only'),
 });
 const ReportSchema = z.object({
   from: z.string(),
@@ -80,6 +104,14 @@ const writeErrors = {
   '415': error('The body is not application/json'),
 };
 
+const operatorErrors = {
+  ...errors,
+  '403': error(
+    'An API key (reason `operator_only`): only ADMIN_TOKEN manages advertisers and their API keys',
+  ),
+  '404': error('No such advertiser (or key)'),
+};
+
 function queryParameters(s: z.ZodObject) {
   return Object.entries(s.shape).map(([name, field]) => ({
     name,
@@ -94,6 +126,11 @@ const pathId = (name: string) => ({
   required: true,
   schema: { type: 'integer', minimum: 1 },
 });
+const advertiserPath = [pathId('advertiserId')];
+const keyPath = [
+  ...advertiserPath,
+  { name: 'keyHash', in: 'path', required: true, schema: schema(KeyHashSchema, 'input') },
+];
 const campaignPath = [pathId('campaignId')];
 const adPath = [pathId('campaignId'), pathId('adId')];
 
@@ -137,13 +174,104 @@ export function openApiDocument(): OpenAPIObject {
         'Campaigns and ads of one advertiser (`Authorization: Bearer <API key>`), or of any with ' +
         '`Bearer <ADMIN_TOKEN>`. A change serves within about CATALOG_CHANGE_POLL_MS (1 s) plus the ' +
         "retrieval index's update. JSON bodies only. Another advertiser's campaign or ad is 404, as one " +
-        'that does not exist; naming another advertiser is 403.',
+        'that does not exist; naming another advertiser is 403. Operators (ADMIN_TOKEN only) onboard ' +
+        'advertisers and issue and revoke their API keys under /v1/advertisers; a revoked key is 401 ' +
+        'from its next request (keys are looked up per request, not cached).',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or ADMIN_TOKEN' } },
     },
     security: [{ bearer: [] }],
     paths: {
+      '/v1/advertisers': {
+        get: {
+          summary:
+            'A page of the advertisers by id (operators only); ask for the next page with after=next ' +
+            'until next is null',
+          operationId: 'listAdvertisers',
+          parameters: queryParameters(ListAdvertisersQuerySchema),
+          responses: {
+            '200': {
+              description: 'Advertisers by id, at most limit of them',
+              content: json(z.object({ advertisers: z.array(AdvertiserSchema), next }), 'output'),
+            },
+            ...operatorErrors,
+          },
+        },
+        post: {
+          summary: 'Onboard an advertiser (operators only); then issue it an API key',
+          operationId: 'createAdvertiser',
+          requestBody: { required: true, content: json(CreateAdvertiserSchema, 'input') },
+          responses: {
+            '201': { description: 'The advertiser', content: json(AdvertiserSchema, 'output') },
+            ...operatorErrors,
+            '415': error('The body is not application/json'),
+          },
+        },
+      },
+      '/v1/advertisers/me': {
+        get: {
+          summary: "The API key's own advertiser: a client checks its key with it (ADMIN_TOKEN: 400)",
+          operationId: 'getOwnAdvertiser',
+          responses: {
+            '200': { description: 'The advertiser', content: json(AdvertiserSchema, 'output') },
+            ...errors,
+          },
+        },
+      },
+      '/v1/advertisers/{advertiserId}': {
+        get: {
+          summary: 'One advertiser (operators only)',
+          operationId: 'getAdvertiser',
+          parameters: advertiserPath,
+          responses: {
+            '200': { description: 'The advertiser', content: json(AdvertiserSchema, 'output') },
+            ...operatorErrors,
+          },
+        },
+      },
+      '/v1/advertisers/{advertiserId}/api-keys': {
+        get: {
+          summary:
+            "The advertiser's API keys, revoked ones too, oldest first: never the keys (operators only)",
+          operationId: 'listApiKeys',
+          parameters: advertiserPath,
+          responses: {
+            '200': {
+              description: 'The keys',
+              content: json(z.object({ apiKeys: z.array(ApiKeySchema) }), 'output'),
+            },
+            ...operatorErrors,
+          },
+        },
+        post: {
+          summary:
+            'Issue an API key (operators only): the answer is the only time the key is shown; only its ' +
+            'SHA-256 is stored',
+          operationId: 'issueApiKey',
+          parameters: advertiserPath,
+          requestBody: { required: false, content: json(IssueApiKeySchema, 'input') },
+          responses: {
+            '201': {
+              description: 'The key, with the key itself',
+              content: json(IssuedApiKeySchema, 'output'),
+            },
+            ...operatorErrors,
+            '415': error('The body is not application/json'),
+          },
+        },
+      },
+      '/v1/advertisers/{advertiserId}/api-keys/{keyHash}': {
+        delete: {
+          summary: 'Revoke an API key, for good (operators only; again: no change); its next request is 401',
+          operationId: 'revokeApiKey',
+          parameters: keyPath,
+          responses: {
+            '200': { description: 'The key, revoked', content: json(ApiKeySchema, 'output') },
+            ...operatorErrors,
+          },
+        },
+      },
       '/v1/campaigns': {
         get: {
           summary:
