@@ -30,7 +30,7 @@ interface Diagnostics {
     frequencyCapped: number;
     retrieved: number;
     ranked: number;
-    auction: { outbid: number; won: number };
+    auction: { outbid: number; won: number; advertiserCapped: number; categoryCapped: number };
     served: number;
     impressions: number;
   };
@@ -46,6 +46,8 @@ interface Cast {
   capped: number;
   outbid: number;
   winner: number;
+  /** Another campaign of the winner's advertiser, in the winner's country: the advertiser cap's. */
+  sibling: number;
 }
 
 /**
@@ -91,7 +93,15 @@ describe('delivery diagnostics over a real funnel', () => {
     expect(rows).toHaveLength(5);
     advertiserOf = new Map(rows.map((r) => [r.id, r.advertiser_id]));
     const [paused, overBudget, capped, outbid, winner] = rows.map((r) => r.id);
-    cast = { paused, overBudget, capped, outbid, winner };
+    const siblings = await db.query<{ id: number }>(
+      `SELECT c.id FROM campaigns c
+        WHERE c.advertiser_id = $1 AND c.id <> $2
+          AND EXISTS (SELECT 1 FROM ads a WHERE a.campaign_id = c.id AND a.status = 'active')
+        ORDER BY c.id LIMIT 1`,
+      [advertiserOf.get(winner), winner],
+    );
+    expect(siblings.rows).toHaveLength(1);
+    cast = { paused, overBudget, capped, outbid, winner, sibling: siblings.rows[0].id };
     const set = (
       id: number,
       campaign: { status?: string; country: string; bid: number; budget?: number; cap?: number },
@@ -116,6 +126,8 @@ describe('delivery diagnostics over a real funnel', () => {
     await set(capped, { country: 'CA', bid: 2000, cap: 1 });
     await set(outbid, { country: 'NZ', bid: 1000 });
     await set(winner, { country: 'NZ', bid: 3000 });
+    // Richer than the outbid one, but one ad per advertiser an answer: the winner's ad takes its place.
+    await set(cast.sibling, { country: 'NZ', bid: 2000 });
     // Only the winner's advertiser has a key; the test reads the others as the operator.
     runCatalogCli(schema.databaseUrl, [
       'api-keys',
@@ -293,6 +305,20 @@ describe('delivery diagnostics over a real funnel', () => {
     const winner = await diagnosisOf(cast.winner);
     expect(winner.serving).toBe(true);
     expect(winner.stages.auction.won).toBeGreaterThanOrEqual(6);
+  });
+
+  it("explains a campaign its advertiser's other campaign keeps out by the advertiser cap", async () => {
+    // The outbid test's NZ requests: the winner's ad was its advertiser's one ad in each answer.
+    const sut = await diagnosedUntil(cast.sibling, (d) => d.stages.auction.advertiserCapped >= 6);
+    expect(sut.serving).toBe(false);
+    expect(sut.stages.auction).toMatchObject({ won: 0, outbid: 0, categoryCapped: 0 });
+    expect(sut.diagnosis).toContainEqual(
+      expect.stringMatching(
+        /^lost \d+ of \d+ auctions: left out for better ads of its advertiser's other campaigns by the limit on one advertiser's ads per answer \(AUCTION_MAX_ADS_PER_ADVERTISER\) in \d+$/,
+      ),
+    );
+    expect(beyondTargeting(sut)[0].reason).toBe('advertiser_capped');
+    show('advertiser-capped', sut);
   });
 
   it('counts a campaign created within the window only since its creation, and says so', async () => {

@@ -20,7 +20,10 @@ export const DELIVERY_REASONS = [
   'paced',
   'below_reserve',
   'below_floor',
-  'diversity_capped',
+  /** Left out by the auction's cap on ads of one advertiser an answer. */
+  'advertiser_capped',
+  /** Left out by the auction's cap on ads of one category an answer. */
+  'category_capped',
   'outbid',
   'budget_refused',
 ] as const;
@@ -51,7 +54,8 @@ export interface DeliveryStages {
     readonly paced: number;
     readonly belowReserve: number;
     readonly belowFloor: number;
-    readonly diversityCapped: number;
+    readonly advertiserCapped: number;
+    readonly categoryCapped: number;
     readonly outbid: number;
     readonly budgetRefused: number;
     readonly won: number;
@@ -81,7 +85,8 @@ export interface AdDeliveryCounts {
   readonly retrieved: number;
   readonly below_reserve: number;
   readonly below_floor: number;
-  readonly diversity_capped: number;
+  readonly advertiser_capped: number;
+  readonly category_capped: number;
   readonly outbid: number;
   readonly budget_refused: number;
   readonly won: number;

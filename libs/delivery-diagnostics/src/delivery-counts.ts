@@ -27,8 +27,14 @@ export const CAMPAIGN_COUNTS = [
   'paced',
   'below_reserve',
   'below_floor',
-  /** Behind better ads of its own advertiser or category (the diversity caps). */
-  'diversity_capped',
+  /**
+   * Left out by the advertiser cap (AUCTION_MAX_ADS_PER_ADVERTISER): better ads of its advertiser's
+   * other campaigns filled the answer's place for one advertiser (had one of its own ads been kept,
+   * its best ad's verdict would be outbid or won).
+   */
+  'advertiser_capped',
+  /** Left out by the category cap (AUCTION_MAX_ADS_PER_CATEGORY): better ads of its category filled it. */
+  'category_capped',
   'outbid',
   /** It won, but its budget could not hold the reservation (other serves took the rest). */
   'budget_refused',
@@ -51,7 +57,8 @@ export const AD_COUNTS = [
   'retrieved',
   'below_reserve',
   'below_floor',
-  'diversity_capped',
+  'advertiser_capped',
+  'category_capped',
   'outbid',
   'budget_refused',
   'won',

@@ -45,7 +45,8 @@ export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): D
       paced: c.paced,
       belowReserve: c.below_reserve,
       belowFloor: c.below_floor,
-      diversityCapped: c.diversity_capped,
+      advertiserCapped: c.advertiser_capped,
+      categoryCapped: c.category_capped,
       outbid: c.outbid,
       budgetRefused: c.budget_refused,
       won: c.won,
@@ -175,7 +176,8 @@ export function diagnose(
     ['paced', c.paced],
     ['below_reserve', c.below_reserve],
     ['below_floor', c.below_floor],
-    ['diversity_capped', c.diversity_capped],
+    ['advertiser_capped', c.advertiser_capped],
+    ['category_capped', c.category_capped],
     ['outbid', c.outbid],
     ['budget_refused', c.budget_refused],
   ];
@@ -190,7 +192,15 @@ export function diagnose(
 }
 
 function competed(c: CampaignWindowCounts['campaign']): number {
-  return c.below_reserve + c.below_floor + c.diversity_capped + c.outbid + c.budget_refused + c.won;
+  return (
+    c.below_reserve +
+    c.below_floor +
+    c.advertiser_capped +
+    c.category_capped +
+    c.outbid +
+    c.budget_refused +
+    c.won
+  );
 }
 
 function lossSentence(c: CampaignWindowCounts['campaign']): string | undefined {
@@ -208,8 +218,17 @@ function lossSentence(c: CampaignWindowCounts['campaign']): string | undefined {
   const other: string[] = [];
   if (c.below_reserve > 0) other.push(`below the reserve in ${c.below_reserve}`);
   if (c.below_floor > 0) other.push(`below a quality floor in ${c.below_floor}`);
-  if (c.diversity_capped > 0) {
-    other.push(`behind a better ad of its own advertiser or category in ${c.diversity_capped}`);
+  // Which cap left it out: its advertiser's ads of other campaigns (its own would have ranked it as
+  // outbid or won, the best of its ads decides), or ads of its category.
+  if (c.advertiser_capped > 0) {
+    other.push(
+      `left out for better ads of its advertiser's other campaigns by the limit on one advertiser's ads per answer (AUCTION_MAX_ADS_PER_ADVERTISER) in ${c.advertiser_capped}`,
+    );
+  }
+  if (c.category_capped > 0) {
+    other.push(
+      `left out for better ads of the same category by the limit on one category's ads per answer (AUCTION_MAX_ADS_PER_CATEGORY) in ${c.category_capped}`,
+    );
   }
   if (c.budget_refused > 0) {
     other.push(`won but its budget could not hold the ad (taken by other serves) in ${c.budget_refused}`);

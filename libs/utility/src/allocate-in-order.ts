@@ -1,5 +1,6 @@
 import {
   CandidateVerdict,
+  capVerdict,
   requireVerdicts,
   type AuctionOutcome,
   type PricedWinner,
@@ -62,9 +63,18 @@ export function allocateInOrder(input: InOrderInput): AuctionOutcome {
     if (!pays && verdicts !== undefined) verdicts[index] = CandidateVerdict.belowReserve;
     return pays ? [{ atPriors, breakdown, reserve, index }] : [];
   });
-  const kept = withinCaps(payable, diversity, (entry) => entry.atPriors);
+  const kept = withinCaps(
+    payable,
+    diversity,
+    (entry) => entry.atPriors,
+    undefined,
+    verdicts === undefined
+      ? undefined
+      : (entry, cap) => {
+          verdicts[entry.index] = capVerdict(cap);
+        },
+  );
   if (verdicts !== undefined) {
-    for (const entry of payable) verdicts[entry.index] = CandidateVerdict.diversityCapped;
     kept.forEach((entry, rank) => {
       verdicts[entry.index] = rank < slots ? CandidateVerdict.won : CandidateVerdict.outbid;
     });

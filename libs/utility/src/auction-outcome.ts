@@ -1,5 +1,5 @@
 import { MechanismSchema, PricingMechanismSchema, type BidType } from '@adfunnel/contracts';
-import type { Diversity } from './diversity.js';
+import type { Diversity, DiversityCap } from './diversity.js';
 import type { Examination } from './examination.js';
 import type { UtilityScales, UtilityWeights } from './utility.js';
 
@@ -65,10 +65,20 @@ export const CandidateVerdict = {
   belowReserve: 2,
   /** Under a quality floor: minPCtr or minUtility. */
   belowFloor: 3,
-  /** Behind better ads of its advertiser or category (the diversity caps). */
-  diversityCapped: 4,
+  /** Its advertiser had maxPerAdvertiser better ads in the answer already (the advertiser cap). */
+  advertiserCapped: 4,
+  /**
+   * Its category had maxPerCategory better ads in the answer already (the category cap), while its
+   * advertiser was under its own cap (an ad past both caps is advertiserCapped).
+   */
+  categoryCapped: 5,
 } as const;
 export type CandidateVerdictCode = (typeof CandidateVerdict)[keyof typeof CandidateVerdict];
+
+/** The verdict of a candidate a diversity cap left out. */
+export function capVerdict(cap: DiversityCap): CandidateVerdictCode {
+  return cap === 'advertiser' ? CandidateVerdict.advertiserCapped : CandidateVerdict.categoryCapped;
+}
 
 /** The verdicts buffer must hold one entry per candidate. */
 export function requireVerdicts(verdicts: Uint8Array | undefined, candidates: number): void {

@@ -43,13 +43,43 @@ describe('CandidateVerdict', () => {
     expect(outcome.winners.map((w) => w.adId).sort()).toEqual([1, 3]);
     expect([...verdicts]).toEqual([
       CandidateVerdict.won,
-      CandidateVerdict.diversityCapped,
+      CandidateVerdict.advertiserCapped,
       CandidateVerdict.won,
       CandidateVerdict.belowReserve,
       CandidateVerdict.belowFloor,
       CandidateVerdict.outbid,
       CandidateVerdict.belowReserve,
     ]);
+  });
+
+  it.each(PRICING_MECHANISMS)('%s tells the category cap from the advertiser cap', (mechanism) => {
+    const verdicts = new Uint8Array(4).fill(255);
+    runAuction(mechanism, {
+      candidates: [
+        candidate(1, 10, { bid: 8, category: 'shoes' }),
+        candidate(2, 10, { bid: 7, category: 'books' }), // its advertiser's one ad is ad 1
+        candidate(3, 20, { bid: 6, category: 'shoes' }), // the one ad of shoes is ad 1
+        candidate(4, 30, { bid: 5, category: 'books' }),
+      ],
+      slots: 2,
+      reservePerImpression: RESERVE,
+      diversity: { maxPerAdvertiser: 1, maxPerCategory: 1 },
+      verdicts,
+    });
+    expect([...verdicts]).toEqual([
+      CandidateVerdict.won,
+      CandidateVerdict.advertiserCapped,
+      CandidateVerdict.categoryCapped,
+      CandidateVerdict.won,
+    ]);
+    allocateInOrder({
+      candidates: [candidate(1, 10, { category: 'shoes' }), candidate(2, 20, { category: 'shoes' })],
+      slots: 2,
+      reservePerImpression: RESERVE,
+      diversity: { maxPerAdvertiser: 1, maxPerCategory: 1 },
+      verdicts,
+    });
+    expect([...verdicts.subarray(0, 2)]).toEqual([CandidateVerdict.won, CandidateVerdict.categoryCapped]);
   });
 
   it('leaves the outcome as it is without a buffer', () => {
@@ -85,7 +115,7 @@ describe('CandidateVerdict', () => {
     expect(outcome.winners.map((w) => w.adId)).toEqual([1, 3]);
     expect([...verdicts]).toEqual([
       CandidateVerdict.won,
-      CandidateVerdict.diversityCapped,
+      CandidateVerdict.advertiserCapped,
       CandidateVerdict.won,
       CandidateVerdict.belowReserve,
       CandidateVerdict.outbid, // no floors in retrieval order: it pays the reserve at the priors

@@ -103,6 +103,22 @@ describe(withinCaps.name, () => {
     expect(sut).toEqual([ad(1, 'a'), ad(1, 'b'), ad(2, 'a'), ad(3, 'c')]);
   });
 
+  it("says which cap left each entry out, the advertiser's when both are full", () => {
+    const entries = [ad(1, 'a'), ad(1, 'b'), ad(2, 'a'), ad(3, 'a'), ad(3, 'c'), ad(1, 'a')];
+    const left: [number, string][] = [];
+    withinCaps(
+      entries,
+      { maxPerAdvertiser: 2, maxPerCategory: 2 },
+      (e) => e,
+      undefined,
+      (entry, cap) => left.push([entries.indexOf(entry), cap]),
+    );
+    expect(left).toEqual([
+      [3, 'category'],
+      [5, 'advertiser'],
+    ]);
+  });
+
   it('is one entry per advertiser by default, and does not count entries without a category', () => {
     const entries = [ad(1), ad(1), ad(2), ad(3)];
     expect(withinCaps(entries, { ...DEFAULT_DIVERSITY, maxPerCategory: 1 }, (e) => e)).toEqual([

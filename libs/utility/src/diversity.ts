@@ -16,6 +16,9 @@ export const DEFAULT_DIVERSITY: Diversity = Object.freeze({
   maxPerCategory: Number.POSITIVE_INFINITY,
 });
 
+/** Which cap left an entry out: its advertiser's (checked first) or its category's. */
+export type DiversityCap = 'advertiser' | 'category';
+
 export interface Diversified {
   readonly advertiserId: number;
   readonly category?: string;
@@ -24,13 +27,15 @@ export interface Diversified {
 /**
  * The entries (already in the order they compete in) that fit under the caps, greedily: each is
  * kept when neither its advertiser nor its category has reached its cap, counting only entries kept
- * before it. `skip` leaves one entry out, as if it had not entered (VCG's "without it").
+ * before it. `skip` leaves one entry out, as if it had not entered (VCG's "without it"). `left`
+ * hears of each entry left out and which cap did it (the auction's verdicts).
  */
 export function withinCaps<T>(
   entries: readonly T[],
   diversity: Diversity,
   of: (entry: T) => Diversified,
   skip?: T,
+  left?: (entry: T, cap: DiversityCap) => void,
 ): T[] {
   const byAdvertiser = new Map<number, number>();
   const byCategory = new Map<string, number>();
@@ -39,9 +44,15 @@ export function withinCaps<T>(
     if (entry === skip) continue;
     const { advertiserId, category } = of(entry);
     const advertiserCount = byAdvertiser.get(advertiserId) ?? 0;
-    if (advertiserCount >= diversity.maxPerAdvertiser) continue;
+    if (advertiserCount >= diversity.maxPerAdvertiser) {
+      left?.(entry, 'advertiser');
+      continue;
+    }
     const categoryCount = category === undefined ? 0 : (byCategory.get(category) ?? 0);
-    if (categoryCount >= diversity.maxPerCategory) continue;
+    if (categoryCount >= diversity.maxPerCategory) {
+      left?.(entry, 'category');
+      continue;
+    }
     byAdvertiser.set(advertiserId, advertiserCount + 1);
     if (category !== undefined) byCategory.set(category, categoryCount + 1);
     kept.push(entry);

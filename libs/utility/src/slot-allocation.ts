@@ -1,7 +1,13 @@
 import type { AuctionCandidate, AuctionInput, QualityFloors } from './auction-outcome.js';
-import { CandidateVerdict, NO_QUALITY_FLOORS, requireVerdicts } from './auction-outcome.js';
+import { CandidateVerdict, capVerdict, NO_QUALITY_FLOORS, requireVerdicts } from './auction-outcome.js';
 import { reserveFor } from './campaign-reserve.js';
-import { DEFAULT_DIVERSITY, requireDiversity, withinCaps, type Diversity } from './diversity.js';
+import {
+  DEFAULT_DIVERSITY,
+  requireDiversity,
+  withinCaps,
+  type Diversity,
+  type DiversityCap,
+} from './diversity.js';
 import { DEFAULT_EXAMINATION, examinationAt, requireExamination, type Examination } from './examination.js';
 import { forCandidate, requireNonNegative, requireProbability, requireSlots } from './range-checks.js';
 import {
@@ -104,7 +110,19 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
   requireVerdicts(verdicts, candidates.length);
 
   const pool = rankEligible(candidates, reservePerImpression, floors, weights, context, verdicts);
-  const { clickAds, impressionAds, clicks, impressions, kept, capped } = kindLists(pool, diversity, slots);
+  const left =
+    verdicts === undefined
+      ? undefined
+      : (entry: Scored, cap: DiversityCap) => {
+          verdicts[entry.index] = capVerdict(cap);
+        };
+  const { clickAds, impressionAds, clicks, impressions, kept, capped } = kindLists(
+    pool,
+    diversity,
+    slots,
+    undefined,
+    left,
+  );
   const reserveUtility = weights.advertiserValue * reservePerImpression;
   const clickSlots = splitPoint(clicks, impressions, reserveUtility, examination, slots);
 
@@ -132,7 +150,6 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
     });
   }
   if (verdicts !== undefined) {
-    for (const entry of pool) verdicts[entry.index] = CandidateVerdict.diversityCapped;
     for (const entry of capped) verdicts[entry.index] = CandidateVerdict.outbid;
     for (const placement of placements) verdicts[placement.scored.index] = CandidateVerdict.won;
   }
@@ -151,14 +168,18 @@ export function allocateSlots(input: AuctionInput): SlotAllocation {
   };
 }
 
-/** The pool under the diversity caps, split by kind; `without` competes as if it had not entered. */
+/**
+ * The pool under the diversity caps, split by kind; `without` competes as if it had not entered;
+ * `left` hears of each ad a cap left out (withinCaps).
+ */
 export function kindLists(
   pool: readonly Scored[],
   diversity: Diversity,
   slots: number,
   without?: Scored,
+  left?: (entry: Scored, cap: DiversityCap) => void,
 ): KindLists {
-  const capped = withinCaps(pool, diversity, (entry) => entry.candidate, without);
+  const capped = withinCaps(pool, diversity, (entry) => entry.candidate, without, left);
   const clickAds: Scored[] = [];
   const impressionAds: Scored[] = [];
   for (const entry of capped) {

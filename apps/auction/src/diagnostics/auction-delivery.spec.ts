@@ -71,10 +71,10 @@ describe(AuctionDelivery.name, () => {
     expect(drained.totals[TOTAL_COUNTS.indexOf('auctions')]).toBe(2);
     // Its ad 2 is behind its ad 1, but the campaign won.
     expect(count(of(100), 'won')).toBe(2);
-    expect(count(of(100), 'diversity_capped')).toBe(0);
+    expect(count(of(100), 'advertiser_capped')).toBe(0);
     expect(count(of(100), 'ranked')).toBe(2);
     expect(adCount(of(100), 1, 'won')).toBe(2);
-    expect(adCount(of(100), 2, 'diversity_capped')).toBe(2);
+    expect(adCount(of(100), 2, 'advertiser_capped')).toBe(2);
     expect(count(of(200), 'outbid')).toBe(2);
     // eCPM $10 against the winner's $20, in micro-USD, summed over the two auctions.
     expect(count(of(200), 'outbid_ecpm_micros')).toBe(2 * 10_000_000);
@@ -83,6 +83,36 @@ describe(AuctionDelivery.name, () => {
     expect(count(of(400), 'inactive')).toBe(2);
     expect(count(of(400), 'ranked')).toBe(0);
     expect(count(of(500), 'paced')).toBe(2);
+  });
+
+  it("tells a campaign left out by the category cap from one behind its advertiser's other campaign", () => {
+    // Every ad of the snapshot is in one category: one ad of it an answer leaves campaign 200 out.
+    const oneOfACategory = AuctionConfigSchema.parse({ AUCTION_MAX_ADS_PER_CATEGORY: '1' });
+    const capped = new AuctionService(
+      new FakeCatalogSnapshots(
+        catalogSnapshot('v1', [
+          ...snapshot.ads,
+          // Advertiser 1's other campaign, behind campaign 100's ads.
+          catalogAdFactory(7, { id: 600, advertiserId: 1, bid: 15 }),
+        ]),
+      ).asService(),
+      pacing,
+      clock,
+      oneOfACategory,
+      sut,
+    );
+    capped.run({
+      ...request,
+      adIds: [...request.adIds, 7],
+      predictions: { pCtr: [...request.predictions!.pCtr, 0.01], pCvr: [...request.predictions!.pCvr, 0.1] },
+    });
+
+    const drained = tally.drain();
+    const of = (id: number) => drained.campaigns.find((c) => c.campaignId === id);
+    expect(count(of(100), 'won')).toBe(1);
+    expect(count(of(600), 'advertiser_capped')).toBe(1);
+    expect(count(of(200), 'category_capped')).toBe(1);
+    expect(count(of(200), 'outbid')).toBe(0);
   });
 
   it('counts a rerun not at all, and a winner its budget refused as refused instead of won', () => {

@@ -17,11 +17,13 @@ import { Injectable } from '@nestjs/common';
 /**
  * A campaign's outcome in one auction, best first, as the scratch of its row: the best of its ads
  * decides it (a campaign whose best ad won is not also "behind its advertiser" for its others).
+ * An ad the category cap left out had passed its advertiser's, so it ranks above one that did not.
  */
 const Outcome = {
-  won: 6,
-  outbid: 5,
-  diversityCapped: 4,
+  won: 7,
+  outbid: 6,
+  categoryCapped: 5,
+  advertiserCapped: 4,
   belowFloor: 3,
   belowReserve: 2,
   paced: 1,
@@ -34,7 +36,8 @@ const OUTCOME_COUNT = [
   CampaignCount.paced,
   CampaignCount.below_reserve,
   CampaignCount.below_floor,
-  CampaignCount.diversity_capped,
+  CampaignCount.advertiser_capped,
+  CampaignCount.category_capped,
   CampaignCount.outbid,
   CampaignCount.won,
 ];
@@ -45,14 +48,16 @@ const VERDICT_OUTCOME: readonly number[] = verdictTable({
   [CandidateVerdict.won]: Outcome.won,
   [CandidateVerdict.belowReserve]: Outcome.belowReserve,
   [CandidateVerdict.belowFloor]: Outcome.belowFloor,
-  [CandidateVerdict.diversityCapped]: Outcome.diversityCapped,
+  [CandidateVerdict.advertiserCapped]: Outcome.advertiserCapped,
+  [CandidateVerdict.categoryCapped]: Outcome.categoryCapped,
 });
 const VERDICT_AD_COUNT: readonly number[] = verdictTable({
   [CandidateVerdict.outbid]: AdCount.outbid,
   [CandidateVerdict.won]: AdCount.won,
   [CandidateVerdict.belowReserve]: AdCount.below_reserve,
   [CandidateVerdict.belowFloor]: AdCount.below_floor,
-  [CandidateVerdict.diversityCapped]: AdCount.diversity_capped,
+  [CandidateVerdict.advertiserCapped]: AdCount.advertiser_capped,
+  [CandidateVerdict.categoryCapped]: AdCount.category_capped,
 });
 
 /** A candidate of either kind: with ranking's predictions or, placed in retrieval order, without. */
@@ -60,8 +65,8 @@ type Candidate = UnscoredCandidate & { readonly pCtr?: number; readonly pCvr?: n
 
 /**
  * The auction's delivery counts: per campaign, once per request, what became of its best ad (found
- * inactive, held back by pacing, below the reserve or a quality floor, behind its advertiser or
- * category, outbid, won), whether ranking scored it, and for an outbid one its eCPM against the
+ * inactive, held back by pacing, below the reserve or a quality floor, left out by the advertiser
+ * cap or by the category cap, outbid, won), whether ranking scored it, and for an outbid one its eCPM against the
  * lowest winner's; per ad, the verdict. Counted from the candidate verdicts the auction writes into
  * a buffer reused across requests, during the run (which has no await), so nothing is kept between
  * requests. Only a request's first run counts: a rerun without the campaigns whose budget refused

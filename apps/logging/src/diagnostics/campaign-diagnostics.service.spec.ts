@@ -196,4 +196,30 @@ describe(campaignAnswer.name, () => {
     expect(sut.stages.requests).toBe(3570);
     expect(sut.topReasons[0]).toEqual({ reason: 'targeting', count: 3465, share: 0.971 });
   });
+  it("says which diversity cap left it out of how many auctions, the advertiser's or the category's", () => {
+    const window = windowSince(NOW, 60, CREATED - 3_600_000);
+    const counts: CampaignWindowCounts = {
+      campaign: {
+        ...zeroCounts(CAMPAIGN_COUNTS),
+        eligible: 100,
+        retrieved: 100,
+        ranked: 100,
+        advertiser_capped: 50,
+        category_capped: 30,
+        won: 20,
+        served: 20,
+      },
+      ads: new Map(),
+      totals: { retrieval_requests: 100, auctions: 100 },
+    };
+    const sut = campaignAnswer({ id: 12, advertiserId: 3 }, facts, counts, window, 60);
+    expect(sut.diagnosis).toContain(
+      "lost 80 of 100 auctions: left out for better ads of its advertiser's other campaigns by the limit on one advertiser's ads per answer (AUCTION_MAX_ADS_PER_ADVERTISER) in 50, left out for better ads of the same category by the limit on one category's ads per answer (AUCTION_MAX_ADS_PER_CATEGORY) in 30",
+    );
+    expect(sut.stages.auction).toMatchObject({ advertiserCapped: 50, categoryCapped: 30, won: 20 });
+    expect(sut.topReasons).toEqual([
+      { reason: 'advertiser_capped', count: 50, share: 0.5 },
+      { reason: 'category_capped', count: 30, share: 0.3 },
+    ]);
+  });
 });
