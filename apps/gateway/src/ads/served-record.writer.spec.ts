@@ -343,23 +343,43 @@ describe(ServedRecordWriter.name, () => {
     expect(await counted('failed')).toBe(1);
   });
 
-  it('withholds a record Redis has not confirmed within SERVED_RECORD_TIMEOUT_MS, and never sends one still waiting', async () => {
+  it('withholds a record Redis has not confirmed within SERVED_RECORD_TIMEOUT_MS', async () => {
     const queue = new FakeQueue();
     queue.holdCommands = true;
     const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '20' });
 
-    const results = await Promise.all([
-      sut.write(request, traceOf('r1'), served, []),
-      sut.write(request, traceOf('r2'), served, []),
-    ]);
-    expect(results).toEqual([false, false]);
+    expect(await sut.write(request, traceOf('r1'), served, [])).toBe(false);
     // The backed-up connection delivers late: the job lands, but its outcome was withheld first.
     queue.release();
     await new Promise((resolve) => setImmediate(resolve));
 
     expect(queue.jobs.map((job) => job.records.map((r) => r.requestId))).toEqual([['r1']]);
     expect(queue.outcomes.get(queue.jobs[0].outcomeKey!)).toBe('withheld');
-    expect(await counted('withheld')).toBe(2);
+    expect(await counted('withheld')).toBe(1);
+  });
+
+  it('never sends a record whose time ran out while it waited for the add in flight', async () => {
+    const queue = new FakeQueue();
+    queue.holdCommands = true;
+    queue.holdDecider = true;
+    const sut = writerWith(queue, { SERVED_RECORD_TIMEOUT_MS: '20', SERVED_RECORD_GIVE_UP_MS: '80' });
+
+    const results = await Promise.all([
+      sut.write(request, traceOf('r1'), served, []),
+      sut.write(request, traceOf('r2'), served, []),
+    ]);
+    queue.holdCommands = false;
+    queue.holdDecider = false;
+    queue.release();
+    await sut.onApplicationShutdown();
+
+    // r2 waited behind r1's add past its timeout; r1's add had no word from Redis at all.
+    expect(results).toEqual([false, false]);
+    expect(queue.jobs.map((job) => job.records.map((r) => r.requestId))).toEqual([['r1']]);
+    expect([await counted('withheld'), await counted('gave_up'), await counted('withdrawn')]).toEqual([
+      1, 1, 1,
+    ]);
+    expect(queue.outcomes.get(queue.jobs[0].outcomeKey!)).toBe('withheld');
   });
 
   it('serves a record Redis had confirmed although the reply was read after SERVED_RECORD_TIMEOUT_MS', async () => {
