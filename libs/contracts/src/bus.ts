@@ -7,6 +7,7 @@ import {
   SurfaceSchema,
   UserContextSchema,
 } from './domain.js';
+import { enumValues, finiteNumbers, integers } from './number-arrays.js';
 
 /**
  * One typed request-reply call over the bus: the NATS subject, and the schemas both sides compile
@@ -50,9 +51,9 @@ export type CandidatesRequest = z.infer<typeof CandidatesRequestSchema>;
 
 /** Parallel arrays (ids and numbers, not objects) keep the hop cheap. */
 export const CandidatesResponseSchema = z.object({
-  adIds: z.array(z.number().int()),
-  scores: z.array(z.number()),
-  sources: z.array(CandidateSourceSchema),
+  adIds: integers(),
+  scores: finiteNumbers(),
+  sources: enumValues(CandidateSourceSchema),
   indexVersion: z.string(),
   eligible: z.number().int().describe('Ads that passed targeting for this request'),
 });
@@ -64,7 +65,7 @@ export const ScoreRequestSchema = z.strictObject({
   ...StageHeader,
   user: UserContextSchema,
   surface: SurfaceSchema,
-  adIds: z.array(z.number().int()).min(1).max(2000),
+  adIds: integers({ min: 1, max: 2000 }),
   /** The search query (search surface): ranking matches its words against each ad's text. */
   query: z.string().max(256).optional(),
   /** The item the ads are shown next to (related_items surface). */
@@ -74,20 +75,20 @@ export type ScoreRequest = z.infer<typeof ScoreRequestSchema>;
 
 export const ScoreResponseSchema = z.object({
   modelVersion: z.string(),
-  pCtr: z.array(z.number()),
+  pCtr: finiteNumbers(),
   /**
    * The model's own pCTR per ad when ranking calibrated pCtr (RANKING_CALIBRATION); absent when no
    * calibrator applied, pCtr being the model's then.
    */
-  pCtrRaw: z.array(z.number()).optional(),
+  pCtrRaw: finiteNumbers().optional(),
   /** Which calibrator set produced pCtr (`<modelVersion>@<fitted at>`); absent with pCtrRaw. */
   calibration: z.string().optional(),
-  pCvr: z.array(z.number()),
+  pCvr: finiteNumbers(),
   /**
    * P(hide | examined) per ad (position-free like pCtr; a hide needs the ad examined and not clicked),
    * from a model with a hide head; absent for a model without one.
    */
-  pHide: z.array(z.number()).optional(),
+  pHide: finiteNumbers().optional(),
   /**
    * What the model inputs were computed from: the feature-spec fingerprint and the catalog snapshot.
    * A receiver that computes the same fingerprint from the same catalog version rebuilds the exact
@@ -126,16 +127,16 @@ export const AuctionRequestSchema = z.strictObject({
   slots: z.number().int().min(1).max(10),
   /** Feed positions ads may take (AdRequest.adPositions); absent: one block from position 0. */
   adPositions: AdPositionsSchema.optional(),
-  adIds: z.array(z.number().int()).max(2000),
+  adIds: integers({ max: 2000 }),
   /** Whose frequency caps the winners count against; absent: none are counted. */
   userId: z.string().min(1).max(64).optional(),
   /** Absent when ranking failed: the auction then keeps retrieval order and prices at the reserve. */
   predictions: z
     .object({
-      pCtr: z.array(z.number()),
-      pCvr: z.array(z.number()),
+      pCtr: finiteNumbers(),
+      pCvr: finiteNumbers(),
       /** P(hide | examined), parallel to adIds; absent when the model has no hide head. */
-      pHide: z.array(z.number()).optional(),
+      pHide: finiteNumbers().optional(),
     })
     .optional(),
   /** Overrides the surface's configured mechanism; absent: AUCTION_MECHANISM(_BY_SURFACE) decides. */

@@ -7,3 +7,4 @@ export * from './tracking.js';
 export * from './api-keys-file.js';
 export * from './dashboard.js';
 export * from './delivery-diagnostics.js';
+export * from './number-arrays.js';
