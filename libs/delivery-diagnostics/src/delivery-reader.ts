@@ -130,7 +130,20 @@ export function sumWindow(window: DeliveryWindow, minutes: readonly MinuteHashes
   const ads = new Map<number, AdCounts>();
   minutes.forEach((minute, i) => {
     const share = i === 0 ? (window.since?.share ?? 1) : 1;
-    for (const name of TOTAL_COUNTS) totals[name] += Number(minute.totals[name] ?? 0) * share;
+    // The share is an estimate (requests spread evenly over the minute); the campaign's own counts
+    // of that minute are each one request at least, so the estimate never falls below them: a
+    // campaign that served in its first seconds is not told no request reached it.
+    const own = (name: CampaignCountName) => Number(minute.campaign[name] ?? 0);
+    const atLeast: TotalCounts =
+      share === 1
+        ? { retrieval_requests: 0, auctions: 0 }
+        : {
+            retrieval_requests: own('eligible') + own('targeted_inactive'),
+            auctions: own('ranked') + own('unranked'),
+          };
+    for (const name of TOTAL_COUNTS) {
+      totals[name] += Math.max(Number(minute.totals[name] ?? 0) * share, atLeast[name]);
+    }
     for (const [field, value] of Object.entries(minute.campaign)) {
       const n = Number(value);
       if (isCampaignCount(field)) {

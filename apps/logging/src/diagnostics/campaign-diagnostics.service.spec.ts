@@ -183,6 +183,25 @@ describe(campaignAnswer.name, () => {
     expect(sut.serving).toBe(true);
   });
 
+  it('never estimates fewer requests in the creation minute than the campaign itself counted', () => {
+    // Created 1 s ago, 40 s into the minute now running: the even-spread share is 1/40 of its 4
+    // requests (0.1), but the campaign was eligible in 3 and ranked in 2, all made after it existed.
+    const now = Date.parse('2026-12-03T14:02:40Z');
+    const created = Date.parse('2026-12-03T14:02:39Z');
+    const window = windowSince(now, 60, created);
+    const minute: MinuteHashes = {
+      campaign: { eligible: '3', ranked: '2' },
+      totals: { retrieval_requests: '4', auctions: '4' },
+    };
+    expect(window.since?.share).toBeCloseTo(1 / 40);
+    expect(sumWindow(window, [minute]).totals).toEqual({ retrieval_requests: 3, auctions: 2 });
+    // Without a cut the minute counts whole.
+    expect(sumWindow({ fromMinute: window.fromMinute, toMinute: window.toMinute }, [minute]).totals).toEqual({
+      retrieval_requests: 4,
+      auctions: 4,
+    });
+  });
+
   it('would read the hour before the campaign existed as missed by its targeting without the cut', () => {
     const window = { fromMinute: minuteOf(NOW) - 59, toMinute: minuteOf(NOW) };
     const sut = campaignAnswer(
