@@ -65,10 +65,13 @@ describe('GatewayConfigSchema', () => {
     }
   });
 
-  it('wants the served record give-up time longer than its timeout', () => {
-    expect(parseConfig(GatewayConfigSchema, { TRACKING_SECRET })).toMatchObject({
+  it('wants the served record give-up time longer than its timeout, three times it by default', () => {
+    expect(parseGatewayConfig({ TRACKING_SECRET })).toMatchObject({
       SERVED_RECORD_TIMEOUT_MS: 100,
       SERVED_RECORD_GIVE_UP_MS: 300,
+    });
+    expect(parseGatewayConfig({ TRACKING_SECRET, SERVED_RECORD_TIMEOUT_MS: '10000' })).toMatchObject({
+      SERVED_RECORD_GIVE_UP_MS: 30_000,
     });
     expect(() =>
       parseConfig(GatewayConfigSchema, {

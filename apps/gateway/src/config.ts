@@ -39,9 +39,10 @@ export const GatewayConfigSchema = z
     SERVED_RECORD_TIMEOUT_MS: ms(100),
     /**
      * The longest a request waits for any word from Redis on its served record; past it the answer
-     * carries no ads and the record is withdrawn. More than SERVED_RECORD_TIMEOUT_MS.
+     * carries no ads and the record is withdrawn. More than SERVED_RECORD_TIMEOUT_MS; unset: three
+     * times it, at least 300.
      */
-    SERVED_RECORD_GIVE_UP_MS: ms(300),
+    SERVED_RECORD_GIVE_UP_MS: envInteger('a positive integer of milliseconds', 1).optional(),
     /**
      * Ad requests served at once; beyond, POST /v1/ads is shed with 503 and Retry-After before its
      * body is read (0: no limit). README, "Overload".
@@ -78,7 +79,10 @@ export const GatewayConfigSchema = z
   })
   .superRefine(refuseWeakTrackingSecretInProduction)
   .superRefine((config, ctx) => {
-    if (config.SERVED_RECORD_GIVE_UP_MS <= config.SERVED_RECORD_TIMEOUT_MS) {
+    if (
+      config.SERVED_RECORD_GIVE_UP_MS !== undefined &&
+      config.SERVED_RECORD_GIVE_UP_MS <= config.SERVED_RECORD_TIMEOUT_MS
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['SERVED_RECORD_GIVE_UP_MS'],
@@ -86,7 +90,10 @@ export const GatewayConfigSchema = z
       });
     }
   });
-export type GatewayConfig = z.infer<typeof GatewayConfigSchema> & { TRACKING_BASE_URL: string };
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema> & {
+  TRACKING_BASE_URL: string;
+  SERVED_RECORD_GIVE_UP_MS: number;
+};
 
 /** The validated environment with TRACKING_BASE_URL resolved (it follows LOGGING_PORT unless set). */
 export function parseGatewayConfig(env: Env): GatewayConfig {
@@ -101,5 +108,7 @@ function withTrackingBaseUrl(config: z.infer<typeof GatewayConfigSchema>): Gatew
   return {
     ...config,
     TRACKING_BASE_URL: config.TRACKING_BASE_URL ?? `http://127.0.0.1:${config.LOGGING_PORT}`,
+    SERVED_RECORD_GIVE_UP_MS:
+      config.SERVED_RECORD_GIVE_UP_MS ?? Math.max(300, 3 * config.SERVED_RECORD_TIMEOUT_MS),
   };
 }
