@@ -36,9 +36,10 @@ describe(`${DeliveryFlusher.name} and ${DeliveryReader.name} on Redis`, () => {
 
     tally.totals[TotalCount.retrieval_requests] += 10;
     tally.campaign(42).counts[CampaignCount.eligible] += 10;
+    tally.campaign(43).counts[CampaignCount.eligible] += 1;
     tally.ad(420, 42).counts[AdCount.retrieved] += 4;
     now = T0 + BUCKET_MS + 5; // the first minute's counts, flushed just after it ended
-    expect(await sut.flush()).toBe(3);
+    expect(await sut.flush()).toBe(4);
 
     tally.totals[TotalCount.retrieval_requests] += 5;
     tally.campaign(42).counts[CampaignCount.eligible] += 5;
@@ -57,10 +58,14 @@ describe(`${DeliveryFlusher.name} and ${DeliveryReader.name} on Redis`, () => {
     expect(lastMinute.totals.retrieval_requests).toBe(5);
     expect(lastMinute.ads.size).toBe(0);
 
-    // A campaign created at T0 + 45 s: a quarter of the first minute's 10 requests, all its counts.
-    const sinceCreated = await reader.campaign(42, windowSince(now, 60, T0 + 45_000));
+    // A campaign created at T0 + 45 s: a quarter of the first minute's 10 requests (2.5), all its
+    // counts; campaign 42 was eligible in all 10, and a request estimate never falls below that.
+    const sinceCreated = await reader.campaign(43, windowSince(now, 60, T0 + 45_000));
     expect(sinceCreated.totals.retrieval_requests).toBe(Math.round(10 / 4 + 5));
-    expect(sinceCreated.campaign.eligible).toBe(15);
+    expect(sinceCreated.campaign.eligible).toBe(1);
+    const eligibleInAll = await reader.campaign(42, windowSince(now, 60, T0 + 45_000));
+    expect(eligibleInAll.totals.retrieval_requests).toBe(10 + 5);
+    expect(eligibleInAll.campaign.eligible).toBe(15);
 
     const ttl = await redis.ttl(`${prefix}:delivery:${T0 / BUCKET_MS}:c:42`);
     expect(ttl).toBeGreaterThan(60 * 60);
