@@ -453,13 +453,13 @@ function checkCategory(category: string): void {
   }
 }
 
-/** A primary-key clash: PostgreSQL's unique_violation, SQLite's constraint error. */
 /** PostgreSQL: one writer at a time allocates ids in `table`, until its transaction ends. */
 async function lockIdAllocation(em: EntityManager, table: string): Promise<void> {
   if (em.connection.options.type !== 'postgres') return;
   await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`adfunnel.ids.${table}`]);
 }
 
+/** A primary-key clash: PostgreSQL's unique_violation, SQLite's constraint error. */
 function isDuplicateKey(error: unknown): boolean {
   const e = error as { code?: unknown; driverError?: { code?: unknown } };
   const code = e.driverError?.code ?? e.code;
