@@ -17,14 +17,17 @@ export const AdPositionsSchema = z
     message: 'must be strictly increasing (distinct feed positions, top first)',
   });
 
+/** A user's id as product surfaces send it: the key of their activity state. */
+export const UserIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -')
+  .describe('Stable id of the user');
+
 /** Body of `POST /v1/ads`: what a product surface sends when it has room for ads. */
 export const AdRequestSchema = z.strictObject({
-  userId: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -')
-    .describe('Stable id of the user the ads are for'),
+  userId: UserIdSchema.describe('Stable id of the user the ads are for'),
   surface: SurfaceSchema.describe('Where the ads are shown'),
   country: CountrySchema.describe('ISO 3166-1 alpha-2 country of the user'),
   device: DeviceSchema.describe('Device class of the user'),

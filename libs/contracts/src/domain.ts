@@ -58,15 +58,22 @@ export const MAX_RECENT_ACTIVITY = 20;
 
 /**
  * What the funnel has observed a user do, from the events it logged itself (impressions, clicks, hides,
- * conversions, search queries): never the simulator's ground truth. Counts are exponentially decayed
- * (half-life configured where the state is written) and indexed by the category taxonomy of
- * libs/features (an ad's category is what its advertiser declared).
+ * conversions, search queries) and the organic activity the product surface reported (`POST
+ * /v1/activity`: engagement with its own content, organic searches): never the simulator's ground
+ * truth. Counts are exponentially decayed (half-life configured where the state is written) and
+ * indexed by the category taxonomy of libs/features (an ad's category is what its advertiser
+ * declared; an organic item's, what the surface reports).
  */
 export const UserActivitySchema = z.strictObject({
   impressionsByCategory: z.array(z.number().min(0)),
   clicksByCategory: z.array(z.number().min(0)),
   hidesByCategory: z.array(z.number().min(0)),
   conversionsByCategory: z.array(z.number().min(0)),
+  /**
+   * Engagement with the product's organic content (saves, likes, clicks the surface reported), per
+   * category. Absent in states written before organic activity was reported: read it as all zero.
+   */
+  engagementsByCategory: z.array(z.number().min(0)).optional(),
   /** Ads the user clicked or converted on, most recent first. */
   recentAdIds: z.array(z.number().int().positive()).max(MAX_RECENT_ACTIVITY),
   /** Advertisers of those ads, most recent first, distinct. */

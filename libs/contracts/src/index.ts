@@ -8,3 +8,4 @@ export * from './api-keys-file.js';
 export * from './dashboard.js';
 export * from './delivery-diagnostics.js';
 export * from './number-arrays.js';
+export * from './activity-report.dto.js';

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { TOPIC_COUNT, topicIndex } from '@adfunnel/features';
 import { AFFINITY_WEIGHTS, categoryAffinity } from './category-affinity.js';
-import { type ActivityEvent, emptyUserActivity, foldEvent, foldQuery } from './user-activity.js';
+import {
+  type ActivityEvent,
+  emptyUserActivity,
+  foldEngagement,
+  foldEvent,
+  foldQuery,
+} from './user-activity.js';
 
 const HOUR = 3_600_000;
 const HALF_LIFE = 24 * HOUR;
@@ -52,6 +58,23 @@ describe(categoryAffinity.name, () => {
     expect(sut[BOOKS]).toBeCloseTo(books / total, 12);
     expect(sut[PETS]).toBe(0);
     expect(sut[0]).toBeCloseTo(base / total, 12);
+  });
+
+  it('counts an organic engagement as half a click', () => {
+    const engaged = [0, 1].reduce((state, i) => foldEngagement(state, PETS, T0 + i, HALF_LIFE), fold([{}]));
+    const base = AFFINITY_WEIGHTS.prior / TOPIC_COUNT;
+    const d = 2 ** (-1 / HALF_LIFE);
+    const books = base + d * 1;
+    const pets = base + AFFINITY_WEIGHTS.engagement * (d + 1);
+    const sut = categoryAffinity(engaged, T0 + 1, HALF_LIFE);
+    expect(AFFINITY_WEIGHTS.engagement).toBe(0.5);
+    expect(sut[PETS] / sut[BOOKS]).toBeCloseTo(pets / books, 12);
+    expect(sum(sut)).toBeCloseTo(1, 12);
+  });
+
+  it('infers interests from organic engagement alone, for a user who never clicked an ad', () => {
+    const sut = categoryAffinity(foldEngagement(null, PETS, T0, HALF_LIFE), T0, HALF_LIFE);
+    expect(sut.indexOf(Math.max(...sut))).toBe(PETS);
   });
 
   it('counts impressions without a click a little against their category', () => {

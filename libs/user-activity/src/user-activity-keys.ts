@@ -1,6 +1,6 @@
 /**
  * Where the activity state lives under one key prefix (the funnel's; tests use one per run): one hash
- * per user, and per country the trending sorted set with its decay epoch.
+ * per user (and the ids of the organic events folded into it), and per country the trending sorted set with its decay epoch.
  */
 export class UserActivityKeys {
   constructor(readonly prefix: string) {
@@ -11,6 +11,12 @@ export class UserActivityKeys {
   user(userId: string): string {
     if (userId.length === 0) throw new RangeError('user activity needs a non-empty user id');
     return `${this.prefix}:activity:${userId}`;
+  }
+
+  /** Sorted set of the organic event ids folded into user(userId) (id -> the event's time), the latest kept. */
+  organicIds(userId: string): string {
+    if (userId.length === 0) throw new RangeError('user activity needs a non-empty user id');
+    return `${this.prefix}:organic-ids:${userId}`;
   }
 
   /** Sorted set ad id -> decayed clicks in `country`, scaled by 2^((t - epoch) / halfLife). */

@@ -4,8 +4,11 @@ import { RedisScript } from '@adfunnel/redis';
  * The user hash (UserActivityKeys.user): `at` (updatedAt, epoch ms), the four decayed counts per
  * category as comma-separated numbers (%.17g, so a double comes back exactly), `ads` and `advertisers`
  * (comma-separated ids, most recent first), `queries` and `query-requests` (separated by the unit
- * separator \x1f, which normalizeQuery never leaves in a query). The scripts do what foldEvent and
- * foldQuery do, in the same order of operations, so both give the same numbers.
+ * separator \x1f, which normalizeQuery never leaves in a query), and, once the surface reported
+ * organic activity, `engagements` (counts like the other four; absent before the first engagement).
+ * The organic event ids folded live beside it (UserActivityKeys.organicIds), so that the read on the
+ * serving path does not carry them. The scripts do what foldEvent,
+ * foldQuery and foldEngagement do, in the same order of operations, so both give the same numbers.
  */
 export const USER_HASH_FIELDS = {
   at: 'at',
@@ -17,6 +20,7 @@ export const USER_HASH_FIELDS = {
   advertisers: 'advertisers',
   queries: 'queries',
   queryRequests: 'query-requests',
+  engagement: 'engagements',
 } as const;
 
 export const LIST_SEPARATOR = '\x1f';
@@ -66,15 +70,18 @@ local function without(list, value)
   for i = 1, #list do if list[i] ~= value then out[#out + 1] = list[i] end end
   return out
 end
-local COUNT_FIELDS = { 'impressions', 'clicks', 'hides', 'conversions' }
--- the counts decayed from updated_at to at (unless at is earlier), plus weight on category cat of target
+local COUNT_FIELDS = { 'impressions', 'clicks', 'hides', 'conversions', 'engagements' }
+-- the counts decayed from updated_at to at (unless at is earlier), plus weight on category cat of
+-- target; engagements (raw[5]) only once there are some, or when they are the target
 local function decayed_counts(raw, n, scale, target, cat, weight, out)
-  for f = 1, 4 do
-    local c = counts(raw[f], n)
-    for k = 1, n do c[k] = c[k] * scale end
-    if COUNT_FIELDS[f] == target then c[cat] = c[cat] + weight end
-    out[#out + 1] = COUNT_FIELDS[f]
-    out[#out + 1] = join_numbers(c)
+  for f = 1, 5 do
+    if f < 5 or raw[f] or target == COUNT_FIELDS[f] then
+      local c = counts(raw[f], n)
+      for k = 1, n do c[k] = c[k] * scale end
+      if COUNT_FIELDS[f] == target then c[cat] = c[cat] + weight end
+      out[#out + 1] = COUNT_FIELDS[f]
+      out[#out + 1] = join_numbers(c)
+    end
   end
 end
 `;
@@ -93,7 +100,7 @@ local n = tonumber(ARGV[4])
 local cat = tonumber(ARGV[6]) + 1
 local max = tonumber(ARGV[9])
 local kind = ARGV[10]
-local raw = redis.call('HMGET', key, 'at', 'impressions', 'clicks', 'hides', 'conversions', 'ads', 'advertisers')
+local raw = redis.call('HMGET', key, 'at', 'impressions', 'clicks', 'hides', 'conversions', 'ads', 'advertisers', 'engagements')
 local updated_at = tonumber(raw[1]) or 0
 local late = at < updated_at
 local scale, weight = 1, 1
@@ -105,7 +112,7 @@ else
   out[1] = 'at'
   out[2] = ARGV[1]
 end
-decayed_counts({ raw[2], raw[3], raw[4], raw[5] }, n, scale, ARGV[5], cat, weight, out)
+decayed_counts({ raw[2], raw[3], raw[4], raw[5], raw[8] }, n, scale, ARGV[5], cat, weight, out)
 if kind == 'click' or kind == 'conversion' then
   out[#out + 1] = 'ads'
   out[#out + 1] = table.concat(remember(split(raw[6], ','), ARGV[7], late, max), ',')
@@ -135,7 +142,7 @@ local at = tonumber(ARGV[1])
 local half = tonumber(ARGV[2])
 local n = tonumber(ARGV[4])
 local max = tonumber(ARGV[7])
-local raw = redis.call('HMGET', key, 'at', 'impressions', 'clicks', 'hides', 'conversions', 'queries', 'query-requests')
+local raw = redis.call('HMGET', key, 'at', 'impressions', 'clicks', 'hides', 'conversions', 'queries', 'query-requests', 'engagements')
 local requests = split(raw[7], '\\31')
 for i = 1, #requests do
   if requests[i] == ARGV[6] then return 0 end
@@ -149,7 +156,7 @@ if not late then
   out[1] = 'at'
   out[2] = ARGV[1]
 end
-decayed_counts({ raw[2], raw[3], raw[4], raw[5] }, n, scale, '', 1, 0, out)
+decayed_counts({ raw[2], raw[3], raw[4], raw[5], raw[8] }, n, scale, '', 1, 0, out)
 out[#out + 1] = 'queries'
 out[#out + 1] = table.concat(remember(split(raw[6], '\\31'), ARGV[5], late, max), '\\31')
 out[#out + 1] = 'query-requests'
@@ -157,6 +164,75 @@ out[#out + 1] = table.concat(remember(requests, ARGV[6], false, tonumber(ARGV[8]
 redis.call('HSET', key, unpack(out))
 redis.call('PEXPIRE', key, ARGV[3])
 return 1
+`,
+);
+
+/**
+ * KEYS: user hash, the user's organic event ids (sorted set, id -> its event's time). ARGV:
+ * halfLifeMs, ttlMs, categories, max recent, event ids remembered, then per event four values: id,
+ * kind (`engagement` or `search`), at, and the category index (0-based) or the normalized query.
+ * Folds the events in order as foldEngagement and foldQuery would, skipping each whose id is in the
+ * set (a retried report, or an id twice in one); one write of the hash at the end; the set keeps the
+ * ids of the latest events, at most the number remembered. Returns { folded, duplicates }.
+ */
+export const FOLD_ORGANIC = new RedisScript(
+  'user-activity-fold-organic',
+  `${HELPERS}
+local key = KEYS[1]
+local half = tonumber(ARGV[1])
+local n = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
+local remembered = tonumber(ARGV[5])
+local raw = redis.call('HMGET', key, 'at', 'impressions', 'clicks', 'hides', 'conversions', 'engagements', 'queries')
+local updated_at = tonumber(raw[1]) or 0
+local c = {}
+for f = 1, 4 do c[f] = counts(raw[f + 1], n) end
+if raw[6] then c[5] = counts(raw[6], n) end
+local queries = split(raw[7], '\\31')
+local folded, duplicates = 0, 0
+for i = 6, #ARGV, 4 do
+  local id, kind, at = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  if redis.call('ZSCORE', KEYS[2], id) then
+    duplicates = duplicates + 1
+  else
+    local late = at < updated_at
+    local weight = 1
+    if late then
+      weight = 2 ^ (-(updated_at - at) / half)
+    elseif at > updated_at then
+      local scale = 2 ^ (-(at - updated_at) / half)
+      for f = 1, 5 do
+        if c[f] then for k = 1, n do c[f][k] = c[f][k] * scale end end
+      end
+      updated_at = at
+    end
+    if kind == 'engagement' then
+      local cat = tonumber(ARGV[i + 3]) + 1
+      if not c[5] then c[5] = counts(false, n) end
+      c[5][cat] = c[5][cat] + weight
+    else
+      queries = remember(queries, ARGV[i + 3], late, max)
+    end
+    redis.call('ZADD', KEYS[2], ARGV[i + 2], id)
+    folded = folded + 1
+  end
+end
+if folded > 0 then
+  local out = { 'at', string.format('%d', updated_at) }
+  for f = 1, 5 do
+    if c[f] then
+      out[#out + 1] = COUNT_FIELDS[f]
+      out[#out + 1] = join_numbers(c[f])
+    end
+  end
+  out[#out + 1] = 'queries'
+  out[#out + 1] = table.concat(queries, '\\31')
+  redis.call('HSET', key, unpack(out))
+  redis.call('PEXPIRE', key, ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(remembered + 1))
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return { folded, duplicates }
 `,
 );
 

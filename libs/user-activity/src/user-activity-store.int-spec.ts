@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { UserActivity } from '@adfunnel/contracts';
 import { Redis } from 'ioredis';
-import { UserActivityStore, trendingAds } from './user-activity-store.js';
-import { type ActivityEvent, foldEvent, foldQuery } from './user-activity.js';
+import {
+  type OrganicActivity,
+  REMEMBERED_ORGANIC_EVENTS,
+  UserActivityStore,
+  trendingAds,
+} from './user-activity-store.js';
+import { type ActivityEvent, foldEngagement, foldEvent, foldQuery } from './user-activity.js';
 
 // libs/testing depends on this library (its user-context factory), so this spec names the machine's
 // Redis itself (TEST_REDIS_URL) and cleans up its own prefix.
@@ -14,12 +19,20 @@ const T0 = Date.UTC(2026, 11, 1, 12);
 
 function expectSameActivity(actual: UserActivity | null, expected: UserActivity): void {
   expect(actual).not.toBeNull();
-  const { impressionsByCategory, clicksByCategory, hidesByCategory, conversionsByCategory, ...rest } =
-    actual!;
+  const {
+    impressionsByCategory,
+    clicksByCategory,
+    hidesByCategory,
+    conversionsByCategory,
+    engagementsByCategory,
+    ...rest
+  } = actual!;
   const counts = { impressionsByCategory, clicksByCategory, hidesByCategory, conversionsByCategory };
   for (const [field, values] of Object.entries(counts)) {
     values.forEach((v, k) => expect(v).toBeCloseTo(expected[field as keyof typeof counts][k], 12));
   }
+  expect(engagementsByCategory === undefined).toBe(expected.engagementsByCategory === undefined);
+  engagementsByCategory?.forEach((v, k) => expect(v).toBeCloseTo(expected.engagementsByCategory![k], 12));
   expect(rest).toEqual({
     recentAdIds: expected.recentAdIds,
     recentAdvertiserIds: expected.recentAdvertiserIds,
@@ -78,6 +91,80 @@ describe(UserActivityStore.name, () => {
     }
     expect(expected!.recentAdIds).toEqual([4, 1]);
     expect(expected!.recentQueries).toEqual(['garden hose', 'tent']);
+  });
+
+  it('folds organic reports as the pure reducers do, interleaved with ad events, late ones included', async () => {
+    const user = nextUser();
+    const click: ActivityEvent = { type: 'click', adId: 1, advertiserId: 10, categoryIndex: 2, at: T0 };
+    const reports: OrganicActivity[][] = [
+      [
+        { id: 'e1', type: 'engagement', categoryIndex: 4, at: T0 + HOUR },
+        { id: 'e2', type: 'search', query: 'dog bed', at: T0 + 2 * HOUR },
+        { id: 'e3', type: 'engagement', categoryIndex: 4, at: T0 + 30 * HOUR },
+      ],
+      // late, before the state's updatedAt, and a category new to the state
+      [{ id: 'e4', type: 'engagement', categoryIndex: 9, at: T0 + 3 * HOUR }],
+    ];
+    await sut.record(user, click);
+    let expected = foldEvent(null, click, HALF_LIFE);
+    for (const report of reports) {
+      expect(await sut.recordOrganic(user, report)).toEqual({ folded: report.length, duplicates: 0 });
+      for (const e of report) {
+        expected =
+          e.type === 'engagement'
+            ? foldEngagement(expected, e.categoryIndex, e.at, HALF_LIFE)
+            : foldQuery(expected, e.query, e.at, HALF_LIFE);
+      }
+      expectSameActivity(await sut.read(user), expected);
+    }
+    const later: ActivityEvent = { ...click, type: 'impression', at: T0 + 50 * HOUR };
+    await sut.record(user, later);
+    expectSameActivity(await sut.read(user), foldEvent(expected, later, HALF_LIFE));
+    await sut.recordQuery(user, 'r9', 'lamp', T0 + 60 * HOUR);
+    expectSameActivity(
+      await sut.read(user),
+      foldQuery(foldEvent(expected, later, HALF_LIFE), 'lamp', T0 + 60 * HOUR, HALF_LIFE),
+    );
+  });
+
+  it('counts a retried organic report once, and an id twice in one report once', async () => {
+    const user = nextUser();
+    const report: OrganicActivity[] = [
+      { id: 'a', type: 'engagement', categoryIndex: 1, at: T0 },
+      { id: 'b', type: 'engagement', categoryIndex: 1, at: T0 },
+      { id: 'a', type: 'engagement', categoryIndex: 1, at: T0 },
+    ];
+    expect(await sut.recordOrganic(user, report)).toEqual({ folded: 2, duplicates: 1 });
+    expect(await sut.recordOrganic(user, report)).toEqual({ folded: 0, duplicates: 3 });
+    expect((await sut.read(user))!.engagementsByCategory![1]).toBe(2);
+    expect(await redis.zcard(sut.keys.organicIds(user))).toBe(2);
+    // the id set is bounded, and the hash read on the serving path does not carry it
+    const many = Array.from({ length: REMEMBERED_ORGANIC_EVENTS + 5 }, (_, i): OrganicActivity => ({
+      id: `m${i}`,
+      type: 'engagement',
+      categoryIndex: 0,
+      at: T0 + 1 + i,
+    }));
+    for (let i = 0; i < many.length; i += 100) await sut.recordOrganic(user, many.slice(i, i + 100));
+    expect(await redis.zcard(sut.keys.organicIds(user))).toBe(REMEMBERED_ORGANIC_EVENTS);
+    expect(Object.keys(await redis.hgetall(sut.keys.user(user)))).not.toContain('organic-ids');
+  });
+
+  it('refuses a report with a bad event before folding any of it', async () => {
+    const user = nextUser();
+    await expect(
+      sut.recordOrganic(user, [
+        { id: 'ok', type: 'engagement', categoryIndex: 1, at: T0 },
+        { id: 'bad', type: 'engagement', categoryIndex: 99, at: T0 },
+      ]),
+    ).rejects.toThrow(/category index must be an integer from 0 to 15, got 99/);
+    await expect(
+      sut.recordOrganic(user, [{ id: 'q', type: 'search', query: ' Lamp', at: T0 }]),
+    ).rejects.toThrow(/must be normalized/);
+    await expect(
+      sut.recordOrganic(user, [{ id: 'has space', type: 'engagement', categoryIndex: 1, at: T0 }]),
+    ).rejects.toThrow(/event id/);
+    expect(await sut.read(user)).toBeNull();
   });
 
   it('answers null for a user it never saw, and reads many users in one call', async () => {

@@ -5,6 +5,7 @@ import { UserActivityKeys } from './user-activity-keys.js';
 import {
   BUMP_TRENDING,
   FOLD_EVENT,
+  FOLD_ORGANIC,
   FOLD_QUERY,
   LIST_SEPARATOR,
   USER_HASH_FIELDS as F,
@@ -13,12 +14,32 @@ import {
   type ActivityEvent,
   USER_ACTIVITY_DEFAULTS,
   checkHalfLife,
+  foldEngagement,
   foldEvent,
   normalizeQuery,
 } from './user-activity.js';
 
 /** Request ids per user whose queries were folded, remembered so a redelivered job folds nothing. */
 const REMEMBERED_QUERY_REQUESTS = 32;
+
+/** Organic event ids per user remembered (the latest events'), so a retried report folds nothing twice. */
+export const REMEMBERED_ORGANIC_EVENTS = 1000;
+
+/**
+ * One thing the user did on the product itself (libs/contracts OrganicEvent, resolved): an engagement
+ * with organic content of a category, or an organic search (its query already normalized).
+ */
+export type OrganicActivity =
+  | { readonly id: string; readonly type: 'engagement'; readonly categoryIndex: number; readonly at: number }
+  | { readonly id: string; readonly type: 'search'; readonly query: string; readonly at: number };
+
+/** What recordOrganic did with a report's events. */
+export interface OrganicFold {
+  /** Folded now. */
+  readonly folded: number;
+  /** Skipped: their id was among the user's last REMEMBERED_ORGANIC_EVENTS folded (or twice in the report). */
+  readonly duplicates: number;
+}
 
 export interface UserActivityStoreOptions {
   /** Keys live under `<prefix>:` (UserActivityKeys). */
@@ -120,6 +141,47 @@ export class UserActivityStore {
       ],
     );
     return folded === 1;
+  }
+
+  /**
+   * Folds a report of organic activity into the user's state in one atomic step, in the order given:
+   * each engagement as foldEngagement, each search as foldQuery; an event whose id was folded before
+   * (among the user's last REMEMBERED_ORGANIC_EVENTS) counts nothing. Validates every event first,
+   * so a bad one folds none of them.
+   */
+  async recordOrganic(userId: string, events: readonly OrganicActivity[]): Promise<OrganicFold> {
+    const args: (string | number)[] = [
+      this.halfLifeMs,
+      this.ttlMs,
+      TOPIC_COUNT,
+      MAX_RECENT_ACTIVITY,
+      REMEMBERED_ORGANIC_EVENTS,
+    ];
+    for (const event of events) {
+      if (!/^[\x21-\x7e]+$/.test(event.id)) {
+        throw new RangeError(`event id must be printable ASCII without spaces, got "${event.id}"`);
+      }
+      if (event.type === 'engagement') {
+        // The pure fold validates the event exactly as the script will apply it.
+        foldEngagement(null, event.categoryIndex, event.at, this.halfLifeMs);
+        args.push(event.id, event.type, event.at, event.categoryIndex);
+      } else {
+        if (!Number.isSafeInteger(event.at) || event.at < 0) {
+          throw new RangeError(`search time must be epoch ms >= 0, got ${event.at}`);
+        }
+        if (normalizeQuery(event.query) !== event.query) {
+          throw new RangeError(`search query must be normalized (normalizeQuery), got "${event.query}"`);
+        }
+        args.push(event.id, event.type, event.at, event.query);
+      }
+    }
+    if (events.length === 0) return { folded: 0, duplicates: 0 };
+    const [folded, duplicates] = (await FOLD_ORGANIC.run(
+      this.redis,
+      [this.keys.user(userId), this.keys.organicIds(userId)],
+      args,
+    )) as [number, number];
+    return { folded, duplicates };
   }
 
   /** The user's state, null for a user without one (never seen, or expired). One HGETALL. */
@@ -237,10 +299,11 @@ export function parseUserHash(key: string, hash: Record<string, string>): UserAc
     recentAdvertiserIds: ids(F.advertisers),
     recentQueries: queries === undefined || queries === '' ? [] : queries.split(LIST_SEPARATOR),
     updatedAt: Number(hash[F.at] ?? 0),
+    ...(hash[F.engagement] === undefined ? {} : { engagementsByCategory: numbers(F.engagement) }),
   };
   const parsed = UserActivitySchema.safeParse(candidate);
   if (!parsed.success) throw new Error(`user activity ${key} does not parse: ${parsed.error.message}`);
-  for (const field of [F.impression, F.click, F.hide, F.conversion]) {
+  for (const field of [F.impression, F.click, F.hide, F.conversion, F.engagement]) {
     const length = hash[field]?.split(',').length ?? TOPIC_COUNT;
     if (length !== TOPIC_COUNT) {
       throw new Error(`user activity ${key}: ${field} has ${length} categories, expected ${TOPIC_COUNT}`);

@@ -6,6 +6,7 @@ import {
   MAX_QUERY_LENGTH,
   decayActivity,
   emptyUserActivity,
+  foldEngagement,
   foldEvent,
   foldQuery,
   hasActivity,
@@ -129,6 +130,44 @@ describe(foldQuery.name, () => {
     const sut = foldQuery(clicked, 'lamp', T0 + HALF_LIFE, HALF_LIFE);
     expect(sut.clicksByCategory[3]).toBeCloseTo(0.5, 12);
     expect(foldQuery(clicked, ' \t\n ', T0 + HALF_LIFE, HALF_LIFE)).toBe(clicked);
+  });
+});
+
+describe(foldEngagement.name, () => {
+  it('counts an organic engagement in its category, decaying the ad counts with it', () => {
+    const clicked = foldEvent(null, event({ categoryIndex: 5 }), HALF_LIFE);
+    const sut = foldEngagement(clicked, 3, T0 + HALF_LIFE, HALF_LIFE);
+    expect(UserActivitySchema.parse(sut)).toEqual(sut);
+    expect(sut.engagementsByCategory![3]).toBe(1);
+    expect(sut.engagementsByCategory!.filter((n) => n > 0)).toHaveLength(1);
+    expect(sut.clicksByCategory[5]).toBeCloseTo(0.5, 12);
+    expect(sut.updatedAt).toBe(T0 + HALF_LIFE);
+    expect(sut.recentAdIds).toEqual([42]);
+    const again = foldEngagement(sut, 3, T0 + 2 * HALF_LIFE, HALF_LIFE);
+    expect(again.engagementsByCategory![3]).toBeCloseTo(1.5, 12);
+  });
+
+  it('gives a late engagement its decayed weight and keeps updatedAt', () => {
+    const now = foldEngagement(null, 1, T0 + HALF_LIFE, HALF_LIFE);
+    const sut = foldEngagement(now, 1, T0, HALF_LIFE);
+    expect(sut.engagementsByCategory![1]).toBeCloseTo(1.5, 12);
+    expect(sut.updatedAt).toBe(T0 + HALF_LIFE);
+  });
+
+  it('decays engagements with every later fold, and a state without them keeps none', () => {
+    const engaged = foldEngagement(null, 2, T0, HALF_LIFE);
+    expect(
+      foldEvent(engaged, event({ at: T0 + HALF_LIFE }), HALF_LIFE).engagementsByCategory![2],
+    ).toBeCloseTo(0.5, 12);
+    expect(foldEvent(null, event(), HALF_LIFE).engagementsByCategory).toBeUndefined();
+    expect(hasActivity(engaged)).toBe(true);
+  });
+
+  it('refuses a category it cannot place', () => {
+    expect(() => foldEngagement(null, TOPIC_COUNT, T0)).toThrow(
+      /category index must be an integer from 0 to 15/,
+    );
+    expect(() => foldEngagement(null, 1, -1)).toThrow(RangeError);
   });
 });
 

@@ -58,6 +58,7 @@ export function hasActivity(activity: UserActivity | null | undefined): activity
   if (activity === null || activity === undefined) return false;
   const { recentAdIds, recentAdvertiserIds, recentQueries } = activity;
   if (recentAdIds.length + recentAdvertiserIds.length + recentQueries.length > 0) return true;
+  if (activity.engagementsByCategory?.some((n) => n > 0)) return true;
   return Object.values(COUNT_FIELD).some((field) => activity[field].some((n) => n > 0));
 }
 
@@ -76,7 +77,7 @@ export function decayActivity(activity: UserActivity, at: number, halfLifeMs: nu
   if (at <= activity.updatedAt) return activity;
   const f = decayFactor(activity.updatedAt, at, halfLifeMs);
   const scale = (counts: readonly number[]) => counts.map((n) => n * f);
-  return {
+  const decayed: UserActivity = {
     ...activity,
     impressionsByCategory: scale(activity.impressionsByCategory),
     clicksByCategory: scale(activity.clicksByCategory),
@@ -84,6 +85,10 @@ export function decayActivity(activity: UserActivity, at: number, halfLifeMs: nu
     conversionsByCategory: scale(activity.conversionsByCategory),
     updatedAt: at,
   };
+  if (activity.engagementsByCategory !== undefined) {
+    decayed.engagementsByCategory = scale(activity.engagementsByCategory);
+  }
+  return decayed;
 }
 
 /**
@@ -126,6 +131,30 @@ export function foldEvent(
       break;
   }
   return next;
+}
+
+/**
+ * Folds one engagement with the product's organic content (a save, like or click the surface reported
+ * through `POST /v1/activity`) under its category, as foldEvent folds an ad event: counts decayed to
+ * `at` and 1 added, or, late, the event's own decayed weight added. The recent ad lists are about ads
+ * and do not change.
+ */
+export function foldEngagement(
+  activity: UserActivity | null | undefined,
+  categoryIndex: number,
+  at: number,
+  halfLifeMs: number = USER_ACTIVITY_DEFAULTS.halfLifeMs,
+): UserActivity {
+  checkCategoryIndex(categoryIndex);
+  checkTime(at);
+  checkHalfLife(halfLifeMs);
+  const before = activity ?? emptyUserActivity();
+  const late = at < before.updatedAt;
+  const state = late ? before : decayActivity(before, at, halfLifeMs);
+  const weight = late ? decayFactor(at, before.updatedAt, halfLifeMs) : 1;
+  const counts = [...(state.engagementsByCategory ?? new Array<number>(TOPIC_COUNT).fill(0))];
+  counts[categoryIndex] = (counts[categoryIndex] ?? 0) + weight;
+  return { ...state, engagementsByCategory: counts };
 }
 
 /**
@@ -187,16 +216,16 @@ function checkEvent(event: ActivityEvent): void {
   if (!Number.isSafeInteger(event.advertiserId) || event.advertiserId < 1) {
     throw new RangeError(`advertiser id must be a positive integer, got ${event.advertiserId}`);
   }
-  if (
-    !Number.isInteger(event.categoryIndex) ||
-    event.categoryIndex < 0 ||
-    event.categoryIndex >= TOPIC_COUNT
-  ) {
+  checkCategoryIndex(event.categoryIndex);
+  checkTime(event.at);
+}
+
+function checkCategoryIndex(categoryIndex: number): void {
+  if (!Number.isInteger(categoryIndex) || categoryIndex < 0 || categoryIndex >= TOPIC_COUNT) {
     throw new RangeError(
-      `category index must be an integer from 0 to ${TOPIC_COUNT - 1}, got ${event.categoryIndex}`,
+      `category index must be an integer from 0 to ${TOPIC_COUNT - 1}, got ${categoryIndex}`,
     );
   }
-  checkTime(event.at);
 }
 
 function checkTime(at: number): void {
