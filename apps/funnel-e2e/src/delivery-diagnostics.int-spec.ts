@@ -25,6 +25,8 @@ interface Diagnostics {
   stages: {
     requests: number;
     targetedInactive: number;
+    targetedPaused: number;
+    targetedEnded: number;
     eligible: number;
     budgetExhausted: number;
     frequencyCapped: number;
@@ -42,6 +44,8 @@ interface Diagnostics {
 /** The campaigns the test sets up, each alone in a country of its own (so its story is its own). */
 interface Cast {
   paused: number;
+  /** Archived as the advertiser API archives (status ended, archived_at set), 10 minutes ago. */
+  archived: number;
   overBudget: number;
   capped: number;
   outbid: number;
@@ -76,6 +80,7 @@ describe('delivery diagnostics over a real funnel', () => {
   };
   let launcher: FunnelLauncher;
   let cast: Cast;
+  let archivedAt: number;
   let advertiserOf: Map<number, number>;
   let users = 0;
 
@@ -101,7 +106,23 @@ describe('delivery diagnostics over a real funnel', () => {
       [advertiserOf.get(winner), winner],
     );
     expect(siblings.rows).toHaveLength(1);
-    cast = { paused, overBudget, capped, outbid, winner, sibling: siblings.rows[0].id };
+    const others = await db.query<{ id: number }>(
+      `SELECT c.id FROM campaigns c
+        WHERE c.id <> ALL($1::int[])
+          AND EXISTS (SELECT 1 FROM ads a WHERE a.campaign_id = c.id AND a.status = 'active')
+        ORDER BY c.id LIMIT 1`,
+      [[...rows.map((r) => r.id), siblings.rows[0].id]],
+    );
+    expect(others.rows).toHaveLength(1);
+    cast = {
+      paused,
+      archived: others.rows[0].id,
+      overBudget,
+      capped,
+      outbid,
+      winner,
+      sibling: siblings.rows[0].id,
+    };
     const set = (
       id: number,
       campaign: { status?: string; country: string; bid: number; budget?: number; cap?: number },
@@ -122,6 +143,9 @@ describe('delivery diagnostics over a real funnel', () => {
         ],
       );
     await set(paused, { status: 'paused', country: 'IS', bid: 2000 });
+    await set(cast.archived, { status: 'ended', country: 'PT', bid: 2000 });
+    archivedAt = Date.now() - 10 * 60_000;
+    await db.query('UPDATE campaigns SET archived_at = $2 WHERE id = $1', [cast.archived, archivedAt]);
     await set(overBudget, { country: 'IE', bid: 2000, budget: 3 });
     await set(capped, { country: 'CA', bid: 2000, cap: 1 });
     await set(outbid, { country: 'NZ', bid: 1000 });
@@ -225,16 +249,39 @@ describe('delivery diagnostics over a real funnel', () => {
     expect(idle.diagnosis[0]).toMatch(new RegExp(`^campaign ${cast.paused} is paused by the advertiser`));
 
     for (let i = 0; i < 6; i++) await request('IS');
-    const sut = await diagnosedUntil(cast.paused, (d) => d.stages.targetedInactive >= 6);
+    const sut = await diagnosedUntil(cast.paused, (d) => d.stages.targetedPaused >= 6);
     expect(sut.serving).toBe(false);
     expect(sut.stages.eligible).toBe(0);
+    expect(sut.stages.targetedInactive).toBe(sut.stages.targetedPaused);
+    expect(sut.diagnosis[0]).toBe(
+      `campaign ${cast.paused} is paused by the advertiser: it takes part in no auction until it is set active again: its targeting matched ${sut.stages.targetedPaused} of the ${sut.stages.requests} ad requests in the last hour while it was paused`,
+    );
+    // Its misses are the pause's, not its targeting's nor a missing active ad's.
+    expect(sut.topReasons[0]).toMatchObject({ reason: 'paused', count: sut.stages.targetedPaused });
+    expect(sut.topReasons.map((r) => r.reason)).not.toContain('no_active_ads');
+    show('paused', sut);
+  });
+
+  it('explains an archived campaign as archived, since when, with the requests it missed', async () => {
+    for (let i = 0; i < 4; i++) await request('PT');
+    const sut = await diagnosedUntil(cast.archived, (d) => d.stages.targetedEnded >= 4);
+    expect(sut.serving).toBe(false);
+    expect(sut.status.campaign).toBe('archived');
+    expect(sut.stages.eligible).toBe(0);
+    const clock = new Intl.DateTimeFormat('en-GB', {
+      timeZone: (sut.status as unknown as { budget: { timezone: string } }).budget.timezone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(archivedAt);
     expect(sut.diagnosis[0]).toMatch(
       new RegExp(
-        `^campaign ${cast.paused} is paused by the advertiser: it takes part in no auction until it is set active again: its targeting matched \\d+ of the \\d+ ad requests in the last hour$`,
+        `^campaign ${cast.archived} was archived by the advertiser at ${clock} on \\d{4}-\\d\\d-\\d\\d \\(.+\\): it takes part in no auction and cannot be set active again: its targeting matched ${sut.stages.targetedEnded} of the ${sut.stages.requests} ad requests in the last hour while it was archived$`,
       ),
     );
-    expect(sut.topReasons[0].reason).toBe('paused');
-    show('paused', sut);
+    // The other tests' requests are its targeting's misses; of its own, archiving kept it out.
+    expect(beyondTargeting(sut)[0]).toMatchObject({ reason: 'archived', count: sut.stages.targetedEnded });
+    show('archived', sut);
   });
 
   it('explains an over-budget campaign with its spend against its daily budget', async () => {

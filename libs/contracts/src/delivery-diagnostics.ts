@@ -8,7 +8,9 @@
 export const DELIVERY_REASONS = [
   'paused',
   'ended',
-  /** Neither active, paused nor ended (e.g. archived). */
+  /** Archived by the advertiser (serving holds it as ended): final. */
+  'archived',
+  /** Neither active, paused, ended nor archived. */
   'inactive_status',
   'no_active_ads',
   'targeting',
@@ -42,6 +44,9 @@ export interface DeliveryStages {
   readonly requests: number;
   /** Requests that matched its targeting while it was paused, ended or without an active ad. */
   readonly targetedInactive: number;
+  /** Of targetedInactive, those while serving held it paused, and ended (or archived). */
+  readonly targetedPaused: number;
+  readonly targetedEnded: number;
   readonly eligible: number;
   readonly budgetExhausted: number;
   readonly budgetCommitted: number;

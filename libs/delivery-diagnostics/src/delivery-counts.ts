@@ -7,6 +7,13 @@ import type { AdDeliveryCounts } from '@adfunnel/contracts';
 export const CAMPAIGN_COUNTS = [
   /** Retrieval: the request's country and device match its targeting, but it is paused or ended, or has no active ad. */
   'targeted_inactive',
+  /**
+   * Of targeted_inactive, those while the campaign was paused, and while it was ended (or archived):
+   * the rest had no active ad. Counted by the status serving held then, so a campaign paused or
+   * resumed within the window is told why it missed those requests, not by its status now.
+   */
+  'targeted_paused',
+  'targeted_ended',
   /** Retrieval: the request's country and device match its targeting, and it and an ad are active. */
   'eligible',
   /** Eligible, but its charged spend leaves less of today's budget than one ad. */

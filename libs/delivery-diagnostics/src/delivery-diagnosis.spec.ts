@@ -16,6 +16,7 @@ function factsFactory(overrides: Partial<CampaignFacts> = {}): CampaignFacts {
   return {
     campaignId: 12,
     status: 'active',
+    archivedAt: null,
     pacing: 'even',
     frequencyCap: { max: 3, windowHours: 24 },
     targetCountries: [],
@@ -53,6 +54,56 @@ describe(diagnose.name, () => {
     expect(sut.diagnosis).toContain('it served no ad in the last 15 minutes');
     expect(sut.serving).toBe(false);
     expect(sut.topReasons).toEqual([{ reason: 'paused', count: 1000, share: 1 }]);
+  });
+
+  it('puts the requests it missed while paused down to the pause, by the counts of the time', () => {
+    const sut = diagnose(
+      factsFactory({ status: 'paused' }),
+      countsFactory({ targeted_inactive: 600, targeted_paused: 600, eligible: 400, served: 30 }, 1000),
+      15,
+    );
+    expect(sut.diagnosis[0]).toBe(
+      'campaign 12 is paused by the advertiser: it takes part in no auction until it is set active again: its targeting matched 600 of the 1000 ad requests in the last 15 minutes while it was paused',
+    );
+    expect(sut.topReasons[0]).toEqual({ reason: 'paused', count: 600, share: 0.6 });
+    expect(sut.topReasons.map((r) => r.reason)).not.toContain('targeting');
+    expect(sut.topReasons.map((r) => r.reason)).not.toContain('no_active_ads');
+  });
+
+  it('says a campaign active now was paused for part of the window, not that it had no active ad', () => {
+    const sut = diagnose(
+      factsFactory(),
+      countsFactory({ targeted_inactive: 300, targeted_paused: 300, eligible: 700, retrieved: 700 }, 1000),
+      15,
+    );
+    expect(sut.diagnosis).toContain(
+      'it was paused for part of the window: its targeting matched 300 of the 1000 ad requests in the last 15 minutes while it was paused',
+    );
+    expect(sut.topReasons).toContainEqual({ reason: 'paused', count: 300, share: 0.3 });
+    expect(sut.topReasons.map((r) => r.reason)).not.toContain('no_active_ads');
+  });
+
+  it('says when an archived campaign was archived, and puts the requests it missed down to that', () => {
+    const sut = diagnose(
+      factsFactory({ status: 'archived', archivedAt: AT_1402 }),
+      countsFactory({ targeted_inactive: 800, targeted_ended: 800 }, 1000),
+      15,
+    );
+    expect(sut.diagnosis[0]).toBe(
+      'campaign 12 was archived by the advertiser at 14:02 on 2026-12-03 (UTC): it takes part in no auction and cannot be set active again: its targeting matched 800 of the 1000 ad requests in the last 15 minutes while it was archived',
+    );
+    expect(sut.topReasons[0]).toEqual({ reason: 'archived', count: 800, share: 0.8 });
+    expect(sut.serving).toBe(false);
+  });
+
+  it('does not call the requests of a campaign without ads misses of its targeting', () => {
+    const sut = diagnose(factsFactory({ ads: { total: 0, active: 0 } }), countsFactory({}, 500), 15);
+    expect(sut.diagnosis).toContain('campaign 12 has no ads');
+    expect(sut.diagnosis).toContain(
+      'retrieval compares a campaign with ad requests through its ads: none of the 500 ad requests in the last 15 minutes was compared with it',
+    );
+    expect(sut.diagnosis.join(' ')).not.toMatch(/targeting/);
+    expect(sut.topReasons).toEqual([{ reason: 'no_active_ads', count: 500, share: 1 }]);
   });
 
   it("says when an exhausted campaign spent today's budget, and how many requests that cost it", () => {

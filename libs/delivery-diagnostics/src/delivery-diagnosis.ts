@@ -9,8 +9,10 @@ import type { CampaignWindowCounts } from './delivery-reader.js';
 /** What the catalog and the ledger say about a campaign now. */
 export interface CampaignFacts {
   readonly campaignId: number;
-  /** The catalog's status now: active, paused, ended (or another the catalog adds, such as archived). */
+  /** The catalog's status now: active, paused, ended, archived (or another the catalog adds). */
   readonly status: string;
+  /** When the advertiser archived it (epoch ms); null: not archived. */
+  readonly archivedAt: number | null;
   readonly pacing: 'even' | 'asap';
   readonly frequencyCap: DeliveryFrequencyCap;
   /** Empty: every country (device). */
@@ -33,6 +35,8 @@ export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): D
   return {
     requests: totals.retrieval_requests,
     targetedInactive: c.targeted_inactive,
+    targetedPaused: c.targeted_paused,
+    targetedEnded: c.targeted_ended,
     eligible: c.eligible,
     budgetExhausted: c.budget_exhausted,
     budgetCommitted: c.budget_committed,
@@ -77,28 +81,61 @@ export function diagnose(
   const within = createdAt === undefined ? `in the last ${duration(windowMinutes)}` : 'since it was created';
   const sentences: string[] = [];
   const requests = stages.requests;
-  // Requests its targeting matched while it could not serve (paused, ended, no active ad), and the rest.
+  // Requests its targeting matched while it could not serve, by why (the status serving held then:
+  // paused, ended or archived, or no active ad), and the rest, which its targeting did not match.
   const notServable = Math.min(c.targeted_inactive, Math.max(0, requests - c.eligible));
-  const notTargeted = Math.max(0, requests - c.eligible - notServable);
-  const statusReason: DeliveryReason =
-    facts.status === 'paused' || facts.status === 'ended'
+  const pausedMissed = Math.min(c.targeted_paused, notServable);
+  const endedMissed = Math.min(c.targeted_ended, notServable - pausedMissed);
+  // Retrieval sees a campaign through its ads: one without any was compared with no request.
+  const unseen = facts.ads.total === 0 && c.eligible + c.targeted_inactive === 0;
+  const notTargeted = unseen ? 0 : Math.max(0, requests - c.eligible - notServable);
+  const statusNow: DeliveryReason | undefined =
+    facts.status === 'paused' || facts.status === 'ended' || facts.status === 'archived'
       ? facts.status
       : facts.status !== 'active'
         ? 'inactive_status'
-        : 'no_active_ads';
-  const matched =
-    c.targeted_inactive > 0
-      ? `: its targeting matched ${c.targeted_inactive} of the ${count(requests, 'ad request')} ${within}`
+        : undefined;
+  // Counts flushed before the paused and ended ones were kept have neither: their status now.
+  const restReason: DeliveryReason =
+    facts.ads.active === 0 || c.targeted_paused + c.targeted_ended > 0
+      ? 'no_active_ads'
+      : (statusNow ?? 'no_active_ads');
+  const endedReason: DeliveryReason = facts.status === 'archived' ? 'archived' : 'ended';
+  // "while it was …" only from the counts of that status (older counts have none: any inactive one).
+  const matched = (n: number, state?: string) =>
+    n > 0
+      ? `: its targeting matched ${n} of the ${count(requests, 'ad request')} ${within}${state === undefined ? '' : ` while it was ${state}`}`
       : '';
 
   if (facts.status === 'paused') {
     sentences.push(
-      `campaign ${id} is paused by the advertiser: it takes part in no auction until it is set active again${matched}`,
+      `campaign ${id} is paused by the advertiser: it takes part in no auction until it is set active again${c.targeted_paused > 0 ? matched(pausedMissed, 'paused') : matched(notServable)}`,
+    );
+  } else if (facts.status === 'archived') {
+    const when =
+      facts.archivedAt === null
+        ? ''
+        : ` at ${clockTime(facts.archivedAt, facts.today.timezone)} on ${calendarDay(facts.archivedAt, facts.today.timezone)} (${facts.today.timezone})`;
+    sentences.push(
+      `campaign ${id} was archived by the advertiser${when}: it takes part in no auction and cannot be set active again${c.targeted_ended > 0 ? matched(endedMissed, 'archived') : matched(notServable)}`,
     );
   } else if (facts.status === 'ended') {
-    sentences.push(`campaign ${id} has ended: it takes part in no auction${matched}`);
+    sentences.push(
+      `campaign ${id} has ended: it takes part in no auction${c.targeted_ended > 0 ? matched(endedMissed, 'ended') : matched(notServable)}`,
+    );
   } else if (facts.status !== 'active') {
-    sentences.push(`campaign ${id} is ${facts.status}: it takes part in no auction${matched}`);
+    sentences.push(`campaign ${id} is ${facts.status}: it takes part in no auction${matched(notServable)}`);
+  }
+  // Paused (or ended) for part of the window only: which of its misses that was.
+  if (facts.status !== 'paused' && pausedMissed > 0) {
+    sentences.push(
+      `it was paused for part of the window: its targeting matched ${pausedMissed} of the ${count(requests, 'ad request')} ${within} while it was paused`,
+    );
+  }
+  if (facts.status !== 'ended' && facts.status !== 'archived' && endedMissed > 0) {
+    sentences.push(
+      `it had ended for part of the window: its targeting matched ${endedMissed} of the ${count(requests, 'ad request')} ${within} while it was ended`,
+    );
   }
   if (facts.ads.active === 0) {
     sentences.push(
@@ -117,6 +154,11 @@ export function diagnose(
     if (budget !== undefined) sentences.push(budget);
     sentences.push(`no ad request reached retrieval ${within}: there is no serving to explain`);
     return { serving: false, stages, topReasons: [], diagnosis: sentences };
+  }
+  if (unseen) {
+    sentences.push(
+      `retrieval compares a campaign with ad requests through its ads: none of the ${count(requests, 'ad request')} ${within} was compared with it`,
+    );
   }
   if (notTargeted > 0) {
     const targeting = targetingText(facts);
@@ -165,8 +207,11 @@ export function diagnose(
       : `it served ${count(c.served, 'ad')} ${within}: ${count(c.impressions, 'impression')}, ${count(c.clicks, 'click')}, ${count(c.conversions, 'conversion')}`,
   );
 
+  // A reason may come twice (the rest's status now, paused or ended): its counts add up.
   const reasons: [DeliveryReason, number][] = [
-    [statusReason, notServable],
+    ['paused', pausedMissed],
+    [endedReason, endedMissed],
+    [restReason, notServable - pausedMissed - endedMissed + (unseen ? requests : 0)],
     ['targeting', notTargeted],
     ['budget_exhausted', c.budget_exhausted],
     ['budget_committed', c.budget_committed],
@@ -181,7 +226,9 @@ export function diagnose(
     ['outbid', c.outbid],
     ['budget_refused', c.budget_refused],
   ];
-  const topReasons = reasons
+  const byReason = new Map<DeliveryReason, number>();
+  for (const [reason, n] of reasons) byReason.set(reason, (byReason.get(reason) ?? 0) + n);
+  const topReasons = [...byReason]
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)
@@ -297,6 +344,10 @@ function usd(value: number): string {
 /** Micro-USD as dollars and cents (floored: $9.999 spent is not yet $10.00). */
 function amount(micros: number): string {
   return `$${(Math.floor(micros / 10_000) / 100).toFixed(2)}`;
+}
+
+function calendarDay(epochMs: number, timezone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(epochMs);
 }
 
 function clockTime(epochMs: number, timezone: string): string {

@@ -98,6 +98,7 @@ const CREATED = Date.parse('2026-12-03T14:00:45Z');
 const facts: CampaignFacts = {
   campaignId: 12,
   status: 'active',
+  archivedAt: null,
   pacing: 'even',
   frequencyCap: null,
   targetCountries: [],

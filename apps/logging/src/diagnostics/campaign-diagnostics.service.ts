@@ -120,7 +120,9 @@ export class CampaignDiagnosticsService {
         : null;
     return {
       campaignId: campaign.id,
-      status: campaign.status,
+      // Serving holds an archived campaign as ended; the advertiser archived it, and reads it so.
+      status: campaign.archivedAt === null ? campaign.status : 'archived',
+      archivedAt: campaign.archivedAt,
       pacing: campaign.pacing,
       frequencyCap: cap,
       targetCountries: campaign.targetCountries,

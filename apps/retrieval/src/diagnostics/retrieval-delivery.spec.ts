@@ -88,6 +88,15 @@ describe(RetrievalDelivery.name, () => {
     expect(of(other)?.ads.find((ad) => ad.adId === otherAds[0])?.counts[0]).toBe(3);
     expect(countOf(of(inactive[0]), 'targeted_inactive')).toBe(2);
     expect(countOf(of(inactive[0]), 'eligible')).toBe(0);
+    // Why each was inactive, by the status the catalog held: paused, ended, or neither (no active ad).
+    const statuses = new Set<string>();
+    for (const id of inactive) {
+      const status = ads.find((ad) => ad.campaign.id === id)!.campaign.status;
+      statuses.add(status);
+      expect(countOf(of(id), 'targeted_paused')).toBe(status === 'paused' ? 2 : 0);
+      expect(countOf(of(id), 'targeted_ended')).toBe(status === 'ended' ? 2 : 0);
+    }
+    expect(statuses).toContain('paused');
   });
 
   it('attributes requests to the budget sets they were served with when the sets change', () => {

@@ -76,6 +76,12 @@ export class RetrievalDelivery {
       for (const campaignId of campaigns.inactive) {
         this.tally.campaign(campaignId).counts[CampaignCount.targeted_inactive] += requests;
       }
+      for (const campaignId of campaigns.paused) {
+        this.tally.campaign(campaignId).counts[CampaignCount.targeted_paused] += requests;
+      }
+      for (const campaignId of campaigns.ended) {
+        this.tally.campaign(campaignId).counts[CampaignCount.targeted_ended] += requests;
+      }
       for (const campaignId of campaigns.eligible) {
         const counts = this.tally.campaign(campaignId).counts;
         counts[CampaignCount.eligible] += requests;

@@ -29,6 +29,9 @@ export interface TargetedCampaigns {
   readonly eligible: ReadonlySet<number>;
   /** Targeting matches, but the campaign is paused or ended, or none of its ads is active. */
   readonly inactive: readonly number[];
+  /** Of inactive, the campaigns paused, and those ended (or archived). */
+  readonly paused: readonly number[];
+  readonly ended: readonly number[];
 }
 
 const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
@@ -178,10 +181,12 @@ export class CandidateCatalog {
     if (campaigns === undefined) {
       const eligible = new Set<number>();
       for (const adId of priors.keys()) eligible.add(this.ads.get(adId)!.campaignId);
-      const inactive = this.inactiveCampaigns
-        .filter((campaign) => targets(campaign, country, device) && !eligible.has(campaign.id))
-        .map((campaign) => campaign.id);
-      campaigns = { eligible, inactive };
+      const targeted = this.inactiveCampaigns.filter(
+        (campaign) => targets(campaign, country, device) && !eligible.has(campaign.id),
+      );
+      const ids = (status?: string) =>
+        targeted.filter((c) => status === undefined || c.status === status).map((c) => c.id);
+      campaigns = { eligible, inactive: ids(), paused: ids('paused'), ended: ids('ended') };
       this.targetedCampaigns.set(priors, campaigns);
     }
     return campaigns;
