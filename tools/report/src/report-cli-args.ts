@@ -11,7 +11,8 @@ in DATABASE_URL (PostgreSQL) or SQLITE_PATH (default var/adfunnel.sqlite).
   --from DAY            first billing day (advertiser's calendar day), required
   --to DAY              last billing day, inclusive (default: --from); at most 92 days
   --advertiser ID       only this advertiser's campaigns
-  --campaign ID         only this campaign
+  --campaign ID         only this campaign (one that does not exist, or not the
+                        --advertiser's, is an error: exit 1)
   --json                one JSON array, amounts in integer micro-USD, instead of the table
   -h, --help            this text
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { ReportQueryError, campaignDayReport, openFunnelDatabase } from '@adfunnel/event-store';
+import { AdfunnelError } from '@adfunnel/contracts';
+import { ReportQueryError, campaignReport, openFunnelDatabase } from '@adfunnel/event-store';
 import { CommonEnv, loadConfig } from '@adfunnel/platform';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -46,12 +47,17 @@ async function main(argv: readonly string[]): Promise<number> {
     if (args.command === 'examination') return await examinationReport(ds, args);
     if (args.command === 'reserves') return await reservesReport(ds, args);
     const { command: _command, json, ...query } = args;
-    const rows = await campaignDayReport(ds, query);
+    // As the report endpoints answer an operator: a --campaign that does not exist (within
+    // --advertiser) is an error, not an empty report that reads as a day without delivery.
+    const { campaigns: rows } = await campaignReport(ds, 'all', query);
     process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : reportTable(rows));
     return 0;
   } catch (error) {
     process.stderr.write(`report failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    return error instanceof ReportQueryError ? 2 : 1;
+    const badQuery =
+      error instanceof ReportQueryError ||
+      (error instanceof AdfunnelError && error.code === 'invalid_request');
+    return badQuery ? 2 : 1;
   } finally {
     await ds?.destroy().catch(() => undefined);
   }
