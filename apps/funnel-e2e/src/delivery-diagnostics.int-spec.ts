@@ -337,7 +337,11 @@ describe('delivery diagnostics over a real funnel', () => {
       const answer = await request('NZ');
       expect(answer.ads.map((ad) => ad.campaignId)).toEqual([cast.winner]);
     }
-    const sut = await diagnosedUntil(cast.outbid, (d) => d.stages.auction.outbid >= 6);
+    // Retrieval and the auction flush on their own clocks: wait for both stages' counts.
+    const sut = await diagnosedUntil(
+      cast.outbid,
+      (d) => d.stages.auction.outbid >= 6 && d.stages.retrieved >= 6,
+    );
     expect(sut.serving).toBe(false);
     expect(sut.stages.auction.won).toBe(0);
     expect(sut.stages.retrieved).toBeGreaterThanOrEqual(6);
