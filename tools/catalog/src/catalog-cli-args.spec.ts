@@ -35,7 +35,7 @@ describe(parseCatalogCliArgs.name, () => {
     expect(parseCatalogCliArgs(['help']).command).toBe('help');
   });
 
-  it('parses api-keys issue and revoke', () => {
+  it('parses api-keys issue, list and revoke', () => {
     expect(parseCatalogCliArgs(['api-keys', 'issue', '--advertiser', 'all']).apiKeys).toEqual({
       action: 'issue',
       advertisers: 'all',
@@ -51,12 +51,18 @@ describe(parseCatalogCliArgs.name, () => {
       action: 'revoke',
       keyHash: hash,
     });
+    expect(parseCatalogCliArgs(['api-keys', 'list', '--advertiser', '3,1']).apiKeys).toEqual({
+      action: 'list',
+      advertisers: [3, 1],
+    });
     expect(parseCatalogCliArgs(['migrate']).apiKeys).toBeUndefined();
   });
 
   it.each([
-    [['api-keys'], 'api-keys needs an action: issue or revoke'],
-    [['api-keys', 'rotate'], 'unknown api-keys action "rotate"; expected issue or revoke'],
+    [['api-keys'], 'api-keys needs an action: issue, list or revoke'],
+    [['api-keys', 'rotate'], 'unknown api-keys action "rotate"; expected issue, list or revoke'],
+    [['api-keys', 'list'], 'api-keys list needs --advertiser <id|all>'],
+    [['api-keys', 'list', '--advertiser', '1', '--label', 'x'], '--label does not apply to api-keys list'],
     [['api-keys', 'issue'], 'api-keys issue needs --advertiser <id|all>'],
     [['api-keys', 'issue', '--advertiser', 'acme'], '--advertiser expects an id >= 1'],
     [['api-keys', 'issue', '--advertiser', '1,,2'], '--advertiser expects an id >= 1'],

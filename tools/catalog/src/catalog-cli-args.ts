@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 export const CATALOG_COMMANDS = ['migrate', 'seed', 'status', 'api-keys', 'help'] as const;
 export type CatalogCommand = (typeof CATALOG_COMMANDS)[number];
-export const API_KEY_ACTIONS = ['issue', 'revoke'] as const;
+export const API_KEY_ACTIONS = ['issue', 'list', 'revoke'] as const;
 export const DEFAULT_API_KEY_LABEL = 'default';
 
 export type ApiKeysArgs =
@@ -13,6 +13,7 @@ export type ApiKeysArgs =
       /** Write the keys to this JSON file (mode 600) instead of printing them. */
       out: string | undefined;
     }
+  | { action: 'list'; advertisers: number[] | 'all' }
   | { action: 'revoke'; keyHash: string };
 
 export interface SpecOverrides {
@@ -45,6 +46,7 @@ Commands:
   status             Show the database, pending migrations, row counts and the seeded spec.
   api-keys issue     Issue an API key to advertisers (for POST /v1/conversions). Each key is
                      shown once, printed or written to --out; only its SHA-256 is stored.
+  api-keys list      List advertisers' keys: SHA-256, label, when issued and revoked (never the key).
   api-keys revoke    Revoke a key by its SHA-256 (printed when it was issued); at once, for good.
   help               Show this text.
 
@@ -60,7 +62,7 @@ Status options:
   --json             Print the status as JSON.
 
 api-keys options:
-  --advertiser ID    issue: the advertiser (an id, several comma-separated, or "all").
+  --advertiser ID    issue, list: the advertiser (an id, several comma-separated, or "all").
   --label TEXT       issue: what the key is for, e.g. "production" (default "default").
   --out FILE         issue: write the keys as JSON to FILE (created with mode 600) instead of
                      printing them: {"label", "issuedAt", "keys": [{"advertiserId", "key", "keyHash"}]}.
@@ -78,6 +80,7 @@ Examples:
   npm run catalog -- status --json
   npm run catalog -- api-keys issue --advertiser 42 --label production
   npm run catalog -- api-keys issue --advertiser all --out var/demo-api-keys.json
+  npm run catalog -- api-keys list --advertiser 42
   npm run catalog -- api-keys revoke --key-hash 3f2a…(64 hex)
 
 Exit status: 0 on success, 1 when the command failed, 2 on a usage error.
@@ -164,7 +167,7 @@ function apiKeysArgs(
   action: string | undefined,
   values: { advertiser?: string; label?: string; out?: string; 'key-hash'?: string },
 ): ApiKeysArgs {
-  if (action === undefined) throw new UsageError('api-keys needs an action: issue or revoke');
+  if (action === undefined) throw new UsageError('api-keys needs an action: issue, list or revoke');
   if (action === 'issue') {
     if (values['key-hash'] !== undefined) throw new UsageError('--key-hash applies only to api-keys revoke');
     if (values.advertiser === undefined) {
@@ -174,6 +177,12 @@ function apiKeysArgs(
     if (label.trim() === '' || label.length > 100) throw new UsageError('--label must be 1-100 characters');
     if (values.out === '') throw new UsageError('--out needs a file name');
     return { action, advertisers: advertiserList(values.advertiser), label, out: values.out };
+  }
+  if (action === 'list') {
+    const misplaced = (['label', 'out', 'key-hash'] as const).find((name) => values[name] !== undefined);
+    if (misplaced !== undefined) throw new UsageError(`--${misplaced} does not apply to api-keys list`);
+    if (values.advertiser === undefined) throw new UsageError('api-keys list needs --advertiser <id|all>');
+    return { action, advertisers: advertiserList(values.advertiser) };
   }
   if (action === 'revoke') {
     const misplaced = (['advertiser', 'label', 'out'] as const).find((name) => values[name] !== undefined);
@@ -187,7 +196,7 @@ function apiKeysArgs(
     }
     return { action, keyHash };
   }
-  throw new UsageError(`unknown api-keys action "${action}"; expected ${API_KEY_ACTIONS.join(' or ')}`);
+  throw new UsageError(`unknown api-keys action "${action}"; expected issue, list or revoke`);
 }
 
 function advertiserList(raw: string): number[] | 'all' {

@@ -84,6 +84,13 @@ describe('npm run catalog -- api-keys', () => {
     expect(await verify(key)).toEqual({ valid: false, reason: 'revoked' });
     expect(catalog('api-keys', 'revoke', '--key-hash', keyHash).stdout).toContain('was already revoked');
 
+    const listed = catalog('api-keys', 'list', '--advertiser', '2');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^advertiser 2 {2}sha256 ${keyHash} {2}"default" {2}issued \\S+Z {2}revoked \\S+Z$`, 'm'),
+    );
+    expect(listed.stdout).not.toContain(key);
+
     const unknown = catalog('api-keys', 'revoke', '--key-hash', '0'.repeat(64));
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain(`no API key with hash ${'0'.repeat(64)}`);
@@ -93,6 +100,9 @@ describe('npm run catalog -- api-keys', () => {
     const missing = catalog('api-keys', 'issue', '--advertiser', '1,99');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('no advertiser 99 in the catalog');
+    const listMissing = catalog('api-keys', 'list', '--advertiser', '99');
+    expect(listMissing.status).toBe(1);
+    expect(listMissing.stderr).toContain('no advertiser 99 in the catalog');
     const usage = catalog('api-keys', 'issue');
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('api-keys issue needs --advertiser <id|all>');

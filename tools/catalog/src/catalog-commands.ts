@@ -103,9 +103,29 @@ export class CatalogCommands {
     return status;
   }
 
-  /** Issues or revokes advertiser API keys; an issued key is printed (or written to --out) once, never stored. */
+  /**
+   * Issues, lists or revokes advertiser API keys; an issued key is printed (or written to --out)
+   * once, never stored, and a list shows what is kept of a key: its hash, label and dates.
+   */
   async apiKeys(args: ApiKeysArgs): Promise<ApiKeysFile | null> {
     const keys = new AdvertiserApiKeyService(this.ds);
+    if (args.action === 'list') {
+      const known = await keys.advertiserIds();
+      const ids = args.advertisers === 'all' ? known : args.advertisers;
+      const missing = ids.filter((id) => !known.includes(id));
+      if (missing.length > 0) throw new Error(`no advertiser ${missing.join(', ')} in the catalog`);
+      for (const id of ids) {
+        const listed = await keys.keysOf(id);
+        if (listed.length === 0) this.print(`advertiser ${id}  no API keys`);
+        for (const k of listed) {
+          const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
+          this.print(
+            `advertiser ${id}  sha256 ${k.keyHash}  ${JSON.stringify(k.label)}  issued ${new Date(k.createdAt).toISOString()}  ${state}`,
+          );
+        }
+      }
+      return null;
+    }
     if (args.action === 'revoke') {
       const outcome = await keys.revoke(args.keyHash);
       if (outcome === 'unknown') throw new Error(`no API key with hash ${args.keyHash}`);
