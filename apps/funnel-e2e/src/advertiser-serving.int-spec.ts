@@ -9,12 +9,14 @@ import { TestFunnel, runCatalogCli } from './support/test-funnel.js';
 /**
  * An advertiser creates a campaign and an ad through the advertiser API (co-located with logging,
  * as npm start runs it) and sees the ad served by POST /v1/ads on the real funnel within seconds,
- * then pauses it and sees it stop. The campaign targets a country no seeded campaign names and bids
+ * then pauses it and sees it stop, resumes it, reads its impression and spend in the report and the
+ * requests it missed paused in its diagnosis. The campaign targets a country no seeded campaign names and bids
  * far above them, so once the catalog change reaches serving it wins wherever it is a candidate.
  */
 describe('an ad created through the advertiser API', () => {
   const funnel = new TestFunnel({
     basePort: 4200,
+    env: { DELIVERY_FLUSH_MS: '200' },
     colocate: [
       ['retrieval', 'ranking', 'auction', 'gateway'],
       ['logging', 'advertiser'],
@@ -36,7 +38,8 @@ describe('an ad created through the advertiser API', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   /** The ads served to a new user in New Zealand (no frequency cap carries over between requests). */
-  const servedAdIds = async () => {
+  const servedAdIds = async () => (await served()).map((ad) => ad.adId);
+  const served = async () => {
     users += 1;
     const { status, body } = await funnel.requestAds({
       userId: `adfh-adv-${users}`,
@@ -46,7 +49,7 @@ describe('an ad created through the advertiser API', () => {
       slots: 3,
     });
     expect(status).toBe(200);
-    return (body as unknown as AdResponse).ads.map((ad) => ad.adId);
+    return (body as unknown as AdResponse).ads;
   };
 
   beforeAll(async () => {
@@ -79,7 +82,7 @@ describe('an ad created through the advertiser API', () => {
     expect(funnel.launcher.pid('advertiser')).toBe(funnel.launcher.pid('logging'));
   });
 
-  it('serves within seconds of its creation, and stops when paused', async () => {
+  it('serves within seconds of its creation, stops when paused, and reports its delivery', async () => {
     const campaign = await api('POST', '/v1/campaigns', {
       name: 'Kiwi launch',
       bidType: 'CPM',
@@ -123,6 +126,59 @@ describe('an ad created through the advertiser API', () => {
       timeoutMs: 20_000,
       intervalMs: 100,
     });
+
+    // Its impression reported, the advertiser reads its delivery and spend from the ledger's report.
+    const shown = (await served()).find((a) => a.adId === adId);
+    expect(shown).toBeDefined();
+    const impression = await fetch(shown!.tracking.impressionUrl);
+    await impression.arrayBuffer();
+    expect(impression.status).toBe(204);
+    const day = 86_400_000;
+    const [from, to] = [Date.now() - day, Date.now() + day].map((t) =>
+      new Date(t).toISOString().slice(0, 10),
+    );
+    const report = await eventually(
+      'the campaign report to count the impression',
+      () => api('GET', `/v1/reports/campaigns?from=${from}&to=${to}&campaignId=${campaignId}`),
+      (r) => (r.body['campaigns'] as { impressions: number }[]).some((row) => row.impressions >= 1),
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(report.status).toBe(200);
+    const rows = report.body['campaigns'] as {
+      campaignId: number;
+      spendMicros: number;
+      impressions: number;
+    }[];
+    expect(rows.every((row) => row.campaignId === campaignId)).toBe(true);
+    // A CPM bid of $900: one impression charges up to $0.90.
+    expect(rows.reduce((sum, row) => sum + row.spendMicros, 0)).toBeGreaterThan(0);
+
+    // Active again, its diagnosis puts the requests it missed while paused down to the pause.
+    const diagnosis = await eventually(
+      'the diagnosis to count the paused requests',
+      async () => {
+        const res = await fetch(`${funnel.launcher.url('logging')}/v1/diagnostics/campaigns/${campaignId}`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        expect(res.status).toBe(200);
+        return (await res.json()) as {
+          stages: { targetedPaused: number };
+          diagnosis: string[];
+          topReasons: { reason: string }[];
+        };
+      },
+      (d) => d.stages.targetedPaused >= 5,
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(diagnosis.diagnosis).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^it was paused for part of the window: its targeting matched ${diagnosis.stages.targetedPaused} of the \\d+ ad requests since it was created while it was paused$`,
+        ),
+      ),
+    );
+    expect(diagnosis.topReasons.map((r) => r.reason)).toContain('paused');
+    expect(diagnosis.topReasons.map((r) => r.reason)).not.toContain('no_active_ads');
     process.stdout.write(
       `advertiser API to serving: served ${servedAfterMs.toFixed(0)} ms after the ad's creation, ` +
         `stopped ${stoppedAfterMs.toFixed(0)} ms after the pause\n`,
