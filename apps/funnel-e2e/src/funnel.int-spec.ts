@@ -198,6 +198,50 @@ describe('the funnel across services', () => {
     expect(searched).toEqual({ query: 'Running Shoes', user_activity: null });
   });
 
+  it('personalizes a user who never saw an ad from the organic activity their surface reported', async () => {
+    const userId = 'u00777';
+    const report = (events: unknown[]) =>
+      fetch(`${funnel.gatewayUrl}/v1/activity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId, events }),
+      });
+    const engagements = Array.from({ length: 6 }, (_, i) => ({
+      type: 'engagement',
+      id: `pin-${i}`,
+      category: 'pets',
+    }));
+    const folded = await report([...engagements, { type: 'search', id: 'search-1', query: '  Dog Bed ' }]);
+    expect(folded.status).toBe(200);
+    expect(await folded.json()).toEqual({ folded: 7, duplicates: 0 });
+    // A retry of the same report counts nothing twice.
+    expect(await (await report(engagements)).json()).toEqual({ folded: 0, duplicates: 6 });
+
+    const bad = await report([{ type: 'engagement', id: 'x', category: 'dinosaurs' }]);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      code: 'invalid_request',
+      reason: 'unknown_category',
+      message: expect.stringMatching(
+        /events\[0\]\.category "dinosaurs" is not a category of the taxonomy; known: fashion, /,
+      ),
+    });
+
+    const { body } = await funnel.requestAds(request({ userId }), { 'x-request-id': 'e2e-organic-1' });
+    const answer = body as unknown as AdResponse;
+    expect(answer.personalized).toBe(true);
+    expect(answer.ads.some((ad) => ad.creative.category === 'pets')).toBe(true);
+    const [row] = await funnel.eventually<{ user_activity: string | null }>(
+      `SELECT user_activity FROM served_ads WHERE request_id = 'e2e-organic-1' AND slot = 0`,
+      [],
+      (rows) => rows.length === 1,
+    );
+    const activity = JSON.parse(row.user_activity!) as UserActivity;
+    expect(activity.engagementsByCategory![10]).toBeCloseTo(6, 3);
+    expect(activity.recentQueries).toEqual(['dog bed']);
+    expect(activity.clicksByCategory.every((n) => n === 0)).toBe(true);
+  });
+
   it('rejects a tampered tracking token with 400 and a message', async () => {
     const { body } = await funnel.requestAds(request({ userId: 'u00008' }));
     const url = (body as unknown as AdResponse).ads[0].tracking.impressionUrl;

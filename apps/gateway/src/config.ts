@@ -75,6 +75,10 @@ export const GatewayConfigSchema = z
       0,
       5000,
     ).default(1000),
+    /** A fold of a POST /v1/activity report that Redis has not confirmed by then answers 503. */
+    ACTIVITY_REDIS_TIMEOUT_MS: envInteger('an integer of milliseconds from 1 to 10000', 1, 10_000).default(
+      1000,
+    ),
     ...UserActivityEnv,
   })
   .superRefine(refuseWeakTrackingSecretInProduction)

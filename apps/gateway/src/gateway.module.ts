@@ -2,6 +2,8 @@ import { CatalogModule } from '@adfunnel/catalog';
 import { DeliveryDiagnosticsModule } from '@adfunnel/delivery-diagnostics';
 import { RedisProbe, serviceModule } from '@adfunnel/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ActivityController } from './activity/activity.controller.js';
+import { OrganicActivityService } from './activity/organic-activity.service.js';
 import { AdServingMetrics } from './ads/ad-serving-metrics.js';
 import { AdServingService } from './ads/ad-serving.service.js';
 import { AdsController } from './ads/ads.controller.js';
@@ -19,13 +21,14 @@ export class GatewayModule {
       name: 'gateway',
       config,
       imports: [CatalogModule.forService(config), DeliveryDiagnosticsModule.forService('gateway', config)],
-      controllers: [AdsController],
+      controllers: [AdsController, ActivityController],
       providers: [
         AdServingService,
         AdServingMetrics,
         servedQueueProvider,
         ServedRecordWriter,
         UserProfileService,
+        OrganicActivityService,
         RedisProbe,
         GatewayAdmission,
         GatewayDelivery,

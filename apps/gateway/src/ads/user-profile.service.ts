@@ -89,6 +89,11 @@ export class UserProfileService implements OnModuleInit, OnApplicationShutdown {
     return { user, activityUnavailable };
   }
 
+  /** Drops the user's cached state: their next request reads it from Redis (after a write of it here). */
+  forget(userId: string): void {
+    this.cache.delete(userId);
+  }
+
   private async activityOf(userId: string): Promise<UserActivity | null> {
     const wall = performance.now();
     const hit = this.cache.get(userId);

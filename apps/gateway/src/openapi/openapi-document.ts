@@ -1,4 +1,12 @@
-import { AdRequestSchema, AdResponseSchema, ERROR_CODES, MAX_SLOTS } from '@adfunnel/contracts';
+import {
+  ActivityReportAnswerSchema,
+  ActivityReportSchema,
+  AdRequestSchema,
+  AdResponseSchema,
+  ERROR_CODES,
+  MAX_ACTIVITY_EVENTS,
+  MAX_SLOTS,
+} from '@adfunnel/contracts';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { z } from 'zod';
 
@@ -82,6 +90,36 @@ export function openApiDocument(): OpenAPIObject {
                 'Overloaded: shed before any work (code `unavailable`, reason `overloaded_in_flight` or ' +
                 '`overloaded_event_loop_delay`); retry after the `Retry-After` header (1 or 2 s)',
               headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+              content: json(ErrorSchema, 'output'),
+            },
+          },
+        },
+      },
+      '/v1/activity': {
+        post: {
+          summary: 'Report what a user did on the product itself (organic activity)',
+          description:
+            `Up to ${MAX_ACTIVITY_EVENTS} events for one user: \`engagement\` (the user saved, liked or clicked an ` +
+            'organic item of a `category` of the taxonomy) and `search` (an organic search `query`). They fold into ' +
+            "the user's activity state, which the user's next ad request reads: the category affinity counts an " +
+            'engagement as half an ad click. Each event carries your own `id`; an id already folded for the user ' +
+            '(among their latest 1,000) counts nothing, so a retried report is safe. The answer comes once the ' +
+            'report is folded; a 503 means nothing of it was, and it may be sent again.',
+          operationId: 'reportActivity',
+          requestBody: { required: true, content: { ...json(ActivityReportSchema, 'input') } },
+          responses: {
+            '200': {
+              description: 'Folded: how many events counted now, how many were there already',
+              content: json(ActivityReportAnswerSchema, 'output'),
+            },
+            '400': {
+              description:
+                'Malformed report: unknown field or category (reason `unknown_category`), an empty query ' +
+                '(`empty_query`), an event over 5 minutes ahead of the funnel clock (`event_in_future`); nothing folded',
+              content: json(ErrorSchema, 'output'),
+            },
+            '503': {
+              description: 'The activity store did not take the report; nothing of it counted, send it again',
               content: json(ErrorSchema, 'output'),
             },
           },
