@@ -30,6 +30,8 @@ export interface LoopOptions {
     dayRequests: number;
     slots: number;
     oracleSample: number;
+    /** Mean organic engagements per visit the simulated users report (tools/sim --organic-per-visit). */
+    organicPerVisit: number;
   };
   epochs: number;
   /** Epochs of the two-tower retrieval model (train_two_tower.py). */

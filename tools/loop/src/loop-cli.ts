@@ -38,6 +38,8 @@ Options:
   --day-requests N      visits per simulated day (default 4 x users)
   --slots N             ad slots per request (default 3)
   --oracle-sample F     share of requests measured against the oracle (default 0.2)
+  --organic-per-visit F mean engagements with the product's own content per visit, reported through
+                        POST /v1/activity (default 2; 0: users are known only by their ad events)
   --spec-seed N         marketplace seed (default 42)
   --spec-advertisers N  advertisers (default 60)
   --spec-ads N          ads (default 3000)
@@ -119,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
         epochs: { type: 'string', default: '8' },
         'two-tower-epochs': { type: 'string', default: '12' },
         'reload-cycles': { type: 'string', default: '10' },
+        'organic-per-visit': { type: 'string', default: '2' },
         'base-port': { type: 'string', default: '4300' },
         nats: { type: 'string', default: 'nats://127.0.0.1:4222' },
         redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -148,6 +151,10 @@ async function main(argv: string[]): Promise<number> {
       `--oracle-sample must be within (0, 1]: the before/after ranking metrics need it, got "${values['oracle-sample']}"`,
     );
   }
+  const organicPerVisit = Number(values['organic-per-visit']);
+  if (!(organicPerVisit >= 0 && organicPerVisit <= 50)) {
+    fail(`--organic-per-visit must be a mean from 0 to 50, got "${values['organic-per-visit']}"`);
+  }
   const slots = integer(values, 'slots', 1);
   if (slots > 10) fail(`--slots must be at most 10, got ${slots}`);
   const options: LoopOptions = {
@@ -167,6 +174,7 @@ async function main(argv: string[]): Promise<number> {
       dayRequests: values['day-requests'] === undefined ? 4 * users : integer(values, 'day-requests', 1),
       slots,
       oracleSample,
+      organicPerVisit,
     },
     epochs: integer(values, 'epochs', 1),
     twoTowerEpochs: integer(values, 'two-tower-epochs', 1),

@@ -80,6 +80,7 @@ function loopResult(before: SimSummary, after: SimSummary): LoopResult {
       dayRequests: 8000,
       slots: 3,
       oracleSample: 0.2,
+      organicPerVisit: 2,
     },
     startModel: 'cold-start',
     coldStart: 'cold',

@@ -10,6 +10,7 @@ const traffic = {
   dayRequests: 8000,
   slots: 3,
   oracleSample: 0.2,
+  organicPerVisit: 2,
 };
 const spec = { seed: 42, advertisers: 60, campaignsPerAdvertiser: 3, ads: 3000, users: 2000 };
 

@@ -54,6 +54,8 @@ export function simRunCommand(o: {
     String(t.seed),
     '--oracle-sample',
     String(t.oracleSample),
+    '--organic-per-visit',
+    String(t.organicPerVisit),
     '--json',
     o.jsonPath,
     '--api-keys',

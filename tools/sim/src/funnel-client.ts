@@ -1,9 +1,18 @@
-import { type AdRequestInput, type AdResponse, CLICK_ID_PARAM, isErrorBody } from '@adfunnel/contracts';
+import {
+  type ActivityReport,
+  type ActivityReportAnswer,
+  type AdRequestInput,
+  type AdResponse,
+  CLICK_ID_PARAM,
+  isErrorBody,
+} from '@adfunnel/contracts';
 
 /** The funnel as a product surface and an advertiser see it: the public HTTP endpoints only. */
 export interface FunnelClient {
   /** POST /v1/ads; throws FunnelCallError unless the gateway answers 200. */
   requestAds(body: AdRequestInput, requestId: string): Promise<AdResponse>;
+  /** POST /v1/activity: what the user did on the product itself; throws FunnelCallError unless 200. */
+  reportActivity(report: ActivityReport): Promise<ActivityReportAnswer>;
   /** GET the impression URL; expects 204. */
   impression(impressionUrl: string): Promise<void>;
   /** GET the click URL without following the redirect; expects 302. Returns the adf_click_id of the landing URL. */
@@ -29,7 +38,7 @@ export class FunnelCallError extends Error {
   override readonly name = 'FunnelCallError';
 
   constructor(
-    readonly call: 'ads' | 'impression' | 'click' | 'conversion' | 'hide',
+    readonly call: 'ads' | 'activity' | 'impression' | 'click' | 'conversion' | 'hide',
     readonly status: number,
     message: string,
   ) {
@@ -64,6 +73,17 @@ export class HttpFunnelClient implements FunnelClient {
     const text = await res.text();
     if (res.status !== 200) throw new FunnelCallError('ads', res.status, describe(res.status, text));
     return JSON.parse(text) as AdResponse;
+  }
+
+  async reportActivity(report: ActivityReport): Promise<ActivityReportAnswer> {
+    const res = await this.send('activity', `${this.gatewayUrl}/v1/activity`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(report),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new FunnelCallError('activity', res.status, describe(res.status, text));
+    return JSON.parse(text) as ActivityReportAnswer;
   }
 
   async impression(impressionUrl: string): Promise<void> {

@@ -63,7 +63,17 @@ export interface RunSummary {
   /** conversions / clicks. */
   cvr: number | null;
   hides: number;
-  trackingErrors: { impression: number; click: number; conversion: number; hide: number; samples: string[] };
+  trackingErrors: {
+    impression: number;
+    click: number;
+    conversion: number;
+    hide: number;
+    /** Organic activity reports the gateway refused (POST /v1/activity). */
+    activity: number;
+    samples: string[];
+  };
+  /** Organic events (engagements with the product's own content) reported through POST /v1/activity. */
+  organicEvents: number;
   /** USD charged as logging charges it: CPM price/1000 per impression, CPC per click, CPA per conversion. */
   revenue: { total: number; CPM: number; CPC: number; CPA: number };
   /** USD the advertisers gained: value per conversion x conversions. */
@@ -116,7 +126,8 @@ export class RunStats {
   clicks = 0;
   conversions = 0;
   hides = 0;
-  readonly trackingErrors = { impression: 0, click: 0, conversion: 0, hide: 0 };
+  readonly trackingErrors = { impression: 0, click: 0, conversion: 0, hide: 0, activity: 0 };
+  organicEvents = 0;
   readonly trackingErrorSamples: string[] = [];
   readonly revenue: Record<BidType, number> = { CPM: 0, CPC: 0, CPA: 0 };
   advertiserValue = 0;
@@ -201,6 +212,7 @@ export class RunStats {
       cvr: per(this.conversions, this.clicks),
       hides: this.hides,
       trackingErrors: { ...this.trackingErrors, samples: this.trackingErrorSamples },
+      organicEvents: this.organicEvents,
       revenue: { total: this.revenue.CPM + this.revenue.CPC + this.revenue.CPA, ...this.revenue },
       advertiserValue: this.advertiserValue,
       engagement: {

@@ -16,6 +16,7 @@ describe(parseSimCliArgs.name, () => {
       population: 10_000,
       arrivalsPerDay: 40_000,
       oracleSample: 0.1,
+      organicPerVisit: 2,
       retrievalLimit: 200,
       progress: true,
       apiKeys: 'var/demo-api-keys.json',

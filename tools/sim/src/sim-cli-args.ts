@@ -42,6 +42,9 @@ Options:
   --seed N                 Seed of the traffic (default 1).
   --oracle-sample F        Share of requests measured against the oracle, 0-1 (default 0.1; 0 turns
                            the oracle and its NATS connection off).
+  --organic-per-visit F    Mean engagements with the product's own content per visit, reported
+                           through POST /v1/activity before the ad request (default 2; 0: none).
+                           Their categories follow each user's interests (80%) or are any.
   --retrieval-limit N      Candidates the oracle asks retrieval for; keep it equal to the gateway's
                            RETRIEVAL_CANDIDATES (default 200).
   --json PATH              Also write the summary as JSON to PATH ("-" for stdout).
@@ -62,6 +65,9 @@ Examples:
 Exit status: 0 on success, 1 when the run failed, 2 on a usage error.
 `;
 
+/** Organic engagements per visit when --organic-per-visit is not given. */
+export const DEFAULT_ORGANIC_PER_VISIT = 2;
+
 export interface SimRunArgs {
   gateway: string;
   logging: string | undefined;
@@ -78,6 +84,7 @@ export interface SimRunArgs {
   slots: number;
   seed: number;
   oracleSample: number;
+  organicPerVisit: number;
   retrievalLimit: number;
   json: string | undefined;
   progress: boolean;
@@ -113,6 +120,7 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
         slots: { type: 'string' },
         seed: { type: 'string' },
         'oracle-sample': { type: 'string' },
+        'organic-per-visit': { type: 'string' },
         'retrieval-limit': { type: 'string' },
         json: { type: 'string' },
         'no-progress': { type: 'boolean' },
@@ -155,6 +163,10 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
   const oracleSample = decimal('oracle-sample', v['oracle-sample'], 0, true) ?? 0.1;
   if (oracleSample > 1)
     throw new UsageError(`--oracle-sample expects a share from 0 to 1, got "${v['oracle-sample']}"`);
+  const organicPerVisit =
+    decimal('organic-per-visit', v['organic-per-visit'], 0, true) ?? DEFAULT_ORGANIC_PER_VISIT;
+  if (organicPerVisit > 50)
+    throw new UsageError(`--organic-per-visit expects a mean from 0 to 50, got "${v['organic-per-visit']}"`);
   const retrievalLimit = integer('retrieval-limit', v['retrieval-limit'], 1) ?? 200;
   if (retrievalLimit > 2000)
     throw new UsageError(`--retrieval-limit expects 1 to 2000, got ${retrievalLimit}`);
@@ -175,6 +187,7 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
     slots,
     seed: integer('seed', v.seed, 0) ?? 1,
     oracleSample,
+    organicPerVisit,
     retrievalLimit,
     json: v.json,
     progress: v['no-progress'] !== true,

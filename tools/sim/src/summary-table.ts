@@ -69,7 +69,7 @@ export function formatSummaryTable(s: RunSummary): string {
         ['distinct users', int(s.engagement.users)],
         [
           'tracking errors',
-          `impression ${s.trackingErrors.impression}, click ${s.trackingErrors.click}, conversion ${s.trackingErrors.conversion}, hide ${s.trackingErrors.hide}`,
+          `impression ${s.trackingErrors.impression}, click ${s.trackingErrors.click}, conversion ${s.trackingErrors.conversion}, hide ${s.trackingErrors.hide}, activity ${s.trackingErrors.activity}`,
         ],
       ],
     ],

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type {
+  ActivityReport,
+  ActivityReportAnswer,
   AdRequestInput,
   AdResponse,
   CandidatesRequest,
@@ -9,11 +11,11 @@ import type {
   ServedAd,
 } from '@adfunnel/contracts';
 import { TOPICS } from '@adfunnel/features';
-import { DEMO_MARKETPLACE, PRODUCTS, adAt, campaignAt, userAt } from '@adfunnel/simulator';
+import { DEMO_MARKETPLACE, PRODUCTS, Rng, adAt, campaignAt, userAt } from '@adfunnel/simulator';
 import type { ConversionPost, FunnelClient } from './funnel-client.js';
 import { MarketplaceOracle } from './oracle/marketplace-oracle.js';
 import type { StageProbe } from './stage-probe.js';
-import { SpecMismatchError, TrafficDriver, type TrafficDriverOptions } from './traffic-driver.js';
+import { SpecMismatchError, TrafficDriver, type TrafficDriverOptions, poisson } from './traffic-driver.js';
 
 const spec = { ...DEMO_MARKETPLACE, advertisers: 30, ads: 900, users: 300 };
 const oracle = MarketplaceOracle.build(spec);
@@ -25,6 +27,8 @@ const oracle = MarketplaceOracle.build(spec);
 class MarketplaceFunnel implements FunnelClient {
   readonly calls: string[] = [];
   readonly advertiserOf = new Map<string, number>();
+  /** Organic activity reports, with the number of ad requests the funnel had answered before each. */
+  readonly reports: { report: ActivityReport; requestsBefore: number }[] = [];
   requests = 0;
   /** Ad ids shifted by this much, to play a catalog seeded from another spec. */
   shiftIds = 0;
@@ -65,6 +69,11 @@ class MarketplaceFunnel implements FunnelClient {
       stages: { retrieval: 'ok', ranking: 'ok', auction: 'ok' },
       timingsMs: {},
     });
+  }
+
+  reportActivity(report: ActivityReport): Promise<ActivityReportAnswer> {
+    this.reports.push({ report, requestsBefore: this.requests });
+    return Promise.resolve({ folded: report.events.length, duplicates: 0 });
   }
 
   impression(url: string): Promise<void> {
@@ -163,6 +172,7 @@ const options: TrafficDriverOptions = {
   concurrency: 8,
   slots: 3,
   oracleSample: 0.25,
+  organicPerVisit: 2,
   retrievalLimit: 50,
   gateway: 'test',
   runId: 'spec',
@@ -387,11 +397,70 @@ describe(TrafficDriver.name, () => {
     await expect(new TrafficDriver(options, funnel, oracle, null).run()).rejects.toThrow(/--spec-\* values/);
   });
 
+  it("reports organic engagements before a visit's ad request, their categories leaning to the user's interests", async () => {
+    const s = await new TrafficDriver({ ...options, oracleSample: 0 }, funnel, oracle, null).run();
+    const events = funnel.reports.flatMap(({ report }) =>
+      report.events.map((e) => ({ userId: report.userId, e })),
+    );
+    expect(s.organicEvents).toBe(events.length);
+    // A Poisson mean of 2 per visit over 400 visits: 800 expected, sd about 28.
+    expect(events.length).toBeGreaterThan(650);
+    expect(events.length).toBeLessThan(950);
+    expect(new Set(events.map(({ e }) => e.id)).size).toBe(events.length);
+    // Each user's visits run in order: a report comes before that visit's ad request, never after all of them.
+    expect(funnel.reports.every(({ requestsBefore }) => requestsBefore < 400)).toBe(true);
+    // The share of a user's interest on the categories engaged with, against 1/16 for categories at random.
+    let interestOnEngaged = 0;
+    for (const { userId, e } of events) {
+      expect(e.type).toBe('engagement');
+      const user = userAt(spec, Number(userId.slice(1)) - 1);
+      interestOnEngaged +=
+        user.interests[TOPICS.indexOf((e as { category: (typeof TOPICS)[number] }).category)];
+    }
+    expect(interestOnEngaged / events.length).toBeGreaterThan(2 / 16);
+    const none = new MarketplaceFunnel();
+    await new TrafficDriver({ ...options, oracleSample: 0, organicPerVisit: 0 }, none, oracle, null).run();
+    expect(none.reports).toEqual([]);
+  });
+
+  it('counts a refused organic report as a tracking error, and still serves the visit', async () => {
+    const refusing: FunnelClient = {
+      requestAds: (body, id) => funnel.requestAds(body, id),
+      reportActivity: () => Promise.reject(new Error('503 activity store unavailable')),
+      impression: (u) => funnel.impression(u),
+      click: (u) => funnel.click(u),
+      hide: (u) => funnel.hide(u),
+      conversion: (u) => funnel.conversion(u),
+    };
+    const s = await new TrafficDriver(
+      { ...options, maxRequests: 30, oracleSample: 0 },
+      refusing,
+      oracle,
+      null,
+    ).run();
+    expect(s.trackingErrors.activity).toBeGreaterThan(0);
+    expect(s.organicEvents).toBe(0);
+    expect(s.requests).toBe(30);
+    expect(s.errors).toBe(0);
+  });
+
+  it('draws Poisson counts with the mean asked', () => {
+    const rng = new Rng(5);
+    const draws = Array.from({ length: 20_000 }, () => poisson(rng, 2));
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    const variance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / draws.length;
+    expect(mean).toBeCloseTo(2, 1);
+    expect(variance).toBeCloseTo(2, 0);
+    expect(poisson(rng, 0)).toBe(0);
+    expect(() => poisson(rng, -1)).toThrow(/poisson mean must be finite and >= 0/);
+  });
+
   it('counts a failed ad request as an error and carries on', async () => {
     let n = 0;
     const flaky: FunnelClient = {
       requestAds: (body, id) =>
         ++n % 4 === 0 ? Promise.reject(new Error('503 unavailable')) : funnel.requestAds(body, id),
+      reportActivity: (r) => funnel.reportActivity(r),
       impression: (u) => funnel.impression(u),
       click: (u) => funnel.click(u),
       hide: (u) => funnel.hide(u),

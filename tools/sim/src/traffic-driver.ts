@@ -58,6 +58,11 @@ export interface TrafficDriverOptions {
   slots: number;
   /** Share of requests also measured against the oracle (0..1). */
   oracleSample: number;
+  /**
+   * Mean organic engagements per visit (Poisson) the user has on the product before the ad request,
+   * reported through POST /v1/activity; 0: none (serving then learns a user only from their ad events).
+   */
+  organicPerVisit: number;
   /** The gateway's RETRIEVAL_CANDIDATES: the oracle asks retrieval for as many. */
   retrievalLimit: number;
   /** Label of the funnel driven, for the summary. */
@@ -235,6 +240,7 @@ export class TrafficDriver {
     const requestId = `sim-${o.runId}-${arrival.seq}`;
     const sampling = Rng.derive(o.seed, 'oracle', arrival.seq);
     const sampled = this.probe !== null && sampling.next() < o.oracleSample;
+    if (o.organicPerVisit > 0) await this.browse(user, arrival.seq);
     // The context the gateway builds from the activity logged before this visit, read before it.
     const probeUser = sampled ? await this.probeUserContext(user) : null;
     const t0 = performance.now();
@@ -281,6 +287,35 @@ export class TrafficDriver {
     } catch (err) {
       this.oracleMetrics.probeFailed('retrieval', `reading the user's activity: ${(err as Error).message}`);
       return null;
+    }
+  }
+
+  /**
+   * What the user does on the product before the ads load: a Poisson number (mean organicPerVisit) of
+   * engagements with organic items, each of a topic drawn from their true interests (ORGANIC_INTEREST_SHARE
+   * of them; the rest of any topic), reported as the surface would, by category name. The funnel sees
+   * only the categories, never the interests they were drawn from. Its own stream, so turning it on
+   * does not shift the visit's other draws.
+   */
+  private async browse(user: SimUser, seq: number): Promise<void> {
+    const rng = Rng.derive(this.options.seed, 'organic', seq);
+    const count = poisson(rng, this.options.organicPerVisit);
+    if (count === 0) return;
+    const events = Array.from({ length: count }, (_, i) => {
+      const topic = rng.bernoulli(ORGANIC_INTEREST_SHARE)
+        ? rng.weightedIndex(user.interests)
+        : rng.int(TOPIC_COUNT);
+      return {
+        type: 'engagement' as const,
+        id: `${this.options.runId}-${seq}-${i}`,
+        category: TOPICS[topic],
+      };
+    });
+    try {
+      await this.funnel.reportActivity({ userId: user.id, events });
+      this.stats.organicEvents += count;
+    } catch (err) {
+      this.stats.recordTrackingError('activity', err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -475,6 +510,19 @@ export class TrafficDriver {
       elapsedMs: performance.now() - started,
     });
   }
+}
+
+/** Share of organic engagements on a topic of the user's interests; the rest are on any topic. */
+export const ORGANIC_INTEREST_SHARE = 0.8;
+
+/** A Poisson draw of mean `mean` (Knuth's method: means here are a few events). */
+export function poisson(rng: Rng, mean: number): number {
+  if (!(mean >= 0) || !Number.isFinite(mean))
+    throw new RangeError(`poisson mean must be finite and >= 0, got ${mean}`);
+  const limit = Math.exp(-mean);
+  let k = 0;
+  for (let p = rng.next(); p > limit; p *= rng.next()) k++;
+  return k;
 }
 
 /** Searches that also name a brand word ("Nova sneakers"). */

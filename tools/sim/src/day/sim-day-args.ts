@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_SLOTS } from '@adfunnel/contracts';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
-import { UsageError, decimal, integer } from '../sim-cli-args.js';
+import { DEFAULT_ORGANIC_PER_VISIT, UsageError, decimal, integer } from '../sim-cli-args.js';
 
 /** A marketplace small enough that a day's traffic gives each campaign tens of charges an hour. */
 export const DAY_MARKETPLACE: MarketplaceSpec = {
@@ -43,6 +43,8 @@ Options:
   --users N                Population (default all of the marketplace's users).
   --concurrency N          Visits in flight at most (default 16).
   --slots N                Ad slots per request (default 3).
+  --organic-per-visit F    Mean engagements with the product's own content per visit, reported
+                           through POST /v1/activity (default 2; 0: none).
   --seed N                 Seed of the traffic and of the budgets (default 1).
   --base-port P            The gateway's port; the other services take the next four (default 4700).
   --nats URL, --redis URL  Default NATS_URL / REDIS_URL or this machine's.
@@ -69,6 +71,7 @@ export interface SimDayArgs {
   pacing: 'on' | 'off';
   concurrency: number;
   slots: number;
+  organicPerVisit: number;
   seed: number;
   basePort: number;
   nats: string | undefined;
@@ -101,6 +104,7 @@ export function parseSimDayArgs(
         users: { type: 'string' },
         concurrency: { type: 'string' },
         slots: { type: 'string' },
+        'organic-per-visit': { type: 'string' },
         seed: { type: 'string' },
         'base-port': { type: 'string' },
         nats: { type: 'string' },
@@ -163,6 +167,7 @@ export function parseSimDayArgs(
     pacing,
     concurrency: integer('concurrency', v.concurrency, 1) ?? 16,
     slots,
+    organicPerVisit: organicPerVisitOf(v['organic-per-visit']),
     seed: integer('seed', v.seed, 0) ?? 1,
     basePort,
     nats: v.nats,
@@ -181,4 +186,10 @@ function fractionRange(raw: string | undefined): [number, number] | undefined {
     throw new UsageError(`--budget-fraction expects A-B with 0 < A <= B < 1, such as 0.35-0.7, got "${raw}"`);
   }
   return [low, high];
+}
+
+function organicPerVisitOf(raw: string | undefined): number {
+  const mean = decimal('organic-per-visit', raw, 0, true) ?? DEFAULT_ORGANIC_PER_VISIT;
+  if (mean > 50) throw new UsageError(`--organic-per-visit expects a mean from 0 to 50, got "${raw}"`);
+  return mean;
 }

@@ -45,6 +45,7 @@ describe(`${SimulatedDay.name} through the real funnel`, () => {
       daySeconds: 30,
       concurrency: 8,
       slots: 3,
+      organicPerVisit: 2,
       seed: 1,
       limitedShare: 1,
       budgetFraction: [0.33, 0.5],

@@ -51,6 +51,8 @@ export interface SimulatedDayOptions {
   daySeconds: number;
   concurrency: number;
   slots: number;
+  /** Mean organic engagements per visit (TrafficDriverOptions.organicPerVisit); 0: none. */
+  organicPerVisit: number;
   seed: number;
   /** Share of the campaigns that spent on the history day given a budget below their demand. */
   limitedShare: number;
@@ -300,6 +302,7 @@ export class SimulatedDay {
         concurrency: this.o.concurrency,
         slots: this.o.slots,
         oracleSample: 0,
+        organicPerVisit: this.o.organicPerVisit,
         retrievalLimit: 200,
         gateway: launcher.url('gateway'),
         runId: `${this.runId}-${dayIndex}`,
