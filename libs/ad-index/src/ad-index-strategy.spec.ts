@@ -97,6 +97,36 @@ describe(`${AdIndex.name} dimension and strategies`, () => {
     }
   });
 
+  it('answers the true top k of an exactly scanned bucket, in order, with campaigns excluded or not', () => {
+    const sut = AdIndex.build(ads, { catalogVersion: 'v1', dim, exactThreshold: 1_000_000 });
+    const rng = new Rng(83);
+    for (const country of ['US', 'GB', 'JP'] as const) {
+      expect(sut.strategyFor(country, 'mobile')).toBe('exact');
+      for (const excludeCampaigns of [new Set<number>(), new Set([1, 2, 3])]) {
+        const query = randomUnit(rng, dim);
+        // Brute force over the index's own (re-normalized) vectors.
+        const score = (id: number) => {
+          const v = sut.vectorOf(id)!.vector;
+          let s = 0;
+          for (let d = 0; d < dim; d++) s += query[d] * v[d];
+          return s;
+        };
+        const ranked = ads
+          .filter((ad) => ad.campaign.targetCountries.includes(country))
+          .filter((ad) => !excludeCampaigns.has(ad.campaign.id))
+          .map((ad) => ad.id)
+          .sort((a, b) => score(b) - score(a) || a - b);
+        for (const k of [1, 37, 200, ranked.length]) {
+          const result = sut.search({ embedding: query, country, device: 'mobile', k, excludeCampaigns });
+
+          expect(result.adIds).toEqual(ranked.slice(0, k));
+          expect(result.sources).toEqual(Array(Math.min(k, ranked.length)).fill('exact'));
+          expect(result.scores.every((s, i) => Math.abs(s - score(result.adIds[i])) < 1e-9)).toBe(true);
+        }
+      }
+    }
+  });
+
   it('finds the same ads through the JS filter when no bucket graph is allowed', () => {
     const sut = AdIndex.build(ads, { catalogVersion: 'v1', dim, exactThreshold: 100, bucketGraphBudget: 0 });
     const query = randomUnit(new Rng(83), dim);

@@ -28,7 +28,7 @@ import {
 } from './eligibility-table.js';
 import { priorValuePerImpression, type PricedCampaign } from './popularity-prior.js';
 import { RuleInterner, SlotColumns } from './slot-columns.js';
-import { TopK } from './top-k.js';
+import { TopK, selectTopK } from './top-k.js';
 
 export { planStrategies, type SearchStrategy, type StrategyLimits } from './bucket-plans.js';
 export * from './ad-index-snapshot.js';
@@ -236,6 +236,9 @@ export class AdIndex {
   private readonly rules = new RuleInterner();
   private readonly point: number[];
   private readonly changeCounts = { added: 0, updated: 0, removed: 0 };
+  /** Scores of the exact scan under way, and the selection's scratch copy (searches are synchronous). */
+  private scanScores = new Float64Array(0);
+  private scanScratch = new Float64Array(0);
   /** Best prior first, then the smaller ad id: the order of every eligible list. */
   private readonly order: SlotOrder = (a, b) => {
     const { prior, ids } = this.columns;
@@ -1041,14 +1044,26 @@ export class AdIndex {
     const { slots, packed, count } = plan;
     const dim = this.dim;
     const q = Float64Array.from(embedding);
-    const top = new TopK(want);
+    if (this.scanScores.length < count) {
+      this.scanScores = new Float64Array(count);
+      this.scanScratch = new Float64Array(count);
+    }
+    const all = this.scanScores;
     const skips = skip.size > 0;
     for (let i = 0; i < count; i++) {
-      if (skips && skip.has(slots[i])) continue;
-      top.push(dot(q, packed, i * dim, dim), ids[slots[i]]);
+      all[i] = skips && skip.has(slots[i]) ? -Infinity : dot(q, packed, i * dim, dim);
     }
-    const { ids: adIds, scores } = top.drain();
-    return { adIds, scores, sources: adIds.map(() => 'exact'), eligible };
+    // Every score is at hand, so a selection beats a heap push per ad (the dot products stay the cost).
+    const best = selectTopK(all, count, want, (i) => ids[slots[i]], this.scanScratch);
+    const adIds = new Array<number>(best.length);
+    const scores = new Array<number>(best.length);
+    const sources = new Array<CandidateSource>(best.length);
+    for (let j = 0; j < best.length; j++) {
+      adIds[j] = ids[slots[best[j]]];
+      scores[j] = all[best[j]];
+      sources[j] = 'exact';
+    }
+    return { adIds, scores, sources, eligible };
   }
 
   /** Exact top `want` of any bucket from the catalog-wide vectors: the rare top-up of a graph walk. */

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { TopK } from './top-k.js';
+import { TopK, selectTopK } from './top-k.js';
 
 describe(TopK.name, () => {
   it('keeps the best scores, best first', () => {
@@ -59,5 +59,39 @@ describe(TopK.name, () => {
 
     const expected = [...items].sort((a, b) => b.score - a.score || a.id - b.id).slice(0, 50);
     expect(sut.drain()).toEqual({ ids: expected.map((e) => e.id), scores: expected.map((e) => e.score) });
+  });
+});
+
+describe(selectTopK.name, () => {
+  const scoresOf = (n: number, seed: number) =>
+    Float64Array.from({ length: n }, (_, i) => Math.round(Math.sin((i + seed) * 12.9898) * 20) / 20);
+
+  it('answers what TopK answers, ties to the smaller id, for every k', () => {
+    for (const [n, seed] of [
+      [1, 1],
+      [7, 2],
+      [300, 3],
+      [2000, 4],
+    ]) {
+      const scores = scoresOf(n, seed);
+      // Ids in a different order than positions, so the tie-break reads the id.
+      const idAt = (i: number) => (i * 7919) % 10007;
+      for (const k of [1, 2, 5, 50, n - 1, n, n + 3].filter((x) => x >= 1)) {
+        const heap = new TopK(k);
+        scores.forEach((score, i) => heap.push(score, idAt(i)));
+
+        const best = selectTopK(scores, n, k, idAt, new Float64Array(n));
+
+        expect({ ids: best.map(idAt), scores: best.map((i) => scores[i]) }).toEqual(heap.drain());
+      }
+    }
+  });
+
+  it('leaves out positions marked -Infinity and answers fewer when fewer are left', () => {
+    const scores = Float64Array.from([0.5, -Infinity, 0.9, -Infinity, 0.1]);
+
+    expect(selectTopK(scores, 5, 2, (i) => i, new Float64Array(5))).toEqual([2, 0]);
+    expect(selectTopK(scores, 5, 4, (i) => i, new Float64Array(5))).toEqual([2, 0, 4]);
+    expect(selectTopK(scores, 0, 4, (i) => i, new Float64Array(0))).toEqual([]);
   });
 });

@@ -90,3 +90,55 @@ export class TopK {
     this.ids[b] = d;
   }
 }
+
+/**
+ * The `k` best of `scores[0..count)`, best first, as positions: equal scores prefer the smaller
+ * `idAt(position)`, as TopK does. For a scan that has every score at hand: one quickselect for the
+ * k-th best score (on `scratch`, which it overwrites), then a sort of the few at or above it, which
+ * costs less than a heap push per score. `-Infinity` marks a position to leave out (fewer than `k`
+ * come back when fewer are left).
+ */
+export function selectTopK(
+  scores: Float64Array,
+  count: number,
+  k: number,
+  idAt: (position: number) => number,
+  scratch: Float64Array,
+): number[] {
+  if (k <= 0 || count === 0) return [];
+  k = Math.min(k, count);
+  scratch.set(scores.subarray(0, count));
+  const floor = kthLargest(scratch, count, k);
+  const chosen: number[] = [];
+  for (let i = 0; i < count; i++) if (scores[i] >= floor && scores[i] !== -Infinity) chosen.push(i);
+  chosen.sort((a, b) => scores[b] - scores[a] || idAt(a) - idAt(b));
+  if (chosen.length > k) chosen.length = k;
+  return chosen;
+}
+
+/** Hoare quickselect: the k-th largest (1-based) of a[0..n), reordering a. */
+function kthLargest(a: Float64Array, n: number, k: number): number {
+  const target = k - 1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const x = a[i];
+        a[i] = a[j];
+        a[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
+}
