@@ -23,6 +23,14 @@ export const RetrievalConfigSchema = z.object({
    */
   ...QuotaEnv,
   /**
+   * Each source asks the index for its quota of the limit times this, rounded up (and asks again
+   * for the whole limit if the merge runs through that); 0 asks every source for the whole limit.
+   */
+  RETRIEVAL_SOURCE_HEADROOM: z.coerce
+    .number({ error: 'expected 0 or a number from 1 to 10' })
+    .refine((x) => x === 0 || (x >= 1 && x <= 10), { error: 'expected 0 or a number from 1 to 10' })
+    .default(1.5),
+  /**
    * The personalized ANN fetches this many times its candidates and keeps the best by similarity x
    * the campaign's prior value per impression; 1 keeps the nearest by similarity alone.
    */

@@ -164,6 +164,54 @@ describe(RetrievalService.name, () => {
       expect(near.length).toBeGreaterThan(20);
     });
 
+    it('answers what asking every source for the whole limit answers, when the buckets are scanned exactly', async () => {
+      const exact = (headroom: string) => {
+        const config = RetrievalConfigSchema.parse({
+          RETRIEVAL_EXACT_THRESHOLD: '1000000',
+          RETRIEVAL_SOURCE_HEADROOM: headroom,
+        });
+        const lifecycle = new IndexLifecycleService(
+          new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService(),
+          config,
+        );
+        const sources = new CandidateSources(
+          new ActivityUserQueryVector(),
+          new TrendingAds(null, 100, 5000),
+          {
+            annOverfetch: config.RETRIEVAL_ANN_OVERFETCH,
+            querySeeds: config.RETRIEVAL_QUERY_SEEDS,
+          },
+        );
+        return { lifecycle, service: new RetrievalService(lifecycle, sources, config) };
+      };
+      const quota = exact('1');
+      const whole = exact('0');
+      await Promise.all([quota.lifecycle.onApplicationBootstrap(), whole.lifecycle.onApplicationBootstrap()]);
+      const ad = ads[42];
+      const requests = [0, 1, 2, 3].flatMap((user) => [
+        requestFactory({ user: knownUserContext(SMALL_MARKETPLACE, user) }),
+        requestFactory({
+          surface: 'search',
+          query: ad.title.split(': ')[1],
+          user: knownUserContext(SMALL_MARKETPLACE, user),
+        }),
+        requestFactory({
+          surface: 'related_items',
+          contextAdId: ad.id,
+          user: knownUserContext(SMALL_MARKETPLACE, user),
+        }),
+      ]);
+
+      for (const request of requests) {
+        const answer = quota.service.candidates(request, NOW);
+
+        // Headroom 1: a source whose quota dedupe or an empty trending list leaves short is asked again.
+        const { indexVersion: _, ...expected } = whole.service.candidates(request, NOW);
+        expect(answer).toEqual({ ...expected, indexVersion: answer.indexVersion });
+        expect(answer.adIds).toHaveLength(100);
+      }
+    });
+
     it('answers timeout when the deadline has already passed', () => {
       const request = requestFactory({ deadlineAt: NOW - 5 });
 

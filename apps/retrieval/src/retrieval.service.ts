@@ -5,8 +5,8 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { RetrievalConfig } from './config.js';
 import { IndexLifecycleService } from './index/index-lifecycle.service.js';
 import { CandidateSources } from './sources/candidate-sources.js';
-import { mergeCandidates } from './sources/merge-candidates.js';
-import { quotaVariable, type SurfaceQuotas } from './sources/quotas.js';
+import { NO_CANDIDATES, mergeCandidates } from './sources/merge-candidates.js';
+import { quotaCounts, quotaVariable, sourceFetchCounts, type SurfaceQuotas } from './sources/quotas.js';
 import { type TowerAnswer, TwoTowerRetrievalService } from './two-tower/two-tower-retrieval.service.js';
 
 const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
@@ -20,6 +20,7 @@ const NO_CAMPAIGNS: ReadonlySet<number> = new Set();
 export class RetrievalService {
   private readonly logger = new Logger(RetrievalService.name);
   private readonly quotas: Record<Surface, SurfaceQuotas>;
+  private readonly headroom: number;
 
   constructor(
     private readonly lifecycle: IndexLifecycleService,
@@ -27,6 +28,7 @@ export class RetrievalService {
     @InjectConfig() config: RetrievalConfig,
     @Optional() private readonly towers?: TwoTowerRetrievalService,
   ) {
+    this.headroom = config.RETRIEVAL_SOURCE_HEADROOM;
     this.quotas = {
       home_feed: config[quotaVariable('home_feed')],
       search: config[quotaVariable('search')],
@@ -70,11 +72,31 @@ export class RetrievalService {
     const quotas = this.quotas[request.surface];
     const run = this.sources.forRequest({ request, catalog, eligible, excludeCampaigns, k: request.limit });
     const tower = towers?.catalogVersion === catalog.index.catalogVersion ? towers : undefined;
-    const answers = quotas.map((q) =>
-      q.source === 'ann' && tower !== undefined
-        ? { candidates: tower, note: `two-tower ${tower.modelVersion}` }
-        : run(q.source),
-    );
+    // Each source asks for its quota and some headroom, not the whole limit, plus what the sources
+    // before it answered short of their quotas (the merge backfills that); one the merge still runs
+    // through (duplicates) is asked again for the limit.
+    const fetch = sourceFetchCounts(quotas, request.limit, this.headroom);
+    const counts = quotaCounts(quotas, request.limit);
+    const fromTowers = (i: number) => quotas[i].source === 'ann' && tower !== undefined;
+    let short = 0;
+    const answers = quotas.map((q, i) => {
+      if (fetch[i] < request.limit) {
+        fetch[i] = Math.min(request.limit, fetch[i] + Math.ceil(short * this.headroom));
+      }
+      const answer = fromTowers(i)
+        ? { candidates: tower!, note: `two-tower ${tower!.modelVersion}` }
+        : fetch[i] === 0
+          ? { candidates: NO_CANDIDATES }
+          : run(q.source, fetch[i]);
+      short = Math.max(0, short + counts[i] - answer.candidates.adIds.length);
+      return answer;
+    });
+    const deeper = (i: number) => {
+      const answered = answers[i].candidates.adIds.length;
+      return fromTowers(i) || answered >= request.limit || answered < fetch[i]
+        ? undefined
+        : run(quotas[i].source).candidates;
+    };
     // The item the ads sit next to is not a candidate for its own rail.
     const exclude = new Set(request.contextAdId === undefined ? [] : [request.contextAdId]);
     // A surface whose sources ran dry (a search whose words no eligible ad has) is topped up from
@@ -88,6 +110,7 @@ export class RetrievalService {
       request.limit,
       exclude,
       lastResort,
+      deeper,
     );
     const notes = Object.fromEntries(
       quotas.flatMap((q, i) => (answers[i].note === undefined ? [] : [[q.source, answers[i].note]])),

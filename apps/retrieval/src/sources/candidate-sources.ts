@@ -45,21 +45,27 @@ export class CandidateSources {
     private readonly options: CandidateSourceOptions,
   ) {}
 
-  /** A per-request runner: `run(source)` answers that source's candidates. */
-  forRequest(input: SourceRequest): (source: QuotaSource) => SourceAnswer {
+  /**
+   * A per-request runner: `run(source, k)` answers that source's best `k` candidates (at most
+   * `input.k`, the default), the first `k` of what it answers for `input.k` where the source's search
+   * allows (exact scans, lexical, popular, trending, retargeting; HNSW walks with ef = max(efSearch,
+   * k) may differ a little).
+   */
+  forRequest(base: SourceRequest): (source: QuotaSource, k?: number) => SourceAnswer {
     let hits: LexicalHits | undefined;
     const lexicalHits = () =>
       (hits ??= strongHits(
-        input.catalog.lexical.search(input.request.query ?? '', input.k, input.eligible.admits),
+        base.catalog.lexical.search(base.request.query ?? '', base.k, base.eligible.admits),
       ));
-    return (source) => {
+    return (source, k = base.k) => {
+      const input = k === base.k ? base : { ...base, k: Math.min(k, base.k) };
       switch (source) {
         case 'ann':
           return this.personalized(input);
         case 'lexical':
           return this.lexical(input, lexicalHits);
         case 'query':
-          return this.query(input, lexicalHits);
+          return this.query(input, lexicalHits, base.k);
         case 'context':
           return this.context(input);
         case 'trending':
@@ -95,15 +101,22 @@ export class CandidateSources {
 
   private lexical(input: SourceRequest, lexicalHits: () => LexicalHits): SourceAnswer {
     if (!input.request.query?.trim()) return { candidates: NO_CANDIDATES, note: 'no query' };
-    const hits = lexicalHits();
+    const all = lexicalHits();
+    const hits =
+      all.adIds.length <= input.k
+        ? all
+        : { adIds: all.adIds.slice(0, input.k), scores: all.scores.slice(0, input.k) };
     return {
       candidates: labelled(hits, 'lexical'),
       ...(hits.adIds.length === 0 ? { note: 'no eligible ad has a word of the query' } : {}),
     };
   }
 
-  /** Beyond the query's words: ads near the embeddings of its best lexical hits. */
-  private query(input: SourceRequest, lexicalHits: () => LexicalHits): SourceAnswer {
+  /**
+   * Beyond the query's words: ads near the embeddings of its best lexical hits. Its nearest ads are
+   * those hits, which `lexical` answers first, so it asks for one more per hit (up to `limit`).
+   */
+  private query(input: SourceRequest, lexicalHits: () => LexicalHits, limit: number): SourceAnswer {
     if (!input.request.query?.trim()) return { candidates: NO_CANDIDATES, note: 'no query' };
     const hits = lexicalHits();
     const seeds = Math.min(hits.adIds.length, this.options.querySeeds);
@@ -115,7 +128,8 @@ export class CandidateSources {
     }
     const vector = centroid === null ? null : normalized(centroid);
     if (vector === null) return { candidates: NO_CANDIDATES, note: 'no lexical hit to search around' };
-    return { candidates: relabelled(search(input, vector, input.k), 'query') };
+    const k = Math.min(limit, input.k + hits.adIds.length);
+    return { candidates: relabelled(search(input, vector, k), 'query') };
   }
 
   /** Ads like the item shown (related_items), the item itself left out. */

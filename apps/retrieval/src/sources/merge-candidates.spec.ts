@@ -3,7 +3,7 @@ import type { CandidateSource } from '@adfunnel/contracts';
 import { parseConfig, ConfigError } from '@adfunnel/platform';
 import { RetrievalConfigSchema } from '../config.js';
 import { mergeCandidates, type SourceCandidates } from './merge-candidates.js';
-import { DEFAULT_QUOTAS, parseQuotas, quotaCounts } from './quotas.js';
+import { DEFAULT_QUOTAS, parseQuotas, quotaCounts, sourceFetchCounts } from './quotas.js';
 
 function list(source: CandidateSource, adIds: number[]): SourceCandidates {
   return { adIds, scores: adIds.map((id) => id / 100), sources: adIds.map(() => source) };
@@ -120,6 +120,73 @@ describe(mergeCandidates.name, () => {
     expect(merged.adIds).toEqual([1, 2, 3]);
   });
 
+  describe('with sources that answered only their quota and headroom', () => {
+    const full = [
+      list('lexical', [1, 2, 3, 4, 5, 6, 7, 8]),
+      list('query', [1, 2, 3, 11, 12, 13, 14, 15]),
+      list('ann', [11, 21, 22, 23, 24, 25]),
+    ];
+    const cut = (lengths: number[]) =>
+      full.map((l, i) => ({
+        adIds: l.adIds.slice(0, lengths[i]),
+        scores: l.scores.slice(0, lengths[i]),
+        sources: l.sources.slice(0, lengths[i]),
+      }));
+
+    it('asks a source that dedupe ran dry for more and answers what its whole list gives', () => {
+      const asked: number[] = [];
+
+      const merged = mergeCandidates(quotas, cut([5, 4, 2]), 10, new Set(), undefined, (i) => {
+        asked.push(i);
+        return full[i];
+      });
+
+      // query's first three are lexical's: asked again, it fills its 3 from 11, 12, 13; ann loses 11.
+      expect(merged).toEqual(mergeCandidates(quotas, full, 10));
+      expect(merged.adIds).toEqual([1, 2, 3, 4, 5, 11, 12, 13, 21, 22]);
+      expect(asked).toEqual([1, 2]);
+    });
+
+    it('backfills a short source from the others, asking them for more when they run out too', () => {
+      const short = [list('lexical', [1, 2]), list('query', [11, 12, 13, 14]), list('ann', [21, 22, 23])];
+      const longer = [short[0], list('query', [11, 12, 13, 14, 15, 16]), list('ann', [21, 22, 23, 24])];
+      const asked: number[] = [];
+
+      const merged = mergeCandidates(quotas, short, 10, new Set(), undefined, (i) => {
+        asked.push(i);
+        return i === 0 ? undefined : longer[i];
+      });
+
+      expect(merged.adIds).toEqual([1, 2, 11, 12, 13, 21, 22, 14, 15, 16]);
+      expect(merged).toEqual(mergeCandidates(quotas, longer, 10));
+      expect(asked).toEqual([0, 1]);
+    });
+
+    it('asks no source again when their answers fill the limit', () => {
+      const asked: number[] = [];
+
+      mergeCandidates(quotas, cut([8, 8, 6]), 10, new Set(), undefined, (i) => {
+        asked.push(i);
+        return full[i];
+      });
+
+      expect(asked).toEqual([]);
+    });
+
+    it('asks each source at most once, and answers short only when every source is spent', () => {
+      const asked: number[] = [];
+
+      const merged = mergeCandidates(quotas, cut([2, 2, 2]), 20, new Set(), undefined, (i) => {
+        asked.push(i);
+        return full[i];
+      });
+
+      expect(merged.adIds).toEqual(mergeCandidates(quotas, full, 20).adIds);
+      expect(merged.adIds).toHaveLength(18);
+      expect(asked).toEqual([0, 1, 2]);
+    });
+  });
+
   it('refuses lists that do not line up with the quotas or with themselves', () => {
     expect(() => mergeCandidates(quotas, [list('lexical', [1])], 5)).toThrow(
       new RangeError('1 candidate lists for 3 quotas'),
@@ -142,6 +209,22 @@ describe(quotaCounts.name, () => {
     ]);
     expect(quotaCounts(parseQuotas('ann:0.34,popular:0.33,trending:0.33'), 1)).toEqual([1, 0, 0]);
     expect(quotaCounts(parseQuotas('ann:0.5'), 9)).toEqual([5]);
+  });
+});
+
+describe(sourceFetchCounts.name, () => {
+  const home = parseQuotas('ann:0.6,trending:0.15,retargeting:0.1,popular:0.15');
+
+  it('asks each source for its quota times the headroom, rounded up, at most the limit', () => {
+    expect(sourceFetchCounts(home, 200, 1.5)).toEqual([180, 45, 30, 45]);
+    expect(sourceFetchCounts(home, 200, 1)).toEqual(quotaCounts(home, 200));
+    expect(sourceFetchCounts(parseQuotas('context:0.8,ann:0.2'), 200, 1.5)).toEqual([200, 60]);
+    expect(sourceFetchCounts(parseQuotas('ann:0.34,popular:0.33,trending:0.33'), 1, 2)).toEqual([1, 0, 0]);
+  });
+
+  it('asks every source for the whole limit with headroom 0, and refuses a headroom below 1', () => {
+    expect(sourceFetchCounts(home, 200, 0)).toEqual([200, 200, 200, 200]);
+    expect(() => sourceFetchCounts(home, 200, 0.5)).toThrow(RangeError);
   });
 });
 

@@ -28,6 +28,12 @@ export const NO_CANDIDATES: SourceCandidates = { adIds: [], scores: [], sources:
  * if the limit is still not reached, `lastResort` (computed on demand: the popular list) tops it
  * up, so a search whose words match no ad, or a rail without its item, still gets candidates.
  * `exclude` (e.g. the item the ads are shown next to) is never taken.
+ *
+ * A source may answer fewer candidates than it has (its quota plus some headroom, rather than the
+ * limit): `deeper(i)` then answers list i again, longer, best first. It is called at most once per
+ * list, when the merge has taken list i to its end and still wants from it (in either phase), and
+ * the merge goes on with the new list from its top, skipping what is taken, so the answer is the
+ * one the longer list would have given from the start.
  */
 export function mergeCandidates(
   quotas: SurfaceQuotas,
@@ -35,6 +41,7 @@ export function mergeCandidates(
   limit: number,
   exclude: ReadonlySet<number> = new Set(),
   lastResort?: { readonly source: QuotaSource; readonly candidates: () => SourceCandidates },
+  deeper?: (i: number) => SourceCandidates | undefined,
 ): MergedCandidates {
   if (lists.length !== quotas.length) {
     throw new RangeError(`${lists.length} candidate lists for ${quotas.length} quotas`);
@@ -49,10 +56,20 @@ export function mergeCandidates(
   const all = [...lists];
   const labels = quotas.map((q) => q.source);
   const cursors = lists.map(() => 0);
+  const deepened = lists.map(() => deeper === undefined);
   const take = (i: number, until: number) => {
-    const list = all[i];
+    let list = all[i];
     let got = 0;
-    while (got < until && adIds.length < limit && cursors[i] < list.adIds.length) {
+    while (got < until && adIds.length < limit) {
+      if (cursors[i] >= list.adIds.length) {
+        if (i >= lists.length || deepened[i]) break;
+        deepened[i] = true;
+        const more = deeper!(i);
+        if (more === undefined) break;
+        list = all[i] = checked(labels[i], more);
+        cursors[i] = 0;
+        continue;
+      }
       const at = cursors[i]++;
       const adId = list.adIds[at];
       if (seen.has(adId)) continue;

@@ -110,6 +110,21 @@ export function quotaCounts(quotas: SurfaceQuotas, limit: number): number[] {
   return counts;
 }
 
+/**
+ * How many candidates each source asks the index for: its quota (quotaCounts) times `headroom`,
+ * rounded up, at most `limit`, so duplicates across sources and the merge's exclusions rarely leave
+ * it short (mergeCandidates asks a source that ran out for the whole limit). `headroom` 0 asks every
+ * source for the whole limit. A source whose quota rounds to 0 asks for none until the merge wants it.
+ */
+export function sourceFetchCounts(quotas: SurfaceQuotas, limit: number, headroom: number): number[] {
+  if (headroom !== 0 && !(headroom >= 1)) {
+    throw new RangeError(`headroom must be 0 or at least 1, got ${headroom}`);
+  }
+  return quotaCounts(quotas, limit).map((count) =>
+    headroom === 0 ? limit : Math.min(limit, count === 0 ? 0 : Math.ceil(count * headroom - 1e-9)),
+  );
+}
+
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
