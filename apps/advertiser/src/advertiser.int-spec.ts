@@ -180,6 +180,7 @@ describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind
         ...campaignBody(),
         createdAt: expect.any(String),
         archivedAt: null,
+        statusChangedAt: created['createdAt'],
       });
       expect(await call('GET', `/v1/campaigns/${created.id}`, acme())).toEqual({
         status: 200,
@@ -205,14 +206,27 @@ describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind
       expect(row).toMatchObject({ dailyBudget: 400, bid: 1.2, targetCountries: [], pacing: 'asap' });
 
       const path = `/v1/campaigns/${created.id}`;
-      expect((await call('POST', `${path}/pause`, acme())).body['status']).toBe('paused');
-      expect((await call('POST', `${path}/pause`, acme())).body['status']).toBe('paused');
+      const paused = (await call('POST', `${path}/pause`, acme())).body;
+      expect(paused['status']).toBe('paused');
+      // The pause's time is kept (the delivery diagnosis tells it); pausing again changes nothing.
+      const pausedAt = Date.parse(paused['statusChangedAt'] as string);
+      expect(pausedAt).toBeGreaterThanOrEqual(Date.parse(created['createdAt'] as string));
+      expect((await call('POST', `${path}/pause`, acme())).body).toMatchObject({
+        status: 'paused',
+        statusChangedAt: paused['statusChangedAt'],
+      });
+      expect(
+        (await db.getRepository(CampaignEntity).findOneByOrFail({ id: created.id })).statusChangedAt,
+      ).toBe(pausedAt);
       expect((await call('GET', '/v1/campaigns?status=paused', acme())).body['campaigns']).toEqual([
         expect.objectContaining({ id: created.id }),
       ]);
-      expect((await call('POST', `${path}/resume`, acme())).body['status']).toBe('active');
+      const resumed = (await call('POST', `${path}/resume`, acme())).body;
+      expect(resumed['status']).toBe('active');
+      expect(Date.parse(resumed['statusChangedAt'] as string)).toBeGreaterThanOrEqual(pausedAt);
       const archived = await call('POST', `${path}/archive`, acme());
       expect(archived.body).toMatchObject({ status: 'archived', archivedAt: expect.any(String) });
+      expect(archived.body['statusChangedAt']).toBe(archived.body['archivedAt']);
       // Out of serving: the status serving reads is ended.
       expect(await db.getRepository(CampaignEntity).findOneByOrFail({ id: created.id })).toMatchObject({
         status: 'ended',

@@ -43,6 +43,7 @@ interface Diagnostics {
 
 /** The campaigns the test sets up, each alone in a country of its own (so its story is its own). */
 interface Cast {
+  /** Paused as the advertiser API pauses (status paused, status_changed_at set), 5 minutes ago. */
   paused: number;
   /** Archived as the advertiser API archives (status ended, archived_at set), 10 minutes ago. */
   archived: number;
@@ -81,6 +82,7 @@ describe('delivery diagnostics over a real funnel', () => {
   let launcher: FunnelLauncher;
   let cast: Cast;
   let archivedAt: number;
+  let pausedAt: number;
   let advertiserOf: Map<number, number>;
   let users = 0;
 
@@ -143,9 +145,14 @@ describe('delivery diagnostics over a real funnel', () => {
         ],
       );
     await set(paused, { status: 'paused', country: 'IS', bid: 2000 });
+    pausedAt = Date.now() - 5 * 60_000;
+    await db.query('UPDATE campaigns SET status_changed_at = $2 WHERE id = $1', [paused, pausedAt]);
     await set(cast.archived, { status: 'ended', country: 'PT', bid: 2000 });
     archivedAt = Date.now() - 10 * 60_000;
-    await db.query('UPDATE campaigns SET archived_at = $2 WHERE id = $1', [cast.archived, archivedAt]);
+    await db.query('UPDATE campaigns SET archived_at = $2, status_changed_at = $2 WHERE id = $1', [
+      cast.archived,
+      archivedAt,
+    ]);
     await set(overBudget, { country: 'IE', bid: 2000, budget: 3 });
     await set(capped, { country: 'CA', bid: 2000, cap: 1 });
     await set(outbid, { country: 'NZ', bid: 1000 });
@@ -243,10 +250,25 @@ describe('delivery diagnostics over a real funnel', () => {
     return answer;
   }
 
-  it('explains a paused campaign by its status before any request, and with the requests it missed', async () => {
+  /** An instant as the diagnosis tells it: HH:MM on YYYY-MM-DD in the advertiser's time zone. */
+  function toldAt(epochMs: number, d: Diagnostics): string {
+    const { timezone } = (d.status as unknown as { budget: { timezone: string } }).budget;
+    const clock = new Intl.DateTimeFormat('en-GB', {
+      timeZone: timezone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(epochMs);
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(epochMs);
+    return `${clock} on ${day} (${timezone})`;
+  }
+
+  it('explains a paused campaign by its status and since when, before any request and with the requests it missed', async () => {
     const idle = await diagnosisOf(cast.paused);
     expect(idle.status.campaign).toBe('paused');
-    expect(idle.diagnosis[0]).toMatch(new RegExp(`^campaign ${cast.paused} is paused by the advertiser`));
+    expect(idle.diagnosis[0]).toContain(
+      `campaign ${cast.paused} was paused by the advertiser at ${toldAt(pausedAt, idle)}: it takes part in no auction until it is set active again`,
+    );
 
     for (let i = 0; i < 6; i++) await request('IS');
     const sut = await diagnosedUntil(cast.paused, (d) => d.stages.targetedPaused >= 6);
@@ -254,7 +276,7 @@ describe('delivery diagnostics over a real funnel', () => {
     expect(sut.stages.eligible).toBe(0);
     expect(sut.stages.targetedInactive).toBe(sut.stages.targetedPaused);
     expect(sut.diagnosis[0]).toBe(
-      `campaign ${cast.paused} is paused by the advertiser: it takes part in no auction until it is set active again: its targeting matched ${sut.stages.targetedPaused} of the ${sut.stages.requests} ad requests in the last hour while it was paused`,
+      `campaign ${cast.paused} was paused by the advertiser at ${toldAt(pausedAt, sut)}: it takes part in no auction until it is set active again: its targeting matched ${sut.stages.targetedPaused} of the ${sut.stages.requests} ad requests in the last hour while it was paused`,
     );
     // Its misses are the pause's, not its targeting's nor a missing active ad's.
     expect(sut.topReasons[0]).toMatchObject({ reason: 'paused', count: sut.stages.targetedPaused });

@@ -98,8 +98,9 @@ describe.each([
     const unmigrated = await createDataSource(configFor('unmigrated'));
     try {
       await expect(seedCatalog(unmigrated, SPEC)).rejects.toThrow(
-        'database has 5 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000, ' +
-          'CampaignReserve1764800000000, UserProfilesDeclared1765000000000, CatalogArchive1765400000000); ' +
+        'database has 6 pending migrations (CatalogSchema1764000000000, CampaignMoneySettings1764200000000, ' +
+          'CampaignReserve1764800000000, UserProfilesDeclared1765000000000, CatalogArchive1765400000000, ' +
+          'CampaignStatusChanged1765500000000); ' +
           'run `npm run catalog -- migrate` first',
       );
     } finally {

@@ -30,6 +30,7 @@ const ALL_MIGRATIONS = [
   'CampaignReserve1764800000000',
   'UserProfilesDeclared1765000000000',
   'CatalogArchive1765400000000',
+  'CampaignStatusChanged1765500000000',
 ];
 
 Logger.overrideLogger(['error', 'warn']);
@@ -77,7 +78,7 @@ describe.each([
     const sut = new CatalogStartupCheck(ds, {});
 
     await expect(sut.assertReady()).rejects.toThrow(
-      `database has 5 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
+      `database has 6 pending migrations (${ALL_MIGRATIONS.join(', ')}); ` +
         'run `npm run catalog -- migrate`',
     );
   });
@@ -114,6 +115,7 @@ describe.each([
       expect(await runCatalogMigrations(after)).toEqual([
         'UserProfilesDeclared1765000000000',
         'CatalogArchive1765400000000',
+        'CampaignStatusChanged1765500000000',
       ]);
       const columns = (await after.createQueryRunner().getTable('user_profiles'))!.columns.map((c) => c.name);
       expect(columns.sort()).toEqual(['age_band', 'country', 'device', 'gender', 'updated_at', 'user_id']);
@@ -124,6 +126,41 @@ describe.each([
         ageBand: null,
         gender: null,
       });
+    } finally {
+      await after.destroy();
+    }
+  });
+
+  it("keeps an archived campaign's archive as its status change, and no time for the others", async () => {
+    const upgrade = configFor('status_changed');
+    // Up to the migration before: a campaign archived at 5000 and one paused at a time not kept.
+    const before = new DataSource({
+      ...databaseOptions(upgrade),
+      migrations: CATALOG_MIGRATIONS.slice(0, 5),
+    });
+    await before.initialize();
+    try {
+      await runCatalogMigrations(before);
+      const schema = before.options.type === 'postgres' ? before.options.schema : undefined;
+      const table = (name: string) => (schema === undefined ? `"${name}"` : `"${schema}"."${name}"`);
+      await before.query(`INSERT INTO ${table('advertisers')} (id, name, created_at) VALUES (1, 'a', 1)`);
+      await before.query(
+        `INSERT INTO ${table('campaigns')} (id, advertiser_id, name, status, bid_type, bid, daily_budget,
+           target_countries, target_devices, created_at, archived_at)
+         VALUES (1, 1, 'archived', 'ended', 'CPM', 1, 10, '[]', '[]', 1000, 5000),
+                (2, 1, 'paused', 'paused', 'CPM', 1, 10, '[]', '[]', 1000, NULL)`,
+      );
+    } finally {
+      await before.destroy();
+    }
+    const after = await createDataSource(upgrade);
+    try {
+      expect(await runCatalogMigrations(after)).toEqual(['CampaignStatusChanged1765500000000']);
+      const campaigns = await after.getRepository(CampaignEntity).find({ order: { id: 'ASC' } });
+      expect(campaigns.map((c) => [c.id, c.statusChangedAt])).toEqual([
+        [1, 5000],
+        [2, null],
+      ]);
     } finally {
       await after.destroy();
     }

@@ -17,6 +17,7 @@ function factsFactory(overrides: Partial<CampaignFacts> = {}): CampaignFacts {
     campaignId: 12,
     status: 'active',
     archivedAt: null,
+    statusChangedAt: null,
     pacing: 'even',
     frequencyCap: { max: 3, windowHours: 24 },
     targetCountries: [],
@@ -54,6 +55,22 @@ describe(diagnose.name, () => {
     expect(sut.diagnosis).toContain('it served no ad in the last 15 minutes');
     expect(sut.serving).toBe(false);
     expect(sut.topReasons).toEqual([{ reason: 'paused', count: 1000, share: 1 }]);
+  });
+
+  it('says when the advertiser paused it, in the advertiser’s time zone, once the catalog kept the time', () => {
+    const facts = factsFactory({ status: 'paused', statusChangedAt: AT_1402 });
+    const sut = diagnose(facts, countsFactory({ targeted_inactive: 40, targeted_paused: 40 }, 100), 15);
+    expect(sut.diagnosis[0]).toBe(
+      'campaign 12 was paused by the advertiser at 14:02 on 2026-12-03 (UTC): it takes part in no auction until it is set active again: its targeting matched 40 of the 100 ad requests in the last 15 minutes while it was paused',
+    );
+    const tokyo = diagnose(
+      { ...facts, today: { ...facts.today, billingDay: '2026-12-03', timezone: 'Asia/Tokyo' } },
+      countsFactory({}, 0),
+      15,
+    );
+    expect(tokyo.diagnosis[0]).toBe(
+      'campaign 12 was paused by the advertiser at 23:02 on 2026-12-03 (Asia/Tokyo): it takes part in no auction until it is set active again',
+    );
   });
 
   it('puts the requests it missed while paused down to the pause, by the counts of the time', () => {

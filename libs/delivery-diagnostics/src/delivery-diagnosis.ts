@@ -13,6 +13,8 @@ export interface CampaignFacts {
   readonly status: string;
   /** When the advertiser archived it (epoch ms); null: not archived. */
   readonly archivedAt: number | null;
+  /** When it took its status now (epoch ms): created, paused, resumed, archived; null: not kept. */
+  readonly statusChangedAt: number | null;
   readonly pacing: 'even' | 'asap';
   readonly frequencyCap: DeliveryFrequencyCap;
   /** Empty: every country (device). */
@@ -107,15 +109,19 @@ export function diagnose(
       ? `: its targeting matched ${n} of the ${count(requests, 'ad request')} ${within}${state === undefined ? '' : ` while it was ${state}`}`
       : '';
 
+  const at = (epochMs: number) =>
+    ` at ${clockTime(epochMs, facts.today.timezone)} on ${calendarDay(epochMs, facts.today.timezone)} (${facts.today.timezone})`;
   if (facts.status === 'paused') {
+    // Paused before the catalog kept the time of a pause: the status alone.
+    const paused =
+      facts.statusChangedAt === null
+        ? 'is paused by the advertiser'
+        : `was paused by the advertiser${at(facts.statusChangedAt)}`;
     sentences.push(
-      `campaign ${id} is paused by the advertiser: it takes part in no auction until it is set active again${c.targeted_paused > 0 ? matched(pausedMissed, 'paused') : matched(notServable)}`,
+      `campaign ${id} ${paused}: it takes part in no auction until it is set active again${c.targeted_paused > 0 ? matched(pausedMissed, 'paused') : matched(notServable)}`,
     );
   } else if (facts.status === 'archived') {
-    const when =
-      facts.archivedAt === null
-        ? ''
-        : ` at ${clockTime(facts.archivedAt, facts.today.timezone)} on ${calendarDay(facts.archivedAt, facts.today.timezone)} (${facts.today.timezone})`;
+    const when = facts.archivedAt === null ? '' : at(facts.archivedAt);
     sentences.push(
       `campaign ${id} was archived by the advertiser${when}: it takes part in no auction and cannot be set active again${c.targeted_ended > 0 ? matched(endedMissed, 'archived') : matched(notServable)}`,
     );

@@ -1,7 +1,9 @@
 import type { AdvertiserAd, AdvertiserCampaign } from '@adfunnel/catalog';
 
 type Dated<T> = Omit<T, 'createdAt' | 'archivedAt'> & { createdAt: string; archivedAt: string | null };
-export type CampaignView = Dated<AdvertiserCampaign>;
+export type CampaignView = Omit<Dated<AdvertiserCampaign>, 'statusChangedAt'> & {
+  statusChangedAt: string | null;
+};
 export type AdView = Dated<AdvertiserAd>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -12,6 +14,7 @@ export function campaignView(campaign: AdvertiserCampaign): CampaignView {
     ...campaign,
     createdAt: new Date(campaign.createdAt).toISOString(),
     archivedAt: iso(campaign.archivedAt),
+    statusChangedAt: iso(campaign.statusChangedAt),
   };
 }
 

@@ -34,6 +34,10 @@ const CampaignSchema = CreateCampaignSchema.omit({ advertiserId: true, status: t
   advertiserId: z.int(),
   status: z.enum(CAMPAIGN_STATES),
   ...dated,
+  statusChangedAt: z.iso
+    .datetime()
+    .nullable()
+    .describe('When it took its status now: its creation, or its last pause, resume or archive'),
 });
 const AdSchema = CreateAdSchema.omit({ status: true }).extend({
   id: z.int(),

@@ -99,6 +99,7 @@ const facts: CampaignFacts = {
   campaignId: 12,
   status: 'active',
   archivedAt: null,
+  statusChangedAt: null,
   pacing: 'even',
   frequencyCap: null,
   targetCountries: [],

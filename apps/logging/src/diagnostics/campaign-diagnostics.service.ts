@@ -123,6 +123,7 @@ export class CampaignDiagnosticsService {
       // Serving holds an archived campaign as ended; the advertiser archived it, and reads it so.
       status: campaign.archivedAt === null ? campaign.status : 'archived',
       archivedAt: campaign.archivedAt,
+      statusChangedAt: campaign.statusChangedAt,
       pacing: campaign.pacing,
       frequencyCap: cap,
       targetCountries: campaign.targetCountries,

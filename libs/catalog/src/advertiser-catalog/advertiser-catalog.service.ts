@@ -137,6 +137,7 @@ export class AdvertiserCatalogService {
         status,
         createdAt: now,
         archivedAt: null,
+        statusChangedAt: now,
       });
       await em.getRepository(CampaignEntity).insert(row);
       return row;
@@ -171,10 +172,12 @@ export class AdvertiserCatalogService {
       const before = campaignOf(campaign).status;
       const after = nextState('campaign', campaignId, before, change);
       if (after === before) return campaignOf(campaign);
+      const now = Date.now();
       if (after === 'archived') {
         campaign.status = 'ended';
-        campaign.archivedAt = Date.now();
+        campaign.archivedAt = now;
       } else campaign.status = after;
+      campaign.statusChangedAt = now;
       await em.getRepository(CampaignEntity).save(campaign);
       this.logger.log(`campaign ${campaignId}: ${before} -> ${after}`);
       return campaignOf(campaign);
@@ -380,6 +383,7 @@ export function campaignOf(c: CampaignEntity): AdvertiserCampaign {
     reserveCpm: c.reserveCpm,
     createdAt: c.createdAt,
     archivedAt: c.archivedAt ?? null,
+    statusChangedAt: c.statusChangedAt ?? null,
   };
 }
 

@@ -48,6 +48,8 @@ export interface AdvertiserCampaign extends CampaignSettings {
   status: CampaignState;
   createdAt: number;
   archivedAt: number | null;
+  /** When it took its status now (creation, pause, resume, archive); null: not kept then. */
+  statusChangedAt: number | null;
 }
 
 /** An ad's creative: what the advertiser describes; serving derives the rest (its content embedding). */

@@ -78,6 +78,7 @@ describe.each([
       'CampaignReserve1764800000000',
       'UserProfilesDeclared1765000000000',
       'CatalogArchive1765400000000',
+      'CampaignStatusChanged1765500000000',
     ]);
     sut = new AdvertiserApiKeyService(ds);
     await ds.getRepository(AdvertiserEntity).save([

@@ -66,4 +66,11 @@ export class CampaignEntity {
   /** When the advertiser archived it (it then no longer serves); null: not archived. */
   @Column({ name: 'archived_at', type: 'bigint', nullable: true, transformer: epochMs })
   archivedAt!: number | null;
+
+  /**
+   * When it took its status now: its creation, or the advertiser's last pause, resume or archive;
+   * null: before the catalog kept the time (except an archive, whose time is archivedAt).
+   */
+  @Column({ name: 'status_changed_at', type: 'bigint', nullable: true, transformer: epochMs })
+  statusChangedAt!: number | null;
 }
