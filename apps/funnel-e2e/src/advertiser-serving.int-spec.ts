@@ -173,7 +173,7 @@ describe('an ad created through the advertiser API', () => {
     expect(diagnosis.diagnosis).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^it was paused for part of the window: its targeting matched ${diagnosis.stages.targetedPaused} of the \\d+ ad requests since it was created while it was paused$`,
+          `^it was paused for part of the window: its targeting matched ${diagnosis.stages.targetedPaused} of the \\d+ ad requests since its first ad was created while it was paused$`,
         ),
       ),
     );

@@ -111,15 +111,16 @@ export interface CampaignDiagnostics extends DeliveryDiagnosis {
   readonly advertiserId: number;
   /**
    * The counts' window: the last `requestedMinutes` (?minutes=), or since the campaign was created
-   * when that is later (`since`: "campaign_created", `from` its creation): a campaign is compared
-   * only with the requests from when it could have served. `minutes`: the minutes counted.
+   * when that is later (`since`: "campaign_created", `from` its creation), or since its first ad was
+   * when that is later still ("first_ad_created"): a campaign is compared only with the requests
+   * from when it could have served. `minutes`: the minutes counted.
    */
   readonly window: {
     readonly minutes: number;
     readonly requestedMinutes: number;
     readonly from: string;
     readonly to: string;
-    readonly since: 'campaign_created' | null;
+    readonly since: 'campaign_created' | 'first_ad_created' | null;
   };
   /** What the catalog and the ledger say now, whatever the window's traffic. */
   readonly status: {

@@ -6,7 +6,7 @@ import {
   TOTAL_COUNTS,
   zeroCounts,
 } from './delivery-counts.js';
-import { type CampaignFacts, diagnose } from './delivery-diagnosis.js';
+import { type CampaignFacts, comparedSince, diagnose } from './delivery-diagnosis.js';
 import type { CampaignWindowCounts } from './delivery-reader.js';
 
 /** 14:02 UTC on 2026-12-03. */
@@ -229,6 +229,32 @@ describe(diagnose.name, () => {
       'no ad request matched its targeting (countries IS) in the last hour (50 requests)',
     );
     expect(sut.topReasons).toEqual([{ reason: 'targeting', count: 50, share: 1 }]);
+  });
+
+  it('counts a campaign whose first ad came later only since that ad, not the requests before it as targeting misses', () => {
+    // Created an hour ago with no ad; its first ad at 14:02, 300 of the window's 1000 requests since.
+    const since = comparedSince(AT_1402 - 3_600_000, AT_1402);
+    expect(since).toEqual({ at: AT_1402, by: 'first_ad_created' });
+    const sut = diagnose(
+      factsFactory({ targetCountries: ['IS'] }),
+      countsFactory({ eligible: 300, retrieved: 300, won: 300, served: 300 }, 300),
+      60,
+      since,
+    );
+    expect(sut.diagnosis).toEqual([
+      'counted since the first ad of campaign 12 was created at 14:02 (UTC), not over the hour asked for: retrieval compares a campaign with ad requests through its ads, so the requests before it had one are not compared with it',
+      'it served 300 ads since its first ad was created: 0 impressions, 0 clicks, 0 conversions',
+    ]);
+    expect(sut.topReasons).toEqual([]);
+  });
+
+  it('starts a campaign’s counts at its creation unless its first ad came later', () => {
+    expect(comparedSince(AT_1402, AT_1402 + 1)).toEqual({ at: AT_1402 + 1, by: 'first_ad_created' });
+    // Ads created with the campaign (a seed) or before it was (re)created: its own creation.
+    expect(comparedSince(AT_1402, AT_1402)).toEqual({ at: AT_1402, by: 'campaign_created' });
+    expect(comparedSince(AT_1402, AT_1402 - 60_000)).toEqual({ at: AT_1402, by: 'campaign_created' });
+    // No ad yet: nothing later to wait for (its requests are put down to no_active_ads).
+    expect(comparedSince(AT_1402, null)).toEqual({ at: AT_1402, by: 'campaign_created' });
   });
 
   it('says so when no request reached retrieval in the window', () => {

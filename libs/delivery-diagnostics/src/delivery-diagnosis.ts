@@ -32,6 +32,25 @@ export interface CampaignFacts {
   };
 }
 
+/** Where a campaign's window was cut to start (windowSince): at its creation, or at its first ad's. */
+export interface CountedSince {
+  readonly at: number;
+  readonly by: 'campaign_created' | 'first_ad_created';
+}
+
+/**
+ * From when a campaign could be compared with ad requests: its creation, or its first ad's creation
+ * when that came later. Retrieval sees a campaign through its ads, of any status (one whose ads are
+ * all paused is counted as matched without an active ad), so before its first ad no request was
+ * compared with it, and those requests would read as misses of its targeting. Without an ad: its
+ * creation (its requests are put down to no_active_ads, not to its targeting).
+ */
+export function comparedSince(createdAt: number, firstAdCreatedAt: number | null): CountedSince {
+  return firstAdCreatedAt !== null && firstAdCreatedAt > createdAt
+    ? { at: firstAdCreatedAt, by: 'first_ad_created' }
+    : { at: createdAt, by: 'campaign_created' };
+}
+
 /** The stages of a campaign's window in the shape the answer gives them. */
 export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): DeliveryStages {
   return {
@@ -67,20 +86,26 @@ export function deliveryStages({ campaign: c, totals }: CampaignWindowCounts): D
 
 /**
  * "Why isn't campaign X serving", in words and numbers: what the catalog and the ledger say about it
- * now, then where in the funnel it dropped out of the window's requests. `createdAt`: set when the
- * window was cut to start at the campaign's creation (windowSince), so the counts are those since
- * then and the answer says so; requests from before it existed are not its targeting's misses.
+ * now, then where in the funnel it dropped out of the window's requests. `since`: set when the window
+ * was cut to start at the campaign's creation or its first ad's (windowSince, comparedSince), so the
+ * counts are those since then and the answer says so; requests from before it could be compared
+ * with them are not its targeting's misses.
  */
 export function diagnose(
   facts: CampaignFacts,
   counts: CampaignWindowCounts,
   windowMinutes: number,
-  createdAt?: number,
+  since?: CountedSince,
 ): DeliveryDiagnosis {
   const stages = deliveryStages(counts);
   const c = counts.campaign;
   const id = facts.campaignId;
-  const within = createdAt === undefined ? `in the last ${duration(windowMinutes)}` : 'since it was created';
+  const within =
+    since === undefined
+      ? `in the last ${duration(windowMinutes)}`
+      : since.by === 'campaign_created'
+        ? 'since it was created'
+        : 'since its first ad was created';
   const sentences: string[] = [];
   const requests = stages.requests;
   // Requests its targeting matched while it could not serve, by why (the status serving held then:
@@ -150,9 +175,13 @@ export function diagnose(
         : `none of its ${count(facts.ads.total, 'ad')} is active`,
     );
   }
-  if (createdAt !== undefined) {
+  if (since !== undefined) {
+    const time = `${clockTime(since.at, facts.today.timezone)} (${facts.today.timezone})`;
+    const asked = `not over the ${duration(windowMinutes)} asked for`;
     sentences.push(
-      `counted since campaign ${id} was created at ${clockTime(createdAt, facts.today.timezone)} (${facts.today.timezone}), not over the ${duration(windowMinutes)} asked for: the requests before it existed are not compared with it`,
+      since.by === 'campaign_created'
+        ? `counted since campaign ${id} was created at ${time}, ${asked}: the requests before it existed are not compared with it`
+        : `counted since the first ad of campaign ${id} was created at ${time}, ${asked}: retrieval compares a campaign with ad requests through its ads, so the requests before it had one are not compared with it`,
     );
   }
   const budget = budgetSentence(facts, c.budget_exhausted, c.eligible);

@@ -6,6 +6,7 @@ import {
   type CampaignWindowCounts,
   type MinuteHashes,
   TOTAL_COUNTS,
+  comparedSince,
   minuteOf,
   sumWindow,
   windowSince,
@@ -183,6 +184,25 @@ describe(campaignAnswer.name, () => {
       'it served 105 ads since it was created: 0 impressions, 0 clicks, 0 conversions',
     ]);
     expect(sut.serving).toBe(true);
+  });
+
+  it('compares a campaign whose first ad came 2 minutes ago only with the requests since that ad', () => {
+    // Created long before, its first ad at 14:00:45: the same hour of requests as one created then.
+    const start = comparedSince(CREATED - 3_600_000, CREATED);
+    const window = windowSince(NOW, 60, start.at);
+    const counts = sumWindow(window, hourOfRequests(window.fromMinute));
+    const sut = campaignAnswer({ id: 12, advertiserId: 3 }, facts, counts, window, 60, start.by);
+
+    expect(sut.window).toMatchObject({
+      minutes: 3,
+      from: '2026-12-03T14:00:45.000Z',
+      since: 'first_ad_created',
+    });
+    expect(sut.stages.requests).toBe(105);
+    expect(sut.topReasons).toEqual([]);
+    expect(sut.diagnosis[0]).toMatch(
+      /^counted since the first ad of campaign 12 was created at 14:00 \(UTC\)/,
+    );
   });
 
   it('never estimates fewer requests in the creation minute than the campaign itself counted', () => {

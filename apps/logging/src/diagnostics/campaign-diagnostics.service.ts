@@ -10,6 +10,8 @@ import {
   type AdCounts,
   type CampaignFacts,
   type CampaignWindowCounts,
+  type CountedSince,
+  comparedSince,
   DeliveryReader,
   type DeliveryWindow,
   diagnose,
@@ -74,16 +76,31 @@ export class CampaignDiagnosticsService {
       );
     }
     const now = this.clock.now();
-    // A campaign created within the window is compared only with the requests since then: those
-    // before it existed matched nothing of it, and read as its targeting's misses otherwise.
-    const window = windowSince(now, minutes, campaign.createdAt);
-    const bounds = windowBounds(window);
-    const [facts, counts, events] = await Promise.all([
+    // A campaign created (or given its first ad) within the window is compared only with the
+    // requests since then: those before matched nothing of it, and read as its targeting's misses otherwise.
+    const [facts, firstAdCreatedAt] = await Promise.all([
       this.facts(campaign, now),
+      this.firstAdCreatedAt(campaignId),
+    ]);
+    const start = comparedSince(campaign.createdAt, firstAdCreatedAt);
+    const window = windowSince(now, minutes, start.at);
+    const bounds = windowBounds(window);
+    const [counts, events] = await Promise.all([
       this.reader.campaign(campaignId, window),
       this.events(campaignId, bounds.from, bounds.to),
     ]);
-    return campaignAnswer(campaign, facts, withEvents(counts, events), window, minutes);
+    return campaignAnswer(campaign, facts, withEvents(counts, events), window, minutes, start.by);
+  }
+
+  /** When the campaign's first ad was created, whatever its status now; null: it has none. */
+  private async firstAdCreatedAt(campaignId: number): Promise<number | null> {
+    const row = await this.dataSource
+      .getRepository(AdEntity)
+      .createQueryBuilder('a')
+      .select('MIN(a.createdAt)', 'at')
+      .where('a.campaignId = :campaignId', { campaignId })
+      .getRawOne<{ at: string | number | null }>();
+    return row?.at === null || row?.at === undefined ? null : Number(row.at);
   }
 
   private async facts(campaign: CampaignEntity, now: number): Promise<CampaignFacts> {
@@ -223,7 +240,7 @@ export function topAds(ads: ReadonlyMap<number, AdCounts>): AdDiagnostics[] {
 /**
  * The answer for one campaign: its window's counts (events merged in) diagnosed against what the
  * catalog and the ledger say now. `window`: as windowSince made it, cut to the campaign's creation
- * when that falls within the `requestedMinutes` asked for.
+ * (or its first ad's, `startedBy`: comparedSince) when that falls within the `requestedMinutes` asked for.
  */
 export function campaignAnswer(
   campaign: Pick<CampaignEntity, 'id' | 'advertiserId'>,
@@ -231,9 +248,11 @@ export function campaignAnswer(
   merged: CampaignWindowCounts,
   window: DeliveryWindow,
   requestedMinutes: number,
+  startedBy: CountedSince['by'] = 'campaign_created',
 ): CampaignDiagnostics {
   const bounds = windowBounds(window);
-  const diagnosis = diagnose(facts, merged, requestedMinutes, window.since?.at);
+  const since = window.since === undefined ? undefined : { at: window.since.at, by: startedBy };
+  const diagnosis = diagnose(facts, merged, requestedMinutes, since);
   return {
     campaignId: campaign.id,
     advertiserId: campaign.advertiserId,
@@ -242,7 +261,7 @@ export function campaignAnswer(
       requestedMinutes,
       from: new Date(bounds.from).toISOString(),
       to: new Date(bounds.to).toISOString(),
-      since: window.since === undefined ? null : 'campaign_created',
+      since: since === undefined ? null : since.by,
     },
     status: {
       campaign: facts.status,
