@@ -58,6 +58,20 @@ const adBody = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+/** The value of the sample of `name` whose labels are exactly `labels` (in any order); undefined: none. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_:]+)\{(.*)\} (\S+)$/.exec(line);
+    if (match?.[1] !== name) continue;
+    const present = match[2].split(/,(?=[a-z_]+=")/);
+    if (present.length === wanted.length && wanted.every((label) => present.includes(label))) {
+      return Number(match[3]);
+    }
+  }
+  return undefined;
+}
+
 async function prepare(database: Parameters<typeof openFunnelDatabase>[0]) {
   const setup = await openFunnelDatabase(database);
   try {
@@ -820,6 +834,36 @@ describe.each(testDatabaseKinds('advertiser_api').map((kind) => [kind.name, kind
       );
       expect(await message('GET', '/v1/advertisers?after=abc')).toBe('after: expected an advertiser id');
       expect((await call('GET', '/v1/advertisers/me', acme())).status).toBe(200);
+    });
+
+    it('answers GET /metrics in the Prometheus text format: its requests by route template, labelled service="advertiser"', async () => {
+      const campaign = await createCampaign({ name: 'Acme metrics' });
+      expect((await call('GET', `/v1/campaigns/${campaign.id}`, acme())).status).toBe(200);
+      expect((await call('GET', `/v1/campaigns/${campaign.id}`, null)).status).toBe(401);
+
+      const res = await fetch(`${base}/metrics`);
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(text).toContain('# TYPE adfunnel_http_requests_total counter');
+      expect(text).toContain('# TYPE adfunnel_http_request_duration_seconds histogram');
+      expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{service="advertiser"\} \d/m);
+      const route = { route: '/v1/campaigns/:campaignId', method: 'GET', service: 'advertiser' };
+      expect(sample(text, 'adfunnel_http_requests_total', { ...route, status_code: '200' })).toBeGreaterThan(
+        0,
+      );
+      expect(sample(text, 'adfunnel_http_requests_total', { ...route, status_code: '401' })).toBeGreaterThan(
+        0,
+      );
+      expect(
+        sample(text, 'adfunnel_http_request_duration_seconds_count', {
+          route: '/v1/campaigns',
+          method: 'POST',
+          service: 'advertiser',
+        }),
+      ).toBeGreaterThan(0);
+      // A route's template, never the path as sent: no campaign id in a label.
+      expect(text).not.toContain(`route="/v1/campaigns/${campaign.id}"`);
     });
   },
 );
