@@ -117,6 +117,9 @@ describe.each([
       ads: 1000,
       userProfiles: 500,
     });
+    const campaigns = await ds.getRepository(CampaignEntity).find();
+    expect(campaigns.every((c) => c.statusChangedAt === c.createdAt)).toBe(true);
+    expect(campaigns.some((c) => c.status === 'paused')).toBe(true);
     const before = await rowHashes(ds);
 
     const second = await seedCatalog(ds, SPEC, { batchSize: 300 });

@@ -100,6 +100,8 @@ export async function seedCatalog(
       targetDevices: c.targetDevices,
       ...seededCampaignSettings(spec, i),
       createdAt: SEED_EPOCH_MS,
+      // Seeded in its status: a paused one's diagnosis says since when, as for one the API created paused.
+      statusChangedAt: SEED_EPOCH_MS,
     };
   });
   const ads = await fill(AdEntity, 'ads', spec.ads, (i) => {
