@@ -1,5 +1,7 @@
 """Tests of the trainer's metrics and export: /usr/bin/python3 -m unittest tools/training/test_train_ranker.py"""
 
+import contextlib
+import io
 import json
 import os
 import sys
@@ -102,6 +104,112 @@ class HideHeadTest(unittest.TestCase):
         self.assertFalse(meta["hasHide"])
         self.assertEqual(labels.shape, (3, 6))
         self.assertTrue(np.isnan(labels[:, 4]).all())
+
+
+SPEC = {"name": "test-features", "version": 1, "fingerprint": "0123456789abcdef", "dim": 4}
+
+
+def write_split(root, split, rows, seed, spec=SPEC):
+    """A logged dataset as export-served writes it: features, labels and the (slot, surface) context."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((rows, spec["dim"])).astype("<f4")
+    y = synthetic_labels(x, rng).astype("<f4")
+    context = np.stack([rng.integers(0, 3, rows), rng.integers(0, 2, rows)], axis=1).astype("<i4")
+    directory = os.path.join(root, split)
+    os.makedirs(directory)
+    x.tofile(os.path.join(directory, "features.f32"))
+    y.tofile(os.path.join(directory, "labels.f32"))
+    context.tofile(os.path.join(directory, "context.i32"))
+    meta = {
+        "format": sut.DATASET_FORMAT,
+        "formatVersion": 1,
+        "featureSpec": spec,
+        "columns": {
+            "features": {"file": "features.f32", "shape": [rows, spec["dim"]]},
+            "labels": {"file": "labels.f32", "names": sut.LABEL_COLUMNS},
+            "context": {"file": "context.i32", "surfaces": ["home_feed", "search"]},
+        },
+    }
+    with open(os.path.join(directory, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f)
+
+
+def train_version(data, out_root, *extra):
+    """Runs the trainer as the loop does; returns (version directory, manifest, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--data", data, "--out-root", out_root, "--epochs", "2", "--batch-size", "256"]
+    argv += ["--hidden", "8", "--head", "4"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            sut.main(argv + ["--no-current", *extra])
+        except SystemExit:
+            return None, None, err.getvalue()
+    version = out.getvalue().strip().split("\n")[-1].split("@")[1].split(" ")[0]
+    directory = os.path.join(out_root, version)
+    with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as f:
+        return directory, json.load(f), err.getvalue()
+
+
+def weights(directory):
+    return torch.load(os.path.join(directory, sut.STATE_FILE), weights_only=True)
+
+
+class InitFromTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = self.tmp.name
+        self.data = os.path.join(self.root, "data")
+        write_split(self.data, "train", 3000, 1)
+        write_split(self.data, "validation", 1000, 2)
+        self.out = os.path.join(self.root, "models")
+        self.first, self.first_manifest, _ = train_version(self.data, self.out)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_every_version_carries_its_weights_and_a_scratch_one_no_init(self):
+        state = weights(self.first)
+        self.assertEqual(state["version"], self.first_manifest["version"])
+        self.assertEqual(set(state["ranker"]), set(sut.Ranker(4, [8], 4).state_dict()))
+        self.assertEqual(state["positionBias"]["surfaces"], ["home_feed", "search"])
+        self.assertIsNone(self.first_manifest["initFrom"])
+
+    def test_fine_tuning_starts_from_the_weights_and_examination_table_of_the_version_named(self):
+        tuned, manifest, _ = train_version(
+            self.data, self.out, "--init-from", self.first, "--lr", "1e-5", "--epochs", "1"
+        )
+        self.assertEqual(manifest["initFrom"], self.first_manifest["version"])
+        before, after = weights(self.first), weights(tuned)
+        scratch = sut.Ranker(4, [8], 4).state_dict()
+        for name, value in before["ranker"].items():
+            self.assertLess(float((after["ranker"][name] - value).abs().max()), 1e-3, name)
+        # A random start is nowhere near: the trained weights were loaded, not merely the shapes.
+        self.assertGreater(float((scratch["trunk.0.weight"] - before["ranker"]["trunk.0.weight"]).abs().max()), 0.05)
+        table = before["positionBias"]["state"]["logit"]
+        self.assertLess(float((after["positionBias"]["state"]["logit"] - table).abs().max()), 0.01)
+        self.assertGreater(float((table - sut.PositionBias(2, 3).logit.detach()).abs().max()), 0.05)
+
+    def test_refuses_another_architecture_saying_which(self):
+        _, manifest, err = train_version(self.data, self.out, "--init-from", self.first, "--hidden", "16")
+        self.assertIsNone(manifest)
+        self.assertIn("mlp trunk [8]", err)
+        self.assertIn("mlp trunk [16]", err)
+
+    def test_refuses_another_feature_spec_saying_both_fingerprints(self):
+        other = os.path.join(self.root, "other")
+        spec = {**SPEC, "fingerprint": "fedcba9876543210"}
+        write_split(other, "train", 500, 3, spec)
+        write_split(other, "validation", 200, 4, spec)
+        _, manifest, err = train_version(other, self.out, "--init-from", self.first)
+        self.assertIsNone(manifest)
+        self.assertIn("fp=0123456789abcdef", err)
+        self.assertIn("fp=fedcba9876543210", err)
+
+    def test_refuses_a_version_without_model_pt(self):
+        os.remove(os.path.join(self.first, sut.STATE_FILE))
+        _, manifest, err = train_version(self.data, self.out, "--init-from", self.first)
+        self.assertIsNone(manifest)
+        self.assertIn("model.pt not found", err)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 Reads the datasets written by generate-clicks (format: tools/training/README.md) with numpy only,
 trains with PyTorch on the CPU, evaluates on the validation split against the simulator's true
-probabilities, and writes <out-root>/<version>/{model.onnx, manifest.json, parity.json}.
+probabilities, and writes <out-root>/<version>/{model.onnx, manifest.json, parity.json, model.pt}.
+model.pt holds the PyTorch weights, so that a later training can start from them (--init-from).
 Run with Debian's python: /usr/bin/python3 tools/training/train_ranker.py --help
 """
 
@@ -27,6 +28,8 @@ LABEL_COLUMNS = ["click", "conversion", "true_ctr", "true_cvr", "hidden", "true_
 LEGACY_LABEL_COLUMNS = LABEL_COLUMNS[:4]
 ONNX_OPSET = 17  # the newest torch 1.13 exports; onnxruntime 1.30 runs up to 23
 EPS = 1e-7
+STATE_FILE = "model.pt"
+STATE_FORMAT = "adfunnel-ranker-state"
 
 
 def parse_args(argv):
@@ -59,6 +62,14 @@ def parse_args(argv):
         "auto: on when the dataset has one",
     )
     p.add_argument("--description", default=None, help="free text recorded in the manifest (e.g. cold-start)")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="DIR",
+        help="a model version directory (<out-root>/<version>) whose model.pt the training starts from "
+        "(fine-tuning, warm start) instead of random weights; its feature spec and architecture must be "
+        "this training's. Fine-tuning usually wants a lower --lr and fewer --epochs",
+    )
     return p.parse_args(argv)
 
 
@@ -154,6 +165,82 @@ class PositionBias(nn.Module):
         with torch.no_grad():
             p = torch.sigmoid(self.logit).numpy()
         return {name: [1.0] + [round(float(v), 5) for v in p[i, 1:]] for i, name in enumerate(surface_names)}
+
+
+def architecture_of(hidden, head, has_hide):
+    """The manifest's training.architecture: --init-from compares it before loading any weight."""
+    heads = "3 (ctr, cvr|click, hide)" if has_hide else "2 (ctr, cvr|click)"
+    return f"mlp trunk {list(hidden)}, heads [{head}] x {heads}"
+
+
+def save_state(path, model, position, surfaces, version):
+    torch.save(
+        {
+            "format": STATE_FORMAT,
+            "formatVersion": 1,
+            "version": version,
+            "ranker": model.state_dict(),
+            "positionBias": (
+                {"surfaces": list(surfaces), "state": position.state_dict()} if position is not None else None
+            ),
+        },
+        path,
+    )
+
+
+class InitError(Exception):
+    """Why a version directory cannot be the starting point of this training."""
+
+
+def load_init(directory, spec, architecture):
+    """(version, state) of the model in directory, after checking that it fits this training: its manifest
+    has the same feature spec (fingerprint and dim) and architecture, and model.pt is there."""
+    manifest_path = os.path.join(directory, "manifest.json")
+    if not os.path.isfile(manifest_path):
+        raise InitError(f"{manifest_path} not found: --init-from takes a model version directory")
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    version = manifest.get("version", os.path.basename(os.path.normpath(directory)))
+    theirs = manifest.get("featureSpec", {})
+    if theirs.get("fingerprint") != spec["fingerprint"] or theirs.get("dim") != spec["dim"]:
+        raise InitError(
+            f"ranking@{version} was trained on feature spec fp={theirs.get('fingerprint')} dim={theirs.get('dim')}, "
+            f"this data has fp={spec['fingerprint']} dim={spec['dim']}: its weights read other features"
+        )
+    their_architecture = manifest.get("training", {}).get("architecture")
+    if their_architecture != architecture:
+        raise InitError(
+            f"ranking@{version} is {their_architecture!r}, this training builds {architecture!r} "
+            "(--hidden, --head, and whether the data has hide labels must match)"
+        )
+    path = os.path.join(directory, STATE_FILE)
+    if not os.path.isfile(path):
+        raise InitError(
+            f"{path} not found: ranking@{version} has no PyTorch weights to start from "
+            "(versions trained before model.pt was written: tools/training/state_dict_from_onnx.py recovers it)"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or state.get("formatVersion") != 1:
+        raise InitError(f"{path} is not an {STATE_FORMAT} v1 file")
+    if state.get("version") != version:
+        raise InitError(f"{path} holds the weights of ranking@{state.get('version')}, its manifest says {version}")
+    return version, state
+
+
+def apply_init(model, position, surfaces, state):
+    """Loads the weights into model (and the examination table into position when it is the same table);
+    returns what was taken, for the log."""
+    try:
+        model.load_state_dict(state["ranker"])
+    except RuntimeError as err:
+        raise InitError(f"ranking@{state['version']}'s weights do not fit: {err}") from err
+    if position is None:
+        return "weights"
+    theirs = state.get("positionBias")
+    if theirs is None or theirs["surfaces"] != list(surfaces) or theirs["state"]["logit"].shape != position.logit.shape:
+        return "weights (examination table learnt afresh: none of the same surfaces and slots in it)"
+    position.load_state_dict(theirs["state"])
+    return "weights and examination table"
 
 
 def predict(model, features, batch=65536):
@@ -389,6 +476,14 @@ def main(argv):
     if not has_hide:
         print("no hide labels in the data (written before hides were logged): a model without a hide head", flush=True)
     model = Ranker(dim, hidden, args.head, hide=has_hide)
+    init_from = None
+    if args.init_from is not None:
+        try:
+            init_from, state = load_init(args.init_from, spec, architecture_of(hidden, args.head, has_hide))
+            taken = apply_init(model, position, surfaces, state)
+        except InitError as err:
+            fail(f"--init-from {args.init_from}: {err}")
+        print(f"starting from ranking@{init_from} ({taken}): lr {args.lr}, {args.epochs} epochs", flush=True)
     started = time.time()
     train(model, train_x, train_y, args, train_ctx if use_position else None, position)
     train_seconds = time.time() - started
@@ -410,6 +505,7 @@ def main(argv):
     out_dir = os.path.join(args.out_root, version)
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(model, dim, os.path.join(out_dir, "model.onnx"))
+    save_state(os.path.join(out_dir, STATE_FILE), model, position, surfaces, version)
 
     parity_x = np.ascontiguousarray(val_x[: args.parity_rows])
     parity_ctr, parity_cvr, parity_hide = predict(model, parity_x)
@@ -453,6 +549,8 @@ def main(argv):
                 else []
             ),
             **({"description": args.description} if args.description else {}),
+            # The version whose weights the training started from (--init-from); null: random weights.
+            "initFrom": init_from,
             "metrics": metrics,
             "trainingData": {
                 "rows": int(train_x.shape[0]),
@@ -463,8 +561,7 @@ def main(argv):
                 "sampling": train_meta.get("sampling"),
             },
             "training": {
-                "architecture": f"mlp trunk {hidden}, heads [{args.head}] x "
-                + ("3 (ctr, cvr|click, hide)" if has_hide else "2 (ctr, cvr|click)"),
+                "architecture": architecture_of(hidden, args.head, has_hide),
                 "parameters": int(parameters),
                 "epochs": args.epochs,
                 "batchSize": args.batch_size,
