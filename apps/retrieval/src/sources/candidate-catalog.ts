@@ -9,6 +9,8 @@ export interface CandidateAd {
   readonly id: number;
   readonly campaignId: number;
   readonly advertiserId: number;
+  /** Index of the ad's declared category in the TOPICS of libs/features (-1 when it has none there). */
+  readonly categoryIndex: number;
   /** The catalog's (visual) embedding, scaled to unit length. */
   readonly embedding: Float32Array;
 }
@@ -113,6 +115,7 @@ export class CandidateCatalog {
         id: ad.id,
         campaignId: ad.campaign.id,
         advertiserId: ad.advertiserId,
+        categoryIndex: Number.isInteger(c) && c >= 0 && c < TOPIC_COUNT ? c : -1,
         embedding: unit(ad.embedding),
       });
       push(byAdvertiser, ad.advertiserId, ad.id);

@@ -10,8 +10,10 @@ import type { QuotaSource } from './quotas.js';
 import { TrendingAds, type TrendingAd, type TrendingReader } from './trending-ads.js';
 import {
   ActivityUserQueryVector,
+  MIN_INTEREST_AFFINITY,
   RECENT_AD_DECAY,
   affinityVector,
+  interestQueries,
   recentAdsVector,
 } from './user-query-vector.js';
 
@@ -100,8 +102,11 @@ describe(CandidateSources.name, () => {
 
   describe('ann (personalized)', () => {
     const recent = ads.filter((ad) => eligibleFor(ad, user, new Set())).slice(0, 3);
+    // No category stands out (each below MIN_INTEREST_AFFINITY): one vector, from the recent ads.
+    const flat = new Array<number>(TOPIC_COUNT).fill(1 / TOPIC_COUNT);
     const active: UserContext = {
       ...user,
+      interests: flat,
       activity: {
         impressionsByCategory: new Array<number>(TOPIC_COUNT).fill(0),
         clicksByCategory: new Array<number>(TOPIC_COUNT).fill(0),
@@ -141,7 +146,7 @@ describe(CandidateSources.name, () => {
     });
 
     it('uses the inferred affinity over the catalog category centroids without recent ads, and the popular list without either', () => {
-      expect(run('ann').note).toBe('affinity');
+      expect(run('ann', { user: { ...user, interests: flat } }).note).toBe('affinity');
       const only = new Array<number>(TOPIC_COUNT).fill(0);
       only[3] = 1;
       expect(affinityVector(only, catalog)).toEqual(catalog.categoryCentroid(3));
@@ -167,6 +172,61 @@ describe(CandidateSources.name, () => {
       });
       // Not simply the 50 nearest: some come from further down the 150 nearest.
       expect(valued.candidates.adIds.some((id) => plain.candidates.adIds.indexOf(id) >= 50)).toBe(true);
+    });
+  });
+
+  describe('ann around several interests', () => {
+    const categoryOf = (adId: number) => catalog.ad(adId)!.categoryIndex;
+    const twoInterests = () => {
+      const counts = new Map<number, number>();
+      for (const ad of ads.filter((a) => eligibleFor(a, user, new Set())))
+        counts.set(ad.categoryIndex, (counts.get(ad.categoryIndex) ?? 0) + 1);
+      const [a, b] = [...counts.entries()].sort((x, y) => y[1] - x[1]).map(([k]) => k);
+      const interests = new Array<number>(TOPIC_COUNT).fill(0.2 / (TOPIC_COUNT - 2));
+      interests[a] = 0.5;
+      interests[b] = 0.3;
+      return { a, b, interests };
+    };
+
+    it("searches each notable category on its own, interleaved by the user's affinity, each ad once", () => {
+      const { a, b, interests } = twoInterests();
+      const answer = run('ann', { user: { ...user, interests } });
+      const { adIds } = answer.candidates;
+      expect(answer.note).toBe('interests (2)');
+      expect(adIds).toHaveLength(50);
+      expect(new Set(adIds).size).toBe(50);
+      expect(adIds.every((id) => eligibleFor(byId.get(id)!, user, new Set()))).toBe(true);
+      // D'Hondt over 0.5 : 0.3: the first 8 take 5 from the first interest's list, 3 from the second's.
+      const first = adIds.slice(0, 8).map(categoryOf);
+      expect(first.filter((c) => c === a).length).toBeGreaterThanOrEqual(4);
+      expect(first.filter((c) => c === b).length).toBeGreaterThanOrEqual(2);
+      // Asking for fewer answers the first of asking for more.
+      expect(run('ann', { user: { ...user, interests } }, { k: 20 }).candidates.adIds).toEqual(
+        adIds.slice(0, 20),
+      );
+    });
+
+    it("searches around the user's own ads of a category, and its centroid without them", () => {
+      const { a, b, interests } = twoInterests();
+      const clickedInA = ads
+        .filter((ad) => ad.categoryIndex === a && eligibleFor(ad, user, new Set()))
+        .slice(0, 2);
+      const queries = interestQueries(
+        interests,
+        clickedInA.map((ad) => ad.id),
+        catalog,
+      );
+      expect(queries.map((q) => q.weight)).toEqual([0.5 / 0.8, 0.3 / 0.8].map((w) => expect.closeTo(w, 12)));
+      expect(queries[0].vector).toEqual(
+        recentAdsVector(
+          clickedInA.map((ad) => ad.id),
+          catalog,
+        ),
+      );
+      expect(queries[1].vector).toEqual(catalog.categoryCentroid(b));
+      expect(
+        interestQueries(new Array<number>(TOPIC_COUNT).fill(MIN_INTEREST_AFFINITY / 2), [], catalog),
+      ).toEqual([]);
     });
   });
 

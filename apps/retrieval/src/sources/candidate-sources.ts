@@ -78,24 +78,58 @@ export class CandidateSources {
     };
   }
 
+  /**
+   * Around each of the user's interests (UserQueryVector): each interest's `k` nearest eligible ads
+   * (with ANN_OVERFETCH above 1, re-ordered by similarity x prior value), interleaved by the interests'
+   * weights (D'Hondt: the next ad comes from the interest with the highest weight / (ads taken + 1)),
+   * an ad found by two interests counted once. The interleaving does not depend on `k`, so asking for
+   * fewer answers the first ones of asking for more, as the other sources do.
+   */
   private personalized(input: SourceRequest): SourceAnswer {
-    const { request, catalog, eligible, k } = input;
-    const { vector, basis } = this.userVector.queryFor(request.user, catalog);
-    if (vector === null) return { candidates: popular(input), note: 'no activity: popular' };
+    const { request, catalog, k } = input;
+    const { interests, basis } = this.userVector.queryFor(request.user, catalog);
+    if (interests.length === 0) return { candidates: popular(input), note: 'no activity: popular' };
+    const lists = interests.map(({ vector }) => this.nearest(input, vector, k));
+    if (lists.length === 1) return { candidates: lists[0], note: basis };
+    const taken = new Set<number>();
+    const adIds: number[] = [];
+    const scores: number[] = [];
+    const sources: CandidateSource[] = [];
+    const next = lists.map(() => 0);
+    const counts = lists.map(() => 0);
+    while (adIds.length < k) {
+      let best = -1;
+      for (let l = 0; l < lists.length; l++) {
+        while (next[l] < lists[l].adIds.length && taken.has(lists[l].adIds[next[l]])) next[l]++;
+        if (next[l] >= lists[l].adIds.length) continue;
+        if (best < 0 || interests[l].weight / (counts[l] + 1) > interests[best].weight / (counts[best] + 1)) {
+          best = l;
+        }
+      }
+      if (best < 0) break;
+      const i = next[best]++;
+      counts[best]++;
+      taken.add(lists[best].adIds[i]);
+      adIds.push(lists[best].adIds[i]);
+      scores.push(lists[best].scores[i]);
+      sources.push(lists[best].sources[i]);
+    }
+    return { candidates: { adIds, scores, sources }, note: `${basis} (${interests.length})` };
+  }
+
+  /** The `k` eligible ads nearest `vector`, re-ordered by similarity x prior value over ANN_OVERFETCH x k. */
+  private nearest(input: SourceRequest, vector: Float32Array, k: number): SourceCandidates {
     const overfetch = this.options.annOverfetch;
     const found = search(input, vector, k * overfetch);
-    if (overfetch === 1) return { candidates: found, note: basis };
+    if (overfetch === 1) return found;
     const order = found.adIds
-      .map((adId, i) => ({ adId, i, value: found.scores[i] * eligible.prior(adId) }))
+      .map((adId, i) => ({ adId, i, value: found.scores[i] * input.eligible.prior(adId) }))
       .sort((a, b) => b.value - a.value || a.adId - b.adId)
       .slice(0, k);
     return {
-      candidates: {
-        adIds: order.map((o) => o.adId),
-        scores: order.map((o) => o.value),
-        sources: order.map((o) => found.sources[o.i]),
-      },
-      note: basis,
+      adIds: order.map((o) => o.adId),
+      scores: order.map((o) => o.value),
+      sources: order.map((o) => found.sources[o.i]),
     };
   }
 
