@@ -237,8 +237,11 @@ def apply_init(model, position, surfaces, state):
     if position is None:
         return "weights"
     theirs = state.get("positionBias")
-    if theirs is None or theirs["surfaces"] != list(surfaces) or theirs["state"]["logit"].shape != position.logit.shape:
-        return "weights (examination table learnt afresh: none of the same surfaces and slots in it)"
+    afresh = f"weights; the examination table is learnt afresh: ranking@{state['version']}"
+    if theirs is None:
+        return f"{afresh} has none"
+    if theirs["surfaces"] != list(surfaces) or theirs["state"]["logit"].shape != position.logit.shape:
+        return f"{afresh}'s has other slots or surfaces"
     position.load_state_dict(theirs["state"])
     return "weights and examination table"
 
