@@ -124,6 +124,20 @@ export class FunnelLauncher {
     return { ...(NATS_URL === undefined ? {} : { NATS_URL }), BUS_NAMESPACE: BUS_NAMESPACE ?? '' };
   }
 
+  /**
+   * Where the funnel keeps its users' activity (Redis, key prefix, half-life): what a process that
+   * builds a user's context as the gateway does (the simulator's oracle probe) must read, or it reads
+   * another funnel's users, or none.
+   */
+  activityEnv(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of ['REDIS_URL', 'USER_ACTIVITY_KEY_PREFIX', 'USER_ACTIVITY_HALF_LIFE_MS'] as const) {
+      const value = this.options.env[name];
+      if (value !== undefined) out[name] = value;
+    }
+    return out;
+  }
+
   /** What a process that reads the operators' endpoints (the simulator's calibration report) needs. */
   operatorEnv(): Record<string, string> {
     const { ADMIN_TOKEN } = this.options.env;

@@ -15,10 +15,11 @@ const traffic = {
 const spec = { seed: 42, advertisers: 60, campaignsPerAdvertiser: 3, ads: 3000, users: 2000 };
 
 describe(simRunCommand.name, () => {
-  it("runs the simulator on the funnel's NATS and in its bus namespace, so its oracle is answered", () => {
+  it("runs the simulator on the funnel's NATS, bus namespace and user activity keys, so its oracle is answered about the funnel's users", () => {
     const env: Record<string, string> = {
       ...isolatedFunnelEnv({ runId: 'loop_x_1', basePort: 4300, deadlineMs: 2000, stageTimeoutMs: 1000 }),
       NATS_URL: 'nats://127.0.0.1:4222',
+      REDIS_URL: 'redis://127.0.0.1:6379',
     };
     const launcher = new FunnelLauncher({ root: '/repo', env });
 
@@ -35,6 +36,8 @@ describe(simRunCommand.name, () => {
     expect(sut.env).toEqual({
       NATS_URL: 'nats://127.0.0.1:4222',
       BUS_NAMESPACE: 'loop_x_1',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      USER_ACTIVITY_KEY_PREFIX: 'loop_x_1',
       ADMIN_TOKEN: env['ADMIN_TOKEN'],
     });
     expect(sut.args.slice(0, 4)).toEqual([

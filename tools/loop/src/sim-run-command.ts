@@ -62,5 +62,10 @@ export function simRunCommand(o: {
     o.apiKeysPath,
   ];
   // ADMIN_TOKEN (in the environment, not argv): the driver reads logging's calibration monitor after the run.
-  return { args, env: { ...o.launcher.busClientEnv(), ...o.launcher.operatorEnv() } };
+  // The activity keys: the oracle asks retrieval and ranking about each user as this funnel's gateway
+  // builds them; without them it read the default prefix, another funnel's users or none.
+  return {
+    args,
+    env: { ...o.launcher.busClientEnv(), ...o.launcher.activityEnv(), ...o.launcher.operatorEnv() },
+  };
 }
