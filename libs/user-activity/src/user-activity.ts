@@ -108,11 +108,7 @@ export function foldEvent(
   halfLifeMs: number = USER_ACTIVITY_DEFAULTS.halfLifeMs,
 ): UserActivity {
   checkEvent(event);
-  checkHalfLife(halfLifeMs);
-  const before = activity ?? emptyUserActivity();
-  const late = event.at < before.updatedAt;
-  const state = late ? before : decayActivity(before, event.at, halfLifeMs);
-  const weight = late ? decayFactor(event.at, before.updatedAt, halfLifeMs) : 1;
+  const { state, late, weight } = valuedAt(activity, event.at, halfLifeMs);
   const field = COUNT_FIELD[event.type];
   const counts = [...state[field]];
   counts[event.categoryIndex] = (counts[event.categoryIndex] ?? 0) + weight;
@@ -147,14 +143,26 @@ export function foldEngagement(
 ): UserActivity {
   checkCategoryIndex(categoryIndex);
   checkTime(at);
-  checkHalfLife(halfLifeMs);
-  const before = activity ?? emptyUserActivity();
-  const late = at < before.updatedAt;
-  const state = late ? before : decayActivity(before, at, halfLifeMs);
-  const weight = late ? decayFactor(at, before.updatedAt, halfLifeMs) : 1;
+  const { state, weight } = valuedAt(activity, at, halfLifeMs);
   const counts = [...(state.engagementsByCategory ?? new Array<number>(TOPIC_COUNT).fill(0))];
   counts[categoryIndex] = (counts[categoryIndex] ?? 0) + weight;
   return { ...state, engagementsByCategory: counts };
+}
+
+/**
+ * The state an event at `at` folds into, and the weight it adds: the counts decayed to `at` and 1, or,
+ * for an event from before `updatedAt` (late), the state as it is and the event's own decayed weight.
+ */
+function valuedAt(
+  activity: UserActivity | null | undefined,
+  at: number,
+  halfLifeMs: number,
+): { state: UserActivity; late: boolean; weight: number } {
+  checkHalfLife(halfLifeMs);
+  const before = activity ?? emptyUserActivity();
+  const late = at < before.updatedAt;
+  if (late) return { state: before, late, weight: decayFactor(at, before.updatedAt, halfLifeMs) };
+  return { state: decayActivity(before, at, halfLifeMs), late, weight: 1 };
 }
 
 /**
