@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedCatalog } from '@adfunnel/catalog-seed';
@@ -34,6 +34,14 @@ export interface LoopOptions {
     organicPerVisit: number;
   };
   epochs: number;
+  /**
+   * `serving`: the ranking model is fine-tuned from the weights of the version that served the first
+   * run (train_ranker.py --init-from; from scratch, saying so, when that version has no model.pt);
+   * `scratch`: trained from random weights.
+   */
+  rankingInit: 'serving' | 'scratch';
+  /** Learning rate and epochs of the fine-tuning (rankingInit serving); `epochs` is the scratch training's. */
+  fineTune: { lr: number; epochs: number };
   /** Epochs of the two-tower retrieval model (train_two_tower.py). */
   twoTowerEpochs: number;
   /**
@@ -89,7 +97,13 @@ export interface LoopResult {
     train: { rows: number; clicks: number };
     validation: { rows: number; clicks: number };
   };
-  training: { seconds: number; output: string[] };
+  training: {
+    seconds: number;
+    output: string[];
+    /** The version whose weights the training started from; null: random weights (`scratchReason` says why). */
+    initFrom: string | null;
+    scratchReason?: string;
+  };
   deploy: { ms: number; servedAfter: string };
   /** The two-tower retrieval model trained on the same logs and served by retrieval in the second run. */
   retrieval: RetrievalTraining;
@@ -169,7 +183,7 @@ export class ClosedLoop {
 
       const dataDir = join(work, 'data');
       const exported = await this.exportLogs(dataDir, sqlitePath);
-      const training = await this.train(dataDir, modelsDir);
+      const training = await this.train(dataDir, modelsDir, coldStart);
       const trained = training.version;
       const towers = await this.trainTowers(join(work, 'retrieval-data'), sqlitePath, modelsDir);
 
@@ -199,7 +213,12 @@ export class ClosedLoop {
         before,
         after,
         export: exported,
-        training: { seconds: training.seconds, output: training.output },
+        training: {
+          seconds: training.seconds,
+          output: training.output,
+          initFrom: training.initFrom,
+          ...(training.scratchReason ? { scratchReason: training.scratchReason } : {}),
+        },
         deploy,
         retrieval,
         heldOut,
@@ -318,8 +337,17 @@ export class ClosedLoop {
   private async train(
     dataDir: string,
     modelsDir: string,
-  ): Promise<{ version: string; seconds: number; output: string[] }> {
-    this.step(`training on the exported logs (${this.o.epochs} epochs)`);
+    serving: string,
+  ): Promise<LoopResult['training'] & { version: string }> {
+    const init = await this.rankingInit(modelsDir, serving);
+    // From scratch, train_ranker.py's own learning rate.
+    const schedule = init.from === null ? { lr: undefined, epochs: this.o.epochs } : this.o.fineTune;
+    this.step(
+      init.from === null
+        ? `training on the exported logs from scratch (${schedule.epochs} epochs)` +
+            (init.scratchReason ? `: ${init.scratchReason}` : '')
+        : `fine-tuning ranking@${init.from} on the exported logs (lr ${schedule.lr}, ${schedule.epochs} epochs)`,
+    );
     const started = performance.now();
     const { stdout } = await this.exec(
       this.o.python,
@@ -329,13 +357,14 @@ export class ClosedLoop {
         dataDir,
         '--out-root',
         join(modelsDir, 'ranking'),
-        '--epochs',
-        String(this.o.epochs),
-        '--batch-size',
-        '256',
+        ...['--epochs', String(schedule.epochs), '--batch-size', '256'],
+        ...(schedule.lr === undefined ? [] : ['--lr', String(schedule.lr)]),
+        ...(init.from === null ? [] : ['--init-from', join(modelsDir, 'ranking', init.from)]),
         '--no-current',
         '--description',
-        `closed loop ${this.runId}: trained on served-ad logs of the cold-start model`,
+        `closed loop ${this.runId}: ` +
+          (init.from === null ? 'trained' : `fine-tuned from ranking@${init.from}`) +
+          ` on served-ad logs of ranking@${serving}`,
       ],
       { prefix: 'train' },
     );
@@ -344,8 +373,29 @@ export class ClosedLoop {
     return {
       version: match[1],
       seconds: Math.round((performance.now() - started) / 100) / 10,
-      output: stdout.split('\n').filter((l) => l.startsWith('validation') || l.startsWith('P(examine')),
+      output: stdout
+        .split('\n')
+        .filter((l) => l.startsWith('validation') || l.startsWith('P(examine') || l.startsWith('starting from')),
+      initFrom: init.from,
+      ...(init.scratchReason ? { scratchReason: init.scratchReason } : {}),
     };
+  }
+
+  /** The version the retraining starts from: the serving one, when asked for and it kept its weights. */
+  private async rankingInit(
+    modelsDir: string,
+    serving: string,
+  ): Promise<{ from: string | null; scratchReason?: string }> {
+    if (this.o.rankingInit === 'scratch') return { from: null };
+    try {
+      await access(join(modelsDir, 'ranking', serving, 'model.pt'));
+      return { from: serving };
+    } catch {
+      return {
+        from: null,
+        scratchReason: `ranking@${serving} has no model.pt (PyTorch weights) to fine-tune from`,
+      };
+    }
   }
 
   /**

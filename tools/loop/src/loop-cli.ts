@@ -12,6 +12,10 @@ import { buildReport, formatReport } from './loop-report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
+/** Fine-tuning the serving model on one phase's logs (--fine-tune-lr, --fine-tune-epochs). */
+const FINE_TUNE_LR = 2e-3;
+const FINE_TUNE_EPOCHS = 8;
+
 const USAGE = `Usage: node tools/loop/dist/loop-cli.js run [options]
 
 The closed loop in one command, on a funnel of its own (temporary SQLite catalog and model
@@ -21,7 +25,8 @@ models/ is not touched):
   1. start the five services with the cold-start ranking model (models/ranking/cold-start) as current
   2. drive simulated traffic through the gateway (tools/sim)
   3. export the served-ad log with its impression, click and conversion labels (tools/training)
-  4. train a model on it (train_ranker.py, position bias learnt beside it)
+  4. train a model on it (train_ranker.py, position bias learnt beside it), fine-tuning the weights of
+     the model that served step 2 (--ranking-init)
   5. deploy it to the running ranking service by hot reload (POST /admin/model/reload)
   6. drive the same traffic again (same seed)
   7. print before and after side by side, with a CI on the CTR change and a paired logloss test on
@@ -44,7 +49,12 @@ Options:
   --spec-advertisers N  advertisers (default 60)
   --spec-ads N          ads (default 3000)
   --spec-users N        users in the catalog (default 2000)
-  --epochs N            ranking training epochs (default 8)
+  --epochs N            ranking training epochs from scratch (default 8)
+  --ranking-init FROM   serving (default): fine-tune the model that served the first run (its model.pt,
+                        train_ranker.py --init-from; from scratch, saying so, when it has none);
+                        scratch: train from random weights on the first run's logs alone
+  --fine-tune-lr F      learning rate of the fine-tuning (default ${FINE_TUNE_LR})
+  --fine-tune-epochs N  epochs of the fine-tuning (default ${FINE_TUNE_EPOCHS})
   --two-tower-epochs N  two-tower retrieval training epochs (default 12)
   --reload-cycles N     reloads for the memory measurement (default 10; 0 skips it)
   --base-port N         gateway port; the others follow (+1..+4) (default 4300)
@@ -90,6 +100,11 @@ function integer(values: Record<string, unknown>, name: string, min: number): nu
   return n;
 }
 
+function rankingInitOf(text: unknown): 'serving' | 'scratch' {
+  if (text === 'serving' || text === 'scratch') return text;
+  fail(`--ranking-init must be serving or scratch, got "${String(text)}"`);
+}
+
 function deployTowersOf(text: unknown): 'better' | 'always' {
   if (text === 'better' || text === 'always') return text;
   fail(`--deploy-towers must be better or always, got "${String(text)}"`);
@@ -119,6 +134,9 @@ async function main(argv: string[]): Promise<number> {
         'spec-ads': { type: 'string', default: '3000' },
         'spec-users': { type: 'string', default: '2000' },
         epochs: { type: 'string', default: '8' },
+        'ranking-init': { type: 'string', default: 'serving' },
+        'fine-tune-lr': { type: 'string', default: String(FINE_TUNE_LR) },
+        'fine-tune-epochs': { type: 'string', default: String(FINE_TUNE_EPOCHS) },
         'two-tower-epochs': { type: 'string', default: '12' },
         'reload-cycles': { type: 'string', default: '10' },
         'organic-per-visit': { type: 'string', default: '2' },
@@ -155,6 +173,10 @@ async function main(argv: string[]): Promise<number> {
   if (!(organicPerVisit >= 0 && organicPerVisit <= 50)) {
     fail(`--organic-per-visit must be a mean from 0 to 50, got "${values['organic-per-visit']}"`);
   }
+  const fineTuneLr = Number(values['fine-tune-lr']);
+  if (!(fineTuneLr > 0 && fineTuneLr < 1)) {
+    fail(`--fine-tune-lr must be within (0, 1), got "${values['fine-tune-lr']}"`);
+  }
   const slots = integer(values, 'slots', 1);
   if (slots > 10) fail(`--slots must be at most 10, got ${slots}`);
   const options: LoopOptions = {
@@ -177,6 +199,8 @@ async function main(argv: string[]): Promise<number> {
       organicPerVisit,
     },
     epochs: integer(values, 'epochs', 1),
+    rankingInit: rankingInitOf(values['ranking-init']),
+    fineTune: { lr: fineTuneLr, epochs: integer(values, 'fine-tune-epochs', 1) },
     twoTowerEpochs: integer(values, 'two-tower-epochs', 1),
     deployTowers: deployTowersOf(values['deploy-towers']),
     reloadCycles: integer(values, 'reload-cycles', 0),

@@ -88,7 +88,7 @@ function loopResult(before: SimSummary, after: SimSummary): LoopResult {
     before,
     after,
     export: { read: 3600, train: { rows: 3000, clicks: 100 }, validation: { rows: 600, clicks: 20 } },
-    training: { seconds: 3, output: [] },
+    training: { seconds: 3, output: [], initFrom: 'cold' },
     deploy: { ms: 50, servedAfter: 'fresh' },
     retrieval: {
       export: {
@@ -159,6 +159,21 @@ describe(formatReport.name, () => {
     expect(sut).toContain('retrieval: the activity heuristic in both runs; two-tower retrieval@towers-1');
     expect(sut).toContain('not deployed: recall@100 0.4 vs 0.5');
     expect(sut).toMatch(/before \(cold-start cold\)/);
+  });
+
+  it('says whether the ranking model was fine-tuned from the serving one or trained from scratch, and why', () => {
+    const result = loopResult(simSummary(answered(0.23)), simSummary(answered(0.22)));
+    const scratch = {
+      ...result,
+      training: { ...result.training, initFrom: null, scratchReason: 'ranking@cold has no model.pt' },
+    };
+
+    expect(formatReport(buildReport(result))).toContain(
+      'ranking: fine-tuned from the weights of ranking@cold, the model that served before',
+    );
+    expect(formatReport(buildReport(scratch))).toContain(
+      'ranking: trained from scratch (ranking@cold has no model.pt)',
+    );
   });
 
   it('says under the table why each oracle figure is n/a, run by run', () => {

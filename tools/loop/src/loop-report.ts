@@ -199,6 +199,9 @@ export function formatReport(report: LoopReport): string {
       `95% CI [${s.heldOutLoglossDifference.low.toFixed(5)}, ${s.heldOutLoglossDifference.high.toFixed(5)}]`,
     `training data: ${report.export.train.rows} rows (${report.export.train.clicks} clicks) from ${report.export.read} served ads; ` +
       `training ${report.training.seconds} s; hot reload ${report.deploy.ms} ms`,
+    report.training.initFrom === null
+      ? `ranking: trained from scratch${report.training.scratchReason ? ` (${report.training.scratchReason})` : ''}`
+      : `ranking: fine-tuned from the weights of ranking@${report.training.initFrom}, the model that served before`,
   ];
   const rt = report.retrieval;
   const recall = (name: string) =>
