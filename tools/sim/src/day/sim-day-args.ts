@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_SLOTS } from '@adfunnel/contracts';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
-import { DEFAULT_ORGANIC_PER_VISIT, UsageError, decimal, integer } from '../sim-cli-args.js';
+import { UsageError, decimal, integer } from '../sim-cli-args.js';
 
 /** A marketplace small enough that a day's traffic gives each campaign tens of charges an hour. */
 export const DAY_MARKETPLACE: MarketplaceSpec = {
@@ -44,7 +44,9 @@ Options:
   --concurrency N          Visits in flight at most (default 16).
   --slots N                Ad slots per request (default 3).
   --organic-per-visit F    Mean engagements with the product's own content per visit, reported
-                           through POST /v1/activity (default 2; 0: none).
+                           through POST /v1/activity (default 0: a pacing day measures the budget
+                           path, and a second call per visit makes visits leave late on a busy
+                           machine).
   --seed N                 Seed of the traffic and of the budgets (default 1).
   --base-port P            The gateway's port; the other services take the next four (default 4700).
   --nats URL, --redis URL  Default NATS_URL / REDIS_URL or this machine's.
@@ -189,7 +191,7 @@ function fractionRange(raw: string | undefined): [number, number] | undefined {
 }
 
 function organicPerVisitOf(raw: string | undefined): number {
-  const mean = decimal('organic-per-visit', raw, 0, true) ?? DEFAULT_ORGANIC_PER_VISIT;
+  const mean = decimal('organic-per-visit', raw, 0, true) ?? 0;
   if (mean > 50) throw new UsageError(`--organic-per-visit expects a mean from 0 to 50, got "${raw}"`);
   return mean;
 }

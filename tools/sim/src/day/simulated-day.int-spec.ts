@@ -45,7 +45,8 @@ describe(`${SimulatedDay.name} through the real funnel`, () => {
       daySeconds: 30,
       concurrency: 8,
       slots: 3,
-      organicPerVisit: 2,
+      // The pacing day as before organic activity: one call per visit, sent at its simulated time.
+      organicPerVisit: 0,
       seed: 1,
       limitedShare: 1,
       budgetFraction: [0.33, 0.5],
