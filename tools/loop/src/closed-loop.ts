@@ -35,9 +35,9 @@ export interface LoopOptions {
   };
   epochs: number;
   /**
-   * `serving`: the ranking model is fine-tuned from the weights of the version that served the first
-   * run (train_ranker.py --init-from; from scratch, saying so, when that version has no model.pt);
-   * `scratch`: trained from random weights.
+   * `scratch`: the ranking model is trained from random weights; `serving`: fine-tuned from the weights
+   * of the version that served the first run (train_ranker.py --init-from; from scratch, saying so,
+   * when that version has no model.pt).
    */
   rankingInit: 'serving' | 'scratch';
   /** Learning rate and epochs of the fine-tuning (rankingInit serving); `epochs` is the scratch training's. */

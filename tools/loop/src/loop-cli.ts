@@ -25,8 +25,8 @@ models/ is not touched):
   1. start the five services with the cold-start ranking model (models/ranking/cold-start) as current
   2. drive simulated traffic through the gateway (tools/sim)
   3. export the served-ad log with its impression, click and conversion labels (tools/training)
-  4. train a model on it (train_ranker.py, position bias learnt beside it), fine-tuning the weights of
-     the model that served step 2 (--ranking-init)
+  4. train a model on it (train_ranker.py, position bias learnt beside it), from scratch or fine-tuning
+     the weights of the model that served step 2 (--ranking-init)
   5. deploy it to the running ranking service by hot reload (POST /admin/model/reload)
   6. drive the same traffic again (same seed)
   7. print before and after side by side, with a CI on the CTR change and a paired logloss test on
@@ -50,9 +50,9 @@ Options:
   --spec-ads N          ads (default 3000)
   --spec-users N        users in the catalog (default 2000)
   --epochs N            ranking training epochs from scratch (default 8)
-  --ranking-init FROM   serving (default): fine-tune the model that served the first run (its model.pt,
-                        train_ranker.py --init-from; from scratch, saying so, when it has none);
-                        scratch: train from random weights on the first run's logs alone
+  --ranking-init FROM   scratch (default): train from random weights on the first run's logs alone;
+                        serving: fine-tune the model that served the first run (its model.pt,
+                        train_ranker.py --init-from; from scratch, saying so, when it has none)
   --fine-tune-lr F      learning rate of the fine-tuning (default ${FINE_TUNE_LR})
   --fine-tune-epochs N  epochs of the fine-tuning (default ${FINE_TUNE_EPOCHS})
   --two-tower-epochs N  two-tower retrieval training epochs (default 12)
@@ -134,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
         'spec-ads': { type: 'string', default: '3000' },
         'spec-users': { type: 'string', default: '2000' },
         epochs: { type: 'string', default: '8' },
-        'ranking-init': { type: 'string', default: 'serving' },
+        'ranking-init': { type: 'string', default: 'scratch' },
         'fine-tune-lr': { type: 'string', default: String(FINE_TUNE_LR) },
         'fine-tune-epochs': { type: 'string', default: String(FINE_TUNE_EPOCHS) },
         'two-tower-epochs': { type: 'string', default: '12' },
