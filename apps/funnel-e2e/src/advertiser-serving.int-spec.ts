@@ -137,10 +137,16 @@ describe('an ad created through the advertiser API', () => {
     const [from, to] = [Date.now() - day, Date.now() + day].map((t) =>
       new Date(t).toISOString().slice(0, 10),
     );
+    // A CPM bid of $900 is charged a positive price per impression, never above the bid.
+    expect(shown!.price.amount).toBeGreaterThan(0);
+    // The report reads the events and the ledger apart: wait for both to show the impression.
     const report = await eventually(
-      'the campaign report to count the impression',
+      'the campaign report to count the impression and its charge',
       () => api('GET', `/v1/reports/campaigns?from=${from}&to=${to}&campaignId=${campaignId}`),
-      (r) => (r.body['campaigns'] as { impressions: number }[]).some((row) => row.impressions >= 1),
+      (r) => {
+        const rows = r.body['campaigns'] as { impressions: number; spendMicros: number }[];
+        return rows.some((row) => row.impressions >= 1) && rows.some((row) => row.spendMicros > 0);
+      },
       { timeoutMs: 20_000, intervalMs: 200 },
     );
     expect(report.status).toBe(200);
