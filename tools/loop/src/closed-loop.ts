@@ -375,7 +375,9 @@ export class ClosedLoop {
       seconds: Math.round((performance.now() - started) / 100) / 10,
       output: stdout
         .split('\n')
-        .filter((l) => l.startsWith('validation') || l.startsWith('P(examine') || l.startsWith('starting from')),
+        .filter(
+          (l) => l.startsWith('validation') || l.startsWith('P(examine') || l.startsWith('starting from'),
+        ),
       initFrom: init.from,
       ...(init.scratchReason ? { scratchReason: init.scratchReason } : {}),
     };
