@@ -35,6 +35,11 @@ export const RetrievalConfigSchema = z.object({
    * the campaign's prior value per impression; 1 keeps the nearest by similarity alone.
    */
   RETRIEVAL_ANN_OVERFETCH: envInteger('an integer from 1 to 20', 1, 20).default(1),
+  /**
+   * The personalized ANN searches up to this many of the user's notable categories on their own
+   * (README, "Candidate sources"); 0: one vector per user, the mean of their recent ads or affinity.
+   */
+  RETRIEVAL_ANN_INTERESTS: envInteger('an integer from 0 to 8', 0, 8).default(3),
   /** Best lexical hits whose embeddings the `query` source searches around. */
   RETRIEVAL_QUERY_SEEDS: envInteger('an integer from 1 to 1000', 1, 1000).default(20),
   /** How often the trending ads per country are reloaded from Redis, off the request path. */

@@ -13,7 +13,11 @@ import { ActivityUserQueryVector, UserQueryVector } from './user-query-vector.js
  */
 @Module({
   providers: [
-    { provide: UserQueryVector, useClass: ActivityUserQueryVector },
+    {
+      provide: UserQueryVector,
+      inject: [APP_CONFIG],
+      useFactory: (config: RetrievalConfig) => new ActivityUserQueryVector(config.RETRIEVAL_ANN_INTERESTS),
+    },
     TrendingRedisReader,
     {
       provide: TrendingAds,

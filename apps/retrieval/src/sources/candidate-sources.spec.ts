@@ -227,6 +227,15 @@ describe(CandidateSources.name, () => {
       expect(
         interestQueries(new Array<number>(TOPIC_COUNT).fill(MIN_INTEREST_AFFINITY / 2), [], catalog),
       ).toEqual([]);
+      expect(interestQueries(interests, [], catalog, 1)).toHaveLength(1);
+    });
+
+    it('searches one vector per user with RETRIEVAL_ANN_INTERESTS=0, as when no category stands out', () => {
+      const { interests } = twoInterests();
+      const single = new ActivityUserQueryVector(0).queryFor({ ...user, interests }, catalog);
+      expect(single.basis).toBe('affinity');
+      expect(single.interests).toEqual([{ vector: affinityVector(interests, catalog), weight: 1 }]);
+      expect(() => new ActivityUserQueryVector(-1)).toThrow(/integer >= 0/);
     });
   });
 

@@ -27,7 +27,7 @@ export abstract class UserQueryVector {
 /** Weight of the i-th most recent engaged ad: RECENT_AD_DECAY^i, so the latest few dominate. */
 export const RECENT_AD_DECAY = 0.8;
 
-/** Most interests searched separately per request. */
+/** Most interests searched separately per request by default (RETRIEVAL_ANN_INTERESTS). */
 export const MAX_INTERESTS = 3;
 
 /**
@@ -47,9 +47,18 @@ export const MIN_INTEREST_AFFINITY = 0.12;
  * recent ads, else the affinity-weighted mean of the centroids; with neither, none.
  */
 export class ActivityUserQueryVector extends UserQueryVector {
+  /** `maxInterests` 0: one vector per user, as when no category stands out. */
+  constructor(private readonly maxInterests: number = MAX_INTERESTS) {
+    super();
+    if (!Number.isInteger(maxInterests) || maxInterests < 0) {
+      throw new RangeError(`the interests searched must be an integer >= 0, got ${maxInterests}`);
+    }
+  }
+
   queryFor(user: UserContext, catalog: CandidateCatalog): UserQuery {
     const recentAdIds = user.activity?.recentAdIds ?? [];
-    const interests = interestQueries(user.interests, recentAdIds, catalog);
+    const interests =
+      this.maxInterests === 0 ? [] : interestQueries(user.interests, recentAdIds, catalog, this.maxInterests);
     if (interests.length > 0) return { interests, basis: 'interests' };
     const recent = recentAdsVector(recentAdIds, catalog);
     if (recent !== null) return { interests: [{ vector: recent, weight: 1 }], basis: 'recent_ads' };
@@ -64,12 +73,13 @@ export function interestQueries(
   affinity: readonly number[],
   recentAdIds: readonly number[],
   catalog: CandidateCatalog,
+  maxInterests: number = MAX_INTERESTS,
 ): InterestQuery[] {
   const top = affinity
     .map((a, k) => ({ a, k }))
     .filter(({ a, k }) => a >= MIN_INTEREST_AFFINITY && catalog.categoryCentroid(k) !== null)
     .sort((x, y) => y.a - x.a || x.k - y.k)
-    .slice(0, MAX_INTERESTS);
+    .slice(0, maxInterests);
   const total = top.reduce((sum, { a }) => sum + a, 0);
   return top.map(({ a, k }) => {
     const ofCategory = recentAdIds.filter((id) => catalog.ad(id)?.categoryIndex === k);
