@@ -163,10 +163,7 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
   const oracleSample = decimal('oracle-sample', v['oracle-sample'], 0, true) ?? 0.1;
   if (oracleSample > 1)
     throw new UsageError(`--oracle-sample expects a share from 0 to 1, got "${v['oracle-sample']}"`);
-  const organicPerVisit =
-    decimal('organic-per-visit', v['organic-per-visit'], 0, true) ?? DEFAULT_ORGANIC_PER_VISIT;
-  if (organicPerVisit > 50)
-    throw new UsageError(`--organic-per-visit expects a mean from 0 to 50, got "${v['organic-per-visit']}"`);
+  const organicPerVisit = organicPerVisitArg(v['organic-per-visit'], DEFAULT_ORGANIC_PER_VISIT);
   const retrievalLimit = integer('retrieval-limit', v['retrieval-limit'], 1) ?? 200;
   if (retrievalLimit > 2000)
     throw new UsageError(`--retrieval-limit expects 1 to 2000, got ${retrievalLimit}`);
@@ -192,6 +189,13 @@ export function parseSimCliArgs(argv: readonly string[]): SimCliArgs {
     json: v.json,
     progress: v['no-progress'] !== true,
   };
+}
+
+/** `--organic-per-visit`: a mean from 0 to 50, `fallback` when not given. */
+export function organicPerVisitArg(raw: string | undefined, fallback: number): number {
+  const mean = decimal('organic-per-visit', raw, 0, true) ?? fallback;
+  if (mean > 50) throw new UsageError(`--organic-per-visit expects a mean from 0 to 50, got "${raw}"`);
+  return mean;
 }
 
 /** An optional `--name` integer of at least `min`; the error names the flag and what it expects. */

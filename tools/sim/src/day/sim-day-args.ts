@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_SLOTS } from '@adfunnel/contracts';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
-import { UsageError, decimal, integer } from '../sim-cli-args.js';
+import { UsageError, decimal, integer, organicPerVisitArg } from '../sim-cli-args.js';
 
 /** A marketplace small enough that a day's traffic gives each campaign tens of charges an hour. */
 export const DAY_MARKETPLACE: MarketplaceSpec = {
@@ -169,7 +169,7 @@ export function parseSimDayArgs(
     pacing,
     concurrency: integer('concurrency', v.concurrency, 1) ?? 16,
     slots,
-    organicPerVisit: organicPerVisitOf(v['organic-per-visit']),
+    organicPerVisit: organicPerVisitArg(v['organic-per-visit'], 0),
     seed: integer('seed', v.seed, 0) ?? 1,
     basePort,
     nats: v.nats,
@@ -188,10 +188,4 @@ function fractionRange(raw: string | undefined): [number, number] | undefined {
     throw new UsageError(`--budget-fraction expects A-B with 0 < A <= B < 1, such as 0.35-0.7, got "${raw}"`);
   }
   return [low, high];
-}
-
-function organicPerVisitOf(raw: string | undefined): number {
-  const mean = decimal('organic-per-visit', raw, 0, true) ?? 0;
-  if (mean > 50) throw new UsageError(`--organic-per-visit expects a mean from 0 to 50, got "${raw}"`);
-  return mean;
 }
