@@ -1,5 +1,5 @@
 import { type ActivityReport, type ActivityReportAnswer, AdfunnelError } from '@adfunnel/contracts';
-import { TOPICS, TOPIC_COUNT } from '@adfunnel/features';
+import { TOPICS } from '@adfunnel/features';
 import { Clock, InjectConfig } from '@adfunnel/platform';
 import {
   type OrganicActivity,
@@ -11,8 +11,6 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { Redis } from 'ioredis';
 import { UserProfileService } from '../ads/user-profile.service.js';
 import type { GatewayConfig } from '../config.js';
-
-const CATEGORY_INDEX = new Map<string, number>(TOPICS.map((topic, i) => [topic, i]));
 
 /** How far past the funnel's clock an event's time may be (clients' clocks drift). */
 export const MAX_EVENT_LEAD_MS = 5 * 60_000;
@@ -64,19 +62,14 @@ export class OrganicActivityService implements OnModuleInit, OnApplicationShutdo
   async report(report: ActivityReport): Promise<ActivityReportAnswer> {
     const now = this.clock.now();
     const events = report.events.map((event, i) => resolveEvent(event, i, now));
-    if (this.redis.status !== 'ready') {
-      throw new AdfunnelError(
-        'unavailable',
-        `user activity store not reachable (${this.redis.status}); nothing was folded, send the report again`,
-      );
-    }
+    // Without an offline queue, a command on a connection that is not ready fails at once.
     let answer: ActivityReportAnswer;
     try {
       answer = await this.store.recordOrganic(report.userId, events);
     } catch (error) {
       throw new AdfunnelError(
         'unavailable',
-        `user activity store did not take the report (${(error as Error).message}); send it again: events already folded count once`,
+        `user activity store did not take the report (${(error as Error).message}); nothing was folded, send the report again`,
       );
     }
     // The user's next ad request reads the new state, not a cached one.
@@ -95,8 +88,8 @@ function resolveEvent(event: ActivityReport['events'][number], i: number, now: n
     );
   }
   if (event.type === 'engagement') {
-    const categoryIndex = CATEGORY_INDEX.get(event.category);
-    if (categoryIndex === undefined || categoryIndex >= TOPIC_COUNT) {
+    const categoryIndex = (TOPICS as readonly string[]).indexOf(event.category);
+    if (categoryIndex < 0) {
       throw new AdfunnelError(
         'invalid_request',
         `events[${i}].category "${event.category}" is not a category of the taxonomy; known: ${TOPICS.join(', ')}`,
