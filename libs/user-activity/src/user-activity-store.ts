@@ -16,6 +16,7 @@ import {
   checkHalfLife,
   foldEngagement,
   foldEvent,
+  foldQuery,
   normalizeQuery,
 } from './user-activity.js';
 
@@ -166,9 +167,7 @@ export class UserActivityStore {
         foldEngagement(null, event.categoryIndex, event.at, this.halfLifeMs);
         args.push(event.id, event.type, event.at, event.categoryIndex);
       } else {
-        if (!Number.isSafeInteger(event.at) || event.at < 0) {
-          throw new RangeError(`search time must be epoch ms >= 0, got ${event.at}`);
-        }
+        foldQuery(null, event.query, event.at, this.halfLifeMs);
         if (normalizeQuery(event.query) !== event.query) {
           throw new RangeError(`search query must be normalized (normalizeQuery), got "${event.query}"`);
         }
