@@ -5,3 +5,4 @@ export * from './feature-builder.js';
 export * from './interest-profile.js';
 export * from './text-tokens.js';
 export * from './two-tower-spec.js';
+export * from './category-mixture.js';
