@@ -34,13 +34,15 @@ export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
 
 /**
- * Where a retrieval candidate came from: personalized nearest neighbours (`ann` through HNSW, `exact`
+ * Where a retrieval candidate came from: `interest` (the user's category affinity over each ad's
+ * category mixture read from its image, exact), personalized nearest neighbours (`ann` through HNSW, `exact`
  * when the eligible set is small enough to scan), `popular` (prior value per impression, the cold-start
  * list), `query` (the search query or context item embedded and searched), `lexical` (the query's words
  * matched against ad text), `context` (ads like the item the ads are shown next to), `trending` (recent
  * engagement in the user's country) and `retargeting` (advertisers the user engaged with).
  */
 export const CANDIDATE_SOURCES = [
+  'interest',
   'ann',
   'exact',
   'popular',

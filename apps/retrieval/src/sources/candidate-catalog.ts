@@ -1,7 +1,8 @@
 import type { AdIndex } from '@adfunnel/ad-index';
 import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
-import { TOPIC_COUNT } from '@adfunnel/features';
+import { CategoryMixtureDecoder, EMBEDDING_DIM, TOPIC_COUNT } from '@adfunnel/features';
 import { BUILD_SLICE_MS, runInSlices, runToEnd, sliceClock } from './build-slices.js';
+import { InterestPostings } from './interest-postings.js';
 import { LexicalIndex, type LexicalIndexOptions } from './lexical-index.js';
 
 /** What the candidate sources read of one catalog ad. */
@@ -43,8 +44,10 @@ const ELIGIBLE_CACHE_SIZE = 64;
 /**
  * Everything the candidate sources search, built from one catalog snapshot next to its AdIndex and
  * swapped in with it: the index, a lexical index over ad titles and texts, each ad's unit embedding
- * (every catalog ad, so a paused ad still works as a related-items context or a recent engagement)
- * and the ads of each advertiser. Immutable once built; retrieval builds each in slices (buildInSlices).
+ * (every catalog ad, so a paused ad still works as a related-items context or a recent engagement),
+ * the ads of each advertiser, and each ad's category mixture decoded from its embedding with the lists
+ * the `interest` source walks (InterestPostings). Immutable once built; retrieval builds each in
+ * slices (buildInSlices).
  */
 export class CandidateCatalog {
   private readonly eligibleSets = new Map<string, ReadonlyMap<number, number>>();
@@ -59,6 +62,8 @@ export class CandidateCatalog {
     private readonly byCampaign: ReadonlyMap<number, readonly number[]>,
     private readonly centroids: readonly (Float32Array | null)[],
     private readonly inactiveCampaigns: readonly CatalogCampaign[],
+    /** Null when the catalog's embeddings are not of EMBEDDING_DIM (the mixture decoder's basis). */
+    readonly interests: InterestPostings | null,
   ) {}
 
   static build(
@@ -127,8 +132,28 @@ export class CandidateCatalog {
       sliceMs,
     );
     const centroids = sums.map((sum) => (sum === null ? null : unitOrNull(sum)));
+    let interests: InterestPostings | null = null;
+    if (centroids.every((c) => c === null || c.length === EMBEDDING_DIM)) {
+      const decoder = CategoryMixtureDecoder.fromCentroids(centroids);
+      const mixtures = new Map<number, Float32Array>();
+      n = 0;
+      for (const ad of byId.values()) {
+        if ((++n & 127) === 0 && due()) yield;
+        mixtures.set(ad.id, decoder.decode(ad));
+      }
+      interests = InterestPostings.build(mixtures);
+    }
     const inactive = [...campaigns.values()].filter((c) => !c.servable).map((c) => c.campaign);
-    return new CandidateCatalog(index, lexical, byId, byAdvertiser, byCampaign, centroids, inactive);
+    return new CandidateCatalog(
+      index,
+      lexical,
+      byId,
+      byAdvertiser,
+      byCampaign,
+      centroids,
+      inactive,
+      interests,
+    );
   }
 
   /**

@@ -100,6 +100,44 @@ describe(CandidateSources.name, () => {
   const product = (ad: CatalogAd) => ad.title.split(': ')[1];
   const someProduct = product(ads[0]);
 
+  describe('interest', () => {
+    it('answers the eligible ads of highest affinity over their decoded category mixture, best first', () => {
+      const answer = run('interest');
+
+      expect(answer.candidates.adIds).toHaveLength(50);
+      expect(answer.candidates.sources.every((s) => s === 'interest')).toBe(true);
+      const { adIds, scores } = answer.candidates;
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+      adIds.forEach((adId, i) => {
+        const mixture = catalog.interests!.mixture(adId)!;
+        const match = mixture.reduce((sum, w, c) => sum + w * user.interests[c], 0);
+        expect(scores[i]).toBeCloseTo(match, 5);
+      });
+      // Every eligible ad left out scores at most the last one kept (up to the unposted weights).
+      const kept = new Set(adIds);
+      for (const ad of ads) {
+        if (kept.has(ad.id) || !eligibleFor(ad, user, new Set())) continue;
+        const mixture = catalog.interests!.mixture(ad.id)!;
+        const match = mixture.reduce((sum, w, c) => sum + w * user.interests[c], 0);
+        expect(match).toBeLessThanOrEqual(scores[scores.length - 1] + 0.01);
+      }
+    });
+
+    it('with overfetch, keeps the best by interest match x prior value', () => {
+      const answer = run('interest', {}, { annOverfetch: 4 });
+      const { scores } = answer.candidates;
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    });
+
+    it('has nothing for a user the funnel has inferred no affinity for', () => {
+      const answer = run('interest', {
+        user: { ...user, interests: new Array<number>(TOPIC_COUNT).fill(0) },
+      });
+      expect(answer.candidates.adIds).toEqual([]);
+      expect(answer.note).toBe('no affinity inferred yet');
+    });
+  });
+
   describe('ann (personalized)', () => {
     const recent = ads.filter((ad) => eligibleFor(ad, user, new Set())).slice(0, 3);
     // No category stands out (each below MIN_INTEREST_AFFINITY): one vector, from the recent ads.

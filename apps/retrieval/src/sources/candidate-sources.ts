@@ -60,6 +60,8 @@ export class CandidateSources {
     return (source, k = base.k) => {
       const input = k === base.k ? base : { ...base, k: Math.min(k, base.k) };
       switch (source) {
+        case 'interest':
+          return this.interest(input);
         case 'ann':
           return this.personalized(input);
         case 'lexical':
@@ -115,6 +117,39 @@ export class CandidateSources {
       sources.push(lists[best].sources[i]);
     }
     return { candidates: { adIds, scores, sources }, note: `${basis} (${interests.length})` };
+  }
+
+  /**
+   * The eligible ads most about what the user engages with: the best `k` by Σ_c affinity_c ·
+   * mixture_c(ad), the user's inferred category affinity (from ad clicks, conversions and organic
+   * engagement) over the ad's category mixture decoded from its image (CandidateCatalog.interests),
+   * exact (InterestPostings.top). With ANN_OVERFETCH above 1, the best of that many times `k` by
+   * interest match x prior value.
+   */
+  private interest(input: SourceRequest): SourceAnswer {
+    const { request, catalog, eligible, k } = input;
+    const postings = catalog.interests;
+    if (postings === null)
+      return { candidates: NO_CANDIDATES, note: 'no category mixtures for this catalog' };
+    if (!request.user.interests.some((a) => a > 0)) {
+      return { candidates: NO_CANDIDATES, note: 'no affinity inferred yet' };
+    }
+    const overfetch = this.options.annOverfetch;
+    const found = postings.top(request.user.interests, k * overfetch, eligible.admits);
+    const order = found.adIds.map((adId, i) => ({
+      adId,
+      value: overfetch === 1 ? found.scores[i] : found.scores[i] * eligible.prior(adId),
+    }));
+    if (overfetch > 1) order.sort((a, b) => b.value - a.value || a.adId - b.adId);
+    const kept = order.slice(0, k);
+    return {
+      candidates: {
+        adIds: kept.map((o) => o.adId),
+        scores: kept.map((o) => o.value),
+        sources: kept.map(() => 'interest'),
+      },
+      note: `${found.read} entries read`,
+    };
   }
 
   /** The `k` eligible ads nearest `vector`, re-ordered by similarity x prior value over ANN_OVERFETCH x k. */
