@@ -74,6 +74,42 @@ describe(buildFeatureMatrix.name, () => {
     expect(sut[second + O['cross.category_exposure'] + 1]).toBeCloseTo(Math.log1p(1));
   });
 
+  it("writes the ad's category mixture and the user's affinity over it", () => {
+    const mixture = new Float32Array(TOPIC_COUNT);
+    mixture[topicIndex('electronics')] = 0.25;
+    mixture[topicIndex('garden')] = 0.75;
+    const interests = new Float32Array(TOPIC_COUNT);
+    interests[topicIndex('electronics')] = 0.6;
+    interests[topicIndex('garden')] = 0.4;
+    const sut = buildFeatureMatrix(
+      {
+        user: { ...user, interests },
+        surface: 'home_feed',
+        categoryMixtures: new Map([[hose.id!, oneHot(topicIndex('sports'), TOPIC_COUNT)]]),
+      },
+      [{ ...earbuds, categoryMixture: mixture }, hose],
+    );
+    const second = FEATURE_SPEC.dim;
+    const mixtureOf = (at: number) =>
+      Array.from(sut.subarray(at + O['ad.category_mixture'], at + O['ad.category_mixture'] + TOPIC_COUNT));
+    expect(mixtureOf(0)).toEqual(Array.from(mixture));
+    expect(sut[O['cross.interest_match']]).toBeCloseTo(0.25 * 0.6 + 0.75 * 0.4);
+    expect(sut[O['cross.category_affinity']]).toBeCloseTo(0.6);
+    // Without its own, the ad's mixture is the request's of its id.
+    expect(mixtureOf(second)).toEqual(Array.from(oneHot(topicIndex('sports'), TOPIC_COUNT)));
+    expect(sut[second + O['cross.interest_match']]).toBe(0);
+  });
+
+  it('takes the one-hot of the declared category for the mixture of an ad without one', () => {
+    const sut = buildFeatureMatrix({ user, surface: 'home_feed' }, [earbuds, hose]);
+    const at = O['ad.category_mixture'];
+    expect(Array.from(sut.subarray(at, at + TOPIC_COUNT))).toEqual(Array.from(affinityFor('electronics')));
+    expect(sut[O['cross.interest_match']]).toBe(sut[O['cross.category_affinity']]);
+    expect(() =>
+      buildFeatureMatrix({ user, surface: 'home_feed' }, [{ ...earbuds, categoryMixture: [1] }]),
+    ).toThrow('ad category mixture has 1 entries, expected 16');
+  });
+
   it('marks the ad and the advertiser the user engaged with, and the cosine to what they engaged with', () => {
     const sut = buildFeatureMatrix({ user, surface: 'home_feed', recentAds: [earbuds] }, [earbuds, hose]);
     const second = FEATURE_SPEC.dim;
@@ -123,12 +159,13 @@ describe(buildFeatureMatrix.name, () => {
 
 describe(featureRequestOf.name, () => {
   it('looks up the recently engaged ads that still exist and the context item', () => {
-    const ad = (id: number): AdFeatureInput => ({
+    const ad = (id: number): AdFeatureInput & { id: number } => ({
       id,
       categoryIndex: 0,
       embedding: oneHot(id, EMBEDDING_DIM),
     });
-    const catalog = new Map([5, 6, 7].map((id) => [id, ad(id)]));
+    const ads = [5, 6, 7].map(ad);
+    const catalog = { ads, byId: new Map(ads.map((a) => [a.id, a])) };
     const user = {
       interests: new Float32Array(TOPIC_COUNT),
       device: 'mobile' as const,
@@ -147,6 +184,19 @@ describe(featureRequestOf.name, () => {
     expect(sut.recentAds).toEqual([ad(7), ad(5)]);
     expect(sut.contextAd).toEqual(ad(6));
   });
+
+  it("carries the catalog's category mixtures, decoded once per snapshot", () => {
+    const ads = [0, 1, 2].map((id) => ({ id, categoryIndex: id, embedding: oneHot(id, EMBEDDING_DIM) }));
+    const catalog = { ads, byId: new Map(ads.map((a) => [a.id, a])) };
+    const cold = { interests: new Float32Array(TOPIC_COUNT), device: 'mobile' as const, known: false };
+    const mixturesOf = (c: typeof catalog) => featureRequestOf(cold, 'home_feed', {}, c).categoryMixtures;
+
+    const sut = mixturesOf(catalog);
+
+    expect(Array.from(sut!.get(1)!)).toEqual(Array.from(oneHot(1, TOPIC_COUNT)));
+    expect(mixturesOf(catalog)).toBe(sut);
+    expect(mixturesOf({ ...catalog, ads: [...ads] })).not.toBe(sut);
+  });
 });
 
 describe(featureSpecFingerprint.name, () => {
@@ -157,5 +207,14 @@ describe(featureSpecFingerprint.name, () => {
       groups: [...FEATURE_SPEC.groups, { name: 'x', dim: 1, description: '' }],
     };
     expect(featureSpecFingerprint(changed)).not.toBe(featureSpecFingerprint());
+  });
+});
+
+describe('FEATURE_SPEC', () => {
+  it('is v3: v2 (84 floats) with the category mixture and the interest match, 101 floats', () => {
+    expect(FEATURE_SPEC.version).toBe(3);
+    expect(FEATURE_SPEC.dim).toBe(84 + TOPIC_COUNT + 1);
+    expect(O['ad.category_mixture']).toBe(O['ad.category'] + TOPIC_COUNT);
+    expect(O['cross.interest_match']).toBe(O['cross.category_affinity'] + 1);
   });
 });

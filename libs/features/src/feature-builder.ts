@@ -1,6 +1,8 @@
 import type { Device, Surface } from '@adfunnel/contracts';
 import { DEVICES, SURFACES } from '@adfunnel/contracts';
 import { EMBEDDING_DIM } from './content-embedding.js';
+import { interestMatch } from './category-mixture.js';
+import { type MixtureCatalogAd, categoryMixturesOf } from './category-mixtures-of.js';
 import { FEATURE_OFFSETS, FEATURE_SPEC } from './feature-spec.js';
 import { queryWordCoverage, textTokens } from './text-tokens.js';
 import { TOPIC_COUNT } from './topics.js';
@@ -32,6 +34,18 @@ export interface AdFeatureInput {
   advertiserId?: number;
   title?: string;
   text?: string;
+  /**
+   * How much of each category of TOPICS the ad is about (TOPIC_COUNT entries, summing to 1), as
+   * CategoryMixtureDecoder decodes it over the catalog. Absent: the request's `categoryMixtures` of
+   * the ad id, and without one the one-hot of `categoryIndex`, so a caller without a catalog still
+   * builds rows (then `cross.interest_match` equals `cross.category_affinity`).
+   */
+  categoryMixture?: ArrayLike<number>;
+}
+
+/** The decoded category mixtures of a catalog's ads by id: categoryMixturesOf(snapshot.ads). */
+export interface MixtureLookup {
+  get(id: number): ArrayLike<number> | undefined;
 }
 
 /** Everything about one request the feature rows are built from, apart from the ads. */
@@ -44,6 +58,8 @@ export interface FeatureRequest {
   contextAd?: Pick<AdFeatureInput, 'categoryIndex' | 'embedding'> | undefined;
   /** The catalog ads of `user.activity.recentAdIds` that still exist, most recent first. */
   recentAds?: readonly Pick<AdFeatureInput, 'embedding'>[] | undefined;
+  /** The category mixture of an ad without its own `categoryMixture`, by ad id. */
+  categoryMixtures?: MixtureLookup | undefined;
 }
 
 /** How a request finds ads by id: a catalog snapshot's `byId`. */
@@ -51,24 +67,33 @@ export interface AdLookup<A extends AdFeatureInput> {
   get(id: number): A | undefined;
 }
 
+/** What a request's features read of a catalog snapshot: its ads (for the mixtures) and `byId`. */
+export interface FeatureCatalog<A extends AdFeatureInput & MixtureCatalogAd> {
+  readonly ads: readonly A[];
+  readonly byId: AdLookup<A>;
+}
+
 /**
  * The FeatureRequest of a user context (as the gateway builds it) with the catalog lookups done:
- * the recently engaged ads and the context item. Ranking and the served-record writer both build
- * it this way, so the logged rows are the rows ranking scored.
+ * the recently engaged ads, the context item, and the ads' category mixtures (categoryMixturesOf the
+ * snapshot's ads: decoded once per snapshot). Ranking and the served-record writer both build it
+ * this way from the same snapshot, so the logged rows are the rows ranking scored.
  */
-export function featureRequestOf<A extends AdFeatureInput>(
+export function featureRequestOf<A extends AdFeatureInput & MixtureCatalogAd>(
   user: UserFeatureInput,
   surface: Surface,
   options: { query?: string | undefined; contextAdId?: number | undefined },
-  ads: AdLookup<A>,
+  catalog: FeatureCatalog<A>,
 ): FeatureRequest {
+  const { byId } = catalog;
   const recentAds: A[] = [];
   for (const id of user.activity?.recentAdIds ?? []) {
-    const ad = ads.get(id);
+    const ad = byId.get(id);
     if (ad) recentAds.push(ad);
   }
-  const contextAd = options.contextAdId === undefined ? undefined : ads.get(options.contextAdId);
-  return { user, surface, query: options.query, contextAd, recentAds };
+  const contextAd = options.contextAdId === undefined ? undefined : byId.get(options.contextAdId);
+  const categoryMixtures = categoryMixturesOf(catalog.ads);
+  return { user, surface, query: options.query, contextAd, recentAds, categoryMixtures };
 }
 
 const O = FEATURE_OFFSETS as Record<
@@ -78,9 +103,11 @@ const O = FEATURE_OFFSETS as Record<
   | 'ctx.device'
   | 'ctx.surface'
   | 'ad.category'
+  | 'ad.category_mixture'
   | 'ad.embedding'
   | 'cross.recent_cosine'
   | 'cross.category_affinity'
+  | 'cross.interest_match'
   | 'cross.category_exposure'
   | 'cross.engaged'
   | 'cross.query_match'
@@ -149,6 +176,19 @@ export function buildFeatureMatrix(
       throw new RangeError(`ad category index ${c} outside 0..${TOPIC_COUNT - 1}`);
     }
     out[row + O['ad.category'] + c] = 1;
+    const mixture =
+      ad.categoryMixture ?? (ad.id === undefined ? undefined : request.categoryMixtures?.get(ad.id));
+    if (mixture) {
+      if (mixture.length !== TOPIC_COUNT) {
+        throw new RangeError(`ad category mixture has ${mixture.length} entries, expected ${TOPIC_COUNT}`);
+      }
+      const mixAt = row + O['ad.category_mixture'];
+      for (let k = 0; k < TOPIC_COUNT; k++) out[mixAt + k] = mixture[k];
+      out[row + O['cross.interest_match']] = interestMatch(user.interests, mixture);
+    } else {
+      out[row + O['ad.category_mixture'] + c] = 1;
+      out[row + O['cross.interest_match']] = user.interests[c]!;
+    }
     const embAt = row + O['ad.embedding'];
     for (let d = 0; d < EMBEDDING_DIM; d++) out[embAt + d] = ad.embedding[d];
     if (recent) out[row + O['cross.recent_cosine']] = dotAt(ad.embedding, recent);

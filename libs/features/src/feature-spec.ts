@@ -20,7 +20,8 @@ export interface FeatureSpec {
 /**
  * Only what a real ad server sees: the user's declared context and logged activity (libs/contracts
  * UserActivity), the request's query and context item, and what the advertiser provided (category,
- * text, the image's visual embedding). Decayed counts enter as log1p.
+ * text, the image's visual embedding) and what is derived from it over the catalog (the category
+ * mixture decoded from the embedding). Decayed counts enter as log1p.
  */
 const groups: FeatureGroup[] = [
   { name: 'user.affinity', dim: TOPIC_COUNT, description: 'category affinity inferred from activity' },
@@ -33,6 +34,12 @@ const groups: FeatureGroup[] = [
   { name: 'ctx.device', dim: DEVICES.length, description: 'one-hot over DEVICES' },
   { name: 'ctx.surface', dim: SURFACES.length, description: 'one-hot over SURFACES' },
   { name: 'ad.category', dim: TOPIC_COUNT, description: 'one-hot of the ad category over TOPICS' },
+  {
+    name: 'ad.category_mixture',
+    dim: TOPIC_COUNT,
+    description:
+      "how much of each category of TOPICS the ad is about, decoded from its embedding over the catalog's category centroids (CategoryMixtureDecoder); the one-hot of its category without a catalog",
+  },
   { name: 'ad.embedding', dim: EMBEDDING_DIM, description: 'visual embedding of the ad image' },
   {
     name: 'cross.recent_cosine',
@@ -40,6 +47,12 @@ const groups: FeatureGroup[] = [
     description: "ad embedding . mean embedding of the user's recently engaged ads (0 without any)",
   },
   { name: 'cross.category_affinity', dim: 1, description: "the user's affinity for the ad category" },
+  {
+    name: 'cross.interest_match',
+    dim: 1,
+    description:
+      "the user's affinity over the ad's category mixture: interestMatch(user.affinity, ad.category_mixture)",
+  },
   {
     name: 'cross.category_exposure',
     dim: 2,
@@ -65,7 +78,7 @@ const groups: FeatureGroup[] = [
 /** The single definition of the ranking model's input, used by serving and by training data. */
 export const FEATURE_SPEC: FeatureSpec = {
   name: 'adfunnel-ranking-features',
-  version: 2,
+  version: 3,
   groups,
   dim: groups.reduce((sum, g) => sum + g.dim, 0),
   vocabularies: { topics: TOPICS, devices: DEVICES, surfaces: SURFACES },

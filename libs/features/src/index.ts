@@ -6,3 +6,4 @@ export * from './interest-profile.js';
 export * from './text-tokens.js';
 export * from './two-tower-spec.js';
 export * from './category-mixture.js';
+export * from './category-mixtures-of.js';
