@@ -65,13 +65,15 @@ describe(RankingService.name, () => {
     expect(response.pCtr).toHaveLength(4);
     expect(response.pCvr).toHaveLength(4);
     for (const p of [...response.pCtr, ...response.pCvr]) expect(p > 0 && p < 1).toBe(true);
-    const byId = new Map(catalogAds().map((ad) => [ad.id, ad]));
+    // The same catalog loaded anew: its category mixtures are decoded again, to the same values.
+    const ads = catalogAds();
+    const byId = new Map(ads.map((ad) => [ad.id, ad]));
     const expected = buildFeatureMatrix(
       featureRequestOf(
         request.user,
         'search',
         { query: request.query, contextAdId: request.contextAdId },
-        byId,
+        { ads, byId },
       ),
       request.adIds.map((id) => byId.get(id)!),
     );

@@ -5,11 +5,12 @@ import {
   FEATURE_SPEC,
   assertInterestProfile,
   buildFeatureMatrix,
+  categoryMixturesOf,
   featureRequestOf,
   featureSpecFingerprint,
 } from '@adfunnel/features';
 import { assertBeforeDeadline } from '@adfunnel/platform';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { ServingCalibration } from './calibration/serving-calibration.service.js';
 import { RankingModelService } from './ranking-model.service.js';
 import { ShadowModelService } from './shadow/shadow-model.service.js';
@@ -17,16 +18,31 @@ import { ShadowModelService } from './shadow/shadow-model.service.js';
 const LISTED_UNKNOWN_IDS = 10;
 
 @Injectable()
-export class RankingService {
+export class RankingService implements OnModuleDestroy {
   private readonly logger = new Logger(RankingService.name);
   private readonly featureSpec = featureSpecFingerprint();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
     private readonly model: RankingModelService,
     private readonly shadow: ShadowModelService,
     @Optional() private readonly calibration?: ServingCalibration,
-  ) {}
+  ) {
+    // The ads' category mixtures are decoded once per snapshot (~0.15 s for 10,000 ads), as it is
+    // swapped in, before any request sees it; a snapshot loaded earlier is decoded by its first request.
+    this.unsubscribe = catalog.onChange((snapshot) => {
+      const started = performance.now();
+      categoryMixturesOf(snapshot.ads);
+      this.logger.log(
+        `category mixtures of catalog ${snapshot.version} decoded in ${(performance.now() - started).toFixed(0)} ms`,
+      );
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
 
   async score(request: ScoreRequest, now = Date.now()): Promise<ScoreResponse> {
     const { requestId, user, adIds } = request;
@@ -57,7 +73,7 @@ export class RankingService {
         { interests: user.interests, device: user.device, known: user.known, activity: user.activity },
         request.surface,
         { query: request.query, contextAdId: request.contextAdId },
-        snapshot.byId,
+        snapshot,
       ),
       ads,
     );

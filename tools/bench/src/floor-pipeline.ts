@@ -5,6 +5,7 @@ import {
   FEATURE_SPEC,
   TOPIC_COUNT,
   buildFeatureMatrix,
+  categoryMixturesOf,
   featureRequestOf,
   wordsAndBigrams,
 } from '@adfunnel/features';
@@ -67,14 +68,17 @@ export class FloorPipeline {
 
   private constructor(
     private readonly index: AdIndex,
-    private readonly byId: ReadonlyMap<number, CatalogAd>,
+    private readonly catalog: { ads: readonly CatalogAd[]; byId: ReadonlyMap<number, CatalogAd> },
     private readonly unitEmbeddings: ReadonlyMap<number, Float32Array>,
     private readonly centroids: readonly (Float32Array | null)[],
     private readonly postings: ReadonlyMap<string, Postings>,
     private readonly model: OnnxWorkerPool,
   ) {}
 
-  /** Builds the index, the embeddings, the category centroids and the word postings of `ads` (not timed). */
+  /**
+   * Builds the index, the embeddings, the category centroids, the category mixtures and the word
+   * postings of `ads` (not timed).
+   */
   static build(ads: readonly CatalogAd[], model: OnnxWorkerPool, options: FloorOptions = {}): FloorPipeline {
     const index = AdIndex.build(ads, {
       catalogVersion: 'bench-floor',
@@ -108,7 +112,8 @@ export class FloorPipeline {
       postings.set(term, { ids: Int32Array.from(ids), idf });
     }
     const centroids = sums.map((sum) => (sum === null ? null : unit(sum)));
-    return new FloorPipeline(index, byId, unitEmbeddings, centroids, postings, model);
+    categoryMixturesOf(ads); // decoded once per catalog, as ranking does on a catalog change
+    return new FloorPipeline(index, { ads, byId }, unitEmbeddings, centroids, postings, model);
   }
 
   get indexSize(): number {
@@ -118,13 +123,13 @@ export class FloorPipeline {
   async serve(request: AdRequestInput, user: UserContext): Promise<FloorAnswer> {
     const adIds = this.retrieve(request, user);
     if (adIds.length === 0) return { candidates: 0, winners: 0 };
-    const ads = adIds.map((id) => this.byId.get(id)!);
+    const ads = adIds.map((id) => this.catalog.byId.get(id)!);
     const features = buildFeatureMatrix(
       featureRequestOf(
         { interests: user.interests, device: user.device, known: user.known, activity: user.activity },
         request.surface,
         { query: request.query, contextAdId: request.contextAdId },
-        this.byId,
+        this.catalog,
       ),
       ads,
     );

@@ -2,7 +2,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { FEATURE_OFFSETS, FEATURE_SPEC, featureSpecFingerprint } from '@adfunnel/features';
+import {
+  CategoryMixtureDecoder,
+  EMBEDDING_DIM,
+  FEATURE_OFFSETS,
+  FEATURE_SPEC,
+  TOPIC_COUNT,
+  featureSpecFingerprint,
+  interestMatch,
+} from '@adfunnel/features';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
 import {
   DEFAULT_SAMPLING,
@@ -75,6 +83,30 @@ describe(generateClickDataset.name, () => {
       }
     }
     expect(unknown / sut.rows).toBeCloseTo(DEFAULT_SAMPLING.coldStartShare, 1);
+  });
+
+  it("carries each ad's category mixture decoded from the catalog's categories and embeddings alone", () => {
+    const sut = generateClickDataset({ marketplace: SPEC, rows: 300, seed: 5, split: 'train' }, market);
+    const decoder = CategoryMixtureDecoder.fromAds(
+      market.ads.map(({ categoryIndex, embedding }) => ({ categoryIndex, embedding })),
+    );
+    const dim = FEATURE_SPEC.dim;
+    const at = (name: string, r: number) => r * dim + FEATURE_OFFSETS[name];
+    let mixed = 0;
+    for (let r = 0; r < sut.rows; r++) {
+      const embedding = sut.features.subarray(at('ad.embedding', r), at('ad.embedding', r) + EMBEDDING_DIM);
+      const ad = market.ads.find((a) => a.embedding.every((x, d) => x === embedding[d]))!;
+      const mixture = sut.features.subarray(
+        at('ad.category_mixture', r),
+        at('ad.category_mixture', r) + TOPIC_COUNT,
+      );
+      expect(Array.from(mixture)).toEqual(Array.from(decoder.decode(ad)));
+      const affinity = sut.features.subarray(at('user.affinity', r), at('user.affinity', r) + TOPIC_COUNT);
+      expect(sut.features[at('cross.interest_match', r)]).toBeCloseTo(interestMatch(affinity, mixture), 6);
+      if (mixture[ad.categoryIndex] < 1) mixed++;
+    }
+    // Most ads are about more than their declared category.
+    expect(mixed / sut.rows).toBeGreaterThan(0.5);
   });
 
   it('rejects bad sizes and shares with a message', () => {

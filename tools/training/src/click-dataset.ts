@@ -1,5 +1,11 @@
 import { DEVICES, type Device, SURFACES, type Surface, type UserActivity } from '@adfunnel/contracts';
-import { FEATURE_SPEC, TOPIC_COUNT, buildFeatureMatrix } from '@adfunnel/features';
+import {
+  FEATURE_SPEC,
+  type MixtureLookup,
+  TOPIC_COUNT,
+  buildFeatureMatrix,
+  categoryMixturesOf,
+} from '@adfunnel/features';
 import { categoryAffinity, emptyUserActivity } from '@adfunnel/user-activity';
 import {
   type MarketplaceSpec,
@@ -55,12 +61,20 @@ export class MarketplaceSample {
   readonly users: SimUser[];
   readonly ads: SimAd[];
   readonly adsByCategory: number[][];
+  /**
+   * The ads' category mixtures as serving decodes them from its catalog (categoryMixturesOf): from
+   * what the catalog holds of each ad, its declared category and embedding, never its latent topics.
+   */
+  readonly categoryMixtures: MixtureLookup;
 
   constructor(readonly spec: MarketplaceSpec) {
     this.users = Array.from({ length: spec.users }, (_, i) => userAt(spec, i));
     this.ads = Array.from({ length: spec.ads }, (_, i) => adAt(spec, i));
     this.adsByCategory = Array.from({ length: TOPIC_COUNT }, () => []);
     this.ads.forEach((ad, i) => this.adsByCategory[ad.categoryIndex].push(i));
+    this.categoryMixtures = categoryMixturesOf(
+      this.ads.map(({ id, categoryIndex, embedding }) => ({ id, categoryIndex, embedding })),
+    );
   }
 }
 
@@ -107,6 +121,7 @@ export function generateClickDataset(
           ...(history ? { activity: history.activity } : {}),
         },
         surface,
+        categoryMixtures: market.categoryMixtures,
         ...(history ? { recentAds: history.recentAds } : {}),
         ...requestContext(rng, market, user, surface),
       },

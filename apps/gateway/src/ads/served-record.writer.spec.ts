@@ -236,7 +236,7 @@ describe(ServedRecordWriter.name, () => {
         { interests: user.interests, device: 'desktop', known: true, activity: user.activity },
         'search',
         { query: request.query, contextAdId: request.contextAdId },
-        new Map(ads.map((ad) => [ad.id, ad])),
+        { ads, byId: new Map(ads.map((ad) => [ad.id, ad])) },
       ),
       ads,
     );

@@ -16,6 +16,7 @@ import {
 import {
   FEATURE_SPEC,
   buildFeatureMatrix,
+  categoryMixturesOf,
   featureRequestOf,
   featureSpecFingerprint,
 } from '@adfunnel/features';
@@ -86,6 +87,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
   private waiting: PendingRecord[] = [];
   private adding: Promise<void> | undefined;
   private readonly withdrawals = new Set<Promise<void>>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
@@ -109,6 +111,9 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
     this.outcomes = Object.fromEntries(
       SERVED_RECORD_OUTCOMES.map((outcome) => [outcome, startAtZero(counter.labels(outcome))]),
     ) as Record<RecordOutcome, Counter.Internal>;
+    // The feature rows are built before the answer: the ads' category mixtures are decoded once per
+    // snapshot as it is swapped in, as ranking does, not by the first request that logs its rows.
+    this.unsubscribe = catalog.onChange((snapshot) => void categoryMixturesOf(snapshot.ads));
   }
 
   async onModuleInit(): Promise<void> {
@@ -124,6 +129,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe();
     await this.adding;
     await Promise.all(this.withdrawals);
     await this.queue.close().catch(() => undefined);
@@ -410,7 +416,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
         { interests, device, known, activity },
         request.surface,
         { query: request.query, contextAdId: request.contextAdId },
-        snapshot.byId,
+        snapshot,
       ),
       adInputs as CatalogAd[],
     );
