@@ -27,9 +27,17 @@ MODALITIES = {
         "cross.engaged",
         "cross.recent_cosine",
     ],
-    "affinity": ["user.affinity", "cross.category_affinity"],
-    "visual": ["ad.embedding", "cross.recent_cosine", "cross.context"],
+    # cross.interest_match is the affinity over the mixture decoded from the embedding: both reveal it.
+    "affinity": ["user.affinity", "cross.category_affinity", "cross.interest_match"],
+    "visual": [
+        "ad.embedding",
+        "ad.category_mixture",
+        "cross.recent_cosine",
+        "cross.interest_match",
+        "cross.context",
+    ],
     "category": ["ad.category"],
+    "category mixture": ["ad.category_mixture", "cross.interest_match"],
     "query text": ["cross.query_match"],
     "context item": ["cross.context"],
 }
