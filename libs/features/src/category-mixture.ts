@@ -21,9 +21,10 @@ const TOLERANCE = 1e-5;
  * Why: an ad is rarely about one category (a running watch is sports and electronics), and a user's
  * affinity for its declared category alone misses the rest. Against the simulator, with the users'
  * true interests, Σ_c interest_c · mixture_c(ad) finds 80% of the 200 ads of highest true affinity
- * where the declared category's affinity finds 30% and the cosine to the affinity-weighted centroid
- * 28% (2,000 demo ads, 500 users). The non-negativity is most of it: unconstrained least squares
- * finds 49%.
+ * where the declared category's affinity finds 29% and the cosine to the affinity-weighted centroid
+ * 28%; with the affinity serving infers from 6 organic engagements, 40-44% against 15-17% and 12-14%
+ * (the 10,000 demo ads, 500 users: `npm run retrieval-eval:mixture`). The non-negativity is most of
+ * it: unconstrained least squares finds 49% (measured once, outside the tool).
  */
 export class CategoryMixtureDecoder {
   /** Gram matrix of the centroids, TOPIC_COUNT x TOPIC_COUNT row-major (0 rows for absent ones). */
