@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util';
 import { AdIndex, TopK } from '@adfunnel/ad-index';
 import { simulatedCatalogAds } from '@adfunnel/catalog-seed';
 import { COUNTRIES, SURFACES, type CandidatesRequest, type UserContext } from '@adfunnel/contracts';
+import { CategoryMixtureDecoder, TOPIC_COUNT } from '@adfunnel/features';
 import { RetrievalConfigSchema } from '@adfunnel/retrieval/dist/config.js';
 import type { IndexLifecycleService } from '@adfunnel/retrieval/dist/index/index-lifecycle.service.js';
 import { RetrievalService } from '@adfunnel/retrieval/dist/retrieval.service.js';
 import { CandidateCatalog } from '@adfunnel/retrieval/dist/sources/candidate-catalog.js';
 import { CandidateSources } from '@adfunnel/retrieval/dist/sources/candidate-sources.js';
+import { InterestPostings } from '@adfunnel/retrieval/dist/sources/interest-postings.js';
 import { TrendingAds } from '@adfunnel/retrieval/dist/sources/trending-ads.js';
 import { ActivityUserQueryVector } from '@adfunnel/retrieval/dist/sources/user-query-vector.js';
 import { DEMO_MARKETPLACE, Rng, adAt, userAt } from '@adfunnel/simulator';
@@ -21,8 +23,9 @@ import { pickQuery } from './request-mix.js';
 
 const HELP = `adfunnel retrieval sources bench - CPU per request of retrieval's stage work, in-process
 
-Usage: npm run bench:sources -- [--ads 2000,10000] [--excluded 0,20] [--requests 600] [--rounds 9]
-                                [--limit 200] [--headroom 1.5] [--exact-threshold 4000] [--json]
+Usage: npm run bench:sources -- [--mode headroom|quotas|build] [--ads 2000,10000] [--excluded 0,20]
+                                [--requests 600] [--rounds 9] [--limit 200] [--headroom 1.5]
+                                [--exact-threshold 4000] [--json]
 
 Per catalog size: the demo marketplace (DEMO_MARKETPLACE, 200 advertisers, 600 campaigns) cut to
 --ads ads, its AdIndex with the retrieval service's defaults (efSearch 128, exact threshold 4000)
@@ -41,7 +44,27 @@ Prints, per configuration, the median over rounds of the CPU per request (proces
 system) and of the per-request wall p50, the ratio current / baseline, and how many answers were the
 same ad ids in the same order, and the mean share of baseline ads the current answer kept. Where
 requests fall in exactly scanned buckets, it also times the index's exact search of those buckets
-against the heap scan it replaced (a TopK push per eligible ad), k 120 and 200, CPU per scan.`;
+against the heap scan it replaced (a TopK push per eligible ad), k 120 and 200, CPU per scan.
+
+--mode quotas: the same catalogs and --requests home-feed requests (no campaigns excluded), answered
+with --headroom under four home-feed quota sets, interleaved round by round (QUOTA_SETS below:
+the default, the interest source at 0.45 in front of the default's others, interest alone, ann
+alone); prints the medians of CPU per request and of the per-request wall p50, the ratio to the
+default, the mean candidates and the mean share labelled interest.
+
+--mode build: CandidateCatalog.build of the demo marketplace cut to --ads ads (default 10000,100000),
+--rounds times, and interleaved with it the build's mixture step on its own (the decoder from the
+centroids, every ad decoded, InterestPostings.build), CPU ms medians; the build without the mixture
+is the difference. Its AdIndex holds the first 1,000 ads only: the build keeps the index, it does not
+read it.`;
+
+/** --mode quotas: the home-feed quota sets compared (RETRIEVAL_QUOTAS_HOME_FEED; '' = DEFAULT_QUOTAS). */
+const QUOTA_SETS = [
+  { name: 'default', quotas: '' },
+  { name: 'interest-mix', quotas: 'interest:0.45,ann:0.15,trending:0.15,retargeting:0.1,popular:0.15' },
+  { name: 'interest-only', quotas: 'interest:1' },
+  { name: 'ann-only', quotas: 'ann:1' },
+] as const;
 
 interface Mode {
   readonly name: 'baseline' | 'current';
@@ -51,7 +74,8 @@ interface Mode {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      ads: { type: 'string', default: '2000,10000' },
+      mode: { type: 'string', default: 'headroom' },
+      ads: { type: 'string' },
       requests: { type: 'string', default: '600' },
       rounds: { type: 'string', default: '9' },
       limit: { type: 'string', default: '200' },
@@ -67,7 +91,11 @@ async function main(): Promise<void> {
     return;
   }
   Logger.overrideLogger(false);
-  const sizes = values.ads.split(',').map(Number);
+  const mode = values.mode;
+  if (mode !== 'headroom' && mode !== 'quotas' && mode !== 'build') {
+    throw new RangeError(`--mode must be headroom, quotas or build, got ${mode}`);
+  }
+  const sizes = (values.ads ?? (mode === 'build' ? '10000,100000' : '2000,10000')).split(',').map(Number);
   const requests = Number(values.requests);
   const rounds = Number(values.rounds);
   const limit = Number(values.limit);
@@ -81,6 +109,28 @@ async function main(): Promise<void> {
   }
   const excluded = values.excluded.split(',').map(Number);
   const exactThreshold = Number(values['exact-threshold']);
+  if (mode === 'quotas') {
+    const quotaResults = [];
+    for (const ads of sizes) {
+      quotaResults.push(await benchQuotas(ads, requests, rounds, limit, values.headroom, exactThreshold));
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify(quotaResults)}\n`);
+    else for (const r of quotaResults) process.stdout.write(formatQuotas(r));
+    return;
+  }
+  if (mode === 'build') {
+    const buildResults = sizes.map((ads) => benchBuild(ads, rounds));
+    if (values.json) process.stdout.write(`${JSON.stringify(buildResults)}\n`);
+    else {
+      for (const r of buildResults) {
+        process.stdout.write(
+          `${r.ads} ads, CandidateCatalog.build x ${r.rounds} (CPU ms, medians): build ${r.buildMs}, ` +
+            `mixture step ${r.mixtureMs} (${r.mixtureShare} of it), without the mixture ${r.withoutMixtureMs}\n`,
+        );
+      }
+    }
+    return;
+  }
   const results = [];
   for (const ads of sizes) {
     for (const campaigns of excluded) {
@@ -311,6 +361,189 @@ function exactScanFigures(
   }
   return figures;
 }
+
+/**
+ * --mode quotas: home-feed requests only (the quota sets differ there alone), each quota set a
+ * RetrievalService of its own over the same catalog and sources, interleaved round by round.
+ */
+async function benchQuotas(
+  ads: number,
+  count: number,
+  rounds: number,
+  limit: number,
+  headroom: string,
+  exactThreshold: number,
+) {
+  const spec = { ...DEMO_MARKETPLACE, ads };
+  const catalogAds = simulatedCatalogAds(spec);
+  const index = AdIndex.build(catalogAds, { catalogVersion: 'bench', efSearch: 128, exactThreshold });
+  const catalog = CandidateCatalog.build(index, catalogAds);
+  const lifecycle = { candidates: () => catalog } as unknown as IndexLifecycleService;
+  const trending = new TrendingAds(
+    { trendingAds: (country) => Promise.resolve(trendingList(catalogAds.length, country)) },
+    500,
+    60_000,
+  );
+  await trending.refresh();
+  const reasked = new Map<string, number>();
+  let counting = true;
+  const services = QUOTA_SETS.map(({ name, quotas }) => {
+    const config = RetrievalConfigSchema.parse({
+      RETRIEVAL_SOURCE_HEADROOM: headroom,
+      RETRIEVAL_QUOTAS_HOME_FEED: quotas,
+    });
+    const sources = new CandidateSources(new ActivityUserQueryVector(), trending, {
+      annOverfetch: config.RETRIEVAL_ANN_OVERFETCH,
+      querySeeds: config.RETRIEVAL_QUERY_SEEDS,
+    });
+    // Sources asked again for the whole limit (run without k), per request of the untimed round.
+    const forRequest = sources.forRequest.bind(sources);
+    sources.forRequest = (input) => {
+      const run = forRequest(input);
+      return (source, k) => {
+        if (k === undefined && counting)
+          reasked.set(`${name} ${source}`, (reasked.get(`${name} ${source}`) ?? 0) + 1);
+        return run(source, k);
+      };
+    };
+    return { name, quotas, service: new RetrievalService(lifecycle, sources, config) };
+  });
+  const mix = requestMix(spec, count * SURFACES.length, limit)
+    .filter((r) => r.surface === 'home_feed')
+    .slice(0, count);
+  const cpu = new Map<string, number[]>(services.map((s) => [s.name, []]));
+  const p50 = new Map<string, number[]>(services.map((s) => [s.name, []]));
+  const sizes = new Map<string, number>();
+  const interestShare = new Map<string, number>();
+  for (let round = -1; round < rounds; round++) {
+    const order = round % 2 === 0 ? services : [...services].reverse();
+    // Rotate as well as reverse, so that no set always runs right after the same other one.
+    const start = ((round % services.length) + services.length) % services.length;
+    for (const s of [...order.slice(start), ...order.slice(0, start)]) {
+      const latencies = new Float64Array(mix.length);
+      counting = round === -1;
+      const used0 = process.cpuUsage();
+      let candidates = 0;
+      let interest = 0;
+      for (let i = 0; i < mix.length; i++) {
+        const t = performance.now();
+        const answer = s.service.candidates(mix[i], NOW, NO_EXCLUSIONS);
+        latencies[i] = performance.now() - t;
+        if (round === -1) {
+          candidates += answer.adIds.length;
+          interest +=
+            answer.sources.filter((src) => src === 'interest').length / Math.max(answer.adIds.length, 1);
+        }
+      }
+      const used = process.cpuUsage(used0);
+      if (round === -1) {
+        sizes.set(s.name, round1(candidates / mix.length));
+        interestShare.set(s.name, round3(interest / mix.length));
+        continue;
+      }
+      cpu.get(s.name)!.push((used.user + used.system) / mix.length);
+      p50.get(s.name)!.push(median(Array.from(latencies)) * 1000);
+    }
+  }
+  const base = median(cpu.get('default')!);
+  const baseP50 = median(p50.get('default')!);
+  return {
+    ads,
+    requests: mix.length,
+    rounds,
+    limit,
+    headroom: Number(headroom),
+    known: mix.filter((r) => r.user.known).length,
+    sets: services.map(({ name, quotas }) => {
+      const c = median(cpu.get(name)!);
+      const p = median(p50.get(name)!);
+      return {
+        name,
+        quotas: quotas === '' ? 'DEFAULT_QUOTAS' : quotas,
+        cpuUsPerRequest: round1(c),
+        p50Us: round1(p),
+        cpuRatio: round3(c / base),
+        p50Ratio: round3(p / baseP50),
+        meanCandidates: sizes.get(name) ?? 0,
+        interestShare: interestShare.get(name) ?? 0,
+        reasked: Object.fromEntries(
+          [...reasked]
+            .filter(([key]) => key.startsWith(`${name} `))
+            .map(([key, n]) => [key.slice(name.length + 1), round3(n / mix.length)]),
+        ),
+      };
+    }),
+  };
+}
+
+function formatQuotas(r: Awaited<ReturnType<typeof benchQuotas>>): string {
+  return (
+    `${r.ads} ads, ${r.requests} home-feed requests (${r.known} with activity) x ${r.rounds} rounds, ` +
+    `limit ${r.limit}, headroom ${r.headroom}:\n` +
+    r.sets
+      .map(
+        (s) =>
+          `  ${s.name.padEnd(13)} CPU ${s.cpuUsPerRequest} us/req (x${s.cpuRatio})   p50 ${s.p50Us} us ` +
+          `(x${s.p50Ratio})   ${s.meanCandidates} candidates, ${s.interestShare} interest   ${s.quotas}\n` +
+          `                asked again per request: ${
+            Object.entries(s.reasked)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || 'none'
+          }\n`,
+      )
+      .join('')
+  );
+}
+
+/**
+ * --mode build: CandidateCatalog.build against its mixture step on its own, as the build runs it (the
+ * decoder from the catalog's centroids, every ad's unit embedding decoded, InterestPostings.build),
+ * interleaved, CPU ms.
+ */
+function benchBuild(ads: number, rounds: number) {
+  const catalogAds = simulatedCatalogAds({ ...DEMO_MARKETPLACE, ads });
+  const index = AdIndex.build(catalogAds.slice(0, 1000), { catalogVersion: 'bench' });
+  const built = CandidateCatalog.build(index, catalogAds);
+  // The catalog's own centroids and unit embeddings, what its mixture step decodes from.
+  const basis = Array.from({ length: TOPIC_COUNT }, (_, c) => built.categoryCentroid(c));
+  const units = catalogAds.map((ad) => built.ad(ad.id)!);
+  const build = () => CandidateCatalog.build(index, catalogAds);
+  const mixture = () => {
+    const decoder = CategoryMixtureDecoder.fromCentroids(basis);
+    const mixtures = new Map<number, Float32Array>();
+    for (const ad of units) mixtures.set(ad.id, decoder.decode(ad));
+    return InterestPostings.build(mixtures);
+  };
+  const times = { build: [] as number[], mixture: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of round % 2 === 0
+      ? ([
+          ['build', build],
+          ['mixture', mixture],
+        ] as const)
+      : ([
+          ['mixture', mixture],
+          ['build', build],
+        ] as const)) {
+      const start = process.cpuUsage();
+      run();
+      const used = process.cpuUsage(start);
+      times[name].push((used.user + used.system) / 1000);
+    }
+  }
+  const buildMs = median(times.build);
+  const mixtureMs = median(times.mixture);
+  return {
+    ads,
+    rounds,
+    buildMs: round1(buildMs),
+    mixtureMs: round1(mixtureMs),
+    withoutMixtureMs: round1(buildMs - mixtureMs),
+    mixtureShare: round3(mixtureMs / buildMs),
+  };
+}
+
+const NO_EXCLUSIONS: ReadonlySet<number> = new Set();
 
 const NOW = Date.UTC(2026, 0, 2);
 
