@@ -71,6 +71,18 @@ describe(InterestPostings.name, () => {
     expect(postings.top(one, 100, () => true).read).toBeLessThan(200);
   });
 
+  it('ranks the same with a prior on every category, reading no more of the lists', () => {
+    const sparse = new Array<number>(TOPIC_COUNT).fill(0);
+    sparse[3] = 0.5;
+    sparse[9] = 0.3;
+    const withPrior = sparse.map((a) => a + 0.02);
+    const without = postings.top(sparse, 100, () => true);
+    const withIt = postings.top(withPrior, 100, () => true);
+    expect(withIt.adIds).toEqual(without.adIds);
+    withIt.scores.forEach((s, i) => expect(s).toBeCloseTo(without.scores[i] + 0.02, 5));
+    expect(withIt.read).toBe(without.read);
+  });
+
   it('answers nothing for a user without affinity, and only ads of positive score', () => {
     expect(postings.top(new Array<number>(TOPIC_COUNT).fill(0), 10, () => true).adIds).toEqual([]);
     const one = new Array<number>(TOPIC_COUNT).fill(0);

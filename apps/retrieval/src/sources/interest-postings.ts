@@ -48,15 +48,23 @@ export class InterestPostings {
 
   /**
    * The `k` admitted ads of highest Σ_c affinity_c · mixture_c, best first (ties by ad id); only ads
-   * with a positive score. `affinity` has one entry per TOPICS category.
+   * with some weight on a category of more than the user's lowest affinity (a flat affinity finds
+   * none). `affinity` has one entry per TOPICS category.
    */
   top(affinity: ArrayLike<number>, k: number, admits: (adId: number) => boolean): InterestMatches {
     if (affinity.length !== TOPIC_COUNT) {
       throw new RangeError(`affinity has ${affinity.length} entries, expected ${TOPIC_COUNT}`);
     }
+    // A mixture sums to 1, so Σ_c (affinity_c - floor) · mixture_c ranks ads as Σ_c affinity_c ·
+    // mixture_c does, floor added back to each score. The inferred affinity carries a uniform prior
+    // (every category above 0): without the floor the walk would read all 16 lists.
+    let floor = Infinity;
+    for (let c = 0; c < TOPIC_COUNT; c++) floor = Math.min(floor, affinity[c]);
+    if (!(floor > 0)) floor = 0;
+    const lifted = Float64Array.from({ length: TOPIC_COUNT }, (_, c) => affinity[c] - floor);
     const categories: number[] = [];
     for (let c = 0; c < TOPIC_COUNT; c++) {
-      if (affinity[c] > 0 && this.lists[c].adIds.length > 0) categories.push(c);
+      if (lifted[c] > 0 && this.lists[c].adIds.length > 0) categories.push(c);
     }
     if (k <= 0 || categories.length === 0) return { adIds: [], scores: [], read: 0 };
     const best = new TopK(k);
@@ -73,16 +81,17 @@ export class InterestPostings {
         read++;
         if (!seen.has(adId)) {
           seen.add(adId);
-          if (admits(adId)) best.offer(adId, score(affinity, this.mixtures.get(adId)!));
+          if (admits(adId)) best.offer(adId, score(lifted, this.mixtures.get(adId)!));
         }
         if (at[i] < list.adIds.length) {
-          threshold += affinity[categories[i]] * list.weights[at[i]];
+          threshold += lifted[categories[i]] * list.weights[at[i]];
           open = true;
         }
       }
       if (!open || (best.full && best.floor >= threshold)) break;
     }
-    return { ...best.sorted(), read };
+    const found = best.sorted();
+    return { adIds: found.adIds, scores: found.scores.map((s) => s + floor), read };
   }
 }
 

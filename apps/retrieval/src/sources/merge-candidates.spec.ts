@@ -249,7 +249,7 @@ describe(parseQuotas.name, () => {
   ])('refuses %j: %s', (raw, problem) => {
     expect(() => parseQuotas(raw)).toThrow(
       new RangeError(
-        'expected <source>:<share> pairs separated by commas, in merge priority, sources among ann, popular, ' +
+        'expected <source>:<share> pairs separated by commas, in merge priority, sources among interest, ann, popular, ' +
           `query, lexical, context, trending, retargeting, shares in (0, 1] summing to at most 1; ${problem}`,
       ),
     );
