@@ -11,8 +11,8 @@ const memo = new WeakMap<readonly MixtureCatalogAd[], ReadonlyMap<number, Float3
  * The decoded category mixture (CategoryMixtureDecoder) of every ad of a catalog snapshot, by ad id.
  * An ad's mixture depends on the whole catalog (its category centroids), so it is decoded once per
  * snapshot, from the snapshot's own ads, the same way in every process: memoized on the identity of
- * the ads array (a snapshot never mutates it; a reload brings a new one). Decoding is ~15 µs an ad,
- * 0.15 s for 10,000: a cost of the first call for a snapshot, never of a request after it.
+ * the ads array (a snapshot never mutates it; a reload brings a new one). Decoding takes ~40 ms for
+ * 10,000 ads: a cost of the first call for a snapshot, never of a request after it.
  */
 export function categoryMixturesOf(ads: readonly MixtureCatalogAd[]): ReadonlyMap<number, Float32Array> {
   const hit = memo.get(ads);
