@@ -199,6 +199,7 @@ export default tseslint.config(
       'libs/utility/**/*.ts',
       'libs/tracking/**/*.ts',
       'libs/pacing/**/*.ts',
+      'libs/experiments/**/*.ts',
     ],
     ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
     rules: pureLibraryImports([...FRAMEWORK_AND_IO_PACKAGES, ANN_PACKAGE]),
