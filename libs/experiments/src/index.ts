@@ -1,1 +1,2 @@
 export * from './experiment-config.js';
+export * from './assignment.js';
