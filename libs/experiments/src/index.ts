@@ -1,2 +1,3 @@
 export * from './experiment-config.js';
 export * from './assignment.js';
+export * from './statistics.js';
