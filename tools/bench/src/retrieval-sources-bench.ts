@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { AdIndex, TopK } from '@adfunnel/ad-index';
 import { simulatedCatalogAds } from '@adfunnel/catalog-seed';
 import { COUNTRIES, SURFACES, type CandidatesRequest, type UserContext } from '@adfunnel/contracts';
-import { CategoryMixtureDecoder, TOPIC_COUNT } from '@adfunnel/features';
+import { categoryMixturesOf } from '@adfunnel/features';
 import { RetrievalConfigSchema } from '@adfunnel/retrieval/dist/config.js';
 import type { IndexLifecycleService } from '@adfunnel/retrieval/dist/index/index-lifecycle.service.js';
 import { RetrievalService } from '@adfunnel/retrieval/dist/retrieval.service.js';
@@ -53,8 +53,8 @@ alone); prints the medians of CPU per request and of the per-request wall p50, t
 default, the mean candidates and the mean share labelled interest.
 
 --mode build: CandidateCatalog.build of the demo marketplace cut to --ads ads (default 10000,100000),
---rounds times, and interleaved with it the build's mixture step on its own (the decoder from the
-centroids, every ad decoded, InterestPostings.build), CPU ms medians; the build without the mixture
+--rounds times, and interleaved with it the build's mixture step on its own (categoryMixturesOf a
+copy of the ads array, InterestPostings.build), CPU ms medians; the build without the mixture
 is the difference. Its AdIndex holds the first 1,000 ads only: the build keeps the index, it does not
 read it.`;
 
@@ -496,24 +496,16 @@ function formatQuotas(r: Awaited<ReturnType<typeof benchQuotas>>): string {
 }
 
 /**
- * --mode build: CandidateCatalog.build against its mixture step on its own, as the build runs it (the
- * decoder from the catalog's centroids, every ad's unit embedding decoded, InterestPostings.build),
- * interleaved, CPU ms.
+ * --mode build: CandidateCatalog.build against its mixture step on its own, as the build runs it
+ * (categoryMixturesOf the snapshot's ads, InterestPostings.build), interleaved, CPU ms.
  */
 function benchBuild(ads: number, rounds: number) {
   const catalogAds = simulatedCatalogAds({ ...DEMO_MARKETPLACE, ads });
   const index = AdIndex.build(catalogAds.slice(0, 1000), { catalogVersion: 'bench' });
-  const built = CandidateCatalog.build(index, catalogAds);
-  // The catalog's own centroids and unit embeddings, what its mixture step decodes from.
-  const basis = Array.from({ length: TOPIC_COUNT }, (_, c) => built.categoryCentroid(c));
-  const units = catalogAds.map((ad) => built.ad(ad.id)!);
-  const build = () => CandidateCatalog.build(index, catalogAds);
-  const mixture = () => {
-    const decoder = CategoryMixtureDecoder.fromCentroids(basis);
-    const mixtures = new Map<number, Float32Array>();
-    for (const ad of units) mixtures.set(ad.id, decoder.decode(ad));
-    return InterestPostings.build(mixtures);
-  };
+  // Each run gets a copy of the ads array: the mixtures are memoized per snapshot (categoryMixturesOf
+  // on the array's identity), and a catalog change brings a new array.
+  const build = () => CandidateCatalog.build(index, [...catalogAds]);
+  const mixture = () => InterestPostings.build(categoryMixturesOf([...catalogAds]));
   const times = { build: [] as number[], mixture: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     for (const [name, run] of round % 2 === 0

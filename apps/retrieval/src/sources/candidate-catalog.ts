@@ -1,6 +1,6 @@
 import type { AdIndex } from '@adfunnel/ad-index';
 import type { CatalogAd, CatalogCampaign } from '@adfunnel/catalog';
-import { CategoryMixtureDecoder, EMBEDDING_DIM, TOPIC_COUNT } from '@adfunnel/features';
+import { EMBEDDING_DIM, TOPIC_COUNT, categoryMixturesOf } from '@adfunnel/features';
 import { BUILD_SLICE_MS, runInSlices, runToEnd, sliceClock } from './build-slices.js';
 import { InterestPostings } from './interest-postings.js';
 import { LexicalIndex, type LexicalIndexOptions } from './lexical-index.js';
@@ -132,17 +132,12 @@ export class CandidateCatalog {
       sliceMs,
     );
     const centroids = sums.map((sum) => (sum === null ? null : unitOrNull(sum)));
-    let interests: InterestPostings | null = null;
-    if (centroids.every((c) => c === null || c.length === EMBEDDING_DIM)) {
-      const decoder = CategoryMixtureDecoder.fromCentroids(centroids);
-      const mixtures = new Map<number, Float32Array>();
-      n = 0;
-      for (const ad of byId.values()) {
-        if ((++n & 127) === 0 && due()) yield;
-        mixtures.set(ad.id, decoder.decode(ad));
-      }
-      interests = InterestPostings.build(mixtures);
-    }
+    // The snapshot's mixtures as ranking and the served-record writer decode them (one decoding per
+    // snapshot and process, shared when the stages are co-located).
+    const interests = centroids.every((c) => c === null || c.length === EMBEDDING_DIM)
+      ? InterestPostings.build(categoryMixturesOf(ads))
+      : null;
+    yield;
     const inactive = [...campaigns.values()].filter((c) => !c.servable).map((c) => c.campaign);
     return new CandidateCatalog(
       index,
