@@ -62,6 +62,12 @@ export const RankingConfigSchema = z.object({
   RANKING_CALIBRATION_SETTLE_MS: envInteger('a non-negative integer of milliseconds', 0).default(5_000),
   /** A model version's surface (or bid type) with fewer clicks in the window is not calibrated (identity). */
   RANKING_CALIBRATION_MIN_CLICKS: envInteger('a positive integer', 1).default(100),
+  /**
+   * Platt maps as a hierarchy (version-wide on the identity, surface on version, bid type on surface),
+   * each pulled towards its parent by a prior worth this many clicks, examination per surface from
+   * all versions; then MIN_CLICKS gates the version's clicks only. 0: each group fitted alone.
+   */
+  RANKING_CALIBRATION_PRIOR_CLICKS: envInteger('a non-negative integer of clicks', 0).default(100),
 });
 
 export type RankingConfig = z.output<typeof RankingConfigSchema>;

@@ -101,6 +101,7 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
     const calibrators = fitCalibrators(outcomes, {
       method: this.config.RANKING_CALIBRATION_METHOD,
       minClicks: this.config.RANKING_CALIBRATION_MIN_CLICKS,
+      priorClicks: this.config.RANKING_CALIBRATION_PRIOR_CLICKS,
     });
     const previous = this.set;
     this.set = new CalibratorSet(calibrators, fittedAt);

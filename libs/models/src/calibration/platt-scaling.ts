@@ -25,16 +25,38 @@ export function sigmoid(z: number): number {
  * worth of a Gaussian pull towards the identity (a = 1, b = 0), so a small window cannot swing it far.
  * With `fitSlope` false only b moves (a shift of the log-odds), which a few dozen clicks can carry.
  */
-export function fitPlatt(points: readonly WeightedPoint[], prior = 1, fitSlope = true): PlattFit {
-  let { a, b } = IDENTITY_PLATT;
+export function fitPlatt(
+  points: readonly WeightedPoint[],
+  prior = 1,
+  fitSlope = true,
+  shrink?: PlattShrinkage,
+): PlattFit {
+  let { a, b } = shrink?.center ?? IDENTITY_PLATT;
   const used = points.filter((p) => p.w > 0);
+  const penalty = shrink === undefined ? undefined : shrinkagePenalty(used, shrink);
   for (let iteration = 0; iteration < 50; iteration++) {
     // Gradient and Hessian of the penalised negative log-likelihood.
-    let ga = prior * (a - 1);
-    let gb = prior * b;
-    let haa = prior;
-    let hab = 0;
-    let hbb = prior;
+    let ga: number;
+    let gb: number;
+    let haa: number;
+    let hab: number;
+    let hbb: number;
+    if (penalty === undefined) {
+      ga = prior * (a - 1);
+      gb = prior * b;
+      haa = prior;
+      hab = 0;
+      hbb = prior;
+    } else {
+      // K/2 (c - c0)^2 + K v/2 (a - a0)^2 with c = a m + b, the log-odds at the mean logit m.
+      const { k, m, v, a0, c0 } = penalty;
+      const dc = a * m + b - c0;
+      ga = k * dc * m + k * v * (a - a0);
+      gb = k * dc;
+      haa = k * m * m + k * v;
+      hab = k * m;
+      hbb = k;
+    }
     for (const { x, y, w } of used) {
       const z = logit(x);
       const q = sigmoid(a * z + b);
@@ -59,6 +81,33 @@ export function fitPlatt(points: readonly WeightedPoint[], prior = 1, fitSlope =
     if (Math.abs(da) < 1e-9 && Math.abs(db) < 1e-9) break;
   }
   return { a, b };
+}
+
+/**
+ * A Gaussian prior on the map centred on `center` (a parent's map, or the identity) worth `clicks`
+ * clicks: the log-odds at the group's mean logit moves from the centre's by clicks / (clicks +
+ * group clicks) of what the group's own data says (for small rates the curvature of the likelihood
+ * in the log-odds is about the group's expected clicks), and the slope likewise, scaled by the
+ * spread of the group's logits. Fewer clicks, more of the centre.
+ */
+export interface PlattShrinkage {
+  center: PlattFit;
+  clicks: number;
+}
+
+function shrinkagePenalty(points: readonly WeightedPoint[], { center, clicks }: PlattShrinkage) {
+  let sw = 0;
+  let sz = 0;
+  let szz = 0;
+  for (const { x, w } of points) {
+    const z = logit(x);
+    sw += w;
+    sz += w * z;
+    szz += w * z * z;
+  }
+  const m = sw > 0 ? sz / sw : 0;
+  const v = sw > 0 ? Math.max(1e-3, szz / sw - m * m) : 1;
+  return { k: clicks, m, v, a0: center.a, c0: center.a * m + center.b };
 }
 
 export function applyPlatt({ a, b }: PlattFit, p: number): number {

@@ -126,3 +126,49 @@ describe(calibrationReport.name, () => {
     for (const bin of populated) expect(bin.observed! / bin.meanPredicted!).toBeCloseTo(1.25, 0);
   });
 });
+
+describe(`${fitCalibrators.name} with priorClicks (hierarchy)`, () => {
+  /** A calibrated model: mean |log(served / observed)| on a fresh window, over seeds, of one thin surface. */
+  const meanError = (priorClicks: number) => {
+    let error = 0;
+    const seeds = 12;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const thin = (s: number, n: number) =>
+        logged({ n, scale: 1, examination: [1, 0.5, 0.35], surface: 'related_items', seed: s });
+      const outcomes = [
+        ...logged({ n: 30_000, scale: 1, examination: EXAMINATION, seed: 100 + seed }),
+        ...thin(seed, 5_000),
+      ];
+      const fitted = fitCalibrators(outcomes, { method: 'platt', minClicks: 100, priorClicks });
+      const map = fitted.find((c) => c.surface === 'related_items' && c.bidType === null)?.map;
+      const fresh = thin(1_000 + seed, 60_000);
+      let expected = 0;
+      let clicks = 0;
+      const e = [1, 0.5, 0.35];
+      for (const o of fresh) {
+        expected += (map === undefined ? o.predicted : applyCalibrationMap(map, o.predicted)) * e[o.slot];
+        clicks += o.clicked ? 1 : 0;
+      }
+      error += Math.abs(Math.log(expected / clicks));
+    }
+    return error / seeds;
+  };
+
+  it('keeps a surface with few clicks near its calibrated model, where a map of its own would not', () => {
+    const alone = meanError(0);
+    const pooled = meanError(100);
+    expect(pooled).toBeLessThan(0.8 * alone);
+  });
+
+  it('still moves a thin surface the model under-predicts, and fits a well-clicked one as before', () => {
+    const outcomes = [
+      ...logged({ n: 60_000, scale: 1.25, examination: EXAMINATION, seed: 11 }),
+      ...logged({ n: 60_000, scale: 1.25, examination: [1, 0.5, 0.35], surface: 'search', seed: 12 }),
+    ];
+    const fitted = fitCalibrators(outcomes, { method: 'platt', minClicks: 100, priorClicks: 100 });
+    for (const surface of ['home_feed', 'search'] as const) {
+      const map = fitted.find((c) => c.surface === surface && c.bidType === null)!.map;
+      expect(applyCalibrationMap(map, 0.05) / 0.0625).toBeCloseTo(1, 1);
+    }
+  });
+});

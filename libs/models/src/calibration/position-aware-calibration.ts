@@ -1,6 +1,6 @@
 import type { BidType, Surface } from '@adfunnel/contracts';
 import { type IsotonicFit, type WeightedPoint, applyIsotonic, fitIsotonic } from './isotonic-regression.js';
-import { type PlattFit, applyPlatt, fitPlatt, logit } from './platt-scaling.js';
+import { IDENTITY_PLATT, type PlattFit, applyPlatt, fitPlatt, logit } from './platt-scaling.js';
 
 export const CALIBRATION_METHODS = ['platt', 'isotonic'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
@@ -55,6 +55,14 @@ export interface CalibrationFitOptions {
   prior?: number;
   /** Platt fits its slope only from this many clicks on; below, the log-odds shift alone (default 500). */
   slopeMinClicks?: number;
+  /**
+   * Platt only: above 0, maps are fitted as a hierarchy, each with a Gaussian prior worth this many
+   * clicks centred on its parent's map: the version-wide map (all surfaces of a version) on the
+   * identity, a surface's on its version's, a bid type's on its surface's; the examination of a
+   * surface is estimated from all model versions served on it (each with its own map). 0 (default):
+   * each group fitted alone, with `prior`.
+   */
+  priorClicks?: number;
 }
 
 /** Impressions of one slot whose predictions share a bin 0.1 wide in log-odds. */
@@ -91,9 +99,13 @@ interface MapFit {
   fitSlope: boolean;
 }
 
-function fitMap({ method, prior, fitSlope }: MapFit, points: WeightedPoint[]): CalibrationMap {
+function fitMap(
+  { method, prior, fitSlope }: MapFit,
+  points: WeightedPoint[],
+  shrink?: { center: PlattFit; clicks: number },
+): CalibrationMap {
   return method === 'platt'
-    ? { kind: 'platt', ...fitPlatt(points, prior, fitSlope) }
+    ? { kind: 'platt', ...fitPlatt(points, prior, fitSlope, shrink) }
     : { kind: 'isotonic', ...fitIsotonic(points) };
 }
 
@@ -159,8 +171,10 @@ export function estimateExamination(outcomes: readonly LoggedOutcome[]): Map<Sur
  */
 export function fitCalibrators(
   outcomes: readonly LoggedOutcome[],
-  { method, minClicks, prior = 1, slopeMinClicks = 500 }: CalibrationFitOptions,
+  options: CalibrationFitOptions,
 ): Calibrator[] {
+  const { method, minClicks, prior = 1, slopeMinClicks = 500, priorClicks = 0 } = options;
+  if (priorClicks > 0 && method === 'platt') return fitHierarchy(outcomes, options);
   const fitted: Calibrator[] = [];
   const clicksOf = (rows: readonly LoggedOutcome[]) => rows.reduce((n, o) => n + (o.clicked ? 1 : 0), 0);
   const byGroup = groupBy(
@@ -184,6 +198,83 @@ export function fitCalibrators(
       const typeFit = { method, prior, fitSlope: typeClicks >= slopeMinClicks };
       const typeMap = fitMap(typeFit, pointsOf(cellsOf(ofType), examination));
       fitted.push({ ...base, bidType, map: typeMap, impressions: ofType.length, clicks: typeClicks });
+    }
+  }
+  return fitted;
+}
+
+const clicksIn = (rows: readonly LoggedOutcome[]) => rows.reduce((n, o) => n + (o.clicked ? 1 : 0), 0);
+
+/**
+ * P(examine | slot) per surface from every model version served on it, each version's predictions
+ * through a map of its own: examination is the users' and the page's, not the model's, and a version
+ * with few clicks would otherwise set its own from them alone.
+ */
+function pooledExamination(rows: readonly LoggedOutcome[], fit: MapFit): number[] {
+  const byVersion = [...groupBy(rows, (o) => o.modelVersion ?? '')].map(([, ofVersion]) => cellsOf(ofVersion));
+  const all = byVersion.flat();
+  let maps: CalibrationMap[] = byVersion.map(() => IDENTITY_MAP);
+  let examination = examinationGiven(all, IDENTITY_MAP);
+  for (let round = 0; round < ROUNDS; round++) {
+    maps = byVersion.map((cells) => fitMap(fit, pointsOf(cells, examination)));
+    const slots = examination.length;
+    const clicks = new Array<number>(slots).fill(0);
+    const expected = new Array<number>(slots).fill(0);
+    byVersion.forEach((cells, v) => {
+      for (const c of cells) {
+        clicks[c.slot] += c.clicks;
+        expected[c.slot] += c.impressions * applyCalibrationMap(maps[v], c.sumPredicted / c.impressions);
+      }
+    });
+    examination = clicks.map((k, s) =>
+      s === 0 || expected[s] === 0 ? 1 : Math.min(1, Math.max(MIN_EXAMINATION, k / expected[s])),
+    );
+  }
+  return examination;
+}
+
+/** fitCalibrators with priorClicks > 0: version → surface → bid type, each shrunk towards its parent. */
+function fitHierarchy(
+  outcomes: readonly LoggedOutcome[],
+  { minClicks, prior = 1, slopeMinClicks = 500, priorClicks = 0 }: CalibrationFitOptions,
+): Calibrator[] {
+  const versioned = outcomes.filter((o) => o.modelVersion !== null);
+  const examinationOf = new Map(
+    [...groupBy(versioned, (o) => o.surface)].map(([surface, rows]) => [
+      surface,
+      pooledExamination(rows, { method: 'platt', prior, fitSlope: clicksIn(rows) >= slopeMinClicks }),
+    ]),
+  );
+  const pointsFor = (rows: readonly LoggedOutcome[]) =>
+    [...groupBy(rows, (o) => o.surface)].flatMap(([surface, ofSurface]) =>
+      pointsOf(cellsOf(ofSurface), examinationOf.get(surface)!),
+    );
+  const shrunk = (rows: readonly LoggedOutcome[], center: PlattFit): PlattFit => {
+    const map = fitMap({ method: 'platt', prior, fitSlope: clicksIn(rows) >= slopeMinClicks }, pointsFor(rows), {
+      center,
+      clicks: priorClicks,
+    });
+    return map.kind === 'platt' ? { a: map.a, b: map.b } : IDENTITY_PLATT;
+  };
+  const fitted: Calibrator[] = [];
+  for (const [modelVersion, ofVersion] of groupBy(versioned, (o) => o.modelVersion!)) {
+    if (clicksIn(ofVersion) < minClicks) continue;
+    const versionMap = shrunk(ofVersion, IDENTITY_PLATT);
+    for (const [surface, ofSurface] of groupBy(ofVersion, (o) => o.surface)) {
+      const surfaceMap = shrunk(ofSurface, versionMap);
+      const base = { modelVersion, surface, examination: examinationOf.get(surface)! };
+      const calibrator = (bidType: BidType | null, rows: readonly LoggedOutcome[], map: PlattFit): Calibrator => ({
+        ...base,
+        bidType,
+        map: { kind: 'platt', ...map },
+        impressions: rows.length,
+        clicks: clicksIn(rows),
+      });
+      fitted.push(calibrator(null, ofSurface, surfaceMap));
+      for (const [bidType, ofType] of groupBy(ofSurface, (o) => o.bidType)) {
+        if (ofType.length === ofSurface.length) continue;
+        fitted.push(calibrator(bidType, ofType, shrunk(ofType, surfaceMap)));
+      }
     }
   }
   return fitted;
