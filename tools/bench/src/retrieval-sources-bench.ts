@@ -166,15 +166,11 @@ async function main(): Promise<void> {
   }
 }
 
-async function benchSize(
-  ads: number,
-  excludedCampaigns: number,
-  count: number,
-  rounds: number,
-  limit: number,
-  headroom: string,
-  exactThreshold: number,
-) {
+/**
+ * The demo marketplace cut to `ads` ads, its AdIndex (efSearch 128) and CandidateCatalog, a lifecycle
+ * that answers it, and trending lists of 500 ads per country: what every mode's services search.
+ */
+async function benchCatalog(ads: number, exactThreshold: number) {
   const spec = { ...DEMO_MARKETPLACE, ads };
   const catalogAds = simulatedCatalogAds(spec);
   const index = AdIndex.build(catalogAds, { catalogVersion: 'bench', efSearch: 128, exactThreshold });
@@ -186,6 +182,19 @@ async function benchSize(
     60_000,
   );
   await trending.refresh();
+  return { spec, catalogAds, index, catalog, lifecycle, trending };
+}
+
+async function benchSize(
+  ads: number,
+  excludedCampaigns: number,
+  count: number,
+  rounds: number,
+  limit: number,
+  headroom: string,
+  exactThreshold: number,
+) {
+  const { spec, catalogAds, index, catalog, lifecycle, trending } = await benchCatalog(ads, exactThreshold);
   const mode = (name: Mode['name'], value: string): Mode => {
     const config = RetrievalConfigSchema.parse({ RETRIEVAL_SOURCE_HEADROOM: value });
     const sources = new CandidateSources(new ActivityUserQueryVector(), trending, {
@@ -374,17 +383,7 @@ async function benchQuotas(
   headroom: string,
   exactThreshold: number,
 ) {
-  const spec = { ...DEMO_MARKETPLACE, ads };
-  const catalogAds = simulatedCatalogAds(spec);
-  const index = AdIndex.build(catalogAds, { catalogVersion: 'bench', efSearch: 128, exactThreshold });
-  const catalog = CandidateCatalog.build(index, catalogAds);
-  const lifecycle = { candidates: () => catalog } as unknown as IndexLifecycleService;
-  const trending = new TrendingAds(
-    { trendingAds: (country) => Promise.resolve(trendingList(catalogAds.length, country)) },
-    500,
-    60_000,
-  );
-  await trending.refresh();
+  const { spec, lifecycle, trending } = await benchCatalog(ads, exactThreshold);
   const reasked = new Map<string, number>();
   let counting = true;
   const services = QUOTA_SETS.map(({ name, quotas }) => {
