@@ -104,6 +104,12 @@ export const ServedRecordSchema = z
      * serving saw; null or absent for a user without activity.
      */
     userActivity: UserActivitySchema.nullable().optional(),
+    /**
+     * The request's experiment arms as libs/experiments labels them (`auction:hide-weight/treatment,...`,
+     * `holdout` for the long-term holdout, `` when no layer assigned it); absent when the gateway runs
+     * no experiments (EXPERIMENTS_CONFIG unset).
+     */
+    experimentArms: z.string().max(4096).nullable().optional(),
     ads: z.array(ServedAdRecordSchema),
   })
   .superRefine((record, context) => {

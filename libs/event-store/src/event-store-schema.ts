@@ -10,6 +10,7 @@ import { ServedPCtrRaw1764800000000 } from './migrations/1764800000000-served-p-
 import { ShadowScores1764900000000 } from './migrations/1764900000000-shadow-scores.migration.js';
 import { ServedRequestContext1765000000000 } from './migrations/1765000000000-served-request-context.migration.js';
 import { ServedAdsCalibrationIndex1765100000000 } from './migrations/1765100000000-served-ads-calibration-index.migration.js';
+import { ServedExperimentArms1765200000000 } from './migrations/1765200000000-served-experiment-arms.migration.js';
 
 /** Give these to the catalog's DataSource (`entities`) in every process that reads or writes events. */
 export const EVENT_STORE_ENTITIES = [
@@ -28,6 +29,7 @@ export const EVENT_STORE_MIGRATIONS = [
   ShadowScores1764900000000,
   ServedRequestContext1765000000000,
   ServedAdsCalibrationIndex1765100000000,
+  ServedExperimentArms1765200000000,
 ];
 export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';
 

@@ -117,5 +117,6 @@ function toRow(record: ServedRecord, ad: ServedRecord['ads'][number]): ServedAdE
     query: record.query ?? null,
     contextAdId: record.contextAdId ?? null,
     userActivity: record.userActivity ?? null,
+    experimentArms: record.experimentArms ?? null,
   };
 }

@@ -99,6 +99,14 @@ export class ServedAdEntity {
 
   @Column({ name: 'user_activity', type: 'text', nullable: true, transformer: jsonObject<UserActivity>() })
   userActivity?: UserActivity | null;
+
+  /**
+   * The request's experiment arms (`layer:experiment/arm,...`, `holdout`, or `` when no layer assigned
+   * it; parseAssignmentLabel reads it), the same on every slot of a request; null when the gateway ran
+   * no experiments or the row was served before they were kept.
+   */
+  @Column({ name: 'experiment_arms', type: 'text', nullable: true })
+  experimentArms?: string | null;
 }
 
 /** A JSON object in a text column (SQLite and PostgreSQL alike); null stays null. */
