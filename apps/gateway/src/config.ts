@@ -80,6 +80,14 @@ export const GatewayConfigSchema = z
       1000,
     ),
     ...UserActivityEnv,
+    /**
+     * A JSON file of marketplace experiments (libs/experiments): layers, arms, holdout, launches.
+     * Unset: no experiments, no assignment. Validated at start, re-read on SIGHUP, on
+     * POST /admin/experiments/reload and when the file changes (README, "Experiments").
+     */
+    EXPERIMENTS_CONFIG: z.string().min(1).optional(),
+    /** How often the EXPERIMENTS_CONFIG file is checked for changes (0: only SIGHUP and the endpoint). */
+    EXPERIMENTS_WATCH_MS: envInteger('a non-negative integer of milliseconds (0 disables)', 0).default(2_000),
   })
   .superRefine(refuseWeakTrackingSecretInProduction)
   .superRefine((config, ctx) => {

@@ -12,16 +12,20 @@ import { ServedRecordWriter } from './ads/served-record.writer.js';
 import { UserProfileService } from './ads/user-profile.service.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDelivery } from './diagnostics/gateway-delivery.js';
+import { ExperimentsAdminController } from './experiments/experiments-admin.controller.js';
+import type { LoadedExperiments } from './experiments/experiments-file.js';
+import { ExperimentsService, INITIAL_EXPERIMENTS } from './experiments/experiments.service.js';
 import { GatewayAdmission } from './overload/gateway-admission.js';
 
 @Module({})
 export class GatewayModule {
-  static forRoot(config: GatewayConfig): DynamicModule {
+  /** `experiments`: EXPERIMENTS_CONFIG as validated at start (gatewayServiceOptions); absent: none. */
+  static forRoot(config: GatewayConfig, experiments?: LoadedExperiments): DynamicModule {
     return serviceModule(GatewayModule, {
       name: 'gateway',
       config,
       imports: [CatalogModule.forService(config), DeliveryDiagnosticsModule.forService('gateway', config)],
-      controllers: [AdsController, ActivityController],
+      controllers: [AdsController, ActivityController, ExperimentsAdminController],
       providers: [
         AdServingService,
         AdServingMetrics,
@@ -32,6 +36,8 @@ export class GatewayModule {
         RedisProbe,
         GatewayAdmission,
         GatewayDelivery,
+        ExperimentsService,
+        ...(experiments === undefined ? [] : [{ provide: INITIAL_EXPERIMENTS, useValue: experiments }]),
       ],
     });
   }

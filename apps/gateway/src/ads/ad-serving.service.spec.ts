@@ -12,8 +12,11 @@ import {
 } from '@adfunnel/contracts';
 import type { BusClient, Clock } from '@adfunnel/platform';
 import { FakeCatalogSnapshots, catalogAdFactory, catalogSnapshot } from '@adfunnel/testing';
+import { parseExperimentConfig } from '@adfunnel/experiments';
 import { SignedEventToken } from '@adfunnel/tracking';
 import { parseGatewayConfig } from '../config.js';
+import type { LoadedExperiments } from '../experiments/experiments-file.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
 import { AdServingService } from './ad-serving.service.js';
 import type { FunnelTrace } from './funnel-trace.js';
 import type { ServedRecordWriter } from './served-record.writer.js';
@@ -100,6 +103,7 @@ describe(AdServingService.name, () => {
   let activityUnavailable: boolean;
   let profileTimes: number[];
   let sut: AdServingService;
+  let makeService: (experiments?: ExperimentsService) => AdServingService;
 
   beforeEach(() => {
     bus = new FakeBus();
@@ -126,14 +130,18 @@ describe(AdServingService.name, () => {
         return Promise.resolve(recordDurable);
       },
     };
-    sut = new AdServingService(
-      bus as unknown as BusClient,
-      profiles,
-      catalog,
-      writer as unknown as ServedRecordWriter,
-      clock,
-      config,
-    );
+    makeService = (experiments) =>
+      new AdServingService(
+        bus as unknown as BusClient,
+        profiles,
+        catalog,
+        writer as unknown as ServedRecordWriter,
+        clock,
+        config,
+        undefined,
+        experiments,
+      );
+    sut = makeService();
   });
 
   it("passes a search's query and a related-items context ad on to retrieval", async () => {
@@ -184,6 +192,46 @@ describe(AdServingService.name, () => {
       pCvr: scores.pCvr,
     });
     expect(published).toHaveLength(1);
+  });
+
+  it("gives the auction the request's arm's mechanism, utility weights and ad load, and traces its label", async () => {
+    const config = parseExperimentConfig({
+      layers: [
+        {
+          name: 'auction',
+          salt: 'serving-spec',
+          experiments: [
+            {
+              name: 'pricing',
+              arms: [
+                {
+                  name: 'treatment',
+                  share: 1,
+                  overrides: { mechanism: 'vcg', utilityWeights: { hide: 3 }, slots: 1 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const loaded: LoadedExperiments = { path: '/x.json', config, hash: 'h', loadedAt: 0 };
+    const withExperiments = makeService(
+      new ExperimentsService(parseGatewayConfig({ TRACKING_SECRET: 'test-secret-0123456789' }), loaded),
+    );
+
+    const answer = await withExperiments.serve(request, 'req-arm');
+
+    expect(bus.calls[2].payload).toMatchObject({ mechanism: 'vcg', utilityWeights: { hide: 3 }, slots: 1 });
+    expect(answer.ads).toHaveLength(1);
+    expect((published[0] as [unknown, FunnelTrace])[1].experimentArms).toBe('auction:pricing/treatment');
+    // No public field for it: the answer is the same shape as without experiments.
+    expect(Object.keys(answer).sort()).toEqual(Object.keys(await sut.serve(request, 'req-plain')).sort());
+    const plain = bus.calls[5].payload as AuctionRequest;
+    expect(plain).not.toHaveProperty('mechanism');
+    expect(plain).not.toHaveProperty('utilityWeights');
+    expect(plain.slots).toBe(request.slots);
+    expect((published[1] as [unknown, FunnelTrace])[1]).not.toHaveProperty('experimentArms');
   });
 
   it("passes a hide head's pHide to the auction and the served record, and a hide URL with every ad", async () => {

@@ -14,10 +14,12 @@ import {
   type StageOutcome,
 } from '@adfunnel/contracts';
 import { annotateSpan, BusClient, Clock, InjectConfig, tracedStep } from '@adfunnel/platform';
+import type { Assignment } from '@adfunnel/experiments';
 import { trackingUrls } from '@adfunnel/tracking';
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { GatewayConfig } from '../config.js';
 import { GatewayDelivery } from '../diagnostics/gateway-delivery.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
 import type { FunnelTrace } from './funnel-trace.js';
 import { ServedRecordWriter } from './served-record.writer.js';
 import { UserProfileService } from './user-profile.service.js';
@@ -38,6 +40,7 @@ export class AdServingService {
     private readonly clock: Clock,
     @InjectConfig() private readonly config: GatewayConfig,
     @Optional() private readonly delivery?: GatewayDelivery,
+    @Optional() private readonly experiments?: ExperimentsService,
   ) {}
 
   async serve(request: AdRequest, requestId: string): Promise<AdResponse> {
@@ -50,6 +53,14 @@ export class AdServingService {
         `contextAdId ${request.contextAdId} is not an ad in the catalog`,
         'unknown_context_ad',
       );
+    }
+    // One arm per layer (EXPERIMENTS_CONFIG), by the user's id or this request's; none when unset.
+    const assignment = this.experiments?.assign({ userId: request.userId, requestId });
+    if (assignment !== undefined) {
+      annotateSpan(() => ({
+        'adfunnel.experiment.arms': assignment.label,
+        'adfunnel.experiment.holdout': assignment.holdout,
+      }));
     }
     // Serve time (tokens, billing) follows the funnel's clock; the deadline is wall time.
     const servedAt = this.clock.now();
@@ -161,6 +172,7 @@ export class AdServingService {
                 adIds,
                 userId: user.userId,
                 ...(scores ? { predictions: predictionsOf(scores) } : {}),
+                ...(assignment === undefined ? {} : auctionOverridesOf(assignment, request.slots)),
               },
               { timeoutMs },
             ),
@@ -168,7 +180,15 @@ export class AdServingService {
 
     const degraded = degradationsOf(stages);
     if (activityUnavailable) degraded.unshift('user_activity_unavailable');
-    const trace: FunnelTrace = { requestId, servedAt, user, scores, scoredAdIds: adIds, auction };
+    const trace: FunnelTrace = {
+      requestId,
+      servedAt,
+      user,
+      scores,
+      scoredAdIds: adIds,
+      auction,
+      ...(assignment === undefined ? {} : { experimentArms: assignment.label }),
+    };
     const assembled = this.assemble(request, trace);
     // An ad whose serve is not recorded can be neither billed nor attributed: no record, no ads.
     const recordStarted = performance.now();
@@ -188,6 +208,9 @@ export class AdServingService {
       'adfunnel.auction.budget_dropped': auction?.budgetDropped ?? 0,
       'adfunnel.ads_served': recorded ? assembled.length : 0,
       'adfunnel.degraded': degraded,
+      ...(assignment !== undefined && auction !== null
+        ? { 'adfunnel.auction.mechanism': auction.mechanism }
+        : {}),
     }));
     this.logger.debug({
       msg: 'served',
@@ -254,6 +277,23 @@ export class AdServingService {
     }
     return ads;
   }
+}
+
+/**
+ * What an assignment changes in the auction request: the mechanism, some utility weights, and the
+ * ad load (slots capped at the arm's, never raised). Nothing when the arms override none of them.
+ */
+export function auctionOverridesOf(
+  { overrides }: Assignment,
+  slots: number,
+): Partial<Pick<AuctionRequest, 'mechanism' | 'utilityWeights' | 'slots'>> {
+  return {
+    ...(overrides.mechanism === undefined ? {} : { mechanism: overrides.mechanism }),
+    ...(overrides.utilityWeights === undefined || Object.keys(overrides.utilityWeights).length === 0
+      ? {}
+      : { utilityWeights: overrides.utilityWeights }),
+    ...(overrides.slots === undefined ? {} : { slots: Math.min(slots, overrides.slots) }),
+  };
 }
 
 function predictionsOf({ pCtr, pCvr, pHide }: ScoreResponse): NonNullable<AuctionRequest['predictions']> {

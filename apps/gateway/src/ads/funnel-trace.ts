@@ -9,4 +9,9 @@ export interface FunnelTrace {
   /** The ads ranking scored, in the order of the scores' arrays. */
   scoredAdIds?: readonly number[];
   auction: AuctionResponse | null;
+  /**
+   * The request's experiment arms (`layer:experiment/arm,...`, `holdout`, or `` for none), when
+   * EXPERIMENTS_CONFIG is set; absent otherwise.
+   */
+  experimentArms?: string;
 }

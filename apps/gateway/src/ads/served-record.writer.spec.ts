@@ -479,4 +479,26 @@ describe(ServedRecordWriter.name, () => {
     expect(plain).not.toHaveProperty('query');
     expect(plain).not.toHaveProperty('contextAdId');
   });
+
+  it("hands logging the request's experiment arms when the gateway runs experiments, and no key otherwise", async () => {
+    const queue = new FakeQueue();
+    const sut = writerWith(queue);
+    expect(
+      await sut.write(
+        request,
+        { ...traceOf('r-arm'), experimentArms: 'auction:pricing/treatment' },
+        served,
+        [],
+      ),
+    ).toBe(true);
+    expect(await sut.write(request, { ...traceOf('r-held'), experimentArms: 'holdout' }, served, [])).toBe(
+      true,
+    );
+    expect(await sut.write(request, traceOf('r-none'), served, [])).toBe(true);
+
+    const [arm, held, none] = queue.jobs.flatMap((job) => job.records);
+    expect(ServedRecordSchema.parse(arm)).toMatchObject({ experimentArms: 'auction:pricing/treatment' });
+    expect(held).toMatchObject({ experimentArms: 'holdout' });
+    expect(none).not.toHaveProperty('experimentArms');
+  });
 });

@@ -368,6 +368,7 @@ export class ServedRecordWriter implements OnModuleInit, OnApplicationShutdown {
       ...(request.query === undefined ? {} : { query: request.query }),
       ...(request.contextAdId === undefined ? {} : { contextAdId: request.contextAdId }),
       userActivity: trace.user.activity ?? null,
+      ...(trace.experimentArms === undefined ? {} : { experimentArms: trace.experimentArms }),
       ads: ads.map((ad, i) => {
         const winner = winners.get(ad.adId)!;
         return {
