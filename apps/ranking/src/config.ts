@@ -68,6 +68,12 @@ export const RankingConfigSchema = z.object({
    * all versions; then MIN_CLICKS gates the version's clicks only. 0: each group fitted alone.
    */
   RANKING_CALIBRATION_PRIOR_CLICKS: envInteger('a non-negative integer of clicks', 0).default(100),
+  /**
+   * Above 0, each impression of the window counts exp(-age / tau) of one (tau = this / ln 2, its age
+   * from the window's end), clicks too, against MIN_CLICKS and the prior's PRIOR_CLICKS alike, so the
+   * maps follow a click rate that drifts within the window. 0: every impression counts 1.
+   */
+  RANKING_CALIBRATION_HALF_LIFE_MS: envInteger('a non-negative integer of milliseconds', 0).default(0),
 });
 
 export type RankingConfig = z.output<typeof RankingConfigSchema>;

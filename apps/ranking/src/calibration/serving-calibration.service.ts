@@ -91,7 +91,8 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
 
   /**
    * Fits calibrators on these outcomes (the model's own pCTR as `predicted`) and serves them from now
-   * on; `served` are the same impressions with the pCTR the auctions used, for the ratios.
+   * on; `served` are the same impressions with the pCTR the auctions used, for the ratios. With
+   * RANKING_CALIBRATION_HALF_LIFE_MS, an outcome's age (servedAt) is taken back from `fittedAt`.
    */
   install(
     outcomes: readonly LoggedOutcome[],
@@ -102,6 +103,8 @@ export class ServingCalibration implements OnApplicationBootstrap, OnModuleDestr
       method: this.config.RANKING_CALIBRATION_METHOD,
       minClicks: this.config.RANKING_CALIBRATION_MIN_CLICKS,
       priorClicks: this.config.RANKING_CALIBRATION_PRIOR_CLICKS,
+      halfLifeMs: this.config.RANKING_CALIBRATION_HALF_LIFE_MS,
+      now: fittedAt,
     });
     const previous = this.set;
     this.set = new CalibratorSet(calibrators, fittedAt);

@@ -131,6 +131,21 @@ describe(ServingCalibration.name, () => {
     ).toEqual([model.current().version, 'some-other-version']);
   });
 
+  it('ages the window from the fit time by RANKING_CALIBRATION_HALF_LIFE_MS: clicks an hour old weigh next to nothing', () => {
+    const hourOld = underPredicted(model.current().version, 'search').map((o) => ({
+      ...o,
+      servedAt: NOW - 3_600_000,
+    }));
+    const names = (env: Record<string, string>) =>
+      calibrationWith(env)
+        .install(hourOld, NOW)
+        .calibrators.map((c) => c.surface);
+
+    expect(names({})).toEqual(['search']);
+    expect(names({ RANKING_CALIBRATION_HALF_LIFE_MS: '3600000' })).toEqual(['search']);
+    expect(names({ RANKING_CALIBRATION_HALF_LIFE_MS: '60000' })).toEqual([]);
+  });
+
   it('leaves a version uncalibrated until its window holds RANKING_CALIBRATION_MIN_CLICKS clicks', async () => {
     const calibration = calibrationWith({ RANKING_CALIBRATION_MIN_CLICKS: '100000' });
     calibration.install(underPredicted(model.current().version, 'search'));

@@ -2,10 +2,12 @@ import type { BidType, Surface } from '@adfunnel/contracts';
 import { describe, expect, it } from '@jest/globals';
 import { calibrationReport } from './calibration-report.js';
 import {
+  type Calibrator,
   type LoggedOutcome,
   applyCalibrationMap,
   estimateExamination,
   fitCalibrators,
+  recencyWeights,
 } from './position-aware-calibration.js';
 
 /** Impressions whose true P(click | examined) is `scale` x predicted, shown in slot s with examination[s]. */
@@ -170,5 +172,56 @@ describe(`${fitCalibrators.name} with priorClicks (hierarchy)`, () => {
       const map = fitted.find((c) => c.surface === surface && c.bidType === null)!.map;
       expect(applyCalibrationMap(map, 0.05) / 0.0625).toBeCloseTo(1, 1);
     }
+  });
+});
+
+describe(`${fitCalibrators.name} with halfLifeMs (recency weighting)`, () => {
+  const HOUR = 3_600_000;
+  /** An hour of impressions whose true P(click | examined) / predicted falls from 1.25 to 0.7. */
+  const drifting = (seed: number, surface: Surface = 'home_feed') =>
+    logged({ n: 120_000, scale: 1, examination: EXAMINATION, surface, seed }).map((o, i, all) => {
+      const servedAt = (i / all.length) * HOUR;
+      const scale = 1.25 - (0.55 * servedAt) / HOUR;
+      const random = mulberry32(seed * 1_000_003 + i);
+      const clicked = random() < EXAMINATION[o.slot] * scale * o.predicted;
+      return { ...o, servedAt, clicked };
+    });
+  /** The level of the last ten minutes: 0.7 + 0.55 / 12. */
+  const recent = 0.7 + 0.55 / 12;
+  const levelOf = (fitted: readonly Calibrator[], surface: Surface = 'home_feed') =>
+    applyCalibrationMap(fitted.find((c) => c.surface === surface && c.bidType === null)!.map, 0.05) / 0.05;
+
+  it.each([0, 100])('priorClicks %d: a weighted fit tracks the recent click rate, an unweighted one does not', (priorClicks) => {
+    const outcomes = drifting(21);
+    const options = { method: 'platt', minClicks: 100, priorClicks, now: HOUR } as const;
+    const unweighted = levelOf(fitCalibrators(outcomes, { ...options, halfLifeMs: 0 }));
+    const weighted = levelOf(fitCalibrators(outcomes, { ...options, halfLifeMs: 300_000 }));
+    expect(unweighted / recent).toBeGreaterThan(1.2);
+    expect(Math.abs(weighted / recent - 1)).toBeLessThan(0.1);
+  });
+
+  it('counts clicks weighted against the gates: a version served only long ago is not calibrated', () => {
+    const old = logged({ n: 30_000, scale: 1, examination: EXAMINATION, modelVersion: 'old', seed: 31 }).map(
+      (o) => ({ ...o, servedAt: 0 }),
+    );
+    const outcomes = [...old, ...drifting(32)];
+    const options = { method: 'platt', minClicks: 100, priorClicks: 100, now: HOUR } as const;
+    const versions = (halfLifeMs: number) =>
+      new Set(fitCalibrators(outcomes, { ...options, halfLifeMs }).map((c) => c.modelVersion));
+    expect(versions(0)).toEqual(new Set(['old', 'v1']));
+    expect(versions(300_000)).toEqual(new Set(['v1']));
+    // The counts it reports stay the window's.
+    const [v1] = fitCalibrators(outcomes, { ...options, halfLifeMs: 300_000 }).filter((c) => c.modelVersion === 'v1');
+    expect(v1.impressions).toBe(120_000);
+  });
+
+  it('weighs by half-life from now back to servedAt, outcomes without one as 1', () => {
+    const o = { surface: 'search', bidType: 'CPC', modelVersion: 'v1', slot: 0, predicted: 0.05, clicked: false } as const;
+    const weightOf = recencyWeights([{ ...o, servedAt: 10_000 }], 1_000);
+    expect(weightOf({ ...o, servedAt: 10_000 })).toBe(1);
+    expect(weightOf({ ...o, servedAt: 9_000 })).toBeCloseTo(0.5, 12);
+    expect(weightOf({ ...o, servedAt: 7_000 })).toBeCloseTo(0.125, 12);
+    expect(weightOf(o)).toBe(1);
+    expect(recencyWeights([], 0)({ ...o, servedAt: 0 })).toBe(1);
   });
 });

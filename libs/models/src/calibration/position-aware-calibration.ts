@@ -15,6 +15,8 @@ export interface LoggedOutcome {
   /** P(click | examined) as predicted. */
   predicted: number;
   clicked: boolean;
+  /** When it was served (epoch ms, the funnel's clock): what a recency-weighted fit ages it by. */
+  servedAt?: number;
 }
 
 export type CalibrationMap =
@@ -41,6 +43,7 @@ export interface Calibrator {
   surface: Surface;
   bidType: BidType | null;
   map: CalibrationMap;
+  /** Impressions and clicks in the window, each counted 1 (the fit may weigh them by age). */
   impressions: number;
   clicks: number;
   /** P(examine | slot) on the surface, slot 0 = 1, estimated with the map (shared by its bid types). */
@@ -63,6 +66,38 @@ export interface CalibrationFitOptions {
    * each group fitted alone, with `prior`.
    */
   priorClicks?: number;
+  /**
+   * Above 0, each outcome counts exp(-age / tau) of one, tau = halfLifeMs / ln 2, its age taken from
+   * `now` back to its servedAt (outcomes without one count 1): the fit follows a click rate that drifts
+   * within the window. Clicks are counted so weighted everywhere, the gates (`minClicks`,
+   * `slopeMinClicks`) and the likelihood the prior's `priorClicks` are set against. 0 (default): all
+   * count 1.
+   */
+  halfLifeMs?: number;
+  /** The time ages are measured from (the fit's end of window); default the latest servedAt. */
+  now?: number;
+}
+
+/** An outcome's weight in a fit. */
+type WeightOf = (o: LoggedOutcome) => number;
+
+const UNWEIGHTED: WeightOf = () => 1;
+
+/** exp(-age / tau) with tau = halfLifeMs / ln 2, or 1 for all when halfLifeMs is 0. */
+export function recencyWeights(
+  outcomes: readonly LoggedOutcome[],
+  halfLifeMs: number,
+  now?: number,
+): (o: LoggedOutcome) => number {
+  if (!(halfLifeMs > 0)) return UNWEIGHTED;
+  let reference = now;
+  if (reference === undefined) {
+    reference = -Infinity;
+    for (const o of outcomes) if (o.servedAt !== undefined && o.servedAt > reference) reference = o.servedAt;
+  }
+  const end = reference;
+  const rate = Math.LN2 / halfLifeMs;
+  return (o) => (o.servedAt === undefined ? 1 : Math.exp(-rate * Math.max(0, end - o.servedAt)));
 }
 
 /** Impressions of one slot whose predictions share a bin 0.1 wide in log-odds. */
@@ -77,18 +112,21 @@ const BIN_WIDTH = 0.1;
 const MIN_EXAMINATION = 0.01;
 const ROUNDS = 6;
 
-function cellsOf(outcomes: readonly LoggedOutcome[]): Cell[] {
+/** Impressions and clicks are sums of weightOf (1 each unweighted). */
+function cellsOf(outcomes: readonly LoggedOutcome[], weightOf: WeightOf = UNWEIGHTED): Cell[] {
   const cells = new Map<string, Cell>();
   for (const o of outcomes) {
+    const w = weightOf(o);
+    if (!(w > 0)) continue;
     const key = `${o.slot}:${Math.floor(logit(o.predicted) / BIN_WIDTH)}`;
     let cell = cells.get(key);
     if (cell === undefined) {
       cell = { slot: o.slot, impressions: 0, clicks: 0, sumPredicted: 0 };
       cells.set(key, cell);
     }
-    cell.impressions += 1;
-    cell.clicks += o.clicked ? 1 : 0;
-    cell.sumPredicted += o.predicted;
+    cell.impressions += w;
+    cell.clicks += o.clicked ? w : 0;
+    cell.sumPredicted += w * o.predicted;
   }
   return [...cells.values()];
 }
@@ -173,10 +211,11 @@ export function fitCalibrators(
   outcomes: readonly LoggedOutcome[],
   options: CalibrationFitOptions,
 ): Calibrator[] {
-  const { method, minClicks, prior = 1, slopeMinClicks = 500, priorClicks = 0 } = options;
-  if (priorClicks > 0 && method === 'platt') return fitHierarchy(outcomes, options);
+  const { method, minClicks, prior = 1, slopeMinClicks = 500, priorClicks = 0, halfLifeMs = 0, now } = options;
+  const weightOf = recencyWeights(outcomes, halfLifeMs, now);
+  if (priorClicks > 0 && method === 'platt') return fitHierarchy(outcomes, options, weightOf);
   const fitted: Calibrator[] = [];
-  const clicksOf = (rows: readonly LoggedOutcome[]) => rows.reduce((n, o) => n + (o.clicked ? 1 : 0), 0);
+  const clicksOf = (rows: readonly LoggedOutcome[]) => clicksIn(rows, weightOf);
   const byGroup = groupBy(
     outcomes.filter((o) => o.modelVersion !== null),
     (o) => `${o.modelVersion}\u0000${o.surface}`,
@@ -185,33 +224,37 @@ export function fitCalibrators(
     const clicks = clicksOf(rows);
     if (clicks < minClicks) continue;
     const { modelVersion, surface } = rows[0];
-    const { map, examination } = fitJointly(cellsOf(rows), {
+    const { map, examination } = fitJointly(cellsOf(rows, weightOf), {
       method,
       prior,
       fitSlope: clicks >= slopeMinClicks,
     });
     const base = { modelVersion: modelVersion!, surface, examination };
-    fitted.push({ ...base, bidType: null, map, impressions: rows.length, clicks });
+    fitted.push({ ...base, bidType: null, map, impressions: rows.length, clicks: clicksIn(rows) });
     for (const [bidType, ofType] of groupBy(rows, (o) => o.bidType)) {
       const typeClicks = clicksOf(ofType);
       if (typeClicks < minClicks || ofType.length === rows.length) continue;
       const typeFit = { method, prior, fitSlope: typeClicks >= slopeMinClicks };
-      const typeMap = fitMap(typeFit, pointsOf(cellsOf(ofType), examination));
-      fitted.push({ ...base, bidType, map: typeMap, impressions: ofType.length, clicks: typeClicks });
+      const typeMap = fitMap(typeFit, pointsOf(cellsOf(ofType, weightOf), examination));
+      fitted.push({ ...base, bidType, map: typeMap, impressions: ofType.length, clicks: clicksIn(ofType) });
     }
   }
   return fitted;
 }
 
-const clicksIn = (rows: readonly LoggedOutcome[]) => rows.reduce((n, o) => n + (o.clicked ? 1 : 0), 0);
+/** Clicks among rows, each counted weightOf (1 unweighted). */
+const clicksIn = (rows: readonly LoggedOutcome[], weightOf: WeightOf = UNWEIGHTED) =>
+  rows.reduce((n, o) => n + (o.clicked ? weightOf(o) : 0), 0);
 
 /**
  * P(examine | slot) per surface from every model version served on it, each version's predictions
  * through a map of its own: examination is the users' and the page's, not the model's, and a version
  * with few clicks would otherwise set its own from them alone.
  */
-function pooledExamination(rows: readonly LoggedOutcome[], fit: MapFit): number[] {
-  const byVersion = [...groupBy(rows, (o) => o.modelVersion ?? '')].map(([, ofVersion]) => cellsOf(ofVersion));
+function pooledExamination(rows: readonly LoggedOutcome[], fit: MapFit, weightOf: WeightOf): number[] {
+  const byVersion = [...groupBy(rows, (o) => o.modelVersion ?? '')].map(([, ofVersion]) =>
+    cellsOf(ofVersion, weightOf),
+  );
   const all = byVersion.flat();
   let maps: CalibrationMap[] = byVersion.map(() => IDENTITY_MAP);
   let examination = examinationGiven(all, IDENTITY_MAP);
@@ -237,20 +280,27 @@ function pooledExamination(rows: readonly LoggedOutcome[], fit: MapFit): number[
 function fitHierarchy(
   outcomes: readonly LoggedOutcome[],
   { minClicks, prior = 1, slopeMinClicks = 500, priorClicks = 0 }: CalibrationFitOptions,
+  weightOf: WeightOf,
 ): Calibrator[] {
+  const weightedClicks = (rows: readonly LoggedOutcome[]) => clicksIn(rows, weightOf);
   const versioned = outcomes.filter((o) => o.modelVersion !== null);
   const examinationOf = new Map(
     [...groupBy(versioned, (o) => o.surface)].map(([surface, rows]) => [
       surface,
-      pooledExamination(rows, { method: 'platt', prior, fitSlope: clicksIn(rows) >= slopeMinClicks }),
+      pooledExamination(
+        rows,
+        { method: 'platt', prior, fitSlope: weightedClicks(rows) >= slopeMinClicks },
+        weightOf,
+      ),
     ]),
   );
   const pointsFor = (rows: readonly LoggedOutcome[]) =>
     [...groupBy(rows, (o) => o.surface)].flatMap(([surface, ofSurface]) =>
-      pointsOf(cellsOf(ofSurface), examinationOf.get(surface)!),
+      pointsOf(cellsOf(ofSurface, weightOf), examinationOf.get(surface)!),
     );
   const shrunk = (rows: readonly LoggedOutcome[], center: PlattFit): PlattFit => {
-    const map = fitMap({ method: 'platt', prior, fitSlope: clicksIn(rows) >= slopeMinClicks }, pointsFor(rows), {
+    const fitSlope = weightedClicks(rows) >= slopeMinClicks;
+    const map = fitMap({ method: 'platt', prior, fitSlope }, pointsFor(rows), {
       center,
       clicks: priorClicks,
     });
@@ -258,7 +308,7 @@ function fitHierarchy(
   };
   const fitted: Calibrator[] = [];
   for (const [modelVersion, ofVersion] of groupBy(versioned, (o) => o.modelVersion!)) {
-    if (clicksIn(ofVersion) < minClicks) continue;
+    if (weightedClicks(ofVersion) < minClicks) continue;
     const versionMap = shrunk(ofVersion, IDENTITY_PLATT);
     for (const [surface, ofSurface] of groupBy(ofVersion, (o) => o.surface)) {
       const surfaceMap = shrunk(ofSurface, versionMap);
