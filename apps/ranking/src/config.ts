@@ -65,9 +65,11 @@ export const RankingConfigSchema = z.object({
   /**
    * Platt maps as a hierarchy (version-wide on the identity, surface on version, bid type on surface),
    * each pulled towards its parent by a prior worth this many clicks, examination per surface from
-   * all versions; then MIN_CLICKS gates the version's clicks only. 0: each group fitted alone.
+   * all versions; then MIN_CLICKS gates the version's clicks only. 0 (the default): each group
+   * fitted alone. The hierarchy serves closer to 1 per surface but lost welfare and revenue in the
+   * closed loop (README "Calibration at serve time"), so it is opt-in.
    */
-  RANKING_CALIBRATION_PRIOR_CLICKS: envInteger('a non-negative integer of clicks', 0).default(100),
+  RANKING_CALIBRATION_PRIOR_CLICKS: envInteger('a non-negative integer of clicks', 0).default(0),
   /**
    * Above 0, each impression of the window counts exp(-age / tau) of one (tau = this / ln 2, its age
    * from the window's end), clicks too, against MIN_CLICKS and the prior's PRIOR_CLICKS alike, so the
