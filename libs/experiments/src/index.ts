@@ -1,3 +1,4 @@
 export * from './experiment-config.js';
 export * from './assignment.js';
 export * from './statistics.js';
+export * from './analysis.js';

@@ -423,7 +423,8 @@ export function regularizedBeta(x: number, a: number, b: number): number {
 
 // ---- helpers --------------------------------------------------------------------------------------
 
-function zComparison(estimate: number, se: number, level: number): Comparison {
+/** A normal (z) test and interval of an estimate with standard error se. */
+export function zComparison(estimate: number, se: number, level = 0.95): Comparison {
   const statistic = se > 0 ? estimate / se : estimate === 0 ? 0 : Math.sign(estimate) * Infinity;
   const pValue = regularizedGammaQ(0.5, (statistic * statistic) / 2);
   const q = normalQuantile(1 - (1 - level) / 2);
