@@ -6,6 +6,7 @@ import { ActivityRecorder } from './activity/activity-recorder.service.js';
 import type { LoggingConfig } from './config.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { CampaignDiagnosticsModule } from './diagnostics/campaign-diagnostics.module.js';
+import { ExperimentsReportModule } from './experiments/experiments-report.module.js';
 import {
   BillingContexts,
   EventStoreStartupCheck,
@@ -49,6 +50,7 @@ export class LoggingModule {
         }),
         DashboardModule,
         CampaignDiagnosticsModule.forRoot(config),
+        ExperimentsReportModule,
       ],
       controllers: [
         TrackingController,
