@@ -31,6 +31,9 @@ export class ActivityRecorder implements OnApplicationShutdown {
       connectionName: 'adfunnel-logging-activity',
       maxRetriesPerRequest: 2,
       lazyConnect: true,
+      // The folds of a job's events (and of a served batch's queries) are issued in the same turn of
+      // the event loop: one write to Redis for all of them instead of one each, in the same order.
+      enableAutoPipelining: true,
     });
     this.redis.on('error', (error: Error) => this.logger.debug(`user activity Redis: ${error.message}`));
     this.store = new UserActivityStore(this.redis, userActivityStoreOptions(config));
@@ -65,18 +68,23 @@ export class ActivityRecorder implements OnApplicationShutdown {
     }
   }
 
-  /** After the served records were stored: each request's query, once per request however often delivered. */
+  /**
+   * After the served records were stored: each request's query, once per request however often
+   * delivered. All of them at once, so they go to Redis in one write (auto-pipelined, in order).
+   */
   async served(records: readonly ServedRecord[]): Promise<void> {
-    for (const record of records) {
-      if (record.query === undefined) continue;
-      try {
-        await this.store.recordQuery(record.userId, record.requestId, record.query, record.servedAt);
-      } catch (error) {
-        this.logger.warn(
-          `query of request ${record.requestId}: not in the activity of user ${record.userId} (${(error as Error).message})`,
-        );
-      }
-    }
+    await Promise.all(
+      records.map(async (record) => {
+        if (record.query === undefined) return;
+        try {
+          await this.store.recordQuery(record.userId, record.requestId, record.query, record.servedAt);
+        } catch (error) {
+          this.logger.warn(
+            `query of request ${record.requestId}: not in the activity of user ${record.userId} (${(error as Error).message})`,
+          );
+        }
+      }),
+    );
   }
 
   /**

@@ -33,6 +33,8 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
       connectionName: 'adfunnel-logging-budget',
       maxRetriesPerRequest: 2,
       lazyConnect: true,
+      // A job's events publish their spend in the same turn of the event loop: one write for all.
+      enableAutoPipelining: true,
     });
     this.redis.on('error', (error: Error) => this.logger.debug(`budget state Redis: ${error.message}`));
     this.budget = new BudgetStore(this.redis, config.BUDGET_KEY_PREFIX);
