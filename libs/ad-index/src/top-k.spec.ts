@@ -40,6 +40,18 @@ describe(TopK.name, () => {
     expect(sut.length).toBe(0);
   });
 
+  it('has a floor once full: the worst score kept, -Infinity before and at capacity 0', () => {
+    const top = new TopK(2);
+    expect(top.floor).toBe(-Infinity);
+    top.push(3, 1);
+    expect(top.floor).toBe(-Infinity);
+    top.push(5, 2);
+    expect(top.floor).toBe(3);
+    top.push(4, 3);
+    expect(top.floor).toBe(4);
+    expect(new TopK(0).floor).toBe(-Infinity);
+  });
+
   it('keeps nothing at capacity 0 and rejects a capacity that is not a count', () => {
     const sut = new TopK(0);
     sut.push(1, 1);

@@ -19,6 +19,11 @@ export class TopK {
     return this.size;
   }
 
+  /** The worst score kept once the heap is full, what a new pair has to beat; -Infinity before. */
+  get floor(): number {
+    return this.capacity > 0 && this.size === this.capacity ? this.scores[0] : -Infinity;
+  }
+
   push(score: number, id: number): void {
     if (this.capacity === 0) return;
     if (this.size < this.capacity) {

@@ -1,3 +1,4 @@
+import { TopK } from '@adfunnel/ad-index';
 import { TOPIC_COUNT } from '@adfunnel/features';
 
 /** A mixture weight under this is left out of the category's list (it adds under 1% to a score). */
@@ -81,17 +82,20 @@ export class InterestPostings {
         read++;
         if (!seen.has(adId)) {
           seen.add(adId);
-          if (admits(adId)) best.offer(adId, score(lifted, this.mixtures.get(adId)!));
+          if (admits(adId)) {
+            const s = score(lifted, this.mixtures.get(adId)!);
+            if (s > 0) best.push(s, adId);
+          }
         }
         if (at[i] < list.adIds.length) {
           threshold += lifted[categories[i]] * list.weights[at[i]];
           open = true;
         }
       }
-      if (!open || (best.full && best.floor >= threshold)) break;
+      if (!open || best.floor >= threshold) break;
     }
-    const found = best.sorted();
-    return { adIds: found.adIds, scores: found.scores.map((s) => s + floor), read };
+    const found = best.drain();
+    return { adIds: found.ids, scores: found.scores.map((s) => s + floor), read };
   }
 }
 
@@ -99,73 +103,4 @@ function score(affinity: ArrayLike<number>, mixture: Float32Array): number {
   let s = 0;
   for (let c = 0; c < TOPIC_COUNT; c++) s += affinity[c] * mixture[c];
   return s;
-}
-
-/** The k best (score, then lower ad id) offered so far: a binary min-heap on the worst kept. */
-class TopK {
-  private readonly ids: number[] = [];
-  private readonly scores: number[] = [];
-
-  constructor(private readonly k: number) {}
-
-  get full(): boolean {
-    return this.ids.length >= this.k;
-  }
-
-  /** The worst score kept (only meaningful when full). */
-  get floor(): number {
-    return this.scores[0];
-  }
-
-  offer(adId: number, s: number): void {
-    if (!(s > 0)) return;
-    if (!this.full) {
-      this.ids.push(adId);
-      this.scores.push(s);
-      this.up(this.ids.length - 1);
-    } else if (this.worse(0, adId, s)) {
-      this.ids[0] = adId;
-      this.scores[0] = s;
-      this.down(0);
-    }
-  }
-
-  sorted(): { adIds: number[]; scores: number[] } {
-    const order = this.ids.map((_, i) => i);
-    order.sort((a, b) => this.scores[b] - this.scores[a] || this.ids[a] - this.ids[b]);
-    return { adIds: order.map((i) => this.ids[i]), scores: order.map((i) => this.scores[i]) };
-  }
-
-  /** Is the entry at heap position i worse than (adId, s)? */
-  private worse(i: number, adId: number, s: number): boolean {
-    return this.scores[i] < s || (this.scores[i] === s && this.ids[i] > adId);
-  }
-
-  private up(i: number): void {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.worse(i, this.ids[parent], this.scores[parent])) break;
-      this.swap(i, parent);
-      i = parent;
-    }
-  }
-
-  private down(i: number): void {
-    const n = this.ids.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let worst = i;
-      if (l < n && this.worse(l, this.ids[worst], this.scores[worst])) worst = l;
-      if (r < n && this.worse(r, this.ids[worst], this.scores[worst])) worst = r;
-      if (worst === i) break;
-      this.swap(i, worst);
-      i = worst;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    [this.ids[a], this.ids[b]] = [this.ids[b], this.ids[a]];
-    [this.scores[a], this.scores[b]] = [this.scores[b], this.scores[a]];
-  }
 }
