@@ -136,18 +136,9 @@ export class CandidateSources {
     }
     const overfetch = this.options.annOverfetch;
     const found = postings.top(request.user.interests, k * overfetch, eligible.admits);
-    const order = found.adIds.map((adId, i) => ({
-      adId,
-      value: overfetch === 1 ? found.scores[i] : found.scores[i] * eligible.prior(adId),
-    }));
-    if (overfetch > 1) order.sort((a, b) => b.value - a.value || a.adId - b.adId);
-    const kept = order.slice(0, k);
+    const matches = labelled(found, 'interest');
     return {
-      candidates: {
-        adIds: kept.map((o) => o.adId),
-        scores: kept.map((o) => o.value),
-        sources: kept.map(() => 'interest'),
-      },
+      candidates: overfetch === 1 ? matches : byPriorValue(matches, eligible, k),
       note: `${found.read} entries read`,
     };
   }
@@ -156,16 +147,7 @@ export class CandidateSources {
   private nearest(input: SourceRequest, vector: Float32Array, k: number): SourceCandidates {
     const overfetch = this.options.annOverfetch;
     const found = search(input, vector, k * overfetch);
-    if (overfetch === 1) return found;
-    const order = found.adIds
-      .map((adId, i) => ({ adId, i, value: found.scores[i] * input.eligible.prior(adId) }))
-      .sort((a, b) => b.value - a.value || a.adId - b.adId)
-      .slice(0, k);
-    return {
-      adIds: order.map((o) => o.adId),
-      scores: order.map((o) => o.value),
-      sources: order.map((o) => found.sources[o.i]),
-    };
+    return overfetch === 1 ? found : byPriorValue(found, input.eligible, k);
   }
 
   private lexical(input: SourceRequest, lexicalHits: () => LexicalHits): SourceAnswer {
@@ -298,6 +280,19 @@ function popular(input: SourceRequest): SourceCandidates {
     k,
     excludeCampaigns,
   });
+}
+
+/** The over-fetch's re-order: the best `k` of `found` by its score x the ad's prior value per impression. */
+function byPriorValue(found: SourceCandidates, eligible: EligibleAds, k: number): SourceCandidates {
+  const order = found.adIds
+    .map((adId, i) => ({ adId, i, value: found.scores[i] * eligible.prior(adId) }))
+    .sort((a, b) => b.value - a.value || a.adId - b.adId)
+    .slice(0, k);
+  return {
+    adIds: order.map((o) => o.adId),
+    scores: order.map((o) => o.value),
+    sources: order.map((o) => found.sources[o.i]),
+  };
 }
 
 function labelled(hits: LexicalHits, source: CandidateSource): SourceCandidates {
