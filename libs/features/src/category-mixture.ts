@@ -1,4 +1,4 @@
-import { EMBEDDING_DIM } from './content-embedding.js';
+import { EMBEDDING_DIM, dot } from './content-embedding.js';
 import { TOPIC_COUNT } from './topics.js';
 
 /** What the decoder reads of an ad: its declared category (index into TOPICS) and visual embedding. */
@@ -37,7 +37,7 @@ export class CategoryMixtureDecoder {
       if (!ci) continue;
       for (let j = 0; j < TOPIC_COUNT; j++) {
         const cj = centroids[j];
-        if (cj) gram[i * TOPIC_COUNT + j] = dot32(ci, cj);
+        if (cj) gram[i * TOPIC_COUNT + j] = dot(ci, cj);
       }
     }
     this.gram = gram;
@@ -82,7 +82,7 @@ export class CategoryMixtureDecoder {
     const grad = new Float64Array(K);
     for (let k = 0; k < K; k++) {
       const c = this.centroids[k];
-      grad[k] = c ? -dot32(c, ad.embedding) : 0;
+      grad[k] = c ? -dot(c, ad.embedding) : 0;
     }
     for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
       let moved = 0;
@@ -135,11 +135,5 @@ export function categoryCentroids(ads: Iterable<MixtureAdInput>): (Float32Array 
 export function interestMatch(affinity: ArrayLike<number>, mixture: ArrayLike<number>): number {
   let s = 0;
   for (let k = 0; k < TOPIC_COUNT; k++) s += affinity[k] * mixture[k];
-  return s;
-}
-
-function dot32(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let d = 0; d < EMBEDDING_DIM; d++) s += a[d] * b[d];
   return s;
 }

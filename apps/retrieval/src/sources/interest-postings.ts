@@ -1,5 +1,5 @@
 import { TopK } from '@adfunnel/ad-index';
-import { TOPIC_COUNT } from '@adfunnel/features';
+import { TOPIC_COUNT, interestMatch } from '@adfunnel/features';
 
 /** A mixture weight under this is left out of the category's list (it adds under 1% to a score). */
 export const MIN_POSTED_WEIGHT = 0.01;
@@ -83,7 +83,7 @@ export class InterestPostings {
         if (!seen.has(adId)) {
           seen.add(adId);
           if (admits(adId)) {
-            const s = score(lifted, this.mixtures.get(adId)!);
+            const s = interestMatch(lifted, this.mixtures.get(adId)!);
             if (s > 0) best.push(s, adId);
           }
         }
@@ -97,10 +97,4 @@ export class InterestPostings {
     const found = best.drain();
     return { adIds: found.ids, scores: found.scores.map((s) => s + floor), read };
   }
-}
-
-function score(affinity: ArrayLike<number>, mixture: Float32Array): number {
-  let s = 0;
-  for (let c = 0; c < TOPIC_COUNT; c++) s += affinity[c] * mixture[c];
-  return s;
 }
