@@ -15,6 +15,9 @@ import { parseAssignmentLabel } from './assignment.js';
 import {
   type Comparison,
   compareMeans,
+  compareMeansCuped,
+  compareRatiosCuped,
+  normalQuantile,
   ratioEstimate,
   relativeLift,
   sampleRatioMismatch,
@@ -37,6 +40,8 @@ export interface ExperimentRequestRow {
   readonly revenue: number;
   /** The request's outcomes at the advertisers' bids (CPM impression bid / 1000, CPC click, CPA conversion), USD. */
   readonly advertiserValue: number;
+  /** When it was served (epoch ms): its bucket in the per-day (or per-hour) series; rows without it are in no bucket. */
+  readonly servedAt?: number;
 }
 
 /** The configured shares the sample-ratio checks compare with (sharesOfConfig builds it from a config). */
@@ -105,7 +110,7 @@ export type MeanMetric = (typeof MEAN_METRICS)[number];
 export type RatioMetric = keyof typeof RATIO_METRICS;
 export type Metric = MeanMetric | RatioMetric;
 
-type Counted = Exclude<keyof ExperimentRequestRow, 'requestId' | 'userId' | 'label'>;
+type Counted = Exclude<keyof ExperimentRequestRow, 'requestId' | 'userId' | 'label' | 'servedAt'>;
 const COUNTED: readonly Counted[] = [
   'ads',
   'impressions',
@@ -129,6 +134,36 @@ export interface Totals {
   advertiserValue: number;
 }
 
+/** The series' buckets: UTC hours or UTC days of the requests' servedAt. */
+export const SERIES_BUCKETS = { hour: 3_600_000, day: 86_400_000 } as const;
+export type SeriesBucket = keyof typeof SERIES_BUCKETS;
+
+/** A mean with its normal-approximation interval at the report's level (null with fewer than 2 units). */
+export interface Interval {
+  readonly mean: number;
+  readonly ci: readonly [number, number] | null;
+}
+
+/** One bucket of a group's series, the user as the unit within the bucket (a user counts in each bucket they were served in). */
+export interface SeriesPoint {
+  /** The bucket's start, epoch ms (UTC midnight or hour). */
+  readonly start: number;
+  readonly users: number;
+  readonly requests: number;
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly revenue: number;
+  /** Per user served in the bucket. */
+  readonly perUser: {
+    readonly requests: Interval;
+    readonly impressions: Interval;
+    readonly clicks: Interval;
+    readonly revenue: Interval;
+  };
+  /** clicks / impressions, the interval by the delta method; null without impressions. */
+  readonly ctr: Interval | null;
+}
+
 /** One arm's (or the holdout's) totals and metrics, the metrics null where undefined (no impressions). */
 export interface GroupSummary {
   readonly totals: Totals;
@@ -138,6 +173,27 @@ export interface GroupSummary {
   readonly cvr: number | null;
   readonly hidesPerMille: number | null;
   readonly revenuePerMille: number | null;
+  /** Per bucket (ExperimentAnalysis.series.bucket) in time order, the buckets with requests only. */
+  readonly series: readonly SeriesPoint[];
+}
+
+/** The CUPED-adjusted comparison of a metric, next to the plain one (MetricComparison.difference). */
+export interface CupedMetricComparison {
+  /** The arms' adjusted means (ratios): each less theta times its covariate's distance from the pooled mean. */
+  readonly control: number;
+  readonly treatment: number;
+  readonly difference: Comparison;
+  readonly relativeLift: Comparison | null;
+  /** cov(pre, metric) / var(pre), both arms pooled (of the linearized ratios for a ratio metric). */
+  readonly theta: number;
+  /** rho(pre, metric), both arms pooled. */
+  readonly correlation: number;
+  /** 1 - Var(adjusted) / Var(plain). */
+  readonly varianceReduction: number;
+  /** The adjusted interval's width over the plain one's (below 1: narrower). */
+  readonly ciWidthRatio: number;
+  /** Users of each arm with a request in the pre-period; the others' covariate is 0. */
+  readonly usersWithPrePeriod: { readonly control: number; readonly treatment: number };
 }
 
 export interface MetricComparison {
@@ -151,6 +207,9 @@ export interface MetricComparison {
   /** treatment / control - 1; null when the control is 0 or the difference unavailable. */
   readonly relativeLift: Comparison | null;
   readonly unavailable?: string;
+  /** With a pre-period (AnalysisOptions.preRows): the CUPED comparison; null with `cupedUnavailable` when it cannot be made. */
+  readonly cuped?: CupedMetricComparison | null;
+  readonly cupedUnavailable?: string;
 }
 
 export interface ArmComparison {
@@ -218,6 +277,14 @@ export interface ExperimentAnalysis {
   readonly layers: readonly LayerReport[];
   readonly holdout: HoldoutReport;
   readonly srmThreshold: number;
+  /** The groups' series: the bucket, and the rows left out of it for want of a servedAt. */
+  readonly series: {
+    readonly bucket: SeriesBucket;
+    readonly bucketMs: number;
+    readonly rowsWithoutTime: number;
+  };
+  /** With a pre-period: its requests read and their distinct users (every label, the holdout's too); else null. */
+  readonly cuped: { readonly preRequests: number; readonly preUsers: number } | null;
 }
 
 export interface AnalysisOptions {
@@ -226,31 +293,97 @@ export interface AnalysisOptions {
   readonly level?: number;
   /** Sample-ratio mismatch flagged below this p-value, default 0.001. */
   readonly srmThreshold?: number;
+  /**
+   * The pre-period's requests (before the window, whatever their label then): each user's sums over
+   * them are the CUPED covariate of the same per-user metric (0 for a user with none); given, every
+   * comparison carries its `cuped` counterpart.
+   */
+  readonly preRows?: readonly ExperimentRequestRow[];
+  /** The series' bucket, default day. */
+  readonly bucket?: SeriesBucket;
 }
+
+type UserSums = Record<Counted | 'requests', number>;
+const zeroSums = (): UserSums => ({
+  requests: 0,
+  ads: 0,
+  impressions: 0,
+  clicks: 0,
+  conversions: 0,
+  hides: 0,
+  revenue: 0,
+  advertiserValue: 0,
+});
+const NO_PRE: UserSums = zeroSums();
 
 /** Per-user sums of one group's requests. */
 class Group {
-  readonly users = new Map<string, Record<Counted | 'requests', number>>();
+  readonly users = new Map<string, UserSums>();
+  /** bucket start -> user -> sums */
+  readonly buckets = new Map<number, Map<string, UserSums>>();
   requests = 0;
 
+  constructor(
+    private readonly bucketMs: number = SERIES_BUCKETS.day,
+    private readonly level = 0.95,
+  ) {}
+
   add(row: ExperimentRequestRow): void {
-    let user = this.users.get(row.userId);
-    if (user === undefined) {
-      user = {
-        requests: 0,
-        ads: 0,
-        impressions: 0,
-        clicks: 0,
-        conversions: 0,
-        hides: 0,
-        revenue: 0,
-        advertiserValue: 0,
-      };
-      this.users.set(row.userId, user);
-    }
-    user.requests += 1;
-    for (const key of COUNTED) user[key] += row[key];
+    addTo(this.users, row);
     this.requests += 1;
+    if (row.servedAt !== undefined && Number.isFinite(row.servedAt)) {
+      const start = Math.floor(row.servedAt / this.bucketMs) * this.bucketMs;
+      let bucket = this.buckets.get(start);
+      if (bucket === undefined) {
+        bucket = new Map();
+        this.buckets.set(start, bucket);
+      }
+      addTo(bucket, row);
+    }
+  }
+
+  series(): SeriesPoint[] {
+    const q = normalQuantile(1 - (1 - this.level) / 2);
+    const interval = (values: number[]): Interval => {
+      const n = values.length;
+      const m = values.reduce((s, v) => s + v, 0) / n;
+      if (n < 2) return { mean: m, ci: null };
+      const variance = values.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1);
+      const half = q * Math.sqrt(variance / n);
+      return { mean: m, ci: [m - half, m + half] };
+    };
+    return [...this.buckets.keys()]
+      .sort((a, b) => a - b)
+      .map((start) => {
+        const users = [...this.buckets.get(start)!.values()];
+        const col = (key: Counted | 'requests') => users.map((u) => u[key]);
+        const sum = (key: Counted | 'requests') => users.reduce((s, u) => s + u[key], 0);
+        const impressions = sum('impressions');
+        let ctr: Interval | null = null;
+        if (impressions > 0) {
+          if (users.length < 2) ctr = { mean: sum('clicks') / impressions, ci: null };
+          else {
+            const r = ratioEstimate(col('clicks'), col('impressions'));
+            const half = q * Math.sqrt(r.variance);
+            ctr = { mean: r.ratio, ci: [r.ratio - half, r.ratio + half] };
+          }
+        }
+        return {
+          start,
+          users: users.length,
+          requests: sum('requests'),
+          impressions,
+          clicks: sum('clicks'),
+          revenue: sum('revenue'),
+          perUser: {
+            requests: interval(col('requests')),
+            impressions: interval(col('impressions')),
+            clicks: interval(col('clicks')),
+            revenue: interval(col('revenue')),
+          },
+          ctr,
+        };
+      });
   }
 
   column(key: Counted | 'requests'): number[] {
@@ -289,12 +422,117 @@ class Group {
       cvr: ratio('cvr'),
       hidesPerMille: ratio('hidesPerMille'),
       revenuePerMille: ratio('revenuePerMille'),
+      series: this.series(),
     };
   }
 }
 
+function addTo(users: Map<string, UserSums>, row: ExperimentRequestRow): void {
+  let user = users.get(row.userId);
+  if (user === undefined) {
+    user = zeroSums();
+    users.set(row.userId, user);
+  }
+  user.requests += 1;
+  for (const key of COUNTED) user[key] += row[key];
+}
+
+/** The pre-period's per-user sums: the CUPED covariates. */
+type PrePeriod = ReadonlyMap<string, UserSums>;
+
+/** A's CI width over b's. */
+const widthRatio = (adjusted: Comparison, plain: Comparison) => {
+  const w = plain.ci[1] - plain.ci[0];
+  return w > 0 ? (adjusted.ci[1] - adjusted.ci[0]) / w : adjusted.ci[1] - adjusted.ci[0] > 0 ? Infinity : 1;
+};
+
+function coverage(control: Group, treatment: Group, pre: PrePeriod) {
+  const covered = (g: Group) => [...g.users.keys()].filter((u) => pre.has(u)).length;
+  return { control: covered(control), treatment: covered(treatment) };
+}
+
+/** The CUPED counterpart of a per-user mean's plain comparison. */
+function cupedMean(
+  metric: MeanMetric,
+  control: Group,
+  treatment: Group,
+  pre: PrePeriod,
+  plain: Comparison,
+  level: number,
+): Pick<MetricComparison, 'cuped' | 'cupedUnavailable'> {
+  const arm = (g: Group) => ({
+    y: g.column(metric),
+    x: [...g.users.keys()].map((u) => (pre.get(u) ?? NO_PRE)[metric]),
+  });
+  const a = arm(control);
+  const b = arm(treatment);
+  const covered = coverage(control, treatment, pre);
+  if (covered.control + covered.treatment === 0) {
+    return { cuped: null, cupedUnavailable: 'no user of either arm has a request in the pre-period' };
+  }
+  // As for the plain comparison: both arms shifted by 1 when the control's mean is 0 (the same difference), no lift.
+  const zeroControl = a.y.reduce((s, v) => s + v, 0) === 0;
+  const shift = (arm: { x: number[]; y: number[] }) =>
+    zeroControl ? { ...arm, y: arm.y.map((v) => v + 1) } : arm;
+  const c = compareMeansCuped(shift(a), shift(b), level);
+  return {
+    cuped: {
+      control: c.control.mean - (zeroControl ? 1 : 0),
+      treatment: c.treatment.mean - (zeroControl ? 1 : 0),
+      difference: c.difference,
+      relativeLift: zeroControl || c.control.mean === 0 ? null : c.relativeLift,
+      theta: c.theta,
+      correlation: c.correlation,
+      varianceReduction: c.varianceReduction,
+      ciWidthRatio: widthRatio(c.difference, plain),
+      usersWithPrePeriod: covered,
+    },
+  };
+}
+
+/** The CUPED counterpart of a ratio's plain comparison (compareRatiosCuped). */
+function cupedRatio(
+  metric: RatioMetric,
+  control: Group,
+  treatment: Group,
+  pre: PrePeriod,
+  plain: Comparison,
+  level: number,
+): Pick<MetricComparison, 'cuped' | 'cupedUnavailable'> {
+  const { numerator, denominator, scale } = RATIO_METRICS[metric];
+  const arm = (g: Group) => {
+    const users = [...g.users.entries()];
+    return {
+      x: users.map(([, s]) => scale * s[numerator]),
+      y: users.map(([, s]) => s[denominator]),
+      xPre: users.map(([u]) => scale * (pre.get(u) ?? NO_PRE)[numerator]),
+      yPre: users.map(([u]) => (pre.get(u) ?? NO_PRE)[denominator]),
+    };
+  };
+  const a = arm(control);
+  const b = arm(treatment);
+  const covered = coverage(control, treatment, pre);
+  if (a.yPre.every((v) => v === 0) || b.yPre.every((v) => v === 0)) {
+    return { cuped: null, cupedUnavailable: `no pre-period ${denominator} in an arm` };
+  }
+  const c = compareRatiosCuped(a, b, level);
+  return {
+    cuped: {
+      control: c.control,
+      treatment: c.treatment,
+      difference: c.difference,
+      relativeLift: c.relativeLift,
+      theta: c.theta,
+      correlation: c.correlation,
+      varianceReduction: c.varianceReduction,
+      ciWidthRatio: widthRatio(c.difference, plain),
+      usersWithPrePeriod: covered,
+    },
+  };
+}
+
 /** treatment against control on every metric, user as the unit. */
-function compareGroups(control: Group, treatment: Group, level: number): MetricComparison[] {
+function compareGroups(control: Group, treatment: Group, level: number, pre?: PrePeriod): MetricComparison[] {
   const out: MetricComparison[] = [];
   const few = control.users.size < 2 || treatment.users.size < 2;
   for (const metric of MEAN_METRICS) {
@@ -302,7 +540,7 @@ function compareGroups(control: Group, treatment: Group, level: number): MetricC
     const b = treatment.column(metric);
     const meanOf = (v: number[]) => (v.length === 0 ? null : v.reduce((s, x) => s + x, 0) / v.length);
     if (few) {
-      out.push(unavailable(metric, 'perUser', meanOf(a), meanOf(b), 'fewer than 2 users in an arm'));
+      out.push(unavailable(metric, 'perUser', meanOf(a), meanOf(b), 'fewer than 2 users in an arm', pre));
       continue;
     }
     const controlMean = meanOf(a)!;
@@ -322,6 +560,7 @@ function compareGroups(control: Group, treatment: Group, level: number): MetricC
       treatment: meanOf(b),
       difference: c.difference,
       relativeLift: controlMean === 0 ? null : c.relativeLift,
+      ...(pre === undefined ? {} : cupedMean(metric, control, treatment, pre, c.difference, level)),
     });
   }
   for (const [metric, { numerator, denominator, scale }] of Object.entries(RATIO_METRICS) as [
@@ -337,23 +576,25 @@ function compareGroups(control: Group, treatment: Group, level: number): MetricC
     const pa = point(control);
     const pb = point(treatment);
     if (few) {
-      out.push(unavailable(metric, 'ratio', pa, pb, 'fewer than 2 users in an arm'));
+      out.push(unavailable(metric, 'ratio', pa, pb, 'fewer than 2 users in an arm', pre));
       continue;
     }
     if (pa === null || pb === null) {
-      out.push(unavailable(metric, 'ratio', pa, pb, `no ${denominator} in an arm`));
+      out.push(unavailable(metric, 'ratio', pa, pb, `no ${denominator} in an arm`, pre));
       continue;
     }
     const ra = ratioEstimate(scaled(control), control.column(denominator));
     const rb = ratioEstimate(scaled(treatment), treatment.column(denominator));
+    // compareRatios, less its lift when the control's ratio is 0.
+    const difference = zComparison(rb.ratio - ra.ratio, Math.sqrt(ra.variance + rb.variance), level);
     out.push({
       metric,
       kind: 'ratio',
       control: ra.ratio,
       treatment: rb.ratio,
-      // compareRatios, less its lift when the control's ratio is 0.
-      difference: zComparison(rb.ratio - ra.ratio, Math.sqrt(ra.variance + rb.variance), level),
+      difference,
       relativeLift: ra.ratio === 0 ? null : relativeLift(ra.ratio, ra.variance, rb.ratio, rb.variance, level),
+      ...(pre === undefined ? {} : cupedRatio(metric, control, treatment, pre, difference, level)),
     });
   }
   return out;
@@ -365,8 +606,18 @@ function unavailable(
   control: number | null,
   treatment: number | null,
   reason: string,
+  pre?: PrePeriod,
 ): MetricComparison {
-  return { metric, kind, control, treatment, difference: null, relativeLift: null, unavailable: reason };
+  return {
+    metric,
+    kind,
+    control,
+    treatment,
+    difference: null,
+    relativeLift: null,
+    unavailable: reason,
+    ...(pre === undefined ? {} : { cuped: null, cupedUnavailable: reason }),
+  };
 }
 
 function srm(
@@ -404,11 +655,20 @@ const remainder = (shares: readonly number[]) =>
 
 export function analyzeExperiments(
   rows: readonly ExperimentRequestRow[],
-  { shares, level = 0.95, srmThreshold = 0.001 }: AnalysisOptions = {},
+  { shares, level = 0.95, srmThreshold = 0.001, preRows, bucket = 'day' }: AnalysisOptions = {},
 ): ExperimentAnalysis {
-  const all = new Group();
-  const holdout = new Group();
-  const rest = new Group();
+  const bucketMs = SERIES_BUCKETS[bucket];
+  if (bucketMs === undefined) throw new RangeError(`bucket must be hour or day, got "${String(bucket)}"`);
+  const newGroup = () => new Group(bucketMs, level);
+  const all = newGroup();
+  const holdout = newGroup();
+  const rest = newGroup();
+  let pre: Map<string, UserSums> | undefined;
+  if (preRows !== undefined) {
+    pre = new Map();
+    for (const row of preRows) addTo(pre, row);
+  }
+  let rowsWithoutTime = 0;
   /** layer -> experiment -> arm -> group */
   const arms = new Map<string, Map<string, Map<string, Group>>>();
   /** layer -> requests per arm key (request-unit SRM) */
@@ -431,7 +691,7 @@ export function analyzeExperiments(
     const experiments = ensureLayer(layer.name);
     for (const a of layer.arms) {
       if (!experiments.has(a.experiment)) experiments.set(a.experiment, new Map());
-      if (!experiments.get(a.experiment)!.has(a.arm)) experiments.get(a.experiment)!.set(a.arm, new Group());
+      if (!experiments.get(a.experiment)!.has(a.arm)) experiments.get(a.experiment)!.set(a.arm, newGroup());
     }
   }
 
@@ -444,6 +704,7 @@ export function analyzeExperiments(
       continue;
     }
     all.add(row);
+    if (row.servedAt === undefined || !Number.isFinite(row.servedAt)) rowsWithoutTime += 1;
     if (parsed.holdout) {
       holdout.add(row);
       continue;
@@ -453,7 +714,7 @@ export function analyzeExperiments(
       const experiments = ensureLayer(layer);
       if (!experiments.has(experiment)) experiments.set(experiment, new Map());
       const byArm = experiments.get(experiment)!;
-      if (!byArm.has(arm)) byArm.set(arm, new Group());
+      if (!byArm.has(arm)) byArm.set(arm, newGroup());
       byArm.get(arm)!.add(row);
       const key = `${experiment}/${arm}`;
       const requests = armRequests.get(layer)!;
@@ -489,7 +750,7 @@ export function analyzeExperiments(
           .map((arm) => ({
             arm,
             control,
-            metrics: compareGroups(byArm.get(control)!, byArm.get(arm)!, level),
+            metrics: compareGroups(byArm.get(control)!, byArm.get(arm)!, level, pre),
           })),
       };
     });
@@ -549,9 +810,12 @@ export function analyzeExperiments(
     holdout: {
       holdout: holdout.summary(),
       rest: rest.summary(),
-      comparison: compareGroups(holdout, rest, level),
+      comparison: compareGroups(holdout, rest, level, pre),
       ...(typeof holdoutSrm === 'string' ? { srm: null, srmUnavailable: holdoutSrm } : { srm: holdoutSrm }),
     },
     srmThreshold,
+    series: { bucket, bucketMs, rowsWithoutTime },
+    cuped:
+      preRows === undefined || pre === undefined ? null : { preRequests: preRows.length, preUsers: pre.size },
   };
 }

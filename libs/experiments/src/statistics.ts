@@ -174,6 +174,8 @@ export interface CupedComparison extends MeanComparison {
   readonly theta: number;
   /** 1 - Var(adjusted) / Var(y) over both arms pooled (rho^2 for a linear relation). */
   readonly varianceReduction: number;
+  /** Pearson's rho(x, y) over both arms pooled (0 when x or y is constant). */
+  readonly correlation: number;
 }
 
 /**
@@ -202,9 +204,11 @@ export function compareMeansCuped(
   const my = mean(y);
   const mx = mean(x);
   let sxx = 0;
+  let syy = 0;
   let sxy = 0;
   for (let i = 0; i < x.length; i++) {
     sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
     sxy += (x[i] - mx) * (y[i] - my);
   }
   const theta = sxx > 0 ? sxy / sxx : 0;
@@ -218,6 +222,96 @@ export function compareMeansCuped(
     ...compareMeans(adjustedA, adjustedB, level),
     theta,
     varianceReduction: before > 0 ? 1 - after / before : 0,
+    correlation: sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0,
+  };
+}
+
+/** One arm's units for a CUPED ratio: x / y in the experiment, xPre / yPre the same units' pre-period. */
+export interface CupedRatioArm {
+  readonly x: ArrayLike<number>;
+  readonly y: ArrayLike<number>;
+  readonly xPre: ArrayLike<number>;
+  readonly yPre: ArrayLike<number>;
+}
+
+export interface CupedRatioComparison {
+  /** Each arm's ratio less theta times its pre-period ratio's distance from the pooled pre-period ratio. */
+  readonly control: number;
+  readonly treatment: number;
+  /** (R_b - R_a) - theta (Rpre_b - Rpre_a), z interval. */
+  readonly difference: Comparison;
+  /** treatment / control - 1 of the adjusted ratios; null when the adjusted control is 0. */
+  readonly relativeLift: Comparison | null;
+  readonly theta: number;
+  /** 1 - Var(adjusted difference) / Var(plain difference). */
+  readonly varianceReduction: number;
+  /** rho of the linearized ratio and the linearized pre-period ratio, both arms pooled. */
+  readonly correlation: number;
+}
+
+/**
+ * CUPED for a ratio of sums (Deng, Knoblich and Lu, KDD'18): each arm's ratio R = mean(x) / mean(y)
+ * is linearized by the delta method to the per-unit l_i = (x_i - R y_i) / mean(y) (Var(R) ~= var(l) /
+ * n, what ratioEstimate computes), its pre-period ratio likewise to lpre_i; theta = cov(l, lpre) /
+ * var(lpre) pooled over both arms, and R - theta Rpre has the variance var(l - theta lpre) / n. The
+ * pre-period does not depend on the assignment, so Rpre_b - Rpre_a is 0 in expectation and the
+ * adjusted difference stays unbiased. A unit with no pre-period data has xPre = yPre = 0, so lpre = 0.
+ */
+export function compareRatiosCuped(
+  control: CupedRatioArm,
+  treatment: CupedRatioArm,
+  level = 0.95,
+): CupedRatioComparison {
+  const linearize = (name: string, arm: CupedRatioArm) => {
+    const n = arm.x.length;
+    if (arm.y.length !== n || arm.xPre.length !== n || arm.yPre.length !== n) {
+      throw new RangeError(`${name}: x, y, xPre and yPre differ in length`);
+    }
+    if (n < 2) throw new RangeError(`${name}: need at least 2 units, got ${n}`);
+    const my = mean(Array.from(arm.y));
+    const myPre = mean(Array.from(arm.yPre));
+    if (!(my > 0)) throw new RangeError(`${name}: the denominators sum to 0: the ratio is undefined`);
+    if (!(myPre > 0)) {
+      throw new RangeError(`${name}: the pre-period denominators sum to 0: no pre-period ratio`);
+    }
+    const ratio = mean(Array.from(arm.x)) / my;
+    const ratioPre = mean(Array.from(arm.xPre)) / myPre;
+    const l = Array.from(arm.x, (x, i) => (x - ratio * arm.y[i]) / my);
+    const lPre = Array.from(arm.xPre, (x, i) => (x - ratioPre * arm.yPre[i]) / myPre);
+    return { n, ratio, ratioPre, l, lPre, preNumerator: mean(Array.from(arm.xPre)), preDenominator: myPre };
+  };
+  const a = linearize('control', control);
+  const b = linearize('treatment', treatment);
+  // l and lPre have mean 0 within an arm by construction: the sums are the pooled (co)variances.
+  let sll = 0;
+  let spp = 0;
+  let slp = 0;
+  for (const arm of [a, b]) {
+    for (let i = 0; i < arm.n; i++) {
+      sll += arm.l[i] ** 2;
+      spp += arm.lPre[i] ** 2;
+      slp += arm.l[i] * arm.lPre[i];
+    }
+  }
+  const theta = spp > 0 ? slp / spp : 0;
+  const variance = (arm: typeof a, t: number) =>
+    arm.l.reduce((s, v, i) => s + (v - t * arm.lPre[i]) ** 2, 0) / (arm.n - 1) / arm.n;
+  const varA = variance(a, theta);
+  const varB = variance(b, theta);
+  const plain = variance(a, 0) + variance(b, 0);
+  // The pooled pre-period ratio, which both arms' pre-period ratios estimate.
+  const pooledPre =
+    (a.n * a.preNumerator + b.n * b.preNumerator) / (a.n * a.preDenominator + b.n * b.preDenominator);
+  const adjustedA = a.ratio - theta * (a.ratioPre - pooledPre);
+  const adjustedB = b.ratio - theta * (b.ratioPre - pooledPre);
+  return {
+    control: adjustedA,
+    treatment: adjustedB,
+    difference: zComparison(adjustedB - adjustedA, Math.sqrt(varA + varB), level),
+    relativeLift: adjustedA === 0 ? null : relativeLift(adjustedA, varA, adjustedB, varB, level),
+    theta,
+    varianceReduction: plain > 0 ? 1 - (varA + varB) / plain : 0,
+    correlation: sll > 0 && spp > 0 ? slp / Math.sqrt(sll * spp) : 0,
   };
 }
 
