@@ -40,6 +40,39 @@ describe(BudgetStore.name, () => {
     for (const client of clients) client.disconnect();
   });
 
+  describe('budget slices', () => {
+    it("keep their own spend and reservations apart from the whole budget's and each other's", async () => {
+      const id = nextCampaign();
+      const control = sut.slice('load:ads/control');
+      const more = sut.slice('load:ads/more');
+      expect(sut.slice('load:ads/control')).toBe(control);
+      // Each slice holds 400 of a 1,000 budget; `more` spends its 400 first.
+      expect(
+        await more.reserve([item({ campaignId: id, amountMicros: 400, budgetMicros: 400 })], NOW, 60_000),
+      ).toEqual([true]);
+      expect(
+        await more.reserve([item({ campaignId: id, amountMicros: 1, budgetMicros: 400 })], NOW, 60_000),
+      ).toEqual([false]);
+      await more.publishSpend(DAY, id, 400);
+      // The control's slice and the whole budget are untouched by it.
+      expect(
+        await control.reserve([item({ campaignId: id, amountMicros: 400, budgetMicros: 400 })], NOW, 60_000),
+      ).toEqual([true]);
+      expect((await sut.spendOf(DAY, [id])).get(id)).toBe(0);
+      expect(await sut.reservedOf(DAY, id)).toBe(0);
+      expect(await control.reservedOf(DAY, id)).toBe(400);
+      expect((await more.spendOf(DAY, [id])).get(id)).toBe(400);
+      expect(more.keys.spend(DAY)).toBe(`${prefix}:slice:load:ads/more:spend:${DAY}`);
+    });
+
+    it('refuses a key that is not an experiment label', () => {
+      expect(() => sut.slice('Load ads')).toThrow(
+        /budget slice key must be an experiment label, got "Load ads"/,
+      );
+      expect(() => sut.slice('')).toThrow(/experiment label/);
+    });
+  });
+
   describe('published spend', () => {
     it('only ever rises, whatever order the writes arrive in', async () => {
       const id = nextCampaign();

@@ -49,12 +49,31 @@ export interface ReservationRequest {
  */
 export class BudgetStore {
   readonly keys: BudgetKeys;
+  private readonly slices = new Map<string, BudgetStore>();
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
     this.keys = new BudgetKeys(prefix);
+  }
+
+  /**
+   * The state of one budget slice (a budget-split experiment's, BudgetSlice.key): spend, reservations
+   * and reservation sizes of its own under `<prefix>:slice:<key>`, on the same connection. The slice's
+   * budget is the caller's to size (the campaign's budget x the slice's share); its spend is what the
+   * ledger charged the slice's ads.
+   */
+  slice(key: string): BudgetStore {
+    if (!/^[a-z0-9][a-z0-9_.:/-]{0,199}$/.test(key)) {
+      throw new RangeError(`a budget slice key must be an experiment label, got "${key}"`);
+    }
+    let store = this.slices.get(key);
+    if (store === undefined) {
+      store = new BudgetStore(this.redis, `${this.keys.prefix}:slice:${key}`);
+      this.slices.set(key, store);
+    }
+    return store;
   }
 
   /** Raises the campaign-day's published spend to `chargedMicros`; a lower value changes nothing. */

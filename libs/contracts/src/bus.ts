@@ -119,6 +119,22 @@ export const UtilityWeightsSchema = z.strictObject({
   fatigue: utilityWeight,
 });
 
+/**
+ * A budget-split experiment's slice of every campaign's daily budget that a request spends from: its
+ * key (`layer:experiment/arm`, `holdout`, `layer:rest`) and its share of the budget, the traffic
+ * share of the request's group. Reservations and spend are kept per slice, so arms never compete
+ * for one budget.
+ */
+export const BudgetSliceSchema = z.strictObject({
+  key: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[a-z0-9][a-z0-9_.:/-]*$/, 'must be an experiment label (lowercase letters, digits, _ . - : /)'),
+  share: z.number().gt(0).max(1),
+});
+export type BudgetSlice = z.infer<typeof BudgetSliceSchema>;
+
 export const AuctionRequestSchema = z.strictObject({
   ...StageHeader,
   surface: SurfaceSchema,
@@ -146,6 +162,8 @@ export const AuctionRequestSchema = z.strictObject({
    * keep AUCTION_UTILITY_WEIGHTS(_BY_SURFACE).
    */
   utilityWeights: UtilityWeightsSchema.partial().optional(),
+  /** The budget slice the winners reserve from (a budget-split experiment); absent: the whole budget. */
+  budgetSlice: BudgetSliceSchema.optional(),
 });
 export type AuctionRequest = z.infer<typeof AuctionRequestSchema>;
 

@@ -57,6 +57,8 @@ export interface TrackingEventJob {
   clickEventId?: string;
   /** A conversion: the advertiser's own id for it, its dedup key. */
   conversionId?: string;
+  /** The budget slice the served ad was reserved from (BudgetSlice.key); absent: the whole budget. */
+  budgetSlice?: string;
 }
 
 /** Tracking events the tracking endpoint accepted together; each still stored once by its `eventId`. */

@@ -29,6 +29,8 @@ export interface TrackingClaims {
   t: number;
   /** expires at, epoch ms */
   exp: number;
+  /** the budget slice the ad was reserved from (a budget-split experiment); absent: the whole budget */
+  bs?: string;
 }
 
 export type ServedAdClaims = Omit<TrackingClaims, 'k'>;

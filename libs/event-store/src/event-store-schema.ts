@@ -1,4 +1,5 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
+import { CampaignDaySliceSpendEntity } from './entities/campaign-day-slice-spend.entity.js';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
@@ -11,6 +12,7 @@ import { ShadowScores1764900000000 } from './migrations/1764900000000-shadow-sco
 import { ServedRequestContext1765000000000 } from './migrations/1765000000000-served-request-context.migration.js';
 import { ServedAdsCalibrationIndex1765100000000 } from './migrations/1765100000000-served-ads-calibration-index.migration.js';
 import { ServedExperimentArms1765200000000 } from './migrations/1765200000000-served-experiment-arms.migration.js';
+import { BudgetSlices1765300000000 } from './migrations/1765300000000-budget-slices.migration.js';
 
 /** Give these to the catalog's DataSource (`entities`) in every process that reads or writes events. */
 export const EVENT_STORE_ENTITIES = [
@@ -18,6 +20,7 @@ export const EVENT_STORE_ENTITIES = [
   ServedAdEntity,
   LedgerEntryEntity,
   CampaignDaySpendEntity,
+  CampaignDaySliceSpendEntity,
   ShadowScoreEntity,
 ];
 
@@ -30,6 +33,7 @@ export const EVENT_STORE_MIGRATIONS = [
   ServedRequestContext1765000000000,
   ServedAdsCalibrationIndex1765100000000,
   ServedExperimentArms1765200000000,
+  BudgetSlices1765300000000,
 ];
 export const EVENT_STORE_MIGRATIONS_TABLE = 'event_store_migrations';
 

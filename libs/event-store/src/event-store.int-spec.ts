@@ -7,6 +7,7 @@ import type { TrackingEventJob } from '@adfunnel/contracts';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { CampaignDaySliceSpendEntity } from './entities/campaign-day-slice-spend.entity.js';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { TrackingEventEntity } from './entities/tracking-event.entity.js';
@@ -290,6 +291,43 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${EventStore.name} on 
     });
   });
 
+  it("charges a budget slice's events to the slice's campaign-day total as well as the whole day's", async () => {
+    const slices = ['load:ads/control', 'load:ads/more', undefined];
+    const events = Array.from({ length: 30 }, (_, i) =>
+      eventFactory({ campaignId: 95, price: 1 + (i % 3), budgetSlice: slices[i % 3] }),
+    );
+    // Concurrent single events and batches from every replica: the slice rows are locked after the day's.
+    await Promise.all([
+      ...events
+        .slice(0, 15)
+        .map((event, i) => stores[i % stores.length].record(event, UTC_BUDGET(1_000_000))),
+      stores[stores.length - 1].recordMany(
+        events.slice(15).map((event) => ({ event, billing: UTC_BUDGET(1_000_000) })),
+      ),
+    ]);
+    const again = await sut.record(events[0], UTC_BUDGET(1_000_000));
+    expect(again.stored).toBe(false);
+
+    const rows = (await sut.daySliceSpend(['2026-12-01'])).filter((r) => r.campaignId === 95);
+    const bySlice = Object.fromEntries(rows.map((r) => [r.budgetSlice, [r.chargedMicros, r.entries]]));
+    // Control: prices 1, more: prices 2, ten events each at price/1000 USD.
+    expect(bySlice).toEqual({ 'load:ads/control': [10_000, 10], 'load:ads/more': [20_000, 10] });
+    expect(await dayOf(95)).toMatchObject({ chargedMicros: 60_000, entries: 30 });
+    const ledger = await ledgerOf(95);
+    expect(ledger.filter((e) => e.budgetSlice === 'load:ads/more')).toHaveLength(10);
+    expect(ledger.filter((e) => e.budgetSlice === null)).toHaveLength(10);
+    const stored = await db
+      .getRepository(TrackingEventEntity)
+      .findOneByOrFail({ eventId: events[1].eventId });
+    expect(stored.budgetSlice).toBe('load:ads/more');
+
+    const next = await sut.record(
+      eventFactory({ campaignId: 95, price: 5, budgetSlice: 'load:ads/more' }),
+      UTC_BUDGET(1_000_000),
+    );
+    expect(next.billing?.slice).toEqual({ key: 'load:ads/more', dayChargedMicros: 25_000 });
+  });
+
   it('keeps every campaign-day total equal to the sums of its ledger', async () => {
     const days = await db.getRepository(CampaignDaySpendEntity).find();
     const entries = await db.getRepository(LedgerEntryEntity).find();
@@ -305,6 +343,19 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))(`${EventStore.name} on 
         own.length,
         own.reduce((sum, e) => sum + e.chargedMicros, 0),
         own.reduce((sum, e) => sum + e.costMicros, 0),
+      ]);
+    }
+    for (const slice of await db.getRepository(CampaignDaySliceSpendEntity).find()) {
+      const own = entries.filter(
+        (e) =>
+          e.campaignId === slice.campaignId &&
+          e.billingDay === slice.billingDay &&
+          e.budgetSlice === slice.budgetSlice,
+      );
+      expect([slice.budgetSlice, slice.entries, slice.chargedMicros]).toEqual([
+        slice.budgetSlice,
+        own.length,
+        own.reduce((sum, e) => sum + e.chargedMicros, 0),
       ]);
     }
   });

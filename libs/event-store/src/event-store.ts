@@ -3,6 +3,7 @@ import { eventCostMicros } from '@adfunnel/tracking';
 import { billingDay } from '@adfunnel/utility';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { EntityStatements } from './entity-statements.js';
+import { CampaignDaySliceSpendEntity } from './entities/campaign-day-slice-spend.entity.js';
 import { CampaignDaySpendEntity } from './entities/campaign-day-spend.entity.js';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity.js';
 import { ServedAdEntity } from './entities/served-ad.entity.js';
@@ -29,7 +30,14 @@ export interface RecordedEvent {
   /** Why a stored event was not charged at all; absent when it was. */
   unbilled?: UnbilledReason;
   /** For a charged event: its billing day and the campaign-day's charged total after it. */
-  billing?: { campaignId: number; billingDay: string; dayChargedMicros: number; budgetMicros: number };
+  billing?: {
+    campaignId: number;
+    billingDay: string;
+    dayChargedMicros: number;
+    budgetMicros: number;
+    /** The event's budget slice (a budget-split experiment) and the slice's charged total of the day after it. */
+    slice?: { key: string; dayChargedMicros: number };
+  };
 }
 
 /** An event to record with what its charge is held to. */
@@ -54,6 +62,7 @@ export class EventStore {
   private readonly events: EntityStatements<TrackingEventEntity>;
   private readonly ledger: EntityStatements<LedgerEntryEntity>;
   private readonly days: EntityStatements<CampaignDaySpendEntity>;
+  private readonly sliceDays: EntityStatements<CampaignDaySliceSpendEntity>;
   private readonly served: EntityStatements<ServedAdEntity>;
   private readonly shadow: EntityStatements<ShadowScoreEntity>;
 
@@ -64,6 +73,7 @@ export class EventStore {
     this.events = new EntityStatements(ds, TrackingEventEntity);
     this.ledger = new EntityStatements(ds, LedgerEntryEntity);
     this.days = new EntityStatements(ds, CampaignDaySpendEntity);
+    this.sliceDays = new EntityStatements(ds, CampaignDaySliceSpendEntity);
     this.served = new EntityStatements(ds, ServedAdEntity);
     this.shadow = new EntityStatements(ds, ShadowScoreEntity);
   }
@@ -127,6 +137,16 @@ export class EventStore {
       .getMany();
   }
 
+  /** The budget slices' campaign-day totals of these billing days (budget-split experiments). */
+  daySliceSpend(days: string[]): Promise<CampaignDaySliceSpendEntity[]> {
+    if (days.length === 0) return Promise.resolve([]);
+    return this.ds
+      .getRepository(CampaignDaySliceSpendEntity)
+      .createQueryBuilder('s')
+      .where('s.billingDay IN (:...days)', { days })
+      .getMany();
+  }
+
   private async recordIn(
     em: EntityManager,
     event: TrackingEventJob,
@@ -173,6 +193,7 @@ export class EventStore {
       clickEventId: event.type === 'conversion' ? (event.clickEventId ?? null) : null,
       occurredAt: event.occurredAt,
       recordedAt: receivedAt,
+      budgetSlice: event.budgetSlice ?? null,
     });
     const dayChargedMicros = spend.chargedMicros + chargedMicros;
     await this.days.update(
@@ -186,6 +207,13 @@ export class EventStore {
         updatedAt: receivedAt,
       },
     );
+    const slice =
+      event.budgetSlice === undefined
+        ? undefined
+        : {
+            key: event.budgetSlice,
+            dayChargedMicros: await this.chargeSlice(runner, event, day, chargedMicros, receivedAt),
+          };
     return {
       stored: true,
       costMicros,
@@ -196,8 +224,39 @@ export class EventStore {
         billingDay: day,
         dayChargedMicros,
         budgetMicros: billing.budgetMicros,
+        ...(slice === undefined ? {} : { slice }),
       },
     };
+  }
+
+  /**
+   * Adds a charge to its budget slice's campaign-day total (created if new, locked after the
+   * campaign-day's row, so every writer takes the two locks in one order); returns the new total.
+   */
+  private async chargeSlice(
+    runner: QueryRunner,
+    event: TrackingEventJob,
+    day: string,
+    chargedMicros: number,
+    at: number,
+  ): Promise<number> {
+    const key = { campaignId: event.campaignId, billingDay: day, budgetSlice: event.budgetSlice! };
+    await this.sliceDays.insertIgnoringDuplicates(runner, [
+      { ...key, chargedMicros: 0, entries: 0, updatedAt: at },
+    ]);
+    const row = await this.sliceDays.findOne(runner, key, { forUpdate: true });
+    if (row === null) {
+      throw new Error(
+        `campaign ${event.campaignId} day ${day} slice ${event.budgetSlice}: spend row vanished`,
+      );
+    }
+    const total = row.chargedMicros + chargedMicros;
+    await this.sliceDays.update(runner, key, {
+      chargedMicros: total,
+      entries: row.entries + 1,
+      updatedAt: at,
+    });
+    return total;
   }
 
   /** The campaign-day row, created if new, locked until the transaction ends (SQLite: by its write lock). */
@@ -284,5 +343,6 @@ function trackingRow(
     servedAt: event.servedAt,
     occurredAt: event.occurredAt,
     receivedAt,
+    budgetSlice: event.budgetSlice ?? null,
   };
 }

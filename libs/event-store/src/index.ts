@@ -3,6 +3,7 @@ export * from './entities/served-ad.entity.js';
 export * from './entities/shadow-score.entity.js';
 export * from './entities/ledger-entry.entity.js';
 export * from './entities/campaign-day-spend.entity.js';
+export * from './entities/campaign-day-slice-spend.entity.js';
 export * from './event-store-schema.js';
 export * from './event-store.js';
 export * from './funnel-database.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   assign,
+  budgetSlicesOf,
   bucketOf,
   formatAssignmentLabel,
   mergeOverrides,
@@ -221,5 +222,65 @@ describe('assignment', () => {
       expect(a.holdout ? 'holdout' : formatAssignmentLabel(parsed.arms)).toBe(a.label);
     }
     expect(() => parseAssignmentLabel('auction/hide')).toThrow(/not layer:experiment\/arm/);
+  });
+});
+
+describe('budget-split slices', () => {
+  const split = parseExperimentConfig({
+    holdout: { salt: 'h', share: 0.1 },
+    layers: [
+      { name: 'other', salt: 'o', experiments: [{ name: 'x', arms: [{ name: 'a', share: 0.5 }] }] },
+      {
+        name: 'load',
+        salt: 'l',
+        budgetSplit: true,
+        experiments: [
+          {
+            name: 'ads',
+            arms: [
+              { name: 'control', share: 0.4 },
+              { name: 'more', share: 0.4, overrides: { slots: 4 } },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+
+  it('cuts every budget into the holdout, each arm and the unassigned rest, adding up to 1', () => {
+    const slices = budgetSlicesOf(split);
+    expect(slices.map((s) => s.key)).toEqual(['holdout', 'load:ads/control', 'load:ads/more', 'load:rest']);
+    expect(slices.map((s) => s.share)).toEqual([
+      0.1,
+      expect.closeTo(0.36, 12),
+      expect.closeTo(0.36, 12),
+      expect.closeTo(0.18, 12),
+    ]);
+    expect(slices.reduce((sum, s) => sum + s.share, 0)).toBeCloseTo(1, 12);
+    expect(budgetSlicesOf(config)).toEqual([]);
+  });
+
+  it("gives each request its group's slice, and the slices' traffic matches their shares", () => {
+    const counts = new Map<string, number>();
+    const n = 40_000;
+    for (let i = 0; i < n; i++) {
+      const a = assign(split, { userId: `user-${i}`, requestId: `r-${i}` });
+      const slice = a.budgetSlice!;
+      expect(budgetSlicesOf(split)).toContainEqual(slice);
+      if (a.holdout) expect(slice.key).toBe('holdout');
+      else {
+        const load = a.arms.find((arm) => arm.layer === 'load');
+        expect(slice.key).toBe(load ? `load:ads/${load.arm}` : 'load:rest');
+      }
+      counts.set(slice.key, (counts.get(slice.key) ?? 0) + 1);
+    }
+    for (const { key, share } of budgetSlicesOf(split)) {
+      // Binomial: 4 standard deviations of the share at n = 40,000 is under 0.008.
+      expect(Math.abs((counts.get(key) ?? 0) / n - share)).toBeLessThan(0.008);
+    }
+  });
+
+  it('gives no slice without a budget-split layer', () => {
+    expect(assign(config, { userId: 'user-1', requestId: 'r' }).budgetSlice).toBeUndefined();
   });
 });

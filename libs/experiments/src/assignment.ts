@@ -1,6 +1,9 @@
+import type { BudgetSlice } from '@adfunnel/contracts';
 import {
   BUCKETS,
   overriddenParameters,
+  type Arm,
+  type Experiment,
   type ExperimentConfig,
   type Overrides,
   type RandomizationUnit,
@@ -75,6 +78,11 @@ export interface Assignment {
   readonly overrides: Overrides;
   /** `auction:hide-weight/treatment,retrieval:interest-source/control`; `holdout`; `` for none. */
   readonly label: string;
+  /**
+   * With a budget-split layer: the slice of every campaign's budget this request spends from, sized by
+   * its group's traffic share. Absent when no layer splits budgets.
+   */
+  readonly budgetSlice?: BudgetSlice;
 }
 
 /**
@@ -84,35 +92,90 @@ export interface Assignment {
  * arm (shares are whole numbers of buckets): a bucket past the last arm is unassigned in that layer.
  */
 export function assign(config: ExperimentConfig, unit: AssignmentUnit): Assignment {
-  if (config.holdout && config.holdout.share > 0) {
-    if (bucketOf(config.holdout.salt, unit.userId) < Math.round(config.holdout.share * BUCKETS)) {
-      return { holdout: true, arms: [], overrides: {}, label: 'holdout' };
+  const split = config.layers.find((layer) => layer.budgetSplit);
+  const held = config.holdout?.share ?? 0;
+  if (config.holdout && held > 0) {
+    if (bucketOf(config.holdout.salt, unit.userId) < Math.round(held * BUCKETS)) {
+      return {
+        holdout: true,
+        arms: [],
+        overrides: {},
+        label: 'holdout',
+        ...(split ? { budgetSlice: { key: HOLDOUT_SLICE, share: held } } : {}),
+      };
     }
   }
   let overrides: Overrides = {};
   for (const launch of config.launches) overrides = mergeOverrides(overrides, launch.overrides);
   const arms: ArmAssignment[] = [];
+  let budgetSlice: BudgetSlice | undefined;
   for (const layer of config.layers) {
     const bucket = bucketOf(layer.salt, layer.unit === 'user' ? unit.userId : unit.requestId);
     let end = 0;
+    let placed: { experiment: Experiment; arm: Arm } | undefined;
     found: for (const experiment of layer.experiments) {
       for (const arm of experiment.arms) {
         end += Math.round(arm.share * BUCKETS);
         if (bucket < end) {
-          arms.push({
-            layer: layer.name,
-            experiment: experiment.name,
-            arm: arm.name,
-            unit: layer.unit,
-            bucket,
-          });
-          overrides = mergeOverrides(overrides, arm.overrides);
+          placed = { experiment, arm };
           break found;
         }
       }
     }
+    if (placed) {
+      arms.push({
+        layer: layer.name,
+        experiment: placed.experiment.name,
+        arm: placed.arm.name,
+        unit: layer.unit,
+        bucket,
+      });
+      overrides = mergeOverrides(overrides, placed.arm.overrides);
+    }
+    if (layer === split) {
+      budgetSlice = placed
+        ? { key: formatAssignmentLabel([arms[arms.length - 1]]), share: (1 - held) * placed.arm.share }
+        : { key: `${layer.name}:${REST_SLICE}`, share: (1 - held) * (1 - end / BUCKETS) };
+    }
   }
-  return { holdout: false, arms, overrides, label: formatAssignmentLabel(arms) };
+  return {
+    holdout: false,
+    arms,
+    overrides,
+    label: formatAssignmentLabel(arms),
+    ...(budgetSlice ? { budgetSlice } : {}),
+  };
+}
+
+/** The budget slice of the long-term holdout. */
+export const HOLDOUT_SLICE = 'holdout';
+/** After `<layer>:`, the slice of a budget-split layer's buckets that no arm takes. */
+export const REST_SLICE = 'rest';
+
+/**
+ * Every slice a config's budget-split layer cuts each budget into, with its share (they sum to 1):
+ * the holdout's, each arm's (`layer:experiment/arm`), and the unassigned buckets' (`layer:rest`),
+ * those with a share above 0. Empty when no layer splits budgets.
+ */
+export function budgetSlicesOf(config: ExperimentConfig): BudgetSlice[] {
+  const layer = config.layers.find((l) => l.budgetSplit);
+  if (!layer) return [];
+  const held = config.holdout?.share ?? 0;
+  const slices: BudgetSlice[] = held > 0 ? [{ key: HOLDOUT_SLICE, share: held }] : [];
+  let taken = 0;
+  for (const experiment of layer.experiments) {
+    for (const arm of experiment.arms) {
+      taken += Math.round(arm.share * BUCKETS);
+      slices.push({
+        key: formatAssignmentLabel([{ layer: layer.name, experiment: experiment.name, arm: arm.name }]),
+        share: (1 - held) * arm.share,
+      });
+    }
+  }
+  if (taken < BUCKETS) {
+    slices.push({ key: `${layer.name}:${REST_SLICE}`, share: (1 - held) * (1 - taken / BUCKETS) });
+  }
+  return slices;
 }
 
 /** `b` over `a`, leaf by leaf (utility weights and quotas per surface merge). */

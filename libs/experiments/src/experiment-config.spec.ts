@@ -187,4 +187,20 @@ describe('experiment config', () => {
       'slots',
     ]);
   });
+
+  it('lets at most one layer split budgets, and defaults to none', () => {
+    const layer = (name: string, budgetSplit: boolean) => ({
+      name,
+      salt: `${name}-salt`,
+      budgetSplit,
+      experiments: [{ name: `${name}-x`, arms: [{ name: 'a', share: 0.5 }] }],
+    });
+    expect(parseExperimentConfig({ layers: [layer('one', false)] }).layers[0].budgetSplit).toBe(false);
+    expect(
+      parseExperimentConfig({ layers: [layer('one', true), layer('two', false)] }).layers[0].budgetSplit,
+    ).toBe(true);
+    expect(() => parseExperimentConfig({ layers: [layer('one', true), layer('two', true)] })).toThrow(
+      /layers\[1\]\.budgetSplit: layers\[0\] \("one"\) already splits budgets/,
+    );
+  });
 });

@@ -121,6 +121,13 @@ export const LayerSchema = z.strictObject({
   salt: SaltSchema,
   /** What is hashed: the user's id (effects that build up per user) or the request's id. */
   unit: RandomizationUnitSchema.default('user'),
+  /**
+   * Budget-split (LinkedIn's design): every campaign's daily budget is split between the layer's arms
+   * in proportion to their traffic, so an arm that spends faster cannot take the money its control
+   * would have spent. The holdout and the layer's unassigned buckets get their own slices, so the
+   * slices of a budget add up to it. At most one layer of a config splits budgets.
+   */
+  budgetSplit: z.boolean().default(false),
   experiments: z.array(ExperimentSchema),
 });
 export type Layer = z.infer<typeof LayerSchema>;
@@ -211,6 +218,14 @@ export const ExperimentConfigSchema = z
         } else parameterOwner.set(parameter, l);
       }
     });
+
+    const splitting = config.layers.flatMap((layer, l) => (layer.budgetSplit ? [l] : []));
+    for (const l of splitting.slice(1)) {
+      issue(
+        ['layers', l, 'budgetSplit'],
+        `layers[${splitting[0]}] ("${config.layers[splitting[0]].name}") already splits budgets; at most one layer may (slices of slices would leave each too small to spend)`,
+      );
+    }
 
     const launched = new Map<string, number>();
     config.launches.forEach((launch, i) => {

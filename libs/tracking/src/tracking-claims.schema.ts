@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { BidTypeSchema, TRACKING_TOKEN_KINDS, type TrackingClaims } from '@adfunnel/contracts';
+import {
+  BidTypeSchema,
+  BudgetSliceSchema,
+  TRACKING_TOKEN_KINDS,
+  type TrackingClaims,
+} from '@adfunnel/contracts';
 import { TRACKING_KEY_ID } from './tracking-keyring.js';
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -18,6 +23,7 @@ const claimsShape = {
   p: z.number().finite().min(0),
   t: epochMs,
   exp: epochMs,
+  bs: BudgetSliceSchema.shape.key.optional(),
 };
 const expAfterT = (claims: { t: number; exp: number }) => claims.exp > claims.t;
 const EXP_AFTER_T = { message: 'exp must be after t', path: ['exp'] };

@@ -77,6 +77,7 @@ function event(row: ServedAdEntity, type: EventType): TrackingEventEntity {
     billingDay: null,
     clickEventId: null,
     conversionId: null,
+    budgetSlice: null,
     servedAt: row.servedAt,
     occurredAt: row.servedAt + 10,
     receivedAt: row.servedAt + 20,

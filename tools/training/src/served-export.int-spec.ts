@@ -82,6 +82,7 @@ function eventFactory(row: ServedAdEntity, type: EventType): TrackingEventEntity
     billingDay: null,
     clickEventId: null,
     conversionId: null,
+    budgetSlice: null,
     servedAt: row.servedAt,
     occurredAt: row.servedAt + 10,
     receivedAt: row.servedAt + 20,

@@ -151,6 +151,36 @@ describe(WinnerAdmissionService.name, () => {
     );
   });
 
+  it("reserves a budget-split request from its slice's store, at the slice's share of each budget", async () => {
+    const sliceReserve = jest
+      .fn<BudgetStore['reserve']>()
+      .mockResolvedValueOnce([false, true, true])
+      .mockResolvedValue([true, true]);
+    const sliceRelease = jest.fn<BudgetStore['release']>().mockResolvedValue(true);
+    const slice = jest.fn((_key: string) => ({ reserve: sliceReserve, release: sliceRelease }));
+    const split = new WinnerAdmissionService(
+      new FakeCatalogSnapshots(catalogSnapshot('cat-1', ads)).asService(),
+      { reserve, release, slice } as unknown as BudgetStore,
+      { recordServed } as unknown as FrequencyCapStore,
+      { explain: (error: Error) => error.message } as unknown as BudgetRedis,
+      { now: () => NOW },
+      AuctionConfigSchema.parse({ BUDGET_RESERVATION_MS: '60000', FREQUENCY_CAP_DEFAULT: '10' }),
+      new BudgetMetrics(metrics),
+    );
+
+    await split.admit({ ...request, budgetSlice: { key: 'load:ads/more', share: 0.36 } }, rerunnable, NOW);
+
+    expect(slice.mock.calls.map(([key]) => key)).toEqual(['load:ads/more']);
+    expect(reserve).not.toHaveBeenCalled();
+    // 36% of 25 USD and of 1.50 USD, in micros rounded down.
+    expect(sliceReserve.mock.calls[0][0].map((item) => item.budgetMicros)).toEqual([
+      9_000_000, 9_000_000, 540_000,
+    ]);
+    // The rerun gives back the slice's reservations to the slice.
+    expect(sliceRelease.mock.calls.map(([, campaignId]) => campaignId)).toEqual([200, 300]);
+    expect(release).not.toHaveBeenCalled();
+  });
+
   it('reserves on the funnel clock when given no time', async () => {
     await sut.admit(request, () => response);
 

@@ -39,7 +39,8 @@ export interface RefusalCounter {
  * requests race for the last of a budget), the reservations of the others are given back and the
  * auction runs again without those campaigns, so the slot goes to the next ad at the price the new
  * allocation sets instead of staying empty; after AUCTION_BUDGET_RERUNS reruns what is left is
- * served with its gaps. The admitted winners then count against the user's frequency caps and ad
+ * served with its gaps. A request of a budget-split experiment reserves from its slice (its own spend
+ * and reservations, the budget times the slice's share) instead of the whole budget. The admitted winners then count against the user's frequency caps and ad
  * exposure, without the answer waiting for it. Without Redis no ad is served: an ad that cannot be
  * reserved could overspend.
  */
@@ -82,10 +83,13 @@ export class WinnerAdmissionService {
     const excluded = new Set<number>();
     let response = auction();
     let dropped = 0;
+    const slice = request.budgetSlice;
+    const store = slice === undefined ? this.budgets : this.budgets.slice(slice.key);
+    const share = slice?.share ?? 1;
     for (let rerun = 0; ; rerun++) {
       if (response.winners.length === 0) return { ...response, budgetDropped: dropped, budgetReruns: rerun };
-      const { items, campaigns } = this.reservations(request.requestId, response.winners, now);
-      const admitted = await this.reserve(request.requestId, items, now);
+      const { items, campaigns } = this.reservations(request.requestId, response.winners, share, now);
+      const admitted = await this.reserve(store, request.requestId, items, now);
       const refused = response.winners.filter((_, i) => !admitted[i]);
       dropped += refused.length;
       if (rerun === 0 && refused.length > 0) refusals?.refused(refused);
@@ -115,7 +119,10 @@ export class WinnerAdmissionService {
         }
         return { ...response, winners, budgetDropped: dropped, budgetReruns: rerun };
       }
-      await this.releaseAll(items.filter((_, i) => admitted[i]));
+      await this.releaseAll(
+        store,
+        items.filter((_, i) => admitted[i]),
+      );
       for (const winner of refused) excluded.add(winner.campaignId);
       response = auction(excluded);
     }
@@ -124,6 +131,7 @@ export class WinnerAdmissionService {
   private reservations(
     requestId: string,
     winners: readonly AuctionWinner[],
+    share: number,
     now: number,
   ): { items: ReservationRequest[]; campaigns: CatalogCampaign[] } {
     const { byId } = this.catalog.snapshot();
@@ -134,13 +142,18 @@ export class WinnerAdmissionService {
       }
       return campaign;
     });
-    const items = winners.map((winner, i) => this.reservation(requestId, winner, campaigns[i], now));
+    const items = winners.map((winner, i) => this.reservation(requestId, winner, campaigns[i], share, now));
     return { items, campaigns };
   }
 
-  private async reserve(requestId: string, items: ReservationRequest[], now: number): Promise<boolean[]> {
+  private async reserve(
+    store: BudgetStore,
+    requestId: string,
+    items: ReservationRequest[],
+    now: number,
+  ): Promise<boolean[]> {
     try {
-      return await this.budgets.reserve(items, now, this.reservationMs);
+      return await store.reserve(items, now, this.reservationMs);
     } catch (error) {
       const reason = this.redis.explain(error);
       this.metrics.budgetUnavailable();
@@ -153,11 +166,9 @@ export class WinnerAdmissionService {
   }
 
   /** Gives back a run's reservations before the rerun; one that cannot be (Redis) expires on its own. */
-  private async releaseAll(items: readonly ReservationRequest[]): Promise<void> {
+  private async releaseAll(store: BudgetStore, items: readonly ReservationRequest[]): Promise<void> {
     try {
-      await Promise.all(
-        items.map((item) => this.budgets.release(item.day, item.campaignId, item.reservationId)),
-      );
+      await Promise.all(items.map((item) => store.release(item.day, item.campaignId, item.reservationId)));
     } catch (error) {
       this.metrics.budgetUnavailable();
       throw new AdfunnelError(
@@ -171,6 +182,7 @@ export class WinnerAdmissionService {
     requestId: string,
     winner: AuctionWinner,
     campaign: CatalogCampaign,
+    share: number,
     now: number,
   ): ReservationRequest {
     const zone = campaign.timezone && isTimeZone(campaign.timezone) ? campaign.timezone : 'UTC';
@@ -185,7 +197,8 @@ export class WinnerAdmissionService {
         pCtr: winner.pCtr ?? this.priors.pCtr,
         pCvr: winner.pCvr ?? this.priors.pCvr,
       }),
-      budgetMicros: usdToMicros(campaign.dailyBudget),
+      // A budget-split experiment's slice holds its share of the budget, rounded down.
+      budgetMicros: Math.floor(usdToMicros(campaign.dailyBudget) * share),
     };
   }
 

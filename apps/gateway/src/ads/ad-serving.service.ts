@@ -188,6 +188,7 @@ export class AdServingService {
       scoredAdIds: adIds,
       auction,
       ...(assignment === undefined ? {} : { experimentArms: assignment.label }),
+      ...(assignment?.budgetSlice === undefined ? {} : { budgetSlice: assignment.budgetSlice.key }),
     };
     const assembled = this.assemble(request, trace);
     // An ad whose serve is not recorded can be neither billed nor attributed: no record, no ads.
@@ -262,6 +263,7 @@ export class AdServingService {
           p: winner.price,
           t: trace.servedAt,
           exp: trace.servedAt + this.config.TRACKING_TTL_MS,
+          ...(trace.budgetSlice === undefined ? {} : { bs: trace.budgetSlice }),
         },
       });
       ads.push({
@@ -280,14 +282,16 @@ export class AdServingService {
 }
 
 /**
- * What an assignment changes in the auction request: the mechanism, some utility weights, and the
- * ad load (slots capped at the arm's, never raised). Nothing when the arms override none of them.
+ * What an assignment changes in the auction request: the mechanism, some utility weights, the ad
+ * load (slots capped at the arm's, never raised), and the budget slice its winners reserve from.
+ * Nothing when the arms override none of them and no layer splits budgets.
  */
 export function auctionOverridesOf(
-  { overrides }: Assignment,
+  { overrides, budgetSlice }: Assignment,
   slots: number,
-): Partial<Pick<AuctionRequest, 'mechanism' | 'utilityWeights' | 'slots'>> {
+): Partial<Pick<AuctionRequest, 'mechanism' | 'utilityWeights' | 'slots' | 'budgetSlice'>> {
   return {
+    ...(budgetSlice === undefined ? {} : { budgetSlice }),
     ...(overrides.mechanism === undefined ? {} : { mechanism: overrides.mechanism }),
     ...(overrides.utilityWeights === undefined || Object.keys(overrides.utilityWeights).length === 0
       ? {}

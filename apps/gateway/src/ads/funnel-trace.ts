@@ -14,4 +14,6 @@ export interface FunnelTrace {
    * EXPERIMENTS_CONFIG is set; absent otherwise.
    */
   experimentArms?: string;
+  /** The budget slice its winners were reserved from (a budget-split layer); absent: the whole budget. */
+  budgetSlice?: string;
 }

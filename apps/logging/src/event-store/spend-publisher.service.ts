@@ -1,4 +1,4 @@
-import { BudgetStore } from '@adfunnel/budget';
+import { BudgetStore, type SpendEntry } from '@adfunnel/budget';
 import type { TrackingEventJob } from '@adfunnel/contracts';
 import { EventStore, type RecordedEvent } from '@adfunnel/event-store';
 import { Clock, InjectConfig } from '@adfunnel/platform';
@@ -14,7 +14,9 @@ const DAY_MS = 86_400_000;
  * campaign-day's published spend and releases the reservation serving made for that ad (a CPM
  * impression, a CPC click, a CPA conversion; one that never comes expires); on start and every
  * BUDGET_REBUILD_MS it republishes every current campaign-day from the ledger, so a Redis that lost its
- * data, or a publish lost to a crash, never leaves spend forgotten.
+ * data, or a publish lost to a crash, never leaves spend forgotten. A budget-split experiment's charge
+ * settles in its slice (the slice's own spend and reservations) and raises the campaign-day's spend too;
+ * the rebuild republishes the slices' totals as well.
  */
 @Injectable()
 export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,14 +58,26 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
   async published(event: TrackingEventJob, recorded: RecordedEvent): Promise<void> {
     const billing = recorded.billing;
     if (billing === undefined) return;
+    const reservationId = `${event.requestId}:${event.slot}`;
     try {
-      // The charge of a served ad replaces the reservation serving made for it (request and slot).
-      await this.budget.settle(
-        billing.billingDay,
-        billing.campaignId,
-        `${event.requestId}:${event.slot}`,
-        billing.dayChargedMicros,
-      );
+      // The charge of a served ad replaces the reservation serving made for it (request and slot), in
+      // the budget slice it was reserved from when a budget-split experiment served it; the whole
+      // campaign-day's spend rises either way.
+      if (billing.slice === undefined) {
+        await this.budget.settle(
+          billing.billingDay,
+          billing.campaignId,
+          reservationId,
+          billing.dayChargedMicros,
+        );
+      } else {
+        await Promise.all([
+          this.budget
+            .slice(billing.slice.key)
+            .settle(billing.billingDay, billing.campaignId, reservationId, billing.slice.dayChargedMicros),
+          this.budget.publishSpend(billing.billingDay, billing.campaignId, billing.dayChargedMicros),
+        ]);
+      }
     } catch (error) {
       this.logger.warn(
         `campaign ${billing.campaignId} day ${billing.billingDay}: spend ${billing.dayChargedMicros} micros not published (${(error as Error).message}); the next rebuild publishes it`,
@@ -76,11 +90,24 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
     this.rebuilding ??= (async () => {
       try {
         const days = [now - DAY_MS, now, now + DAY_MS].map((t) => billingDay(t, 'UTC'));
-        const rows = await this.store.daySpend(days);
+        const [rows, sliceRows] = await Promise.all([
+          this.store.daySpend(days),
+          this.store.daySliceSpend(days),
+        ]);
         let raised = 0;
         for (const day of days) {
           const entries = rows.filter((r) => r.billingDay === day);
           if (entries.length > 0) raised += await this.budget.publishSpendMany(day, entries);
+          const bySlice = new Map<string, SpendEntry[]>();
+          for (const row of sliceRows) {
+            if (row.billingDay !== day) continue;
+            const slice = bySlice.get(row.budgetSlice) ?? [];
+            slice.push(row);
+            bySlice.set(row.budgetSlice, slice);
+          }
+          for (const [key, slice] of bySlice) {
+            raised += await this.budget.slice(key).publishSpendMany(day, slice);
+          }
         }
         return raised;
       } finally {

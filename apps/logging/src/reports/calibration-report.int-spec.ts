@@ -66,6 +66,7 @@ function rowsOf(ads: Served[], now: number): { served: ServedAdEntity[]; clicks:
         billingDay: null,
         clickEventId: null,
         conversionId: null,
+        budgetSlice: null,
         servedAt,
         occurredAt: servedAt + 1_000,
         receivedAt: servedAt + 1_000,

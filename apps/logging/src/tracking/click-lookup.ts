@@ -13,6 +13,8 @@ export interface ClickRecord {
   price: number;
   servedAt: number;
   occurredAt: number;
+  /** The budget slice its ad was served from; its conversion is billed to the same one. */
+  budgetSlice?: string;
 }
 
 /** Finds a click by its id (the adf_click_id of the landing URL); null when the funnel never saw it. */

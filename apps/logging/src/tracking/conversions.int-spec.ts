@@ -318,6 +318,7 @@ describe.each(testDatabaseKinds('conversions').map((b) => [b.name, b] as const))
         billingDay: '2026-01-01',
         clickEventId: null,
         conversionId: null,
+        budgetSlice: null,
         servedAt: clickedAt - 1000,
         occurredAt: clickedAt,
         receivedAt: clickedAt,

@@ -153,5 +153,6 @@ function conversionJob(
     occurredAt,
     clickEventId: click.eventId,
     conversionId,
+    ...(click.budgetSlice === undefined ? {} : { budgetSlice: click.budgetSlice }),
   };
 }

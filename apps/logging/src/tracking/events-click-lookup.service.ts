@@ -43,5 +43,6 @@ function clickOf(event: TrackingEventJob | TrackingEventEntity): ClickRecord {
     price: event.price,
     servedAt: event.servedAt,
     occurredAt: event.occurredAt,
+    ...(event.budgetSlice == null ? {} : { budgetSlice: event.budgetSlice }),
   };
 }

@@ -116,5 +116,6 @@ function toJob(type: EventType, claims: TrackingClaims, occurredAt: number): Tra
     price: claims.p,
     servedAt: claims.t,
     occurredAt,
+    ...(claims.bs === undefined ? {} : { budgetSlice: claims.bs }),
   };
 }

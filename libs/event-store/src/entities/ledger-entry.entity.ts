@@ -54,4 +54,8 @@ export class LedgerEntryEntity {
 
   @Column({ name: 'recorded_at', type: 'bigint', transformer: epochMs })
   recordedAt!: number;
+
+  /** The budget slice its ad was served from (BudgetSlice.key, a budget-split experiment); null: the whole budget. */
+  @Column({ name: 'budget_slice', type: 'varchar', length: 200, nullable: true })
+  budgetSlice!: string | null;
 }

@@ -72,4 +72,8 @@ export class TrackingEventEntity {
 
   @Column({ name: 'received_at', type: 'bigint', transformer: epochMs })
   receivedAt!: number;
+
+  /** The budget slice its ad was served from (BudgetSlice.key, a budget-split experiment); null: the whole budget. */
+  @Column({ name: 'budget_slice', type: 'varchar', length: 200, nullable: true })
+  budgetSlice!: string | null;
 }
