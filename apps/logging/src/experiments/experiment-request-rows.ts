@@ -11,6 +11,11 @@ export interface ExperimentRowsWindow {
   limit: number;
   /** Only requests whose id starts so (a traffic run's own, e.g. `sim-<run>-`). */
   requestIdPrefix?: string;
+  /**
+   * false: every served request, labelled or not (a pre-period, whose requests may predate the
+   * experiments; an unlabelled one's label is ``). Default true: only those with experiment_arms.
+   */
+  labelledOnly?: boolean;
 }
 
 /**
@@ -20,14 +25,13 @@ export interface ExperimentRowsWindow {
  */
 export async function experimentRequestRows(
   ds: DataSource,
-  { since, until, limit, requestIdPrefix }: ExperimentRowsWindow,
+  { since, until, limit, requestIdPrefix, labelledOnly = true }: ExperimentRowsWindow,
 ): Promise<{ rows: ExperimentRequestRow[]; truncated: boolean }> {
   const prefix =
     requestIdPrefix === undefined ? undefined : `${requestIdPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const served = <T extends object>(query: SelectQueryBuilder<T>, alias: string) => {
-    query
-      .andWhere(`${alias}.experimentArms IS NOT NULL`)
-      .andWhere(`${alias}.servedAt >= :since AND ${alias}.servedAt < :until`, { since, until });
+    if (labelledOnly) query.andWhere(`${alias}.experimentArms IS NOT NULL`);
+    query.andWhere(`${alias}.servedAt >= :since AND ${alias}.servedAt < :until`, { since, until });
     if (prefix !== undefined) query.andWhere(`${alias}.requestId LIKE :prefix ESCAPE '\\'`, { prefix });
     return query;
   };
@@ -47,7 +51,13 @@ export async function experimentRequestRows(
     .groupBy('s.requestId')
     .orderBy('"servedAt"', 'DESC')
     .limit(limit + 1)
-    .getRawMany<{ requestId: string; userId: string; label: string; ads: unknown }>();
+    .getRawMany<{
+      requestId: string;
+      userId: string;
+      label: string | null;
+      ads: unknown;
+      servedAt: unknown;
+    }>();
   const truncated = requests.length > limit;
   if (truncated) requests.length = limit;
   if (requests.length === 0) return { rows: [], truncated };
@@ -97,7 +107,7 @@ export async function experimentRequestRows(
     byRequest.set(r.requestId, {
       requestId: r.requestId,
       userId: r.userId,
-      label: r.label,
+      label: r.label ?? '',
       ads: Number(r.ads),
       impressions: 0,
       clicks: 0,
@@ -105,6 +115,7 @@ export async function experimentRequestRows(
       hides: 0,
       revenue: 0,
       advertiserValue: 0,
+      servedAt: Number(r.servedAt),
     });
   }
   const counted: Record<string, 'impressions' | 'clicks' | 'conversions' | 'hides' | undefined> = {

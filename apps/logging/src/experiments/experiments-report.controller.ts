@@ -6,6 +6,7 @@ import {
   type ExperimentAnalysis,
   analyzeExperiments,
   parseExperimentConfigJson,
+  resolvePrePeriod,
   sharesOfConfig,
 } from '@adfunnel/experiments';
 import { AdminTokenGuard, Clock, formatZodError } from '@adfunnel/platform';
@@ -31,10 +32,21 @@ const ExperimentsReportQuerySchema = z.strictObject({
   requestIdPrefix: z.string().min(1).max(128).optional(),
   /** The configured shares as JSON (ArmShares; the CLI's --config sends them), else EXPERIMENTS_CONFIG's. */
   shares: z.string().max(100_000).optional(),
+  /** The CUPED pre-period: from and to (ISO 8601 with a zone, or epoch ms), ending at or before the window's start... */
+  preFrom: z.string().min(1).max(40).optional(),
+  preTo: z.string().min(1).max(40).optional(),
+  /** Only pre-period requests whose id starts so; the window's requestIdPrefix does not apply to the pre-period. */
+  preRequestIdPrefix: z.string().min(1).max(128).optional(),
+  /** ...or the N days before the window's start. */
+  preDays: z.coerce.number().positive().max(90).optional(),
+  /** The series' buckets: UTC days (default) or hours. */
+  bucket: z.enum(['day', 'hour']).default('day'),
 });
 
 export interface ExperimentsReport extends ExperimentAnalysis {
   window: { since: number; until: number; limit: number; requests: number; truncated: boolean };
+  /** The CUPED pre-period read (at most `limit` requests, the most recent first), or null without one. */
+  prePeriod: { since: number; until: number; limit: number; requests: number; truncated: boolean } | null;
   /** Where the shares of the sample-ratio checks came from; null with `problem` when none. */
   shares: { source: 'query' | 'EXPERIMENTS_CONFIG'; path?: string } | null;
   sharesProblem?: string;
@@ -52,25 +64,58 @@ export class ExperimentsReportController {
     private readonly clock: Clock,
   ) {}
 
-  /** ?windowMs=3600000&settleMs=0&limit=500000&requestIdPrefix=sim-1-&shares={...} */
+  /** ?windowMs=3600000&settleMs=0&limit=500000&requestIdPrefix=sim-1-&shares={...}&preDays=1&bucket=hour */
   @Get('experiments')
   @Header('Cache-Control', 'no-store')
   async experiments(@Query() rawQuery: unknown): Promise<ExperimentsReport> {
     const parsed = ExperimentsReportQuerySchema.safeParse(rawQuery ?? {});
     if (!parsed.success) throw new AdfunnelError('invalid_request', formatZodError(parsed.error));
-    const { windowMs, settleMs, limit, requestIdPrefix, shares: sharesJson } = parsed.data;
-    const shares = await this.sharesOf(sharesJson);
+    const {
+      windowMs,
+      settleMs,
+      limit,
+      requestIdPrefix,
+      preRequestIdPrefix,
+      shares: sharesJson,
+      bucket,
+    } = parsed.data;
     const until = this.clock.now() - settleMs;
     const since = until - windowMs;
+    let pre: { since: number; until: number } | undefined;
+    try {
+      pre = resolvePrePeriod(parsed.data, { since, until });
+    } catch (err) {
+      throw new AdfunnelError('invalid_request', (err as Error).message);
+    }
+    const shares = await this.sharesOf(sharesJson);
     const { rows, truncated } = await experimentRequestRows(this.dataSource, {
       since,
       until,
       limit,
       ...(requestIdPrefix === undefined ? {} : { requestIdPrefix }),
     });
-    const analysis = analyzeExperiments(rows, shares.shares === undefined ? {} : { shares: shares.shares });
+    // The pre-period: every request served then, labelled or not (the users' arms then do not matter),
+    // of any traffic run unless preRequestIdPrefix says which; the analysis keeps the window's users'.
+    const preRead =
+      pre === undefined
+        ? undefined
+        : await experimentRequestRows(this.dataSource, {
+            ...pre,
+            limit,
+            labelledOnly: false,
+            ...(preRequestIdPrefix === undefined ? {} : { requestIdPrefix: preRequestIdPrefix }),
+          });
+    const analysis = analyzeExperiments(rows, {
+      ...(shares.shares === undefined ? {} : { shares: shares.shares }),
+      ...(preRead === undefined ? {} : { preRows: preRead.rows }),
+      bucket,
+    });
     return {
       window: { since, until, limit, requests: rows.length, truncated },
+      prePeriod:
+        pre === undefined || preRead === undefined
+          ? null
+          : { ...pre, limit, requests: preRead.rows.length, truncated: preRead.truncated },
       shares: shares.source,
       ...(shares.problem === undefined ? {} : { sharesProblem: shares.problem }),
       ...analysis,
