@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseReportTime } from '@adfunnel/experiments';
 
 export const EXPERIMENTS_CLI_HELP = `Usage: npm run experiments -- report [options]
 
@@ -16,6 +17,17 @@ the relative lift; the sample-ratio check of every layer and of the holdout agai
     --limit N                 the most recent N labelled requests at most (default 500000)
     --config FILE             the experiments file (the gateway's EXPERIMENTS_CONFIG) whose shares the
                               sample-ratio checks compare with; default: logging's EXPERIMENTS_CONFIG
+    --pre-days N              CUPED: each user's metrics over the N days (fractions allowed) before the
+                              window's start are the covariates; every comparison gets a CUPED column
+                              (difference, interval, and its width over the plain one's)
+    --pre-from T --pre-to T   CUPED over [from, to) instead (ISO 8601: 2026-12-01 or
+                              2026-12-01T06:00:00Z, or epoch ms), ending at or before the window's start;
+                              a user with no request in the pre-period gets covariate 0
+    --pre-request-id-prefix P only pre-period requests whose id starts with P (default: any)
+    --bucket day|hour         the per-arm series by UTC day (default) or hour
+    --html FILE               also write a self-contained HTML report to FILE: the config, the
+                              sample-ratio checks, the arms, a forest plot of each comparison's lifts
+                              (plain and CUPED) and the series per arm with 95% bands
 
   --logging-url URL           default LOGGING_URL, else http://127.0.0.1:3104
   --json                      the endpoint's JSON answer instead of the tables
@@ -37,6 +49,12 @@ export type ExperimentsCommand =
       limit?: number;
       requestIdPrefix?: string;
       config?: string;
+      preFrom?: string;
+      preTo?: string;
+      preDays?: number;
+      preRequestIdPrefix?: string;
+      bucket?: 'day' | 'hour';
+      html?: string;
     };
 
 export interface ExperimentsCliArgs {
@@ -58,6 +76,12 @@ export function parseExperimentsCliArgs(argv: readonly string[]): ExperimentsCli
         limit: { type: 'string' },
         'request-id-prefix': { type: 'string' },
         config: { type: 'string' },
+        'pre-from': { type: 'string' },
+        'pre-to': { type: 'string' },
+        'pre-days': { type: 'string' },
+        'pre-request-id-prefix': { type: 'string' },
+        bucket: { type: 'string' },
+        html: { type: 'string' },
         'logging-url': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -83,6 +107,32 @@ export function parseExperimentsCliArgs(argv: readonly string[]): ExperimentsCli
     throw new UsageError('--request-id-prefix must be 1 to 128 characters');
   }
   if (values.config === '') throw new UsageError('--config needs a file');
+  if (values.html === '') throw new UsageError('--html needs a file');
+  const prePrefix = values['pre-request-id-prefix'];
+  if (prePrefix !== undefined && (prePrefix === '' || prePrefix.length > 128)) {
+    throw new UsageError('--pre-request-id-prefix must be 1 to 128 characters');
+  }
+  const bucket = seriesBucket(values.bucket);
+  const preDays = days('--pre-days', values['pre-days']);
+  const preFrom = values['pre-from'];
+  const preTo = values['pre-to'];
+  if (preDays !== undefined && (preFrom !== undefined || preTo !== undefined)) {
+    throw new UsageError('give --pre-days or --pre-from and --pre-to, not both');
+  }
+  if ((preFrom === undefined) !== (preTo === undefined)) {
+    throw new UsageError(
+      `--pre-from and --pre-to go together (only ${preFrom === undefined ? '--pre-to' : '--pre-from'} given)`,
+    );
+  }
+  if (preFrom !== undefined && preTo !== undefined) {
+    const from = time('--pre-from', preFrom);
+    const to = time('--pre-to', preTo);
+    if (from >= to) {
+      throw new UsageError(
+        `--pre-from (${new Date(from).toISOString()}) must be before --pre-to (${new Date(to).toISOString()})`,
+      );
+    }
+  }
   return {
     run: {
       command,
@@ -91,6 +141,12 @@ export function parseExperimentsCliArgs(argv: readonly string[]): ExperimentsCli
       ...optional('limit', integer('--limit', values.limit, 1)),
       ...optional('requestIdPrefix', prefix),
       ...optional('config', values.config),
+      ...optional('preFrom', preFrom),
+      ...optional('preTo', preTo),
+      ...optional('preDays', preDays),
+      ...optional('preRequestIdPrefix', prePrefix),
+      ...optional('bucket', bucket),
+      ...optional('html', values.html),
     },
     ...common,
   };
@@ -107,6 +163,28 @@ function integer(flag: string, value: string | undefined, min: number): number |
     throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
   }
   return n;
+}
+
+function seriesBucket(value: string | undefined): 'day' | 'hour' | undefined {
+  if (value === undefined || value === 'day' || value === 'hour') return value;
+  throw new UsageError(`--bucket must be day or hour, got "${value}"`);
+}
+
+function days(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 90) {
+    throw new UsageError(`${flag} must be a number of days above 0 and at most 90, got "${value}"`);
+  }
+  return n;
+}
+
+function time(flag: string, value: string): number {
+  try {
+    return parseReportTime(flag, value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function url(flag: string, value: string): string {

@@ -36,6 +36,28 @@ describe(parseExperimentsCliArgs.name, () => {
       json: true,
     });
     expect(parseExperimentsCliArgs(['--help']).run).toEqual({ command: 'help' });
+    expect(
+      parseExperimentsCliArgs([
+        'report',
+        '--pre-days',
+        '0.5',
+        '--pre-request-id-prefix',
+        'sim-0-',
+        '--bucket',
+        'hour',
+        '--html',
+        'report.html',
+      ]).run,
+    ).toEqual({
+      command: 'report',
+      preDays: 0.5,
+      preRequestIdPrefix: 'sim-0-',
+      bucket: 'hour',
+      html: 'report.html',
+    });
+    expect(
+      parseExperimentsCliArgs(['report', '--pre-from', '2026-12-01', '--pre-to', '2026-12-07T12:00:00Z']).run,
+    ).toEqual({ command: 'report', preFrom: '2026-12-01', preTo: '2026-12-07T12:00:00Z' });
   });
 
   it('refuses bad usage, saying what', () => {
@@ -59,6 +81,23 @@ describe(parseExperimentsCliArgs.name, () => {
       /^--logging-url must be an http\(s\) URL/,
     );
     expect(refused(['report', '--nope'])).toMatch(/nope/);
+    expect(refused(['report', '--pre-days', '0'])).toBe(
+      '--pre-days must be a number of days above 0 and at most 90, got "0"',
+    );
+    expect(refused(['report', '--pre-days', '1', '--pre-from', '2026-12-01'])).toBe(
+      'give --pre-days or --pre-from and --pre-to, not both',
+    );
+    expect(refused(['report', '--pre-to', '2026-12-01'])).toBe(
+      '--pre-from and --pre-to go together (only --pre-to given)',
+    );
+    expect(refused(['report', '--pre-from', 'last week', '--pre-to', '2026-12-01'])).toMatch(
+      /^--pre-from: "last week" is not a time: give an ISO 8601 date/,
+    );
+    expect(refused(['report', '--pre-from', '2026-12-02', '--pre-to', '2026-12-01'])).toBe(
+      '--pre-from (2026-12-02T00:00:00.000Z) must be before --pre-to (2026-12-01T00:00:00.000Z)',
+    );
+    expect(refused(['report', '--bucket', 'week'])).toBe('--bucket must be day or hour, got "week"');
+    expect(refused(['report', '--html', ''])).toBe('--html needs a file');
   });
 });
 
@@ -113,5 +152,23 @@ describe(formatExperimentsReport.name, () => {
       'holdout against the rest: sample ratio over users (seen/expected: holdout 5/5.4, rest 22/21.6)',
     );
     expect(text).toMatch(/^ {4}rest against holdout:$/m);
+    expect(text).not.toContain('CUPED');
+
+    // With a pre-period: a CUPED column beside each plain comparison, the plain columns as they were.
+    const preRows = rows.map((r) => ({ ...r, requestId: `pre-${r.requestId}`, label: '' }));
+    const withPre = formatExperimentsReport({
+      ...analyzeExperiments(rows, { preRows }),
+      window: { since: 0, until: 3_600_000, limit: 500_000, requests: rows.length, truncated: false },
+      prePeriod: { since: -3_600_000, until: 0, limit: 500_000, requests: preRows.length, truncated: false },
+      shares: { source: 'query' },
+    });
+    expect(withPre).toContain(
+      'CUPED pre-period 1969-12-31T23:00:00.000Z to 1970-01-01T00:00:00.000Z: 27 requests, 27 users; a user with none has covariate 0',
+    );
+    expect(withPre).toMatch(/CUPED difference \[95% CI\] +CI width +rho$/m);
+    // The same clicks in the pre-period explain all of the difference too (theta 1): CUPED's interval is 0 wide.
+    expect(withPre).toMatch(
+      /^ {6}clicks\/user +0\.500 +0\.667 +\+0\.167 \[.*\] +0\.\d{4} +\+33\.3% \[.*\] +[+-]0\.000 \[[+-]0\.000, [+-]0\.000\] +0\.000 +1\.000$/m,
+    );
   });
 });

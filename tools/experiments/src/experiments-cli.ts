@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseExperimentConfigJson, sharesOfConfig } from '@adfunnel/experiments';
 import { adminToken } from './admin-token.js';
 import {
@@ -9,6 +9,7 @@ import {
   parseExperimentsCliArgs,
 } from './experiments-cli-args.js';
 import { type ExperimentsReportAnswer, formatExperimentsReport } from './format-report.js';
+import { renderHtmlReport } from './html-report.js';
 
 /** The report's query: the window, the prefix, and the --config file's shares (validated here first). */
 async function reportQuery(
@@ -19,6 +20,11 @@ async function reportQuery(
   if (run.settleMs !== undefined) query.set('settleMs', String(run.settleMs));
   if (run.limit !== undefined) query.set('limit', String(run.limit));
   if (run.requestIdPrefix !== undefined) query.set('requestIdPrefix', run.requestIdPrefix);
+  if (run.preFrom !== undefined) query.set('preFrom', run.preFrom);
+  if (run.preTo !== undefined) query.set('preTo', run.preTo);
+  if (run.preDays !== undefined) query.set('preDays', String(run.preDays));
+  if (run.preRequestIdPrefix !== undefined) query.set('preRequestIdPrefix', run.preRequestIdPrefix);
+  if (run.bucket !== undefined) query.set('bucket', run.bucket);
   if (run.config !== undefined) {
     let text: string;
     try {
@@ -78,6 +84,14 @@ async function main(argv: readonly string[]): Promise<number> {
       const message =
         typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : text;
       throw new Error(`GET /v1/reports/experiments: ${res.status} ${message}`);
+    }
+    if (run.html !== undefined) {
+      try {
+        await writeFile(run.html, renderHtmlReport(body as ExperimentsReportAnswer));
+      } catch (err) {
+        throw new Error(`--html ${run.html}: ${(err as Error).message}`, { cause: err });
+      }
+      process.stderr.write(`experiments: wrote ${run.html}\n`);
     }
     process.stdout.write(
       args.json

@@ -9,6 +9,8 @@ import type {
 /** What logging's GET /v1/reports/experiments answers. */
 export interface ExperimentsReportAnswer extends ExperimentAnalysis {
   window: { since: number; until: number; limit: number; requests: number; truncated: boolean };
+  /** Absent from a logging older than the CUPED option. */
+  prePeriod?: { since: number; until: number; limit: number; requests: number; truncated: boolean } | null;
   shares: { source: 'query' | 'EXPERIMENTS_CONFIG'; path?: string } | null;
   sharesProblem?: string;
 }
@@ -41,6 +43,14 @@ export function formatExperimentsReport(report: ExperimentsReportAnswer): string
       `${report.totals.users} users${window.truncated ? ` (the most recent ${window.limit} requests only)` : ''}; ` +
       `${sharesFrom}; intervals at ${Math.round(report.level * 100)}%, the user as the unit`,
   );
+  if (report.prePeriod) {
+    const p = report.prePeriod;
+    out.push(
+      `CUPED pre-period ${iso(p.since)} to ${iso(p.until)}: ${p.requests} requests` +
+        `${p.truncated ? ` (the most recent ${p.limit} only)` : ''}, ${report.cuped?.preUsers ?? 0} users; ` +
+        'a user with none has covariate 0; "CI width" is the CUPED interval over the plain one',
+    );
+  }
   if (report.unreadableLabels > 0)
     out.push(`${report.unreadableLabels} requests with an unreadable label left out`);
   for (const layer of report.layers) {
@@ -118,8 +128,17 @@ function armTable(arms: readonly (Pick<ArmReport, 'arm' | 'share'> & GroupSummar
 }
 
 function comparisonTable(metrics: readonly MetricComparison[]): string[] {
+  const withCuped = metrics.some((m) => m.cuped !== undefined);
   return table(
-    ['metric', 'control', 'treatment', 'difference [95% CI]', 'p', 'lift [95% CI]'],
+    [
+      'metric',
+      'control',
+      'treatment',
+      'difference [95% CI]',
+      'p',
+      'lift [95% CI]',
+      ...(withCuped ? ['CUPED difference [95% CI]', 'CI width', 'rho'] : []),
+    ],
     metrics.map((m) => {
       const digits = m.metric === 'ctr' || m.metric === 'cvr' ? 4 : 3;
       const d = m.difference;
@@ -133,9 +152,21 @@ function comparisonTable(metrics: readonly MetricComparison[]): string[] {
           : `${signed(d.estimate, digits)} [${signed(d.ci[0], digits)}, ${signed(d.ci[1], digits)}]`,
         d === null ? '-' : pValue(d.pValue),
         l === null ? '-' : `${percent(l.estimate)} [${percent(l.ci[0])}, ${percent(l.ci[1])}]`,
+        ...(withCuped ? cupedCells(m, digits) : []),
       ];
     }),
   );
+}
+
+function cupedCells(m: MetricComparison, digits: number): string[] {
+  const c = m.cuped;
+  if (c === undefined || c === null) return [`- (${m.cupedUnavailable ?? 'unavailable'})`, '-', '-'];
+  const d = c.difference;
+  return [
+    `${signed(d.estimate, digits)} [${signed(d.ci[0], digits)}, ${signed(d.ci[1], digits)}]`,
+    c.ciWidthRatio.toFixed(3),
+    c.correlation.toFixed(3),
+  ];
 }
 
 function table(header: string[], rows: string[][]): string[] {
