@@ -264,6 +264,9 @@ describe('experiments over the real funnel', () => {
 
   it("reports per arm what was served to each arm's users, with intervals and the sample-ratio checks", async () => {
     const prefix = `expr-${randomUUID().slice(0, 8)}-`;
+    // The CUPED pre-period below ends here: the earlier tests' requests (some of the same users) are in it.
+    const preTo = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     type Group = 'control' | 'treatment' | 'holdout';
     interface Tally {
       users: Set<string>;
@@ -445,6 +448,44 @@ describe('experiments over the real funnel', () => {
     });
     expect(answer.holdout.comparison.length).toBe(10);
 
+    // CUPED over the earlier tests' requests (the window starts after them), and the series by the
+    // hour; the plain comparison is the one without a pre-period.
+    const res = await fetch(
+      `${logging}/v1/reports/experiments?windowMs=${Date.now() - preTo - 500}&requestIdPrefix=${encodeURIComponent(prefix)}` +
+        `&preFrom=${preTo - 600_000}&preTo=${preTo}&bucket=hour`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(res.status).toBe(200);
+    const withPre = (await res.json()) as ExperimentsReport & {
+      window: { since: number };
+      prePeriod: { since: number; until: number; requests: number } | null;
+      series: { bucket: string };
+      cuped: { preRequests: number; preUsers: number } | null;
+    };
+    expect(withPre.totals).toEqual(answer.totals);
+    expect(withPre.prePeriod).toMatchObject({ since: preTo - 600_000, until: preTo });
+    expect(withPre.prePeriod!.requests).toBeGreaterThan(0);
+    expect(withPre.series.bucket).toBe('hour');
+    const cupedMetrics = withPre.layers[0].experiments[0].comparisons[0]
+      .metrics as (ExperimentsReport['layers'][0]['experiments'][0]['comparisons'][0]['metrics'][0] & {
+      cuped?: { ciWidthRatio: number } | null;
+      cupedUnavailable?: string;
+    })[];
+    for (const m of cupedMetrics) {
+      expect(m.cuped === null ? typeof m.cupedUnavailable : typeof m.cuped?.ciWidthRatio).toBe(
+        m.cuped === null ? 'string' : 'number',
+      );
+    }
+    expect(cupedMetrics.find((m) => m.metric === 'ctr')!.difference).toEqual(ctr.difference);
+    const overlapping = await fetch(
+      `${logging}/v1/reports/experiments?preFrom=${new Date(Date.now() - 3_600_000).toISOString()}&preTo=${new Date(Date.now() + 3_600_000).toISOString()}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(overlapping.status).toBe(400);
+    expect(((await overlapping.json()) as { message: string }).message).toMatch(
+      /overlaps the window .*: it must end at or before the window's start/,
+    );
+
     // The CLI: the same counts, the shares from --config, as JSON and as tables.
     const cli = (args: string[]) =>
       spawnSync(
@@ -481,6 +522,16 @@ describe('experiments over the real funnel', () => {
     expect(tables.stdout).toContain('layer auction: sample ratio over users');
     expect(tables.stdout).toMatch(/^ {4}treatment against control:$/m);
     expect(tables.stdout).toMatch(/^ {6}CTR +\d\.\d{4} +\d\.\d{4} +[+-]\d\.\d{4} \[/m);
+    // The HTML report beside the tables, with CUPED over the day before.
+    const htmlFile = join(dir, 'report.html');
+    const html = cli([...common, '--pre-days', '1', '--html', htmlFile]);
+    expect(html.status).toBe(0);
+    expect(html.stderr).toBe(`experiments: wrote ${htmlFile}\n`);
+    expect(html.stdout).toContain('CUPED pre-period');
+    const page = readFileSync(htmlFile, 'utf8');
+    expect(page).toContain('<h2>Layer auction</h2>');
+    expect(page.match(/<svg /g)?.length).toBe(12);
+    expect(page).not.toMatch(/<script/i);
   }, 120_000);
 
   it('shows the serving config, and keeps it when a reload does not validate, saying why', async () => {
