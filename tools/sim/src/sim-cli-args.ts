@@ -7,6 +7,8 @@ export const DEFAULT_API_KEYS_FILE = 'var/demo-api-keys.json';
 
 export const SIM_CLI_HELP = `Usage: npm run sim -- run [options]
        npm run sim -- day [options]     a full simulated day on a funnel of its own (day --help)
+       npm run sim -- budget-split [options]   the cannibalization bias of naive and budget-split
+                                         experiments, four funnels of its own (budget-split --help)
        npm run sim -- compare A.json B.json [C.json]   runs side by side with 95% CIs (compare --help)
        node tools/sim/dist/sim-cli.js run [options]
 

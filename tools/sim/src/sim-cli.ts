@@ -9,6 +9,13 @@ import { UserActivityEnv } from '@adfunnel/user-activity';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { readAdvertiserApiKeys } from './advertiser-api-keys.js';
+import { BudgetSplitStudy } from './budget-split/budget-split-study.js';
+import { formatBudgetSplitStudy } from './budget-split/budget-split-table.js';
+import {
+  SIM_BUDGET_SPLIT_HELP,
+  type SimBudgetSplitArgs,
+  parseSimBudgetSplitArgs,
+} from './budget-split/sim-budget-split-args.js';
 import { runCompare } from './compare/compare-command.js';
 import { formatPacingDay } from './day/pacing-day-table.js';
 import { SIM_DAY_HELP, type SimDayArgs, parseSimDayArgs } from './day/sim-day-args.js';
@@ -39,6 +46,7 @@ const DEFAULT_LOGGING_URL = 'http://127.0.0.1:3104';
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'day') return mainDay(argv.slice(1));
   if (argv[0] === 'compare') return runCompare(argv.slice(1), stdout, stderr);
+  if (argv[0] === 'budget-split') return mainBudgetSplit(argv.slice(1));
   let args;
   try {
     args = parseSimCliArgs(argv);
@@ -141,6 +149,69 @@ async function runDay(args: SimDayArgs, natsUrl: string, redisUrl: string): Prom
     }
   }
   if (args.keep) log(`catalog and ledger kept in ${result.workDir}`);
+}
+
+async function mainBudgetSplit(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = parseSimBudgetSplitArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(
+      `sim budget-split: ${error.message}\nRun \`npm run sim -- budget-split --help\` for usage.\n`,
+    );
+    return 2;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(SIM_BUDGET_SPLIT_HELP);
+    return 0;
+  }
+  Logger.overrideLogger(['error', 'fatal']);
+  try {
+    const env = loadConfig(SimCliEnv);
+    await runBudgetSplit(args, args.nats ?? env.NATS_URL, args.redis ?? env.REDIS_URL);
+    return 0;
+  } catch (error) {
+    process.stderr.write(
+      `\nsim budget-split failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+}
+
+async function runBudgetSplit(args: SimBudgetSplitArgs, natsUrl: string, redisUrl: string): Promise<void> {
+  const log = (line: string) => void process.stderr.write(`sim budget-split: ${line}\n`);
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const study = new BudgetSplitStudy({
+    root,
+    spec: args.spec,
+    population: args.population,
+    requests: args.requests,
+    daySeconds: args.daySeconds,
+    budgetUsd: args.budgetUsd,
+    controlSlots: args.controlSlots,
+    treatmentSlots: args.treatmentSlots,
+    designs: args.designs,
+    concurrency: args.concurrency,
+    slots: Math.max(args.controlSlots, args.treatmentSlots),
+    organicPerVisit: args.organicPerVisit,
+    seed: args.seed,
+    basePort: args.basePort,
+    natsUrl,
+    redisUrl,
+    keep: args.keep,
+    log,
+  });
+  const result = await study.run();
+  process.stdout.write(formatBudgetSplitStudy(result));
+  if (args.json !== undefined) {
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    if (args.json === '-') process.stdout.write(json);
+    else {
+      await writeFile(args.json, json);
+      log(`result written to ${args.json}`);
+    }
+  }
 }
 
 async function run(

@@ -126,20 +126,7 @@ export function parseSimDayArgs(
   }
   const v = parsed.values;
   if (v.help === true) return { command: 'help' };
-  const spec: MarketplaceSpec = {
-    seed: integer('spec-seed', v['spec-seed'], 0) ?? DAY_MARKETPLACE.seed,
-    advertisers: integer('spec-advertisers', v['spec-advertisers'], 1) ?? DAY_MARKETPLACE.advertisers,
-    campaignsPerAdvertiser:
-      integer('spec-campaigns', v['spec-campaigns'], 1) ?? DAY_MARKETPLACE.campaignsPerAdvertiser,
-    ads: integer('spec-ads', v['spec-ads'], 1) ?? DAY_MARKETPLACE.ads,
-    users: integer('spec-users', v['spec-users'], 1) ?? DAY_MARKETPLACE.users,
-  };
-  const population = integer('users', v.users, 1) ?? spec.users;
-  if (population > spec.users) {
-    throw new UsageError(
-      `--users ${population} exceeds the marketplace's ${spec.users} users (--spec-users)`,
-    );
-  }
+  const { spec, population } = smallMarketplaceOf(v);
   const limitedShare = decimal('limited-share', v['limited-share'], 0, true) ?? 0.75;
   if (limitedShare > 1)
     throw new UsageError(`--limited-share expects a share from 0 to 1, got "${v['limited-share']}"`);
@@ -178,6 +165,35 @@ export function parseSimDayArgs(
     keep: v.keep === true,
     progress: v['no-progress'] !== true,
   };
+}
+
+/**
+ * The --spec-* and --users flags of a run on a marketplace of its own, defaulting to DAY_MARKETPLACE,
+ * with the population (default all of its users) checked against it.
+ */
+export function smallMarketplaceOf(v: {
+  'spec-seed'?: string | undefined;
+  'spec-advertisers'?: string | undefined;
+  'spec-campaigns'?: string | undefined;
+  'spec-ads'?: string | undefined;
+  'spec-users'?: string | undefined;
+  users?: string | undefined;
+}): { spec: MarketplaceSpec; population: number } {
+  const spec: MarketplaceSpec = {
+    seed: integer('spec-seed', v['spec-seed'], 0) ?? DAY_MARKETPLACE.seed,
+    advertisers: integer('spec-advertisers', v['spec-advertisers'], 1) ?? DAY_MARKETPLACE.advertisers,
+    campaignsPerAdvertiser:
+      integer('spec-campaigns', v['spec-campaigns'], 1) ?? DAY_MARKETPLACE.campaignsPerAdvertiser,
+    ads: integer('spec-ads', v['spec-ads'], 1) ?? DAY_MARKETPLACE.ads,
+    users: integer('spec-users', v['spec-users'], 1) ?? DAY_MARKETPLACE.users,
+  };
+  const population = integer('users', v.users, 1) ?? spec.users;
+  if (population > spec.users) {
+    throw new UsageError(
+      `--users ${population} exceeds the marketplace's ${spec.users} users (--spec-users)`,
+    );
+  }
+  return { spec, population };
 }
 
 function fractionRange(raw: string | undefined): [number, number] | undefined {

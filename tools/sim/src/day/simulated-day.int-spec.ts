@@ -1,29 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_NATS_URL, TEST_REDIS_URL } from '@adfunnel/testing';
+import { TEST_NATS_URL, TEST_REDIS_URL, freeBasePort } from '@adfunnel/testing';
 import { SimulatedDay, type SimulatedDayResult } from './simulated-day.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
-}
-
-/** Five free ports in a row, away from the fixed ones other tests and funnels take. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 5 * Math.floor(Math.random() * 2_000);
-    const free = await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('found no five free ports in a row');
-}
 
 /**
  * A short simulated day through the five real services (built apps, five free ports) on a scaled
