@@ -1,3 +1,4 @@
+import { BudgetSliceSchema } from '@adfunnel/contracts';
 import type { Redis } from 'ioredis';
 import { BudgetKeys } from './budget-keys.js';
 import { LIVE_RESERVED, PUBLISH_SPEND, RELEASE_RESERVATION, RESERVE, SETTLE } from './budget-scripts.js';
@@ -65,11 +66,12 @@ export class BudgetStore {
    * ledger charged the slice's ads.
    */
   slice(key: string): BudgetStore {
-    if (!/^[a-z0-9][a-z0-9_.:/-]{0,199}$/.test(key)) {
-      throw new RangeError(`a budget slice key must be an experiment label, got "${key}"`);
-    }
     let store = this.slices.get(key);
     if (store === undefined) {
+      // The key names Redis keys: the same check the request's BudgetSlice passed, once per key.
+      if (!BudgetSliceSchema.shape.key.safeParse(key).success) {
+        throw new RangeError(`a budget slice key must be an experiment label, got "${key}"`);
+      }
       store = new BudgetStore(this.redis, `${this.keys.prefix}:slice:${key}`);
       this.slices.set(key, store);
     }

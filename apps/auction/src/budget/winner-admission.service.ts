@@ -40,8 +40,9 @@ export interface RefusalCounter {
  * auction runs again without those campaigns, so the slot goes to the next ad at the price the new
  * allocation sets instead of staying empty; after AUCTION_BUDGET_RERUNS reruns what is left is
  * served with its gaps. A request of a budget-split experiment reserves from its slice (its own spend
- * and reservations, the budget times the slice's share) instead of the whole budget. The admitted winners then count against the user's frequency caps and ad
- * exposure, without the answer waiting for it. Without Redis no ad is served: an ad that cannot be
+ * and reservations, the budget times the slice's share) instead of the whole budget. The admitted
+ * winners then count against the user's frequency caps and ad exposure, without the answer waiting
+ * for it. Without Redis no ad is served: an ad that cannot be
  * reserved could overspend.
  */
 @Injectable()

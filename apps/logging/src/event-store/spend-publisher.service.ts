@@ -94,18 +94,17 @@ export class SpendPublisher implements OnApplicationBootstrap, OnApplicationShut
           this.store.daySpend(days),
           this.store.daySliceSpend(days),
         ]);
+        const bySliceDay = new Map<string, Map<string, SpendEntry[]>>();
+        for (const row of sliceRows) {
+          const slices = bySliceDay.get(row.billingDay) ?? new Map<string, SpendEntry[]>();
+          slices.set(row.budgetSlice, [...(slices.get(row.budgetSlice) ?? []), row]);
+          bySliceDay.set(row.billingDay, slices);
+        }
         let raised = 0;
         for (const day of days) {
           const entries = rows.filter((r) => r.billingDay === day);
           if (entries.length > 0) raised += await this.budget.publishSpendMany(day, entries);
-          const bySlice = new Map<string, SpendEntry[]>();
-          for (const row of sliceRows) {
-            if (row.billingDay !== day) continue;
-            const slice = bySlice.get(row.budgetSlice) ?? [];
-            slice.push(row);
-            bySlice.set(row.budgetSlice, slice);
-          }
-          for (const [key, slice] of bySlice) {
+          for (const [key, slice] of bySliceDay.get(day) ?? []) {
             raised += await this.budget.slice(key).publishSpendMany(day, slice);
           }
         }

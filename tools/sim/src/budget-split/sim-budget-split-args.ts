@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_SLOTS } from '@adfunnel/contracts';
 import type { MarketplaceSpec } from '@adfunnel/simulator';
-import { DAY_MARKETPLACE, smallMarketplaceOf } from '../day/sim-day-args.js';
+import { DAY_MARKETPLACE, SMALL_MARKETPLACE_OPTIONS, smallMarketplaceOf } from '../day/sim-day-args.js';
 import { UsageError, decimal, integer, organicPerVisitArg } from '../sim-cli-args.js';
 import { BUDGET_SPLIT_DESIGNS, type BudgetSplitDesign } from './budget-split-estimates.js';
 
@@ -92,11 +92,7 @@ export function parseSimBudgetSplitArgs(
         redis: { type: 'string' },
         json: { type: 'string' },
         keep: { type: 'boolean' },
-        'spec-seed': { type: 'string' },
-        'spec-advertisers': { type: 'string' },
-        'spec-campaigns': { type: 'string' },
-        'spec-ads': { type: 'string' },
-        'spec-users': { type: 'string' },
+        ...SMALL_MARKETPLACE_OPTIONS,
       },
     });
   } catch (error) {

@@ -114,11 +114,7 @@ export function parseSimDayArgs(
         json: { type: 'string' },
         keep: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
-        'spec-seed': { type: 'string' },
-        'spec-advertisers': { type: 'string' },
-        'spec-campaigns': { type: 'string' },
-        'spec-ads': { type: 'string' },
-        'spec-users': { type: 'string' },
+        ...SMALL_MARKETPLACE_OPTIONS,
       },
     });
   } catch (error) {
@@ -166,6 +162,15 @@ export function parseSimDayArgs(
     progress: v['no-progress'] !== true,
   };
 }
+
+/** parseArgs options of the --spec-* flags smallMarketplaceOf reads. */
+export const SMALL_MARKETPLACE_OPTIONS = {
+  'spec-seed': { type: 'string' },
+  'spec-advertisers': { type: 'string' },
+  'spec-campaigns': { type: 'string' },
+  'spec-ads': { type: 'string' },
+  'spec-users': { type: 'string' },
+} as const;
 
 /**
  * The --spec-* and --users flags of a run on a marketplace of its own, defaulting to DAY_MARKETPLACE,
